@@ -1,0 +1,40 @@
+import type { ActorDefinition, ActorRef, AskArgs, InitArgs, MessageType, PayloadArgs, Reply } from './define.ts';
+import type { MailboxSpec } from '../mailbox/mailbox.ts';
+import type { Logger } from '../runtime/logger.ts';
+
+export interface SpawnOptions<D extends ActorDefinition = ActorDefinition> {
+  /** Caller-given id (unique among running actors); generated with nanoid when omitted. */
+  id?: string;
+  /** Passed to the definition's init. */
+  args?: InitArgs<D>;
+  /** Host the actor on this thread: 0 is the main thread, 1..n the workers. */
+  pin?: number;
+  /** Host the actor on the same thread as this one (chatty pairs stay off the cross-thread path). */
+  near?: ActorRef;
+  /** Overrides the definition's mailbox. */
+  mailbox?: MailboxSpec;
+}
+
+/** Messaging available both to handlers (through their context) and to code outside actors (the Runtime). */
+export interface Messaging {
+  tell<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...payload: PayloadArgs<D, K>): void;
+  ask<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
+  spawn<D extends ActorDefinition>(definition: D, options?: SpawnOptions<D>): Promise<ActorRef<D>>;
+  /** Deliver to every actor subscribed to `topic` that has a handler for `type`. */
+  publish(topic: string, type: string, payload?: unknown): void;
+  /** Find a running actor by id. */
+  lookup(id: string): Promise<ActorRef | undefined>;
+}
+
+/** What a handler gets as its third argument. */
+export interface ActorContext extends Messaging {
+  readonly self: ActorRef;
+  readonly log: Logger;
+  /** Stop this actor (no argument) or another one. The current message is finished first. */
+  stop(ref?: ActorRef): void;
+  /** Get exactly one termination notice (to the definition's onTerminated) when `ref` stops. */
+  watch(ref: ActorRef): void;
+  unwatch(ref: ActorRef): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+}

@@ -1,0 +1,117 @@
+import type { Draft } from 'immer';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InvalidDefinitionError } from '../runtime/errors.ts';
+import type { MailboxSpec } from '../mailbox/mailbox.ts';
+import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
+import type { ActorContext } from './context.ts';
+
+/** A handler: mutates the immer draft of the state; what it returns (or resolves to) answers an ask. */
+export type Handler<S> = (state: Draft<S>, payload: any, ctx: ActorContext) => unknown;
+export type HandlerMap<S> = Record<string, Handler<S>>;
+
+export interface ActorDefinition<S = any, A = any, H extends HandlerMap<S> = HandlerMap<S>> {
+  readonly kind: string;
+  readonly capabilities: readonly string[];
+  readonly init: (args: A) => S;
+  readonly handlers: H;
+  readonly mailbox?: MailboxSpec;
+  /** Called with a termination notice for every actor this one watches. */
+  readonly onTerminated?: (state: Draft<S>, notice: TerminationNotice, ctx: ActorContext) => unknown;
+  /** file: URL of the module that exports this definition; workers import it from there. */
+  readonly module: string;
+}
+
+export interface TerminationNotice {
+  id: string;
+  kind: string;
+  /** 'stopped' for a requested stop, 'not-found' when the watched actor was already gone, 'worker-lost' ... */
+  reason: string;
+}
+
+/** A reference to an actor: plain data, so it can travel inside messages and be used on any thread. */
+export interface ActorRef<D extends ActorDefinition = ActorDefinition> {
+  readonly id: string;
+  readonly kind: string;
+  /** Thread hosting the actor: 0 is the main thread, 1..n the workers. */
+  readonly node: number;
+  /** Type-level only: never present at run time. */
+  readonly __definition?: D;
+}
+
+type HandlersOf<D> = D extends ActorDefinition<any, any, infer H> ? H : never;
+export type MessageType<D> = keyof HandlersOf<D> & string;
+/** Payload argument list for a message type: empty when the handler takes no payload. */
+export type PayloadArgs<D, K extends MessageType<D>> =
+  HandlersOf<D>[K] extends (state: any, ...rest: infer R) => any
+    ? R extends [] ? [] : R extends [infer P, ...any[]] ? [payload: P] : []
+    : never;
+export type Reply<D, K extends MessageType<D>> = Awaited<ReturnType<HandlersOf<D>[K]>>;
+export type InitArgs<D> = D extends ActorDefinition<any, infer A, any> ? A : never;
+
+export interface AskOptions {
+  /** Milliseconds before the ask rejects with AskTimeoutError (default 5000). */
+  timeoutMs?: number;
+}
+
+/** `payload` then optional ask options; the payload may be omitted when the handler takes none. */
+export type AskArgs<D, K extends MessageType<D>> =
+  PayloadArgs<D, K> extends [] ? [payload?: undefined, options?: AskOptions] : [...PayloadArgs<D, K>, options?: AskOptions];
+
+export interface DefineActorInput<S, A, H extends HandlerMap<S>> {
+  kind: string;
+  capabilities?: readonly string[];
+  init: (args: A) => S;
+  handlers: H & ThisType<void>;
+  mailbox?: MailboxSpec;
+  onTerminated?: (state: Draft<S>, notice: TerminationNotice, ctx: ActorContext) => unknown;
+  /** Pass `import.meta.url` when the module cannot be found from the call stack (bundled code). */
+  module?: string;
+}
+
+/**
+ * Define an actor kind. The definition must be exported from its module (default or named export): workers
+ * import that module to get the handlers, because closures cannot cross threads.
+ */
+export function defineActor<S, A = void, H extends HandlerMap<S> = HandlerMap<S>>(
+  input: DefineActorInput<S, A, H>,
+): ActorDefinition<S, A, H> {
+  if (typeof input !== 'object' || input === null) throw new InvalidDefinitionError('defineActor expects an object');
+  if (typeof input.kind !== 'string' || input.kind === '') throw new InvalidDefinitionError('kind must be a non-empty string');
+  if (typeof input.init !== 'function') throw new InvalidDefinitionError(`${input.kind}: init must be a function`);
+  if (typeof input.handlers !== 'object' || input.handlers === null) throw new InvalidDefinitionError(`${input.kind}: handlers must be an object`);
+  for (const [name, h] of Object.entries(input.handlers)) {
+    if (typeof h !== 'function') throw new InvalidDefinitionError(`${input.kind}: handler ${name} is not a function`);
+    if (name.startsWith('$')) throw new InvalidDefinitionError(`${input.kind}: message types starting with $ are reserved`);
+  }
+  const problem = mailboxSpecProblem(input.mailbox);
+  if (problem) throw new InvalidDefinitionError(`${input.kind}: ${problem}`);
+  return Object.freeze({
+    kind: input.kind,
+    capabilities: Object.freeze([...(input.capabilities ?? [])]),
+    init: input.init,
+    handlers: input.handlers,
+    mailbox: input.mailbox,
+    onTerminated: input.onTerminated,
+    module: input.module ?? callerModule(),
+  });
+}
+
+export function isActorDefinition(value: unknown): value is ActorDefinition {
+  const v = value as ActorDefinition | null;
+  return typeof v === 'object' && v !== null && typeof v.kind === 'string' && typeof v.init === 'function'
+    && typeof v.handlers === 'object' && typeof v.module === 'string';
+}
+
+/** The file: URL of the module that called defineActor, read from the stack (the frame after this file's). */
+function callerModule(): string {
+  const stack = new Error().stack ?? '';
+  const here = fileURLToPath(import.meta.url);
+  for (const line of stack.split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
+    if (!m) continue;
+    const path = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
+    if (path === here) continue;
+    return pathToFileURL(path).href;
+  }
+  throw new InvalidDefinitionError('cannot tell which module defines this actor: pass module: import.meta.url');
+}

@@ -1,0 +1,16 @@
+/**
+ * One message in flight. Plain data with a fixed shape (monomorphic for the JIT).
+ * `ask` is 0 for a tell, otherwise the ask id at `replyNode`, where the caller's promise waits.
+ */
+export interface Envelope {
+  type: string;
+  payload: unknown;
+  /** Sender actor id, or '' when sent from outside any actor. Reported with dead letters. */
+  from: string;
+  ask: number;
+  replyNode: number;
+}
+
+export function envelope(type: string, payload: unknown, from: string, ask: number, replyNode: number): Envelope {
+  return { type, payload, from, ask, replyNode };
+}

@@ -1,0 +1,5 @@
+export { RingQueue } from './queue.ts';
+export { createMailbox, mailboxSpecProblem } from './mailbox.ts';
+export type { Mailbox, MailboxSpec, OverflowPolicy } from './mailbox.ts';
+export type { Envelope } from './envelope.ts';
+export { envelope } from './envelope.ts';

@@ -1,0 +1,59 @@
+import { MessageNotCloneableError } from './errors.ts';
+
+const cloneableProtos = new Set<unknown>([
+  Object.prototype, Array.prototype, null, Date.prototype, RegExp.prototype, Map.prototype, Set.prototype,
+  ArrayBuffer.prototype, DataView.prototype, Error.prototype,
+]);
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+
+/**
+ * Throw MessageNotCloneableError where the message is sent if it could not cross a thread intact. Checked for
+ * same-thread sends too, so an actor behaves the same wherever it is placed. Rejects functions and symbols, which
+ * structured clone refuses, and class instances, which it would silently turn into plain objects (methods lost).
+ * Cycles are allowed (structured clone keeps them). Primitives cost one typeof.
+ */
+export function assertCloneable(value: unknown, what: string): void {
+  if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') return;
+  const problem = findProblem(value, '', new Set());
+  if (problem !== undefined) throw new MessageNotCloneableError(`${what} cannot be sent: ${problem}`);
+}
+
+function findProblem(value: unknown, path: string, seen: Set<object>): string | undefined {
+  switch (typeof value) {
+    case 'function':
+      return `${path || 'value'} is a function`;
+    case 'symbol':
+      return `${path || 'value'} is a symbol`;
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null || seen.has(value)) return undefined;
+  seen.add(value);
+  const proto = Object.getPrototypeOf(value);
+  if (!cloneableProtos.has(proto) && Object.getPrototypeOf(proto) !== typedArrayProto && !(value instanceof Error)) {
+    return `${path || 'value'} is an instance of ${value.constructor?.name ?? 'a class'} (send plain data)`;
+  }
+  if (Object.getOwnPropertySymbols(value).length > 0) return `${path || 'value'} has symbol keys`;
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      const p = findProblem(k, `${path}<key>`, seen) ?? findProblem(v, `${path}.get(${String(k)})`, seen);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (value instanceof Set) {
+    for (const v of value) {
+      const p = findProblem(v, `${path}<member>`, seen);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+  for (const key of Object.keys(value)) {
+    const p = findProblem((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key, seen);
+    if (p) return p;
+  }
+  return undefined;
+}

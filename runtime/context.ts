@@ -1,0 +1,52 @@
+import type { ActorContext, SpawnOptions } from '../actors/context.ts';
+import type { ActorDefinition, ActorRef, AskOptions } from '../actors/define.ts';
+import type { Cell } from './cell.ts';
+import type { Host } from './host.ts';
+import { rootLogger, type Logger } from './logger.ts';
+
+/**
+ * The context handed to handlers. A small object with prototype methods (not a bag of closures), created on an
+ * actor's first message, so idle actors cost little heap.
+ */
+export class CellContext implements ActorContext {
+  private logger: Logger | undefined;
+
+  constructor(private readonly host: Host, private readonly cell: Cell) {}
+
+  get self(): ActorRef {
+    return this.cell.ref;
+  }
+  get log(): Logger {
+    return (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
+  }
+  tell(ref: ActorRef, type: string, payload?: unknown): void {
+    this.host.tell(ref, type, payload, this.cell.id);
+  }
+  ask(ref: ActorRef, type: string, ...args: unknown[]): Promise<any> {
+    return this.host.ask(ref, type, args[0], this.cell.id, (args[1] as AskOptions | undefined)?.timeoutMs);
+  }
+  spawn<D extends ActorDefinition>(definition: D, options: SpawnOptions<D> = {}): Promise<ActorRef<D>> {
+    return this.host.spawn(definition, options) as Promise<ActorRef<D>>;
+  }
+  publish(topic: string, type: string, payload?: unknown): void {
+    this.host.publish(topic, type, payload, this.cell.id);
+  }
+  lookup(id: string): Promise<ActorRef | undefined> {
+    return this.host.lookup(id);
+  }
+  stop(ref?: ActorRef): void {
+    this.host.stop(ref ?? this.cell.ref);
+  }
+  watch(ref: ActorRef): void {
+    this.host.watch(this.cell.id, ref);
+  }
+  unwatch(ref: ActorRef): void {
+    this.host.unwatch(this.cell.id, ref);
+  }
+  subscribe(topic: string): void {
+    this.host.subscribe(this.cell, topic);
+  }
+  unsubscribe(topic: string): void {
+    this.host.unsubscribe(this.cell, topic);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Every mistake a caller can make gets its own error class with a stable `code`, thrown (or rejected) where the
+ * mistake is made. Errors that travel between threads are rebuilt from `{ name, code, message, stack }` by
+ * `reviveError`, so `instanceof` and `code` keep working across a thread boundary.
+ */
+export class TroupeError extends Error {
+  readonly code: string = 'ERR_TROUPE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+function define<C extends string>(code: C) {
+  return class extends TroupeError {
+    static readonly code: C = code;
+    override readonly code: C = code;
+  };
+}
+
+/** The target id names no running actor (never spawned, or already stopped). */
+export class ActorNotFoundError extends define('ERR_ACTOR_NOT_FOUND') {}
+/** An ask got no reply within its timeout. */
+export class AskTimeoutError extends define('ERR_ASK_TIMEOUT') {}
+/** The actor's handler threw or rejected while handling this message; `cause` is what it threw. */
+export class ActorCrashedError extends define('ERR_ACTOR_CRASHED') {}
+/** The actor stopped before it handled this message. */
+export class ActorStoppedError extends define('ERR_ACTOR_STOPPED') {}
+/** spawn() with an id that a running actor already has. */
+export class DuplicateActorIdError extends define('ERR_DUPLICATE_ACTOR_ID') {}
+/** spawn() or Runtime.start() with an option that is not valid. */
+export class InvalidSpawnOptionError extends define('ERR_INVALID_SPAWN_OPTION') {}
+/** The actor's definition has no handler for this message type. */
+export class UnknownMessageTypeError extends define('ERR_UNKNOWN_MESSAGE_TYPE') {}
+/** A payload that cannot cross a thread (a function, a symbol, a class instance...). */
+export class MessageNotCloneableError extends define('ERR_MESSAGE_NOT_CLONEABLE') {}
+/** The module that holds an actor definition failed to load (or has no such kind) in the worker. */
+export class DefinitionLoadError extends define('ERR_DEFINITION_LOAD') {}
+/** The target's bounded mailbox is full and its overflow policy is 'fail'. */
+export class MailboxFullError extends define('ERR_MAILBOX_FULL') {}
+/** The worker thread hosting the target died before replying. */
+export class WorkerLostError extends define('ERR_WORKER_LOST') {}
+/** The runtime was shut down (or is shutting down). */
+export class RuntimeStoppedError extends define('ERR_RUNTIME_STOPPED') {}
+/** An actor definition given to defineActor() is malformed. */
+export class InvalidDefinitionError extends define('ERR_INVALID_DEFINITION') {}
+
+const byName: Record<string, new (message: string, options?: { cause?: unknown }) => Error> = {
+  ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
+  InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
+  MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError,
+};
+
+/** Plain-data form of an error, safe to post between threads. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: ErrorData;
+}
+
+export function errorToData(err: unknown): ErrorData {
+  if (err instanceof Error) {
+    const data: ErrorData = { name: err.name, message: err.message, stack: err.stack };
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string') data.code = code;
+    if (err.cause !== undefined) data.cause = errorToData(err.cause);
+    return data;
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+export function reviveError(data: ErrorData): Error {
+  const cause = data.cause ? reviveError(data.cause) : undefined;
+  const Cls = byName[data.name];
+  const err: Error = Cls ? new Cls(data.message, { cause }) : new Error(data.message, { cause });
+  if (!Cls) {
+    err.name = data.name;
+    if (data.code) (err as { code?: string }).code = data.code;
+  }
+  if (data.stack) err.stack = data.stack;
+  return err;
+}

@@ -1,0 +1,438 @@
+import type { ActorDefinition, ActorRef, TerminationNotice } from '../actors/define.ts';
+import { isActorDefinition } from '../actors/define.ts';
+import type { SpawnOptions } from '../actors/context.ts';
+import { createMailbox, type MailboxSpec } from '../mailbox/mailbox.ts';
+import { envelope, type Envelope } from '../mailbox/envelope.ts';
+import { Cell, SYS_STOP, SYS_TERMINATED } from './cell.ts';
+import { CellContext } from './context.ts';
+import type { Clock } from './clock.ts';
+import { Deadlines } from './deadlines.ts';
+import { DeadLetters } from './deadletters.ts';
+import {
+  ActorNotFoundError, ActorStoppedError, AskTimeoutError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
+  MessageNotCloneableError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
+} from './errors.ts';
+import { assertCloneable } from './cloneable.ts';
+import { Op, opArity, type Control } from './protocol.ts';
+import { Scheduler } from './scheduler.ts';
+import { Transport, type Port } from './transport.ts';
+import { rootLogger } from './logger.ts';
+import type { ActorStats, NodeStats } from './stats.ts';
+
+export const DEFAULT_ASK_TIMEOUT_MS = 5000;
+
+interface PendingAsk {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  node: number;
+}
+
+interface WatchEntry {
+  node: number;
+  kind: string;
+  /** Local watcher ids: actor ids, or '$rt:n' for callbacks registered through the Runtime. */
+  watchers: Set<string>;
+}
+
+export interface HostOptions {
+  node: number;
+  ports: (Port | undefined)[];
+  clock: Clock;
+  /** How the scheduler defers its next turn (setImmediate by default). */
+  defer?: (fn: () => void) => void;
+  /** Control operations addressed to this thread. */
+  onControl(from: number, control: Control): void;
+  /** How spawn and lookup requests made on this thread are served (the main thread owns the registry). */
+  spawn(definition: ActorDefinition, options: SpawnOptions): Promise<ActorRef>;
+  lookup(id: string): Promise<ActorRef | undefined>;
+}
+
+/**
+ * Everything one thread does for its actors: delivery into mailboxes, asks and their timeouts, replies, watches,
+ * topics and dead letters. Same code on the main thread (node 0) and on every worker; what differs (spawning,
+ * the registry) comes in through HostOptions.
+ */
+export class Host {
+  readonly node: number;
+  readonly actors = new Map<string, Cell>();
+  readonly scheduler: Scheduler;
+  readonly transport: Transport;
+  readonly deadLetters: DeadLetters;
+  readonly clock: Clock;
+  private readonly asks = new Map<number, PendingAsk>();
+  private askSeq = 0;
+  private readonly deadlines: Deadlines;
+  private readonly topics = new Map<string, Set<Cell>>();
+  private readonly watching = new Map<string, WatchEntry>();
+  private readonly runtimeWatchers = new Map<string, (notice: TerminationNotice) => void>();
+  private watcherSeq = 0;
+  private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
+  private closed = false;
+  private elu = performance.eventLoopUtilization();
+
+  constructor(private readonly opts: HostOptions) {
+    this.node = opts.node;
+    this.clock = opts.clock;
+    this.transport = new Transport(opts.node, opts.ports, (node, ops, err) => this.undeliverable(node, ops, err));
+    this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush());
+    this.deadLetters = new DeadLetters(opts.node);
+    this.deadlines = new Deadlines(opts.clock, (id) => {
+      const pending = this.asks.get(id);
+      if (pending === undefined) return;
+      this.asks.delete(id);
+      pending.reject(new AskTimeoutError('ask timed out'));
+    });
+  }
+
+  contextFor(cell: Cell): CellContext {
+    return new CellContext(this, cell);
+  }
+
+  // ---- sending -------------------------------------------------------------------------------------------------
+
+  tell(ref: ActorRef, type: string, payload: unknown, from: string): void {
+    assertCloneable(payload, `payload of '${type}'`);
+    this.send(ref, type, payload, from, 0);
+  }
+
+  ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
+    assertCloneable(payload, `payload of '${type}'`);
+    if (this.closed) return Promise.reject(new RuntimeStoppedError('the runtime is shut down'));
+    return new Promise((resolve, reject) => {
+      const id = ++this.askSeq;
+      this.asks.set(id, { resolve, reject, node: ref.node });
+      this.deadlines.add(id, timeoutMs);
+      this.send(ref, type, payload, from, id);
+    });
+  }
+
+  private send(ref: ActorRef, type: string, payload: unknown, from: string, ask: number): void {
+    if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, ask, this.node);
+    if (!this.transport.has(ref.node)) {
+      if (ask !== 0) return this.settle(ask, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
+      return this.deadLetters.record(ref.id, type, from, 'worker-lost');
+    }
+    this.transport.out(ref.node).push(Op.Msg, ref.id, type, payload, from, ask);
+    this.transport.requestFlush();
+  }
+
+  publish(topic: string, type: string, payload: unknown, from: string): void {
+    assertCloneable(payload, `payload of '${type}'`);
+    for (let node = 0; node < this.opts.ports.length; node++) {
+      if (node === this.node) this.deliverPublication(topic, type, payload, from);
+      else if (this.transport.has(node)) this.transport.out(node).push(Op.Publish, topic, type, payload, from);
+    }
+    this.transport.requestFlush();
+  }
+
+  stop(ref: ActorRef, reason = 'stopped'): void {
+    if (ref.node === this.node) return this.stopLocal(ref.id, reason);
+    if (!this.transport.has(ref.node)) return;
+    this.transport.out(ref.node).push(Op.Stop, ref.id, reason);
+    this.transport.requestFlush();
+  }
+
+  /** `watcher` (a local actor id, or a callback for code outside actors) gets one notice when `ref` stops. */
+  watch(watcher: string | ((notice: TerminationNotice) => void), ref: ActorRef): string {
+    let id: string;
+    if (typeof watcher === 'function') this.runtimeWatchers.set((id = `$rt:${++this.watcherSeq}`), watcher);
+    else id = watcher;
+    let entry = this.watching.get(ref.id);
+    if (entry === undefined) {
+      this.watching.set(ref.id, (entry = { node: ref.node, kind: ref.kind, watchers: new Set() }));
+      entry.watchers.add(id);
+      this.sendWatchOp(ref.node, Op.Watch, ref.id, ref.kind);
+    } else {
+      entry.watchers.add(id);
+    }
+    return id;
+  }
+
+  unwatch(watcher: string, ref: ActorRef): void {
+    this.runtimeWatchers.delete(watcher);
+    const entry = this.watching.get(ref.id);
+    if (entry === undefined || !entry.watchers.delete(watcher) || entry.watchers.size > 0) return;
+    this.watching.delete(ref.id);
+    this.sendWatchOp(entry.node, Op.Unwatch, ref.id, ref.kind);
+  }
+
+  subscribe(cell: Cell, topic: string): void {
+    let subs = this.topics.get(topic);
+    if (subs === undefined) this.topics.set(topic, (subs = new Set()));
+    subs.add(cell);
+    (cell.topics ??= new Set()).add(topic);
+  }
+
+  unsubscribe(cell: Cell, topic: string): void {
+    this.topics.get(topic)?.delete(cell);
+    cell.topics?.delete(topic);
+  }
+
+  spawn(definition: ActorDefinition, options: SpawnOptions): Promise<ActorRef> {
+    return this.opts.spawn(definition, options);
+  }
+
+  lookup(id: string): Promise<ActorRef | undefined> {
+    return this.opts.lookup(id);
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------------------------
+
+  /** A batch posted by thread `from`. */
+  receive(from: number, ops: unknown[]): void {
+    for (let i = 0; i < ops.length;) {
+      switch (ops[i] as number) {
+        case Op.Msg:
+          this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from);
+          i += 6;
+          break;
+        case Op.Reply:
+          this.settle(ops[i + 1] as number, ops[i + 2] === 1, ops[i + 3]);
+          i += 4;
+          break;
+        case Op.Publish:
+          this.deliverPublication(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string);
+          i += 5;
+          break;
+        case Op.Watch:
+          this.watchedBy(from, ops[i + 1] as string, ops[i + 2] as string);
+          i += 3;
+          break;
+        case Op.Unwatch:
+          this.actors.get(ops[i + 1] as string)?.watchers?.delete(from);
+          i += 2;
+          break;
+        case Op.Terminated:
+          this.terminated(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3] as string);
+          i += 4;
+          break;
+        case Op.Stop:
+          this.stopLocal(ops[i + 1] as string, ops[i + 2] as string);
+          i += 3;
+          break;
+        case Op.Control:
+          this.opts.onControl(from, ops[i + 1] as Control);
+          i += 2;
+          break;
+        default:
+          throw new Error(`unknown op ${String(ops[i])} from thread ${from}`);
+      }
+    }
+    this.scheduler.runNow();
+  }
+
+  sendControl(node: number, control: Control): void {
+    if (node === this.node) return this.opts.onControl(node, control);
+    if (!this.transport.has(node)) return;
+    this.transport.out(node).push(Op.Control, control);
+    this.transport.requestFlush();
+  }
+
+  private deliver(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number): void {
+    const cell = this.actors.get(id);
+    if (cell === undefined) {
+      if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new ActorNotFoundError(`no actor with id '${id}'`)));
+      return this.deadLetters.record(id, type, from, 'not-found');
+    }
+    const env = envelope(type, payload, from, ask, replyNode);
+    if (!cell.mailbox.offer(env)) {
+      if (ask !== 0 && cell.mailbox.overflow === 'fail') {
+        this.replyError(env, new MailboxFullError(`mailbox of ${cell.def.kind} (${id}) is full`));
+      }
+      return this.deadLetters.record(id, type, from, 'mailbox-full');
+    }
+    if (!cell.busy) this.scheduler.schedule(cell);
+  }
+
+  private deliverPublication(topic: string, type: string, payload: unknown, from: string): void {
+    const subs = this.topics.get(topic);
+    if (subs === undefined) return;
+    for (const cell of subs) this.deliver(cell.id, type, payload, from, 0, this.node);
+  }
+
+  // ---- replies -------------------------------------------------------------------------------------------------
+
+  reply(env: Envelope, value: unknown): void {
+    try {
+      assertCloneable(value, `reply to '${env.type}'`);
+    } catch (err) {
+      return this.replyError(env, err as MessageNotCloneableError);
+    }
+    this.replyTo(env.replyNode, env.ask, true, value);
+  }
+
+  replyError(env: Envelope, err: Error): void {
+    this.replyTo(env.replyNode, env.ask, false, errorToData(err));
+  }
+
+  private replyTo(node: number, ask: number, ok: boolean, value: unknown): void {
+    if (node === this.node) return this.settle(ask, ok, value);
+    if (!this.transport.has(node)) return;
+    this.transport.out(node).push(Op.Reply, ask, ok ? 1 : 0, value);
+    this.transport.requestFlush();
+  }
+
+  /** A reply arrived: settle the ask unless it already timed out (then the reply is dropped). */
+  private settle(ask: number, ok: boolean, value: unknown): void {
+    const pending = this.asks.get(ask);
+    if (pending === undefined) return;
+    this.asks.delete(ask);
+    if (ok) pending.resolve(value);
+    else pending.reject(reviveError(value as ErrorData));
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------------------
+
+  /** Create an actor on this thread. Throws DuplicateActorIdError, or whatever `init` throws. */
+  createLocal(id: string, def: ActorDefinition, args: unknown, mailbox: MailboxSpec | undefined): Cell {
+    if (this.actors.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
+    const cell = new Cell(this, id, def, def.init(args), createMailbox(mailbox ?? def.mailbox));
+    this.actors.set(id, cell);
+    return cell;
+  }
+
+  /** The definition of `kind` exported by `module`, imported once per thread. */
+  definition(module: string, kind: string): ActorDefinition | Promise<ActorDefinition> {
+    const key = `${module}#${kind}`;
+    let found = this.definitions.get(key);
+    if (found !== undefined) return found;
+    found = import(module).then(
+      (mod: Record<string, unknown>) => {
+        const def = Object.values(mod).find((v) => isActorDefinition(v) && v.kind === kind) as ActorDefinition | undefined;
+        if (def === undefined) throw new DefinitionLoadError(`${module} exports no actor definition of kind '${kind}'`);
+        this.definitions.set(key, def);
+        return def;
+      },
+      (err: unknown) => {
+        throw new DefinitionLoadError(`cannot load ${module}: ${(err as Error)?.message ?? err}`, { cause: err });
+      },
+    );
+    found.catch(() => this.definitions.delete(key));
+    this.definitions.set(key, found);
+    return found;
+  }
+
+  private stopLocal(id: string, reason: string): void {
+    const cell = this.actors.get(id);
+    if (cell === undefined || cell.stopped) return;
+    // A system message: it overtakes user mail, and waits for a running async handler to settle.
+    cell.mailbox.offerSystem(envelope(SYS_STOP, reason, '', 0, this.node));
+    if (!cell.busy) this.scheduler.schedule(cell);
+  }
+
+  /** Final stop: what is still queued becomes dead letters, watchers are told, the id is released. */
+  terminate(cell: Cell, reason: string): void {
+    cell.stopped = true;
+    this.actors.delete(cell.id);
+    for (const env of cell.mailbox.drain()) {
+      if (env.type === SYS_STOP || env.type === SYS_TERMINATED) continue;
+      if (env.ask !== 0) this.replyError(env, new ActorStoppedError(`${cell.def.kind} (${cell.id}) stopped before handling '${env.type}'`));
+      this.deadLetters.record(cell.id, env.type, env.from, 'stopped');
+    }
+    if (cell.topics) for (const topic of cell.topics) this.topics.get(topic)?.delete(cell);
+    if (cell.watchers) for (const node of cell.watchers) this.sendWatchOp(node, Op.Terminated, cell.id, cell.def.kind, reason);
+    for (const [target, entry] of this.watching) if (entry.watchers.has(cell.id)) this.unwatch(cell.id, { id: target, kind: entry.kind, node: entry.node });
+    this.sendControl(0, { op: 'gone', id: cell.id });
+  }
+
+  /** The actor was not stopped by request: its handler threw. Without a supervisor it keeps running (resume). */
+  crashed(cell: Cell, env: Envelope, err: unknown): void {
+    this.deadLetters.record(cell.id, env.type, env.from, 'crashed', (err as Error)?.message ?? String(err));
+    rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, err }, 'actor crashed');
+  }
+
+  private watchedBy(node: number, target: string, kind: string): void {
+    const cell = this.actors.get(target);
+    if (cell === undefined) return this.sendWatchOp(node, Op.Terminated, target, kind, 'not-found');
+    (cell.watchers ??= new Set()).add(node);
+  }
+
+  private terminated(target: string, kind: string, reason: string): void {
+    const entry = this.watching.get(target);
+    if (entry === undefined) return;
+    this.watching.delete(target);
+    const notice: TerminationNotice = { id: target, kind, reason };
+    for (const w of entry.watchers) {
+      const callback = this.runtimeWatchers.get(w);
+      if (callback !== undefined) {
+        this.runtimeWatchers.delete(w);
+        callback(notice);
+        continue;
+      }
+      const cell = this.actors.get(w);
+      if (cell === undefined) continue;
+      cell.mailbox.offerSystem(envelope(SYS_TERMINATED, notice, '', 0, this.node));
+      if (!cell.busy) this.scheduler.schedule(cell);
+    }
+  }
+
+  private sendWatchOp(node: number, op: number, target: string, kind: string, reason?: string): void {
+    if (node === this.node) {
+      if (op === Op.Watch) this.watchedBy(node, target, kind);
+      else if (op === Op.Unwatch) this.actors.get(target)?.watchers?.delete(node);
+      else this.terminated(target, kind, reason!);
+      return;
+    }
+    if (!this.transport.has(node)) {
+      if (op === Op.Watch) this.terminated(target, kind, 'worker-lost');
+      return;
+    }
+    const box = this.transport.out(node);
+    if (op === Op.Terminated) box.push(op, target, kind, reason);
+    else if (op === Op.Watch) box.push(op, target, kind);
+    else box.push(op, target);
+    this.transport.requestFlush();
+  }
+
+  /** Thread `node` died: fail asks waiting on it, tell watchers of its actors, stop sending to it. */
+  nodeLost(node: number): void {
+    this.transport.disconnect(node);
+    for (const [id, pending] of this.asks) {
+      if (pending.node !== node) continue;
+      this.asks.delete(id);
+      pending.reject(new WorkerLostError(`thread ${node} died before replying`));
+    }
+    for (const [target, entry] of this.watching) if (entry.node === node) this.terminated(target, entry.kind, 'worker-lost');
+  }
+
+  private undeliverable(node: number, ops: unknown[], err: unknown): void {
+    for (let i = 0; i < ops.length;) {
+      const op = ops[i] as number;
+      if (op === Op.Msg) {
+        const [to, type, , from, ask] = ops.slice(i + 1, i + 6) as [string, string, unknown, string, number];
+        const reason = this.transport.has(node) ? 'not-cloneable' : 'worker-lost';
+        this.deadLetters.record(to, type, from, reason, (err as Error)?.message);
+        const error = reason === 'worker-lost' ? new WorkerLostError(`thread ${node} is gone`) : new MessageNotCloneableError(String((err as Error)?.message));
+        if (ask !== 0) this.settle(ask, false, errorToData(error));
+      }
+      i += 1 + opArity[op];
+    }
+  }
+
+  // ---- introspection and shutdown ------------------------------------------------------------------------------
+
+  stats(withActors: boolean): NodeStats {
+    const actors: ActorStats[] = [];
+    if (withActors) {
+      for (const cell of this.actors.values()) {
+        actors.push({ id: cell.id, kind: cell.def.kind, node: this.node, handled: cell.handled, mailboxDepth: cell.mailbox.size, handlingMs: cell.handlingMs });
+      }
+    }
+    const elu = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    return {
+      node: this.node, actors, actorCount: this.actors.size, eventLoopUtilization: elu.utilization,
+      deadLetters: { ...this.deadLetters.counts }, heapUsedBytes: process.memoryUsage().heapUsed,
+    };
+  }
+
+  /** Stop every actor here (their queued mail becomes dead letters) and fail every ask still waiting. */
+  close(): void {
+    for (const cell of [...this.actors.values()]) this.terminate(cell, 'shutdown');
+    this.closed = true;
+    for (const [, pending] of this.asks) pending.reject(new RuntimeStoppedError('the runtime was shut down'));
+    this.asks.clear();
+    this.deadlines.clear();
+    this.transport.flush();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The wire between threads. Each post is one flat array holding many operations, each an op code followed by a
+ * fixed number of fields (flat arrays clone faster than arrays of objects). Control operations carry one object.
+ */
+export const Op = {
+  /** to, type, payload, from, ask */
+  Msg: 1,
+  /** ask, ok (1|0), value or ErrorData */
+  Reply: 2,
+  /** topic, type, payload, from */
+  Publish: 3,
+  /** target, kind */
+  Watch: 4,
+  /** target */
+  Unwatch: 5,
+  /** target, kind, reason */
+  Terminated: 6,
+  /** target, reason */
+  Stop: 7,
+  /** one Control object */
+  Control: 8,
+} as const;
+
+/** Number of fields after the op code, indexed by op code. */
+export const opArity = [0, 5, 3, 4, 2, 1, 3, 2, 1];
+
+/** Control-plane requests and answers (spawning, lookups, stats, shutdown). Rare, so plain objects. */
+export type Control =
+  | { op: 'spawn'; req: number; id: string; module: string; kind: string; args: unknown; mailbox: unknown }
+  | { op: 'spawned'; req: number; error?: import('./errors.ts').ErrorData }
+  | { op: 'spawn-request'; req: number; module: string; kind: string; options: Record<string, unknown> }
+  | { op: 'spawn-result'; req: number; ref?: { id: string; kind: string; node: number }; error?: import('./errors.ts').ErrorData }
+  | { op: 'lookup'; req: number; id: string }
+  | { op: 'lookup-result'; req: number; ref?: { id: string; kind: string; node: number } }
+  | { op: 'gone'; id: string }
+  | { op: 'node-lost'; node: number }
+  | { op: 'stats'; req: number }
+  | { op: 'stats-result'; req: number; stats: import('./stats.ts').NodeStats }
+  | { op: 'shutdown'; req: number }
+  | { op: 'shutdown-done'; req: number }
+  | { op: 'ready' };

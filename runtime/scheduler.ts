@@ -1,0 +1,75 @@
+import { RingQueue } from '../mailbox/queue.ts';
+
+/** What the scheduler runs: an actor with mail. */
+export interface Runnable {
+  /** True while sitting in the ready queue (so it is queued once however much mail arrives). */
+  queued: boolean;
+  /** Handle up to `budget` messages; return how many were handled and whether more are waiting and runnable. */
+  run(budget: number): number;
+  runnable(): boolean;
+}
+
+/** Messages one turn may handle before yielding to the event loop (I/O, timers, other ports). */
+export const TURN_BUDGET = 10_000;
+/** Messages one actor may handle before the next ready actor gets its turn (fairness). */
+export const SLICE = 512;
+
+/**
+ * Per-thread scheduler: a ready queue of actors with mail, drained under a budget per event-loop turn. One deferred
+ * turn is scheduled when the queue becomes non-empty, never one per message. `defer` is injected (setImmediate by
+ * default) and `afterTurn` flushes coalesced outgoing traffic.
+ */
+export class Scheduler {
+  private ready = new RingQueue<Runnable>(64);
+  private scheduled = false;
+  private inTurn = false;
+  private readonly boundTurn = () => this.turn();
+
+  constructor(
+    private readonly defer: (fn: () => void) => void,
+    private readonly afterTurn: () => void,
+  ) {}
+
+  get depth(): number {
+    return this.ready.size;
+  }
+
+  schedule(r: Runnable): void {
+    if (r.queued) return;
+    r.queued = true;
+    this.ready.push(r);
+    if (!this.inTurn && !this.scheduled) {
+      this.scheduled = true;
+      this.defer(this.boundTurn);
+    }
+  }
+
+  /** Run a turn now if none is running: used when a batch arrives from a port, to skip an extra event-loop hop. */
+  runNow(): void {
+    if (!this.inTurn) this.turn();
+  }
+
+  private turn(): void {
+    this.scheduled = false;
+    this.inTurn = true;
+    let budget = TURN_BUDGET;
+    try {
+      while (budget > 0 && this.ready.size > 0) {
+        const r = this.ready.shift()!;
+        r.queued = false;
+        budget -= r.run(Math.min(budget, SLICE));
+        if (r.runnable()) {
+          r.queued = true;
+          this.ready.push(r);
+        }
+      }
+    } finally {
+      this.inTurn = false;
+      this.afterTurn();
+      if (this.ready.size > 0 && !this.scheduled) {
+        this.scheduled = true;
+        this.defer(this.boundTurn);
+      }
+    }
+  }
+}

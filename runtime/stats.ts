@@ -1,0 +1,39 @@
+export interface ActorStats {
+  id: string;
+  kind: string;
+  node: number;
+  handled: number;
+  mailboxDepth: number;
+  /** Total milliseconds spent in this actor's handlers (measured per slice of messages, not per message). */
+  handlingMs: number;
+}
+
+export interface NodeStats {
+  node: number;
+  actors: ActorStats[];
+  actorCount: number;
+  /** Event-loop utilization of this thread since the previous stats call (0..1). */
+  eventLoopUtilization: number;
+  deadLetters: DeadLetterCounts;
+  heapUsedBytes: number;
+}
+
+export type DeadLetterReason =
+  | 'not-found' | 'stopped' | 'mailbox-full' | 'unknown-message-type' | 'crashed' | 'not-cloneable' | 'worker-lost';
+
+export type DeadLetterCounts = Partial<Record<DeadLetterReason, number>>;
+
+export interface DeadLetter {
+  to: string;
+  type: string;
+  from: string;
+  reason: DeadLetterReason;
+  node: number;
+  detail?: string;
+}
+
+export interface RuntimeStats {
+  nodes: NodeStats[];
+  deadLetters: DeadLetterCounts;
+  recentDeadLetters: DeadLetter[];
+}

@@ -1,0 +1,79 @@
+import { opArity } from './protocol.ts';
+
+/** Anything we can post to: a Worker, parentPort or a MessagePort of the mesh. */
+export interface Port {
+  postMessage(value: unknown): void;
+}
+
+/** Largest flat batch posted at once; bigger bursts go out as several posts so the receiver can start early. */
+const MAX_BATCH = 16_384;
+
+/**
+ * Outgoing traffic, coalesced per destination thread: operations are appended to that thread's outbox and posted
+ * as one array at the end of the scheduler turn (or at the end of the current task, for sends made outside a
+ * turn). Threads talk to each other directly over a MessageChannel mesh; the main thread is not a relay.
+ */
+export class Transport {
+  private outboxes: unknown[][];
+  private flushQueued = false;
+  private readonly boundFlush = () => this.flush();
+
+  constructor(
+    readonly self: number,
+    private readonly ports: (Port | undefined)[],
+    private readonly onPostError: (node: number, ops: unknown[], err: unknown) => void,
+  ) {
+    this.outboxes = ports.map(() => []);
+  }
+
+  /** The outbox to append an operation to; `requestFlush` must follow when sending outside a turn. */
+  out(node: number): unknown[] {
+    if (this.outboxes[node].length >= MAX_BATCH) this.post(node);
+    return this.outboxes[node];
+  }
+
+  has(node: number): boolean {
+    return this.ports[node] !== undefined;
+  }
+
+  /** Flush at the end of the current task (microtask): once per burst, not per message. */
+  requestFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.boundFlush);
+  }
+
+  flush(): void {
+    this.flushQueued = false;
+    for (let node = 0; node < this.outboxes.length; node++) if (this.outboxes[node].length > 0) this.post(node);
+  }
+
+  /** Forget a thread that is gone; returns what was still waiting for it. */
+  disconnect(node: number): unknown[] {
+    const pending = this.outboxes[node];
+    this.outboxes[node] = [];
+    this.ports[node] = undefined;
+    return pending;
+  }
+
+  private post(node: number): void {
+    const ops = this.outboxes[node];
+    this.outboxes[node] = [];
+    const port = this.ports[node];
+    if (port === undefined) return this.onPostError(node, ops, new Error('thread is gone'));
+    try {
+      port.postMessage(ops);
+    } catch (err) {
+      // One operation slipped past the send-site checks: post the rest one by one and report the bad ones.
+      for (let i = 0; i < ops.length; i += 1 + opArity[ops[i] as number]) {
+        const one = ops.slice(i, i + 1 + opArity[ops[i] as number]);
+        try {
+          port.postMessage(one);
+        } catch (e) {
+          this.onPostError(node, one, e);
+        }
+      }
+      void err;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { SpawnOptions } from '../actors/context.ts';
+import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
+import { InvalidSpawnOptionError } from './errors.ts';
+
+const spawnKeys = new Set(['id', 'args', 'pin', 'near', 'mailbox']);
+
+/** Throws InvalidSpawnOptionError naming the first bad option. */
+export function validateSpawnOptions(options: SpawnOptions, workers: number, live: (node: number) => boolean): void {
+  const fail = (msg: string): never => {
+    throw new InvalidSpawnOptionError(msg);
+  };
+  if (typeof options !== 'object' || options === null) fail('spawn options must be an object');
+  for (const key of Object.keys(options)) if (!spawnKeys.has(key)) fail(`unknown spawn option '${key}'`);
+  const { id, pin, near } = options;
+  if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 256 || id.startsWith('$'))) {
+    fail('id must be a non-empty string of at most 256 characters, not starting with $');
+  }
+  if (pin !== undefined) {
+    if (!Number.isInteger(pin) || pin < 0 || pin > workers) fail(`pin must be a thread number from 0 to ${workers}`);
+    if (!live(pin)) fail(`pin: thread ${pin} is not running`);
+  }
+  if (near !== undefined && (typeof near !== 'object' || near === null || typeof near.id !== 'string' || !Number.isInteger(near.node))) {
+    fail('near must be an actor ref');
+  }
+  if (pin !== undefined && near !== undefined) fail('give either pin or near, not both');
+  const problem = mailboxSpecProblem(options.mailbox);
+  if (problem) fail(problem);
+}
+
+export function validateStartOptions(options: { workers?: unknown }): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidSpawnOptionError('Runtime.start options must be an object');
+  const w = options.workers;
+  if (w !== undefined && (!Number.isInteger(w) || (w as number) < 0 || (w as number) > 64)) {
+    throw new InvalidSpawnOptionError('workers must be an integer from 0 to 64');
+  }
+}

@@ -1,0 +1,83 @@
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { ActorRef } from '../actors/define.ts';
+import { Host } from './host.ts';
+import { systemClock } from './clock.ts';
+import { errorToData, reviveError } from './errors.ts';
+import type { Control } from './protocol.ts';
+import { Op } from './protocol.ts';
+
+/** What the main thread gives each worker: its node number and one port per other thread (the mesh). */
+export interface WorkerBoot {
+  node: number;
+  /** Indexed by node; undefined for this worker itself and for node 0 (reached through parentPort). */
+  ports: (MessagePort | undefined)[];
+}
+
+const boot = workerData as WorkerBoot;
+const main = parentPort!;
+let reqSeq = 0;
+const waiting = new Map<number, (c: Control) => void>();
+
+function request(make: (req: number) => Control): Promise<Control> {
+  return new Promise((resolve) => {
+    const req = ++reqSeq;
+    waiting.set(req, resolve);
+    host.sendControl(0, make(req));
+  });
+}
+
+const host: Host = new Host({
+  node: boot.node,
+  ports: boot.ports.map((p, i) => (i === 0 ? main : p)),
+  clock: systemClock,
+  onControl,
+  async spawn(definition, options) {
+    const res = await request((req) => ({ op: 'spawn-request', req, module: definition.module, kind: definition.kind, options: options as Record<string, unknown> }));
+    if (res.op !== 'spawn-result') throw new Error(`unexpected answer ${res.op}`);
+    if (res.error) throw reviveError(res.error);
+    return res.ref as ActorRef;
+  },
+  async lookup(id) {
+    const res = await request((req) => ({ op: 'lookup', req, id }));
+    return res.op === 'lookup-result' ? res.ref : undefined;
+  },
+});
+
+function onControl(_from: number, c: Control): void {
+  switch (c.op) {
+    case 'spawn':
+      return void spawnHere(c);
+    case 'stats':
+      return host.sendControl(0, { op: 'stats-result', req: c.req, stats: host.stats(true) });
+    case 'node-lost':
+      return host.nodeLost(c.node);
+    case 'shutdown':
+      host.close();
+      host.sendControl(0, { op: 'shutdown-done', req: c.req });
+      host.transport.flush();
+      for (const p of boot.ports) p?.close();
+      main.close();
+      return;
+    case 'spawn-result':
+    case 'lookup-result':
+      waiting.get(c.req)?.(c);
+      waiting.delete(c.req);
+      return;
+  }
+}
+
+/** Spawns arrive in order; a cached definition is created synchronously, so order is kept for the common case. */
+async function spawnHere(c: Extract<Control, { op: 'spawn' }>): Promise<void> {
+  try {
+    const found = host.definition(c.module, c.kind);
+    const def = found instanceof Promise ? await found : found;
+    host.createLocal(c.id, def, c.args, c.mailbox as never);
+    host.sendControl(0, { op: 'spawned', req: c.req });
+  } catch (err) {
+    host.sendControl(0, { op: 'spawned', req: c.req, error: errorToData(err) });
+  }
+}
+
+main.on('message', (ops: unknown[]) => host.receive(0, ops));
+boot.ports.forEach((p, node) => p?.on('message', (ops: unknown[]) => host.receive(node, ops)));
+main.postMessage([Op.Control, { op: 'ready' }]);

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Scheduler, TURN_BUDGET, SLICE, type Runnable } from '../../runtime/scheduler.ts';
+import { Deadlines } from '../../runtime/deadlines.ts';
+import { ManualClock } from '../../runtime/clock.ts';
+import { choosePlacement } from '../../runtime/placement.ts';
+import { assertCloneable } from '../../runtime/cloneable.ts';
+import { MessageNotCloneableError, reviveError, errorToData, ActorCrashedError } from '../../runtime/errors.ts';
+
+const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
+
+class FakeActor implements Runnable {
+  queued = false;
+  handled = 0;
+  constructor(public pending: number, private readonly log: string[], private readonly name: string) {}
+  run(budget: number): number {
+    const n = Math.min(budget, this.pending);
+    this.pending -= n;
+    this.handled += n;
+    this.log.push(`${this.name}:${n}`);
+    return n;
+  }
+  runnable(): boolean {
+    return this.pending > 0;
+  }
+}
+
+describe('Scheduler', () => {
+  it('defers one turn per burst, not one per message, and drains under a budget', () => {
+    const deferred: (() => void)[] = [];
+    let flushes = 0;
+    const s = new Scheduler((fn) => deferred.push(fn), () => flushes++);
+    const log: string[] = [];
+    const a = new FakeActor(3 * TURN_BUDGET, log, 'a');
+    for (let i = 0; i < 100; i++) s.schedule(a);
+    expect(deferred.length).toBe(1);
+    deferred.shift()!();
+    expect(a.handled).toBe(TURN_BUDGET); // yields after the budget
+    expect(flushes).toBe(1);
+    expect(deferred.length).toBe(1); // and schedules the next turn itself
+    deferred.shift()!();
+    deferred.shift()!();
+    expect(a.handled).toBe(3 * TURN_BUDGET);
+    expect(deferred.length).toBe(0);
+  });
+
+  it('round-robins ready actors in slices (fairness)', () => {
+    const deferred: (() => void)[] = [];
+    const s = new Scheduler((fn) => deferred.push(fn), () => {});
+    const log: string[] = [];
+    const a = new FakeActor(SLICE * 2, log, 'a');
+    const b = new FakeActor(SLICE, log, 'b');
+    s.schedule(a);
+    s.schedule(b);
+    deferred.shift()!();
+    expect(log).toEqual([`a:${SLICE}`, `b:${SLICE}`, `a:${SLICE}`]);
+  });
+});
+
+describe('Deadlines', () => {
+  it('expires each key at its own deadline, in order, with one armed timer', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 50 }), (delays) => {
+      const clock = new ManualClock();
+      const expired: number[] = [];
+      const d = new Deadlines(clock, (k) => expired.push(k));
+      delays.forEach((ms, key) => d.add(key, ms));
+      clock.advance(1000);
+      const expected = delays.map((ms, key) => ({ ms, key })).sort((x, y) => x.ms - y.ms || x.key - y.key).map((x) => x.key);
+      expect(expired.slice().sort((x, y) => x - y)).toEqual(expected.slice().sort((x, y) => x - y));
+      // never fires before its deadline
+      for (let i = 1; i < expired.length; i++) expect(delays[expired[i - 1]]).toBeLessThanOrEqual(delays[expired[i]]);
+    }), { numRuns: runs });
+  });
+
+  it('does not fire early', () => {
+    const clock = new ManualClock();
+    const expired: number[] = [];
+    const d = new Deadlines(clock, (k) => expired.push(k));
+    d.add(1, 100);
+    clock.advance(99);
+    expect(expired).toEqual([]);
+    clock.advance(1);
+    expect(expired).toEqual([1]);
+  });
+});
+
+describe('placement', () => {
+  const live = () => true;
+  it('picks the least-loaded worker, honours pin and near', () => {
+    expect(choosePlacement({}, [0, 5, 2, 9], live)).toBe(2);
+    expect(choosePlacement({ pin: 3 }, [0, 5, 2, 9], live)).toBe(3);
+    expect(choosePlacement({ nearNode: 1 }, [0, 5, 2, 9], live)).toBe(1);
+    expect(choosePlacement({}, [7], live)).toBe(0); // no workers: the calling thread
+    expect(choosePlacement({}, [0, 1, 5], (n) => n !== 1)).toBe(2); // skips a dead thread
+  });
+});
+
+describe('cloneability check', () => {
+  it('accepts plain data, cycles and built-ins', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    for (const v of [1, 'x', null, undefined, [1, { a: [2] }], new Map([[1, { b: 2 }]]), new Set([1]), new Date(), new Uint8Array(4), cyclic, new Error('e')]) {
+      expect(() => assertCloneable(v, 'payload')).not.toThrow();
+    }
+  });
+  it('rejects functions, symbols and class instances with a named error', () => {
+    class Thing { x = 1; }
+    for (const v of [() => 1, Symbol('s'), { nested: { fn() {} } }, [Symbol.iterator], new Thing(), { [Symbol('k')]: 1 }]) {
+      expect(() => assertCloneable(v, 'payload')).toThrow(MessageNotCloneableError);
+    }
+    try {
+      assertCloneable({ a: { b: () => 1 } }, 'payload');
+    } catch (e) {
+      expect((e as MessageNotCloneableError).code).toBe('ERR_MESSAGE_NOT_CLONEABLE');
+      expect((e as Error).message).toMatch(/a\.b is a function/);
+    }
+  });
+});
+
+describe('errors across threads', () => {
+  it('revive keeps class, code, message and cause', () => {
+    const err = new ActorCrashedError('boom', { cause: new TypeError('inner') });
+    const back = reviveError(structuredClone(errorToData(err)));
+    expect(back).toBeInstanceOf(ActorCrashedError);
+    expect((back as ActorCrashedError).code).toBe('ERR_ACTOR_CRASHED');
+    expect((back.cause as Error).message).toBe('inner');
+    expect((back.cause as Error).name).toBe('TypeError');
+  });
+});
