@@ -1,4 +1,5 @@
-import { createDraft, finishDraft, isDraft, isDraftable, current } from 'immer';
+import { createDraft, finishDraft, isDraft, isDraftable } from 'immer';
+import { undraft } from './cloneable.ts';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
 import type { Mailbox } from '../mailbox/mailbox.ts';
@@ -108,7 +109,7 @@ export class Cell implements Runnable {
     if (isDraft(draft)) {
       // A reply that is (part of) the draft must be materialised before the draft is finalised and revoked.
       const replyIsState = result === draft;
-      if (!replyIsState && isDraft(result)) result = current(result);
+      if (!replyIsState) result = undraft(result);
       this.state = finishDraft(draft);
       if (replyIsState) result = this.state;
     }

@@ -1,3 +1,4 @@
+import { current, isDraft } from 'immer';
 import { MessageNotCloneableError } from './errors.ts';
 
 const cloneableProtos = new Set<unknown>([
@@ -16,6 +17,24 @@ export function assertCloneable(value: unknown, what: string): void {
   if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') return;
   const problem = findProblem(value, '', new Set());
   if (problem !== undefined) throw new MessageNotCloneableError(`${what} cannot be sent: ${problem}`);
+}
+
+/**
+ * What a handler sends or returns may hold pieces of its immer draft (`return { items: state.items }`); drafts are
+ * revoked when the handler's message is done, so they are replaced by plain copies before they leave the handler.
+ * Frozen values are committed state and cannot hold drafts, so the walk stops there.
+ */
+export function undraft<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (isDraft(value)) return current(value);
+  if (Object.isFrozen(value)) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = undraft(value[i]);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    const obj = value as Record<string, unknown>;
+    for (const key in obj) obj[key] = undraft(obj[key]);
+  }
+  return value;
 }
 
 function findProblem(value: unknown, path: string, seen: Set<object>): string | undefined {

@@ -3,6 +3,7 @@ import type { ActorDefinition, ActorRef, AskOptions } from '../actors/define.ts'
 import type { Cell } from './cell.ts';
 import type { Host } from './host.ts';
 import { rootLogger, type Logger } from './logger.ts';
+import { undraft } from './cloneable.ts';
 
 /**
  * The context handed to handlers. A small object with prototype methods (not a bag of closures), created on an
@@ -20,16 +21,16 @@ export class CellContext implements ActorContext {
     return (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
   }
   tell(ref: ActorRef, type: string, payload?: unknown): void {
-    this.host.tell(ref, type, payload, this.cell.id);
+    this.host.tell(ref, type, undraft(payload), this.cell.id);
   }
   ask(ref: ActorRef, type: string, ...args: unknown[]): Promise<any> {
-    return this.host.ask(ref, type, args[0], this.cell.id, (args[1] as AskOptions | undefined)?.timeoutMs);
+    return this.host.ask(ref, type, undraft(args[0]), this.cell.id, (args[1] as AskOptions | undefined)?.timeoutMs);
   }
   spawn<D extends ActorDefinition>(definition: D, options: SpawnOptions<D> = {}): Promise<ActorRef<D>> {
     return this.host.spawn(definition, options) as Promise<ActorRef<D>>;
   }
   publish(topic: string, type: string, payload?: unknown): void {
-    this.host.publish(topic, type, payload, this.cell.id);
+    this.host.publish(topic, type, undraft(payload), this.cell.id);
   }
   lookup(id: string): Promise<ActorRef | undefined> {
     return this.host.lookup(id);

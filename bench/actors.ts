@@ -1,0 +1,38 @@
+import { defineActor } from '../actors/define.ts';
+import type { ActorRef } from '../actors/define.ts';
+
+/** The counting actor every throughput and latency figure uses (same shape as test/fixtures/counter.ts). */
+export const tally = defineActor({
+  kind: 'bench-tally',
+  init: () => ({ count: 0 }),
+  handlers: {
+    add: (state, by: number) => {
+      state.count += by;
+    },
+    get: (state) => state.count,
+  },
+});
+
+/** Worker-to-worker figure: one ask makes it send `n` tells to `target`, then ask it for its count. */
+export const blaster = defineActor({
+  kind: 'bench-blaster',
+  init: () => ({}),
+  handlers: {
+    blast: (_state, p: { target: ActorRef; n: number }, ctx) => {
+      for (let i = 0; i < p.n; i++) ctx.tell(p.target, 'add', 1);
+      return ctx.ask(p.target, 'get') as Promise<number>;
+    },
+  },
+});
+
+/** Heap probe pinned on a worker: collects (when gc is exposed) and reports that thread's isolate heap. */
+export const heapProbe = defineActor({
+  kind: 'bench-heap-probe',
+  init: () => ({}),
+  handlers: {
+    heap: () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      return { heapUsed: process.memoryUsage().heapUsed, gc: typeof (globalThis as { gc?: unknown }).gc === 'function' };
+    },
+  },
+});

@@ -1,0 +1,74 @@
+import { median } from './stats.ts';
+
+/** msg/s: higher is better; us, ms, B: lower is better. */
+export type Unit = 'msg/s' | 'us' | 'ms' | 'B';
+
+/** A goal on the troupe/baseline ratio, or on Troupe's own figure. */
+export interface Target {
+  on: 'ratio' | 'troupe';
+  op: '>=' | '<=' | '<';
+  value: number;
+}
+
+/** One line of the report. Figures are medians of the measured runs (warmup runs are not kept). */
+export interface Row {
+  figure: string;
+  unit: Unit;
+  troupe: number;
+  baseline: number;
+  baselineName: string;
+  /** troupe / baseline, whatever the unit. */
+  ratio: number;
+  target?: Target;
+  met?: boolean;
+  runs: { troupe: number[]; baseline: number[] };
+}
+
+export function makeRow(r: { figure: string; unit: Unit; baselineName: string; target?: Target; runs: Row['runs'] }): Row {
+  const troupe = median(r.runs.troupe);
+  const baseline = median(r.runs.baseline);
+  const ratio = troupe / baseline;
+  const row: Row = { figure: r.figure, unit: r.unit, troupe, baseline, baselineName: r.baselineName, ratio, runs: r.runs };
+  if (r.target !== undefined) {
+    row.target = r.target;
+    row.met = meets(r.target.on === 'ratio' ? ratio : troupe, r.target);
+  }
+  return row;
+}
+
+function meets(x: number, t: Target): boolean {
+  if (t.op === '>=') return x >= t.value;
+  if (t.op === '<=') return x <= t.value;
+  return x < t.value;
+}
+
+export function formatValue(unit: Unit, v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  switch (unit) {
+    case 'msg/s':
+      return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M msg/s` : `${(v / 1e3).toFixed(0)} k msg/s`;
+    case 'us':
+      return `${v.toFixed(1)} us`;
+    case 'ms':
+      return `${v.toFixed(0)} ms`;
+    case 'B':
+      return `${v.toFixed(0)} B`;
+  }
+}
+
+export function formatTarget(row: Row): string {
+  const t = row.target;
+  if (t === undefined) return '-';
+  return t.on === 'ratio' ? `ratio ${t.op} ${t.value}x` : `${t.op} ${formatValue(row.unit, t.value)}`;
+}
+
+export function tableCells(row: Row): string[] {
+  return [
+    row.figure,
+    formatValue(row.unit, row.troupe),
+    `${formatValue(row.unit, row.baseline)} (${row.baselineName})`,
+    `${row.ratio.toFixed(2)}x`,
+    formatTarget(row),
+    row.met === undefined ? '-' : row.met ? 'yes' : 'NO',
+  ];
+}
