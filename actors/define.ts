@@ -43,7 +43,7 @@ export type MessageType<D> = keyof HandlersOf<D> & string;
 /** Payload argument list for a message type: empty when the handler takes no payload. */
 export type PayloadArgs<D, K extends MessageType<D>> =
   HandlersOf<D>[K] extends (state: any, ...rest: infer R) => any
-    ? R extends [] ? [] : R extends [infer P, ...any[]] ? [payload: P] : []
+    ? R extends [] ? [] : R extends [infer P, ...any[]] ? (0 extends 1 & P ? [payload?: any] : [payload: P]) : []
     : never;
 export type Reply<D, K extends MessageType<D>> = Awaited<ReturnType<HandlersOf<D>[K]>>;
 export type InitArgs<D> = D extends ActorDefinition<any, infer A, any> ? A : never;

@@ -26,7 +26,7 @@ export function assertCloneable(value: unknown, what: string): void {
  */
 export function undraft<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  if (isDraft(value)) return current(value);
+  if (isDraft(value)) return current(value as object) as T;
   if (Object.isFrozen(value)) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = undraft(value[i]);

@@ -58,6 +58,11 @@ export class Runtime implements Messaging {
   }
 
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    if ((globalThis as { __troupeWorker?: boolean }).__troupeWorker) {
+      // A worker imported a module that starts a runtime at top level: it would recurse forever.
+      throw new InvalidDefinitionError('Runtime.start() ran inside a Troupe worker while it loaded an actor module: '
+        + 'keep actor definitions in modules without top-level side effects');
+    }
     validateStartOptions(options);
     const count = options.workers ?? availableParallelism();
     const workers: (Worker | undefined)[] = [undefined];

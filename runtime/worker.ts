@@ -13,6 +13,7 @@ export interface WorkerBoot {
   ports: (MessagePort | undefined)[];
 }
 
+(globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
 const boot = workerData as WorkerBoot;
 const main = parentPort!;
 let reqSeq = 0;

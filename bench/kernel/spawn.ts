@@ -11,7 +11,7 @@ import { emit, gc, hasGc, interleave } from '../lib/measure.ts';
 import { makeRow } from '../lib/rows.ts';
 
 const N = 100_000;
-const CHUNK = 2_000;
+const CHUNK = 1_000;
 /** Spawned first and left running: loads the definition on each worker and warms the spawn path. */
 const WARM = 2_000;
 

@@ -18,7 +18,7 @@ export function affectedChildren(strategy: RestartStrategy, children: readonly s
     case 'one-for-all':
       return at < 0 ? [] : [...children];
     case 'rest-for-one':
-      return at < 0 ? [] : children.slice(at + 1);
+      return at < 0 ? [] : children.slice(at);
     default:
       throw new InvalidSupervisorOptionError('strategy', `unknown strategy ${String(strategy)}`);
   }

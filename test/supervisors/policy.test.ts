@@ -199,9 +199,10 @@ describe('Backoff', () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.integer({ min: 0, max: 10_000 }),
         // Each failure: how long after the previous restart it happens, and what random() returns.
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 20_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })), {
-          maxLength: 80,
-        }),
+        fc.array(
+          fc.tuple(fc.integer({ min: 0, max: 20_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })),
+          { maxLength: 80 },
+        ),
         (minMs, extra, randomFactor, resetAfterMs, failures) => {
           const maxMs = minMs + extra;
           let nextRandom = 0;

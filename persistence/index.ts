@@ -1,0 +1,18 @@
+export {
+  ActorStore,
+  ENV_OPTIONS,
+  type ActorStoreOptions,
+  type HandledCommit,
+  type JournalEntry,
+  type JournalMessage,
+  type Snapshot,
+} from './store.ts';
+export { SnapshotCadence, validateCadence, type SnapshotCadenceOptions } from './cadence.ts';
+export { migrateSnapshot, type Migrations } from './migrate.ts';
+export {
+  InvalidPersistenceOptionError,
+  InvalidStoreKeyError,
+  MissingMigrationError,
+  SnapshotDecodeError,
+  SnapshotVersionError,
+} from './errors.ts';
