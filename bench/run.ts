@@ -1,5 +1,6 @@
 // npm run bench: the kernel figures of Troupe, each next to a baseline measured in the same run, as a table on
 // stdout and as bench/results/kernel.json. Every kernel runs in its own process (see lib/child.ts).
+// `npm run bench -- spawn ask-same-thread` runs only the named kernels (bench/kernel/<name>.ts).
 import './lib/env.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

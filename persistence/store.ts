@@ -64,6 +64,7 @@ export class ActorStore {
   readonly #dedupWindow: number;
   readonly #keepSnapshots: number;
   #commits = 0;
+  #flush: { afterCommit: number; done: Promise<unknown> } | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(root: RootDatabase, options: ActorStoreOptions) {
@@ -117,13 +118,16 @@ export class ActorStore {
     return [...this.#history.getRange({ start: [actorId, 0], end: [actorId, Infinity] })].map((e) => e.value as Snapshot);
   }
 
+  /** Also drops the journal entries the snapshot covers (seq <= snapshot.seq), remembering their message ids. */
   async writeSnapshot(actorId: string, snapshot: Snapshot): Promise<void> {
     checkPart('actorId', actorId);
     checkSeq(snapshot.seq, 0);
     const bytes = this.#encode(snapshot);
     return this.#durable(() => {
+      const last = this.#lastSeq(actorId);
       this.#putSnapshot(actorId, snapshot.seq, bytes);
-      this.#bumpCounter(actorId, snapshot.seq);
+      this.#cover(actorId, Math.min(snapshot.seq, last));
+      this.#advanceTo(actorId, snapshot.seq, last);
     });
   }
 
@@ -134,7 +138,7 @@ export class ActorStore {
     const bytes = this.#encode({ id: message.id, type: message.type, payload: message.payload });
     return this.#durable(() => {
       // Assigned inside the write transaction, so two threads (or two stores) never hand out the same seq.
-      const seq = (this.#counters.get(actorId) ?? 0) + 1;
+      const seq = this.#lastSeq(actorId) + 1;
       this.#counters.put(actorId, seq);
       this.#journal.put([actorId, seq], asBinary(bytes));
       return seq;
@@ -159,19 +163,15 @@ export class ActorStore {
     checkPart('actorId', actorId);
     checkPart('message id', messageId);
     checkSeq(seq, 1);
-    checkSeq(snapshot.seq, 0);
+    if (snapshot.seq !== seq) throw new InvalidStoreKeyError(`snapshot.seq (${snapshot.seq}) must equal seq (${seq})`);
     const bytes = this.#encode(snapshot);
     return this.#durable(() => {
-      this.#putSnapshot(actorId, snapshot.seq, bytes);
-      const covered = [...this.#journal.getRange({ start: [actorId, 0], end: [actorId, seq], inclusiveEnd: true })];
-      for (const { key, value } of covered) {
-        this.#journal.remove(key);
-        const s = (key as [string, number])[1];
-        if (s !== seq) this.#remember(actorId, (value as JournalMessage).id, s);
-      }
+      const last = this.#lastSeq(actorId);
+      this.#putSnapshot(actorId, seq, bytes);
+      this.#journal.remove([actorId, seq]);
       this.#remember(actorId, messageId, seq);
-      this.#evictBefore(actorId, seq - this.#dedupWindow + 1);
-      this.#bumpCounter(actorId, Math.max(seq, snapshot.seq));
+      this.#cover(actorId, Math.min(seq - 1, last));
+      this.#advanceTo(actorId, seq, last);
     });
   }
 
@@ -202,24 +202,49 @@ export class ActorStore {
     for (const key of keys.slice(0, Math.max(0, keys.length - this.#keepSnapshots))) this.#history.remove(key);
   }
 
+  /** Record messageId at seq, and forget the id recorded K seqs earlier, which just left the window. */
   #remember(actorId: string, messageId: string, seq: number): void {
     this.#dedup.put([actorId, messageId], seq);
     this.#dedupOrder.put([actorId, seq], messageId);
+    this.#forget(actorId, seq - this.#dedupWindow);
   }
 
-  /** Forget message ids recorded at sequence numbers below `firstKept`. */
-  #evictBefore(actorId: string, firstKept: number): void {
-    if (firstKept <= 1) return;
-    const old = [...this.#dedupOrder.getRange({ start: [actorId, 0], end: [actorId, firstKept] })];
-    for (const { key, value: messageId } of old) {
-      this.#dedupOrder.remove(key);
-      // The same id may have been recorded again later; only drop the mapping if it still points here.
-      if (this.#dedup.get([actorId, messageId]) === (key as [string, number])[1]) this.#dedup.remove([actorId, messageId]);
+  #forget(actorId: string, seq: number): void {
+    const messageId = seq >= 1 ? this.#dedupOrder.get([actorId, seq]) : undefined;
+    if (messageId === undefined) return;
+    this.#dedupOrder.remove([actorId, seq]);
+    // The same id may have been recorded again later; only drop the mapping if it still points here.
+    if (this.#dedup.get([actorId, messageId]) === seq) this.#dedup.remove([actorId, messageId]);
+  }
+
+  #lastSeq(actorId: string): number {
+    return this.#counters.get(actorId) ?? 0;
+  }
+
+  /**
+   * Drop pending journal entries at or below `seq` (at most the last seq handed out), remembering their ids.
+   * Pending entries always form a run of consecutive seqs ending at the last one handed out (appends are
+   * consecutive; commits and snapshots remove prefixes), so walk down to the first gap with point reads: a
+   * range scan costs 5-30 us in a write transaction, a point read under 1 us, and in the every-message
+   * cadence the walk stops at once.
+   */
+  #cover(actorId: string, seq: number): void {
+    for (let s = seq; s >= 1 && this.#journal.doesExist([actorId, s]); s--) {
+      this.#remember(actorId, (this.#journal.get([actorId, s]) as JournalMessage).id, s);
+      this.#journal.remove([actorId, s]);
     }
   }
 
-  #bumpCounter(actorId: string, seq: number): void {
-    if (seq > (this.#counters.get(actorId) ?? 0)) this.#counters.put(actorId, seq);
+  /**
+   * Raise the actor's seq counter from `last` to `seq`: a snapshot claiming seq messages applied means the next
+   * append is seq + 1. Seqs skipped by such a jump are never remembered, so they never push older ids out of
+   * the dedup window: forget those here. Runs after #cover, so nothing it remembers is missed.
+   */
+  #advanceTo(actorId: string, seq: number, last: number): void {
+    if (seq <= last) return;
+    this.#counters.put(actorId, seq);
+    const end = Math.min(last, seq - this.#dedupWindow);
+    for (let s = Math.max(1, last - this.#dedupWindow + 1); s <= end; s++) this.#forget(actorId, s);
   }
 
   // --- plumbing ---
@@ -233,14 +258,24 @@ export class ActorStore {
     return (this.#journal as unknown as { encoder: { encode(v: unknown): Bytes } }).encoder.encode(value);
   }
 
-  /** Queue `work` into the current group commit; resolve with its result once the commit is on disk. */
-  #durable<T>(work: () => T): Promise<T> {
-    const committed = this.#root.transaction(work);
-    // With overlappingSync (the default on Linux and macOS) a commit promise resolves when the data is visible,
-    // before fsync. `flushed` is a thenable that binds to whichever transaction is current when then() is called,
-    // so bind it now, to the transaction `work` just joined, rather than after the commit (a later one).
-    const flushed = new Promise((resolve, reject) => this.#root.flushed.then(resolve, reject));
-    return Promise.all([committed, flushed]).then(([result]) => result);
+  /** Queue `work` into the current group commit; resolve with its result once that commit is on disk. */
+  async #durable<T>(work: () => T): Promise<T> {
+    const result = await this.#root.childTransaction(work);
+    await this.#flushedAfterCommit();
+    return result;
+  }
+
+  /**
+   * With overlappingSync (lmdb-js's default on Linux and macOS) a commit resolves when the data is visible,
+   * before fsync; `flushed` resolves when the fsync is done. It is a thenable bound to whichever transaction is
+   * current when then() runs: after our commit resolved, that is ours or a later one, and a later flush covers
+   * ours. Binding costs several microseconds, so all callers share one binding until the next commit.
+   */
+  #flushedAfterCommit(): Promise<unknown> {
+    if (this.#flush?.afterCommit !== this.#commits) {
+      this.#flush = { afterCommit: this.#commits, done: new Promise((ok, fail) => this.#root.flushed.then(ok, fail)) };
+    }
+    return this.#flush.done;
   }
 }
 

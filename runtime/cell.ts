@@ -1,4 +1,4 @@
-import { createDraft, finishDraft, isDraft, isDraftable } from 'immer';
+import { commitDraft, openDraft } from './draft.ts';
 import { undraft } from './cloneable.ts';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
@@ -73,7 +73,7 @@ export class Cell implements Runnable {
       return;
     }
     const base = this.state;
-    const draft = isDraftable(base) ? createDraft(base as object) : base;
+    const draft = openDraft(base);
     let result: unknown;
     try {
       result = handler(draft as never, env.payload as never, this.ctx);
@@ -106,11 +106,11 @@ export class Cell implements Runnable {
   }
 
   private commit(env: Envelope, draft: unknown, result: unknown): void {
-    if (isDraft(draft)) {
+    if (draft !== this.state) {
       // A reply that is (part of) the draft must be materialised before the draft is finalised and revoked.
       const replyIsState = result === draft;
       if (!replyIsState) result = undraft(result);
-      this.state = finishDraft(draft);
+      this.state = commitDraft(this.state, draft);
       if (replyIsState) result = this.state;
     }
     if (env.ask !== 0) this.host.reply(env, result);

@@ -68,6 +68,8 @@ export class Host {
   private watcherSeq = 0;
   private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
   private closed = false;
+  /** Shutting down: the registry is dropped whole, so actors do not report one by one. */
+  private closing = false;
   private elu = performance.eventLoopUtilization();
 
   constructor(private readonly opts: HostOptions) {
@@ -180,6 +182,10 @@ export class Host {
 
   /** A batch posted by thread `from`. */
   receive(from: number, ops: unknown[]): void {
+    this.scheduler.deliverThenRun(() => this.apply(from, ops));
+  }
+
+  private apply(from: number, ops: unknown[]): void {
     for (let i = 0; i < ops.length;) {
       switch (ops[i] as number) {
         case Op.Msg:
@@ -218,7 +224,6 @@ export class Host {
           throw new Error(`unknown op ${String(ops[i])} from thread ${from}`);
       }
     }
-    this.scheduler.runNow();
   }
 
   sendControl(node: number, control: Control): void {
@@ -332,7 +337,7 @@ export class Host {
     if (cell.topics) for (const topic of cell.topics) this.topics.get(topic)?.delete(cell);
     if (cell.watchers) for (const node of cell.watchers) this.sendWatchOp(node, Op.Terminated, cell.id, cell.def.kind, reason);
     for (const [target, entry] of this.watching) if (entry.watchers.has(cell.id)) this.unwatch(cell.id, { id: target, kind: entry.kind, node: entry.node });
-    this.sendControl(0, { op: 'gone', id: cell.id });
+    if (!this.closing) this.sendControl(0, { op: 'gone', id: cell.id });
   }
 
   /** The actor was not stopped by request: its handler threw. Without a supervisor it keeps running (resume). */
@@ -428,6 +433,7 @@ export class Host {
 
   /** Stop every actor here (their queued mail becomes dead letters) and fail every ask still waiting. */
   close(): void {
+    this.closing = true;
     for (const cell of [...this.actors.values()]) this.terminate(cell, 'shutdown');
     this.closed = true;
     for (const [, pending] of this.asks) pending.reject(new RuntimeStoppedError('the runtime was shut down'));

@@ -34,7 +34,7 @@ export type Control =
   | { op: 'lookup-result'; req: number; ref?: { id: string; kind: string; node: number } }
   | { op: 'gone'; id: string }
   | { op: 'node-lost'; node: number }
-  | { op: 'stats'; req: number }
+  | { op: 'stats'; req: number; actors: boolean }
   | { op: 'stats-result'; req: number; stats: import('./stats.ts').NodeStats }
   | { op: 'shutdown'; req: number }
   | { op: 'shutdown-done'; req: number }

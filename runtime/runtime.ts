@@ -230,11 +230,8 @@ export class Runtime implements Messaging {
     const nodes = [this.host.stats(withActors)];
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;
-      const res = await this.request(node, (req) => ({ op: 'stats', req }));
-      if (res.op === 'stats-result') {
-        if (!withActors) res.stats.actors = [];
-        nodes.push(res.stats);
-      }
+      const res = await this.request(node, (req) => ({ op: 'stats', req, actors: withActors }));
+      if (res.op === 'stats-result') nodes.push(res.stats);
     }
     const deadLetters: RuntimeStats['deadLetters'] = {};
     for (const n of nodes) {

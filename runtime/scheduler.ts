@@ -44,9 +44,19 @@ export class Scheduler {
     }
   }
 
-  /** Run a turn now if none is running: used when a batch arrives from a port, to skip an extra event-loop hop. */
-  runNow(): void {
-    if (!this.inTurn) this.turn();
+  /**
+   * Deliver a batch that arrived from a port, then run a turn right away (no extra event-loop hop, and no
+   * deferred turn left behind by the deliveries).
+   */
+  deliverThenRun(deliver: () => void): void {
+    if (this.inTurn) return deliver();
+    this.inTurn = true;
+    try {
+      deliver();
+    } finally {
+      this.inTurn = false;
+    }
+    if (this.ready.size > 0) this.turn();
   }
 
   private turn(): void {

@@ -49,7 +49,7 @@ function onControl(_from: number, c: Control): void {
     case 'spawn':
       return void spawnHere(c);
     case 'stats':
-      return host.sendControl(0, { op: 'stats-result', req: c.req, stats: host.stats(true) });
+      return host.sendControl(0, { op: 'stats-result', req: c.req, stats: host.stats(c.actors) });
     case 'node-lost':
       return host.nodeLost(c.node);
     case 'shutdown':

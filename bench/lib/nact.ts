@@ -1,35 +1,36 @@
-import { dispatch, query, spawn, start, stop } from 'nact';
+import { dispatch, query, spawn, start, stop, type Ref } from 'nact';
 
 /** The peer baseline: nact 7.6.2, a stateful counting actor, on the calling thread. */
-type Msg = { type: 'add'; by: number } | { type: 'get'; sender: unknown };
+type Msg = { type: 'add'; by: number } | { type: 'get'; sender: Ref<number> };
+type State = number | { count: number };
 
-const counting = (state: number, msg: Msg) => {
-  if (msg.type === 'add') return state + msg.by;
-  dispatch(msg.sender as never, state);
+const counting = (state: State, msg: Msg): State => {
+  if (msg.type === 'add') return (state as number) + msg.by;
+  dispatch(msg.sender, typeof state === 'number' ? state : state.count);
   return state;
 };
+
+export type NactRef = Ref<Msg>;
 
 export function nactSystem() {
   const system = start();
   let seq = 0;
   return {
-    counter() {
-      return spawn(system, counting as never, `counter-${++seq}`, { initialState: 0 });
+    counter(): NactRef {
+      return spawn(system, counting, `counter-${++seq}`, { initialState: 0 });
     },
     /** Same idle state as Troupe's tally ({ count: 0 }); explicit names because nact's anonymous names collide. */
-    idle(i: number) {
-      return spawn(system, counting as never, `idle-${i}`, { initialState: { count: 0 } as never });
+    idle(i: number): NactRef {
+      return spawn(system, counting, `idle-${i}`, { initialState: { count: 0 } });
     },
     stop: () => stop(system),
   };
 }
 
-export type NactRef = ReturnType<ReturnType<typeof nactSystem>['counter']>;
-
 export function nactTell(ref: NactRef, by: number): void {
-  dispatch(ref, { type: 'add', by } as never);
+  dispatch(ref, { type: 'add', by });
 }
 
 export function nactGet(ref: NactRef): Promise<number> {
-  return query(ref, (sender: unknown) => ({ type: 'get', sender }) as never, 5000) as Promise<number>;
+  return query(ref, (sender: Ref<number>): Msg => ({ type: 'get', sender }), 5000);
 }

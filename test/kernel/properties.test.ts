@@ -39,7 +39,12 @@ describe('properties on real worker threads', () => {
       }
       await Promise.all([...bursts, ...mainAsks]);
       for (let r = 0; r < recvRefs.length; r++) {
-        const log = await rt.ask(recvRefs[r], 'dump');
+        // A sender's tells travel on its own channel, not the main thread's: wait until they have all landed.
+        const total = steps.filter((s) => s.to % recvRefs.length === r).length + mainSeq[r];
+        const log = await eventually(async () => {
+          const l = await rt.ask(recvRefs[r], 'dump');
+          return Object.values(l).reduce((n, seqs) => n + seqs.length, 0) >= total && l;
+        });
         sendRefs.forEach((ref, i) => {
           const expected = perSender[i].filter((s) => s.to === r).length;
           expect(log[ref.id] ?? []).toEqual(Array.from({ length: expected }, (_, k) => k));

@@ -155,6 +155,19 @@ describe('journal', () => {
     await store.writeSnapshot('a', snap(41, 'restored'));
     expect(await store.appendJournal('a', msg('m42'))).toBe(42);
   });
+
+  it('a snapshot ahead of every seq covers the pending entries and keeps the dedup window bounded', async () => {
+    const { store } = openStore({ dedupWindow: 3 });
+    for (let i = 1; i <= 3; i++) await store.appendJournal('a', msg(`m${i}`));
+    await store.commitHandled('a', { seq: 1, snapshot: snap(1, 1), messageId: 'm1' });
+    await store.writeSnapshot('a', snap(10, 'jumped'));
+    expect(store.journalEntries('a')).toEqual([]);
+    expect(['m1', 'm2', 'm3'].map((id) => store.seenMessage('a', id))).toEqual([false, false, false]);
+    expect(await store.appendJournal('a', msg('m11'))).toBe(11);
+    await store.commitHandled('a', { seq: 11, snapshot: snap(11, 11), messageId: 'm11' });
+    expect(store.journalEntries('a')).toEqual([]);
+    expect(store.seenMessage('a', 'm11')).toBe(true);
+  });
 });
 
 describe('commitHandled', () => {
