@@ -27,7 +27,8 @@ export function validateCadence(options: unknown): SnapshotCadenceOptions {
     }
     case 'everyMs': {
       const t = o.everyMs;
-      return typeof t === 'number' && Number.isFinite(t) && t > 0 ? { everyMs: t } : fail('everyMs must be a finite number > 0');
+      if (typeof t === 'number' && Number.isFinite(t) && t > 0) return { everyMs: t };
+      return fail('everyMs must be a finite number > 0');
     }
     default:
       return fail(`unknown key ${JSON.stringify(keys[0])}`);
@@ -41,7 +42,7 @@ export class SnapshotCadence {
     this.options = validateCadence(options);
   }
 
-  /** Should the actor snapshot now, having applied `messagesSinceLast` messages since the snapshot taken at `lastAt`? */
+  /** Snapshot now? `messagesSinceLast` messages were applied since the snapshot taken at `lastAt`. */
   shouldSnapshot(now: number, messagesSinceLast: number, lastAt: number): boolean {
     if (messagesSinceLast <= 0) return false; // nothing new to persist
     const o = this.options;

@@ -13,6 +13,19 @@ export class SnapshotDecodeError extends Error {
   }
 }
 
+export class JournalDecodeError extends Error {
+  override readonly name = 'JournalDecodeError';
+  readonly code = 'ERR_JOURNAL_DECODE';
+  constructor(
+    readonly actorId: string,
+    readonly seq: number,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`journal entry ${seq} of actor ${JSON.stringify(actorId)} cannot be decoded: ${reason}`, options);
+  }
+}
+
 export class InvalidPersistenceOptionError extends Error {
   override readonly name = 'InvalidPersistenceOptionError';
   readonly code = 'ERR_INVALID_PERSISTENCE_OPTION';

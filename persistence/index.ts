@@ -12,6 +12,7 @@ export { migrateSnapshot, type Migrations } from './migrate.ts';
 export {
   InvalidPersistenceOptionError,
   InvalidStoreKeyError,
+  JournalDecodeError,
   MissingMigrationError,
   SnapshotDecodeError,
   SnapshotVersionError,

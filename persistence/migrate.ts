@@ -16,7 +16,8 @@ export function migrateSnapshot<S = unknown>(
   if (!Number.isSafeInteger(from) || from < 0 || from > current) throw new SnapshotVersionError(from, current);
   // Check the whole chain first, so a gap is reported before any migration runs.
   for (let v = from; v < current; v++) {
-    if (!Object.hasOwn(migrations, v) || typeof migrations[v] !== 'function') throw new MissingMigrationError(v, current);
+    const step = Object.hasOwn(migrations, v) ? migrations[v] : undefined; // never from the prototype chain
+    if (typeof step !== 'function') throw new MissingMigrationError(v, current);
   }
   let state = stored.state;
   for (let v = from; v < current; v++) state = migrations[v](state);

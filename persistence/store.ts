@@ -6,12 +6,17 @@
 // open environments, so every thread's open() attaches to the same MDB_env, and the last close() syncs and
 // closes it. Consequence: the first opener's environment flags win, so every thread must pass ENV_OPTIONS.
 //
-// Writes: each write method queues one async childTransaction synchronously, in call order (bad input rejects
-// instead). Those issued in one event-loop turn share one LMDB commit (group commit), and a step that throws
-// rolls back alone. Nothing here uses putSync/transactionSync. Write promises resolve once the commit is
+// Writes: each write method queues one async transaction callback synchronously, in call order (bad input
+// rejects instead). Callbacks issued in one event-loop turn run in one LMDB write transaction: one commit, one
+// fsync (group commit). Nothing here uses putSync/transactionSync. Write promises resolve once the commit is
 // flushed to disk, not merely committed (see #durable).
+// Atomicity of one step: a throwing lmdb-js transaction callback does NOT roll back what it already wrote
+// (only childTransaction does, and it made the whole path ~1.5x slower: LMDB allocates a dirty-page list per
+// nested transaction). So values are encoded before queuing, and each callback does every read that can fail
+// (decoding user data) before its first write; the writes themselves are of pre-encoded bytes.
 import { asBinary, open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { InvalidPersistenceOptionError, InvalidStoreKeyError, SnapshotDecodeError } from './errors.ts';
+import { InvalidStoreKeyError, JournalDecodeError, SnapshotDecodeError } from './errors.ts';
+import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
 
 export interface Snapshot<S = unknown> {
   readonly version: number; // schema version of `state`
@@ -51,7 +56,6 @@ export const ENV_OPTIONS = {
 type Bytes = Uint8Array;
 /** Values are pre-encoded (see #encode) and written as raw bytes, so write handles accept either form. */
 type Stored<V> = V | ReturnType<typeof asBinary>;
-const MAX_KEY_BYTES = 900; // per key part: LMDB keys are at most 1978 bytes and [actorId, messageId] holds two
 
 export class ActorStore {
   readonly #root: RootDatabase;
@@ -105,28 +109,31 @@ export class ActorStore {
     try {
       value = this.#snapshots.get(actorId);
     } catch (cause) {
-      throw new SnapshotDecodeError(actorId, (cause as Error)?.message ?? String(cause), { cause });
+      throw new SnapshotDecodeError(actorId, String((cause as Error)?.message ?? cause), { cause });
     }
     if (value === undefined) return undefined;
-    if (!isSnapshot(value)) throw new SnapshotDecodeError(actorId, 'decoded value is not a {version, seq, state, at} record');
+    // msgpack decodes many garbage byte strings without complaint (a lone 0xC1 becomes an object): check the shape.
+    if (!isSnapshot(value)) throw new SnapshotDecodeError(actorId, 'not a {version, seq, state, at} record');
     return value;
   }
 
   /** Oldest first; empty unless keepSnapshots > 1. */
   snapshotHistory(actorId: string): Snapshot[] {
     checkPart('actorId', actorId);
-    return [...this.#history.getRange({ start: [actorId, 0], end: [actorId, Infinity] })].map((e) => e.value as Snapshot);
+    const entries = this.#history.getRange({ start: [actorId, 0], end: [actorId, Infinity] });
+    return [...entries].map((e) => e.value as Snapshot);
   }
 
-  /** Also drops the journal entries the snapshot covers (seq <= snapshot.seq), remembering their message ids. */
+  /** Also drops the journal entries the snapshot covers (seq <= snapshot.seq), remembering their ids. */
   async writeSnapshot(actorId: string, snapshot: Snapshot): Promise<void> {
     checkPart('actorId', actorId);
     checkSeq(snapshot.seq, 0);
     const bytes = this.#encode(snapshot);
     return this.#durable(() => {
       const last = this.#lastSeq(actorId);
+      const covered = this.#pendingRun(actorId, Math.min(snapshot.seq, last));
       this.#putSnapshot(actorId, snapshot.seq, bytes);
-      this.#cover(actorId, Math.min(snapshot.seq, last));
+      this.#drop(actorId, covered);
       this.#advanceTo(actorId, snapshot.seq, last);
     });
   }
@@ -148,9 +155,11 @@ export class ActorStore {
   journalEntries(actorId: string): JournalEntry[] {
     checkPart('actorId', actorId);
     this.#root.resetReadTxn(); // recovery read, as in readSnapshot
-    return [...this.#journal.getRange({ start: [actorId, 0], end: [actorId, Infinity] })].map(({ key, value }) => {
-      const { id, type, payload } = value as JournalMessage;
-      return { seq: (key as [string, number])[1], id, type, payload };
+    const keys = this.#journal.getKeys({ start: [actorId, 0], end: [actorId, Infinity] });
+    return [...keys].map((key) => {
+      const seq = (key as [string, number])[1];
+      const { id, type, payload } = this.#readEntry(actorId, seq);
+      return { seq, id, type, payload };
     });
   }
 
@@ -167,10 +176,9 @@ export class ActorStore {
     const bytes = this.#encode(snapshot);
     return this.#durable(() => {
       const last = this.#lastSeq(actorId);
+      const covered = this.#pendingRun(actorId, Math.min(seq - 1, last));
       this.#putSnapshot(actorId, seq, bytes);
-      this.#journal.remove([actorId, seq]);
-      this.#remember(actorId, messageId, seq);
-      this.#cover(actorId, Math.min(seq - 1, last));
+      this.#drop(actorId, [...covered, { seq, id: messageId }]);
       this.#advanceTo(actorId, seq, last);
     });
   }
@@ -202,13 +210,14 @@ export class ActorStore {
     for (const key of keys.slice(0, Math.max(0, keys.length - this.#keepSnapshots))) this.#history.remove(key);
   }
 
-  /** Record messageId at seq, and forget the id recorded K seqs earlier, which just left the window. */
+  /** Record messageId at seq; forget the id recorded K seqs earlier, which just left the window. In seq order. */
   #remember(actorId: string, messageId: string, seq: number): void {
     this.#dedup.put([actorId, messageId], seq);
     this.#dedupOrder.put([actorId, seq], messageId);
     this.#forget(actorId, seq - this.#dedupWindow);
   }
 
+  // Reads after writes are safe here: they decode only numbers and strings this module wrote.
   #forget(actorId: string, seq: number): void {
     const messageId = seq >= 1 ? this.#dedupOrder.get([actorId, seq]) : undefined;
     if (messageId === undefined) return;
@@ -222,23 +231,45 @@ export class ActorStore {
   }
 
   /**
-   * Drop pending journal entries at or below `seq` (at most the last seq handed out), remembering their ids.
-   * Pending entries always form a run of consecutive seqs ending at the last one handed out (appends are
-   * consecutive; commits and snapshots remove prefixes), so walk down to the first gap with point reads: a
-   * range scan costs 5-30 us in a write transaction, a point read under 1 us, and in the every-message
-   * cadence the walk stops at once.
+   * The pending journal entries at or below `seq` (at most the last seq handed out), oldest first. They always
+   * form a run of consecutive seqs ending at the last one handed out (appends are consecutive; commits and
+   * snapshots remove prefixes), so walk down to the first gap with point reads: a range scan costs 5-30 us in a
+   * write transaction, a point read under 1 us, and in the every-message cadence the walk stops at once.
    */
-  #cover(actorId: string, seq: number): void {
-    for (let s = seq; s >= 1 && this.#journal.doesExist([actorId, s]); s--) {
-      this.#remember(actorId, (this.#journal.get([actorId, s]) as JournalMessage).id, s);
-      this.#journal.remove([actorId, s]);
+  #pendingRun(actorId: string, seq: number): Array<{ seq: number; id: string }> {
+    let low = seq + 1;
+    while (low > 1 && this.#journal.doesExist([actorId, low - 1])) low--;
+    const run: Array<{ seq: number; id: string }> = [];
+    for (let s = low; s <= seq; s++) run.push({ seq: s, id: this.#readEntry(actorId, s).id });
+    return run;
+  }
+
+  #readEntry(actorId: string, seq: number): JournalMessage {
+    let value: unknown;
+    try {
+      value = this.#journal.get([actorId, seq]);
+    } catch (cause) {
+      throw new JournalDecodeError(actorId, seq, String((cause as Error)?.message ?? cause), { cause });
+    }
+    const entry = value as Partial<JournalMessage> | null | undefined;
+    if (typeof entry?.id !== 'string' || typeof entry.type !== 'string') {
+      throw new JournalDecodeError(actorId, seq, 'decoded value is not an {id, type, payload} record');
+    }
+    return entry as JournalMessage;
+  }
+
+  /** Remove these journal entries and remember their ids, oldest first as #remember expects. */
+  #drop(actorId: string, entries: Array<{ seq: number; id: string }>): void {
+    for (const { seq, id } of entries) {
+      this.#journal.remove([actorId, seq]);
+      this.#remember(actorId, id, seq);
     }
   }
 
   /**
    * Raise the actor's seq counter from `last` to `seq`: a snapshot claiming seq messages applied means the next
    * append is seq + 1. Seqs skipped by such a jump are never remembered, so they never push older ids out of
-   * the dedup window: forget those here. Runs after #cover, so nothing it remembers is missed.
+   * the dedup window: forget those here. Runs after #drop, so nothing it remembers is missed.
    */
   #advanceTo(actorId: string, seq: number, last: number): void {
     if (seq <= last) return;
@@ -260,7 +291,7 @@ export class ActorStore {
 
   /** Queue `work` into the current group commit; resolve with its result once that commit is on disk. */
   async #durable<T>(work: () => T): Promise<T> {
-    const result = await this.#root.childTransaction(work);
+    const result = await this.#root.transaction(work);
     await this.#flushedAfterCommit();
     return result;
   }
@@ -279,44 +310,8 @@ export class ActorStore {
   }
 }
 
-/** All keys of one actor in a db keyed by [actorId, ...]; collected up front because the caller removes them. */
-function keysOf(db: Database<unknown, Key>, actorId: string): Key[] {
-  const keys: Key[] = [];
-  // [actorId] is a prefix of, so sorts before, every [actorId, x]; the first key with another head ends the run.
-  for (const key of db.getKeys({ start: [actorId] })) {
-    if (!Array.isArray(key) || key[0] !== actorId) break;
-    keys.push(key);
-  }
-  return keys;
-}
-
 function isSnapshot(v: unknown): v is Snapshot {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
   return typeof s.version === 'number' && typeof s.seq === 'number' && typeof s.at === 'number' && 'state' in s;
-}
-
-function checkPart(what: string, value: unknown): void {
-  // ordered-binary uses NUL as the separator inside array keys, so a NUL in a key part would break ranges.
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.includes('\0') ||
-    (value.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(value) > MAX_KEY_BYTES)
-  ) {
-    throw new InvalidStoreKeyError(`${what} must be a non-empty string of at most ${MAX_KEY_BYTES} UTF-8 bytes without NUL`);
-  }
-}
-
-function checkSeq(seq: unknown, min: number): void {
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < min) {
-    throw new InvalidStoreKeyError(`seq must be an integer >= ${min}, got ${String(seq)}`);
-  }
-}
-
-function positiveInt(name: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidPersistenceOptionError(`${name} must be an integer >= 1, got ${String(n)}`);
-  }
-  return n;
 }

@@ -1,40 +1,66 @@
-import { commitDraft, openDraft } from './draft.ts';
-import { undraft } from './cloneable.ts';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
 import type { Mailbox } from '../mailbox/mailbox.ts';
 import type { Envelope } from '../mailbox/envelope.ts';
 import type { Runnable } from './scheduler.ts';
 import type { Host } from './host.ts';
-import { ActorCrashedError, UnknownMessageTypeError } from './errors.ts';
+import { ActorCrashedError, HandlerTimeoutError, UnknownMessageTypeError } from './errors.ts';
+import { commitDraft, openDraft } from './draft.ts';
+import { undraft } from './cloneable.ts';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
 export { SYS_STOP, SYS_TERMINATED };
 
 /**
+ * Where a supervised actor is in its life. Unsupervised actors are always 'running'.
+ * - restarting: crashed, waiting for its supervisor; mail is held (up to the stash limit) for the next incarnation.
+ * - open: circuit open, not running; mail fails fast.
+ * - half-open: started again; the next message is the one trial.
+ * - trial: the trial is being handled; other mail fails fast until it succeeds.
+ */
+export type Phase = 'running' | 'restarting' | 'open' | 'half-open' | 'trial';
+
+/** What a supervisor set on a child at spawn. */
+export interface Supervision {
+  /** Messages held while restarting; more become dead letters ('stash-full'). */
+  stash: number;
+  /** Async handlers running longer crash the actor (0: no limit). */
+  handlerTimeoutMs: number;
+}
+
+/**
  * One running actor: its state, its mailbox and the loop that feeds messages to its handlers, one at a time.
- * Each message gets its own immer draft, so a handler that throws leaves the state exactly as it was before it.
+ * Each message gets its own working copy of the state, so a handler that throws leaves the state as it was.
  * An async handler keeps the actor busy until it settles; later messages wait in the mailbox.
  */
 export class Cell implements Runnable {
   queued = false;
   busy = false;
   stopped = false;
+  phase: Phase = 'running';
+  /** Bumped on every crash and restart: a late result of an abandoned async handler is recognised and dropped. */
+  incarnation = 0;
+  /** The message an async handler is working on (its ask is failed if the handler is abandoned). */
+  current: Envelope | undefined;
   handled = 0;
   handlingMs = 0;
+  retryAt = 0;
   /** Nodes that watch this actor (each gets one termination notice, fanned out there). */
   watchers: Set<number> | undefined;
   topics: Set<string> | undefined;
   readonly ref: ActorRef;
   private ctxCache: ActorContext | undefined;
+  private timer: unknown;
 
   constructor(
     private readonly host: Host,
     readonly id: string,
     readonly def: ActorDefinition,
+    readonly args: unknown,
     public state: unknown,
     readonly mailbox: Mailbox,
+    readonly supervision: Supervision | undefined,
   ) {
     this.ref = Object.freeze({ id, kind: def.kind, node: host.node });
   }
@@ -43,17 +69,22 @@ export class Cell implements Runnable {
     return (this.ctxCache ??= this.host.contextFor(this));
   }
 
+  private takesMail(): boolean {
+    return !this.busy && !this.stopped && (this.phase === 'running' || this.phase === 'half-open');
+  }
+
   runnable(): boolean {
-    return !this.busy && !this.stopped && this.mailbox.size > 0;
+    return this.takesMail() && this.mailbox.size > 0;
   }
 
   run(budget: number): number {
     const start = performance.now();
     let n = 0;
-    while (n < budget && !this.busy && !this.stopped) {
+    while (n < budget && this.takesMail()) {
       const env = this.mailbox.take();
       if (env === undefined) break;
       n++;
+      if (this.phase === 'half-open' && env.type !== SYS_STOP) this.phase = 'trial';
       this.handle(env);
     }
     this.handled += n;
@@ -66,43 +97,52 @@ export class Cell implements Runnable {
     const isNotice = env.type === SYS_TERMINATED;
     const handler = isNotice ? this.def.onTerminated : this.def.handlers[env.type];
     if (handler === undefined) {
-      if (isNotice) return;
+      if (isNotice) return this.succeeded();
       const err = new UnknownMessageTypeError(`${this.def.kind} (${this.id}) has no handler for '${env.type}'`);
       if (env.ask !== 0) this.host.replyError(env, err);
       else this.host.deadLetters.record(this.id, env.type, env.from, 'unknown-message-type');
-      return;
+      return this.succeeded();
     }
-    const base = this.state;
-    const draft = openDraft(base);
+    const draft = openDraft(this.state);
     let result: unknown;
     try {
       result = handler(draft as never, env.payload as never, this.ctx);
     } catch (err) {
       return this.crashed(env, err);
     }
-    if (typeof (result as PromiseLike<unknown>)?.then === 'function') {
-      this.busy = true;
-      (result as Promise<unknown>).then(
-        (value) => this.settle(env, draft, value),
-        (err) => {
-          this.busy = false;
-          this.crashed(env, err);
-          this.afterAsync();
-        },
-      );
-      return;
+    if (typeof (result as PromiseLike<unknown>)?.then !== 'function') return this.commit(env, draft, result);
+    this.busy = true;
+    this.current = env;
+    const incarnation = this.incarnation;
+    const timeoutMs = this.supervision?.handlerTimeoutMs ?? 0;
+    if (timeoutMs > 0) {
+      this.timer = this.host.clock.setTimer(() => {
+        if (this.incarnation !== incarnation || !this.busy) return;
+        this.settled();
+        this.crashed(env, new HandlerTimeoutError(`handler '${env.type}' ran past ${timeoutMs} ms`));
+      }, timeoutMs);
     }
-    this.commit(env, draft, result);
+    (result as Promise<unknown>).then(
+      (value) => {
+        if (this.incarnation !== incarnation || this.stopped) return;
+        this.settled();
+        this.commit(env, draft, value);
+        if (this.runnable()) this.host.scheduler.schedule(this);
+      },
+      (err: unknown) => {
+        if (this.incarnation !== incarnation || this.stopped) return;
+        this.settled();
+        this.crashed(env, err);
+        if (this.runnable()) this.host.scheduler.schedule(this);
+      },
+    );
   }
 
-  private settle(env: Envelope, draft: unknown, value: unknown): void {
+  private settled(): void {
     this.busy = false;
-    if (!this.stopped) this.commit(env, draft, value);
-    this.afterAsync();
-  }
-
-  private afterAsync(): void {
-    if (this.runnable()) this.host.scheduler.schedule(this);
+    this.current = undefined;
+    if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
+    this.timer = undefined;
   }
 
   private commit(env: Envelope, draft: unknown, result: unknown): void {
@@ -114,6 +154,14 @@ export class Cell implements Runnable {
       if (replyIsState) result = this.state;
     }
     if (env.ask !== 0) this.host.reply(env, result);
+    this.succeeded();
+  }
+
+  /** A handled message ends a trial: the circuit closes. */
+  private succeeded(): void {
+    if (this.phase !== 'trial') return;
+    this.phase = 'running';
+    this.host.trialSucceeded(this);
   }
 
   /** The handler threw or rejected: the message is lost to this actor, the state is unchanged, the asker is told. */
@@ -121,5 +169,24 @@ export class Cell implements Runnable {
     const crash = new ActorCrashedError(`${this.def.kind} (${this.id}) crashed handling '${env.type}': ${(err as Error)?.message ?? err}`, { cause: err });
     if (env.ask !== 0) this.host.replyError(env, crash);
     this.host.crashed(this, env, err);
+  }
+
+  /**
+   * Drop whatever an async handler is still doing (its late result is ignored, its asker told) and move to a
+   * new incarnation. Used on crash, restart by the supervisor, circuit opening and kill.
+   */
+  abandon(reason: Error): void {
+    this.incarnation++;
+    const env = this.current;
+    if (this.busy) this.settled();
+    if (env !== undefined && env.ask !== 0) this.host.replyError(env, reason);
+  }
+
+  /** Start a new incarnation from the initial state (later: from the last snapshot). Throws what init throws. */
+  reinit(phase: Phase): void {
+    this.abandon(new ActorCrashedError(`${this.def.kind} (${this.id}) was restarted by its supervisor`));
+    this.state = this.def.init(this.args);
+    this.phase = phase;
+    if (this.runnable()) this.host.scheduler.schedule(this);
   }
 }

@@ -5,9 +5,12 @@
  */
 export class TroupeError extends Error {
   readonly code: string = 'ERR_TROUPE';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Structured facts about the failure (plain data, kept across threads). */
+  details?: Record<string, unknown>;
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = new.target.name;
+    if (options?.details) this.details = options.details;
   }
 }
 
@@ -44,11 +47,15 @@ export class WorkerLostError extends define('ERR_WORKER_LOST') {}
 export class RuntimeStoppedError extends define('ERR_RUNTIME_STOPPED') {}
 /** An actor definition given to defineActor() is malformed. */
 export class InvalidDefinitionError extends define('ERR_INVALID_DEFINITION') {}
+/** The target's circuit is open: it is not running. `details.retryInMs` says when it will be tried again. */
+export class CircuitOpenError extends define('ERR_CIRCUIT_OPEN') {}
+/** An async handler ran past its handler timeout; the actor crashed with this reason. */
+export class HandlerTimeoutError extends define('ERR_HANDLER_TIMEOUT') {}
 
 const byName: Record<string, new (message: string, options?: { cause?: unknown }) => Error> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
-  MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError,
+  MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError,
 };
 
 /** Plain-data form of an error, safe to post between threads. */
@@ -58,6 +65,7 @@ export interface ErrorData {
   code?: string;
   stack?: string;
   cause?: ErrorData;
+  details?: Record<string, unknown>;
 }
 
 export function errorToData(err: unknown): ErrorData {
@@ -66,6 +74,8 @@ export function errorToData(err: unknown): ErrorData {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string') data.code = code;
     if (err.cause !== undefined) data.cause = errorToData(err.cause);
+    const details = (err as TroupeError).details;
+    if (details !== undefined) data.details = details;
     return data;
   }
   return { name: 'Error', message: String(err) };
@@ -75,6 +85,7 @@ export function reviveError(data: ErrorData): Error {
   const cause = data.cause ? reviveError(data.cause) : undefined;
   const Cls = byName[data.name];
   const err: Error = Cls ? new Cls(data.message, { cause }) : new Error(data.message, { cause });
+  if (data.details) (err as TroupeError).details = data.details;
   if (!Cls) {
     err.name = data.name;
     if (data.code) (err as { code?: string }).code = data.code;

@@ -3,13 +3,13 @@ import { isActorDefinition } from '../actors/define.ts';
 import type { SpawnOptions } from '../actors/context.ts';
 import { createMailbox, type MailboxSpec } from '../mailbox/mailbox.ts';
 import { envelope, type Envelope } from '../mailbox/envelope.ts';
-import { Cell, SYS_STOP, SYS_TERMINATED } from './cell.ts';
+import { Cell, SYS_STOP, SYS_TERMINATED, type Supervision } from './cell.ts';
 import { CellContext } from './context.ts';
 import type { Clock } from './clock.ts';
 import { Deadlines } from './deadlines.ts';
 import { DeadLetters } from './deadletters.ts';
 import {
-  ActorNotFoundError, ActorStoppedError, AskTimeoutError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
+  ActorCrashedError, ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
   MessageNotCloneableError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
 } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
@@ -239,6 +239,17 @@ export class Host {
       if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new ActorNotFoundError(`no actor with id '${id}'`)));
       return this.deadLetters.record(id, type, from, 'not-found');
     }
+    if (cell.phase !== 'running' && cell.phase !== 'half-open') {
+      if (cell.phase === 'restarting') {
+        if (cell.mailbox.size >= cell.supervision!.stash) {
+          if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new MailboxFullError(`${id} is restarting and its stash is full`)));
+          return this.deadLetters.record(id, type, from, 'stash-full');
+        }
+      } else {
+        if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(this.circuitOpen(cell)));
+        return this.deadLetters.record(id, type, from, 'circuit-open');
+      }
+    }
     const env = envelope(type, payload, from, ask, replyNode);
     if (!cell.mailbox.offer(env)) {
       if (ask !== 0 && cell.mailbox.overflow === 'fail') {
@@ -246,7 +257,13 @@ export class Host {
       }
       return this.deadLetters.record(id, type, from, 'mailbox-full');
     }
-    if (!cell.busy) this.scheduler.schedule(cell);
+    if (cell.runnable()) this.scheduler.schedule(cell);
+  }
+
+  private circuitOpen(cell: Cell): CircuitOpenError {
+    const retryInMs = Math.max(0, Math.round(cell.retryAt - this.clock.now()));
+    const when = cell.phase === 'trial' ? 'a trial message is being handled' : `it will be tried again in ${retryInMs} ms`;
+    return new CircuitOpenError(`circuit open for ${cell.def.kind} (${cell.id}): ${when}`, { details: { id: cell.id, retryInMs, phase: cell.phase } });
   }
 
   private deliverPublication(topic: string, type: string, payload: unknown, from: string): void {
@@ -289,9 +306,9 @@ export class Host {
   // ---- lifecycle -----------------------------------------------------------------------------------------------
 
   /** Create an actor on this thread. Throws DuplicateActorIdError, or whatever `init` throws. */
-  createLocal(id: string, def: ActorDefinition, args: unknown, mailbox: MailboxSpec | undefined): Cell {
+  createLocal(id: string, def: ActorDefinition, args: unknown, mailbox: MailboxSpec | undefined, supervision?: Supervision): Cell {
     if (this.actors.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
-    const cell = new Cell(this, id, def, def.init(args), createMailbox(mailbox ?? def.mailbox));
+    const cell = new Cell(this, id, def, args, def.init(args), createMailbox(mailbox ?? def.mailbox), supervision);
     this.actors.set(id, cell);
     return cell;
   }
@@ -320,6 +337,8 @@ export class Host {
   private stopLocal(id: string, reason: string): void {
     const cell = this.actors.get(id);
     if (cell === undefined || cell.stopped) return;
+    // Not running (restarting, circuit open): nothing to finish, stop now.
+    if (cell.phase === 'restarting' || cell.phase === 'open') return this.terminate(cell, reason);
     // A system message: it overtakes user mail, and waits for a running async handler to settle.
     cell.mailbox.offerSystem(envelope(SYS_STOP, reason, '', 0, this.node));
     if (!cell.busy) this.scheduler.schedule(cell);
@@ -327,6 +346,7 @@ export class Host {
 
   /** Final stop: what is still queued becomes dead letters, watchers are told, the id is released. */
   terminate(cell: Cell, reason: string): void {
+    if (cell.busy) cell.abandon(new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
     cell.stopped = true;
     this.actors.delete(cell.id);
     for (const env of cell.mailbox.drain()) {
@@ -337,13 +357,62 @@ export class Host {
     if (cell.topics) for (const topic of cell.topics) this.topics.get(topic)?.delete(cell);
     if (cell.watchers) for (const node of cell.watchers) this.sendWatchOp(node, Op.Terminated, cell.id, cell.def.kind, reason);
     for (const [target, entry] of this.watching) if (entry.watchers.has(cell.id)) this.unwatch(cell.id, { id: target, kind: entry.kind, node: entry.node });
-    if (!this.closing) this.sendControl(0, { op: 'gone', id: cell.id });
+    if (!this.closing) this.sendControl(0, { op: 'gone', id: cell.id, reason });
   }
 
-  /** The actor was not stopped by request: its handler threw. Without a supervisor it keeps running (resume). */
+  /**
+   * A handler threw. The message is reported as a dead letter. Without a supervisor the actor keeps running with
+   * its state as it was (resume); with one, it stops taking mail and its supervisor decides what happens next.
+   */
   crashed(cell: Cell, env: Envelope, err: unknown): void {
     this.deadLetters.record(cell.id, env.type, env.from, 'crashed', (err as Error)?.message ?? String(err));
-    rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, err }, 'actor crashed');
+    if (cell.supervision === undefined) {
+      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, err }, 'actor crashed');
+      return;
+    }
+    const trial = cell.phase === 'trial';
+    cell.phase = 'restarting';
+    cell.abandon(new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
+    this.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: env.type, error: errorToData(err), trial });
+  }
+
+  trialSucceeded(cell: Cell): void {
+    this.sendControl(0, { op: 'trial-ok', id: cell.id });
+  }
+
+  /** A supervisor's decision about one of its children hosted here. Returns false for other controls. */
+  supervise(c: Control): boolean {
+    if (c.op !== 'restart' && c.op !== 'circuit-open' && c.op !== 'half-open' && c.op !== 'kill') return false;
+    const cell = this.actors.get(c.id);
+    if (cell === undefined) return true;
+    if (c.op === 'kill') {
+      this.terminate(cell, c.reason);
+      return true;
+    }
+    if (c.op === 'circuit-open') {
+      cell.abandon(new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
+      cell.phase = 'open';
+      cell.retryAt = this.clock.now() + c.retryInMs;
+      const err = this.circuitOpen(cell);
+      for (const env of cell.mailbox.drain()) {
+        if (env.type === SYS_STOP) {
+          this.terminate(cell, env.payload as string);
+          return true;
+        }
+        if (env.ask !== 0) this.replyError(env, err);
+        if (env.type !== SYS_TERMINATED) this.deadLetters.record(cell.id, env.type, env.from, 'circuit-open');
+      }
+      return true;
+    }
+    try {
+      cell.reinit(c.op === 'restart' ? 'running' : 'half-open');
+    } catch (err) {
+      // A restart that fails counts as a crash of its own (OTP): the supervisor decides again.
+      const trial = c.op === 'half-open';
+      cell.phase = 'restarting';
+      this.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: '$init', error: errorToData(err), trial });
+    }
+    return true;
   }
 
   private watchedBy(node: number, target: string, kind: string): void {
@@ -389,15 +458,30 @@ export class Host {
     this.transport.requestFlush();
   }
 
-  /** Thread `node` died: fail asks waiting on it, tell watchers of its actors, stop sending to it. */
-  nodeLost(node: number): void {
+  /**
+   * Thread `node` died: fail asks waiting on it and stop sending to it. Watchers of its actors are told, except for
+   * `survivors` (supervised actors that will be restarted there: their watches are renewed by `rewatch`).
+   */
+  nodeLost(node: number, survivors: readonly string[]): void {
     this.transport.disconnect(node);
     for (const [id, pending] of this.asks) {
       if (pending.node !== node) continue;
       this.asks.delete(id);
       pending.reject(new WorkerLostError(`thread ${node} died before replying`));
     }
-    for (const [target, entry] of this.watching) if (entry.node === node) this.terminated(target, entry.kind, 'worker-lost');
+    const kept = new Set(survivors);
+    for (const [target, entry] of this.watching) if (entry.node === node && !kept.has(target)) this.terminated(target, entry.kind, 'worker-lost');
+  }
+
+  /** A replacement thread took over `node`: register again the watches this thread holds on actors there. */
+  rewatch(node: number): void {
+    for (const [target, entry] of this.watching) if (entry.node === node) this.sendWatchOp(node, Op.Watch, target, entry.kind);
+  }
+
+  /** Connect (or reconnect, after a replacement) the channel to `node`. */
+  connect(node: number, port: Port & { on?(event: 'message', fn: (ops: unknown[]) => void): unknown }): void {
+    this.transport.connect(node, port);
+    port.on?.('message', (ops: unknown[]) => this.receive(node, ops));
   }
 
   private undeliverable(node: number, ops: unknown[], err: unknown): void {
@@ -420,7 +504,10 @@ export class Host {
     const actors: ActorStats[] = [];
     if (withActors) {
       for (const cell of this.actors.values()) {
-        actors.push({ id: cell.id, kind: cell.def.kind, node: this.node, handled: cell.handled, mailboxDepth: cell.mailbox.size, handlingMs: cell.handlingMs });
+        actors.push({
+          id: cell.id, kind: cell.def.kind, node: this.node, handled: cell.handled, mailboxDepth: cell.mailbox.size,
+          handlingMs: cell.handlingMs, phase: cell.phase, incarnation: cell.incarnation,
+        });
       }
     }
     const elu = performance.eventLoopUtilization(this.elu);

@@ -26,14 +26,25 @@ export const opArity = [0, 5, 3, 4, 2, 1, 3, 2, 1];
 
 /** Control-plane requests and answers (spawning, lookups, stats, shutdown). Rare, so plain objects. */
 export type Control =
-  | { op: 'spawn'; req: number; id: string; module: string; kind: string; args: unknown; mailbox: unknown }
+  | { op: 'spawn'; req: number; id: string; module: string; kind: string; args: unknown; mailbox: unknown; supervision?: import('./cell.ts').Supervision }
   | { op: 'spawned'; req: number; error?: import('./errors.ts').ErrorData }
   | { op: 'spawn-request'; req: number; module: string; kind: string; options: Record<string, unknown> }
   | { op: 'spawn-result'; req: number; ref?: { id: string; kind: string; node: number }; error?: import('./errors.ts').ErrorData }
   | { op: 'lookup'; req: number; id: string }
   | { op: 'lookup-result'; req: number; ref?: { id: string; kind: string; node: number } }
-  | { op: 'gone'; id: string }
-  | { op: 'node-lost'; node: number }
+  | { op: 'gone'; id: string; reason: string }
+  | { op: 'node-lost'; node: number; survivors: string[] }
+  | { op: 'rewatch'; node: number }
+  | { op: 'reconnect'; node: number; port: import('node:worker_threads').MessagePort }
+  | { op: 'ping'; req: number }
+  | { op: 'pong'; req: number }
+  // supervision: reports from the child's thread to the main thread, and the supervisor's decisions back
+  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean }
+  | { op: 'trial-ok'; id: string }
+  | { op: 'restart'; id: string }
+  | { op: 'circuit-open'; id: string; retryInMs: number }
+  | { op: 'half-open'; id: string }
+  | { op: 'kill'; id: string; reason: string }
   | { op: 'stats'; req: number; actors: boolean }
   | { op: 'stats-result'; req: number; stats: import('./stats.ts').NodeStats }
   | { op: 'shutdown'; req: number }

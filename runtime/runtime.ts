@@ -1,4 +1,4 @@
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nanoid } from 'nanoid';
 import type { ActorDefinition, ActorRef, AskArgs, MessageType, PayloadArgs, Reply, TerminationNotice } from '../actors/define.ts';
@@ -10,17 +10,25 @@ import { DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, err
 import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateSpawnOptions, validateStartOptions } from './validate.ts';
-import { Op, type Control } from './protocol.ts';
+import type { Control } from './protocol.ts';
 import type { DeadLetter, RuntimeStats } from './stats.ts';
-import type { WorkerBoot } from './worker.ts';
+import type { Supervision } from './cell.ts';
+import { WorkerPool } from './pool.ts';
+import { rootLogger } from './logger.ts';
+import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
+import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
 
 export interface RuntimeOptions {
   /** Worker threads to host actors (default: available parallelism). 0 runs every actor on the calling thread. */
   workers?: number;
-  /** Injected time source for ask timeouts (default: the system clock). */
+  /** Injected time source for ask timeouts, supervision and stall detection (default: the system clock). */
   clock?: Clock;
   /** How the main thread's scheduler defers a turn (default: setImmediate). */
   defer?: (fn: () => void) => void;
+  /** A worker that does not answer for this long is terminated and replaced (default 5000 ms; 0 turns it off). */
+  stallMs?: number;
+  /** Randomness for backoff jitter (default Math.random); inject for reproducible tests. */
+  random?: () => number;
 }
 
 interface Registration {
@@ -28,28 +36,33 @@ interface Registration {
   kind: string;
 }
 
-const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
-
 /**
- * The runtime, seen from the thread that started it (node 0). It owns the registry of actor ids and the worker
- * pool; messages between actors never pass through here unless an actor lives here.
+ * The runtime, seen from the thread that started it (node 0). It owns the registry of actor ids, the worker pool
+ * and the supervisors; messages between actors never pass through here unless an actor lives here.
  */
 export class Runtime implements Messaging {
   private readonly host: Host;
   private readonly registry = new Map<string, Registration>();
   private readonly loads: number[];
-  private readonly workers: (Worker | undefined)[] = [undefined];
   private readonly requests = new Map<number, (c: Control) => void>();
+  private readonly owners = new Map<string, Supervisor>();
+  private readonly crashListeners = new Set<(report: CrashReport) => void>();
+  private readonly recentCrashes: CrashReport[] = [];
+  private pool: WorkerPool | undefined;
   private reqSeq = 0;
   private stopped = false;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
-  private constructor(readonly workerCount: number, options: RuntimeOptions, ports: (Worker | undefined)[]) {
+  private constructor(readonly workerCount: number, options: RuntimeOptions) {
     this.loads = new Array(workerCount + 1).fill(0);
-    this.workers = ports;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.supervisionPort = this.makeSupervisionPort();
     this.host = new Host({
       node: 0,
-      ports: ports.map((w) => w),
-      clock: options.clock ?? systemClock,
+      ports: new Array(workerCount + 1).fill(undefined),
+      clock: this.clock,
       defer: options.defer,
       onControl: (from, c) => this.onControl(from, c),
       spawn: (def, opts) => this.spawn(def, opts),
@@ -65,49 +78,17 @@ export class Runtime implements Messaging {
     }
     validateStartOptions(options);
     const count = options.workers ?? availableParallelism();
-    const workers: (Worker | undefined)[] = [undefined];
-    const meshes: (MessagePort | undefined)[][] = [];
-    for (let i = 1; i <= count; i++) meshes[i] = new Array(count + 1).fill(undefined);
-    for (let i = 1; i <= count; i++) {
-      for (let j = i + 1; j <= count; j++) {
-        const { port1, port2 } = new MessageChannel();
-        meshes[i][j] = port1;
-        meshes[j][i] = port2;
-      }
+    const runtime = new Runtime(count, options);
+    if (count > 0) {
+      runtime.pool = await WorkerPool.start(count, {
+        message: (node, ops) => runtime.host.receive(node, ops),
+        lost: (node, why) => void runtime.workerLost(node, why),
+      }, runtime.clock);
+      for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
+      const stallMs = options.stallMs ?? 5000;
+      if (stallMs > 0) runtime.pool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
-    const ready: Promise<void>[] = [];
-    for (let node = 1; node <= count; node++) {
-      const boot: WorkerBoot = { node, ports: meshes[node] };
-      const transfer = meshes[node].filter((p): p is MessagePort => p !== undefined);
-      const worker = new Worker(workerEntry, { workerData: boot, transferList: transfer });
-      workers[node] = worker;
-      ready.push(new Promise((resolve, reject) => {
-        worker.once('message', () => resolve());
-        worker.once('error', reject);
-      }));
-    }
-    try {
-      await Promise.all(ready);
-    } catch (err) {
-      await Promise.all(workers.map((w) => w?.terminate()));
-      throw err;
-    }
-    const runtime = new Runtime(count, options, workers);
-    for (let node = 1; node <= count; node++) runtime.attach(node, workers[node]!);
     return runtime;
-  }
-
-  private attach(node: number, worker: Worker): void {
-    worker.on('message', (ops: unknown[]) => this.host.receive(node, ops));
-    worker.on('error', () => {}); // the exit that follows is what we act on
-    worker.on('exit', () => {
-      if (this.stopped) return;
-      this.workers[node] = undefined;
-      for (const [id, reg] of this.registry) if (reg.node === node) this.registry.delete(id);
-      this.loads[node] = 0;
-      this.host.nodeLost(node);
-      for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'node-lost', node });
-    });
   }
 
   // ---- messaging ----------------------------------------------------------------------------------------------
@@ -159,7 +140,7 @@ export class Runtime implements Messaging {
     return (await this.place(definition.module, definition.kind, options, definition)) as ActorRef<D>;
   }
 
-  private async place(module: string, kind: string, options: SpawnOptions, local?: ActorDefinition): Promise<ActorRef> {
+  private async place(module: string, kind: string, options: SpawnOptions, local?: ActorDefinition, supervision?: Supervision): Promise<ActorRef> {
     const id = options.id ?? nanoid();
     if (this.registry.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
     assertCloneable(options.args, 'spawn args');
@@ -169,9 +150,9 @@ export class Runtime implements Messaging {
     try {
       if (node === 0) {
         const def = local ?? (await this.host.definition(module, kind));
-        this.host.createLocal(id, def, options.args, options.mailbox);
+        this.host.createLocal(id, def, options.args, options.mailbox, supervision);
       } else {
-        const res = await this.request(node, (req) => ({ op: 'spawn', req, id, module, kind, args: options.args, mailbox: options.mailbox }));
+        const res = await this.request(node, (req) => ({ op: 'spawn', req, id, module, kind, args: options.args, mailbox: options.mailbox, supervision }));
         if (res.op === 'spawned' && res.error) throw reviveError(res.error);
       }
     } catch (err) {
@@ -184,7 +165,7 @@ export class Runtime implements Messaging {
   }
 
   private live(node: number): boolean {
-    return node === 0 || this.workers[node] !== undefined;
+    return node === 0 || (this.pool?.live(node) ?? false);
   }
 
   private request(node: number, make: (req: number) => Control): Promise<Control> {
@@ -197,6 +178,7 @@ export class Runtime implements Messaging {
   }
 
   private onControl(from: number, c: Control): void {
+    if (this.host.supervise(c)) return;
     switch (c.op) {
       case 'gone': {
         const reg = this.registry.get(c.id);
@@ -204,8 +186,14 @@ export class Runtime implements Messaging {
           this.registry.delete(c.id);
           this.loads[from]--;
         }
-        return;
+        return this.owners.get(c.id)?.childGone(c.id, c.reason);
       }
+      case 'crashed':
+        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial);
+      case 'trial-ok':
+        return this.owners.get(c.id)?.childTrialSucceeded(c.id);
+      case 'pong':
+        return this.pool?.pong(from);
       case 'spawn-request':
         return void this.place(c.module, c.kind, c.options as SpawnOptions).then(
           (ref) => this.host.sendControl(from, { op: 'spawn-result', req: c.req, ref }),
@@ -220,6 +208,97 @@ export class Runtime implements Messaging {
         this.requests.delete(c.req);
         return;
     }
+  }
+
+  // ---- supervision --------------------------------------------------------------------------------------------
+
+  /** Start a supervision tree; resolves once every child has started (rejects, with nothing left running, if one fails). */
+  async supervise(spec: SupervisorSpec): Promise<Supervisor> {
+    if (this.stopped) throw new RuntimeStoppedError('the runtime is shut down');
+    const sup = new Supervisor(this.supervisionPort, defineSupervisor(spec));
+    await sup.start();
+    this.roots.add(sup);
+    return sup;
+  }
+
+  /** Every crash of a supervised actor, with its supervisor's decision. */
+  onCrash(listener: (report: CrashReport) => void): () => void {
+    this.crashListeners.add(listener);
+    return () => this.crashListeners.delete(listener);
+  }
+
+  crashes(): CrashReport[] {
+    return this.recentCrashes.slice();
+  }
+
+  private readonly roots = new Set<Supervisor>();
+
+  private supervisionPort!: SupervisionPort;
+
+  private makeSupervisionPort(): SupervisionPort {
+    return {
+    clock: this.clock,
+    random: () => this.random(),
+    spawnChild: async (spec: ChildSpec, owner: Supervisor, stash: number, pin?: number) => {
+      const supervision: Supervision = { stash, handlerTimeoutMs: spec.handlerTimeoutMs ?? 0 };
+      const ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
+      this.owners.set(spec.id, owner);
+      return ref;
+    },
+    restart: (ref) => this.command(ref.node, { op: 'restart', id: ref.id }),
+    openCircuit: (ref, retryInMs) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryInMs }),
+    halfOpen: (ref) => this.command(ref.node, { op: 'half-open', id: ref.id }),
+    stop: (ref) => this.stop(ref),
+    kill: (ref, reason) => new Promise<void>((resolve) => {
+      this.host.watch(() => resolve(), ref);
+      this.command(ref.node, { op: 'kill', id: ref.id, reason });
+    }),
+    release: (id) => void this.owners.delete(id),
+    report: (crash) => {
+      if (this.recentCrashes.length >= 100) this.recentCrashes.shift();
+      this.recentCrashes.push(crash);
+      rootLogger().warn({ crash }, 'actor crashed');
+      for (const l of this.crashListeners) l(crash);
+    },
+    };
+  }
+
+  /** A supervisor's decision for the thread hosting the child. */
+  private command(node: number, c: Control): void {
+    if (node === 0) this.host.supervise(c);
+    else this.host.sendControl(node, c);
+  }
+
+  /**
+   * A worker died or stalled. Asks waiting on it fail at once; unsupervised actors on it are gone (watchers are
+   * told); a replacement thread takes its number, and every supervised actor it hosted counts as crashed, so its
+   * supervisor restarts it there (same id, same node: refs stay valid).
+   */
+  private async workerLost(node: number, why: string): Promise<void> {
+    if (this.stopped) return;
+    const survivors: string[] = [];
+    for (const [id, reg] of this.registry) {
+      if (reg.node !== node) continue;
+      if (this.owners.has(id)) survivors.push(id);
+      this.registry.delete(id);
+    }
+    this.loads[node] = 0;
+    rootLogger().warn({ node, why, supervised: survivors.length }, 'worker thread lost');
+    this.host.nodeLost(node, survivors);
+    for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'node-lost', node, survivors });
+    this.host.transport.flush();
+    const worker = await this.pool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
+      WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
+    });
+    if (this.stopped) return;
+    this.host.transport.connect(node, worker);
+    for (const id of survivors) this.owners.get(id)?.childGone(id, 'worker-lost');
+    // Watches held elsewhere on the lost actors are registered again once their supervisors have restarted them.
+    const renew = () => {
+      this.host.rewatch(node);
+      for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'rewatch', node });
+    };
+    setImmediate(renew);
   }
 
   // ---- introspection and shutdown -----------------------------------------------------------------------------
@@ -242,9 +321,10 @@ export class Runtime implements Messaging {
     return { nodes, deadLetters, recentDeadLetters: this.host.deadLetters.latest() };
   }
 
-  /** Stop every actor, terminate the workers and release every handle, so the process can exit. */
+  /** Stop every supervision tree and actor, terminate the workers and release every handle, so the process can exit. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
+    for (const root of this.roots) await root.stop();
     const done: Promise<unknown>[] = [];
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;
@@ -255,9 +335,6 @@ export class Runtime implements Messaging {
     await Promise.all(done);
     this.stopped = true;
     this.host.close();
-    await Promise.all(this.workers.map((w) => w?.terminate()));
-    for (const w of this.workers) w?.removeAllListeners();
+    await this.pool?.terminate();
   }
 }
-
-export { Op };

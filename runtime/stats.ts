@@ -6,6 +6,9 @@ export interface ActorStats {
   mailboxDepth: number;
   /** Total milliseconds spent in this actor's handlers (measured per slice of messages, not per message). */
   handlingMs: number;
+  /** 'running', or for supervised actors 'restarting', 'open', 'half-open' or 'trial'. */
+  phase: string;
+  incarnation: number;
 }
 
 export interface NodeStats {
@@ -19,7 +22,8 @@ export interface NodeStats {
 }
 
 export type DeadLetterReason =
-  | 'not-found' | 'stopped' | 'mailbox-full' | 'unknown-message-type' | 'crashed' | 'not-cloneable' | 'worker-lost';
+  | 'not-found' | 'stopped' | 'mailbox-full' | 'unknown-message-type' | 'crashed' | 'not-cloneable' | 'worker-lost'
+  | 'circuit-open' | 'stash-full';
 
 export type DeadLetterCounts = Partial<Record<DeadLetterReason, number>>;
 

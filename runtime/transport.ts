@@ -48,6 +48,16 @@ export class Transport {
     for (let node = 0; node < this.outboxes.length; node++) if (this.outboxes[node].length > 0) this.post(node);
   }
 
+  /** Close every MessagePort (a worker does this last, so its event loop can end). */
+  closePorts(): void {
+    for (const port of this.ports) (port as { close?: () => void } | undefined)?.close?.();
+  }
+
+  connect(node: number, port: Port): void {
+    this.ports[node] = port;
+    this.outboxes[node] = [];
+  }
+
   /** Forget a thread that is gone; returns what was still waiting for it. */
   disconnect(node: number): unknown[] {
     const pending = this.outboxes[node];

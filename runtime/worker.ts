@@ -45,19 +45,25 @@ const host: Host = new Host({
 });
 
 function onControl(_from: number, c: Control): void {
+  if (host.supervise(c)) return;
   switch (c.op) {
     case 'spawn':
       return void spawnHere(c);
     case 'stats':
       return host.sendControl(0, { op: 'stats-result', req: c.req, stats: host.stats(c.actors) });
     case 'node-lost':
-      return host.nodeLost(c.node);
+      return host.nodeLost(c.node, c.survivors);
+    case 'rewatch':
+      return host.rewatch(c.node);
+    case 'reconnect':
+      return host.connect(c.node, c.port);
+    case 'ping':
+      return host.sendControl(0, { op: 'pong', req: c.req });
     case 'shutdown':
       host.close();
       host.sendControl(0, { op: 'shutdown-done', req: c.req });
       host.transport.flush();
-      for (const p of boot.ports) p?.close();
-      main.close();
+      host.transport.closePorts();
       return;
     case 'spawn-result':
     case 'lookup-result':
@@ -72,7 +78,7 @@ async function spawnHere(c: Extract<Control, { op: 'spawn' }>): Promise<void> {
   try {
     const found = host.definition(c.module, c.kind);
     const def = found instanceof Promise ? await found : found;
-    host.createLocal(c.id, def, c.args, c.mailbox as never);
+    host.createLocal(c.id, def, c.args, c.mailbox as never, c.supervision);
     host.sendControl(0, { op: 'spawned', req: c.req });
   } catch (err) {
     host.sendControl(0, { op: 'spawned', req: c.req, error: errorToData(err) });
@@ -80,5 +86,5 @@ async function spawnHere(c: Extract<Control, { op: 'spawn' }>): Promise<void> {
 }
 
 main.on('message', (ops: unknown[]) => host.receive(0, ops));
-boot.ports.forEach((p, node) => p?.on('message', (ops: unknown[]) => host.receive(node, ops)));
+boot.ports.forEach((p, node) => p !== undefined && node !== 0 && host.connect(node, p));
 main.postMessage([Op.Control, { op: 'ready' }]);

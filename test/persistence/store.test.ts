@@ -5,6 +5,7 @@ import {
   ENV_OPTIONS,
   InvalidPersistenceOptionError,
   InvalidStoreKeyError,
+  JournalDecodeError,
   SnapshotDecodeError,
 } from '../../persistence/index.ts';
 import { openStore, snap } from './helpers.ts';
@@ -50,7 +51,8 @@ describe('snapshots', () => {
   it('keeps the last N snapshots with keepSnapshots', async () => {
     const { store, dir } = openStore({ keepSnapshots: 3 });
     for (let turn = 0; turn < 10; turn++) {
-      await Promise.all(Array.from({ length: 100 }, (_, i) => store.writeSnapshot('a', snap(turn * 100 + i, turn * 100 + i))));
+      const seqs = Array.from({ length: 100 }, (_, i) => turn * 100 + i);
+      await Promise.all(seqs.map((seq) => store.writeSnapshot('a', snap(seq, seq))));
     }
     expect(store.snapshotHistory('a').map((s) => s.seq)).toEqual([997, 998, 999]);
     expect(store.readSnapshot('a')?.seq).toBe(999);
@@ -83,6 +85,7 @@ describe('corrupt snapshots', () => {
   it.each([
     ['undecodable bytes', Buffer.from([0xc1, 0xc1, 0xff, 0x00])],
     ['a truncated string', Buffer.from([0xd9, 0x50, 0x41])],
+    ['bytes msgpack decodes to something else (lone 0xC1)', Buffer.from([0xc1])],
   ])('surfaces %s as SnapshotDecodeError and leaves the bytes alone', async (_, garbage) => {
     const { store, dir } = openStore();
     await store.writeSnapshot('a', snap(1, 'fine'));
@@ -186,10 +189,35 @@ describe('commitHandled', () => {
   it('is all-or-nothing when the snapshot cannot be encoded', async () => {
     const { store } = openStore();
     const seq = await store.appendJournal('a', msg('m1'));
-    await expect(store.commitHandled('a', { seq, snapshot: snap(seq, Symbol('no')), messageId: 'm1' })).rejects.toThrow();
+    const unencodable = snap(seq, Symbol('no'));
+    await expect(store.commitHandled('a', { seq, snapshot: unencodable, messageId: 'm1' })).rejects.toThrow();
     expect(store.journalEntries('a')).toHaveLength(1);
     expect(store.seenMessage('a', 'm1')).toBe(false);
     expect(store.readSnapshot('a')).toBeUndefined();
+  });
+
+  it('writes nothing when a covered journal entry is corrupt; other steps in the same commit go through', async () => {
+    const { store, dir } = openStore();
+    await store.writeSnapshot('a', snap(0, 'before'));
+    for (const id of ['m1', 'm2']) await store.appendJournal('a', msg(id));
+    await store.appendJournal('b', msg('b1'));
+    const env = rawEnv(dir);
+    const rawJournal = env.openDB('journal', { encoding: 'binary' });
+    try {
+      await rawJournal.put(['a', 1], Buffer.from([0xc1]));
+      const failing = store.commitHandled('a', { seq: 2, snapshot: snap(2, 'after'), messageId: 'm2' });
+      const other = store.commitHandled('b', { seq: 1, snapshot: snap(1, 'b'), messageId: 'b1' });
+      await expect(failing).rejects.toMatchObject({ code: 'ERR_JOURNAL_DECODE', actorId: 'a', seq: 1 });
+      await other;
+      expect(() => store.journalEntries('a')).toThrow(JournalDecodeError);
+      expect(store.readSnapshot('a')?.state).toBe('before');
+      expect(rawJournal.getKeysCount({ start: ['a', 0], end: ['a', Infinity] })).toBe(2);
+      expect(store.seenMessage('a', 'm2')).toBe(false);
+      expect(store.readSnapshot('b')?.state).toBe('b');
+      expect(store.seenMessage('b', 'b1')).toBe(true);
+    } finally {
+      await env.close();
+    }
   });
 
   it('drops earlier entries a later snapshot covers, remembering their ids', async () => {
@@ -198,6 +226,14 @@ describe('commitHandled', () => {
     await store.commitHandled('a', { seq: 3, snapshot: snap(3, 'after 3'), messageId: 'm3' });
     expect(store.journalEntries('a').map((e) => e.id)).toEqual(['m4']);
     expect(['m1', 'm2', 'm3', 'm4'].map((id) => store.seenMessage('a', id))).toEqual([true, true, true, false]);
+  });
+
+  it('requires snapshot.seq to equal seq', async () => {
+    const { store } = openStore();
+    await store.appendJournal('a', msg('m1'));
+    await expect(store.commitHandled('a', { seq: 1, snapshot: snap(2, 'x'), messageId: 'm1' })).rejects.toThrow(
+      InvalidStoreKeyError,
+    );
   });
 
   it('works when append and commit are issued in the same turn', async () => {

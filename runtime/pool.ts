@@ -1,0 +1,127 @@
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { Clock } from './clock.ts';
+import { Op } from './protocol.ts';
+import type { WorkerBoot } from './worker.ts';
+
+const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
+
+export interface PoolEvents {
+  /** A batch from worker `node`. */
+  message(node: number, ops: unknown[]): void;
+  /** Worker `node` died (crash, process.exit in a handler, resource limits) or was terminated as stalled. */
+  lost(node: number, why: string): void;
+}
+
+/**
+ * The worker threads, numbered 1..n (0 is the thread that owns the pool). Every pair of workers shares a
+ * MessageChannel, so actors on different workers talk directly. A lost worker is replaced under the same number,
+ * with fresh channels to every live worker, so refs to its actors stay valid.
+ */
+export class WorkerPool {
+  readonly workers: (Worker | undefined)[];
+  private lastPong: number[];
+  private pingTimer: unknown;
+  private stopping = false;
+
+  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly clock: Clock) {
+    this.workers = new Array(size + 1).fill(undefined);
+    this.lastPong = new Array(size + 1).fill(0);
+  }
+
+  static async start(size: number, events: PoolEvents, clock: Clock): Promise<WorkerPool> {
+    const pool = new WorkerPool(size, events, clock);
+    const meshes: (MessagePort | undefined)[][] = [];
+    for (let i = 1; i <= size; i++) meshes[i] = new Array(size + 1).fill(undefined);
+    for (let i = 1; i <= size; i++) {
+      for (let j = i + 1; j <= size; j++) {
+        const { port1, port2 } = new MessageChannel();
+        meshes[i][j] = port1;
+        meshes[j][i] = port2;
+      }
+    }
+    const started = await Promise.allSettled(Array.from({ length: size }, (_, i) => pool.boot(i + 1, meshes[i + 1])));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await pool.terminate();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return pool;
+  }
+
+  live(node: number): boolean {
+    return node === 0 || this.workers[node] !== undefined;
+  }
+
+  /** Start worker `node` with the given mesh ports; resolves once it has loaded and said it is ready. */
+  private boot(node: number, ports: (MessagePort | undefined)[]): Promise<Worker> {
+    const boot: WorkerBoot = { node, ports };
+    const worker = new Worker(workerEntry, { workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
+    return new Promise((resolve, reject) => {
+      worker.once('message', () => {
+        this.workers[node] = worker;
+        this.lastPong[node] = this.clock.now();
+        worker.on('message', (ops: unknown[]) => this.events.message(node, ops));
+        worker.on('error', () => {}); // the exit that follows is what counts
+        worker.once('exit', () => this.exited(node, worker, 'worker thread exited'));
+        resolve(worker);
+      });
+      worker.once('error', reject);
+    });
+  }
+
+  private exited(node: number, worker: Worker, why: string): void {
+    if (this.stopping || this.workers[node] !== worker) return;
+    this.workers[node] = undefined;
+    this.events.lost(node, why);
+  }
+
+  /**
+   * Start a new worker as `node`, with new channels to every live worker (handed to them with `tell`, which must
+   * post the port to that worker with the port in the transfer list). Resolves with the new worker.
+   */
+  async replace(node: number, tell: (to: Worker, other: number, port: MessagePort) => void): Promise<Worker> {
+    const ports: (MessagePort | undefined)[] = new Array(this.size + 1).fill(undefined);
+    for (let other = 1; other <= this.size; other++) {
+      const peer = this.workers[other];
+      if (other === node || peer === undefined) continue;
+      const { port1, port2 } = new MessageChannel();
+      ports[other] = port1;
+      tell(peer, node, port2);
+    }
+    return this.boot(node, ports);
+  }
+
+  /** Ping every worker each `stallMs / 2`; one that has not answered for `stallMs` is terminated as stalled. */
+  watchStalls(stallMs: number, ping: (node: number) => void): void {
+    const tick = () => {
+      const now = this.clock.now();
+      for (let node = 1; node <= this.size; node++) {
+        const w = this.workers[node];
+        if (w === undefined) continue;
+        if (now - this.lastPong[node] > stallMs) {
+          this.workers[node] = undefined;
+          void w.terminate();
+          this.events.lost(node, `worker thread stalled (no answer for ${stallMs} ms)`);
+        } else ping(node);
+      }
+      this.pingTimer = this.clock.setTimer(tick, stallMs / 2);
+    };
+    this.pingTimer = this.clock.setTimer(tick, stallMs / 2);
+  }
+
+  pong(node: number): void {
+    this.lastPong[node] = this.clock.now();
+  }
+
+  /** Post a control with transferable ports straight to a worker (outside the coalesced batches). */
+  static postControl(worker: Worker, control: unknown, transfer: MessagePort[]): void {
+    worker.postMessage([Op.Control, control], transfer);
+  }
+
+  async terminate(): Promise<void> {
+    this.stopping = true;
+    if (this.pingTimer !== undefined) this.clock.clearTimer(this.pingTimer);
+    await Promise.all(this.workers.map((w) => w?.terminate()));
+    for (const w of this.workers) w?.removeAllListeners();
+  }
+}

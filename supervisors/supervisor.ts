@@ -1,0 +1,333 @@
+import type { ActorRef } from '../actors/define.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { ErrorData } from '../runtime/errors.ts';
+import {
+  Backoff, CircuitBreaker, RestartIntensity, affectedChildren, shouldRestart, type CircuitSnapshot, type ExitReason,
+} from './policy/index.ts';
+import { defaults, isSupervisorSpec, validateChild, validateSupervisor, type ChildSpec, type SupervisorSpec } from './spec.ts';
+
+/** What a supervisor needs from the runtime (the plumbing); the Runtime implements it. */
+export interface SupervisionPort {
+  readonly clock: Clock;
+  random(): number;
+  spawnChild(spec: ChildSpec, owner: Supervisor, stash: number, pin?: number): Promise<ActorRef>;
+  restart(ref: ActorRef): void;
+  openCircuit(ref: ActorRef, retryInMs: number): void;
+  halfOpen(ref: ActorRef): void;
+  stop(ref: ActorRef): Promise<void>;
+  kill(ref: ActorRef, reason: string): Promise<void>;
+  release(id: string): void;
+  report(crash: CrashReport): void;
+}
+
+export type Decision =
+  | 'restart' | 'restart-all' | 'restart-rest' | 'escalate' | 'open-circuit' | 'reopen-circuit' | 'remove' | 'ignore';
+
+/** One crash, as the supervisor saw it and what it decided. */
+export interface CrashReport {
+  actorId: string;
+  kind: string;
+  supervisor: string;
+  messageType: string;
+  error: ErrorData;
+  restartCount: number;
+  decision: Decision;
+  /** Delay before the restart, when there is one. */
+  delayMs?: number;
+  at: number;
+}
+
+export type ChildStatus = 'starting' | 'running' | 'restarting' | 'circuit-open' | 'half-open' | 'stopping' | 'stopped';
+
+export interface ChildInfo {
+  id: string;
+  type: 'actor' | 'supervisor';
+  status: ChildStatus;
+  restarts: number;
+  circuit?: CircuitSnapshot;
+  node?: number;
+}
+
+interface Child {
+  id: string;
+  spec: ChildSpec | SupervisorSpec;
+  status: ChildStatus;
+  restarts: number;
+  ref?: ActorRef;
+  sub?: Supervisor;
+  backoff: Backoff;
+  intensity?: RestartIntensity;
+  breaker?: CircuitBreaker;
+  timer?: unknown;
+  /** The child's actor is gone (stopped itself, or lost with its thread): a restart must spawn it again. */
+  gone?: boolean;
+}
+
+/**
+ * An OTP-style supervisor, living on the main thread (the control plane). Children run wherever they are placed;
+ * their crashes are reported here, the pure policies (intensity, backoff, circuit, strategy) decide, and the
+ * decision is sent back to the child's thread, which restarts it in place: same id, same mailbox.
+ */
+export class Supervisor {
+  readonly id: string;
+  private readonly kids: Child[] = [];
+  private readonly intensity: RestartIntensity;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' | 'failed' = 'idle';
+  private failureListeners = new Set<(report: CrashReport) => void>();
+
+  constructor(private readonly port: SupervisionPort, readonly spec: SupervisorSpec, private readonly parent?: Supervisor) {
+    this.id = spec.id;
+    this.intensity = new RestartIntensity({ ...defaults.intensity, ...spec.intensity });
+  }
+
+  private get circuitMode(): boolean {
+    return this.spec.onExhausted === 'open-circuit';
+  }
+
+  /** Start the children in declaration order; if one fails, stop those started (reverse order) and reject. */
+  async start(): Promise<void> {
+    this.state = 'running';
+    try {
+      for (const spec of this.spec.children) await this.addChild(spec);
+    } catch (err) {
+      await this.stopChildren();
+      this.state = 'stopped';
+      throw err;
+    }
+  }
+
+  /** Add and start a child of a running supervisor (e.g. one more agent in a pool). */
+  async startChild(spec: ChildSpec | SupervisorSpec): Promise<ActorRef | Supervisor> {
+    const taken = new Set(this.kids.map((k) => k.id));
+    if (isSupervisorSpec(spec)) validateSupervisor(spec, taken);
+    else validateChild(spec, taken);
+    const child = await this.addChild(spec);
+    return child.sub ?? child.ref!;
+  }
+
+  /** Stop a child with its shutdown policy and remove it. */
+  async stopChild(id: string): Promise<void> {
+    const child = this.kids.find((k) => k.id === id);
+    if (child === undefined) return;
+    await this.stopOne(child);
+    this.kids.splice(this.kids.indexOf(child), 1);
+  }
+
+  /** Stop every child in reverse start order, then this supervisor. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopping';
+    await this.stopChildren();
+    this.state = 'stopped';
+  }
+
+  /** The ref of a child actor (stable across restarts). */
+  ref(id: string): ActorRef | undefined {
+    return this.kids.find((k) => k.id === id)?.ref;
+  }
+
+  child(id: string): Supervisor | undefined {
+    return this.kids.find((k) => k.id === id)?.sub;
+  }
+
+  children(): ChildInfo[] {
+    const now = this.port.clock.now();
+    return this.kids.map((k) => {
+      const info: ChildInfo = { id: k.id, type: k.sub ? 'supervisor' : 'actor', status: k.status, restarts: k.restarts };
+      if (k.breaker) info.circuit = k.breaker.snapshot(now);
+      if (k.ref) info.node = k.ref.node;
+      return info;
+    });
+  }
+
+  get status(): 'idle' | 'running' | 'stopping' | 'stopped' | 'failed' {
+    return this.state;
+  }
+
+  /** Called when this (root) supervisor gives up: its intensity ran out and it has no parent to escalate to. */
+  onFailure(listener: (report: CrashReport) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  // ---- reports from the children's threads ---------------------------------------------------------------------
+
+  childCrashed(id: string, kind: string, messageType: string, error: ErrorData, trial: boolean): void {
+    const child = this.kids.find((k) => k.id === id);
+    if (child === undefined) return;
+    const report = (decision: Decision, delayMs?: number) => {
+      const r: CrashReport = { actorId: id, kind, supervisor: this.id, messageType, error, restartCount: child.restarts, decision, at: this.port.clock.now() };
+      if (delayMs !== undefined) r.delayMs = delayMs;
+      this.port.report(r);
+      return r;
+    };
+    this.decide(child, trial, report);
+  }
+
+  /** A child's actor terminated without being asked to by this supervisor (it stopped itself, or its thread died). */
+  childGone(id: string, reason: string): void {
+    const child = this.kids.find((k) => k.id === id);
+    if (child === undefined || child.status === 'stopping' || child.status === 'stopped') return;
+    child.gone = true;
+    const exit: ExitReason = reason === 'stopped' ? 'normal' : reason === 'shutdown' ? 'shutdown' : 'crash';
+    const spec = child.spec as ChildSpec;
+    if (!shouldRestart(spec.restart ?? 'permanent', exit)) {
+      this.port.release(id);
+      this.kids.splice(this.kids.indexOf(child), 1);
+      return;
+    }
+    this.childCrashed(id, spec.actor.kind, '$exit', { name: 'Exit', message: `exited: ${reason}` }, false);
+  }
+
+  childTrialSucceeded(id: string): void {
+    const child = this.kids.find((k) => k.id === id);
+    if (child?.breaker === undefined) return;
+    child.breaker.trialSucceeded();
+    child.intensity?.reset();
+    child.backoff.reset();
+    child.status = 'running';
+  }
+
+  // ---- decisions -----------------------------------------------------------------------------------------------
+
+  private decide(child: Child, trial: boolean, report: (d: Decision, delayMs?: number) => CrashReport): void {
+    const now = this.port.clock.now();
+    if (this.state !== 'running' || child.status === 'stopping') return void report('ignore');
+    if (trial && child.breaker) {
+      child.breaker.trialFailed(now);
+      report('reopen-circuit');
+      return this.openCircuit(child);
+    }
+    const restart = isSupervisorSpec(child.spec) ? child.spec.restart : child.spec.restart;
+    if (!shouldRestart(restart ?? 'permanent', 'crash')) {
+      report('remove');
+      this.kids.splice(this.kids.indexOf(child), 1);
+      void this.stopOne(child);
+      return;
+    }
+    const window = this.circuitMode ? (child.intensity ??= new RestartIntensity({ ...defaults.intensity, ...this.spec.intensity })) : this.intensity;
+    if (window.record(now) === 'exhausted') {
+      if (this.circuitMode) {
+        child.breaker ??= new CircuitBreaker({ ...defaults.circuit, ...this.spec.circuit });
+        child.breaker.tripped(now);
+        report('open-circuit');
+        return this.openCircuit(child);
+      }
+      const r = report('escalate');
+      return void this.escalate(r);
+    }
+    const strategy = this.spec.strategy ?? 'one-for-one';
+    const affected = affectedChildren(strategy, this.kids.map((k) => k.id), child.id).map((id) => this.kids.find((k) => k.id === id)!);
+    const delayMs = child.backoff.next(now);
+    report(strategy === 'one-for-one' ? 'restart' : strategy === 'one-for-all' ? 'restart-all' : 'restart-rest', delayMs);
+    child.restarts++;
+    for (const k of affected) k.status = 'restarting';
+    const go = () => void this.restartGroup(affected);
+    if (delayMs > 0) child.timer = this.port.clock.setTimer(go, delayMs);
+    else go();
+  }
+
+  /** Restart children in start order: in place when their actor still exists, spawned again when it is gone. */
+  private async restartGroup(group: Child[]): Promise<void> {
+    for (const k of group) {
+      if (k.status !== 'restarting' || this.state !== 'running') continue;
+      k.timer = undefined;
+      if (k.sub) {
+        await k.sub.stop();
+        k.sub = new Supervisor(this.port, k.spec as SupervisorSpec, this);
+        await k.sub.start().catch(() => undefined);
+      } else if (k.gone) {
+        k.gone = false;
+        const spec = k.spec as ChildSpec;
+        try {
+          k.ref = await this.port.spawnChild(spec, this, this.spec.stash ?? defaults.stash, spec.pin ?? k.ref?.node);
+        } catch (err) {
+          k.gone = true;
+          this.childCrashed(k.id, spec.actor.kind, '$init', { name: 'Error', message: String((err as Error)?.message ?? err) }, false);
+          continue;
+        }
+      } else this.port.restart(k.ref!);
+      k.status = 'running';
+    }
+  }
+
+  private openCircuit(child: Child): void {
+    const now = this.port.clock.now();
+    const retryAt = child.breaker!.retryAt(now) ?? now;
+    child.status = 'circuit-open';
+    if (child.timer !== undefined) this.port.clock.clearTimer(child.timer);
+    if (child.ref && !child.gone) this.port.openCircuit(child.ref, retryAt - now);
+    child.timer = this.port.clock.setTimer(() => {
+      child.timer = undefined;
+      if (this.state !== 'running' || child.status !== 'circuit-open' || !child.breaker!.tryAdmit(this.port.clock.now())) return;
+      if (!child.gone) {
+        child.status = 'half-open';
+        return this.port.halfOpen(child.ref!);
+      }
+      // Its actor is gone (lost with its thread): spawn it again, then let it take the one trial.
+      child.status = 'restarting';
+      void this.restartGroup([child]).then(() => {
+        if (child.status !== 'running' || child.gone) return;
+        child.status = 'half-open';
+        this.port.halfOpen(child.ref!);
+      });
+    }, retryAt - now);
+  }
+
+  /** Intensity ran out: stop every child and let the parent decide; a root supervisor fails for good. */
+  private async escalate(report: CrashReport): Promise<void> {
+    this.state = 'stopping';
+    await this.stopChildren();
+    this.state = 'failed';
+    if (this.parent) this.parent.childCrashed(this.id, 'supervisor', report.messageType, report.error, false);
+    else for (const l of this.failureListeners) l(report);
+  }
+
+  // ---- starting and stopping -----------------------------------------------------------------------------------
+
+  private async addChild(spec: ChildSpec | SupervisorSpec): Promise<Child> {
+    const child: Child = {
+      id: spec.id, spec, status: 'starting', restarts: 0,
+      backoff: new Backoff({ ...defaults.backoff, ...this.spec.backoff }, () => this.port.random()),
+    };
+    this.kids.push(child);
+    try {
+      if (isSupervisorSpec(spec)) {
+        child.sub = new Supervisor(this.port, spec, this);
+        await child.sub.start();
+      } else {
+        child.ref = await this.port.spawnChild(spec, this, this.spec.stash ?? defaults.stash, spec.pin);
+      }
+    } catch (err) {
+      this.kids.splice(this.kids.indexOf(child), 1);
+      throw err;
+    }
+    child.status = 'running';
+    return child;
+  }
+
+  private async stopChildren(): Promise<void> {
+    for (const child of [...this.kids].reverse()) await this.stopOne(child);
+  }
+
+  private async stopOne(child: Child): Promise<void> {
+    if (child.status === 'stopped') return;
+    child.status = 'stopping';
+    if (child.timer !== undefined) this.port.clock.clearTimer(child.timer);
+    if (child.sub) await child.sub.stop();
+    else if (child.ref && !child.gone) {
+      const policy = (child.spec as ChildSpec).shutdown ?? defaults.shutdown;
+      if (policy === 'kill') await this.port.kill(child.ref, 'shutdown');
+      else if (policy === 'wait') await this.port.stop(child.ref);
+      else {
+        let timer: unknown;
+        const grace = new Promise<'late'>((resolve) => (timer = this.port.clock.setTimer(() => resolve('late'), policy.graceMs)));
+        const outcome = await Promise.race([this.port.stop(child.ref), grace]);
+        this.port.clock.clearTimer(timer);
+        if (outcome === 'late') await this.port.kill(child.ref, 'killed after grace period');
+      }
+    }
+    if (child.ref) this.port.release(child.id);
+    child.status = 'stopped';
+  }
+}
