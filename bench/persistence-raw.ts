@@ -16,12 +16,14 @@ const SERIAL_MESSAGES = Number(process.env.SERIAL_MESSAGES ?? 300);
 const payload = { text: 'x'.repeat(60), n: 42, ok: true }; // ~100 B encoded
 const state = { count: 0, last: 'y'.repeat(60) }; // ~100 B snapshot state
 
+type Result = { rate: number; commits: number };
+
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'troupe-bench-'));
 }
 
 /** (a) One put per message, perTurn of them issued in one turn, then await flushed. */
-async function raw(messages = MESSAGES, perTurn = PER_TURN): Promise<{ rate: number; commits: number }> {
+async function raw(messages = MESSAGES, perTurn = PER_TURN): Promise<Result> {
   const dir = tempDir();
   const root = open({ path: dir, ...ENV_OPTIONS });
   const db = root.openDB('raw', {});
@@ -40,7 +42,7 @@ async function raw(messages = MESSAGES, perTurn = PER_TURN): Promise<{ rate: num
 }
 
 /** (b) Per message: appendJournal (durable), then commitHandled (durable), perTurn messages per turn. */
-async function store(actors: number, messages = MESSAGES, perTurn = PER_TURN): Promise<{ rate: number; commits: number }> {
+async function store(actors: number, messages = MESSAGES, perTurn = PER_TURN): Promise<Result> {
   const dir = tempDir();
   const s = ActorStore.open(dir);
   const t0 = performance.now();
@@ -69,7 +71,7 @@ async function store(actors: number, messages = MESSAGES, perTurn = PER_TURN): P
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')}`;
 
-type Run = () => Promise<{ rate: number; commits: number }>;
+type Run = () => Promise<Result>;
 // [name, run, baseline name]
 const variants: Array<[string, Run, string]> = [
   ['raw put + flushed', () => raw(), 'raw put + flushed'],
@@ -90,8 +92,8 @@ for (let rep = 0; rep < REPS; rep++) {
     results.set(name, entry);
   }
 }
-console.log(`${MESSAGES} messages at ${PER_TURN} per turn (serial rows: ${SERIAL_MESSAGES} at 1 per turn)`);
-console.log(`median of ${REPS}, node ${process.version}; ~100 B payloads and snapshots; every write awaited to flushed`);
+console.log(`${MESSAGES} msgs at ${PER_TURN}/turn (serial rows: ${SERIAL_MESSAGES} at 1/turn)`);
+console.log(`median of ${REPS}, node ${process.version}, ~100 B payloads and snapshots, writes awaited to flushed`);
 console.log('variant               msgs/s     commits  ratio vs raw');
 for (const [name, { rates, commits, base }] of results) {
   const m = median(rates);

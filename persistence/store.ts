@@ -11,9 +11,9 @@
 // fsync (group commit). Nothing here uses putSync/transactionSync. Write promises resolve once the commit is
 // flushed to disk, not merely committed (see #durable).
 // Atomicity of one step: a throwing lmdb-js transaction callback does NOT roll back what it already wrote
-// (only childTransaction does, and it made the whole path ~1.5x slower: LMDB allocates a dirty-page list per
-// nested transaction). So values are encoded before queuing, and each callback does every read that can fail
-// (decoding user data) before its first write; the writes themselves are of pre-encoded bytes.
+// (only childTransaction does, and its nested LMDB transactions made the whole path ~1.5x slower in
+// bench/persistence-raw.ts). So values are encoded before queuing, and each callback does every read that can
+// fail (decoding user data) before its first write; the writes themselves are of pre-encoded bytes.
 import { asBinary, open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { InvalidStoreKeyError, JournalDecodeError, SnapshotDecodeError } from './errors.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';

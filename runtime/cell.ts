@@ -16,8 +16,8 @@ export { SYS_STOP, SYS_TERMINATED };
  * Where a supervised actor is in its life. Unsupervised actors are always 'running'.
  * - restarting: crashed, waiting for its supervisor; mail is held (up to the stash limit) for the next incarnation.
  * - open: circuit open, not running; mail fails fast.
- * - half-open: started again; the next message is the one trial.
- * - trial: the trial is being handled; other mail fails fast until it succeeds.
+ * - half-open: started again; the next message to arrive is the one trial.
+ * - trial: the trial is queued or being handled; other mail fails fast until it succeeds.
  */
 export type Phase = 'running' | 'restarting' | 'open' | 'half-open' | 'trial';
 
@@ -70,7 +70,7 @@ export class Cell implements Runnable {
   }
 
   private takesMail(): boolean {
-    return !this.busy && !this.stopped && (this.phase === 'running' || this.phase === 'half-open');
+    return !this.busy && !this.stopped && this.phase !== 'restarting' && this.phase !== 'open';
   }
 
   runnable(): boolean {
@@ -84,7 +84,6 @@ export class Cell implements Runnable {
       const env = this.mailbox.take();
       if (env === undefined) break;
       n++;
-      if (this.phase === 'half-open' && env.type !== SYS_STOP) this.phase = 'trial';
       this.handle(env);
     }
     this.handled += n;

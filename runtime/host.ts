@@ -239,8 +239,9 @@ export class Host {
       if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new ActorNotFoundError(`no actor with id '${id}'`)));
       return this.deadLetters.record(id, type, from, 'not-found');
     }
-    if (cell.phase !== 'running' && cell.phase !== 'half-open') {
-      if (cell.phase === 'restarting') {
+    if (cell.phase !== 'running') {
+      if (cell.phase === 'half-open') cell.phase = 'trial'; // this message is the one trial
+      else if (cell.phase === 'restarting') {
         if (cell.mailbox.size >= cell.supervision!.stash) {
           if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new MailboxFullError(`${id} is restarting and its stash is full`)));
           return this.deadLetters.record(id, type, from, 'stash-full');

@@ -58,6 +58,10 @@ export class WorkerPool {
     const worker = new Worker(workerEntry, { workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
     return new Promise((resolve, reject) => {
       worker.once('message', () => {
+        if (this.stopping) {
+          void worker.terminate();
+          return reject(new Error('the pool is shutting down'));
+        }
         this.workers[node] = worker;
         this.lastPong[node] = this.clock.now();
         worker.on('message', (ops: unknown[]) => this.events.message(node, ops));
@@ -104,7 +108,7 @@ export class WorkerPool {
           this.events.lost(node, `worker thread stalled (no answer for ${stallMs} ms)`);
         } else ping(node);
       }
-      this.pingTimer = this.clock.setTimer(tick, stallMs / 2);
+      if (!this.stopping) this.pingTimer = this.clock.setTimer(tick, stallMs / 2);
     };
     this.pingTimer = this.clock.setTimer(tick, stallMs / 2);
   }
@@ -116,6 +120,13 @@ export class WorkerPool {
   /** Post a control with transferable ports straight to a worker (outside the coalesced batches). */
   static postControl(worker: Worker, control: unknown, transfer: MessagePort[]): void {
     worker.postMessage([Op.Control, control], transfer);
+  }
+
+  /** From now on a worker that exits is expected (shutdown), not lost. */
+  closing(): void {
+    this.stopping = true;
+    if (this.pingTimer !== undefined) this.clock.clearTimer(this.pingTimer);
+    this.pingTimer = undefined;
   }
 
   async terminate(): Promise<void> {

@@ -287,6 +287,18 @@ export class Runtime implements Messaging {
     this.host.nodeLost(node, survivors);
     for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'node-lost', node, survivors });
     this.host.transport.flush();
+    // Replacements run one at a time, so each new thread gets channels to every other (including new) thread.
+    const turn = this.recovery.then(() => this.replaceWorker(node, survivors));
+    this.recovery = turn.catch((err: unknown) => {
+      if (!this.stopped) rootLogger().error({ node, err }, 'could not replace worker thread');
+    });
+    await this.recovery;
+  }
+
+  private recovery: Promise<unknown> = Promise.resolve();
+
+  private async replaceWorker(node: number, survivors: string[]): Promise<void> {
+    if (this.stopped) return;
     const worker = await this.pool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
       WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
     });
@@ -325,6 +337,7 @@ export class Runtime implements Messaging {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     for (const root of this.roots) await root.stop();
+    this.pool?.closing();
     const done: Promise<unknown>[] = [];
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;

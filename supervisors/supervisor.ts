@@ -1,4 +1,4 @@
-import type { ActorRef } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { ErrorData } from '../runtime/errors.ts';
 import {
@@ -121,9 +121,9 @@ export class Supervisor {
     this.state = 'stopped';
   }
 
-  /** The ref of a child actor (stable across restarts). */
-  ref(id: string): ActorRef | undefined {
-    return this.kids.find((k) => k.id === id)?.ref;
+  /** The ref of a child actor (stable across restarts); name its definition for typed messages: `ref<typeof agent>('a1')`. */
+  ref<D extends ActorDefinition = ActorDefinition>(id: string): ActorRef<D> | undefined {
+    return this.kids.find((k) => k.id === id)?.ref as ActorRef<D> | undefined;
   }
 
   child(id: string): Supervisor | undefined {
