@@ -1,4 +1,4 @@
-import type { ActorDefinition, ActorRef, AskArgs, InitArgs, MessageType, PayloadArgs, Reply } from './define.ts';
+import type { ActorDefinition, ActorRef, AskArgs, InitArgs, MessageType, PayloadArgs, Reply, SendArgs, SendReceipt } from './define.ts';
 import type { MailboxSpec } from '../mailbox/mailbox.ts';
 import type { Logger } from '../runtime/logger.ts';
 
@@ -19,6 +19,8 @@ export interface SpawnOptions<D extends ActorDefinition = ActorDefinition> {
 export interface Messaging {
   tell<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...payload: PayloadArgs<D, K>): void;
   ask<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
+  /** Resolves once the target accepted the message: journaled on disk for a durable mailbox. */
+  send<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt>;
   spawn<D extends ActorDefinition>(definition: D, options?: SpawnOptions<D>): Promise<ActorRef<D>>;
   /** Deliver to every actor subscribed to `topic` that has a handler for `type`. */
   publish(topic: string, type: string, payload?: unknown): void;
@@ -30,6 +32,12 @@ export interface Messaging {
 export interface ActorContext extends Messaging {
   readonly self: ActorRef;
   readonly log: Logger;
+  /**
+   * Id of the message being handled (durable mailboxes; '' otherwise) and the incarnation of this actor: what a
+   * handler needs to make its own side effects idempotent (an HTTP call, a Claude request are at-least-once).
+   */
+  readonly messageId: string;
+  readonly incarnation: number;
   /** Stop this actor (no argument) or another one. The current message is finished first. */
   stop(ref?: ActorRef): void;
   /** Get exactly one termination notice (to the definition's onTerminated) when `ref` stops. */

@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidDefinitionError } from '../runtime/errors.ts';
 import type { MailboxSpec } from '../mailbox/mailbox.ts';
 import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
+import { validateCadence } from '../persistence/cadence.ts';
 import type { ActorContext } from './context.ts';
 
 /** A handler: mutates the immer draft of the state; what it returns (or resolves to) answers an ask. */
@@ -17,8 +18,27 @@ export interface ActorDefinition<S = any, A = any, H extends HandlerMap<S> = Han
   readonly mailbox?: MailboxSpec;
   /** Called with a termination notice for every actor this one watches. */
   readonly onTerminated?: (state: Draft<S>, notice: TerminationNotice, ctx: ActorContext) => unknown;
+  /** Opt-in persistence: snapshots to LMDB, and optionally a durable mailbox. */
+  readonly persistence?: PersistenceSpec;
   /** file: URL of the module that exports this definition; workers import it from there. */
   readonly module: string;
+}
+
+/**
+ * A persistent actor's state survives crashes and restarts of the whole process (Runtime.start({ dataDir })).
+ * - snapshot: cadence (default after every message), for actors without a durable mailbox.
+ * - version / migrations: the state schema version; migrations[v] turns a version-v state into v + 1.
+ * - durableMailbox: every message is journaled before it is handled; handling it, storing the new snapshot and
+ *   removing it from the journal are one transaction (exactly-once state). Asks resolve once durable.
+ * - onBadSnapshot: 'fail' (default: the actor does not start, the stored data is left untouched) or 'reset'
+ *   (start from init when the snapshot cannot be decoded or migrated).
+ */
+export interface PersistenceSpec {
+  snapshot?: { every: 'message' } | { everyMessages: number } | { everyMs: number };
+  version?: number;
+  migrations?: Record<number, (state: any) => unknown>;
+  durableMailbox?: boolean;
+  onBadSnapshot?: 'fail' | 'reset';
 }
 
 export interface TerminationNotice {
@@ -53,6 +73,20 @@ export interface AskOptions {
   timeoutMs?: number;
 }
 
+export interface SendOptions extends AskOptions {
+  /** Identifies the message: a retry with the same id is recognised by a durable mailbox and not applied twice. */
+  messageId?: string;
+}
+
+export interface SendReceipt {
+  messageId: string;
+  /** True when this id had already been received (a retry): the message was not queued again. */
+  duplicate: boolean;
+}
+
+export type SendArgs<D, K extends MessageType<D>> =
+  PayloadArgs<D, K> extends [] ? [payload?: undefined, options?: SendOptions] : [...PayloadArgs<D, K>, options?: SendOptions];
+
 /** `payload` then optional ask options; the payload may be omitted when the handler takes none. */
 export type AskArgs<D, K extends MessageType<D>> =
   PayloadArgs<D, K> extends [] ? [payload?: undefined, options?: AskOptions] : [...PayloadArgs<D, K>, options?: AskOptions];
@@ -64,6 +98,7 @@ export interface DefineActorInput<S, A, H extends HandlerMap<S>> {
   handlers: H & ThisType<void>;
   mailbox?: MailboxSpec;
   onTerminated?: (state: Draft<S>, notice: TerminationNotice, ctx: ActorContext) => unknown;
+  persistence?: PersistenceSpec;
   /** Pass `import.meta.url` when the module cannot be found from the call stack (bundled code). */
   module?: string;
 }
@@ -83,7 +118,7 @@ export function defineActor<S, A = void, H extends HandlerMap<S> = HandlerMap<S>
     if (typeof h !== 'function') throw new InvalidDefinitionError(`${input.kind}: handler ${name} is not a function`);
     if (name.startsWith('$')) throw new InvalidDefinitionError(`${input.kind}: message types starting with $ are reserved`);
   }
-  const problem = mailboxSpecProblem(input.mailbox);
+  const problem = mailboxSpecProblem(input.mailbox) ?? persistenceProblem(input.persistence);
   if (problem) throw new InvalidDefinitionError(`${input.kind}: ${problem}`);
   return Object.freeze({
     kind: input.kind,
@@ -92,8 +127,26 @@ export function defineActor<S, A = void, H extends HandlerMap<S> = HandlerMap<S>
     handlers: input.handlers,
     mailbox: input.mailbox,
     onTerminated: input.onTerminated,
+    persistence: input.persistence,
     module: input.module ?? callerModule(),
   });
+}
+
+function persistenceProblem(p: PersistenceSpec | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  if (typeof p !== 'object' || p === null) return 'persistence must be an object';
+  if (p.snapshot !== undefined) {
+    try {
+      validateCadence(p.snapshot);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    if (p.durableMailbox && !('every' in p.snapshot)) return 'a durable mailbox snapshots after every message: leave persistence.snapshot out';
+  }
+  if (p.version !== undefined && (!Number.isSafeInteger(p.version) || p.version < 0)) return 'persistence.version must be a non-negative integer';
+  if (p.migrations !== undefined && (typeof p.migrations !== 'object' || p.migrations === null)) return 'persistence.migrations must map versions to functions';
+  if (p.onBadSnapshot !== undefined && p.onBadSnapshot !== 'fail' && p.onBadSnapshot !== 'reset') return "persistence.onBadSnapshot must be 'fail' or 'reset'";
+  return undefined;
 }
 
 export function isActorDefinition(value: unknown): value is ActorDefinition {

@@ -9,8 +9,12 @@ export interface Envelope {
   from: string;
   ask: number;
   replyNode: number;
+  /** Message id (durable mailboxes: sender-given for dedup, or generated); '' otherwise. */
+  id: string;
+  /** Journal sequence number once journaled (durable mailboxes); 0 otherwise. */
+  seq: number;
 }
 
-export function envelope(type: string, payload: unknown, from: string, ask: number, replyNode: number): Envelope {
-  return { type, payload, from, ask, replyNode };
+export function envelope(type: string, payload: unknown, from: string, ask: number, replyNode: number, id = ''): Envelope {
+  return { type, payload, from, ask, replyNode, id, seq: 0 };
 }

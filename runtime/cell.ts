@@ -7,6 +7,7 @@ import type { Host } from './host.ts';
 import { ActorCrashedError, HandlerTimeoutError, UnknownMessageTypeError } from './errors.ts';
 import { commitDraft, openDraft } from './draft.ts';
 import { undraft } from './cloneable.ts';
+import type { ActorPersistence } from './persist.ts';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
@@ -50,6 +51,10 @@ export class Cell implements Runnable {
   watchers: Set<number> | undefined;
   topics: Set<string> | undefined;
   readonly ref: ActorRef;
+  /** Set for persistent actors (definition.persistence). */
+  persistence: ActorPersistence | undefined;
+  /** Id of the message being handled (durable mailboxes), for handlers that make their own effects idempotent. */
+  messageId = '';
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -102,6 +107,7 @@ export class Cell implements Runnable {
       else this.host.deadLetters.record(this.id, env.type, env.from, 'unknown-message-type');
       return this.succeeded();
     }
+    this.messageId = env.id;
     const draft = openDraft(this.state);
     let result: unknown;
     try {
@@ -152,7 +158,16 @@ export class Cell implements Runnable {
       this.state = commitDraft(this.state, draft);
       if (replyIsState) result = this.state;
     }
-    if (env.ask !== 0) this.host.reply(env, result);
+    const p = this.persistence;
+    if (p !== undefined && env.seq > 0) {
+      // Durable mailbox: the ask is answered once the new state and the message's removal are on disk.
+      const durable = p.handled(env.seq, env.id, this.state);
+      if (env.ask !== 0) durable.then(() => this.host.reply(env, result), (err: unknown) => this.host.replyError(env, err as Error));
+      else durable.catch((err: unknown) => this.host.persistFailed(this, err));
+    } else {
+      if (p !== undefined && env.type !== SYS_TERMINATED) p.applied(this.state);
+      if (env.ask !== 0) this.host.reply(env, result);
+    }
     this.succeeded();
   }
 
@@ -165,6 +180,10 @@ export class Cell implements Runnable {
 
   /** The handler threw or rejected: the message is lost to this actor, the state is unchanged, the asker is told. */
   private crashed(env: Envelope, err: unknown): void {
+    // A durable message that crashed its handler is consumed with the state unchanged: not redelivered.
+    if (this.persistence !== undefined && env.seq > 0) {
+      this.persistence.handled(env.seq, env.id, this.persistence.lastState).catch((e: unknown) => this.host.persistFailed(this, e));
+    }
     const crash = new ActorCrashedError(`${this.def.kind} (${this.id}) crashed handling '${env.type}': ${(err as Error)?.message ?? err}`, { cause: err });
     if (env.ask !== 0) this.host.replyError(env, crash);
     this.host.crashed(this, env, err);
@@ -181,10 +200,10 @@ export class Cell implements Runnable {
     if (env !== undefined && env.ask !== 0) this.host.replyError(env, reason);
   }
 
-  /** Start a new incarnation from the initial state (later: from the last snapshot). Throws what init throws. */
+  /** Start a new incarnation from the last snapshot, or the initial state. Throws what init throws. */
   reinit(phase: Phase): void {
     this.abandon(new ActorCrashedError(`${this.def.kind} (${this.id}) was restarted by its supervisor`));
-    this.state = this.def.init(this.args);
+    this.state = this.persistence !== undefined ? this.persistence.lastState : this.def.init(this.args);
     this.phase = phase;
     if (this.runnable()) this.host.scheduler.schedule(this);
   }

@@ -17,6 +17,16 @@ export class CellContext implements ActorContext {
   get self(): ActorRef {
     return this.cell.ref;
   }
+  get messageId(): string {
+    return this.cell.messageId;
+  }
+  get incarnation(): number {
+    return this.cell.incarnation;
+  }
+  send(ref: ActorRef, type: string, ...args: unknown[]): Promise<any> {
+    const options = args[1] as { messageId?: string; timeoutMs?: number } | undefined;
+    return this.host.sendAcknowledged(ref, type, undraft(args[0]), this.cell.id, options?.messageId ?? '', options?.timeoutMs);
+  }
   get log(): Logger {
     return (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
   }

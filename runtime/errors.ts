@@ -49,13 +49,15 @@ export class RuntimeStoppedError extends define('ERR_RUNTIME_STOPPED') {}
 export class InvalidDefinitionError extends define('ERR_INVALID_DEFINITION') {}
 /** The target's circuit is open: it is not running. `details.retryInMs` says when it will be tried again. */
 export class CircuitOpenError extends define('ERR_CIRCUIT_OPEN') {}
+/** An ask to a durable mailbox carried a message id that was already received (a retry): it is not applied again. */
+export class DuplicateMessageError extends define('ERR_DUPLICATE_MESSAGE') {}
 /** An async handler ran past its handler timeout; the actor crashed with this reason. */
 export class HandlerTimeoutError extends define('ERR_HANDLER_TIMEOUT') {}
 
 const byName: Record<string, new (message: string, options?: { cause?: unknown }) => Error> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
-  MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError,
+  MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError, DuplicateMessageError,
 };
 
 /** Plain-data form of an error, safe to post between threads. */

@@ -9,7 +9,7 @@ import type { Clock } from './clock.ts';
 import { Deadlines } from './deadlines.ts';
 import { DeadLetters } from './deadletters.ts';
 import {
-  ActorCrashedError, ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
+  ActorCrashedError, ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DuplicateMessageError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
   MessageNotCloneableError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
 } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
@@ -17,6 +17,9 @@ import { Op, opArity, type Control } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
 import { Transport, type Port } from './transport.ts';
 import { rootLogger } from './logger.ts';
+import { nanoid } from 'nanoid';
+import { ActorStore } from '../persistence/store.ts';
+import { ActorPersistence } from './persist.ts';
 import type { ActorStats, NodeStats } from './stats.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
@@ -40,6 +43,8 @@ export interface HostOptions {
   clock: Clock;
   /** How the scheduler defers its next turn (setImmediate by default). */
   defer?: (fn: () => void) => void;
+  /** LMDB data directory for persistent actors (each thread opens the same environment). */
+  dataDir?: string;
   /** Control operations addressed to this thread. */
   onControl(from: number, control: Control): void;
   /** How spawn and lookup requests made on this thread are served (the main thread owns the registry). */
@@ -68,6 +73,7 @@ export class Host {
   private watcherSeq = 0;
   private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
   private closed = false;
+  private actorStore: ActorStore | undefined;
   /** Shutting down: the registry is dropped whole, so actors do not report one by one. */
   private closing = false;
   private elu = performance.eventLoopUtilization();
@@ -105,6 +111,24 @@ export class Host {
       this.asks.set(id, { resolve, reject, node: ref.node });
       this.deadlines.add(id, timeoutMs);
       this.send(ref, type, payload, from, id);
+    });
+  }
+
+  /**
+   * Send and be told once the message is accepted: for a durable mailbox, once it is journaled on disk (the
+   * acknowledgement); otherwise once it is in the mailbox. A `messageId` makes a retried send recognisable.
+   */
+  sendAcknowledged(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
+    assertCloneable(payload, `payload of '${type}'`);
+    if (this.closed) return Promise.reject(new RuntimeStoppedError('the runtime is shut down'));
+    return new Promise((resolve, reject) => {
+      const id = ++this.askSeq;
+      this.asks.set(id, { resolve, reject, node: ref.node });
+      this.deadlines.add(id, timeoutMs);
+      if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true);
+      if (!this.transport.has(ref.node)) return this.settle(id, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
+      this.transport.out(ref.node).push(Op.Send, ref.id, type, payload, from, id, messageId);
+      this.transport.requestFlush();
     });
   }
 
@@ -220,6 +244,10 @@ export class Host {
           this.opts.onControl(from, ops[i + 1] as Control);
           i += 2;
           break;
+        case Op.Send:
+          this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from, ops[i + 6] as string, true);
+          i += 7;
+          break;
         default:
           throw new Error(`unknown op ${String(ops[i])} from thread ${from}`);
       }
@@ -233,7 +261,8 @@ export class Host {
     this.transport.requestFlush();
   }
 
-  private deliver(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number): void {
+  /** `ack`: the ask is a send's acknowledgement, answered once the message is accepted, not when handled. */
+  private deliver(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId = '', ack = false): void {
     const cell = this.actors.get(id);
     if (cell === undefined) {
       if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new ActorNotFoundError(`no actor with id '${id}'`)));
@@ -251,14 +280,60 @@ export class Host {
         return this.deadLetters.record(id, type, from, 'circuit-open');
       }
     }
-    const env = envelope(type, payload, from, ask, replyNode);
+    const env = envelope(type, payload, from, ask, replyNode, messageId);
+    if (cell.persistence?.durable) return this.journal(cell, env, ack);
+    if (ack) env.ask = 0;
     if (!cell.mailbox.offer(env)) {
       if (ask !== 0 && cell.mailbox.overflow === 'fail') {
         this.replyError(env, new MailboxFullError(`mailbox of ${cell.def.kind} (${id}) is full`));
       }
       return this.deadLetters.record(id, type, from, 'mailbox-full');
     }
+    if (ack) this.replyTo(replyNode, ask, true, { messageId, duplicate: false });
     if (cell.runnable()) this.scheduler.schedule(cell);
+  }
+
+  /**
+   * Durable mailbox: journal first, then queue. Appends resolve in call order (one group commit per turn), so
+   * messages are queued in the order they arrived. A retried message id is recognised and not applied twice.
+   */
+  private journal(cell: Cell, env: Envelope, ack: boolean): void {
+    const p = cell.persistence!;
+    if (env.id !== '' && p.seen(env.id)) {
+      if (ack) this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: true });
+      else if (env.ask !== 0) this.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
+      return;
+    }
+    if (env.id === '') env.id = nanoid();
+    p.append(env.id, env.type, env.payload).then(
+      (seq) => {
+        env.seq = seq;
+        if (ack) {
+          this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: false });
+          env.ask = 0;
+        }
+        // A stopped actor keeps its journal: the message is handled when the actor is started again.
+        if (cell.stopped) return;
+        cell.mailbox.offer(env);
+        if (cell.runnable()) this.scheduler.schedule(cell);
+      },
+      (err: unknown) => {
+        if (env.ask !== 0) this.replyError(env, err as Error);
+        this.deadLetters.record(cell.id, env.type, env.from, 'not-cloneable', (err as Error)?.message);
+      },
+    );
+  }
+
+  persistFailed(cell: Cell, err: unknown): void {
+    rootLogger().error({ actor: cell.id, kind: cell.def.kind, err }, 'persisting a handled message failed');
+  }
+
+  /** The LMDB store of this thread, opened on first use. */
+  store(): ActorStore {
+    if (this.opts.dataDir === undefined) {
+      throw new InvalidSpawnOptionError('persistent actors need a data directory: Runtime.start({ dataDir })');
+    }
+    return (this.actorStore ??= ActorStore.open(this.opts.dataDir));
   }
 
   private circuitOpen(cell: Cell): CircuitOpenError {
@@ -309,8 +384,22 @@ export class Host {
   /** Create an actor on this thread. Throws DuplicateActorIdError, or whatever `init` throws. */
   createLocal(id: string, def: ActorDefinition, args: unknown, mailbox: MailboxSpec | undefined, supervision?: Supervision): Cell {
     if (this.actors.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
-    const cell = new Cell(this, id, def, args, def.init(args), createMailbox(mailbox ?? def.mailbox), supervision);
+    if (def.persistence === undefined) {
+      const cell = new Cell(this, id, def, args, def.init(args), createMailbox(mailbox ?? def.mailbox), supervision);
+      this.actors.set(id, cell);
+      return cell;
+    }
+    // Resume from the last snapshot; journaled messages not yet handled go first, in order, before new ones.
+    const { persistence, state, journal } = ActorPersistence.restore(this.store(), id, def, args, this.clock);
+    const cell = new Cell(this, id, def, args, state, createMailbox(mailbox ?? def.mailbox), supervision);
+    cell.persistence = persistence;
+    for (const entry of journal) {
+      const env = envelope(entry.type, entry.payload, '', 0, this.node, entry.id);
+      env.seq = entry.seq;
+      cell.mailbox.offer(env);
+    }
     this.actors.set(id, cell);
+    if (cell.runnable()) this.scheduler.schedule(cell);
     return cell;
   }
 
@@ -349,11 +438,13 @@ export class Host {
   terminate(cell: Cell, reason: string): void {
     if (cell.busy) cell.abandon(new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
     cell.stopped = true;
+    cell.persistence?.flush();
     this.actors.delete(cell.id);
     for (const env of cell.mailbox.drain()) {
       if (env.type === SYS_STOP || env.type === SYS_TERMINATED) continue;
       if (env.ask !== 0) this.replyError(env, new ActorStoppedError(`${cell.def.kind} (${cell.id}) stopped before handling '${env.type}'`));
-      this.deadLetters.record(cell.id, env.type, env.from, 'stopped');
+      // A journaled message is not lost: it stays in the journal and is handled when the actor next starts.
+      if (env.seq === 0) this.deadLetters.record(cell.id, env.type, env.from, 'stopped');
     }
     if (cell.topics) for (const topic of cell.topics) this.topics.get(topic)?.delete(cell);
     if (cell.watchers) for (const node of cell.watchers) this.sendWatchOp(node, Op.Terminated, cell.id, cell.def.kind, reason);
@@ -528,5 +619,11 @@ export class Host {
     this.asks.clear();
     this.deadlines.clear();
     this.transport.flush();
+  }
+
+  /** Wait for pending writes and close this thread's store (after close()). */
+  async closeStore(): Promise<void> {
+    await this.actorStore?.close();
+    this.actorStore = undefined;
   }
 }

@@ -23,13 +23,13 @@ export class WorkerPool {
   private pingTimer: unknown;
   private stopping = false;
 
-  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly clock: Clock) {
+  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly clock: Clock, private readonly dataDir?: string) {
     this.workers = new Array(size + 1).fill(undefined);
     this.lastPong = new Array(size + 1).fill(0);
   }
 
-  static async start(size: number, events: PoolEvents, clock: Clock): Promise<WorkerPool> {
-    const pool = new WorkerPool(size, events, clock);
+  static async start(size: number, events: PoolEvents, clock: Clock, dataDir?: string): Promise<WorkerPool> {
+    const pool = new WorkerPool(size, events, clock, dataDir);
     const meshes: (MessagePort | undefined)[][] = [];
     for (let i = 1; i <= size; i++) meshes[i] = new Array(size + 1).fill(undefined);
     for (let i = 1; i <= size; i++) {
@@ -54,7 +54,7 @@ export class WorkerPool {
 
   /** Start worker `node` with the given mesh ports; resolves once it has loaded and said it is ready. */
   private boot(node: number, ports: (MessagePort | undefined)[]): Promise<Worker> {
-    const boot: WorkerBoot = { node, ports };
+    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir };
     const worker = new Worker(workerEntry, { workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
     return new Promise((resolve, reject) => {
       worker.once('message', () => {

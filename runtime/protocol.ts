@@ -19,10 +19,12 @@ export const Op = {
   Stop: 7,
   /** one Control object */
   Control: 8,
+  /** to, type, payload, from, ask, messageId: a send, acknowledged (through `ask`) once journaled */
+  Send: 9,
 } as const;
 
 /** Number of fields after the op code, indexed by op code. */
-export const opArity = [0, 5, 3, 4, 2, 1, 3, 2, 1];
+export const opArity = [0, 5, 3, 4, 2, 1, 3, 2, 1, 6];
 
 /** Control-plane requests and answers (spawning, lookups, stats, shutdown). Rare, so plain objects. */
 export type Control =

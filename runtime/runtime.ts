@@ -1,7 +1,7 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nanoid } from 'nanoid';
-import type { ActorDefinition, ActorRef, AskArgs, MessageType, PayloadArgs, Reply, TerminationNotice } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef, AskArgs, MessageType, PayloadArgs, Reply, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   stallMs?: number;
   /** Randomness for backoff jitter (default Math.random); inject for reproducible tests. */
   random?: () => number;
+  /** LMDB data directory for persistent actors (created if missing). Without it, persistent actors cannot start. */
+  dataDir?: string;
 }
 
 interface Registration {
@@ -64,6 +66,7 @@ export class Runtime implements Messaging {
       ports: new Array(workerCount + 1).fill(undefined),
       clock: this.clock,
       defer: options.defer,
+      dataDir: options.dataDir,
       onControl: (from, c) => this.onControl(from, c),
       spawn: (def, opts) => this.spawn(def, opts),
       lookup: (id) => this.lookup(id),
@@ -83,7 +86,7 @@ export class Runtime implements Messaging {
       runtime.pool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
-      }, runtime.clock);
+      }, runtime.clock, options.dataDir);
       for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
       const stallMs = options.stallMs ?? 5000;
       if (stallMs > 0) runtime.pool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
@@ -101,6 +104,16 @@ export class Runtime implements Messaging {
   ask<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>> {
     const options = args[1] as { timeoutMs?: number } | undefined;
     return this.host.ask(ref, type, args[0], '', options?.timeoutMs) as Promise<Reply<D, K>>;
+  }
+
+  /**
+   * Send and be told once the message is safe: for an actor with a durable mailbox, once it is journaled on disk
+   * (it will be handled exactly once, even across a crash of the process); otherwise once it is in the mailbox.
+   * Pass `messageId` to make retries safe: a message id already received is acknowledged as a duplicate.
+   */
+  send<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt> {
+    const options = args[1] as SendOptions | undefined;
+    return this.host.sendAcknowledged(ref, type, args[0], '', options?.messageId ?? '', options?.timeoutMs) as Promise<SendReceipt>;
   }
 
   publish(topic: string, type: string, payload?: unknown): void {
@@ -348,6 +361,7 @@ export class Runtime implements Messaging {
     await Promise.all(done);
     this.stopped = true;
     this.host.close();
+    await this.host.closeStore();
     await this.pool?.terminate();
   }
 }

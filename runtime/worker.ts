@@ -11,6 +11,7 @@ export interface WorkerBoot {
   node: number;
   /** Indexed by node; undefined for this worker itself and for node 0 (reached through parentPort). */
   ports: (MessagePort | undefined)[];
+  dataDir?: string;
 }
 
 (globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
@@ -31,6 +32,7 @@ const host: Host = new Host({
   node: boot.node,
   ports: boot.ports.map((p, i) => (i === 0 ? main : p)),
   clock: systemClock,
+  dataDir: boot.dataDir,
   onControl,
   async spawn(definition, options) {
     const res = await request((req) => ({ op: 'spawn-request', req, module: definition.module, kind: definition.kind, options: options as Record<string, unknown> }));
@@ -61,9 +63,12 @@ function onControl(_from: number, c: Control): void {
       return host.sendControl(0, { op: 'pong', req: c.req });
     case 'shutdown':
       host.close();
-      host.sendControl(0, { op: 'shutdown-done', req: c.req });
-      host.transport.flush();
-      host.transport.closePorts();
+      // Pending snapshots and journal writes reach the disk before the thread says it is done.
+      void host.closeStore().finally(() => {
+        host.sendControl(0, { op: 'shutdown-done', req: c.req });
+        host.transport.flush();
+        host.transport.closePorts();
+      });
       return;
     case 'spawn-result':
     case 'lookup-result':
