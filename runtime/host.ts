@@ -438,7 +438,7 @@ export class Host {
   terminate(cell: Cell, reason: string): void {
     if (cell.busy) cell.abandon(new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
     cell.stopped = true;
-    cell.persistence?.flush();
+    const written = cell.persistence?.flush();
     this.actors.delete(cell.id);
     for (const env of cell.mailbox.drain()) {
       if (env.type === SYS_STOP || env.type === SYS_TERMINATED) continue;
@@ -447,8 +447,14 @@ export class Host {
       if (env.seq === 0) this.deadLetters.record(cell.id, env.type, env.from, 'stopped');
     }
     if (cell.topics) for (const topic of cell.topics) this.topics.get(topic)?.delete(cell);
-    if (cell.watchers) for (const node of cell.watchers) this.sendWatchOp(node, Op.Terminated, cell.id, cell.def.kind, reason);
     for (const [target, entry] of this.watching) if (entry.watchers.has(cell.id)) this.unwatch(cell.id, { id: target, kind: entry.kind, node: entry.node });
+    // A persistent actor is reported gone once its last writes are durable: whoever starts it again reads them.
+    if (written === undefined) this.announceGone(cell, reason);
+    else void written.then(() => this.announceGone(cell, reason));
+  }
+
+  private announceGone(cell: Cell, reason: string): void {
+    if (cell.watchers) for (const node of cell.watchers) this.sendWatchOp(node, Op.Terminated, cell.id, cell.def.kind, reason);
     if (!this.closing) this.sendControl(0, { op: 'gone', id: cell.id, reason });
   }
 

@@ -21,6 +21,8 @@ export class ActorPersistence {
   private readonly cadence: SnapshotCadence;
   private readonly version: number;
   private sinceSnapshot = 0;
+  /** The most recent write: termination waits for it, so a new incarnation reads what this one wrote. */
+  private lastWrite: Promise<unknown> | undefined;
   private lastAt: number;
   private timer: unknown;
   private current: unknown;
@@ -68,7 +70,7 @@ export class ActorPersistence {
 
   /** Was this message id already journaled or applied (a sender's retry)? */
   seen(messageId: string): boolean {
-    return this.pending.has(messageId) || this.store.seenMessage(this.id, messageId);
+    return this.pending.has(messageId) || this.recent.includes(messageId) || this.store.seenMessage(this.id, messageId);
   }
 
   /** Durable mailbox: journal a message; resolves with its sequence number once durable (the acknowledgement). */
@@ -86,10 +88,21 @@ export class ActorPersistence {
    * Resolves once durable.
    */
   handled(seq: number, messageId: string, state: unknown): Promise<void> {
-    this.pending.delete(messageId);
     this.seq = seq;
     this.lastState = state;
-    return this.store.commitHandled(this.id, { seq, messageId, snapshot: this.snapshot(state) });
+    const done = this.store.commitHandled(this.id, { seq, messageId, snapshot: this.snapshot(state) });
+    // The id leaves `pending` only once the store can answer for it; this thread's LMDB read snapshot is renewed
+    // a moment after a commit, so the last few ids are also kept in memory.
+    this.lastWrite = done.then(() => this.forgetPending(messageId), () => undefined);
+    return done;
+  }
+
+  private readonly recent: string[] = [];
+
+  private forgetPending(messageId: string): void {
+    this.pending.delete(messageId);
+    this.recent.push(messageId);
+    if (this.recent.length > 64) this.recent.shift();
   }
 
   /** Plain persistent actor: a message was applied; snapshot when the cadence says so (group-committed, not awaited). */
@@ -111,12 +124,12 @@ export class ActorPersistence {
     }
   }
 
-  /** Write what is pending before the actor goes away (stop, shutdown). */
-  flush(): Promise<void> | undefined {
+  /** Write what is pending before the actor goes away (stop, shutdown); resolves once every write is durable. */
+  flush(): Promise<unknown> | undefined {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
-    if (this.durable || this.sinceSnapshot === 0) return undefined;
-    return this.write(this.clock.now());
+    if (!this.durable && this.sinceSnapshot > 0) void this.write(this.clock.now());
+    return this.lastWrite;
   }
 
   private write(now: number): Promise<void> {
@@ -124,7 +137,7 @@ export class ActorPersistence {
     this.lastAt = now;
     this.lastState = this.current;
     const done = this.store.writeSnapshot(this.id, this.snapshot(this.current));
-    done.catch((err: unknown) => rootLogger().error({ actor: this.id, err }, 'snapshot write failed'));
+    this.lastWrite = done.catch((err: unknown) => rootLogger().error({ actor: this.id, err }, 'snapshot write failed'));
     return done;
   }
 

@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { open } from 'lmdb';
+import { startRuntime, eventually, sleep } from '../kernel/helpers.ts';
+import { tempDir } from './helpers.ts';
+import { durableCounter, forgiving, notebook, sparse } from '../fixtures/durable.ts';
+import { ActorStore, ENV_OPTIONS } from '../../persistence/index.ts';
+import { ActorCrashedError, InvalidSpawnOptionError } from '../../runtime/errors.ts';
+import type { Runtime } from '../../runtime/index.ts';
+
+/** Run `body` against a fresh runtime on `dataDir`, then shut it down (as a process restart would). */
+async function session<T>(dataDir: string, workers: number, body: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await startRuntime({ workers, dataDir });
+  try {
+    return await body(rt);
+  } finally {
+    await rt.shutdown();
+  }
+}
+
+/** Read the store directly, the way the runtime's threads do. */
+async function withStore<T>(dataDir: string, body: (store: ActorStore) => T | Promise<T>): Promise<T> {
+  const store = ActorStore.open(dataDir);
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe.each([0, 2])('persistent actors with %i workers', (workers) => {
+  it('resume from their last snapshot after the runtime restarts', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const n = await rt.spawn(notebook, { id: 'diary', args: { title: 'mine' } });
+      rt.tell(n, 'write', 'one');
+      rt.tell(n, 'write', 'two');
+      expect((await rt.ask(n, 'read')).notes).toEqual(['one', 'two']);
+    });
+    await session(dataDir, workers, async (rt) => {
+      const n = await rt.spawn(notebook, { id: 'diary', args: { title: 'ignored: the snapshot wins' } });
+      expect(await rt.ask(n, 'read')).toEqual({ notes: ['one', 'two'], title: 'mine' });
+    });
+  });
+
+  it('retention is bounded: one snapshot per actor, an empty journal once handled', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'busy' });
+      await Promise.all(Array.from({ length: 300 }, () => rt.send(c, 'inc')));
+      expect(await rt.ask(c, 'get')).toBe(300);
+    });
+    await withStore(dataDir, (store) => {
+      expect(store.journalEntries('busy')).toEqual([]);
+      expect(store.readSnapshot('busy')).toMatchObject({ seq: 301, state: { count: 300 } });
+      expect(store.snapshotHistory('busy')).toEqual([]);
+    });
+  });
+
+  it('durable mailbox: send resolves once journaled, an ask once its state change is durable, retries are not applied twice', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      expect(await rt.send(c, 'inc', undefined, { messageId: 'm-1' })).toEqual({ messageId: 'm-1', duplicate: false });
+      expect(await rt.send(c, 'inc', undefined, { messageId: 'm-1' })).toEqual({ messageId: 'm-1', duplicate: true });
+      expect(await rt.ask(c, 'add', 10)).toBe(11);
+      expect(await rt.ask(c, 'ids')).toEqual(['m-1']); // handlers see the message id
+    });
+    await withStore(dataDir, (store) => expect(store.readSnapshot('c')?.state).toMatchObject({ count: 11 }));
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      expect(await rt.send(c, 'inc', undefined, { messageId: 'm-1' })).toMatchObject({ duplicate: true }); // remembered across restarts
+      expect(await rt.ask(c, 'get')).toBe(11);
+    });
+  });
+
+  it('durable mailbox: a message that crashes its handler is consumed, the state stays, nothing is redelivered', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      await rt.send(c, 'inc');
+      await expect(rt.ask(c, 'boom')).rejects.toBeInstanceOf(ActorCrashedError);
+      expect(await rt.ask(c, 'get')).toBe(1);
+    });
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      expect(await rt.ask(c, 'get')).toBe(1);
+    });
+    await withStore(dataDir, (store) => expect(store.journalEntries('c')).toEqual([]));
+  });
+
+  it('durable mailbox: acknowledged messages still queued when the actor stops are handled when it starts again', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      const slow = rt.ask(c, 'slowInc', 60);
+      const acks = await Promise.all(Array.from({ length: 20 }, () => rt.send(c, 'inc')));
+      expect(acks).toHaveLength(20);
+      await sleep(15); // the slow handler is running; the 20 acknowledged incs are queued behind it
+      await rt.stop(c); // it finishes its current message; the queued ones stay journaled
+      expect(await slow).toBe(1);
+    });
+    await withStore(dataDir, (store) => expect(store.journalEntries('c').length).toBe(20));
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      expect(await rt.ask(c, 'get')).toBe(21); // journal first, in order, before this ask
+    });
+  });
+
+  it('a snapshot written on one thread is read on another', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const first = await rt.spawn(notebook, { id: 'traveller', pin: workers === 0 ? 0 : 1 });
+      await rt.ask(first, 'write', 'from here');
+      await rt.stop(first);
+      const second = await rt.spawn(notebook, { id: 'traveller', pin: workers === 0 ? 0 : 2 });
+      expect(second.node).toBe(workers === 0 ? 0 : 2);
+      expect((await rt.ask(second, 'read')).notes).toEqual(['from here']);
+    });
+  });
+
+  it('a supervised persistent actor restarts from its last snapshot, not from init', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const sup = await rt.supervise({ id: 'root', children: [{ id: 'book', actor: notebook }] });
+      const book = sup.ref<typeof notebook>('book')!;
+      await rt.ask(book, 'write', 'kept');
+      await rt.ask(book, 'fail').catch(() => undefined);
+      await eventually(() => sup.children()[0].restarts === 1);
+      expect((await rt.ask(book, 'read')).notes).toEqual(['kept']);
+    });
+  });
+
+  it('a whole tree resumes with its state when started again on the same data directory', async () => {
+    const dataDir = tempDir();
+    const tree = { id: 'agents', children: [{ id: 'a1', actor: durableCounter }, { id: 'a2', actor: durableCounter }, { id: 'log', actor: notebook }] };
+    await session(dataDir, workers, async (rt) => {
+      const sup = await rt.supervise(tree);
+      await rt.ask(sup.ref<typeof durableCounter>('a1')!, 'add', 5);
+      await rt.ask(sup.ref<typeof durableCounter>('a2')!, 'add', 7);
+      await rt.ask(sup.ref<typeof notebook>('log')!, 'write', 'hello');
+    });
+    await session(dataDir, workers, async (rt) => {
+      const sup = await rt.supervise(tree);
+      expect(await rt.ask(sup.ref<typeof durableCounter>('a1')!, 'get')).toBe(5);
+      expect(await rt.ask(sup.ref<typeof durableCounter>('a2')!, 'get')).toBe(7);
+      expect((await rt.ask(sup.ref<typeof notebook>('log')!, 'read')).notes).toEqual(['hello']);
+    });
+  });
+});
+
+describe('snapshot versions and bad data', () => {
+  async function plant(dataDir: string, id: string, snapshot: { version: number; seq: number; state: unknown }): Promise<void> {
+    await withStore(dataDir, (store) => store.writeSnapshot(id, { ...snapshot, at: 0 }));
+  }
+
+  it('migrates an old snapshot to the current version on restore', async () => {
+    const dataDir = tempDir();
+    await plant(dataDir, 'old', { version: 1, seq: 3, state: { lines: ['a', 'b'] } });
+    await session(dataDir, 0, async (rt) => {
+      const n = await rt.spawn(notebook, { id: 'old' });
+      expect(await rt.ask(n, 'read')).toEqual({ notes: ['a', 'b'], title: 'untitled' });
+    });
+  });
+
+  it('a missing migration or a newer version fails the start with a named error and leaves the data alone', async () => {
+    const dataDir = tempDir();
+    await plant(dataDir, 'ancient', { version: 0, seq: 1, state: { x: 1 } });
+    await plant(dataDir, 'future', { version: 9, seq: 1, state: { x: 1 } });
+    await session(dataDir, 2, async (rt) => {
+      await expect(rt.spawn(notebook, { id: 'ancient' })).rejects.toMatchObject({ code: 'ERR_MISSING_MIGRATION' });
+      await expect(rt.spawn(notebook, { id: 'future' })).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_VERSION' });
+      expect(await rt.lookup('ancient')).toBeUndefined();
+      // A supervisor sees the failed start.
+      await expect(rt.supervise({ id: 'root', children: [{ id: 'ancient', actor: notebook }] })).rejects.toMatchObject({ code: 'ERR_MISSING_MIGRATION' });
+    });
+    await withStore(dataDir, (store) => expect(store.readSnapshot('ancient')).toMatchObject({ version: 0, state: { x: 1 } }));
+  });
+
+  it('a corrupt snapshot fails the start (data untouched), unless the definition opts into starting afresh', async () => {
+    const dataDir = tempDir();
+    await plant(dataDir, 'broken', { version: 2, seq: 1, state: {} });
+    await plant(dataDir, 'fresh', { version: 2, seq: 1, state: {} });
+    const env = open({ path: dataDir, ...ENV_OPTIONS });
+    const raw = env.openDB('snapshots', { encoding: 'binary' });
+    const garbage = Buffer.from([0xc1, 0xc1, 0xff, 0x00]);
+    await raw.put('broken', garbage);
+    await raw.put('fresh', garbage);
+    await raw.flushed;
+    await env.close();
+    await session(dataDir, 0, async (rt) => {
+      await expect(rt.spawn(notebook, { id: 'broken' })).rejects.toMatchObject({ code: 'ERR_SNAPSHOT_DECODE' });
+      const f = await rt.spawn(forgiving, { id: 'fresh' });
+      expect(await rt.ask(f, 'read')).toEqual({ notes: [], title: 'fresh' });
+    });
+    const env2 = open({ path: dataDir, ...ENV_OPTIONS });
+    expect(Buffer.from(env2.openDB('snapshots', { encoding: 'binary' }).get('broken') as Buffer)).toEqual(garbage);
+    await env2.close();
+  });
+
+  it('cadence: snapshots every N messages, and what is pending is written when the actor stops', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, 0, async (rt) => {
+      const s = await rt.spawn(sparse, { id: 's' });
+      for (let i = 0; i < 4; i++) rt.tell(s, 'bump');
+      expect(await rt.ask(s, 'get')).toBe(4);
+    });
+    await withStore(dataDir, (store) => expect(store.readSnapshot('s')).toMatchObject({ seq: 5, state: { n: 4 } }));
+  });
+
+  it('bad input: persistent actors need a data directory; bad persistence options are named errors', async () => {
+    const rt = await startRuntime({ workers: 0 });
+    await expect(rt.spawn(notebook, { id: 'n' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    const { defineActor } = await import('../../actors/define.ts');
+    expect(() => defineActor({ kind: 'x', init: () => ({}), handlers: {}, persistence: { snapshot: { everyMessages: 0 } } })).toThrow(/everyMessages/);
+    expect(() => defineActor({ kind: 'x', init: () => ({}), handlers: {}, persistence: { durableMailbox: true, snapshot: { everyMs: 5 } } })).toThrow(/durable mailbox/);
+  });
+});
