@@ -36,3 +36,22 @@ export const heapProbe = defineActor({
     },
   },
 });
+
+/**
+ * Supervision figures: a counter that crashes on request ('crash' throws) and can take its whole thread down
+ * ('die' exits the worker, as a handler calling process.exit would). Same add/get as tally.
+ */
+export const phoenix = defineActor({
+  kind: 'bench-phoenix',
+  init: () => ({ count: 0 }),
+  handlers: {
+    add: (state, by: number) => {
+      state.count += by;
+    },
+    get: (state) => state.count,
+    crash: () => {
+      throw new Error('bench crash');
+    },
+    die: () => process.exit(1),
+  },
+});

@@ -1,4 +1,4 @@
-// Actor definitions live in a module of their own: worker threads import it to get the handlers.
+// examples/quickstart-actors.ts: actor definitions live in a module of their own (worker threads import it).
 import { defineActor, type ActorRef } from '../runtime/index.ts';
 
 // An actor kind: state from init, one handler per message type (state is an immer draft inside handlers).

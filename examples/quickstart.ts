@@ -1,4 +1,4 @@
-// The README's tour, runnable: `npx tsx examples/quickstart.ts`. The tests run it and check its output.
+// examples/quickstart.ts: the tour, runnable with `npx tsx examples/quickstart.ts` (the tests run it).
 import { Runtime } from '../runtime/index.ts';
 import { counter, doubler } from './quickstart-actors.ts';
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -15,6 +17,33 @@ async function example(file: string): Promise<string> {
 describe('examples run as documented', () => {
   it('quickstart (the README tour) prints what the README says', async () => {
     expect(await example('examples/quickstart.ts')).toBe('count = 21\ndoubled = 42\ncount = 42\n');
+  });
+
+  it('supervision: a crash restarts the agent, a second one opens its circuit', async () => {
+    expect(await example('examples/supervision.ts')).toBe([
+      "crash: ada on 'fail' -> restart",
+      'ERR_ACTOR_CRASHED',
+      'ada: "restarted, same ref" has 3 words',
+      "crash: ada on 'fail' -> open-circuit",
+      'ERR_ACTOR_CRASHED',
+      'ERR_CIRCUIT_OPEN',
+      'ada: circuit-open, 1 restart(s); alan: running, 0 restart(s)',
+      '',
+    ].join('\n'));
+  });
+
+  it('persistence: a durable account keeps its balance across runtime restarts and ignores retried deposits', async () => {
+    expect(await example('examples/persistence.ts')).toBe('run 1: journaled deposit-1, balance = 10\nrun 2: journaled deposit-2, balance = 20\n');
+  });
+
+  it('every code block in the README that names an example file is that file, verbatim', async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```ts\n\/\/ (examples\/[\w-]+\.ts)[^\n]*\n([\s\S]*?)```/g)];
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const [, file, body] of blocks) {
+      const source = readFileSync(join(root, file), 'utf8');
+      expect(source.split('\n').slice(1).join('\n').trim(), file).toBe(body.trim());
+    }
   });
 
   it('the demo system runs, survives a crash and shuts down cleanly', async () => {
