@@ -1,6 +1,7 @@
-// npm run bench: the kernel figures of Troupe, each next to a baseline measured in the same run, as a table on
-// stdout and as bench/results/kernel.json. Every kernel runs in its own process (see lib/child.ts).
-// `npm run bench -- spawn ask-same-thread` runs only the named kernels (bench/kernel/<name>.ts).
+// npm run bench: the kernel and supervision figures of Troupe, each next to a baseline measured in the same run, as
+// one table on stdout and as bench/results/<group>.json (kernel.json, supervision.json). Every bench runs in its
+// own process (see lib/child.ts). `npm run bench -- spawn restart` runs only the named ones (bench/<group>/<name>.ts);
+// `npm run bench -- supervision` runs a whole group.
 import './lib/env.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -8,11 +9,17 @@ import { runKernel } from './lib/child.ts';
 import { formatTable } from './lib/table.ts';
 import { tableCells, type Row } from './lib/rows.ts';
 
-const KERNELS = ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'];
+const GROUPS = {
+  kernel: ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
+  supervision: ['restart', 'lost-thread', 'overhead'],
+};
+type Group = keyof typeof GROUPS;
+const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));
 const KERNEL_TIMEOUT_MS = 120_000;
 
 interface KernelReport {
   name: string;
+  group: Group;
   ms: number;
   loadavgBefore: number[];
   loadavgAfter: number[];
@@ -22,21 +29,23 @@ interface KernelReport {
 }
 
 const only = process.argv.slice(2);
-const selected = only.length > 0 ? KERNELS.filter((k) => only.includes(k)) : KERNELS;
+const unknown = only.filter((a) => !(a in GROUPS) && !KERNELS.some((k) => k.name === a));
+if (unknown.length > 0) throw new Error(`unknown bench ${unknown.join(', ')}; known: ${Object.keys(GROUPS).join(', ')}, ${KERNELS.map((k) => k.name).join(', ')}`);
+const selected = only.length > 0 ? KERNELS.filter((k) => only.includes(k.name) || only.includes(k.group)) : KERNELS;
 const started = performance.now();
 const reports: KernelReport[] = [];
 
-console.log(`Troupe kernel bench: node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load ${fmtLoad(loadavg())}`);
-for (const name of selected) {
+console.log(`Troupe bench: node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load ${fmtLoad(loadavg())}`);
+for (const { name, group } of selected) {
   const t0 = performance.now();
   const loadavgBefore = loadavg();
-  process.stdout.write(`- ${name} ... `);
+  process.stdout.write(`- ${group}/${name} ... `);
   try {
-    const result = (await runKernel(`bench/kernel/${name}.ts`, KERNEL_TIMEOUT_MS)) as { rows: Row[]; detail?: unknown };
-    reports.push({ name, ms: performance.now() - t0, loadavgBefore, loadavgAfter: loadavg(), rows: result.rows, detail: result.detail });
+    const result = (await runKernel(`bench/${group}/${name}.ts`, KERNEL_TIMEOUT_MS)) as { rows: Row[]; detail?: unknown };
+    reports.push({ name, group, ms: performance.now() - t0, loadavgBefore, loadavgAfter: loadavg(), rows: result.rows, detail: result.detail });
     console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (err) {
-    reports.push({ name, ms: performance.now() - t0, loadavgBefore, loadavgAfter: loadavg(), rows: [], error: String((err as Error).message ?? err) });
+    reports.push({ name, group, ms: performance.now() - t0, loadavgBefore, loadavgAfter: loadavg(), rows: [], error: String((err as Error).message ?? err) });
     console.log(`FAILED: ${(err as Error).message}`);
   }
 }
@@ -47,25 +56,31 @@ console.log(formatTable(['figure', 'troupe', 'baseline', 'ratio', 'target', 'met
   ...rows.map(tableCells),
   ...reports.filter((r) => r.error).map((r) => [r.name, 'FAILED', '-', '-', '-', 'NO']),
 ]));
-console.log('\nMedians of the measured runs (warmup runs dropped); ratio = troupe / baseline; baselines ran interleaved in the same process.');
+console.log('\nMedians of the measured runs (warmup runs dropped); ratio = troupe / baseline ((paired): median of the per-round ratios);');
+console.log('baselines ran interleaved in the same process. Latencies (us) are per-run percentiles, then the median over runs.');
 const met = rows.filter((r) => r.met === true).length;
 const judged = rows.filter((r) => r.met !== undefined).length;
 console.log(`${met}/${judged} targets met; total ${((performance.now() - started) / 1000).toFixed(1)} s; load ${fmtLoad(loadavg())} (on a busy host, re-run before trusting a miss).`);
 
+// One file per group that ran (a partial run rewrites only the files of the groups it ran, with what it ran).
 const outDir = new URL('./results/', import.meta.url);
 mkdirSync(outDir, { recursive: true });
-const file = new URL('kernel.json', outDir);
-writeFileSync(file, JSON.stringify({
-  generatedAt: new Date().toISOString(),
-  node: process.version,
-  platform: `${process.platform}-${process.arch}`,
-  cpus: cpus().length,
-  cpuModel: cpus()[0]?.model,
-  totalMs: performance.now() - started,
-  rows,
-  kernels: reports,
-}, null, 2));
-console.log(`wrote ${file.pathname}`);
+for (const group of Object.keys(GROUPS) as Group[]) {
+  const ran = reports.filter((r) => r.group === group);
+  if (ran.length === 0) continue;
+  const file = new URL(`${group}.json`, outDir);
+  writeFileSync(file, JSON.stringify({
+    generatedAt: new Date().toISOString(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    totalMs: performance.now() - started,
+    rows: ran.flatMap((r) => r.rows),
+    kernels: ran,
+  }, null, 2));
+  console.log(`wrote ${file.pathname}`);
+}
 if (reports.some((r) => r.error)) process.exitCode = 1;
 
 function fmtLoad(l: number[]): string {

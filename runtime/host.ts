@@ -105,13 +105,7 @@ export class Host {
 
   ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
     assertCloneable(payload, `payload of '${type}'`);
-    if (this.closed) return Promise.reject(new RuntimeStoppedError('the runtime is shut down'));
-    return new Promise((resolve, reject) => {
-      const id = ++this.askSeq;
-      this.asks.set(id, { resolve, reject, node: ref.node });
-      this.deadlines.add(id, timeoutMs);
-      this.send(ref, type, payload, from, id);
-    });
+    return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id));
   }
 
   /**
@@ -120,15 +114,22 @@ export class Host {
    */
   sendAcknowledged(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
     assertCloneable(payload, `payload of '${type}'`);
+    return this.expectReply(ref, timeoutMs, (id) => {
+      if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true);
+      if (!this.transport.has(ref.node)) return this.settle(id, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
+      this.transport.out(ref.node).push(Op.Send, ref.id, type, payload, from, id, messageId);
+      this.transport.requestFlush();
+    });
+  }
+
+  /** Register a pending reply (with its deadline) under a fresh id, then let `post` send the message carrying it. */
+  private expectReply(ref: ActorRef, timeoutMs: number, post: (id: number) => void): Promise<unknown> {
     if (this.closed) return Promise.reject(new RuntimeStoppedError('the runtime is shut down'));
     return new Promise((resolve, reject) => {
       const id = ++this.askSeq;
       this.asks.set(id, { resolve, reject, node: ref.node });
       this.deadlines.add(id, timeoutMs);
-      if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true);
-      if (!this.transport.has(ref.node)) return this.settle(id, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
-      this.transport.out(ref.node).push(Op.Send, ref.id, type, payload, from, id, messageId);
-      this.transport.requestFlush();
+      post(id);
     });
   }
 
@@ -300,8 +301,14 @@ export class Host {
   private journal(cell: Cell, env: Envelope, ack: boolean): void {
     const p = cell.persistence!;
     if (env.id !== '' && p.seen(env.id)) {
-      if (ack) this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: true });
-      else if (env.ask !== 0) this.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
+      const duplicate = () => {
+        if (ack) this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: true });
+        else if (env.ask !== 0) this.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
+      };
+      const original = p.inFlight(env.id);
+      // If the original's journal write fails, this retry is journaled in its place.
+      if (original !== undefined) original.then(duplicate, () => this.journal(cell, env, ack));
+      else duplicate();
       return;
     }
     if (env.id === '') env.id = nanoid();
@@ -436,7 +443,7 @@ export class Host {
 
   /** Final stop: what is still queued becomes dead letters, watchers are told, the id is released. */
   terminate(cell: Cell, reason: string): void {
-    if (cell.busy) cell.abandon(new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
+    if (cell.busy) cell.abandon(() => new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
     cell.stopped = true;
     const written = cell.persistence?.flush();
     this.actors.delete(cell.id);
@@ -470,7 +477,7 @@ export class Host {
     }
     const trial = cell.phase === 'trial';
     cell.phase = 'restarting';
-    cell.abandon(new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
+    cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
     this.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: env.type, error: errorToData(err), trial });
   }
 
@@ -488,7 +495,7 @@ export class Host {
       return true;
     }
     if (c.op === 'circuit-open') {
-      cell.abandon(new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
+      cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
       cell.phase = 'open';
       cell.retryAt = this.clock.now() + c.retryInMs;
       const err = this.circuitOpen(cell);

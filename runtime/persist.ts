@@ -76,11 +76,30 @@ export class ActorPersistence {
   /** Durable mailbox: journal a message; resolves with its sequence number once durable (the acknowledgement). */
   append(messageId: string, type: string, payload: unknown): Promise<number> {
     this.pending.add(messageId);
-    return this.store.appendJournal(this.id, { id: messageId, type, payload }).catch((err: unknown) => {
-      this.pending.delete(messageId);
-      throw err;
-    });
+    const appended = this.store.appendJournal(this.id, { id: messageId, type, payload }).then(
+      (seq) => {
+        this.appending.delete(messageId);
+        return seq;
+      },
+      (err: unknown) => {
+        this.appending.delete(messageId);
+        this.pending.delete(messageId);
+        throw err;
+      },
+    );
+    this.appending.set(messageId, appended);
+    return appended;
   }
+
+  /**
+   * A retry of a message whose original is still being journaled: acknowledge it only once the original is
+   * durable (acknowledging earlier would lose it to a crash in between). Undefined when nothing is in flight.
+   */
+  inFlight(messageId: string): Promise<number> | undefined {
+    return this.appending.get(messageId);
+  }
+
+  private readonly appending = new Map<string, Promise<number>>();
 
   /**
    * Durable mailbox, exactly-once step: the new snapshot and the removal of message `seq` from the journal in one

@@ -22,6 +22,7 @@ export class WorkerPool {
   private lastPong: number[];
   private pingTimer: unknown;
   private stopping = false;
+  private spare: Promise<Worker | undefined> | undefined;
 
   private constructor(readonly size: number, private readonly events: PoolEvents, private readonly clock: Clock, private readonly dataDir?: string) {
     this.workers = new Array(size + 1).fill(undefined);
@@ -56,6 +57,18 @@ export class WorkerPool {
   private boot(node: number, ports: (MessagePort | undefined)[]): Promise<Worker> {
     const boot: WorkerBoot = { node, ports, dataDir: this.dataDir };
     const worker = new Worker(workerEntry, { workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
+    return this.whenReady(node, worker);
+  }
+
+  /** Give a booted spare the identity of thread `node`. */
+  private assign(spare: Worker, node: number, ports: (MessagePort | undefined)[]): Promise<Worker> {
+    const ready = this.whenReady(node, spare);
+    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir };
+    spare.postMessage({ assign: boot }, ports.filter((p): p is MessagePort => p !== undefined));
+    return ready;
+  }
+
+  private whenReady(node: number, worker: Worker): Promise<Worker> {
     return new Promise((resolve, reject) => {
       worker.once('message', () => {
         if (this.stopping) {
@@ -71,6 +84,23 @@ export class WorkerPool {
       });
       worker.once('error', reject);
     });
+  }
+
+  /** Boot a spare worker (modules loaded, no identity yet), so a lost thread is replaced without a full boot. */
+  prepareSpare(): void {
+    if (this.spare !== undefined || this.stopping) return;
+    const worker = new Worker(workerEntry, { workerData: { spare: true } });
+    const booted = new Promise<Worker | undefined>((resolve) => {
+      const gone = () => resolve(undefined);
+      worker.once('message', () => {
+        // Remove only our own listeners: Worker keeps internal ones (removeAllListeners breaks its message port).
+        worker.off('error', gone).off('exit', gone);
+        resolve(worker);
+      });
+      worker.once('error', gone);
+      worker.once('exit', gone);
+    });
+    this.spare = booted;
   }
 
   private exited(node: number, worker: Worker, why: string): void {
@@ -92,7 +122,12 @@ export class WorkerPool {
       ports[other] = port1;
       tell(peer, node, port2);
     }
-    return this.boot(node, ports);
+    const spare = this.spare === undefined ? undefined : await this.spare;
+    this.spare = undefined;
+    if (spare === undefined) return this.boot(node, ports);
+    const worker = await this.assign(spare, node, ports);
+    this.prepareSpare(); // for the next loss
+    return worker;
   }
 
   /** Ping every worker each `stallMs / 2`; one that has not answered for `stallMs` is terminated as stalled. */
@@ -132,7 +167,8 @@ export class WorkerPool {
   async terminate(): Promise<void> {
     this.stopping = true;
     if (this.pingTimer !== undefined) this.clock.clearTimer(this.pingTimer);
-    await Promise.all(this.workers.map((w) => w?.terminate()));
-    for (const w of this.workers) w?.removeAllListeners();
+    const spare = this.spare;
+    this.spare = undefined;
+    await Promise.all([...this.workers.map((w) => w?.terminate()), spare?.then((w) => w?.terminate())]);
   }
 }

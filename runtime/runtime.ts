@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   stallMs?: number;
   /** Randomness for backoff jitter (default Math.random); inject for reproducible tests. */
   random?: () => number;
+  /** Keep one booted spare worker so a lost thread is replaced in milliseconds (default true; costs ~10 MiB). */
+  spareWorker?: boolean;
   /** LMDB data directory for persistent actors (created if missing). Without it, persistent actors cannot start. */
   dataDir?: string;
 }
@@ -88,6 +90,7 @@ export class Runtime implements Messaging {
         lost: (node, why) => void runtime.workerLost(node, why),
       }, runtime.clock, options.dataDir);
       for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
+      if (options.spareWorker ?? true) runtime.pool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;
       if (stallMs > 0) runtime.pool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
@@ -355,7 +358,13 @@ export class Runtime implements Messaging {
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;
       const bye = this.request(node, (req) => ({ op: 'shutdown', req }));
-      done.push(Promise.race([bye, new Promise((r) => setTimeout(r, 2000).unref())]));
+      // A thread that does not answer in time is terminated anyway (the timer is ref'd: shutdown must finish).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(() => {
+        rootLogger().warn({ node }, 'worker did not confirm shutdown in time');
+        r();
+      }, 2000)));
+      done.push(Promise.race([bye, late]).finally(() => clearTimeout(timer)));
     }
     this.host.transport.flush();
     await Promise.all(done);

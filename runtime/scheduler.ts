@@ -68,7 +68,8 @@ export class Scheduler {
         const r = this.ready.shift()!;
         r.queued = false;
         budget -= r.run(Math.min(budget, SLICE));
-        if (r.runnable()) {
+        // (run() may have re-queued it itself, e.g. after a restart within the turn)
+        if (!r.queued && r.runnable()) {
           r.queued = true;
           this.ready.push(r);
         }

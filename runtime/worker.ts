@@ -15,8 +15,17 @@ export interface WorkerBoot {
 }
 
 (globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
-const boot = workerData as WorkerBoot;
 const main = parentPort!;
+/**
+ * A spare is started ahead of need, with every module loaded, and told which thread it replaces only when one is
+ * lost: a replacement is then ready in milliseconds instead of a full worker boot.
+ */
+async function awaitAssignment(): Promise<WorkerBoot> {
+  const assigned = new Promise<WorkerBoot>((resolve) => main.once('message', (m: { assign: WorkerBoot }) => resolve(m.assign)));
+  main.postMessage('spare-ready');
+  return assigned;
+}
+const boot: WorkerBoot = (workerData as { spare?: boolean }).spare ? await awaitAssignment() : (workerData as WorkerBoot);
 let reqSeq = 0;
 const waiting = new Map<number, (c: Control) => void>();
 

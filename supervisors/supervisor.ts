@@ -70,7 +70,9 @@ interface Child {
  */
 export class Supervisor {
   readonly id: string;
+  /** Children in start order, and by id (a pool may hold thousands: lookups must not scan). */
   private readonly kids: Child[] = [];
+  private readonly byId = new Map<string, Child>();
   private readonly intensity: RestartIntensity;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' | 'failed' = 'idle';
   private failureListeners = new Set<(report: CrashReport) => void>();
@@ -98,7 +100,7 @@ export class Supervisor {
 
   /** Add and start a child of a running supervisor (e.g. one more agent in a pool). */
   async startChild(spec: ChildSpec | SupervisorSpec): Promise<ActorRef | Supervisor> {
-    const taken = new Set(this.kids.map((k) => k.id));
+    const taken = new Set(this.byId.keys());
     if (isSupervisorSpec(spec)) validateSupervisor(spec, taken);
     else validateChild(spec, taken);
     const child = await this.addChild(spec);
@@ -107,10 +109,10 @@ export class Supervisor {
 
   /** Stop a child with its shutdown policy and remove it. */
   async stopChild(id: string): Promise<void> {
-    const child = this.kids.find((k) => k.id === id);
+    const child = this.byId.get(id);
     if (child === undefined) return;
     await this.stopOne(child);
-    this.kids.splice(this.kids.indexOf(child), 1);
+    this.remove(child);
   }
 
   /** Stop every child in reverse start order, then this supervisor. */
@@ -123,11 +125,11 @@ export class Supervisor {
 
   /** The ref of a child actor (stable across restarts); name its definition for typed messages: `ref<typeof agent>('a1')`. */
   ref<D extends ActorDefinition = ActorDefinition>(id: string): ActorRef<D> | undefined {
-    return this.kids.find((k) => k.id === id)?.ref as ActorRef<D> | undefined;
+    return this.byId.get(id)?.ref as ActorRef<D> | undefined;
   }
 
   child(id: string): Supervisor | undefined {
-    return this.kids.find((k) => k.id === id)?.sub;
+    return this.byId.get(id)?.sub;
   }
 
   children(): ChildInfo[] {
@@ -153,7 +155,7 @@ export class Supervisor {
   // ---- reports from the children's threads ---------------------------------------------------------------------
 
   childCrashed(id: string, kind: string, messageType: string, error: ErrorData, trial: boolean): void {
-    const child = this.kids.find((k) => k.id === id);
+    const child = this.byId.get(id);
     if (child === undefined) return;
     const report = (decision: Decision, delayMs?: number) => {
       const r: CrashReport = { actorId: id, kind, supervisor: this.id, messageType, error, restartCount: child.restarts, decision, at: this.port.clock.now() };
@@ -166,21 +168,25 @@ export class Supervisor {
 
   /** A child's actor terminated without being asked to by this supervisor (it stopped itself, or its thread died). */
   childGone(id: string, reason: string): void {
-    const child = this.kids.find((k) => k.id === id);
+    const child = this.byId.get(id);
     if (child === undefined || child.status === 'stopping' || child.status === 'stopped') return;
     child.gone = true;
     const exit: ExitReason = reason === 'stopped' ? 'normal' : reason === 'shutdown' ? 'shutdown' : 'crash';
     const spec = child.spec as ChildSpec;
     if (!shouldRestart(spec.restart ?? 'permanent', exit)) {
       this.port.release(id);
-      this.kids.splice(this.kids.indexOf(child), 1);
+      this.remove(child);
       return;
     }
-    this.childCrashed(id, spec.actor.kind, '$exit', { name: 'Exit', message: `exited: ${reason}` }, false);
+    // Circuit open: nothing was running, so nothing crashed; openCircuit's timer spawns it again for its trial.
+    // (Deciding here would count a restart and could restart it while the circuit is still open.)
+    if (child.status === 'circuit-open') return;
+    // Half-open: the incarnation admitted for the one trial is lost, so the trial failed.
+    this.childCrashed(id, spec.actor.kind, '$exit', { name: 'Exit', message: `exited: ${reason}` }, child.status === 'half-open');
   }
 
   childTrialSucceeded(id: string): void {
-    const child = this.kids.find((k) => k.id === id);
+    const child = this.byId.get(id);
     if (child?.breaker === undefined) return;
     child.breaker.trialSucceeded();
     child.intensity?.reset();
@@ -201,7 +207,7 @@ export class Supervisor {
     const restart = isSupervisorSpec(child.spec) ? child.spec.restart : child.spec.restart;
     if (!shouldRestart(restart ?? 'permanent', 'crash')) {
       report('remove');
-      this.kids.splice(this.kids.indexOf(child), 1);
+      this.remove(child);
       void this.stopOne(child);
       return;
     }
@@ -217,11 +223,15 @@ export class Supervisor {
       return void this.escalate(r);
     }
     const strategy = this.spec.strategy ?? 'one-for-one';
-    const affected = affectedChildren(strategy, this.kids.map((k) => k.id), child.id).map((id) => this.kids.find((k) => k.id === id)!);
+    const affected = affectedChildren(strategy, this.kids.map((k) => k.id), child.id).map((id) => this.byId.get(id)!);
     const delayMs = child.backoff.next(now);
     report(strategy === 'one-for-one' ? 'restart' : strategy === 'one-for-all' ? 'restart-all' : 'restart-rest', delayMs);
     child.restarts++;
     for (const k of affected) k.status = 'restarting';
+    // A restart still pending (the child's thread died while it backed off) is replaced by this one: left armed,
+    // it would restart the child before this delay and cut a later backoff short.
+    if (child.timer !== undefined) this.port.clock.clearTimer(child.timer);
+    child.timer = undefined;
     const go = () => void this.restartGroup(affected);
     if (delayMs > 0) child.timer = this.port.clock.setTimer(go, delayMs);
     else go();
@@ -257,9 +267,20 @@ export class Supervisor {
     child.status = 'circuit-open';
     if (child.timer !== undefined) this.port.clock.clearTimer(child.timer);
     if (child.ref && !child.gone) this.port.openCircuit(child.ref, retryAt - now);
+    this.armTrial(child, retryAt - now);
+  }
+
+  /** When the open time is over, admit the one trial. */
+  private armTrial(child: Child, delayMs: number): void {
     child.timer = this.port.clock.setTimer(() => {
       child.timer = undefined;
-      if (this.state !== 'running' || child.status !== 'circuit-open' || !child.breaker!.tryAdmit(this.port.clock.now())) return;
+      if (this.state !== 'running' || child.status !== 'circuit-open') return;
+      const now = this.port.clock.now();
+      // Node's timers can fire up to ~1 ms early (whole milliseconds on a cached loop time): wait out the rest
+      // rather than give up, or the circuit would stay open for good.
+      const retryAt = child.breaker!.retryAt(now);
+      if (retryAt !== undefined) return this.armTrial(child, retryAt - now);
+      if (!child.breaker!.tryAdmit(now)) return;
       if (!child.gone) {
         child.status = 'half-open';
         return this.port.halfOpen(child.ref!);
@@ -271,7 +292,7 @@ export class Supervisor {
         child.status = 'half-open';
         this.port.halfOpen(child.ref!);
       });
-    }, retryAt - now);
+    }, delayMs);
   }
 
   /** Intensity ran out: stop every child and let the parent decide; a root supervisor fails for good. */
@@ -291,6 +312,7 @@ export class Supervisor {
       backoff: new Backoff({ ...defaults.backoff, ...this.spec.backoff }, () => this.port.random()),
     };
     this.kids.push(child);
+    this.byId.set(child.id, child);
     try {
       if (isSupervisorSpec(spec)) {
         child.sub = new Supervisor(this.port, spec, this);
@@ -299,11 +321,16 @@ export class Supervisor {
         child.ref = await this.port.spawnChild(spec, this, this.spec.stash ?? defaults.stash, spec.pin);
       }
     } catch (err) {
-      this.kids.splice(this.kids.indexOf(child), 1);
+      this.remove(child);
       throw err;
     }
     child.status = 'running';
     return child;
+  }
+
+  private remove(child: Child): void {
+    this.kids.splice(this.kids.indexOf(child), 1);
+    this.byId.delete(child.id);
   }
 
   private async stopChildren(): Promise<void> {

@@ -17,8 +17,10 @@ export interface Row {
   troupe: number;
   baseline: number;
   baselineName: string;
-  /** troupe / baseline, whatever the unit. */
+  /** troupe / baseline, whatever the unit (paired rows: the median of the per-round ratios, see makePairedRow). */
   ratio: number;
+  /** Set when ratio is the median of per-round troupe[i] / baseline[i] rather than the ratio of the medians. */
+  paired?: boolean;
   target?: Target;
   met?: boolean;
   runs: { troupe: number[]; baseline: number[] };
@@ -33,6 +35,21 @@ export function makeRow(r: { figure: string; unit: Unit; baselineName: string; t
     row.target = r.target;
     row.met = meets(r.target.on === 'ratio' ? ratio : troupe, r.target);
   }
+  return row;
+}
+
+/**
+ * For A/B figures where the two sides ran interleaved in the same process (round i of one next to round i of the
+ * other): ratio = median over rounds of troupe[i] / baseline[i]. On a shared host, load comes in bursts longer
+ * than one round, so adjacent runs see the same load and their ratio is steadier than the ratio of the medians.
+ */
+export function makePairedRow(r: { figure: string; unit: Unit; baselineName: string; target?: Target; runs: Row['runs'] }): Row {
+  const { troupe, baseline } = r.runs;
+  if (troupe.length !== baseline.length) throw new Error(`${r.figure}: paired runs of unequal length`);
+  const row = makeRow(r);
+  row.ratio = median(troupe.map((t, i) => t / baseline[i]));
+  row.paired = true;
+  if (row.target !== undefined) row.met = meets(row.target.on === 'ratio' ? row.ratio : row.troupe, row.target);
   return row;
 }
 
@@ -67,7 +84,7 @@ export function tableCells(row: Row): string[] {
     row.figure,
     formatValue(row.unit, row.troupe),
     `${formatValue(row.unit, row.baseline)} (${row.baselineName})`,
-    `${row.ratio.toFixed(2)}x`,
+    `${row.ratio.toFixed(2)}x${row.paired ? ' (paired)' : ''}`,
     formatTarget(row),
     row.met === undefined ? '-' : row.met ? 'yes' : 'NO',
   ];

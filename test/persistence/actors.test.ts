@@ -92,14 +92,15 @@ describe.each([0, 2])('persistent actors with %i workers', (workers) => {
     const dataDir = tempDir();
     await session(dataDir, workers, async (rt) => {
       const c = await rt.spawn(durableCounter, { id: 'c' });
-      const slow = rt.ask(c, 'slowInc', 60);
+      const slow = rt.ask(c, 'slowInc', 200).catch((e: unknown) => e);
       const acks = await Promise.all(Array.from({ length: 20 }, () => rt.send(c, 'inc')));
       expect(acks).toHaveLength(20);
-      await sleep(15); // the slow handler is running; the 20 acknowledged incs are queued behind it
-      await rt.stop(c); // it finishes its current message; the queued ones stay journaled
-      expect(await slow).toBe(1);
+      await rt.stop(c); // the slow handler (if it started) finishes; the acknowledged incs are still queued
+      // Either the slow inc ran (and answered) or the stop overtook it; journaled, it is not lost either way.
+      const outcome = await slow;
+      expect(outcome === 1 || (outcome as { code?: string }).code === 'ERR_ACTOR_STOPPED').toBe(true);
     });
-    await withStore(dataDir, (store) => expect(store.journalEntries('c').length).toBe(20));
+    await withStore(dataDir, (store) => expect(store.journalEntries('c').length).toBeGreaterThanOrEqual(20));
     await session(dataDir, workers, async (rt) => {
       const c = await rt.spawn(durableCounter, { id: 'c' });
       expect(await rt.ask(c, 'get')).toBe(21); // journal first, in order, before this ask
