@@ -7,6 +7,7 @@ import { Cell, SYS_STOP, SYS_TERMINATED, type Supervision } from './cell.ts';
 import { CellContext } from './context.ts';
 import type { Clock } from './clock.ts';
 import { Deadlines } from './deadlines.ts';
+import { Watches } from './watches.ts';
 import { DeadLetters } from './deadletters.ts';
 import {
   ActorCrashedError, ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DuplicateMessageError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
@@ -28,13 +29,6 @@ interface PendingAsk {
   resolve(value: unknown): void;
   reject(err: Error): void;
   node: number;
-}
-
-interface WatchEntry {
-  node: number;
-  kind: string;
-  /** Local watcher ids: actor ids, or '$rt:n' for callbacks registered through the Runtime. */
-  watchers: Set<string>;
 }
 
 export interface HostOptions {
@@ -68,9 +62,7 @@ export class Host {
   private askSeq = 0;
   private readonly deadlines: Deadlines;
   private readonly topics = new Map<string, Set<Cell>>();
-  private readonly watching = new Map<string, WatchEntry>();
-  private readonly runtimeWatchers = new Map<string, (notice: TerminationNotice) => void>();
-  private watcherSeq = 0;
+  private readonly watches = new Watches(this);
   private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
   private closed = false;
   private actorStore: ActorStore | undefined;
@@ -161,26 +153,11 @@ export class Host {
 
   /** `watcher` (a local actor id, or a callback for code outside actors) gets one notice when `ref` stops. */
   watch(watcher: string | ((notice: TerminationNotice) => void), ref: ActorRef): string {
-    let id: string;
-    if (typeof watcher === 'function') this.runtimeWatchers.set((id = `$rt:${++this.watcherSeq}`), watcher);
-    else id = watcher;
-    let entry = this.watching.get(ref.id);
-    if (entry === undefined) {
-      this.watching.set(ref.id, (entry = { node: ref.node, kind: ref.kind, watchers: new Set() }));
-      entry.watchers.add(id);
-      this.sendWatchOp(ref.node, Op.Watch, ref.id, ref.kind);
-    } else {
-      entry.watchers.add(id);
-    }
-    return id;
+    return this.watches.watch(watcher, ref);
   }
 
   unwatch(watcher: string, ref: ActorRef): void {
-    this.runtimeWatchers.delete(watcher);
-    const entry = this.watching.get(ref.id);
-    if (entry === undefined || !entry.watchers.delete(watcher) || entry.watchers.size > 0) return;
-    this.watching.delete(ref.id);
-    this.sendWatchOp(entry.node, Op.Unwatch, ref.id, ref.kind);
+    this.watches.unwatch(watcher, ref);
   }
 
   subscribe(cell: Cell, topic: string): void {
@@ -226,15 +203,15 @@ export class Host {
           i += 5;
           break;
         case Op.Watch:
-          this.watchedBy(from, ops[i + 1] as string, ops[i + 2] as string);
+          this.watches.watchedBy(from, ops[i + 1] as string, ops[i + 2] as string);
           i += 3;
           break;
         case Op.Unwatch:
-          this.actors.get(ops[i + 1] as string)?.watchers?.delete(from);
+          this.watches.unwatchedBy(from, ops[i + 1] as string);
           i += 2;
           break;
         case Op.Terminated:
-          this.terminated(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3] as string);
+          this.watches.terminated(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3] as string);
           i += 4;
           break;
         case Op.Stop:
@@ -454,14 +431,14 @@ export class Host {
       if (env.seq === 0) this.deadLetters.record(cell.id, env.type, env.from, 'stopped');
     }
     if (cell.topics) for (const topic of cell.topics) this.topics.get(topic)?.delete(cell);
-    for (const [target, entry] of this.watching) if (entry.watchers.has(cell.id)) this.unwatch(cell.id, { id: target, kind: entry.kind, node: entry.node });
+    this.watches.forget(cell.id);
     // A persistent actor is reported gone once its last writes are durable: whoever starts it again reads them.
     if (written === undefined) this.announceGone(cell, reason);
     else void written.then(() => this.announceGone(cell, reason));
   }
 
   private announceGone(cell: Cell, reason: string): void {
-    if (cell.watchers) for (const node of cell.watchers) this.sendWatchOp(node, Op.Terminated, cell.id, cell.def.kind, reason);
+    this.watches.announce(cell, reason);
     if (!this.closing) this.sendControl(0, { op: 'gone', id: cell.id, reason });
   }
 
@@ -520,49 +497,6 @@ export class Host {
     return true;
   }
 
-  private watchedBy(node: number, target: string, kind: string): void {
-    const cell = this.actors.get(target);
-    if (cell === undefined) return this.sendWatchOp(node, Op.Terminated, target, kind, 'not-found');
-    (cell.watchers ??= new Set()).add(node);
-  }
-
-  private terminated(target: string, kind: string, reason: string): void {
-    const entry = this.watching.get(target);
-    if (entry === undefined) return;
-    this.watching.delete(target);
-    const notice: TerminationNotice = { id: target, kind, reason };
-    for (const w of entry.watchers) {
-      const callback = this.runtimeWatchers.get(w);
-      if (callback !== undefined) {
-        this.runtimeWatchers.delete(w);
-        callback(notice);
-        continue;
-      }
-      const cell = this.actors.get(w);
-      if (cell === undefined) continue;
-      cell.mailbox.offerSystem(envelope(SYS_TERMINATED, notice, '', 0, this.node));
-      if (!cell.busy) this.scheduler.schedule(cell);
-    }
-  }
-
-  private sendWatchOp(node: number, op: number, target: string, kind: string, reason?: string): void {
-    if (node === this.node) {
-      if (op === Op.Watch) this.watchedBy(node, target, kind);
-      else if (op === Op.Unwatch) this.actors.get(target)?.watchers?.delete(node);
-      else this.terminated(target, kind, reason!);
-      return;
-    }
-    if (!this.transport.has(node)) {
-      if (op === Op.Watch) this.terminated(target, kind, 'worker-lost');
-      return;
-    }
-    const box = this.transport.out(node);
-    if (op === Op.Terminated) box.push(op, target, kind, reason);
-    else if (op === Op.Watch) box.push(op, target, kind);
-    else box.push(op, target);
-    this.transport.requestFlush();
-  }
-
   /**
    * Thread `node` died: fail asks waiting on it and stop sending to it. Watchers of its actors are told, except for
    * `survivors` (supervised actors that will be restarted there: their watches are renewed by `rewatch`).
@@ -574,13 +508,12 @@ export class Host {
       this.asks.delete(id);
       pending.reject(new WorkerLostError(`thread ${node} died before replying`));
     }
-    const kept = new Set(survivors);
-    for (const [target, entry] of this.watching) if (entry.node === node && !kept.has(target)) this.terminated(target, entry.kind, 'worker-lost');
+    this.watches.lost(node, new Set(survivors));
   }
 
   /** A replacement thread took over `node`: register again the watches this thread holds on actors there. */
   rewatch(node: number): void {
-    for (const [target, entry] of this.watching) if (entry.node === node) this.sendWatchOp(node, Op.Watch, target, entry.kind);
+    this.watches.renew(node);
   }
 
   /** Connect (or reconnect, after a replacement) the channel to `node`. */

@@ -20,7 +20,7 @@
  * Replaying a failure: fast-check prints the seed and path of the failing run (and a replayPath for the commands).
  *   TROUPE_FC_SEED=<seed> TROUPE_FC_PATH=<path> [TROUPE_FC_REPLAY=<replayPath>] npx vitest run test/supervisors/model.test.ts
  * TROUPE_FC_RUNS sets the number of runs (default 20 single-thread runs; a quarter of that, at least 3, with workers).
- * The worker runs share one runtime, so replay a worker failure with -t 'worker' to run it first.
+ * The seed and path apply to both properties: add -t 'one thread' or -t 'worker' for the one that failed.
  *
  * Not covered: stalled threads (stall detection runs on the injected clock, so on a ManualClock any single advance
  * longer than stallMs declares every worker stalled: pongs cannot arrive in the middle of `advance`); timers firing
