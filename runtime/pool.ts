@@ -1,5 +1,5 @@
 import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { Clock } from './clock.ts';
+import { systemClock } from './clock.ts';
 import { Op } from './protocol.ts';
 import type { WorkerBoot } from './worker.ts';
 
@@ -24,13 +24,13 @@ export class WorkerPool {
   private stopping = false;
   private spare: Promise<Worker | undefined> | undefined;
 
-  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly clock: Clock, private readonly dataDir?: string) {
+  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly dataDir?: string) {
     this.workers = new Array(size + 1).fill(undefined);
     this.lastPong = new Array(size + 1).fill(0);
   }
 
-  static async start(size: number, events: PoolEvents, clock: Clock, dataDir?: string): Promise<WorkerPool> {
-    const pool = new WorkerPool(size, events, clock, dataDir);
+  static async start(size: number, events: PoolEvents, dataDir?: string): Promise<WorkerPool> {
+    const pool = new WorkerPool(size, events, dataDir);
     const meshes: (MessagePort | undefined)[][] = [];
     for (let i = 1; i <= size; i++) meshes[i] = new Array(size + 1).fill(undefined);
     for (let i = 1; i <= size; i++) {
@@ -76,7 +76,7 @@ export class WorkerPool {
           return reject(new Error('the pool is shutting down'));
         }
         this.workers[node] = worker;
-        this.lastPong[node] = this.clock.now();
+        this.lastPong[node] = systemClock.now();
         worker.on('message', (ops: unknown[]) => this.events.message(node, ops));
         worker.on('error', () => {}); // the exit that follows is what counts
         worker.once('exit', () => this.exited(node, worker, 'worker thread exited'));
@@ -130,10 +130,14 @@ export class WorkerPool {
     return worker;
   }
 
-  /** Ping every worker each `stallMs / 2`; one that has not answered for `stallMs` is terminated as stalled. */
+  /**
+   * Ping every worker each `stallMs / 2`; one that has not answered for `stallMs` is terminated as stalled.
+   * Real time, not the injected clock: a stall is a thread not running, which only real time can show (a manual
+   * clock advanced past stallMs would otherwise declare every healthy worker stalled).
+   */
   watchStalls(stallMs: number, ping: (node: number) => void): void {
     const tick = () => {
-      const now = this.clock.now();
+      const now = systemClock.now();
       for (let node = 1; node <= this.size; node++) {
         const w = this.workers[node];
         if (w === undefined) continue;
@@ -143,13 +147,13 @@ export class WorkerPool {
           this.events.lost(node, `worker thread stalled (no answer for ${stallMs} ms)`);
         } else ping(node);
       }
-      if (!this.stopping) this.pingTimer = this.clock.setTimer(tick, stallMs / 2);
+      if (!this.stopping) this.pingTimer = systemClock.setTimer(tick, stallMs / 2);
     };
-    this.pingTimer = this.clock.setTimer(tick, stallMs / 2);
+    this.pingTimer = systemClock.setTimer(tick, stallMs / 2);
   }
 
   pong(node: number): void {
-    this.lastPong[node] = this.clock.now();
+    this.lastPong[node] = systemClock.now();
   }
 
   /** Post a control with transferable ports straight to a worker (outside the coalesced batches). */
@@ -160,13 +164,13 @@ export class WorkerPool {
   /** From now on a worker that exits is expected (shutdown), not lost. */
   closing(): void {
     this.stopping = true;
-    if (this.pingTimer !== undefined) this.clock.clearTimer(this.pingTimer);
+    if (this.pingTimer !== undefined) systemClock.clearTimer(this.pingTimer);
     this.pingTimer = undefined;
   }
 
   async terminate(): Promise<void> {
     this.stopping = true;
-    if (this.pingTimer !== undefined) this.clock.clearTimer(this.pingTimer);
+    if (this.pingTimer !== undefined) systemClock.clearTimer(this.pingTimer);
     const spare = this.spare;
     this.spare = undefined;
     await Promise.all([...this.workers.map((w) => w?.terminate()), spare?.then((w) => w?.terminate())]);

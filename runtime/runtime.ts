@@ -25,7 +25,7 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** How the main thread's scheduler defers a turn (default: setImmediate). */
   defer?: (fn: () => void) => void;
-  /** A worker that does not answer for this long is terminated and replaced (default 5000 ms; 0 turns it off). */
+  /** A worker that does not answer for this long (real time) is terminated and replaced (default 5000 ms; 0: off). */
   stallMs?: number;
   /** Randomness for backoff jitter (default Math.random); inject for reproducible tests. */
   random?: () => number;
@@ -88,7 +88,7 @@ export class Runtime implements Messaging {
       runtime.pool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
-      }, runtime.clock, options.dataDir);
+      }, options.dataDir);
       for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
       if (options.spareWorker ?? true) runtime.pool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;

@@ -223,7 +223,12 @@ export class Supervisor {
       return void this.escalate(r);
     }
     const strategy = this.spec.strategy ?? 'one-for-one';
-    const affected = affectedChildren(strategy, this.kids.map((k) => k.id), child.id).map((id) => this.byId.get(id)!);
+    // Siblings whose circuit is open (or on trial) stay as they are: a group restart must not bypass a breaker.
+    const affected = strategy === 'one-for-one'
+      ? [child]
+      : affectedChildren(strategy, this.kids.map((k) => k.id), child.id)
+        .map((id) => this.byId.get(id)!)
+        .filter((k) => k === child || (k.status !== 'circuit-open' && k.status !== 'half-open'));
     const delayMs = child.backoff.next(now);
     report(strategy === 'one-for-one' ? 'restart' : strategy === 'one-for-all' ? 'restart-all' : 'restart-rest', delayMs);
     child.restarts++;
@@ -276,7 +281,7 @@ export class Supervisor {
       child.timer = undefined;
       if (this.state !== 'running' || child.status !== 'circuit-open') return;
       const now = this.port.clock.now();
-      // Node's timers can fire up to ~1 ms early (whole milliseconds on a cached loop time): wait out the rest
+      // Node's timers can fire a little early (whole milliseconds on a cached loop time): wait out the rest
       // rather than give up, or the circuit would stay open for good.
       const retryAt = child.breaker!.retryAt(now);
       if (retryAt !== undefined) return this.armTrial(child, retryAt - now);

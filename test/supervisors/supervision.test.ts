@@ -219,6 +219,19 @@ describe('backoff, stash and circuit breaking (injected clock)', () => {
     rt.tell(agent, 'add', 1);
     expect(await rt.ask(agent, 'get')).toBe(101);
   });
+  it('a group restart leaves a sibling whose circuit is open alone', async () => {
+    const clock = new ManualClock();
+    const { rt, crashes } = await runtimeWithCrashes({ workers: 0, clock, random: () => 0 });
+    const sup = await rt.supervise({ id: 'root', strategy: 'one-for-all', onExhausted: 'open-circuit', intensity: { maxRestarts: 1, withinMs: 60_000 }, children: [child('a'), child('b')] });
+    await rt.ask(sup.ref<typeof flaky>('b')!, 'crash', '1').catch(() => undefined);
+    await rt.ask(sup.ref<typeof flaky>('b')!, 'crash', '2').catch(() => undefined);
+    expect(sup.children()[1].status).toBe('circuit-open');
+    clock.advance(100);
+    await rt.ask(sup.ref<typeof flaky>('a')!, 'crash', 'a').catch(() => undefined);
+    expect(crashes.map((c) => c.decision)).toEqual(['restart-all', 'open-circuit', 'restart-all']);
+    expect(sup.children().map((c) => c.status)).toEqual(['running', 'circuit-open']);
+    await expect(rt.ask(sup.ref<typeof flaky>('b')!, 'get')).rejects.toBeInstanceOf(CircuitOpenError);
+  });
 });
 
 describe('faults below the actor', () => {
