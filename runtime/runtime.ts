@@ -253,29 +253,29 @@ export class Runtime implements Messaging {
 
   private makeSupervisionPort(): SupervisionPort {
     return {
-    clock: this.clock,
-    random: () => this.random(),
-    spawnChild: async (spec: ChildSpec, owner: Supervisor, stash: number, pin?: number) => {
-      const supervision: Supervision = { stash, handlerTimeoutMs: spec.handlerTimeoutMs ?? 0 };
-      const ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
-      this.owners.set(spec.id, owner);
-      return ref;
-    },
-    restart: (ref) => this.command(ref.node, { op: 'restart', id: ref.id }),
-    openCircuit: (ref, retryInMs) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryInMs }),
-    halfOpen: (ref) => this.command(ref.node, { op: 'half-open', id: ref.id }),
-    stop: (ref) => this.stop(ref),
-    kill: (ref, reason) => new Promise<void>((resolve) => {
-      this.host.watch(() => resolve(), ref);
-      this.command(ref.node, { op: 'kill', id: ref.id, reason });
-    }),
-    release: (id) => void this.owners.delete(id),
-    report: (crash) => {
-      if (this.recentCrashes.length >= 100) this.recentCrashes.shift();
-      this.recentCrashes.push(crash);
-      rootLogger().warn({ crash }, 'actor crashed');
-      for (const l of this.crashListeners) l(crash);
-    },
+      clock: this.clock,
+      random: () => this.random(),
+      spawnChild: async (spec: ChildSpec, owner: Supervisor, stash: number, pin?: number) => {
+        const supervision: Supervision = { stash, handlerTimeoutMs: spec.handlerTimeoutMs ?? 0 };
+        const ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
+        this.owners.set(spec.id, owner);
+        return ref;
+      },
+      restart: (ref) => this.command(ref.node, { op: 'restart', id: ref.id }),
+      openCircuit: (ref, retryInMs) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryInMs }),
+      halfOpen: (ref) => this.command(ref.node, { op: 'half-open', id: ref.id }),
+      stop: (ref) => this.stop(ref),
+      kill: (ref, reason) => new Promise<void>((resolve) => {
+        this.host.watch(() => resolve(), ref);
+        this.command(ref.node, { op: 'kill', id: ref.id, reason });
+      }),
+      release: (id) => void this.owners.delete(id),
+      report: (crash) => {
+        if (this.recentCrashes.length >= 100) this.recentCrashes.shift();
+        this.recentCrashes.push(crash);
+        rootLogger().warn({ crash }, 'actor crashed');
+        for (const l of this.crashListeners) l(crash);
+      },
     };
   }
 
