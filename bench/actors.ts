@@ -55,3 +55,40 @@ export const phoenix = defineActor({
     die: () => process.exit(1),
   },
 });
+
+/** Persistence figures: a counter with a durable mailbox (each message journaled, applied exactly once). */
+export const durableTally = defineActor({
+  kind: 'bench-durable-tally',
+  persistence: { durableMailbox: true },
+  init: () => ({ count: 0, note: 'y'.repeat(60) }), // ~100 B snapshot, like the raw baseline's values
+  handlers: {
+    add: (state, by: number) => {
+      state.count += by;
+    },
+    get: (state) => state.count,
+  },
+});
+
+/** The same counter snapshotted after every message (no durable mailbox), and its twin without persistence. */
+export const snapshotTally = defineActor({
+  kind: 'bench-snapshot-tally',
+  persistence: { snapshot: { every: 'message' } },
+  init: () => ({ count: 0, note: 'y'.repeat(60) }),
+  handlers: {
+    add: (state, by: number) => {
+      state.count += by;
+    },
+    get: (state) => state.count,
+  },
+});
+
+export const plainTally = defineActor({
+  kind: 'bench-plain-tally',
+  init: () => ({ count: 0, note: 'y'.repeat(60) }),
+  handlers: {
+    add: (state, by: number) => {
+      state.count += by;
+    },
+    get: (state) => state.count,
+  },
+});

@@ -12,6 +12,7 @@ import { tableCells, type Row } from './lib/rows.ts';
 const GROUPS = {
   kernel: ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
   supervision: ['restart', 'lost-thread', 'overhead'],
+  persistence: ['durable', 'snapshot', 'resume'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));
