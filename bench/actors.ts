@@ -56,14 +56,18 @@ export const phoenix = defineActor({
   },
 });
 
-/** Persistence figures: a counter with a durable mailbox (each message journaled, applied exactly once). */
+/**
+ * Persistence figures: a counter with a durable mailbox (each message journaled, applied exactly once). 'record'
+ * takes the ~100 B payload of bench/lib/lmdb-raw.ts, so a journal entry is the size of a raw baseline record.
+ */
 export const durableTally = defineActor({
   kind: 'bench-durable-tally',
   persistence: { durableMailbox: true },
-  init: () => ({ count: 0, note: 'y'.repeat(60) }), // ~100 B snapshot, like the raw baseline's values
+  init: () => ({ count: 0, n: 0, note: 'y'.repeat(60) }), // ~100 B snapshot
   handlers: {
-    add: (state, by: number) => {
-      state.count += by;
+    record: (state, entry: { text: string; n: number; ok: boolean }) => {
+      state.count += 1;
+      state.n = entry.n;
     },
     get: (state) => state.count,
   },

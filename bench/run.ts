@@ -1,7 +1,7 @@
-// npm run bench: the kernel and supervision figures of Troupe, each next to a baseline measured in the same run, as
-// one table on stdout and as bench/results/<group>.json (kernel.json, supervision.json). Every bench runs in its
-// own process (see lib/child.ts). `npm run bench -- spawn restart` runs only the named ones (bench/<group>/<name>.ts);
-// `npm run bench -- supervision` runs a whole group.
+// npm run bench: the kernel, supervision and persistence figures of Troupe, each next to a baseline measured in the
+// same run, as one table on stdout and as bench/results/<group>.json (kernel.json, supervision.json,
+// persistence.json). Every bench runs in its own process (see lib/child.ts). `npm run bench -- spawn restart` runs
+// only the named ones (bench/<group>/<name>.ts); `npm run bench -- persistence` runs a whole group.
 import './lib/env.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -12,7 +12,7 @@ import { tableCells, type Row } from './lib/rows.ts';
 const GROUPS = {
   kernel: ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
   supervision: ['restart', 'lost-thread', 'overhead'],
-  persistence: ['durable', 'snapshot', 'resume'],
+  persistence: ['durable', 'store', 'snapshot', 'resume'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));

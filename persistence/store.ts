@@ -12,7 +12,7 @@
 // flushed to disk, not merely committed (see #durable).
 // Atomicity of one step: a throwing lmdb-js transaction callback does NOT roll back what it already wrote
 // (only childTransaction does, and its nested LMDB transactions made the whole path ~1.5x slower in
-// bench/persistence-raw.ts). So values are encoded before queuing, and each callback does every read that can
+// bench/persistence/store.ts). So values are encoded before queuing, and each callback does every read that can
 // fail (decoding user data) before its first write; the writes themselves are of pre-encoded bytes.
 import { asBinary, open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { InvalidStoreKeyError, JournalDecodeError, SnapshotDecodeError } from './errors.ts';

@@ -63,7 +63,8 @@ export function formatValue(unit: Unit, v: number): string {
   if (!Number.isFinite(v)) return String(v);
   switch (unit) {
     case 'msg/s':
-      return v >= 1e6 ? `${(v / 1e6).toFixed(2)} M msg/s` : `${(v / 1e3).toFixed(0)} k msg/s`;
+      if (v >= 1e6) return `${(v / 1e6).toFixed(2)} M msg/s`;
+      return v >= 1e4 ? `${(v / 1e3).toFixed(0)} k msg/s` : `${v.toFixed(0)} msg/s`;
     case 'us':
       return `${v.toFixed(1)} us`;
     case 'ms':
