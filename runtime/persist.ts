@@ -21,6 +21,7 @@ export class ActorPersistence {
   private readonly cadence: SnapshotCadence;
   private readonly version: number;
   private sinceSnapshot = 0;
+  private writeQueued = false;
   /** The most recent write: termination waits for it, so a new incarnation reads what this one wrote. */
   private lastWrite: Promise<unknown> | undefined;
   private lastAt: number;
@@ -124,14 +125,25 @@ export class ActorPersistence {
     if (this.recent.length > 64) this.recent.shift();
   }
 
-  /** Plain persistent actor: a message was applied; snapshot when the cadence says so (group-committed, not awaited). */
+  /**
+   * Plain persistent actor: a message was applied; snapshot when the cadence says so. The write is deferred to the
+   * end of the current task, so many messages handled in one scheduler turn cost one snapshot (of the last state),
+   * group-committed with every other actor's; nothing waits for it.
+   */
   applied(state: unknown): void {
     this.seq++;
     this.sinceSnapshot++;
     this.current = state;
     const now = this.clock.now();
     if (this.cadence.shouldSnapshot(now, this.sinceSnapshot, this.lastAt)) {
-      void this.write(now);
+      this.lastAt = now;
+      if (!this.writeQueued) {
+        this.writeQueued = true;
+        queueMicrotask(() => {
+          this.writeQueued = false;
+          if (this.sinceSnapshot > 0) void this.write(this.clock.now());
+        });
+      }
       return;
     }
     const due = this.cadence.dueAt(this.sinceSnapshot, this.lastAt);
