@@ -39,6 +39,10 @@ export interface PersistenceSpec {
   migrations?: Record<number, (state: any) => unknown>;
   durableMailbox?: boolean;
   onBadSnapshot?: 'fail' | 'reset';
+  /** Durable mailbox: how many sender-given message ids are remembered to recognise retries (default 1024). */
+  dedupWindow?: number;
+  /** Snapshots kept in the store for this actor: the latest (default 1), or the last N for inspection. */
+  keepSnapshots?: number;
 }
 
 export interface TerminationNotice {
@@ -146,6 +150,10 @@ function persistenceProblem(p: PersistenceSpec | undefined): string | undefined 
   if (p.version !== undefined && (!Number.isSafeInteger(p.version) || p.version < 0)) return 'persistence.version must be a non-negative integer';
   if (p.migrations !== undefined && (typeof p.migrations !== 'object' || p.migrations === null)) return 'persistence.migrations must map versions to functions';
   if (p.onBadSnapshot !== undefined && p.onBadSnapshot !== 'fail' && p.onBadSnapshot !== 'reset') return "persistence.onBadSnapshot must be 'fail' or 'reset'";
+  for (const key of ['dedupWindow', 'keepSnapshots'] as const) {
+    const n = p[key];
+    if (n !== undefined && (!Number.isSafeInteger(n) || n < 1)) return `persistence.${key} must be an integer >= 1`;
+  }
   return undefined;
 }
 

@@ -2,9 +2,9 @@ export {
   ActorStore,
   ENV_OPTIONS,
   type ActorStoreOptions,
-  type HandledCommit,
   type JournalEntry,
   type JournalMessage,
+  type RememberedId,
   type Snapshot,
 } from './store.ts';
 export { SnapshotCadence, validateCadence, type SnapshotCadenceOptions } from './cadence.ts';

@@ -1,21 +1,27 @@
-// ActorStore: snapshots, journal and dedup of actors in one LMDB environment. Plumbing only: when to
-// snapshot lives in cadence.ts, schema upgrades in migrate.ts.
+// ActorStore: snapshots, journal and remembered message ids of actors in one LMDB environment. Plumbing only:
+// when to snapshot lives in cadence.ts, schema upgrades in migrate.ts, the exactly-once bookkeeping of one actor
+// (sequence numbers, which ids to remember) in runtime/persist.ts.
 //
 // Threads: several worker threads of one process may each call ActorStore.open(dir). LMDB forbids opening one
 // environment twice per process; lmdb-js handles that by keeping a process-wide, reference-counted table of
 // open environments, so every thread's open() attaches to the same MDB_env, and the last close() syncs and
 // closes it. Consequence: the first opener's environment flags win, so every thread must pass ENV_OPTIONS.
 //
-// Writes: each write method queues one async transaction callback synchronously, in call order (bad input
-// rejects instead). Callbacks issued in one event-loop turn run in one LMDB write transaction: one commit, one
-// fsync (group commit). Nothing here uses putSync/transactionSync. Write promises resolve once the commit is
-// flushed to disk, not merely committed (see #durable).
-// Atomicity of one step: a throwing lmdb-js transaction callback does NOT roll back what it already wrote
-// (only childTransaction does, and its nested LMDB transactions made the whole path ~1.5x slower in
-// bench/persistence/store.ts). So values are encoded before queuing, and each callback does every read that can
-// fail (decoding user data) before its first write; the writes themselves are of pre-encoded bytes.
-import { asBinary, open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { InvalidStoreKeyError, JournalDecodeError, SnapshotDecodeError } from './errors.ts';
+// Writes: every write of one stretch of the event loop shares one transaction and one fsync (group-commit.ts);
+// write promises resolve once that commit is flushed to disk. Values are encoded when the call is made (an
+// unencodable value rejects before anything is queued) and written as raw bytes; nothing in the transaction
+// decodes user data, so nothing there can fail half-way.
+//
+// Layout, per actor: `snapshots` (latest), `snapshotHistory` (last N when keepSnapshots > 1), `journal`
+// [actorId, seq] -> {id, type, payload} (a durable mailbox's messages), `messageIds` [actorId, messageId] -> seq
+// (ids remembered to recognise a sender's retry). The write path is one put per message journaled, one remove
+// per message handled and one snapshot per actor per commit: the sequence numbers are kept by the caller
+// (one actor lives on one thread at a time), and a snapshot at seq S covers every journal entry <= S, so entries
+// it covers that a crash left behind are ignored on recovery and removed by the next snapshot.
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { JournalDecodeError, SnapshotDecodeError } from './errors.ts';
+import { GroupCommit, type SegmentAppend } from './group-commit.ts';
+import { unframeSegment } from './segment.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
 
 export interface Snapshot<S = unknown> {
@@ -32,14 +38,23 @@ export interface JournalMessage {
 export interface JournalEntry extends JournalMessage {
   readonly seq: number;
 }
-export interface HandledCommit {
+/** One stored journal segment: the messages an actor journaled in one commit (persistence/segment.ts). */
+export interface JournalSegment {
+  readonly first: number;
+  readonly last: number;
+  readonly entries: readonly JournalEntry[];
+}
+export interface RememberedId {
+  readonly id: string;
   readonly seq: number;
-  readonly snapshot: Snapshot;
-  readonly messageId: string;
+}
+export interface SnapshotWriteOptions {
+  /** Journal segments (by first seq) to remove in the same commit: every message in them is in the snapshot. */
+  readonly removeSegments?: readonly number[];
+  /** Snapshots to keep for this actor (default: the store's keepSnapshots). */
+  readonly keep?: number;
 }
 export interface ActorStoreOptions {
-  /** K: message ids remembered per actor (those of the last K sequence numbers). Default 1024. */
-  readonly dedupWindow?: number;
   /** Snapshots kept per actor. 1 (default) keeps only `snapshots`; N > 1 also keeps the last N in `snapshotHistory`. */
   readonly keepSnapshots?: number;
 }
@@ -54,51 +69,46 @@ export const ENV_OPTIONS = {
 } as const;
 
 type Bytes = Uint8Array;
-/** Values are pre-encoded (see #encode) and written as raw bytes, so write handles accept either form. */
-type Stored<V> = V | ReturnType<typeof asBinary>;
 
 export class ActorStore {
   readonly #root: RootDatabase;
-  readonly #snapshots: Database<Stored<Snapshot>, string>;
-  readonly #history: Database<Stored<Snapshot>, Key>; // [actorId, seq]
-  readonly #journal: Database<Stored<JournalMessage>, Key>; // [actorId, seq]
-  readonly #dedup: Database<number, Key>; // [actorId, messageId] -> seq
-  readonly #dedupOrder: Database<string, Key>; // [actorId, seq] -> messageId: finds what falls out of the window
-  readonly #counters: Database<number, string>; // actorId -> last seq assigned (survives journal truncation)
-  readonly #dedupWindow: number;
+  readonly #snapshots: Database<Snapshot, string>;
+  readonly #history: Database<Snapshot, Key>; // [actorId, seq]
+  readonly #journal: Database<Uint8Array, Key>; // [actorId, first seq] -> segment of framed messages
+  readonly #messageIds: Database<number, Key>; // [actorId, messageId] -> seq
   readonly #keepSnapshots: number;
-  #commits = 0;
-  #flush: { afterCommit: number; done: Promise<unknown> } | undefined;
+  readonly #writes: GroupCommit;
   #closing: Promise<void> | undefined;
 
   private constructor(root: RootDatabase, options: ActorStoreOptions) {
     this.#root = root;
-    this.#snapshots = root.openDB<Stored<Snapshot>, string>('snapshots', {});
-    this.#history = root.openDB<Stored<Snapshot>, Key>('snapshotHistory', {});
-    this.#journal = root.openDB<Stored<JournalMessage>, Key>('journal', {});
-    this.#dedup = root.openDB<number, Key>('dedup', {});
-    this.#dedupOrder = root.openDB<string, Key>('dedupOrder', {});
-    this.#counters = root.openDB<number, string>('counters', {});
-    this.#dedupWindow = positiveInt('dedupWindow', options.dedupWindow ?? 1024);
+    this.#snapshots = root.openDB<Snapshot, string>('snapshots', {});
+    this.#history = root.openDB<Snapshot, Key>('snapshotHistory', {});
+    this.#journal = root.openDB<Uint8Array, Key>('journal', { encoding: 'binary' });
+    this.#messageIds = root.openDB<number, Key>('messageIds', {});
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
-    root.on('aftercommit', () => void this.#commits++);
+    this.#writes = new GroupCommit(root);
   }
 
   static open(dir: string, options: ActorStoreOptions = {}): ActorStore {
-    positiveInt('dedupWindow', options.dedupWindow ?? 1024);
     positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
     return new ActorStore(open({ path: dir, ...ENV_OPTIONS }), options);
   }
 
-  /** LMDB commits made by this store instance: lets tests and metrics see group commit at work. */
+  /** LMDB commits made through this environment handle: lets tests and metrics see group commit at work. */
   get commitCount(): number {
-    return this.#commits;
+    return this.#writes.commits;
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.resolve(this.#root.flushed).then(() => this.#root.close());
+    this.#closing ??= this.#writes
+      .settled()
+      .then(() => this.#root.flushed)
+      .then(() => this.#root.close());
     return this.#closing;
   }
+
+  // --- reads (recovery) ---
 
   readSnapshot(actorId: string): Snapshot | undefined {
     checkPart('actorId', actorId);
@@ -121,192 +131,150 @@ export class ActorStore {
   snapshotHistory(actorId: string): Snapshot[] {
     checkPart('actorId', actorId);
     const entries = this.#history.getRange({ start: [actorId, 0], end: [actorId, Infinity] });
-    return [...entries].map((e) => e.value as Snapshot);
+    return [...entries].map((e) => e.value);
   }
 
-  /** Also drops the journal entries the snapshot covers (seq <= snapshot.seq), remembering their ids. */
-  async writeSnapshot(actorId: string, snapshot: Snapshot): Promise<void> {
-    checkPart('actorId', actorId);
-    checkSeq(snapshot.seq, 0);
-    const bytes = this.#encode(snapshot);
-    return this.#durable(() => {
-      const last = this.#lastSeq(actorId);
-      const covered = this.#pendingRun(actorId, Math.min(snapshot.seq, last));
-      this.#putSnapshot(actorId, snapshot.seq, bytes);
-      this.#drop(actorId, covered);
-      this.#advanceTo(actorId, snapshot.seq, last);
-    });
+  /** The journal entries with seq > afterSeq, oldest first. Throws JournalDecodeError on an undecodable segment. */
+  journalEntries(actorId: string, afterSeq = 0): JournalEntry[] {
+    return this.journalSegments(actorId).flatMap((s) => s.entries.filter((e) => e.seq > afterSeq));
   }
 
-  /** Resolves to the message's sequence number (1, 2, ... per actor) once the entry is durable. */
-  async appendJournal(actorId: string, message: JournalMessage): Promise<number> {
-    checkPart('actorId', actorId);
-    checkPart('message id', message.id);
-    const bytes = this.#encode({ id: message.id, type: message.type, payload: message.payload });
-    return this.#durable(() => {
-      // Assigned inside the write transaction, so two threads (or two stores) never hand out the same seq.
-      const seq = this.#lastSeq(actorId) + 1;
-      this.#counters.put(actorId, seq);
-      this.#journal.put([actorId, seq], asBinary(bytes));
-      return seq;
-    });
-  }
-
-  journalEntries(actorId: string): JournalEntry[] {
+  /** The actor's stored journal segments, oldest first (handled messages included until a snapshot removes them). */
+  journalSegments(actorId: string): JournalSegment[] {
     checkPart('actorId', actorId);
     this.#root.resetReadTxn(); // recovery read, as in readSnapshot
-    const keys = this.#journal.getKeys({ start: [actorId, 0], end: [actorId, Infinity] });
-    return [...keys].map((key) => {
-      const seq = (key as [string, number])[1];
-      const { id, type, payload } = this.#readEntry(actorId, seq);
-      return { seq, id, type, payload };
-    });
+    const segments: JournalSegment[] = [];
+    for (const { key, value } of this.#journal.getRange({ start: [actorId, 0], end: [actorId, Infinity] })) {
+      const first = (key as [string, number])[1];
+      const entries = this.#decodeSegment(actorId, first, value);
+      segments.push({ first, last: entries.at(-1)?.seq ?? first, entries });
+    }
+    return segments;
   }
 
-  /**
-   * The exactly-once step, in one transaction: store the snapshot, drop journal entries up to and including
-   * `seq`, and remember their message ids. Entries before `seq` are dropped too because a snapshot at `seq`
-   * already contains their effects (cadences other than every message); replaying them would apply them twice.
-   */
-  async commitHandled(actorId: string, { seq, snapshot, messageId }: HandledCommit): Promise<void> {
+  /** The message ids remembered for an actor, oldest (lowest seq) first. */
+  rememberedIds(actorId: string): RememberedId[] {
     checkPart('actorId', actorId);
-    checkPart('message id', messageId);
-    checkSeq(seq, 1);
-    if (snapshot.seq !== seq) throw new InvalidStoreKeyError(`snapshot.seq (${snapshot.seq}) must equal seq (${seq})`);
-    const bytes = this.#encode(snapshot);
-    return this.#durable(() => {
-      const last = this.#lastSeq(actorId);
-      const covered = this.#pendingRun(actorId, Math.min(seq - 1, last));
-      this.#putSnapshot(actorId, seq, bytes);
-      this.#drop(actorId, [...covered, { seq, id: messageId }]);
-      this.#advanceTo(actorId, seq, last);
-    });
+    const ids: RememberedId[] = [];
+    for (const { key, value } of this.#messageIds.getRange({ start: [actorId] })) {
+      if (!Array.isArray(key) || key[0] !== actorId) break;
+      ids.push({ id: key[1] as string, seq: value });
+    }
+    return ids.sort((a, b) => a.seq - b.seq);
   }
 
   seenMessage(actorId: string, messageId: string): boolean {
     checkPart('actorId', actorId);
     checkPart('message id', messageId);
-    return this.#dedup.doesExist([actorId, messageId]); // no decode: key presence is the answer
+    return this.#messageIds.doesExist([actorId, messageId]); // no decode: key presence is the answer
   }
 
-  async deleteActor(actorId: string): Promise<void> {
+  // --- writes (group-committed; each resolves once its commit is on disk) ---
+
+  /**
+   * Journal a message at `seq` (the caller hands out 1, 2, 3... per actor, in order). It joins the actor's segment
+   * in the commit being gathered. With `remember`, its id is also remembered, in the same commit, until
+   * forgetMessage: a retry with that id can then be recognised. Bad input (a key, an unencodable payload) throws
+   * here, before anything is queued.
+   */
+  appendJournal(actorId: string, seq: number, message: JournalMessage, remember = false): SegmentAppend {
     checkPart('actorId', actorId);
-    return this.#durable(() => {
+    checkPart('message id', message.id);
+    checkSeq(seq, 1);
+    const bytes = this.#encode({ seq, id: message.id, type: message.type, payload: message.payload });
+    const seqBytes = remember ? this.#encode(seq) : undefined;
+    const appended = this.#writes.appendToSegment(this.#journal, actorId, seq, bytes);
+    if (seqBytes !== undefined) void this.#writes.put(this.#messageIds, [actorId, message.id], seqBytes);
+    return appended;
+  }
+
+  /** Call `ride` when the next commit starts gathering writes (see GroupCommit.joinNextBatch). */
+  joinNextBatch(ride: () => void): void {
+    this.#writes.joinNextBatch(ride);
+  }
+
+  /** The group-commit batch now gathering writes (its segments may still grow), if any. */
+  get openBatch(): number | undefined {
+    return this.#writes.openBatch;
+  }
+
+  /**
+   * Store the actor's snapshot, and remove the journal segments `removeSegments` (whose messages it contains the
+   * effects of) in the same commit: the exactly-once step of a durable mailbox.
+   */
+  writeSnapshot(actorId: string, snapshot: Snapshot, { removeSegments = [], keep = this.#keepSnapshots }: SnapshotWriteOptions = {}): Promise<void> {
+    try {
+      checkPart('actorId', actorId);
+      checkSeq(snapshot.seq, 0);
+      for (const first of removeSegments) checkSeq(first, 1);
+      positiveInt('keep', keep);
+      const bytes = this.#encode(snapshot);
+      const done = this.#writes.put(this.#snapshots, actorId, bytes);
+      if (keep > 1) this.#keepHistory(actorId, snapshot.seq, bytes, keep);
+      for (const first of removeSegments) void this.#writes.remove(this.#journal, [actorId, first]);
+      return done;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Stop remembering a message id (it left the actor's dedup window). */
+  forgetMessage(actorId: string, messageId: string): Promise<void> {
+    checkPart('actorId', actorId);
+    checkPart('message id', messageId);
+    return this.#writes.remove(this.#messageIds, [actorId, messageId]);
+  }
+
+  deleteActor(actorId: string): Promise<void> {
+    checkPart('actorId', actorId);
+    return this.#writes.run(() => {
       this.#snapshots.remove(actorId);
-      this.#counters.remove(actorId);
-      for (const db of [this.#history, this.#journal, this.#dedup, this.#dedupOrder]) {
+      for (const db of [this.#history, this.#journal, this.#messageIds]) {
         for (const key of keysOf(db, actorId)) db.remove(key);
       }
     });
   }
 
-  // --- inside write transactions ---
-
-  #putSnapshot(actorId: string, seq: number, bytes: Bytes): void {
-    this.#snapshots.put(actorId, asBinary(bytes));
-    if (this.#keepSnapshots === 1) return;
-    this.#history.put([actorId, seq], asBinary(bytes));
-    const keys = keysOf(this.#history, actorId);
-    for (const key of keys.slice(0, Math.max(0, keys.length - this.#keepSnapshots))) this.#history.remove(key);
-  }
-
-  /** Record messageId at seq; forget the id recorded K seqs earlier, which just left the window. In seq order. */
-  #remember(actorId: string, messageId: string, seq: number): void {
-    this.#dedup.put([actorId, messageId], seq);
-    this.#dedupOrder.put([actorId, seq], messageId);
-    this.#forget(actorId, seq - this.#dedupWindow);
-  }
-
-  // Reads after writes are safe here: they decode only numbers and strings this module wrote.
-  #forget(actorId: string, seq: number): void {
-    const messageId = seq >= 1 ? this.#dedupOrder.get([actorId, seq]) : undefined;
-    if (messageId === undefined) return;
-    this.#dedupOrder.remove([actorId, seq]);
-    // The same id may have been recorded again later; only drop the mapping if it still points here.
-    if (this.#dedup.get([actorId, messageId]) === seq) this.#dedup.remove([actorId, messageId]);
-  }
-
-  #lastSeq(actorId: string): number {
-    return this.#counters.get(actorId) ?? 0;
-  }
-
-  /**
-   * The pending journal entries at or below `seq` (at most the last seq handed out), oldest first. They always
-   * form a run of consecutive seqs ending at the last one handed out (appends are consecutive; commits and
-   * snapshots remove prefixes), so walk down to the first gap with point reads: a range scan costs 5-30 us in a
-   * write transaction, a point read under 1 us, and in the every-message cadence the walk stops at once.
-   */
-  #pendingRun(actorId: string, seq: number): Array<{ seq: number; id: string }> {
-    let low = seq + 1;
-    while (low > 1 && this.#journal.doesExist([actorId, low - 1])) low--;
-    const run: Array<{ seq: number; id: string }> = [];
-    for (let s = low; s <= seq; s++) run.push({ seq: s, id: this.#readEntry(actorId, s).id });
-    return run;
-  }
-
-  #readEntry(actorId: string, seq: number): JournalMessage {
-    let value: unknown;
-    try {
-      value = this.#journal.get([actorId, seq]);
-    } catch (cause) {
-      throw new JournalDecodeError(actorId, seq, String((cause as Error)?.message ?? cause), { cause });
-    }
-    const entry = value as Partial<JournalMessage> | null | undefined;
-    if (typeof entry?.id !== 'string' || typeof entry.type !== 'string') {
-      throw new JournalDecodeError(actorId, seq, 'decoded value is not an {id, type, payload} record');
-    }
-    return entry as JournalMessage;
-  }
-
-  /** Remove these journal entries and remember their ids, oldest first as #remember expects. */
-  #drop(actorId: string, entries: Array<{ seq: number; id: string }>): void {
-    for (const { seq, id } of entries) {
-      this.#journal.remove([actorId, seq]);
-      this.#remember(actorId, id, seq);
-    }
-  }
-
-  /**
-   * Raise the actor's seq counter from `last` to `seq`: a snapshot claiming seq messages applied means the next
-   * append is seq + 1. Seqs skipped by such a jump are never remembered, so they never push older ids out of
-   * the dedup window: forget those here. Runs after #drop, so nothing it remembers is missed.
-   */
-  #advanceTo(actorId: string, seq: number, last: number): void {
-    if (seq <= last) return;
-    this.#counters.put(actorId, seq);
-    const end = Math.min(last, seq - this.#dedupWindow);
-    for (let s = Math.max(1, last - this.#dedupWindow + 1); s <= end; s++) this.#forget(actorId, s);
+  /** Resolves once every write issued so far is durable. */
+  settled(): Promise<void> {
+    return this.#writes.settled();
   }
 
   // --- plumbing ---
 
+  #keepHistory(actorId: string, seq: number, bytes: Bytes, keep: number): void {
+    void this.#writes.put(this.#history, [actorId, seq], bytes);
+    void this.#writes.run(() => {
+      const keys = keysOf(this.#history, actorId);
+      for (const key of keys.slice(0, Math.max(0, keys.length - keep))) this.#history.remove(key);
+    });
+  }
+
+  #decodeSegment(actorId: string, first: number, value: Uint8Array): JournalEntry[] {
+    try {
+      return unframeSegment(value).map((bytes) => {
+        const entry = this.#decode(bytes) as Partial<JournalEntry> | null | undefined;
+        if (typeof entry?.seq !== 'number' || typeof entry.id !== 'string' || typeof entry.type !== 'string') {
+          throw new Error('a message is not an {seq, id, type, payload} record');
+        }
+        return { seq: entry.seq, id: entry.id, type: entry.type, payload: entry.payload };
+      });
+    } catch (cause) {
+      throw new JournalDecodeError(actorId, first, String((cause as Error)?.message ?? cause), { cause });
+    }
+  }
+
   /**
-   * Encode now, with lmdb-js's own msgpackr encoder, rather than inside the deferred transaction callback:
-   * the bytes then reflect the value at call time even if the caller mutates it afterwards, and an
-   * unencodable value (e.g. a symbol) rejects before anything is queued.
+   * Encode now, with lmdb-js's own msgpackr encoder, rather than inside the transaction: the bytes then reflect
+   * the value at call time even if the caller mutates it afterwards, and an unencodable value (e.g. a symbol)
+   * throws before anything is queued.
    */
   #encode(value: unknown): Bytes {
-    return (this.#journal as unknown as { encoder: { encode(v: unknown): Bytes } }).encoder.encode(value);
+    return (this.#snapshots as unknown as { encoder: { encode(v: unknown): Bytes } }).encoder.encode(value);
   }
 
-  /** Queue `work` into the current group commit; resolve with its result once that commit is on disk. */
-  async #durable<T>(work: () => T): Promise<T> {
-    const result = await this.#root.transaction(work);
-    await this.#flushedAfterCommit();
-    return result;
-  }
-
-  /**
-   * With overlappingSync (lmdb-js's default on Linux and macOS) a commit resolves when the data is visible,
-   * before fsync; `flushed` resolves when the fsync is done. It is a thenable bound to whichever transaction is
-   * current when then() runs: after our commit resolved, that is ours or a later one, and a later flush covers
-   * ours. Binding costs several microseconds, so all callers share one binding until the next commit.
-   */
-  #flushedAfterCommit(): Promise<unknown> {
-    if (this.#flush?.afterCommit !== this.#commits) {
-      this.#flush = { afterCommit: this.#commits, done: new Promise((ok, fail) => this.#root.flushed.then(ok, fail)) };
-    }
-    return this.#flush.done;
+  #decode(bytes: Bytes): unknown {
+    return (this.#snapshots as unknown as { decoder: { decode(b: Bytes): unknown } }).decoder.decode(bytes);
   }
 }
 

@@ -161,9 +161,8 @@ export class Cell implements Runnable {
     const p = this.persistence;
     if (p !== undefined && env.seq > 0) {
       // Durable mailbox: the ask is answered once the new state and the message's removal are on disk.
-      const durable = p.handled(env.seq, env.id, this.state);
-      if (env.ask !== 0) durable.then(() => this.host.reply(env, result), (err: unknown) => this.host.replyError(env, err as Error));
-      else durable.catch((err: unknown) => this.host.persistFailed(this, err));
+      const durable = p.handled(env.seq, this.state, env.ask !== 0);
+      if (durable !== undefined) durable.then(() => this.host.reply(env, result), (err: unknown) => this.host.replyError(env, err as Error));
     } else {
       if (p !== undefined && env.type !== SYS_TERMINATED) p.applied(this.state);
       if (env.ask !== 0) this.host.reply(env, result);
@@ -181,9 +180,7 @@ export class Cell implements Runnable {
   /** The handler threw or rejected: the message is lost to this actor, the state is unchanged, the asker is told. */
   private crashed(env: Envelope, err: unknown): void {
     // A durable message that crashed its handler is consumed with the state unchanged: not redelivered.
-    if (this.persistence !== undefined && env.seq > 0) {
-      this.persistence.handled(env.seq, env.id, this.persistence.lastState).catch((e: unknown) => this.host.persistFailed(this, e));
-    }
+    if (this.persistence !== undefined && env.seq > 0) this.persistence.handled(env.seq, this.persistence.lastState, false);
     if (env.ask !== 0) {
       this.host.replyError(env, new ActorCrashedError(`${this.def.kind} (${this.id}) crashed handling '${env.type}': ${(err as Error)?.message ?? err}`, { cause: err }));
     }

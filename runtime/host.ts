@@ -277,7 +277,8 @@ export class Host {
    */
   private journal(cell: Cell, env: Envelope, ack: boolean): void {
     const p = cell.persistence!;
-    if (env.id !== '' && p.seen(env.id)) {
+    const senderGivenId = env.id !== '';
+    if (senderGivenId && p.seen(env.id)) {
       const duplicate = () => {
         if (ack) this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: true });
         else if (env.ask !== 0) this.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
@@ -288,10 +289,11 @@ export class Host {
       else duplicate();
       return;
     }
-    if (env.id === '') env.id = nanoid();
-    p.append(env.id, env.type, env.payload).then(
-      (seq) => {
-        env.seq = seq;
+    if (!senderGivenId) env.id = nanoid();
+    const { seq, written } = p.append(env.id, env.type, env.payload, senderGivenId);
+    env.seq = seq;
+    written.then(
+      () => {
         if (ack) {
           this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: false });
           env.ask = 0;
@@ -306,10 +308,6 @@ export class Host {
         this.deadLetters.record(cell.id, env.type, env.from, 'not-cloneable', (err as Error)?.message);
       },
     );
-  }
-
-  persistFailed(cell: Cell, err: unknown): void {
-    rootLogger().error({ actor: cell.id, kind: cell.def.kind, err }, 'persisting a handled message failed');
   }
 
   /** The LMDB store of this thread, opened on first use. */

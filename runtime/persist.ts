@@ -1,32 +1,52 @@
 import type { ActorDefinition, PersistenceSpec } from '../actors/define.ts';
 import type { ActorStore, JournalEntry, Snapshot } from '../persistence/store.ts';
 import { SnapshotCadence } from '../persistence/cadence.ts';
+import { DedupWindow } from '../persistence/dedup-window.ts';
 import { migrateSnapshot } from '../persistence/migrate.ts';
 import type { Clock } from './clock.ts';
 import { rootLogger } from './logger.ts';
 
+export const DEFAULT_DEDUP_WINDOW = 1024;
+/** A snapshot nobody waits for rides along with the next commit, or is written on its own after this long. */
+export const LAZY_SNAPSHOT_MS = 5;
+
+/** A message journaled by `append`: its sequence number now, and the promise of its durability. */
+export interface Appended {
+  readonly seq: number;
+  readonly written: Promise<void>;
+}
+
 /**
- * One persistent actor's link to the store. It remembers the state of the last snapshot written (the point a
- * restarted incarnation resumes from: reading the store back could miss a snapshot whose commit is still in
- * flight), decides when to snapshot (cadence), and for a durable mailbox runs the exactly-once step.
+ * One persistent actor's link to the store. It hands out the journal's sequence numbers (an actor lives on one
+ * thread at a time), remembers the message ids in its dedup window, remembers the state of the last snapshot
+ * (the point a restarted incarnation resumes from: reading the store back could miss a commit still in flight),
+ * and decides when to snapshot. Snapshots are written at most once per actor per event-loop task, of the latest
+ * state, and group-committed with every other write of that stretch (persistence/group-commit.ts).
  */
 export class ActorPersistence {
   readonly durable: boolean;
-  /** Messages applied (the journal sequence number of the last one, for a durable mailbox). */
+  /** Messages applied (for a durable mailbox: the journal seq of the last one handled). */
   seq: number;
-  /** State of the last snapshot written or restored: where a restart resumes. */
+  /** State a restart resumes from: the last snapshot written (durable mailbox: the last message handled). */
   lastState: unknown;
-  /** Durable mailbox: ids journaled but not yet handled (with the store's committed ids, the dedup set). */
-  readonly pending = new Set<string>();
   private readonly cadence: SnapshotCadence;
   private readonly version: number;
+  private readonly keep: number | undefined;
+  private readonly window: DedupWindow;
+  /** Journal ids being written: a retry of one is acknowledged once the original is durable. */
+  private readonly appending = new Map<string, Promise<void>>();
+  /** Last seq handed out to a journaled message. */
+  private lastSeq: number;
+  /** Journal segments still stored, oldest first; a snapshot removes those it covers, once they are closed. */
+  private readonly segments: Array<{ first: number; last: number; batch: number }> = [];
   private sinceSnapshot = 0;
-  private writeQueued = false;
-  /** The most recent write: termination waits for it, so a new incarnation reads what this one wrote. */
-  private lastWrite: Promise<unknown> | undefined;
   private lastAt: number;
   private timer: unknown;
   private current: unknown;
+  /** The snapshot write queued for the end of this task, and the promise callers of `handled` wait on. */
+  private queued: { done: Promise<void>; settle(p: Promise<void>): void } | undefined;
+  /** The most recent write (any kind): termination waits for it, so a new incarnation reads what this one wrote. */
+  private lastWrite: Promise<void> | undefined;
 
   private constructor(
     private readonly store: ActorStore,
@@ -39,7 +59,10 @@ export class ActorPersistence {
     this.durable = spec.durableMailbox === true;
     this.cadence = new SnapshotCadence(spec.snapshot ?? { every: 'message' });
     this.version = spec.version ?? 1;
+    this.keep = spec.keepSnapshots;
+    this.window = new DedupWindow(spec.dedupWindow ?? DEFAULT_DEDUP_WINDOW);
     this.seq = seq;
+    this.lastSeq = seq;
     this.lastState = state;
     this.current = state;
     this.lastAt = clock.now();
@@ -47,8 +70,9 @@ export class ActorPersistence {
 
   /**
    * Bring an actor back: its last snapshot (migrated to the current schema version) or `init`, and, for a durable
-   * mailbox, the journaled messages not yet handled. A snapshot that cannot be decoded or migrated throws (the
-   * stored data is left as it is) unless the definition opted into starting afresh (onBadSnapshot: 'reset').
+   * mailbox, the journaled messages the snapshot does not cover (not yet handled), oldest first, and the message
+   * ids it remembers. A snapshot that cannot be decoded or migrated throws (the stored data is left as it is)
+   * unless the definition opted into starting afresh (onBadSnapshot: 'reset').
    */
   static restore(store: ActorStore, id: string, def: ActorDefinition, args: unknown, clock: Clock): { persistence: ActorPersistence; state: unknown; journal: JournalEntry[] } {
     const spec = def.persistence!;
@@ -64,71 +88,97 @@ export class ActorPersistence {
     }
     if (snap === undefined) state = def.init(args);
     const persistence = new ActorPersistence(store, id, spec, clock, snap?.seq ?? 0, state);
-    const journal = persistence.durable ? store.journalEntries(id) : [];
-    for (const entry of journal) persistence.pending.add(entry.id);
+    if (!persistence.durable) return { persistence, state, journal: [] };
+    // Messages at or below the snapshot's seq were handled (their segment also holds later ones, or the snapshot
+    // is a reset's): they are not redelivered, and the next snapshot removes their segments.
+    const segments = store.journalSegments(id);
+    const journal = segments.flatMap((s) => s.entries.filter((e) => e.seq > persistence.seq));
+    for (const { first, last } of segments) persistence.segments.push({ first, last, batch: 0 });
+    persistence.lastSeq = Math.max(persistence.seq, segments.at(-1)?.last ?? 0);
+    for (const { id: messageId } of store.rememberedIds(id)) persistence.remember(messageId);
     return { persistence, state, journal };
   }
 
-  /** Was this message id already journaled or applied (a sender's retry)? */
+  /** Was this message id already received (journaled or handled, within the dedup window)? */
   seen(messageId: string): boolean {
-    return this.pending.has(messageId) || this.recent.includes(messageId) || this.store.seenMessage(this.id, messageId);
-  }
-
-  /** Durable mailbox: journal a message; resolves with its sequence number once durable (the acknowledgement). */
-  append(messageId: string, type: string, payload: unknown): Promise<number> {
-    this.pending.add(messageId);
-    const appended = this.store.appendJournal(this.id, { id: messageId, type, payload }).then(
-      (seq) => {
-        this.appending.delete(messageId);
-        return seq;
-      },
-      (err: unknown) => {
-        this.appending.delete(messageId);
-        this.pending.delete(messageId);
-        throw err;
-      },
-    );
-    this.appending.set(messageId, appended);
-    return appended;
+    return this.window.has(messageId);
   }
 
   /**
    * A retry of a message whose original is still being journaled: acknowledge it only once the original is
    * durable (acknowledging earlier would lose it to a crash in between). Undefined when nothing is in flight.
    */
-  inFlight(messageId: string): Promise<number> | undefined {
+  inFlight(messageId: string): Promise<void> | undefined {
     return this.appending.get(messageId);
   }
 
-  private readonly appending = new Map<string, Promise<number>>();
+  /**
+   * Durable mailbox: journal a message under the next seq. With `remember` (the sender chose the id, so it may
+   * retry with it) the id joins the dedup window, in the same commit.
+   */
+  append(messageId: string, type: string, payload: unknown, remember: boolean): Appended {
+    const seq = this.lastSeq + 1;
+    let appended;
+    try {
+      appended = this.store.appendJournal(this.id, seq, { id: messageId, type, payload }, remember);
+    } catch (err) {
+      return { seq, written: Promise.reject(err) }; // nothing queued, the seq is not used
+    }
+    this.lastSeq = seq;
+    const written = appended.done;
+    const tail = this.segments.at(-1);
+    if (tail !== undefined && tail.first === appended.segment) tail.last = seq;
+    else this.segments.push({ first: appended.segment, last: seq, batch: appended.batch });
+    this.track(written);
+    if (remember) {
+      this.remember(messageId);
+      this.appending.set(messageId, written);
+      written.then(
+        () => this.appending.delete(messageId),
+        () => {
+          this.appending.delete(messageId);
+          this.window.drop(messageId);
+        },
+      );
+    }
+    return { seq, written };
+  }
 
   /**
-   * Durable mailbox, exactly-once step: the new snapshot and the removal of message `seq` from the journal in one
-   * transaction (a crash of its handler commits the unchanged state: the message is consumed, not redelivered).
-   * Resolves once durable.
+   * Durable mailbox, exactly-once step: message `seq` was handled (or crashed its handler, state unchanged). The
+   * new snapshot and the removal of the handled messages from the journal share one commit. When someone waits
+   * (`urgent`: an ask to answer once the state is durable), it is written at the end of this task and the promise
+   * resolves once durable. Otherwise the snapshot joins the next commit that happens anyway (typically the next
+   * messages' journal writes), or is written on its own after LAZY_SNAPSHOT_MS: until then a crash replays those
+   * messages from the journal, which is what the journal is for.
    */
-  handled(seq: number, messageId: string, state: unknown): Promise<void> {
+  handled(seq: number, state: unknown, urgent: boolean): Promise<void> | undefined {
     this.seq = seq;
     this.lastState = state;
-    const done = this.store.commitHandled(this.id, { seq, messageId, snapshot: this.snapshot(state) });
-    // The id leaves `pending` only once the store can answer for it; this thread's LMDB read snapshot is renewed
-    // a moment after a commit, so the last few ids are also kept in memory.
-    this.lastWrite = done.then(() => this.forgetPending(messageId), () => undefined);
-    return done;
+    this.current = state;
+    this.sinceSnapshot++;
+    if (urgent) return this.queueWrite();
+    if (!this.lazy && this.queued === undefined) {
+      this.lazy = true;
+      const ride = () => {
+        if (!this.lazy) return;
+        this.lazy = false;
+        if (this.lazyTimer !== undefined) this.clock.clearTimer(this.lazyTimer);
+        this.lazyTimer = undefined;
+        if (this.sinceSnapshot > 0 && this.queued === undefined) void this.write();
+      };
+      this.store.joinNextBatch(ride);
+      this.lazyTimer = this.clock.setTimer(ride, LAZY_SNAPSHOT_MS);
+    }
+    return undefined;
   }
 
-  private readonly recent: string[] = [];
-
-  private forgetPending(messageId: string): void {
-    this.pending.delete(messageId);
-    this.recent.push(messageId);
-    if (this.recent.length > 64) this.recent.shift();
-  }
+  private lazy = false;
+  private lazyTimer: unknown;
 
   /**
-   * Plain persistent actor: a message was applied; snapshot when the cadence says so. The write is deferred to the
-   * end of the current task, so many messages handled in one scheduler turn cost one snapshot (of the last state),
-   * group-committed with every other actor's; nothing waits for it.
+   * Plain persistent actor: a message was applied; snapshot when the cadence says so (at the end of this task,
+   * so many messages handled in one scheduler turn cost one snapshot, of the last state). Nothing waits for it.
    */
   applied(state: unknown): void {
     this.seq++;
@@ -137,20 +187,14 @@ export class ActorPersistence {
     const now = this.clock.now();
     if (this.cadence.shouldSnapshot(now, this.sinceSnapshot, this.lastAt)) {
       this.lastAt = now;
-      if (!this.writeQueued) {
-        this.writeQueued = true;
-        queueMicrotask(() => {
-          this.writeQueued = false;
-          if (this.sinceSnapshot > 0) void this.write(this.clock.now());
-        });
-      }
+      void this.queueWrite();
       return;
     }
     const due = this.cadence.dueAt(this.sinceSnapshot, this.lastAt);
     if (due !== undefined && this.timer === undefined) {
       this.timer = this.clock.setTimer(() => {
         this.timer = undefined;
-        if (this.sinceSnapshot > 0) this.write(this.clock.now());
+        if (this.sinceSnapshot > 0) void this.write();
       }, Math.max(0, due - now));
     }
   }
@@ -158,21 +202,54 @@ export class ActorPersistence {
   /** Write what is pending before the actor goes away (stop, shutdown); resolves once every write is durable. */
   flush(): Promise<unknown> | undefined {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    if (this.lazyTimer !== undefined) this.clock.clearTimer(this.lazyTimer);
     this.timer = undefined;
-    if (!this.durable && this.sinceSnapshot > 0) void this.write(this.clock.now());
+    this.lazyTimer = undefined;
+    this.lazy = false;
+    const queued = this.queued;
+    if (queued !== undefined) {
+      this.queued = undefined;
+      queued.settle(this.write());
+    } else if (this.sinceSnapshot > 0) void this.write();
     return this.lastWrite;
   }
 
-  private write(now: number): Promise<void> {
-    this.sinceSnapshot = 0;
-    this.lastAt = now;
-    this.lastState = this.current;
-    const done = this.store.writeSnapshot(this.id, this.snapshot(this.current));
-    this.lastWrite = done.catch((err: unknown) => rootLogger().error({ actor: this.id, err }, 'snapshot write failed'));
+  private remember(messageId: string): void {
+    for (const old of this.window.remember(messageId)) this.track(this.store.forgetMessage(this.id, old));
+  }
+
+  private queueWrite(): Promise<void> {
+    if (this.queued !== undefined) return this.queued.done;
+    let settle!: (p: Promise<void>) => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    done.catch(() => undefined); // a failure is logged by track(); askers waiting on `done` see it too
+    const queued = { done, settle };
+    this.queued = queued;
+    queueMicrotask(() => {
+      if (this.queued !== queued) return; // flushed meanwhile
+      this.queued = undefined;
+      settle(this.sinceSnapshot > 0 ? this.write() : Promise.resolve());
+    });
     return done;
   }
 
-  private snapshot(state: unknown): Snapshot {
-    return { version: this.version, seq: this.seq, state, at: Date.now() };
+  private write(): Promise<void> {
+    this.sinceSnapshot = 0;
+    this.lastAt = this.clock.now();
+    this.lastState = this.current;
+    const snapshot: Snapshot = { version: this.version, seq: this.seq, state: this.current, at: Date.now() };
+    // Segments whose every message is covered, except one still gathering messages in the open batch.
+    const open = this.store.openBatch;
+    let covered = 0;
+    while (covered < this.segments.length && this.segments[covered].last <= this.seq && this.segments[covered].batch !== open) covered++;
+    const removeSegments = covered === 0 ? undefined : this.segments.splice(0, covered).map((s) => s.first);
+    const done = this.store.writeSnapshot(this.id, snapshot, { removeSegments, keep: this.keep });
+    this.track(done);
+    return done;
+  }
+
+  private track(write: Promise<void>): void {
+    const tracked = write.catch((err: unknown) => rootLogger().error({ actor: this.id, err }, 'persistence write failed'));
+    this.lastWrite = tracked;
   }
 }

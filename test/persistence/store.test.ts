@@ -121,231 +121,234 @@ describe('corrupt snapshots', () => {
   });
 });
 
+/** Journal one message; resolves once durable. */
+function append(store: ActorStore, actor: string, seq: number, m: ReturnType<typeof msg>, remember = false): Promise<void> {
+  return store.appendJournal(actor, seq, m, remember).done;
+}
+
 describe('journal', () => {
-  it('assigns 1, 2, 3... per actor and lists entries in order', async () => {
+  it('lists entries per actor in seq order, after a given seq', async () => {
     const { store } = openStore();
-    const seqs = await Promise.all([
-      store.appendJournal('a', msg('m1', { x: 1 })),
-      store.appendJournal('ab', msg('n1')),
-      store.appendJournal('a', msg('m2')),
-      store.appendJournal('a', msg('m3')),
+    await Promise.all([
+      append(store, 'a', 1, msg('m1', { x: 1 })),
+      append(store, 'ab', 1, msg('n1')),
+      append(store, 'a', 2, msg('m2')),
+      append(store, 'a', 3, msg('m3')),
     ]);
-    expect(seqs).toEqual([1, 1, 2, 3]);
     expect(store.journalEntries('a')).toEqual([
       { seq: 1, id: 'm1', type: 'test', payload: { x: 1 } },
       { seq: 2, id: 'm2', type: 'test', payload: null },
       { seq: 3, id: 'm3', type: 'test', payload: null },
     ]);
+    expect(store.journalEntries('a', 1).map((e) => e.seq)).toEqual([2, 3]);
     expect(store.journalEntries('ab').map((e) => e.id)).toEqual(['n1']);
+  });
+
+  it('stores the messages one actor journals in one commit as one segment, keyed by the first seq', async () => {
+    const { store } = openStore();
+    const first = [1, 2, 3].map((seq) => store.appendJournal('a', seq, msg(`m${seq}`)));
+    expect(first.map((x) => x.segment)).toEqual([1, 1, 1]);
+    expect(new Set(first.map((x) => x.batch)).size).toBe(1);
+    await first[0].done;
+    const second = store.appendJournal('a', 4, msg('m4'));
+    expect(second.segment).toBe(4);
+    expect(second.batch).toBeGreaterThan(first[0].batch);
+    await second.done;
+    expect(store.journalSegments('a').map(({ first, last }) => [first, last])).toEqual([[1, 3], [4, 4]]);
   });
 
   it('keeps numeric order past 9, 99, 999', async () => {
     const { store } = openStore();
-    await Promise.all(Array.from({ length: 1200 }, (_, i) => store.appendJournal('a', msg(`m${i + 1}`))));
+    for (let i = 0; i < 1200; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, k) => append(store, 'a', i + k + 1, msg(`m${i + k + 1}`))));
+    }
     const seqs = store.journalEntries('a').map((e) => e.seq);
     expect(seqs).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
   });
 
-  it('never reuses a sequence number after the journal is emptied', async () => {
+  it('starts a new segment when one grows past its size limit', async () => {
     const { store } = openStore();
-    const seq = await store.appendJournal('a', msg('m1'));
-    await store.commitHandled('a', { seq, snapshot: snap(seq, 1), messageId: 'm1' });
-    expect(await store.appendJournal('a', msg('m2'))).toBe(2);
+    const big = 'x'.repeat(300_000);
+    const appended = [1, 2, 3, 4, 5].map((seq) => store.appendJournal('a', seq, msg(`m${seq}`, big)));
+    await appended[0].done;
+    expect(appended.map((x) => x.segment)).toEqual([1, 1, 1, 4, 4]);
+    expect(store.journalEntries('a').map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('continues after a snapshot written directly', async () => {
+  it('stores the message as it was when appended, even if the caller mutates it later', async () => {
     const { store } = openStore();
-    await store.writeSnapshot('a', snap(41, 'restored'));
-    expect(await store.appendJournal('a', msg('m42'))).toBe(42);
+    const payload = { n: 1 };
+    const written = append(store, 'a', 1, msg('m1', payload));
+    payload.n = 2;
+    await written;
+    expect(store.journalEntries('a')[0].payload).toEqual({ n: 1 });
   });
 
-  it('a snapshot ahead of every seq covers the pending entries and keeps the dedup window bounded', async () => {
-    const { store } = openStore({ dedupWindow: 3 });
-    for (let i = 1; i <= 3; i++) await store.appendJournal('a', msg(`m${i}`));
-    await store.commitHandled('a', { seq: 1, snapshot: snap(1, 1), messageId: 'm1' });
-    await store.writeSnapshot('a', snap(10, 'jumped'));
-    expect(store.journalEntries('a')).toEqual([]);
-    expect(['m1', 'm2', 'm3'].map((id) => store.seenMessage('a', id))).toEqual([false, false, false]);
-    expect(await store.appendJournal('a', msg('m11'))).toBe(11);
-    await store.commitHandled('a', { seq: 11, snapshot: snap(11, 11), messageId: 'm11' });
-    expect(store.journalEntries('a')).toEqual([]);
-    expect(store.seenMessage('a', 'm11')).toBe(true);
+  it('throws on an unencodable payload without queuing anything', async () => {
+    const { store } = openStore();
+    expect(() => store.appendJournal('a', 1, msg('m1', { s: Symbol('x') }), true)).toThrow();
+    await append(store, 'a', 1, msg('m1-retry'));
+    expect(store.journalEntries('a').map((e) => e.id)).toEqual(['m1-retry']);
+    expect(store.seenMessage('a', 'm1')).toBe(false);
+  });
+
+  it('surfaces an undecodable segment as JournalDecodeError and leaves it alone', async () => {
+    const { store, dir } = openStore();
+    await append(store, 'a', 1, msg('m1'));
+    const env = rawEnv(dir);
+    try {
+      const raw = env.openDB('journal', { encoding: 'binary' });
+      for (const garbage of [Buffer.from([0xff, 0xff, 0xff, 0x7f, 0x01]), Buffer.from([0x01, 0, 0, 0, 0xc1])]) {
+        await raw.put(['a', 1], garbage);
+        await raw.flushed;
+        expect(() => store.journalEntries('a')).toThrow(JournalDecodeError);
+        expect(Buffer.from(raw.get(['a', 1]) as Buffer)).toEqual(garbage);
+      }
+    } finally {
+      await env.close();
+    }
   });
 });
 
-describe('commitHandled', () => {
-  it('writes the snapshot, drops the journal entry and records the message id, together', async () => {
+describe('the exactly-once step: a snapshot that removes the segments it covers', () => {
+  it('writes the snapshot and removes the given segments, in one commit', async () => {
     const { store } = openStore();
-    const s1 = await store.appendJournal('a', msg('m1'));
-    const s2 = await store.appendJournal('a', msg('m2'));
-    await store.commitHandled('a', { seq: s1, snapshot: snap(s1, { n: 1 }), messageId: 'm1' });
-    expect(store.readSnapshot('a')).toEqual(snap(1, { n: 1 }));
-    expect(store.journalEntries('a').map((e) => e.seq)).toEqual([s2]);
-    expect(store.seenMessage('a', 'm1')).toBe(true);
-    expect(store.seenMessage('a', 'm2')).toBe(false);
+    await Promise.all([1, 2].map((seq) => append(store, 'a', seq, msg(`m${seq}`), true)));
+    await Promise.all([3, 4].map((seq) => append(store, 'a', seq, msg(`m${seq}`), true)));
+    const before = store.commitCount;
+    await store.writeSnapshot('a', snap(2, 'after 2'), { removeSegments: [1] });
+    expect(store.commitCount - before).toBe(1);
+    expect(store.readSnapshot('a')?.state).toBe('after 2');
+    expect(store.journalEntries('a').map((e) => e.id)).toEqual(['m3', 'm4']);
+    // Remembered ids outlive the journal entries: a retry of a handled message is still recognised.
+    expect(['m1', 'm2', 'm3', 'm4'].map((id) => store.seenMessage('a', id))).toEqual([true, true, true, true]);
     expect(store.seenMessage('b', 'm1')).toBe(false);
   });
 
   it('is all-or-nothing when the snapshot cannot be encoded', async () => {
     const { store } = openStore();
-    const seq = await store.appendJournal('a', msg('m1'));
-    const unencodable = snap(seq, Symbol('no'));
-    await expect(store.commitHandled('a', { seq, snapshot: unencodable, messageId: 'm1' })).rejects.toThrow();
+    await append(store, 'a', 1, msg('m1'));
+    await expect(store.writeSnapshot('a', snap(1, { s: Symbol('x') }), { removeSegments: [1] })).rejects.toThrow();
+    await store.settled();
     expect(store.journalEntries('a')).toHaveLength(1);
-    expect(store.seenMessage('a', 'm1')).toBe(false);
     expect(store.readSnapshot('a')).toBeUndefined();
   });
 
-  it('writes nothing when a covered journal entry is corrupt; other steps in the same commit go through', async () => {
-    const { store, dir } = openStore();
-    await store.writeSnapshot('a', snap(0, 'before'));
-    for (const id of ['m1', 'm2']) await store.appendJournal('a', msg(id));
-    await store.appendJournal('b', msg('b1'));
-    const env = rawEnv(dir);
-    const rawJournal = env.openDB('journal', { encoding: 'binary' });
-    try {
-      await rawJournal.put(['a', 1], Buffer.from([0xc1]));
-      const failing = store.commitHandled('a', { seq: 2, snapshot: snap(2, 'after'), messageId: 'm2' });
-      const other = store.commitHandled('b', { seq: 1, snapshot: snap(1, 'b'), messageId: 'b1' });
-      await expect(failing).rejects.toMatchObject({ code: 'ERR_JOURNAL_DECODE', actorId: 'a', seq: 1 });
-      await other;
-      expect(() => store.journalEntries('a')).toThrow(JournalDecodeError);
-      expect(store.readSnapshot('a')?.state).toBe('before');
-      expect(rawJournal.getKeysCount({ start: ['a', 0], end: ['a', Infinity] })).toBe(2);
-      expect(store.seenMessage('a', 'm2')).toBe(false);
-      expect(store.readSnapshot('b')?.state).toBe('b');
-      expect(store.seenMessage('b', 'b1')).toBe(true);
-    } finally {
-      await env.close();
-    }
+  it('a snapshot that removes nothing leaves the journal as it is', async () => {
+    const { store } = openStore();
+    await append(store, 'a', 1, msg('m1'));
+    await store.writeSnapshot('a', snap(5, 'x'));
+    expect(store.journalEntries('a')).toHaveLength(1);
+    expect(store.journalEntries('a', 5)).toEqual([]);
   });
 
-  it('drops earlier entries a later snapshot covers, remembering their ids', async () => {
+  it('removes only that actor\'s segment when actor ids share a prefix', async () => {
     const { store } = openStore();
-    for (let i = 1; i <= 4; i++) await store.appendJournal('a', msg(`m${i}`));
-    await store.commitHandled('a', { seq: 3, snapshot: snap(3, 'after 3'), messageId: 'm3' });
-    expect(store.journalEntries('a').map((e) => e.id)).toEqual(['m4']);
-    expect(['m1', 'm2', 'm3', 'm4'].map((id) => store.seenMessage('a', id))).toEqual([true, true, true, false]);
-  });
-
-  it('requires snapshot.seq to equal seq', async () => {
-    const { store } = openStore();
-    await store.appendJournal('a', msg('m1'));
-    await expect(store.commitHandled('a', { seq: 1, snapshot: snap(2, 'x'), messageId: 'm1' })).rejects.toThrow(
-      InvalidStoreKeyError,
-    );
-  });
-
-  it('works when append and commit are issued in the same turn', async () => {
-    const { store } = openStore();
-    const appended = store.appendJournal('a', msg('m1'));
-    const committed = store.commitHandled('a', { seq: 1, snapshot: snap(1, 'x'), messageId: 'm1' });
-    await Promise.all([appended, committed]);
+    await Promise.all([append(store, 'a', 1, msg('x')), append(store, 'ab', 1, msg('y'))]);
+    await store.writeSnapshot('a', snap(1, 'x'), { removeSegments: [1] });
     expect(store.journalEntries('a')).toEqual([]);
-    expect(store.seenMessage('a', 'm1')).toBe(true);
+    expect(store.journalEntries('ab')).toHaveLength(1);
   });
 });
 
-describe('dedup window', () => {
-  it('remembers only the message ids of the last K sequence numbers', async () => {
-    const K = 8;
-    const { store, dir } = openStore({ dedupWindow: K });
-    const total = 30;
-    for (let i = 1; i <= total; i++) {
-      const seq = store.appendJournal('a', msg(`m${i}`));
-      // Half the commits share a turn with their append, half do not.
-      if (i % 2) await seq;
-      await store.commitHandled('a', { seq: i, snapshot: snap(i, i), messageId: `m${i}` });
-    }
-    await store.appendJournal('b', msg('other'));
-    await store.commitHandled('b', { seq: 1, snapshot: snap(1, 1), messageId: 'other' });
-    const seen = Array.from({ length: total }, (_, i) => store.seenMessage('a', `m${i + 1}`));
-    expect(seen.filter(Boolean)).toHaveLength(K);
-    expect(seen.slice(total - K).every(Boolean)).toBe(true);
-    expect(store.seenMessage('b', 'other')).toBe(true);
-    const env = rawEnv(dir);
-    try {
-      expect(env.openDB('dedup', {}).getCount()).toBe(K + 1);
-      expect(env.openDB('dedupOrder', {}).getCount()).toBe(K + 1);
-    } finally {
-      await env.close();
-    }
-  });
-
-  it('defaults to 1024', async () => {
+describe('remembered message ids', () => {
+  it('are listed oldest first and forgotten on request', async () => {
     const { store } = openStore();
-    const n = 1030;
-    await Promise.all(Array.from({ length: n }, (_, i) => store.appendJournal('a', msg(`m${i + 1}`))));
-    await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        store.commitHandled('a', { seq: i + 1, snapshot: snap(i + 1, i), messageId: `m${i + 1}` }),
-      ),
-    );
-    const seen = Array.from({ length: n }, (_, i) => store.seenMessage('a', `m${i + 1}`));
-    expect(seen.filter(Boolean)).toHaveLength(1024);
-    expect(seen.indexOf(true)).toBe(n - 1024);
+    // ids chosen so that key order differs from seq order
+    for (const [seq, id] of [[1, 'zz'], [2, 'aa'], [3, 'mm']] as const) await append(store, 'a', seq, msg(id), true);
+    await append(store, 'a', 4, msg('not-remembered'));
+    expect(store.rememberedIds('a')).toEqual([{ id: 'zz', seq: 1 }, { id: 'aa', seq: 2 }, { id: 'mm', seq: 3 }]);
+    await store.forgetMessage('a', 'aa');
+    expect(store.rememberedIds('a').map((r) => r.id)).toEqual(['zz', 'mm']);
+    expect(store.seenMessage('a', 'not-remembered')).toBe(false);
+    expect(store.rememberedIds('ab')).toEqual([]);
   });
 });
 
 describe('deleteActor', () => {
-  it('removes snapshot, history, journal and dedup of that actor only', async () => {
-    const { store, dir } = openStore({ keepSnapshots: 2 });
+  it('removes snapshot, history, journal and remembered ids of that actor only', async () => {
+    const { store } = openStore({ keepSnapshots: 2 });
     for (const actor of ['a', 'ab', 'a-b']) {
-      await store.appendJournal(actor, msg('m1'));
-      await store.appendJournal(actor, msg('m2'));
-      await store.commitHandled(actor, { seq: 1, snapshot: snap(1, actor), messageId: 'm1' });
+      await append(store, actor, 1, msg('m1'), true);
+      await append(store, actor, 2, msg('m2'), true);
+      await store.writeSnapshot(actor, snap(1, actor), { removeSegments: [1] });
     }
     await store.deleteActor('a');
     expect(store.readSnapshot('a')).toBeUndefined();
     expect(store.snapshotHistory('a')).toEqual([]);
     expect(store.journalEntries('a')).toEqual([]);
-    expect(store.seenMessage('a', 'm1')).toBe(false);
+    expect(store.rememberedIds('a')).toEqual([]);
     for (const actor of ['ab', 'a-b']) {
       expect(store.readSnapshot(actor)?.state).toBe(actor);
+      expect(store.snapshotHistory(actor)).toHaveLength(1);
       expect(store.journalEntries(actor)).toHaveLength(1);
-      expect(store.seenMessage(actor, 'm1')).toBe(true);
+      expect(store.rememberedIds(actor)).toHaveLength(2);
     }
-    expect(await store.appendJournal('a', msg('fresh'))).toBe(1);
+  });
+});
+
+describe('group commit', () => {
+  it('puts many writes issued in one turn into one commit, sharing one promise', async () => {
+    const { store } = openStore();
+    await store.writeSnapshot('warm', snap(0, null));
+    const before = store.commitCount;
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 50; i++) {
+      writes.push(append(store, `actor${i % 10}`, i + 1, msg(`m${i}`), true));
+      writes.push(store.writeSnapshot(`actor${i % 10}`, snap(i + 1, i)));
+    }
+    await Promise.all(writes);
+    expect(store.commitCount - before).toBe(1);
+    expect(new Set(writes).size).toBe(1);
+  });
+
+  it('lets a write that need not be committed alone ride along with the next commit', async () => {
+    const { store } = openStore();
+    await store.writeSnapshot('warm', snap(0, null)); // a fresh environment's first commit also creates its tables
+    let rode = 0;
+    store.joinNextBatch(() => {
+      rode++;
+      void store.writeSnapshot('rider', snap(1, 'rode'));
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(rode).toBe(0); // nothing was committed meanwhile
+    const before = store.commitCount;
+    await append(store, 'a', 1, msg('m1'));
+    expect(rode).toBe(1);
+    expect(store.commitCount - before).toBe(1);
+    expect(store.readSnapshot('rider')?.state).toBe('rode');
+  });
+
+  it('settled() waits for every write issued so far', async () => {
+    const { store, dir } = openStore();
+    void append(store, 'a', 1, msg('m1'));
+    await store.settled();
     const env = rawEnv(dir);
     try {
-      expect(env.openDB('counters', {}).getCount()).toBe(3);
+      expect(env.openDB('journal', { encoding: 'binary' }).get(['a', 1])).toBeDefined();
     } finally {
       await env.close();
     }
   });
 });
 
-describe('group commit', () => {
-  it('puts many writes issued in one turn into one or two commits, not one each', async () => {
-    const { store } = openStore();
-    await store.writeSnapshot('warm', snap(0, null));
-    const before = store.commitCount;
-    const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < 50; i++) {
-      writes.push(store.appendJournal(`actor${i % 10}`, msg(`m${i}`)));
-      writes.push(store.writeSnapshot(`actor${i % 10}`, snap(i, i)));
-    }
-    await Promise.all(writes);
-    // lmdb-js may start the first commit as soon as the first write is queued; the rest of the turn joins the next.
-    expect(store.commitCount - before).toBeGreaterThanOrEqual(1);
-    expect(store.commitCount - before).toBeLessThanOrEqual(2);
-  });
-});
-
 describe('validation', () => {
-  it('rejects bad options with a named error', () => {
-    for (const bad of [{ dedupWindow: 0 }, { dedupWindow: 1.5 }, { keepSnapshots: -1 }]) {
+  it('rejects bad options with a named error', async () => {
+    for (const bad of [{ keepSnapshots: 0 }, { keepSnapshots: 1.5 }, { keepSnapshots: -1 }]) {
       expect(() => ActorStore.open('/nonexistent/never-created', bad)).toThrow(InvalidPersistenceOptionError);
     }
+    const { store } = openStore();
+    await expect(store.writeSnapshot('a', snap(1, 1), { keep: 0 })).rejects.toThrow(InvalidPersistenceOptionError);
   });
 
-  it('rejects key parts that would break ordered keys', async () => {
+  it('rejects key parts and seqs that would break ordered keys', async () => {
     const { store } = openStore();
     expect(() => store.seenMessage('a\0b', 'm')).toThrow(InvalidStoreKeyError);
     expect(() => store.readSnapshot('')).toThrow(InvalidStoreKeyError);
-    await expect(store.appendJournal('a', msg('x'.repeat(2000)))).rejects.toThrow(InvalidStoreKeyError);
-    await expect(store.commitHandled('a', { seq: 0, snapshot: snap(0, 0), messageId: 'm' })).rejects.toMatchObject({
-      code: 'ERR_INVALID_STORE_KEY',
-    });
+    expect(() => store.appendJournal('a', 1, msg('x'.repeat(2000)))).toThrow(InvalidStoreKeyError);
+    expect(() => store.appendJournal('a', 0, msg('m'))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STORE_KEY' }));
+    await expect(store.writeSnapshot('a', snap(1, 1), { removeSegments: [0] })).rejects.toMatchObject({ code: 'ERR_INVALID_STORE_KEY' });
+    await store.settled();
+    expect(store.journalEntries('a')).toEqual([]);
   });
 });

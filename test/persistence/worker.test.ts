@@ -25,18 +25,19 @@ describe('worker threads', () => {
 
   it('reads what two workers wrote through ActorStore concurrently, while the main store stays open', async () => {
     const { store, dir } = openStore();
-    await store.appendJournal('w0', { id: 'from-main', type: 'note', payload: null });
+    await store.appendJournal('w0', 1, { id: 'from-main', type: 'note', payload: null }, true).done;
     const [r0, r1] = await Promise.all(
       [0, 1].map((i) => runWriter({ dir, mode: 'store', actorId: `w${i}`, snapshot: snap(7, { worker: i }) })),
     );
     expect(store.readSnapshot('w0')).toEqual(snap(7, { worker: 0 }));
     expect(store.readSnapshot('w1')).toEqual(snap(7, { worker: 1 }));
-    // Seqs are assigned inside the write transaction, after the worker's snapshot at 7 (which also covers the
-    // main thread's entry 1: the snapshot claims 7 messages applied).
-    expect(r0.seq).toBe(8);
-    expect(r1.seq).toBe(8);
+    // The worker's snapshot at 7 removed the main thread's entry 1 (it covers it); its own entry 8 is pending, and
+    // both ids are remembered.
+    expect([r0.seq, r1.seq]).toEqual([8, 8]);
     expect(store.journalEntries('w0').map((e) => [e.seq, e.id])).toEqual([[8, 'from-worker']]);
-    expect(store.seenMessage('w0', 'from-main')).toBe(true);
+    expect(store.journalSegments('w0').map((seg) => seg.first)).toEqual([8]);
+    expect(store.rememberedIds('w0')).toEqual([{ id: 'from-main', seq: 1 }, { id: 'from-worker', seq: 8 }]);
+    expect(store.rememberedIds('w1')).toEqual([{ id: 'from-worker', seq: 8 }]);
     // The main thread's store still writes after the workers closed their handles on the shared environment.
     await store.writeSnapshot('main', snap(1, 'still open'));
     expect(store.readSnapshot('main')?.state).toBe('still open');

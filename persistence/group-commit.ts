@@ -1,0 +1,164 @@
+// GroupCommit: every write the store issues in one stretch of the event loop goes into one batch, run as ONE
+// lmdb-js transaction callback (one commit, one fsync), and every caller shares the batch's one promise, which
+// resolves once the commit is flushed to disk (durable), not merely committed.
+//
+// Why not one `root.transaction(cb)` per write: each callback, each promise and each `flushed` binding costs a few
+// microseconds, which at ~100 B per message is as much as the LMDB work itself (bench/persistence/store.ts).
+// Why not plain async `db.put`: lmdb-js encodes the value inside, per call; we pre-encode (see store.ts) and need
+// removes and puts of several tables to land in one transaction in call order.
+//
+// The batch stays open until its transaction callback actually runs: writes issued after the transaction was
+// queued but before LMDB is ready still join it. Values are pre-encoded bytes and keys are validated up front, so
+// the callback does nothing that can throw on user data (a throwing lmdb-js callback does not roll back).
+import { asBinary, type Database, type Key, type RootDatabase } from 'lmdb';
+import { MAX_SEGMENT_BYTES, frameSegment } from './segment.ts';
+
+const REMOVE = Symbol('remove');
+/** Work that must read inside the transaction (rare: pruning history, deleting an actor). Must not throw. */
+export type TxnWork = () => void;
+
+/** The messages one actor journals in one batch, written as one value (segment.ts). */
+class Segment {
+  readonly parts: Uint8Array[] = [];
+  bytes = 0;
+  constructor(readonly first: number) {}
+}
+type Value = Uint8Array | typeof REMOVE | TxnWork | Segment;
+
+class Batch {
+  readonly dbs: Array<Database<any, any> | undefined> = [];
+  readonly keys: Key[] = [];
+  readonly values: Value[] = [];
+  /** The open segment of each actor in this batch. */
+  readonly segments = new Map<string, Segment>();
+  done!: Promise<void>;
+  constructor(readonly number: number) {}
+}
+
+/** Where an appended message went: its segment's key seq, the batch it joined, and that batch's durability. */
+export interface SegmentAppend {
+  readonly segment: number;
+  readonly batch: number;
+  readonly done: Promise<void>;
+}
+
+export class GroupCommit {
+  #open: Batch | undefined;
+  #batches = 0;
+  #riders: Array<() => void> = [];
+  #last: Promise<void> = Promise.resolve();
+  #commits = 0;
+  #flush: { afterCommit: number; done: Promise<unknown> } | undefined;
+
+  constructor(private readonly root: RootDatabase) {
+    root.on('aftercommit', () => void this.#commits++);
+  }
+
+  /** LMDB commits seen by this environment handle. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  /** Put pre-encoded bytes; resolves when the batch it joined is durable. */
+  put(db: Database<any, any>, key: Key, bytes: Uint8Array): Promise<void> {
+    return this.#add(db, key, bytes);
+  }
+
+  remove(db: Database<any, any>, key: Key): Promise<void> {
+    return this.#add(db, key, REMOVE);
+  }
+
+  /**
+   * Add one pre-encoded message (`seq` must follow the actor's previous one) to the actor's segment in this
+   * batch, keyed [actorId, seq of the segment's first message]; a full segment is closed and a new one started.
+   */
+  appendToSegment(db: Database<any, any>, actorId: string, seq: number, bytes: Uint8Array): SegmentAppend {
+    const batch = this.#open ?? this.#start();
+    let segment = batch.segments.get(actorId);
+    if (segment === undefined || segment.bytes + bytes.length > MAX_SEGMENT_BYTES) {
+      segment = new Segment(seq);
+      batch.segments.set(actorId, segment);
+      batch.dbs.push(db);
+      batch.keys.push([actorId, seq]);
+      batch.values.push(segment);
+    }
+    segment.parts.push(bytes);
+    segment.bytes += bytes.length;
+    return { segment: segment.first, batch: batch.number, done: batch.done };
+  }
+
+  /**
+   * Call `ride` at the end of the task in which the next batch starts (or of this one, if a batch is open), so it
+   * can add writes that need not be committed on their own (a snapshot nobody waits for) to a commit that happens
+   * anyway.
+   */
+  joinNextBatch(ride: () => void): void {
+    if (this.#open !== undefined) queueMicrotask(ride); // at the end of this task, with the latest state
+    else this.#riders.push(ride);
+  }
+
+  /** The number of the batch now taking writes, if any: its segments may still grow. */
+  get openBatch(): number | undefined {
+    return this.#open?.number;
+  }
+
+  /** Run `work` inside the batch's transaction, in call order with the other writes. */
+  run(work: TxnWork): Promise<void> {
+    return this.#add(undefined, '', work);
+  }
+
+  /** Resolves once every write issued so far is durable (rejections are the writers' to handle). */
+  settled(): Promise<void> {
+    return this.#last.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  #add(db: Database<any, any> | undefined, key: Key, value: Value): Promise<void> {
+    const batch = this.#open ?? this.#start();
+    batch.dbs.push(db);
+    batch.keys.push(key);
+    batch.values.push(value);
+    return batch.done;
+  }
+
+  #start(): Batch {
+    const batch = new Batch(++this.#batches);
+    this.#open = batch;
+    const committed = this.root.transaction(() => {
+      if (this.#open === batch) this.#open = undefined;
+      const { dbs, keys, values } = batch;
+      for (let i = 0; i < dbs.length; i++) {
+        const value = values[i];
+        if (value === REMOVE) dbs[i]!.remove(keys[i]);
+        else if (typeof value === 'function') value();
+        else if (value instanceof Segment) dbs[i]!.put(keys[i], asBinary(frameSegment(value.parts, value.bytes)));
+        else dbs[i]!.put(keys[i], asBinary(value));
+      }
+    });
+    batch.done = committed.then(() => this.#flushedAfterCommit()).then(() => undefined);
+    this.#last = batch.done;
+    if (this.#riders.length > 0) {
+      const riders = this.#riders;
+      this.#riders = [];
+      queueMicrotask(() => {
+        for (const ride of riders) ride();
+      });
+    }
+    return batch;
+  }
+
+  /**
+   * With overlappingSync (lmdb-js's default on Linux and macOS) a commit resolves when the data is visible,
+   * before fsync; `flushed` resolves when the fsync is done. It is a thenable bound to whichever transaction is
+   * current when then() runs: after our commit resolved, that is ours or a later one, and a later flush covers
+   * ours. Binding costs several microseconds, so all batches of one commit share one binding.
+   */
+  #flushedAfterCommit(): Promise<unknown> {
+    if (this.#flush?.afterCommit !== this.#commits) {
+      this.#flush = { afterCommit: this.#commits, done: new Promise((ok, fail) => this.root.flushed.then(ok, fail)) };
+    }
+    return this.#flush.done;
+  }
+}
