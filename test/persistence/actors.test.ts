@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { open } from 'lmdb';
 import { startRuntime, eventually, sleep } from '../kernel/helpers.ts';
 import { tempDir } from './helpers.ts';
-import { durableCounter, forgiving, notebook, sparse } from '../fixtures/durable.ts';
+import { durableCounter, forgetful, forgiving, notebook, sparse } from '../fixtures/durable.ts';
 import { ActorStore, ENV_OPTIONS } from '../../persistence/index.ts';
 import { ActorCrashedError, InvalidSpawnOptionError } from '../../runtime/errors.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -70,6 +70,33 @@ describe.each([0, 2])('persistent actors with %i workers', (workers) => {
       const c = await rt.spawn(durableCounter, { id: 'c' });
       expect(await rt.send(c, 'inc', undefined, { messageId: 'm-1' })).toMatchObject({ duplicate: true }); // remembered across restarts
       expect(await rt.ask(c, 'get')).toBe(11);
+    });
+  });
+
+  it('durable mailbox: the dedup window and the snapshots kept are set per definition, and hold across restarts', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(forgetful, { id: 'f' });
+      const send = (id: string) => rt.send(c, 'inc', undefined, { messageId: id });
+      for (const id of ['m-1', 'm-2', 'm-3']) expect(await send(id)).toMatchObject({ duplicate: false });
+      expect(await send('m-3')).toMatchObject({ duplicate: true });
+      expect(await send('m-2')).toMatchObject({ duplicate: true });
+      expect(await rt.ask(c, 'get')).toBe(3);
+    });
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(forgetful, { id: 'f' });
+      const send = (id: string) => rt.send(c, 'inc', undefined, { messageId: id });
+      expect(await send('m-2')).toMatchObject({ duplicate: true }); // remembered across the restart
+      // m-1 fell out of the 2-id window: a retry of it is taken as a new message.
+      expect(await send('m-1')).toMatchObject({ duplicate: false });
+      expect(await rt.ask(c, 'get')).toBe(4);
+    });
+    await withStore(dataDir, (store) => {
+      expect(store.rememberedIds('f').map((r) => r.id)).toEqual(['m-3', 'm-1']);
+      const history = store.snapshotHistory('f');
+      expect(history.length).toBeGreaterThan(0);
+      expect(history.length).toBeLessThanOrEqual(3);
+      expect(history.at(-1)?.state).toEqual({ count: 4 });
     });
   });
 
@@ -214,5 +241,9 @@ describe('snapshot versions and bad data', () => {
     const { defineActor } = await import('../../actors/define.ts');
     expect(() => defineActor({ kind: 'x', init: () => ({}), handlers: {}, persistence: { snapshot: { everyMessages: 0 } } })).toThrow(/everyMessages/);
     expect(() => defineActor({ kind: 'x', init: () => ({}), handlers: {}, persistence: { durableMailbox: true, snapshot: { everyMs: 5 } } })).toThrow(/durable mailbox/);
+    for (const bad of [0, 1.5, -3]) {
+      expect(() => defineActor({ kind: 'x', init: () => ({}), handlers: {}, persistence: { durableMailbox: true, dedupWindow: bad } })).toThrow(/dedupWindow/);
+      expect(() => defineActor({ kind: 'x', init: () => ({}), handlers: {}, persistence: { keepSnapshots: bad } })).toThrow(/keepSnapshots/);
+    }
   });
 });
