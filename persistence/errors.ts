@@ -1,67 +1,72 @@
-// Named persistence errors. Callers branch on `code`, which is stable; messages are for humans.
+// Named persistence errors. Callers branch on `code`, which is stable; messages are for humans; facts (the actor
+// id, versions, the seq) are in `details`, so they survive a thread boundary (runtime/errors.ts reviveError).
+import { TroupeError, registerErrors } from '../runtime/errors.ts';
 
-export class SnapshotDecodeError extends Error {
-  override readonly name = 'SnapshotDecodeError';
-  readonly code = 'ERR_SNAPSHOT_DECODE';
-  constructor(
-    readonly actorId: string,
-    reason: string,
-    options?: { cause?: unknown },
-  ) {
-    // The stored bytes are left as they are, so an operator can inspect or migrate them by hand.
-    super(`snapshot of actor ${JSON.stringify(actorId)} cannot be decoded: ${reason}`, options);
+/** A stored snapshot cannot be decoded. The stored bytes are left as they are, for inspection or repair by hand. */
+export class SnapshotDecodeError extends TroupeError {
+  static readonly code = 'ERR_SNAPSHOT_DECODE';
+  override readonly code = 'ERR_SNAPSHOT_DECODE';
+  static of(actorId: string, reason: string, cause?: unknown): SnapshotDecodeError {
+    return new SnapshotDecodeError(`snapshot of actor ${JSON.stringify(actorId)} cannot be decoded: ${reason}`, { cause, details: { actorId } });
+  }
+  get actorId(): string | undefined {
+    return this.details?.actorId as string | undefined;
   }
 }
 
-export class JournalDecodeError extends Error {
-  override readonly name = 'JournalDecodeError';
-  readonly code = 'ERR_JOURNAL_DECODE';
-  constructor(
-    readonly actorId: string,
-    readonly seq: number,
-    reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`journal entry ${seq} of actor ${JSON.stringify(actorId)} cannot be decoded: ${reason}`, options);
+/** A stored journal segment cannot be decoded (left as it is). `seq` is the segment's first message. */
+export class JournalDecodeError extends TroupeError {
+  static readonly code = 'ERR_JOURNAL_DECODE';
+  override readonly code = 'ERR_JOURNAL_DECODE';
+  static of(actorId: string, seq: number, reason: string, cause?: unknown): JournalDecodeError {
+    return new JournalDecodeError(`journal segment ${seq} of actor ${JSON.stringify(actorId)} cannot be decoded: ${reason}`, {
+      cause, details: { actorId, seq },
+    });
+  }
+  get actorId(): string | undefined {
+    return this.details?.actorId as string | undefined;
+  }
+  get seq(): number | undefined {
+    return this.details?.seq as number | undefined;
   }
 }
 
-export class InvalidPersistenceOptionError extends Error {
-  override readonly name = 'InvalidPersistenceOptionError';
-  readonly code = 'ERR_INVALID_PERSISTENCE_OPTION';
+export class InvalidPersistenceOptionError extends TroupeError {
+  static readonly code = 'ERR_INVALID_PERSISTENCE_OPTION';
+  override readonly code = 'ERR_INVALID_PERSISTENCE_OPTION';
 }
 
-export class InvalidStoreKeyError extends Error {
-  override readonly name = 'InvalidStoreKeyError';
-  readonly code = 'ERR_INVALID_STORE_KEY';
+export class InvalidStoreKeyError extends TroupeError {
+  static readonly code = 'ERR_INVALID_STORE_KEY';
+  override readonly code = 'ERR_INVALID_STORE_KEY';
 }
 
-export class MissingMigrationError extends Error {
-  override readonly name = 'MissingMigrationError';
-  readonly code = 'ERR_MISSING_MIGRATION';
-  constructor(
-    readonly fromVersion: number,
-    readonly targetVersion: number,
-  ) {
-    super(
+/** A snapshot is older than the definition's version and a migration step is missing. */
+export class MissingMigrationError extends TroupeError {
+  static readonly code = 'ERR_MISSING_MIGRATION';
+  override readonly code = 'ERR_MISSING_MIGRATION';
+  static of(fromVersion: number, targetVersion: number): MissingMigrationError {
+    return new MissingMigrationError(
       `no migration from snapshot version ${fromVersion} to ${fromVersion + 1} ` +
         `(needed to reach version ${targetVersion}): add migrations[${fromVersion}]`,
+      { details: { fromVersion, targetVersion } },
     );
   }
 }
 
-export class SnapshotVersionError extends Error {
-  override readonly name = 'SnapshotVersionError';
-  readonly code = 'ERR_SNAPSHOT_VERSION';
-  constructor(
-    readonly storedVersion: number,
-    readonly currentVersion: number,
-  ) {
-    super(
+/** A snapshot's version is newer than the definition's (no downgrades), or not a version at all. */
+export class SnapshotVersionError extends TroupeError {
+  static readonly code = 'ERR_SNAPSHOT_VERSION';
+  override readonly code = 'ERR_SNAPSHOT_VERSION';
+  static of(storedVersion: number, currentVersion: number): SnapshotVersionError {
+    return new SnapshotVersionError(
       Number.isSafeInteger(storedVersion) && storedVersion >= 0
         ? `snapshot version ${storedVersion} is newer than this code's version ${currentVersion}: ` +
             'refusing to downgrade (was the snapshot written by a newer release?)'
         : `snapshot version ${String(storedVersion)} is not a non-negative integer`,
+      { details: { storedVersion, currentVersion } },
     );
   }
 }
+
+registerErrors(SnapshotDecodeError, JournalDecodeError, InvalidPersistenceOptionError, InvalidStoreKeyError, MissingMigrationError, SnapshotVersionError);

@@ -13,11 +13,11 @@ export function migrateSnapshot<S = unknown>(
     throw new InvalidPersistenceOptionError(`current snapshot version must be a non-negative integer, got ${current}`);
   }
   const from = stored.version;
-  if (!Number.isSafeInteger(from) || from < 0 || from > current) throw new SnapshotVersionError(from, current);
+  if (!Number.isSafeInteger(from) || from < 0 || from > current) throw SnapshotVersionError.of(from, current);
   // Check the whole chain first, so a gap is reported before any migration runs.
   for (let v = from; v < current; v++) {
     const step = Object.hasOwn(migrations, v) ? migrations[v] : undefined; // never from the prototype chain
-    if (typeof step !== 'function') throw new MissingMigrationError(v, current);
+    if (typeof step !== 'function') throw MissingMigrationError.of(v, current);
   }
   let state = stored.state;
   for (let v = from; v < current; v++) state = migrations[v](state);

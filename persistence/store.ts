@@ -119,11 +119,11 @@ export class ActorStore {
     try {
       value = this.#snapshots.get(actorId);
     } catch (cause) {
-      throw new SnapshotDecodeError(actorId, String((cause as Error)?.message ?? cause), { cause });
+      throw SnapshotDecodeError.of(actorId, String((cause as Error)?.message ?? cause), cause);
     }
     if (value === undefined) return undefined;
     // msgpack decodes many garbage byte strings without complaint (a lone 0xC1 becomes an object): check the shape.
-    if (!isSnapshot(value)) throw new SnapshotDecodeError(actorId, 'not a {version, seq, state, at} record');
+    if (!isSnapshot(value)) throw SnapshotDecodeError.of(actorId, 'not a {version, seq, state, at} record');
     return value;
   }
 
@@ -260,7 +260,7 @@ export class ActorStore {
         return { seq: entry.seq, id: entry.id, type: entry.type, payload: entry.payload };
       });
     } catch (cause) {
-      throw new JournalDecodeError(actorId, first, String((cause as Error)?.message ?? cause), { cause });
+      throw JournalDecodeError.of(actorId, first, String((cause as Error)?.message ?? cause), cause);
     }
   }
 

@@ -54,11 +54,20 @@ export class DuplicateMessageError extends define('ERR_DUPLICATE_MESSAGE') {}
 /** An async handler ran past its handler timeout; the actor crashed with this reason. */
 export class HandlerTimeoutError extends define('ERR_HANDLER_TIMEOUT') {}
 
-const byName: Record<string, new (message: string, options?: { cause?: unknown }) => Error> = {
+type ErrorClass = new (message: string, options?: { cause?: unknown }) => Error;
+const byName: Record<string, ErrorClass> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
   MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError, DuplicateMessageError,
 };
+
+/**
+ * Let errors of another part (persistence, supervisors) be rebuilt with their class after crossing a thread.
+ * Their constructors must take (message, options) like TroupeError's; facts go in `details`.
+ */
+export function registerErrors(...classes: Array<ErrorClass & { name: string }>): void {
+  for (const cls of classes) byName[cls.name] = cls;
+}
 
 /** Plain-data form of an error, safe to post between threads. */
 export interface ErrorData {

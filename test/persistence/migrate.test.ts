@@ -37,7 +37,7 @@ describe('migrateSnapshot', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(MissingMigrationError);
-    expect(error).toMatchObject({ code: 'ERR_MISSING_MIGRATION', fromVersion: 2, targetVersion: 4 });
+    expect(error).toMatchObject({ code: 'ERR_MISSING_MIGRATION', details: { fromVersion: 2, targetVersion: 4 } });
     expect((error as Error).message).toContain('2 to 3');
     expect(ran).toBe(false);
   });
@@ -51,7 +51,7 @@ describe('migrateSnapshot', () => {
   it('refuses a snapshot from a newer version', () => {
     expect(() => migrateSnapshot({ version: 5, state: {} }, 4, migrations)).toThrow(SnapshotVersionError);
     expect(() => migrateSnapshot({ version: 5, state: {} }, 4, migrations)).toThrow(
-      expect.objectContaining({ code: 'ERR_SNAPSHOT_VERSION', storedVersion: 5, currentVersion: 4 }),
+      expect.objectContaining({ code: 'ERR_SNAPSHOT_VERSION', details: { storedVersion: 5, currentVersion: 4 } }),
     );
   });
 
@@ -59,5 +59,22 @@ describe('migrateSnapshot', () => {
     expect(() => migrateSnapshot({ version: 1.5, state: {} }, 4, migrations)).toThrow(SnapshotVersionError);
     expect(() => migrateSnapshot({ version: -1, state: {} }, 4, migrations)).toThrow(SnapshotVersionError);
     expect(() => migrateSnapshot({ version: 1, state: {} }, NaN, migrations)).toThrow(InvalidPersistenceOptionError);
+  });
+});
+
+describe('persistence errors', () => {
+  it('are TroupeErrors and keep their class, code and details across a thread boundary', async () => {
+    const { TroupeError, errorToData, reviveError } = await import('../../runtime/errors.ts');
+    let thrown: unknown;
+    try {
+      migrateSnapshot({ version: 2, state: {} }, 4, {});
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(TroupeError);
+    // what a worker posts and the main thread rebuilds (errorToData is plain data: structured-clone it)
+    const revived = reviveError(structuredClone(errorToData(thrown)));
+    expect(revived).toBeInstanceOf(MissingMigrationError);
+    expect(revived).toMatchObject({ name: 'MissingMigrationError', code: 'ERR_MISSING_MIGRATION', details: { fromVersion: 2, targetVersion: 4 } });
   });
 });
