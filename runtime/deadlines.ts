@@ -1,35 +1,102 @@
 import type { Clock } from './clock.ts';
 
 /**
- * Ask timeouts. One armed clock timer for the earliest deadline instead of one timer per ask: an ask costs a heap
- * push, and a settled ask is simply skipped when its deadline comes up (lazy cancellation).
+ * A FIFO of deadlines that share one timeout: they are added in deadline order, so a ring of (at, key) pairs in
+ * flat arrays is enough (no heap, no object per entry).
+ */
+class Lane {
+  at: number[] = [];
+  keys: number[] = [];
+  head = 0;
+
+  get size(): number {
+    return this.keys.length - this.head;
+  }
+
+  push(at: number, key: number): void {
+    this.at.push(at);
+    this.keys.push(key);
+  }
+
+  /** Drop consumed entries once they are most of the arrays. */
+  compact(): void {
+    if (this.head < 1024 || this.head * 2 < this.keys.length) return;
+    this.at = this.at.slice(this.head);
+    this.keys = this.keys.slice(this.head);
+    this.head = 0;
+  }
+}
+
+export interface DeadlineOptions {
+  /** Is this key still waiting? Settled keys are never expired, and are swept away. */
+  isPending?: (key: number) => boolean;
+  /** How many keys are still waiting. */
+  pendingCount?: () => number;
+  /** Consider a sweep every this many adds (default 4096). */
+  sweepEvery?: number;
+}
+
+/**
+ * Ask timeouts. One armed clock timer for the earliest deadline instead of one timer per ask. Asks are grouped
+ * by their timeout (almost all use the default), and within a group deadlines come in the order asks were made,
+ * so adding one is an array push. A settled ask is skipped when its deadline comes up; when settled entries pile
+ * up (many fast asks with long timeouts) a lane is swept with `isPending`, so memory follows the asks still
+ * pending rather than the ask rate times the timeout.
  */
 export class Deadlines {
-  private heap: { at: number; key: number }[] = [];
+  private lanes = new Map<number, Lane>();
   private armedAt = Infinity;
   private handle: unknown;
+  private added = 0;
 
-  constructor(private readonly clock: Clock, private readonly expire: (key: number) => void) {}
+  private readonly isPending: (key: number) => boolean;
+  private readonly pendingCount: () => number;
+  private readonly sweepEvery: number;
+
+  constructor(private readonly clock: Clock, private readonly expire: (key: number) => void, options: DeadlineOptions = {}) {
+    this.isPending = options.isPending ?? (() => true);
+    this.pendingCount = options.pendingCount ?? (() => 0);
+    this.sweepEvery = options.sweepEvery ?? 4096;
+  }
 
   add(key: number, ms: number): void {
-    const at = this.clock.now() + ms;
-    const heap = this.heap;
-    heap.push({ at, key });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (heap[p].at <= heap[i].at) break;
-      [heap[p], heap[i]] = [heap[i], heap[p]];
-      i = p;
-    }
+    let lane = this.lanes.get(ms);
+    if (lane === undefined) this.lanes.set(ms, (lane = new Lane()));
+    const previous = lane.size > 0 ? lane.at[lane.at.length - 1] : -Infinity;
+    const at = Math.max(this.clock.now() + ms, previous); // a clock that steps back must not break the order
+    lane.push(at, key);
     if (at < this.armedAt) this.arm(at);
+    if (++this.added % this.sweepEvery === 0) this.sweep();
+  }
+
+  /** Entries held (pending and settled-but-not-yet-swept): for tests and stats. */
+  get size(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.size;
+    return n;
   }
 
   clear(): void {
-    this.heap = [];
+    this.lanes.clear();
     if (this.handle !== undefined) this.clock.clearTimer(this.handle);
     this.handle = undefined;
     this.armedAt = Infinity;
+  }
+
+  /** Drop settled entries when they outnumber the pending asks by far. */
+  private sweep(): void {
+    if (this.size < 4 * this.pendingCount() + this.sweepEvery) return;
+    for (const [ms, lane] of this.lanes) {
+      const at: number[] = [];
+      const keys: number[] = [];
+      for (let i = lane.head; i < lane.keys.length; i++) {
+        if (!this.isPending(lane.keys[i])) continue;
+        at.push(lane.at[i]);
+        keys.push(lane.keys[i]);
+      }
+      if (keys.length === 0) this.lanes.delete(ms);
+      else Object.assign(lane, { at, keys, head: 0 });
+    }
   }
 
   private arm(at: number): void {
@@ -42,27 +109,18 @@ export class Deadlines {
     this.handle = undefined;
     this.armedAt = Infinity;
     const now = this.clock.now();
-    while (this.heap.length > 0 && this.heap[0].at <= now) this.expire(this.pop().key);
-    if (this.heap.length > 0) this.arm(this.heap[0].at);
-  }
-
-  private pop(): { at: number; key: number } {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < heap.length && heap[l].at < heap[m].at) m = l;
-        if (r < heap.length && heap[r].at < heap[m].at) m = r;
-        if (m === i) break;
-        [heap[m], heap[i]] = [heap[i], heap[m]];
-        i = m;
+    let next = Infinity;
+    for (const [ms, lane] of this.lanes) {
+      while (lane.size > 0 && lane.at[lane.head] <= now) {
+        const key = lane.keys[lane.head++];
+        if (this.isPending(key)) this.expire(key);
+      }
+      if (lane.size === 0) this.lanes.delete(ms);
+      else {
+        lane.compact();
+        next = Math.min(next, lane.at[lane.head]);
       }
     }
-    return top;
+    if (next < Infinity) this.arm(next);
   }
 }

@@ -76,12 +76,16 @@ export class Host {
     this.transport = new Transport(opts.node, opts.ports, (node, ops, err) => this.undeliverable(node, ops, err));
     this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush());
     this.deadLetters = new DeadLetters(opts.node);
-    this.deadlines = new Deadlines(opts.clock, (id) => {
-      const pending = this.asks.get(id);
-      if (pending === undefined) return;
-      this.asks.delete(id);
-      pending.reject(new AskTimeoutError('ask timed out'));
-    });
+    this.deadlines = new Deadlines(
+      opts.clock,
+      (id) => {
+        const pending = this.asks.get(id);
+        if (pending === undefined) return;
+        this.asks.delete(id);
+        pending.reject(new AskTimeoutError('ask timed out'));
+      },
+      { isPending: (id) => this.asks.has(id), pendingCount: () => this.asks.size },
+    );
   }
 
   contextFor(cell: Cell): CellContext {

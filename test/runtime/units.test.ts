@@ -84,6 +84,58 @@ describe('Deadlines', () => {
   });
 });
 
+describe('Deadlines against a model', () => {
+  type Step = { kind: 'add'; ms: number } | { kind: 'settle'; pick: number } | { kind: 'advance'; ms: number };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), ms: fc.constantFrom(0, 5, 50, 5000) }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('settle' as const), pick: fc.nat() }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }) },
+  );
+
+  it('expires every pending key exactly once, at its deadline, never a settled one', () => {
+    fc.assert(fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
+      const clock = new ManualClock();
+      const pending = new Map<number, number>(); // key -> deadline
+      const expired: Array<{ key: number; at: number }> = [];
+      const d = new Deadlines(clock, (k) => {
+        expired.push({ key: k, at: clock.now() });
+        pending.delete(k);
+      }, { isPending: (k) => pending.has(k), pendingCount: () => pending.size, sweepEvery: 4 });
+      let key = 0;
+      for (const s of steps) {
+        if (s.kind === 'add') {
+          pending.set(++key, clock.now() + s.ms);
+          d.add(key, s.ms);
+        } else if (s.kind === 'settle' && pending.size > 0) {
+          pending.delete([...pending.keys()][s.pick % pending.size]);
+        } else if (s.kind === 'advance') {
+          const expectedNow = [...pending].filter(([, at]) => at <= clock.now() + s.ms).map(([k, at]) => ({ key: k, at }));
+          const before = expired.length;
+          clock.advance(s.ms);
+          const fired = expired.slice(before);
+          // exactly the pending keys whose deadline passed, each at its own deadline
+          expect(fired.map((e) => e.key).sort((a, b) => a - b)).toEqual(expectedNow.map((e) => e.key).sort((a, b) => a - b));
+          for (const e of fired) expect(e.at).toBe(expectedNow.find((x) => x.key === e.key)!.at);
+        }
+      }
+    }), { numRuns: runs });
+  });
+
+  it('keeps memory with the pending asks, not with the ask rate times the timeout', () => {
+    const clock = new ManualClock();
+    const pending = new Set<number>();
+    const d = new Deadlines(clock, () => undefined, { isPending: (k) => pending.has(k), pendingCount: () => pending.size });
+    for (let key = 1; key <= 100_000; key++) {
+      pending.add(key);
+      d.add(key, 5000);
+      pending.delete(key); // answered at once
+    }
+    pending.add(100_001);
+    d.add(100_001, 5000);
+    expect(d.size).toBeLessThan(10_000);
+  });
+});
+
 describe('placement', () => {
   const live = () => true;
   it('picks the least-loaded worker, honours pin and near', () => {
