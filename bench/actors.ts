@@ -38,8 +38,16 @@ export const heapProbe = defineActor({
 });
 
 /**
+ * When phoenix last crashed or was stamped, on the thread it runs on (module state survives a restart of the actor:
+ * the next incarnation reads what the crashed one wrote, with the same clock).
+ */
+let stampedAt = 0;
+
+/**
  * Supervision figures: a counter that crashes on request ('crash' throws) and can take its whole thread down
- * ('die' exits the worker, as a handler calling process.exit would). Same add/get as tally.
+ * ('die' exits the worker, as a handler calling process.exit would). Same add/get as tally. 'crash' and 'stamp'
+ * note the time on the actor's thread; 'sinceStamp' answers how long ago that was (us) and the count, so a
+ * 'sinceStamp' queued right behind a 'crash' times crash -> next message handled by the new incarnation.
  */
 export const phoenix = defineActor({
   kind: 'bench-phoenix',
@@ -50,8 +58,13 @@ export const phoenix = defineActor({
     },
     get: (state) => state.count,
     crash: () => {
+      stampedAt = performance.now();
       throw new Error('bench crash');
     },
+    stamp: () => {
+      stampedAt = performance.now();
+    },
+    sinceStamp: (state) => ({ us: (performance.now() - stampedAt) * 1000, count: state.count }),
     die: () => process.exit(1),
   },
 });

@@ -28,6 +28,12 @@ export interface Supervision {
   stash: number;
   /** Async handlers running longer crash the actor (0: no limit). */
   handlerTimeoutMs: number;
+  /**
+   * Restart credit: crashes this thread may restart in place at once, without waiting for the supervisor, which
+   * counts them when told (supervisors/policy/credit.ts). Granted with the spawn, a restart or a 'grant' control;
+   * used only while running; zeroed on a crash that goes to the supervisor and when the supervisor revokes it.
+   */
+  credit: number;
 }
 
 /**

@@ -8,16 +8,16 @@ import { CellContext } from './context.ts';
 import type { Clock } from './clock.ts';
 import { Deadlines } from './deadlines.ts';
 import { Watches } from './watches.ts';
+import { CellSupervision } from './supervision.ts';
 import { DeadLetters } from './deadletters.ts';
 import {
-  ActorCrashedError, ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DuplicateMessageError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
+  ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DuplicateMessageError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
   MessageNotCloneableError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
 } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { Op, opArity, type Control } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
 import { Transport, type Port } from './transport.ts';
-import { rootLogger } from './logger.ts';
 import { nanoid } from 'nanoid';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
@@ -63,6 +63,7 @@ export class Host {
   private readonly deadlines: Deadlines;
   private readonly topics = new Map<string, Set<Cell>>();
   private readonly watches = new Watches(this);
+  private readonly supervision = new CellSupervision(this);
   private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
   private closed = false;
   private actorStore: ActorStore | undefined;
@@ -322,7 +323,7 @@ export class Host {
     return (this.actorStore ??= ActorStore.open(this.opts.dataDir));
   }
 
-  private circuitOpen(cell: Cell): CircuitOpenError {
+  circuitOpen(cell: Cell): CircuitOpenError {
     const retryInMs = Math.max(0, Math.round(cell.retryAt - this.clock.now()));
     const when = cell.phase === 'trial' ? 'a trial message is being handled' : `it will be tried again in ${retryInMs} ms`;
     return new CircuitOpenError(`circuit open for ${cell.def.kind} (${cell.id}): ${when}`, { details: { id: cell.id, retryInMs, phase: cell.phase } });
@@ -444,59 +445,18 @@ export class Host {
     if (!this.closing) this.sendControl(0, { op: 'gone', id: cell.id, reason });
   }
 
-  /**
-   * A handler threw. The message is reported as a dead letter. Without a supervisor the actor keeps running with
-   * its state as it was (resume); with one, it stops taking mail and its supervisor decides what happens next.
-   */
+  /** A handler threw: see CellSupervision (runtime/supervision.ts). */
   crashed(cell: Cell, env: Envelope, err: unknown): void {
-    this.deadLetters.record(cell.id, env.type, env.from, 'crashed', (err as Error)?.message ?? String(err));
-    if (cell.supervision === undefined) {
-      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, err }, 'actor crashed');
-      return;
-    }
-    const trial = cell.phase === 'trial';
-    cell.phase = 'restarting';
-    cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
-    this.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: env.type, error: errorToData(err), trial });
+    this.supervision.crashed(cell, env, err);
   }
 
   trialSucceeded(cell: Cell): void {
-    this.sendControl(0, { op: 'trial-ok', id: cell.id });
+    this.supervision.trialSucceeded(cell);
   }
 
   /** A supervisor's decision about one of its children hosted here. Returns false for other controls. */
   supervise(c: Control): boolean {
-    if (c.op !== 'restart' && c.op !== 'circuit-open' && c.op !== 'half-open' && c.op !== 'kill') return false;
-    const cell = this.actors.get(c.id);
-    if (cell === undefined) return true;
-    if (c.op === 'kill') {
-      this.terminate(cell, c.reason);
-      return true;
-    }
-    if (c.op === 'circuit-open') {
-      cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
-      cell.phase = 'open';
-      cell.retryAt = this.clock.now() + c.retryInMs;
-      const err = this.circuitOpen(cell);
-      for (const env of cell.mailbox.drain()) {
-        if (env.type === SYS_STOP) {
-          this.terminate(cell, env.payload as string);
-          return true;
-        }
-        if (env.ask !== 0) this.replyError(env, err);
-        if (env.type !== SYS_TERMINATED) this.deadLetters.record(cell.id, env.type, env.from, 'circuit-open');
-      }
-      return true;
-    }
-    try {
-      cell.reinit(c.op === 'restart' ? 'running' : 'half-open');
-    } catch (err) {
-      // A restart that fails counts as a crash of its own (OTP): the supervisor decides again.
-      const trial = c.op === 'half-open';
-      cell.phase = 'restarting';
-      this.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: '$init', error: errorToData(err), trial });
-    }
-    return true;
+    return this.supervision.handle(c);
   }
 
   /**

@@ -43,7 +43,12 @@ export type Control =
   // supervision: reports from the child's thread to the main thread, and the supervisor's decisions back
   | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean }
   | { op: 'trial-ok'; id: string }
-  | { op: 'restart'; id: string }
+  // restarted on its own thread under a restart credit; the supervisor counts it (see supervisors/policy/credit.ts)
+  | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData }
+  | { op: 'revoked'; id: string; seq: number }
+  | { op: 'restart'; id: string; credit: number }
+  | { op: 'grant'; id: string; credit: number }
+  | { op: 'revoke'; id: string; seq: number }
   | { op: 'circuit-open'; id: string; retryInMs: number }
   | { op: 'half-open'; id: string }
   | { op: 'kill'; id: string; reason: string }

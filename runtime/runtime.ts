@@ -206,6 +206,10 @@ export class Runtime implements Messaging {
       }
       case 'crashed':
         return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial);
+      case 'crashed-restarted':
+        return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error);
+      case 'revoked':
+        return this.owners.get(c.id)?.childRevoked(c.id, c.seq);
       case 'trial-ok':
         return this.owners.get(c.id)?.childTrialSucceeded(c.id);
       case 'pong':
@@ -255,13 +259,24 @@ export class Runtime implements Messaging {
     return {
       clock: this.clock,
       random: () => this.random(),
-      spawnChild: async (spec: ChildSpec, owner: Supervisor, stash: number, pin?: number) => {
-        const supervision: Supervision = { stash, handlerTimeoutMs: spec.handlerTimeoutMs ?? 0 };
-        const ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
+      spawnChild: async (spec: ChildSpec, owner: Supervisor, stash: number, pin?: number, credit = 0) => {
+        const supervision: Supervision = { stash, handlerTimeoutMs: spec.handlerTimeoutMs ?? 0, credit };
+        // Owned before it starts: its first crash report can come in the same batch as the 'spawned' answer.
+        const claimed = !this.registry.has(spec.id) && !this.owners.has(spec.id);
+        if (claimed) this.owners.set(spec.id, owner);
+        let ref: ActorRef;
+        try {
+          ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
+        } catch (err) {
+          if (claimed) this.owners.delete(spec.id);
+          throw err;
+        }
         this.owners.set(spec.id, owner);
         return ref;
       },
-      restart: (ref) => this.command(ref.node, { op: 'restart', id: ref.id }),
+      restart: (ref, credit) => this.command(ref.node, { op: 'restart', id: ref.id, credit }),
+      grant: (ref, credit) => this.command(ref.node, { op: 'grant', id: ref.id, credit }),
+      revoke: (ref, seq) => this.command(ref.node, { op: 'revoke', id: ref.id, seq }),
       openCircuit: (ref, retryInMs) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryInMs }),
       halfOpen: (ref) => this.command(ref.node, { op: 'half-open', id: ref.id }),
       stop: (ref) => this.stop(ref),

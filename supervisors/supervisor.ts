@@ -2,7 +2,8 @@ import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { ErrorData } from '../runtime/errors.ts';
 import {
-  Backoff, CircuitBreaker, RestartIntensity, affectedChildren, shouldRestart, type CircuitSnapshot, type ExitReason,
+  Backoff, CircuitBreaker, RestartCredit, RestartIntensity, affectedChildren, creditEligible, shouldRestart, type CircuitSnapshot,
+  type ExitReason,
 } from './policy/index.ts';
 import { defaults, isSupervisorSpec, validateChild, validateSupervisor, type ChildSpec, type SupervisorSpec } from './spec.ts';
 
@@ -10,8 +11,13 @@ import { defaults, isSupervisorSpec, validateChild, validateSupervisor, type Chi
 export interface SupervisionPort {
   readonly clock: Clock;
   random(): number;
-  spawnChild(spec: ChildSpec, owner: Supervisor, stash: number, pin?: number): Promise<ActorRef>;
-  restart(ref: ActorRef): void;
+  /** `credit`: restarts the child's thread may make by itself (see RestartCredit). */
+  spawnChild(spec: ChildSpec, owner: Supervisor, stash: number, pin?: number, credit?: number): Promise<ActorRef>;
+  restart(ref: ActorRef, credit: number): void;
+  /** More restart credit for a running child (dropped by its thread if it crashed meanwhile). */
+  grant(ref: ActorRef, credit: number): void;
+  /** Take a child's credit back; its thread answers with `childRevoked(id, seq)`. */
+  revoke(ref: ActorRef, seq: number): void;
   openCircuit(ref: ActorRef, retryInMs: number): void;
   halfOpen(ref: ActorRef): void;
   stop(ref: ActorRef): Promise<void>;
@@ -35,6 +41,11 @@ export interface CrashReport {
   /** Delay before the restart, when there is one. */
   delayMs?: number;
   at: number;
+  /**
+   * The child's thread restarted it at once under restart credit, and this report was made when the supervisor
+   * heard of it; the decision is the one the supervisor would have made (see supervisors/policy/credit.ts).
+   */
+  local?: true;
 }
 
 export type ChildStatus = 'starting' | 'running' | 'restarting' | 'circuit-open' | 'half-open' | 'stopping' | 'stopped';
@@ -56,30 +67,55 @@ interface Child {
   ref?: ActorRef;
   sub?: Supervisor;
   backoff: Backoff;
-  intensity?: RestartIntensity;
+  /** 'open-circuit' mode: the child's own intensity window (and the credit granted against it). */
+  budget?: Budget;
   breaker?: CircuitBreaker;
   timer?: unknown;
   /** The child's actor is gone (stopped itself, or lost with its thread): a restart must spawn it again. */
   gone?: boolean;
+  /** Its actor is being spawned (a revocation waits for the spawn, which carries the credit). */
+  spawning?: boolean;
+  /** The revocation of its credit that is awaited, if any. */
+  revokeSeq?: number;
+}
+
+/** An intensity window and the restart credit granted against it. */
+interface Budget {
+  window: RestartIntensity;
+  credits: RestartCredit<Child>;
 }
 
 /**
  * An OTP-style supervisor, living on the main thread (the control plane). Children run wherever they are placed;
  * their crashes are reported here, the pure policies (intensity, backoff, circuit, strategy) decide, and the
  * decision is sent back to the child's thread, which restarts it in place: same id, same mailbox.
+ *
+ * Restart credit (supervisors/policy/credit.ts) saves that round trip where the decision is known in advance
+ * (one-for-one, no backoff, room left in the window): the child's thread restarts it at once and the supervisor
+ * records the restart when the report arrives. A crash decided here that would need the room promised as credit
+ * waits until that credit is revoked, so the restarts already made under it are counted first.
  */
 export class Supervisor {
   readonly id: string;
   /** Children in start order, and by id (a pool may hold thousands: lookups must not scan). */
   private readonly kids: Child[] = [];
   private readonly byId = new Map<string, Child>();
-  private readonly intensity: RestartIntensity;
+  /** The window counted over all children ('escalate' mode). */
+  private readonly shared: Budget;
+  private readonly backoffMinMs: number;
+  /** Children whose credit is being revoked, and the decisions waiting for that (in arrival order). */
+  private readonly revoking = new Set<Child>();
+  private readonly parked: Array<() => void> = [];
+  private draining = false;
+  private revokeSeq = 0;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' | 'failed' = 'idle';
   private failureListeners = new Set<(report: CrashReport) => void>();
 
   constructor(private readonly port: SupervisionPort, readonly spec: SupervisorSpec, private readonly parent?: Supervisor) {
     this.id = spec.id;
-    this.intensity = new RestartIntensity({ ...defaults.intensity, ...spec.intensity });
+    const window = new RestartIntensity({ ...defaults.intensity, ...spec.intensity });
+    this.shared = { window, credits: new RestartCredit(window) };
+    this.backoffMinMs = { ...defaults.backoff, ...spec.backoff }.minMs;
   }
 
   private get circuitMode(): boolean {
@@ -154,22 +190,36 @@ export class Supervisor {
 
   // ---- reports from the children's threads ---------------------------------------------------------------------
 
+  /** A crash to decide here (any credit the child held is forfeited with it). */
   childCrashed(id: string, kind: string, messageType: string, error: ErrorData, trial: boolean): void {
     const child = this.byId.get(id);
     if (child === undefined) return;
-    const report = (decision: Decision, delayMs?: number) => {
-      const r: CrashReport = { actorId: id, kind, supervisor: this.id, messageType, error, restartCount: child.restarts, decision, at: this.port.clock.now() };
-      if (delayMs !== undefined) r.delayMs = delayMs;
-      this.port.report(r);
-      return r;
-    };
-    this.decide(child, trial, report);
+    this.forfeit(child);
+    const report = this.reporter(child, kind, messageType, error, false);
+    // Decisions keep their arrival order: none overtakes one waiting for a revocation.
+    if (this.revoking.size > 0 || this.parked.length > 0 || this.draining) this.parked.push(() => this.decideIfChild(child, trial, report));
+    else this.decide(child, trial, report);
+  }
+
+  /** A crash its thread already restarted under credit: count it as the restart the supervisor would have made. */
+  childRestartedLocally(id: string, kind: string, messageType: string, error: ErrorData): void {
+    const child = this.byId.get(id);
+    if (child === undefined) return;
+    this.decide(child, false, this.reporter(child, kind, messageType, error, true), true);
+  }
+
+  /** A child's thread gave its credit back (answering revocation `seq`). */
+  childRevoked(id: string, seq: number): void {
+    const child = this.byId.get(id);
+    if (child !== undefined && child.revokeSeq === seq) this.forfeit(child);
   }
 
   /** A child's actor terminated without being asked to by this supervisor (it stopped itself, or its thread died). */
   childGone(id: string, reason: string): void {
     const child = this.byId.get(id);
-    if (child === undefined || child.status === 'stopping' || child.status === 'stopped') return;
+    if (child === undefined) return;
+    this.forfeit(child); // its credit died with it
+    if (child.status === 'stopping' || child.status === 'stopped') return;
     child.gone = true;
     const exit: ExitReason = reason === 'stopped' ? 'normal' : reason === 'shutdown' ? 'shutdown' : 'crash';
     const spec = child.spec as ChildSpec;
@@ -189,29 +239,47 @@ export class Supervisor {
     const child = this.byId.get(id);
     if (child?.breaker === undefined) return;
     child.breaker.trialSucceeded();
-    child.intensity?.reset();
+    child.budget?.window.reset();
     child.backoff.reset();
     child.status = 'running';
+    this.topUp(child);
+  }
+
+  private reporter(child: Child, kind: string, messageType: string, error: ErrorData, local: boolean): (d: Decision, delayMs?: number) => CrashReport {
+    return (decision, delayMs) => {
+      const r: CrashReport = { actorId: child.id, kind, supervisor: this.id, messageType, error, restartCount: child.restarts, decision, at: this.port.clock.now() };
+      if (delayMs !== undefined) r.delayMs = delayMs;
+      if (local) r.local = true;
+      this.port.report(r);
+      return r;
+    };
   }
 
   // ---- decisions -----------------------------------------------------------------------------------------------
 
-  private decide(child: Child, trial: boolean, report: (d: Decision, delayMs?: number) => CrashReport): void {
+  /** `local`: the child's thread already restarted it under credit; what is left is to count it and report it. */
+  private decide(child: Child, trial: boolean, report: (d: Decision, delayMs?: number) => CrashReport, local = false): void {
     const now = this.port.clock.now();
-    if (this.state !== 'running' || child.status === 'stopping') return void report('ignore');
-    if (trial && child.breaker) {
-      child.breaker.trialFailed(now);
-      report('reopen-circuit');
-      return this.openCircuit(child);
+    const { window, credits } = this.budget(child);
+    if (local) credits.spent(child);
+    else {
+      if (this.state !== 'running' || child.status === 'stopping') return void report('ignore');
+      if (trial && child.breaker) {
+        child.breaker.trialFailed(now);
+        report('reopen-circuit');
+        return this.openCircuit(child);
+      }
+      const restart = isSupervisorSpec(child.spec) ? child.spec.restart : child.spec.restart;
+      if (!shouldRestart(restart ?? 'permanent', 'crash')) {
+        report('remove');
+        this.remove(child);
+        void this.stopOne(child);
+        return;
+      }
+      // Room promised as credit: take it back first, so that restarts already made under it count before this one.
+      if (credits.mustRevokeBefore(now)) return this.revokeThen(credits, () => this.decideIfChild(child, trial, report));
     }
-    const restart = isSupervisorSpec(child.spec) ? child.spec.restart : child.spec.restart;
-    if (!shouldRestart(restart ?? 'permanent', 'crash')) {
-      report('remove');
-      this.remove(child);
-      void this.stopOne(child);
-      return;
-    }
-    const window = this.circuitMode ? (child.intensity ??= new RestartIntensity({ ...defaults.intensity, ...this.spec.intensity })) : this.intensity;
+    // Never exhausted under credit (RestartCredit's invariant); if it were, the usual verdict still applies.
     if (window.record(now) === 'exhausted') {
       if (this.circuitMode) {
         child.breaker ??= new CircuitBreaker({ ...defaults.circuit, ...this.spec.circuit });
@@ -223,15 +291,20 @@ export class Supervisor {
       return void this.escalate(r);
     }
     const strategy = this.spec.strategy ?? 'one-for-one';
+    const delayMs = child.backoff.next(now);
+    report(strategy === 'one-for-one' ? 'restart' : strategy === 'one-for-all' ? 'restart-all' : 'restart-rest', delayMs);
+    child.restarts++;
+    if (local) {
+      // Already running its new incarnation: only its credit is renewed.
+      if (this.state === 'running' && child.status === 'running') this.topUp(child);
+      return;
+    }
     // Siblings whose circuit is open (or on trial) stay as they are: a group restart must not bypass a breaker.
     const affected = strategy === 'one-for-one'
       ? [child]
       : affectedChildren(strategy, this.kids.map((k) => k.id), child.id)
         .map((id) => this.byId.get(id)!)
         .filter((k) => k === child || (k.status !== 'circuit-open' && k.status !== 'half-open'));
-    const delayMs = child.backoff.next(now);
-    report(strategy === 'one-for-one' ? 'restart' : strategy === 'one-for-all' ? 'restart-all' : 'restart-rest', delayMs);
-    child.restarts++;
     for (const k of affected) k.status = 'restarting';
     // A restart still pending (the child's thread died while it backed off) is replaced by this one: left armed,
     // it would restart the child before this delay and cut a later backoff short.
@@ -240,6 +313,11 @@ export class Supervisor {
     const go = () => void this.restartGroup(affected);
     if (delayMs > 0) child.timer = this.port.clock.setTimer(go, delayMs);
     else go();
+  }
+
+  /** A parked decision: dropped if the child was removed meanwhile (as a report about a removed child is). */
+  private decideIfChild(child: Child, trial: boolean, report: (d: Decision, delayMs?: number) => CrashReport): void {
+    if (this.byId.get(child.id) === child) this.decide(child, trial, report);
   }
 
   /** Restart children in start order: in place when their actor still exists, spawned again when it is gone. */
@@ -255,13 +333,13 @@ export class Supervisor {
         k.gone = false;
         const spec = k.spec as ChildSpec;
         try {
-          k.ref = await this.port.spawnChild(spec, this, this.spec.stash ?? defaults.stash, spec.pin ?? k.ref?.node);
+          await this.spawn(k, spec, spec.pin ?? k.ref?.node);
         } catch (err) {
           k.gone = true;
           this.childCrashed(k.id, spec.actor.kind, '$init', { name: 'Error', message: String((err as Error)?.message ?? err) }, false);
           continue;
         }
-      } else this.port.restart(k.ref!);
+      } else this.port.restart(k.ref!, this.creditFor(k));
       k.status = 'running';
     }
   }
@@ -309,7 +387,84 @@ export class Supervisor {
     else for (const l of this.failureListeners) l(report);
   }
 
+  // ---- restart credit ------------------------------------------------------------------------------------------
+
+  /** The intensity window a restart of `child` counts in, with the credit granted against it. */
+  private budget(child: Child): Budget {
+    if (!this.circuitMode) return this.shared;
+    if (child.budget === undefined) {
+      const window = new RestartIntensity({ ...defaults.intensity, ...this.spec.intensity });
+      child.budget = { window, credits: new RestartCredit(window) };
+    }
+    return child.budget;
+  }
+
+  /** Credit to grant `child` now (recorded as granted): 0 unless a crash of it would surely be restarted at once. */
+  private creditFor(child: Child): number {
+    if (this.state !== 'running' || this.revoking.size > 0 || isSupervisorSpec(child.spec)) return 0;
+    if (!creditEligible({ strategy: this.spec.strategy ?? 'one-for-one', backoffMinMs: this.backoffMinMs, restart: child.spec.restart ?? 'permanent' })) return 0;
+    const now = this.port.clock.now();
+    if (child.breaker !== undefined && child.breaker.state(now) !== 'closed') return 0;
+    return this.budget(child).credits.grant(child, now);
+  }
+
+  /** Renew the credit of a running child. */
+  private topUp(child: Child): void {
+    if (child.ref === undefined || child.gone || child.spawning) return;
+    const credit = this.creditFor(child);
+    if (credit > 0) this.port.grant(child.ref, credit);
+  }
+
+  /** `child`'s credit is void (its crash came here, it is gone or stopped, or it gave the credit back). */
+  private forfeit(child: Child): void {
+    this.budget(child).credits.forfeit(child);
+    child.revokeSeq = undefined;
+    if (this.revoking.delete(child) && this.revoking.size === 0) this.drain();
+  }
+
+  /** Park `decision` (ahead of those parked after it arrived) until every holder of `credits` has given it back. */
+  private revokeThen(credits: RestartCredit<Child>, decision: () => void): void {
+    this.parked.unshift(decision);
+    const holders = credits.holders().filter((k) => !this.revoking.has(k));
+    for (const k of holders) this.revoking.add(k);
+    for (const k of holders) {
+      if (!k.spawning) this.sendRevoke(k); // else sent once the spawn (which carries the credit) is out
+    }
+  }
+
+  private sendRevoke(child: Child): void {
+    if (child.ref === undefined || child.gone) return this.forfeit(child);
+    child.revokeSeq = ++this.revokeSeq;
+    this.port.revoke(child.ref, child.revokeSeq);
+  }
+
+  /** Run the parked decisions in order, until one of them has to wait for a revocation again. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.revoking.size === 0 && this.parked.length > 0) this.parked.shift()!();
+    } finally {
+      this.draining = false;
+    }
+  }
+
   // ---- starting and stopping -----------------------------------------------------------------------------------
+
+  /** Spawn `child`'s actor with the credit it may have; a revocation asked for meanwhile follows the spawn. */
+  private async spawn(child: Child, spec: ChildSpec, pin: number | undefined): Promise<void> {
+    const credit = this.creditFor(child);
+    child.spawning = true;
+    try {
+      child.ref = await this.port.spawnChild(spec, this, this.spec.stash ?? defaults.stash, pin, credit);
+    } catch (err) {
+      child.spawning = false;
+      this.forfeit(child);
+      throw err;
+    }
+    child.spawning = false;
+    if (this.revoking.has(child)) this.sendRevoke(child);
+  }
 
   private async addChild(spec: ChildSpec | SupervisorSpec): Promise<Child> {
     const child: Child = {
@@ -323,7 +478,7 @@ export class Supervisor {
         child.sub = new Supervisor(this.port, spec, this);
         await child.sub.start();
       } else {
-        child.ref = await this.port.spawnChild(spec, this, this.spec.stash ?? defaults.stash, spec.pin);
+        await this.spawn(child, spec, spec.pin);
       }
     } catch (err) {
       this.remove(child);
@@ -334,6 +489,7 @@ export class Supervisor {
   }
 
   private remove(child: Child): void {
+    this.forfeit(child);
     this.kids.splice(this.kids.indexOf(child), 1);
     this.byId.delete(child.id);
   }
@@ -361,5 +517,6 @@ export class Supervisor {
     }
     if (child.ref) this.port.release(child.id);
     child.status = 'stopped';
+    this.forfeit(child); // after its last reports: they came before it stopped
   }
 }

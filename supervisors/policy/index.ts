@@ -10,3 +10,4 @@ export {
   type RestartType,
   type ExitReason,
 } from './strategy.ts';
+export { RestartCredit, creditEligible } from './credit.ts';

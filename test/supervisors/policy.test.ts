@@ -5,7 +5,9 @@ import {
   Backoff,
   CircuitBreaker,
   InvalidSupervisorOptionError,
+  RestartCredit,
   RestartIntensity,
+  creditEligible,
   shouldRestart,
   stopOrder,
   type RestartStrategy,
@@ -442,6 +444,136 @@ describe('strategy', () => {
           expect(positions.every((p) => p >= 0)).toBe(true);
         },
       ),
+      { numRuns },
+    );
+  });
+});
+
+describe('RestartCredit', () => {
+  const ledger = (maxRestarts: number, withinMs = 1000, perChild = 1) => {
+    const window = new RestartIntensity({ maxRestarts, withinMs });
+    return { window, credits: new RestartCredit<string>(window, perChild) };
+  };
+
+  it('is for one-for-one supervisors without backoff, and children that restart after a crash', () => {
+    expect(creditEligible({ strategy: 'one-for-one', backoffMinMs: 0, restart: 'permanent' })).toBe(true);
+    expect(creditEligible({ strategy: 'one-for-one', backoffMinMs: 0, restart: 'transient' })).toBe(true);
+    expect(creditEligible({ strategy: 'one-for-one', backoffMinMs: 0, restart: 'temporary' })).toBe(false);
+    expect(creditEligible({ strategy: 'one-for-one', backoffMinMs: 1, restart: 'permanent' })).toBe(false);
+    expect(creditEligible({ strategy: 'one-for-all', backoffMinMs: 0, restart: 'permanent' })).toBe(false);
+    expect(creditEligible({ strategy: 'rest-for-one', backoffMinMs: 0, restart: 'permanent' })).toBe(false);
+  });
+
+  it('grants up to perChild per child, never more in all than the restarts still free in the window', () => {
+    const { window, credits } = ledger(3, 1000, 2);
+    expect(credits.grant('a', 0)).toBe(2);
+    expect(credits.grant('a', 0)).toBe(0); // topped up already
+    expect(credits.grant('b', 0)).toBe(1); // 3 free, 2 promised to a
+    expect(credits.grant('c', 0)).toBe(0);
+    expect(credits.outstanding).toBe(3);
+    credits.spent('a');
+    window.record(10);
+    expect(credits.grant('a', 10)).toBe(0); // a restart in the window took the room the credit held
+    expect([credits.heldBy('a'), credits.heldBy('b'), credits.outstanding]).toEqual([1, 1, 2]);
+    expect(credits.grant('a', 1011)).toBe(1); // the restart at 10 left the window
+  });
+
+  it('maxRestarts 0 gives no credit at all', () => {
+    expect(ledger(0).credits.grant('a', 0)).toBe(0);
+  });
+
+  it('forfeit drops what a child held; spending never goes below zero', () => {
+    const { credits } = ledger(3, 1000, 3);
+    credits.grant('a', 0);
+    credits.grant('b', 0);
+    expect(credits.holders()).toEqual(['a']); // a took all 3
+    credits.forfeit('a');
+    expect(credits.outstanding).toBe(0);
+    credits.spent('a');
+    expect(credits.heldBy('a')).toBe(0);
+    expect(credits.grant('b', 0)).toBe(3);
+  });
+
+  it('asks for a revocation only when a restart without credit would be allowed but eat promised room', () => {
+    const { window, credits } = ledger(2);
+    credits.grant('a', 0);
+    credits.grant('b', 0);
+    expect(credits.mustRevokeBefore(0)).toBe(true); // 0 + 1 + 2 > 2
+    credits.forfeit('b');
+    expect(credits.mustRevokeBefore(0)).toBe(false); // 0 + 1 + 1 <= 2
+    window.record(0);
+    window.record(0);
+    credits.forfeit('a');
+    expect(credits.mustRevokeBefore(0)).toBe(false); // would be exhausted anyway: nothing to wait for
+  });
+
+  it('rejects a bad perChild', () => {
+    expectOptionError(() => new RestartCredit(new RestartIntensity({ maxRestarts: 1, withinMs: 1 }), -1), 'perChild');
+    expectOptionError(() => new RestartCredit(new RestartIntensity({ maxRestarts: 1, withinMs: 1 }), 1.5), 'perChild');
+  });
+
+  /**
+   * A supervisor and its children's threads, reduced to the bookkeeping: threads spend credit on crashes (or send
+   * the crash on when they have none, forfeiting theirs), reports arrive later in per-child order, the supervisor
+   * revokes when told to (restarts already made under the revoked credit are reported first) and tops credit up.
+   */
+  it('property: a restart made under credit is never the one that exhausts the window, and the ledger never undercounts', () => {
+    type Cmd = { t: 'advance'; ms: number } | { t: 'grant'; k: number } | { t: 'crash'; k: number } | { t: 'deliver'; k: number };
+    const cmd = fc.oneof(
+      fc.record({ t: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 700 }) }),
+      fc.record({ t: fc.constant('grant' as const), k: fc.nat({ max: 2 }) }),
+      fc.record({ t: fc.constant('crash' as const), k: fc.nat({ max: 2 }) }),
+      fc.record({ t: fc.constant('deliver' as const), k: fc.nat({ max: 2 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4 }), fc.constantFrom(300, 1000), fc.integer({ min: 1, max: 3 }), fc.array(cmd, { maxLength: 80 }), (maxRestarts, withinMs, perChild, cmds) => {
+        const window = new RestartIntensity({ maxRestarts, withinMs });
+        const credits = new RestartCredit<number>(window, perChild);
+        const onThread = [0, 0, 0];
+        const reports: ('local' | 'decide')[][] = [[], [], []];
+        let now = 0;
+        const count = (k: number, kind: 'local' | 'decide') => reports[k].filter((r) => r === kind).length;
+        const local = (k: number) => {
+          credits.spent(k);
+          expect(window.record(now)).toBe('ok');
+        };
+        for (const c of cmds) {
+          if (c.t === 'advance') now += c.ms;
+          else if (c.t === 'grant') {
+            const n = credits.grant(c.k, now);
+            if (count(c.k, 'decide') === 0) onThread[c.k] += n; // else it arrives after the crash: dropped
+          }
+          else if (c.t === 'crash') {
+            if (count(c.k, 'decide') > 0) continue; // waiting for its supervisor: takes no mail, cannot crash
+            if (onThread[c.k] > 0) {
+              onThread[c.k]--;
+              reports[c.k].push('local');
+            } else reports[c.k].push('decide');
+          } else {
+            const r = reports[c.k].shift();
+            if (r === 'local') local(c.k);
+            else if (r === 'decide') {
+              credits.forfeit(c.k);
+              if (credits.mustRevokeBefore(now)) {
+                for (const h of credits.holders()) {
+                  // What h restarted before the revocation reached it is reported before its answer.
+                  while (reports[h][0] === 'local') {
+                    reports[h].shift();
+                    local(h);
+                  }
+                  credits.forfeit(h);
+                  onThread[h] = 0;
+                }
+                expect(credits.mustRevokeBefore(now)).toBe(false);
+              }
+              if (window.record(now) === 'ok') onThread[c.k] = credits.grant(c.k, now); // restarted, with fresh credit
+              else expect(credits.outstanding).toBe(0);
+            }
+          }
+          if (credits.outstanding > 0) expect(window.restartsInWindow(now) + credits.outstanding).toBeLessThanOrEqual(maxRestarts);
+          for (const k of [0, 1, 2]) expect(credits.heldBy(k)).toBeGreaterThanOrEqual(onThread[k] + count(k, 'local'));
+        }
+      }),
       { numRuns },
     );
   });

@@ -1,0 +1,124 @@
+import type { Envelope } from '../mailbox/envelope.ts';
+import { SYS_STOP, SYS_TERMINATED, type Cell } from './cell.ts';
+import type { Host } from './host.ts';
+import type { Control } from './protocol.ts';
+import { ActorCrashedError, errorToData, type ErrorData } from './errors.ts';
+import { rootLogger } from './logger.ts';
+
+/** The supervision controls a thread hosting supervised actors acts on (from the supervisors on the main thread). */
+type SupervisionControl = Extract<Control, { op: 'restart' | 'circuit-open' | 'half-open' | 'kill' | 'grant' | 'revoke' }>;
+
+function isSupervisionControl(c: Control): c is SupervisionControl {
+  return c.op === 'restart' || c.op === 'circuit-open' || c.op === 'half-open' || c.op === 'kill' || c.op === 'grant' || c.op === 'revoke';
+}
+
+/**
+ * The child's side of supervision, on the thread hosting it: report crashes to the supervisor (on the main thread)
+ * and carry out its decisions. A crash covered by restart credit (see supervisors/policy/credit.ts) is restarted
+ * here at once and reported afterwards; any other crash waits, its mail held, for the supervisor's decision.
+ */
+export class CellSupervision {
+  constructor(private readonly host: Host) {}
+
+  /**
+   * A handler threw. The message is reported as a dead letter. Without a supervisor the actor keeps running with
+   * its state as it was (resume); with one, it restarts here under credit, or stops taking mail while its
+   * supervisor decides.
+   */
+  crashed(cell: Cell, env: Envelope, err: unknown): void {
+    this.host.deadLetters.record(cell.id, env.type, env.from, 'crashed', (err as Error)?.message ?? String(err));
+    const sup = cell.supervision;
+    if (sup === undefined) {
+      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, err }, 'actor crashed');
+      return;
+    }
+    // Credit is used only by a running actor: a trial's outcome is the supervisor's (circuit) to judge.
+    if (cell.phase === 'running' && sup.credit > 0) return this.restartHere(cell, env.type, errorToData(err));
+    this.toSupervisor(cell, env.type, errorToData(err));
+  }
+
+  /** Same path as a 'restart' decision, without waiting for it: the supervisor counts it when the report arrives. */
+  private restartHere(cell: Cell, messageType: string, error: ErrorData): void {
+    cell.supervision!.credit--;
+    cell.phase = 'restarting';
+    cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
+    let initError: ErrorData | undefined;
+    try {
+      cell.reinit('running');
+    } catch (err) {
+      initError = errorToData(err);
+    }
+    this.host.sendControl(0, { op: 'crashed-restarted', id: cell.id, kind: cell.def.kind, messageType, error });
+    // A restart that fails counts as a crash of its own (OTP), and that one goes to the supervisor.
+    if (initError !== undefined) this.toSupervisor(cell, '$init', initError);
+  }
+
+  /** Stop taking mail (it is held, up to the stash) until the supervisor decides; the credit goes with the report. */
+  private toSupervisor(cell: Cell, messageType: string, error: ErrorData): void {
+    const trial = cell.phase === 'trial';
+    cell.phase = 'restarting';
+    // Forfeited: grants still on their way arrive while the actor is not running and are dropped (see 'grant').
+    cell.supervision!.credit = 0;
+    cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
+    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial });
+  }
+
+  trialSucceeded(cell: Cell): void {
+    this.host.sendControl(0, { op: 'trial-ok', id: cell.id });
+  }
+
+  /** A supervisor's decision about one of its children hosted here. Returns false for other controls. */
+  handle(c: Control): boolean {
+    if (!isSupervisionControl(c)) return false;
+    const host = this.host;
+    const cell = host.actors.get(c.id);
+    if (c.op === 'revoke') {
+      // Answered even when the actor is gone: the supervisor waits for every revocation it sent.
+      if (cell?.supervision !== undefined) cell.supervision.credit = 0;
+      host.sendControl(0, { op: 'revoked', id: c.id, seq: c.seq });
+      return true;
+    }
+    // A late control for an id since taken by an unsupervised actor finds no supervision record: no credit moves.
+    if (cell === undefined) return true;
+    const sup = cell.supervision ?? { credit: 0 };
+    switch (c.op) {
+      case 'grant':
+        // Granted before the supervisor heard of a crash that forfeited the credit: stale, dropped.
+        if (cell.phase === 'running') sup.credit += c.credit;
+        return true;
+      case 'kill':
+        host.terminate(cell, c.reason);
+        return true;
+      case 'circuit-open':
+        this.openCircuit(cell, c.retryInMs);
+        return true;
+      case 'restart':
+      case 'half-open':
+        sup.credit = c.op === 'restart' ? c.credit : 0;
+        try {
+          cell.reinit(c.op === 'restart' ? 'running' : 'half-open');
+        } catch (err) {
+          // A restart that fails counts as a crash of its own (OTP): the supervisor decides again.
+          sup.credit = 0;
+          const trial = c.op === 'half-open';
+          cell.phase = 'restarting';
+          host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: '$init', error: errorToData(err), trial });
+        }
+        return true;
+    }
+  }
+
+  private openCircuit(cell: Cell, retryInMs: number): void {
+    const host = this.host;
+    cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
+    cell.phase = 'open';
+    if (cell.supervision !== undefined) cell.supervision.credit = 0;
+    cell.retryAt = host.clock.now() + retryInMs;
+    const err = host.circuitOpen(cell);
+    for (const env of cell.mailbox.drain()) {
+      if (env.type === SYS_STOP) return host.terminate(cell, env.payload as string);
+      if (env.ask !== 0) host.replyError(env, err);
+      if (env.type !== SYS_TERMINATED) host.deadLetters.record(cell.id, env.type, env.from, 'circuit-open');
+    }
+  }
+}
