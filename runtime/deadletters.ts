@@ -10,7 +10,7 @@ export class DeadLetters {
 
   record(to: string, type: string, from: string, reason: DeadLetterReason, detail?: string): void {
     this.counts[reason] = (this.counts[reason] ?? 0) + 1;
-    const letter: DeadLetter = { to, type, from, reason, node: this.node };
+    const letter: DeadLetter = { to, type, from, reason, node: this.node, at: Date.now() };
     if (detail !== undefined) letter.detail = detail;
     if (this.recent.length >= this.keep) this.recent.shift();
     this.recent.push(letter);

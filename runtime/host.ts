@@ -514,7 +514,8 @@ export class Host {
     this.elu = performance.eventLoopUtilization();
     return {
       node: this.node, actors, actorCount: this.actors.size, eventLoopUtilization: elu.utilization,
-      deadLetters: { ...this.deadLetters.counts }, heapUsedBytes: process.memoryUsage().heapUsed,
+      deadLetters: { ...this.deadLetters.counts }, recentDeadLetters: this.deadLetters.latest(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
     };
   }
 

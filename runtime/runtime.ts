@@ -361,7 +361,9 @@ export class Runtime implements Messaging {
         deadLetters[reason as keyof typeof deadLetters] = (deadLetters[reason as keyof typeof deadLetters] ?? 0) + (count ?? 0);
       }
     }
-    return { nodes, deadLetters, recentDeadLetters: this.host.deadLetters.latest() };
+    // Merged by time (a stable sort keeps each thread's own order among equal stamps), the latest 100.
+    const recentDeadLetters = nodes.flatMap((n) => n.recentDeadLetters).sort((a, b) => a.at - b.at).slice(-100);
+    return { nodes, deadLetters, recentDeadLetters };
   }
 
   /** Stop every supervision tree and actor, terminate the workers and release every handle, so the process can exit. */

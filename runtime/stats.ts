@@ -18,6 +18,8 @@ export interface NodeStats {
   /** Event-loop utilization of this thread since the previous stats call (0..1). */
   eventLoopUtilization: number;
   deadLetters: DeadLetterCounts;
+  /** The most recent dead letters of this thread, oldest first. */
+  recentDeadLetters: DeadLetter[];
   heapUsedBytes: number;
 }
 
@@ -33,11 +35,14 @@ export interface DeadLetter {
   from: string;
   reason: DeadLetterReason;
   node: number;
+  /** When it was recorded (ms since the epoch). */
+  at: number;
   detail?: string;
 }
 
 export interface RuntimeStats {
   nodes: NodeStats[];
   deadLetters: DeadLetterCounts;
+  /** The most recent dead letters of all threads (at most 100), oldest first. */
   recentDeadLetters: DeadLetter[];
 }

@@ -59,6 +59,9 @@ describe.each([0, 2])('kernel with %i workers', (workers) => {
     expect(Date.now() - t).toBeLessThan(3000);
     rt.tell(ghost as never, 'add' as never, 1 as never); // never throws: a dead letter
     await eventually(async () => (await rt.stats()).deadLetters['not-found'] === 2);
+    // Recorded where the target would live (a worker when there are workers), listed with every thread's.
+    const recent = (await rt.stats()).recentDeadLetters.filter((l) => l.to === 'ghost');
+    expect(recent.map((l) => [l.type, l.reason, l.node])).toEqual([['get', 'not-found', ghost.node], ['add', 'not-found', ghost.node]]);
   });
 
   it('unknown message type: ask rejects, tell is a dead letter, the actor lives on', async () => {
