@@ -15,7 +15,7 @@ import {
   MessageNotCloneableError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
 } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
-import { Op, opArity, type Control } from './protocol.ts';
+import { Op, ReplyCode, opArity, type Control } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
 import { Transport, type Port } from './transport.ts';
 import { nanoid } from 'nanoid';
@@ -200,7 +200,9 @@ export class Host {
           i += 6;
           break;
         case Op.Reply:
-          this.settle(ops[i + 1] as number, ops[i + 2] === 1, ops[i + 3]);
+          if ((ops[i + 2] as number) >= ReplyCode.Receipt) {
+            this.settle(ops[i + 1] as number, true, { messageId: ops[i + 3], duplicate: ops[i + 2] === ReplyCode.DuplicateReceipt });
+          } else this.settle(ops[i + 1] as number, ops[i + 2] === ReplyCode.Ok, ops[i + 3]);
           i += 4;
           break;
         case Op.Publish:
@@ -272,7 +274,7 @@ export class Host {
       }
       return this.deadLetters.record(id, type, from, 'mailbox-full');
     }
-    if (ack) this.replyTo(replyNode, ask, true, { messageId, duplicate: false });
+    if (ack) this.ackTo(replyNode, ask, messageId, false);
     if (cell.runnable()) this.scheduler.schedule(cell);
   }
 
@@ -285,7 +287,7 @@ export class Host {
     const senderGivenId = env.id !== '';
     if (senderGivenId && p.seen(env.id)) {
       const duplicate = () => {
-        if (ack) this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: true });
+        if (ack) this.ackTo(env.replyNode, env.ask, env.id, true);
         else if (env.ask !== 0) this.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
       };
       const original = p.inFlight(env.id);
@@ -300,7 +302,7 @@ export class Host {
     written.then(
       () => {
         if (ack) {
-          this.replyTo(env.replyNode, env.ask, true, { messageId: env.id, duplicate: false });
+          this.ackTo(env.replyNode, env.ask, env.id, false);
           env.ask = 0;
         }
         // A stopped actor keeps its journal: the message is handled when the actor is started again.
@@ -353,7 +355,15 @@ export class Host {
   private replyTo(node: number, ask: number, ok: boolean, value: unknown): void {
     if (node === this.node) return this.settle(ask, ok, value);
     if (!this.transport.has(node)) return;
-    this.transport.out(node).push(Op.Reply, ask, ok ? 1 : 0, value);
+    this.transport.out(node).push(Op.Reply, ask, ok ? ReplyCode.Ok : ReplyCode.Error, value);
+    this.transport.requestFlush();
+  }
+
+  /** A send's acknowledgement, as two plain fields on the wire (no receipt object to clone per message). */
+  private ackTo(node: number, ask: number, messageId: string, duplicate: boolean): void {
+    if (node === this.node) return this.settle(ask, true, { messageId, duplicate });
+    if (!this.transport.has(node)) return;
+    this.transport.out(node).push(Op.Reply, ask, duplicate ? ReplyCode.DuplicateReceipt : ReplyCode.Receipt, messageId);
     this.transport.requestFlush();
   }
 

@@ -5,7 +5,7 @@
 export const Op = {
   /** to, type, payload, from, ask */
   Msg: 1,
-  /** ask, ok (1|0), value or ErrorData */
+  /** ask, code (ReplyCode), value | ErrorData | the message id of a receipt */
   Reply: 2,
   /** topic, type, payload, from */
   Publish: 3,
@@ -22,6 +22,9 @@ export const Op = {
   /** to, type, payload, from, ask, messageId: a send, acknowledged (through `ask`) once journaled */
   Send: 9,
 } as const;
+
+/** How a Reply's value reads: a result, an error, or a send's acknowledgement (value: the message id). */
+export const ReplyCode = { Error: 0, Ok: 1, Receipt: 2, DuplicateReceipt: 3 } as const;
 
 /** Number of fields after the op code, indexed by op code. */
 export const opArity = [0, 5, 3, 4, 2, 1, 3, 2, 1, 6];
