@@ -122,7 +122,7 @@ export function defineActor<S, A = void, H extends HandlerMap<S> = HandlerMap<S>
     if (typeof h !== 'function') throw new InvalidDefinitionError(`${input.kind}: handler ${name} is not a function`);
     if (name.startsWith('$')) throw new InvalidDefinitionError(`${input.kind}: message types starting with $ are reserved`);
   }
-  const problem = mailboxSpecProblem(input.mailbox) ?? persistenceProblem(input.persistence);
+  const problem = mailboxSpecProblem(input.mailbox) ?? persistenceProblem(input.persistence) ?? durableMailboxProblem(input.persistence, input.mailbox);
   if (problem) throw new InvalidDefinitionError(`${input.kind}: ${problem}`);
   return Object.freeze({
     kind: input.kind,
@@ -134,6 +134,16 @@ export function defineActor<S, A = void, H extends HandlerMap<S> = HandlerMap<S>
     persistence: input.persistence,
     module: input.module ?? callerModule(),
   });
+}
+
+/**
+ * A durable mailbox is its journal: FIFO and unbounded. A bounded one would have to drop messages already
+ * acknowledged as journaled, and a priority one would handle them out of journal order (a snapshot at seq S
+ * stands for every message up to S).
+ */
+export function durableMailboxProblem(p: PersistenceSpec | undefined, mailbox: unknown): string | undefined {
+  if (p?.durableMailbox !== true || mailbox === undefined || (mailbox as { kind?: unknown }).kind === 'unbounded') return undefined;
+  return 'a durable mailbox is FIFO and unbounded (its journal): leave the mailbox option out';
 }
 
 function persistenceProblem(p: PersistenceSpec | undefined): string | undefined {

@@ -34,4 +34,12 @@ export class DedupWindow {
   drop(id: string): void {
     this.#ids.delete(id);
   }
+
+  /** Take back ids evicted by a remember() whose write failed: they are the oldest again. */
+  restore(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const current = [...this.#ids];
+    this.#ids.clear();
+    for (const id of [...ids, ...current]) this.#ids.add(id);
+  }
 }

@@ -31,6 +31,15 @@ export class JournalDecodeError extends TroupeError {
   }
 }
 
+/** A message payload or an actor state that msgpack cannot encode (e.g. a BigInt past 64 bits): nothing was written. */
+export class UnencodableValueError extends TroupeError {
+  static readonly code = 'ERR_UNENCODABLE_VALUE';
+  override readonly code = 'ERR_UNENCODABLE_VALUE';
+  static of(actorId: string, what: 'message' | 'snapshot', reason: string, cause?: unknown): UnencodableValueError {
+    return new UnencodableValueError(`the ${what} of actor ${JSON.stringify(actorId)} cannot be stored: ${reason}`, { cause, details: { actorId, what } });
+  }
+}
+
 export class InvalidPersistenceOptionError extends TroupeError {
   static readonly code = 'ERR_INVALID_PERSISTENCE_OPTION';
   override readonly code = 'ERR_INVALID_PERSISTENCE_OPTION';
@@ -69,4 +78,4 @@ export class SnapshotVersionError extends TroupeError {
   }
 }
 
-registerErrors(SnapshotDecodeError, JournalDecodeError, InvalidPersistenceOptionError, InvalidStoreKeyError, MissingMigrationError, SnapshotVersionError);
+registerErrors(SnapshotDecodeError, JournalDecodeError, UnencodableValueError, InvalidPersistenceOptionError, InvalidStoreKeyError, MissingMigrationError, SnapshotVersionError);

@@ -97,6 +97,11 @@ export class GroupCommit {
     else this.#riders.push(ride);
   }
 
+  /** Later appends of this actor start a new segment (so a remove or delete issued now cannot cover them). */
+  closeSegment(actorId: string): void {
+    this.#open?.segments.delete(actorId);
+  }
+
   /** The number of the batch now taking writes, if any: its segments may still grow. */
   get openBatch(): number | undefined {
     return this.#open?.number;
@@ -125,17 +130,29 @@ export class GroupCommit {
 
   #start(): Batch {
     const batch = new Batch(++this.#batches);
+    let committed: Promise<unknown>;
+    try {
+      committed = this.root.transaction(() => {
+        if (this.#open === batch) this.#open = undefined;
+        const { dbs, keys, values } = batch;
+        for (let i = 0; i < dbs.length; i++) {
+          const value = values[i];
+          if (value === REMOVE) dbs[i]!.remove(keys[i]);
+          else if (typeof value === 'function') value();
+          else if (value instanceof Segment) dbs[i]!.put(keys[i], asBinary(frameSegment(value.parts, value.bytes)));
+          else dbs[i]!.put(keys[i], asBinary(value));
+        }
+      });
+    } catch (err) {
+      // e.g. the environment is closed: this batch fails as a whole and is never open, the next one tries again.
+      batch.done = Promise.reject(err);
+      batch.done.catch(() => undefined);
+      return batch;
+    }
     this.#open = batch;
-    const committed = this.root.transaction(() => {
+    // A transaction LMDB refused without running the callback must not stay open for later writes.
+    committed.catch(() => {
       if (this.#open === batch) this.#open = undefined;
-      const { dbs, keys, values } = batch;
-      for (let i = 0; i < dbs.length; i++) {
-        const value = values[i];
-        if (value === REMOVE) dbs[i]!.remove(keys[i]);
-        else if (typeof value === 'function') value();
-        else if (value instanceof Segment) dbs[i]!.put(keys[i], asBinary(frameSegment(value.parts, value.bytes)));
-        else dbs[i]!.put(keys[i], asBinary(value));
-      }
     });
     batch.done = committed.then(() => this.#flushedAfterCommit()).then(() => undefined);
     this.#last = batch.done;

@@ -16,4 +16,5 @@ export {
   MissingMigrationError,
   SnapshotDecodeError,
   SnapshotVersionError,
+  UnencodableValueError,
 } from './errors.ts';

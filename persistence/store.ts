@@ -19,7 +19,7 @@
 // (one actor lives on one thread at a time), and a snapshot at seq S covers every journal entry <= S, so entries
 // it covers that a crash left behind are ignored on recovery and removed by the next snapshot.
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
-import { JournalDecodeError, SnapshotDecodeError } from './errors.ts';
+import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
 import { GroupCommit, type SegmentAppend } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
@@ -181,8 +181,8 @@ export class ActorStore {
     checkPart('actorId', actorId);
     checkPart('message id', message.id);
     checkSeq(seq, 1);
-    const bytes = this.#encode({ seq, id: message.id, type: message.type, payload: message.payload });
-    const seqBytes = remember ? this.#encode(seq) : undefined;
+    const bytes = this.#encode({ seq, id: message.id, type: message.type, payload: message.payload }, actorId, 'message');
+    const seqBytes = remember ? this.#encode(seq, actorId, 'message') : undefined;
     const appended = this.#writes.appendToSegment(this.#journal, actorId, seq, bytes);
     if (seqBytes !== undefined) void this.#writes.put(this.#messageIds, [actorId, message.id], seqBytes);
     return appended;
@@ -208,9 +208,10 @@ export class ActorStore {
       checkSeq(snapshot.seq, 0);
       for (const first of removeSegments) checkSeq(first, 1);
       positiveInt('keep', keep);
-      const bytes = this.#encode(snapshot);
+      const bytes = this.#encode(snapshot, actorId, 'snapshot');
       const done = this.#writes.put(this.#snapshots, actorId, bytes);
       if (keep > 1) this.#keepHistory(actorId, snapshot.seq, bytes, keep);
+      if (removeSegments.length > 0) this.#writes.closeSegment(actorId);
       for (const first of removeSegments) void this.#writes.remove(this.#journal, [actorId, first]);
       return done;
     } catch (err) {
@@ -227,6 +228,7 @@ export class ActorStore {
 
   deleteActor(actorId: string): Promise<void> {
     checkPart('actorId', actorId);
+    this.#writes.closeSegment(actorId);
     return this.#writes.run(() => {
       this.#snapshots.remove(actorId);
       for (const db of [this.#history, this.#journal, this.#messageIds]) {
@@ -269,8 +271,12 @@ export class ActorStore {
    * the value at call time even if the caller mutates it afterwards, and an unencodable value (e.g. a symbol)
    * throws before anything is queued.
    */
-  #encode(value: unknown): Bytes {
-    return (this.#snapshots as unknown as { encoder: { encode(v: unknown): Bytes } }).encoder.encode(value);
+  #encode(value: unknown, actorId: string, what: 'message' | 'snapshot'): Bytes {
+    try {
+      return (this.#snapshots as unknown as { encoder: { encode(v: unknown): Bytes } }).encoder.encode(value);
+    } catch (cause) {
+      throw UnencodableValueError.of(actorId, what, String((cause as Error)?.message ?? cause), cause);
+    }
   }
 
   #decode(bytes: Bytes): unknown {

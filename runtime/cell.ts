@@ -105,12 +105,16 @@ export class Cell implements Runnable {
   private handle(env: Envelope): void {
     if (env.type === SYS_STOP) return this.host.terminate(this, env.payload as string);
     const isNotice = env.type === SYS_TERMINATED;
+    // Half-open with mail already queued (journaled messages kept while the circuit was open): the first is the trial.
+    if (this.phase === 'half-open' && !isNotice) this.phase = 'trial';
     const handler = isNotice ? this.def.onTerminated : this.def.handlers[env.type];
     if (handler === undefined) {
       if (isNotice) return this.succeeded();
       const err = new UnknownMessageTypeError(`${this.def.kind} (${this.id}) has no handler for '${env.type}'`);
       if (env.ask !== 0) this.host.replyError(env, err);
       else this.host.deadLetters.record(this.id, env.type, env.from, 'unknown-message-type');
+      // Journaled: consumed (not replayed at the next start), the state unchanged.
+      if (this.persistence !== undefined && env.seq > 0) this.persistence.handled(env.seq, this.persistence.lastState, false);
       return this.succeeded();
     }
     this.messageId = env.id;

@@ -9,6 +9,13 @@ class Lane {
   keys: number[] = [];
   head = 0;
 
+  constructor(readonly ms: number) {}
+
+  /** The earliest deadline held (the lane must not be empty). */
+  get first(): number {
+    return this.at[this.head];
+  }
+
   get size(): number {
     return this.keys.length - this.head;
   }
@@ -39,12 +46,14 @@ export interface DeadlineOptions {
 /**
  * Ask timeouts. One armed clock timer for the earliest deadline instead of one timer per ask. Asks are grouped
  * by their timeout (almost all use the default), and within a group deadlines come in the order asks were made,
- * so adding one is an array push. A settled ask is skipped when its deadline comes up; when settled entries pile
+ * so adding one is an array push; the groups sit in a heap on their earliest deadline. A settled ask is skipped when its deadline comes up; when settled entries pile
  * up (many fast asks with long timeouts) a lane is swept with `isPending`, so memory follows the asks still
  * pending rather than the ask rate times the timeout.
  */
 export class Deadlines {
   private lanes = new Map<number, Lane>();
+  /** The non-empty lanes, as a binary min-heap on their first deadline: a fire costs log(lanes), not lanes. */
+  private heap: Lane[] = [];
   private armedAt = Infinity;
   private handle: unknown;
   private added = 0;
@@ -61,10 +70,12 @@ export class Deadlines {
 
   add(key: number, ms: number): void {
     let lane = this.lanes.get(ms);
-    if (lane === undefined) this.lanes.set(ms, (lane = new Lane()));
-    const previous = lane.size > 0 ? lane.at[lane.at.length - 1] : -Infinity;
+    if (lane === undefined) this.lanes.set(ms, (lane = new Lane(ms)));
+    const empty = lane.size === 0;
+    const previous = empty ? -Infinity : lane.at[lane.at.length - 1];
     const at = Math.max(this.clock.now() + ms, previous); // a clock that steps back must not break the order
     lane.push(at, key);
+    if (empty) this.heapPush(lane);
     if (at < this.armedAt) this.arm(at);
     if (++this.added % this.sweepEvery === 0) this.sweep();
   }
@@ -78,6 +89,7 @@ export class Deadlines {
 
   clear(): void {
     this.lanes.clear();
+    this.heap = [];
     if (this.handle !== undefined) this.clock.clearTimer(this.handle);
     this.handle = undefined;
     this.armedAt = Infinity;
@@ -86,6 +98,7 @@ export class Deadlines {
   /** Drop settled entries when they outnumber the pending asks by far. */
   private sweep(): void {
     if (this.size < 4 * this.pendingCount() + this.sweepEvery) return;
+    this.heap = [];
     for (const [ms, lane] of this.lanes) {
       const at: number[] = [];
       const keys: number[] = [];
@@ -94,8 +107,9 @@ export class Deadlines {
         at.push(lane.at[i]);
         keys.push(lane.keys[i]);
       }
+      Object.assign(lane, { at, keys, head: 0 });
       if (keys.length === 0) this.lanes.delete(ms);
-      else Object.assign(lane, { at, keys, head: 0 });
+      else this.heapPush(lane);
     }
   }
 
@@ -109,18 +123,52 @@ export class Deadlines {
     this.handle = undefined;
     this.armedAt = Infinity;
     const now = this.clock.now();
-    let next = Infinity;
-    for (const [ms, lane] of this.lanes) {
-      while (lane.size > 0 && lane.at[lane.head] <= now) {
+    while (this.heap.length > 0 && this.heap[0].first <= now) {
+      const lane = this.heap[0];
+      while (lane.size > 0 && lane.first <= now) {
         const key = lane.keys[lane.head++];
         if (this.isPending(key)) this.expire(key);
       }
-      if (lane.size === 0) this.lanes.delete(ms);
-      else {
+      if (lane.size === 0) {
+        this.lanes.delete(lane.ms);
+        this.heapPopTop();
+      } else {
         lane.compact();
-        next = Math.min(next, lane.at[lane.head]);
+        this.siftDown(0);
       }
     }
-    if (next < Infinity) this.arm(next);
+    if (this.heap.length > 0) this.arm(this.heap[0].first);
+  }
+
+  private heapPush(lane: Lane): void {
+    const heap = this.heap;
+    heap.push(lane);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (heap[p].first <= heap[i].first) break;
+      [heap[p], heap[i]] = [heap[i], heap[p]];
+      i = p;
+    }
+  }
+
+  private heapPopTop(): void {
+    const last = this.heap.pop()!;
+    if (this.heap.length === 0) return;
+    this.heap[0] = last;
+    this.siftDown(0);
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let m = i;
+      if (l < heap.length && heap[l].first < heap[m].first) m = l;
+      if (r < heap.length && heap[r].first < heap[m].first) m = r;
+      if (m === i) return;
+      [heap[m], heap[i]] = [heap[i], heap[m]];
+      i = m;
+    }
   }
 }

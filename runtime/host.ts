@@ -1,5 +1,5 @@
 import type { ActorDefinition, ActorRef, TerminationNotice } from '../actors/define.ts';
-import { isActorDefinition } from '../actors/define.ts';
+import { durableMailboxProblem, isActorDefinition } from '../actors/define.ts';
 import type { SpawnOptions } from '../actors/context.ts';
 import { createMailbox, type MailboxSpec } from '../mailbox/mailbox.ts';
 import { envelope, type Envelope } from '../mailbox/envelope.ts';
@@ -381,6 +381,8 @@ export class Host {
   /** Create an actor on this thread. Throws DuplicateActorIdError, or whatever `init` throws. */
   createLocal(id: string, def: ActorDefinition, args: unknown, mailbox: MailboxSpec | undefined, supervision?: Supervision): Cell {
     if (this.actors.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
+    const durableProblem = durableMailboxProblem(def.persistence, mailbox);
+    if (durableProblem !== undefined) throw new InvalidSpawnOptionError(`${def.kind}: ${durableProblem}`);
     if (def.persistence === undefined) {
       const cell = new Cell(this, id, def, args, def.init(args), createMailbox(mailbox ?? def.mailbox), supervision);
       this.actors.set(id, cell);

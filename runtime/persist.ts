@@ -94,8 +94,11 @@ export class ActorPersistence {
     const segments = store.journalSegments(id);
     const journal = segments.flatMap((s) => s.entries.filter((e) => e.seq > persistence.seq));
     for (const { first, last } of segments) persistence.segments.push({ first, last, batch: 0 });
-    persistence.lastSeq = Math.max(persistence.seq, segments.at(-1)?.last ?? 0);
-    for (const { id: messageId } of store.rememberedIds(id)) persistence.remember(messageId);
+    // Never hand out a seq already used: after a reset (onBadSnapshot) the snapshot may be behind the journal and
+    // the remembered ids, and the window is rebuilt in seq order.
+    const remembered = store.rememberedIds(id);
+    persistence.lastSeq = Math.max(persistence.seq, segments.at(-1)?.last ?? 0, remembered.at(-1)?.seq ?? 0);
+    for (const { id: messageId } of remembered) persistence.remember(messageId);
     return { persistence, state, journal };
   }
 
@@ -131,13 +134,15 @@ export class ActorPersistence {
     else this.segments.push({ first: appended.segment, last: seq, batch: appended.batch });
     this.track(written);
     if (remember) {
-      this.remember(messageId);
+      const evicted = this.remember(messageId);
       this.appending.set(messageId, written);
       written.then(
         () => this.appending.delete(messageId),
         () => {
+          // The commit failed: LMDB still has the evicted ids and not this one; so must the window.
           this.appending.delete(messageId);
           this.window.drop(messageId);
+          this.window.restore(evicted);
         },
       );
     }
@@ -214,8 +219,11 @@ export class ActorPersistence {
     return this.lastWrite;
   }
 
-  private remember(messageId: string): void {
-    for (const old of this.window.remember(messageId)) this.track(this.store.forgetMessage(this.id, old));
+  /** Returns the ids that fell out of the window (forgotten in LMDB in the same commit as `messageId` is stored). */
+  private remember(messageId: string): readonly string[] {
+    const evicted = this.window.remember(messageId);
+    for (const old of evicted) this.track(this.store.forgetMessage(this.id, old));
+    return evicted;
   }
 
   private queueWrite(): Promise<void> {
@@ -242,9 +250,11 @@ export class ActorPersistence {
     const open = this.store.openBatch;
     let covered = 0;
     while (covered < this.segments.length && this.segments[covered].last <= this.seq && this.segments[covered].batch !== open) covered++;
-    const removeSegments = covered === 0 ? undefined : this.segments.splice(0, covered).map((s) => s.first);
-    const done = this.store.writeSnapshot(this.id, snapshot, { removeSegments, keep: this.keep });
+    const removed = this.segments.splice(0, covered);
+    const done = this.store.writeSnapshot(this.id, snapshot, { removeSegments: removed.map((s) => s.first), keep: this.keep });
     this.track(done);
+    // Not removed after all: the next snapshot must remove them.
+    if (covered > 0) done.catch(() => this.segments.unshift(...removed) && this.segments.sort((a, b) => a.first - b.first));
     return done;
   }
 

@@ -115,10 +115,19 @@ export class CellSupervision {
     if (cell.supervision !== undefined) cell.supervision.credit = 0;
     cell.retryAt = host.clock.now() + retryInMs;
     const err = host.circuitOpen(cell);
+    let stop: Envelope | undefined;
+    const journaled: Envelope[] = [];
     for (const env of cell.mailbox.drain()) {
-      if (env.type === SYS_STOP) return host.terminate(cell, env.payload as string);
-      if (env.ask !== 0) host.replyError(env, err);
-      if (env.type !== SYS_TERMINATED) host.deadLetters.record(cell.id, env.type, env.from, 'circuit-open');
+      if (env.type === SYS_STOP) stop ??= env;
+      // Journaled (durable mailbox) and acknowledged: kept, in order, for when the actor runs again; an ask among
+      // them waits for its answer (or its timeout) rather than failing for a message that will still be handled.
+      else if (env.seq > 0) journaled.push(env);
+      else {
+        if (env.ask !== 0) host.replyError(env, err);
+        if (env.type !== SYS_TERMINATED) host.deadLetters.record(cell.id, env.type, env.from, 'circuit-open');
+      }
     }
+    for (const env of journaled) cell.mailbox.offer(env);
+    if (stop !== undefined) host.terminate(cell, stop.payload as string);
   }
 }

@@ -7,6 +7,7 @@ import {
   InvalidStoreKeyError,
   JournalDecodeError,
   SnapshotDecodeError,
+  UnencodableValueError,
 } from '../../persistence/index.ts';
 import { openStore, snap } from './helpers.ts';
 
@@ -76,7 +77,7 @@ describe('snapshots', () => {
   it('rejects an unencodable snapshot without writing anything', async () => {
     const { store } = openStore();
     await store.writeSnapshot('a', snap(1, 'ok'));
-    await expect(store.writeSnapshot('a', snap(2, { s: Symbol('x') }))).rejects.toThrow();
+    await expect(store.writeSnapshot('a', snap(2, { s: Symbol('x') }))).rejects.toThrow(UnencodableValueError);
     expect(store.readSnapshot('a')?.state).toBe('ok');
   });
 });
@@ -186,7 +187,7 @@ describe('journal', () => {
 
   it('throws on an unencodable payload without queuing anything', async () => {
     const { store } = openStore();
-    expect(() => store.appendJournal('a', 1, msg('m1', { s: Symbol('x') }), true)).toThrow();
+    expect(() => store.appendJournal('a', 1, msg('m1', { s: Symbol('x') }), true)).toThrow(UnencodableValueError);
     await append(store, 'a', 1, msg('m1-retry'));
     expect(store.journalEntries('a').map((e) => e.id)).toEqual(['m1-retry']);
     expect(store.seenMessage('a', 'm1')).toBe(false);
@@ -232,6 +233,20 @@ describe('the exactly-once step: a snapshot that removes the segments it covers'
     await store.settled();
     expect(store.journalEntries('a')).toHaveLength(1);
     expect(store.readSnapshot('a')).toBeUndefined();
+  });
+
+  it('a remove or delete issued between two appends of one commit never covers the later append', async () => {
+    const { store } = openStore();
+    store.appendJournal('a', 1, msg('m1'));
+    const deleted = store.deleteActor('a');
+    const second = store.appendJournal('a', 2, msg('m2'));
+    expect(second.segment).toBe(2); // a new segment, written after the delete
+    store.appendJournal('b', 1, msg('n1'));
+    const snapshot = store.writeSnapshot('b', snap(1, 'b'), { removeSegments: [1] });
+    const b2 = store.appendJournal('b', 2, msg('n2'));
+    await Promise.all([deleted, second.done, snapshot, b2.done]);
+    expect(store.journalEntries('a').map((e) => e.id)).toEqual(['m2']);
+    expect(store.journalEntries('b').map((e) => e.id)).toEqual(['n2']);
   });
 
   it('a snapshot that removes nothing leaves the journal as it is', async () => {

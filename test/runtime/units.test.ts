@@ -87,7 +87,11 @@ describe('Deadlines', () => {
 describe('Deadlines against a model', () => {
   type Step = { kind: 'add'; ms: number } | { kind: 'settle'; pick: number } | { kind: 'advance'; ms: number };
   const step: fc.Arbitrary<Step> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), ms: fc.constantFrom(0, 5, 50, 5000) }) },
+    { weight: 4, arbitrary: fc.record({
+      kind: fc.constant('add' as const),
+      // the usual few timeouts, and many distinct ones (computed, fractional): one lane each
+      ms: fc.oneof(fc.constantFrom(0, 5, 50, 5000), fc.integer({ min: 0, max: 300 }), fc.double({ min: 0, max: 300, noNaN: true })),
+    }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('settle' as const), pick: fc.nat() }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 200 }) }) },
   );
