@@ -34,6 +34,11 @@ export interface Supervision {
    * used only while running; zeroed on a crash that goes to the supervisor and when the supervisor revokes it.
    */
   credit: number;
+  /**
+   * The reason of a stop queued behind the message being handled (set on this thread when the stop arrives): a
+   * crash meanwhile ends the actor with that reason instead of restarting it (runtime/supervision.ts).
+   */
+  stopping?: string;
 }
 
 /**

@@ -8,7 +8,7 @@ import { CellContext } from './context.ts';
 import type { Clock } from './clock.ts';
 import { Deadlines } from './deadlines.ts';
 import { Watches } from './watches.ts';
-import { CellSupervision } from './supervision.ts';
+import { CellSupervision, type StandIn } from './supervision.ts';
 import { DeadLetters } from './deadletters.ts';
 import {
   ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DuplicateMessageError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
@@ -35,6 +35,11 @@ export interface HostOptions {
   node: number;
   ports: (Port | undefined)[];
   clock: Clock;
+  /**
+   * The runtime's clock (the supervisors', on the main thread) read from this thread: circuit retry times are
+   * in it (runtime/timebase.ts). Default: `clock`.
+   */
+  runtimeNow?: () => number;
   /** How the scheduler defers its next turn (setImmediate by default). */
   defer?: (fn: () => void) => void;
   /** LMDB data directory for persistent actors (each thread opens the same environment). */
@@ -326,7 +331,8 @@ export class Host {
   }
 
   circuitOpen(cell: Cell): CircuitOpenError {
-    const retryInMs = Math.max(0, Math.round(cell.retryAt - this.clock.now()));
+    // retryAt is in the runtime's clock, as the supervisor that opened the circuit counts it.
+    const retryInMs = Math.max(0, Math.round(cell.retryAt - (this.opts.runtimeNow?.() ?? this.clock.now())));
     const when = cell.phase === 'trial' ? 'a trial message is being handled' : `it will be tried again in ${retryInMs} ms`;
     return new CircuitOpenError(`circuit open for ${cell.def.kind} (${cell.id}): ${when}`, { details: { id: cell.id, retryInMs, phase: cell.phase } });
   }
@@ -378,13 +384,17 @@ export class Host {
 
   // ---- lifecycle -----------------------------------------------------------------------------------------------
 
-  /** Create an actor on this thread. Throws DuplicateActorIdError, or whatever `init` throws. */
-  createLocal(id: string, def: ActorDefinition, args: unknown, mailbox: MailboxSpec | undefined, supervision?: Supervision): Cell {
+  /**
+   * Create an actor on this thread. Throws DuplicateActorIdError, or whatever `init` throws. `standIn`: a supervised
+   * actor lost with its thread, created again here not running (no init: its supervisor's decision restarts it).
+   */
+  createLocal(id: string, def: ActorDefinition, args: unknown, mailbox: MailboxSpec | undefined, supervision?: Supervision, standIn?: Pick<StandIn, 'phase' | 'retryAt'>): Cell {
     if (this.actors.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
     const durableProblem = durableMailboxProblem(def.persistence, mailbox);
     if (durableProblem !== undefined) throw new InvalidSpawnOptionError(`${def.kind}: ${durableProblem}`);
     if (def.persistence === undefined) {
-      const cell = new Cell(this, id, def, args, def.init(args), createMailbox(mailbox ?? def.mailbox), supervision);
+      const cell = new Cell(this, id, def, args, standIn ? undefined : def.init(args), createMailbox(mailbox ?? def.mailbox), supervision);
+      if (standIn) CellSupervision.standIn(cell, standIn);
       this.actors.set(id, cell);
       return cell;
     }
@@ -392,6 +402,7 @@ export class Host {
     const { persistence, state, journal } = ActorPersistence.restore(this.store(), id, def, args, this.clock);
     const cell = new Cell(this, id, def, args, state, createMailbox(mailbox ?? def.mailbox), supervision);
     cell.persistence = persistence;
+    if (standIn) CellSupervision.standIn(cell, standIn);
     for (const entry of journal) {
       const env = envelope(entry.type, entry.payload, '', 0, this.node, entry.id);
       env.seq = entry.seq;
@@ -429,6 +440,7 @@ export class Host {
     // Not running (restarting, circuit open): nothing to finish, stop now.
     if (cell.phase === 'restarting' || cell.phase === 'open') return this.terminate(cell, reason);
     // A system message: it overtakes user mail, and waits for a running async handler to settle.
+    if (cell.supervision !== undefined) cell.supervision.stopping ??= reason; // a crash meanwhile stops it too
     cell.mailbox.offerSystem(envelope(SYS_STOP, reason, '', 0, this.node));
     if (!cell.busy) this.scheduler.schedule(cell);
   }

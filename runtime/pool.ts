@@ -2,8 +2,16 @@ import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
 import { systemClock } from './clock.ts';
 import { Op } from './protocol.ts';
 import type { WorkerBoot } from './worker.ts';
+import type { Timebase } from './timebase.ts';
+import type { StandIn } from './supervision.ts';
 
 const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
+
+/** A worker that said it is ready, and the stand-ins it could not create (their ids). */
+export interface Booted {
+  worker: Worker;
+  failed: string[];
+}
 
 export interface PoolEvents {
   /** A batch from worker `node`. */
@@ -24,13 +32,14 @@ export class WorkerPool {
   private stopping = false;
   private spare: Promise<Worker | undefined> | undefined;
 
-  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly dataDir?: string) {
+  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly dataDir?: string, private readonly timebase?: Timebase) {
     this.workers = new Array(size + 1).fill(undefined);
     this.lastPong = new Array(size + 1).fill(0);
   }
 
-  static async start(size: number, events: PoolEvents, dataDir?: string): Promise<WorkerPool> {
-    const pool = new WorkerPool(size, events, dataDir);
+  /** `timebase`: how workers read the runtime's clock (runtime/timebase.ts). */
+  static async start(size: number, events: PoolEvents, dataDir?: string, timebase?: Timebase): Promise<WorkerPool> {
+    const pool = new WorkerPool(size, events, dataDir, timebase);
     const meshes: (MessagePort | undefined)[][] = [];
     for (let i = 1; i <= size; i++) meshes[i] = new Array(size + 1).fill(undefined);
     for (let i = 1; i <= size; i++) {
@@ -40,7 +49,7 @@ export class WorkerPool {
         meshes[j][i] = port2;
       }
     }
-    const started = await Promise.allSettled(Array.from({ length: size }, (_, i) => pool.boot(i + 1, meshes[i + 1])));
+    const started = await Promise.allSettled(Array.from({ length: size }, (_, i) => pool.boot(i + 1, meshes[i + 1], [])));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
       await pool.terminate();
@@ -53,24 +62,27 @@ export class WorkerPool {
     return node === 0 || this.workers[node] !== undefined;
   }
 
-  /** Start worker `node` with the given mesh ports; resolves once it has loaded and said it is ready. */
-  private boot(node: number, ports: (MessagePort | undefined)[]): Promise<Worker> {
-    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir };
+  /**
+   * Start worker `node` with the given mesh ports and the actors standing in there (see StandIn); resolves once it
+   * has loaded, created them and said it is ready.
+   */
+  private boot(node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
+    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns };
     const worker = new Worker(workerEntry, { workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
     return this.whenReady(node, worker);
   }
 
   /** Give a booted spare the identity of thread `node`. */
-  private assign(spare: Worker, node: number, ports: (MessagePort | undefined)[]): Promise<Worker> {
+  private assign(spare: Worker, node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
     const ready = this.whenReady(node, spare);
-    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir };
+    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns };
     spare.postMessage({ assign: boot }, ports.filter((p): p is MessagePort => p !== undefined));
     return ready;
   }
 
-  private whenReady(node: number, worker: Worker): Promise<Worker> {
+  private whenReady(node: number, worker: Worker): Promise<Booted> {
     return new Promise((resolve, reject) => {
-      worker.once('message', () => {
+      worker.once('message', (m: unknown) => {
         if (this.stopping) {
           void worker.terminate();
           return reject(new Error('the pool is shutting down'));
@@ -80,7 +92,9 @@ export class WorkerPool {
         worker.on('message', (ops: unknown[]) => this.events.message(node, ops));
         worker.on('error', () => {}); // the exit that follows is what counts
         worker.once('exit', () => this.exited(node, worker, 'worker thread exited'));
-        resolve(worker);
+        // The ready message: [Op.Control, { op: 'ready', failed }] (stand-ins that could not be created).
+        const ready = (Array.isArray(m) ? m[1] : undefined) as { failed?: string[] } | undefined;
+        resolve({ worker, failed: ready?.failed ?? [] });
       });
       worker.once('error', reject);
     });
@@ -111,9 +125,10 @@ export class WorkerPool {
 
   /**
    * Start a new worker as `node`, with new channels to every live worker (handed to them with `tell`, which must
-   * post the port to that worker with the port in the transfer list). Resolves with the new worker.
+   * post the port to that worker with the port in the transfer list), and `standIns` created there before it takes
+   * any message. Resolves with the new worker and the stand-ins it could not create.
    */
-  async replace(node: number, tell: (to: Worker, other: number, port: MessagePort) => void): Promise<Worker> {
+  async replace(node: number, tell: (to: Worker, other: number, port: MessagePort) => void, standIns: StandIn[] = []): Promise<Booted> {
     const ports: (MessagePort | undefined)[] = new Array(this.size + 1).fill(undefined);
     for (let other = 1; other <= this.size; other++) {
       const peer = this.workers[other];
@@ -124,10 +139,10 @@ export class WorkerPool {
     }
     const spare = this.spare === undefined ? undefined : await this.spare;
     this.spare = undefined;
-    if (spare === undefined) return this.boot(node, ports);
-    const worker = await this.assign(spare, node, ports);
+    if (spare === undefined) return this.boot(node, ports, standIns);
+    const booted = await this.assign(spare, node, ports, standIns);
     this.prepareSpare(); // for the next loss
-    return worker;
+    return booted;
   }
 
   /**

@@ -44,7 +44,8 @@ export type Control =
   | { op: 'ping'; req: number }
   | { op: 'pong'; req: number }
   // supervision: reports from the child's thread to the main thread, and the supervisor's decisions back
-  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean }
+  // stopping: it crashed while a stop was queued, and stopped (the supervisor reports it and decides nothing)
+  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean; stopping?: true }
   | { op: 'trial-ok'; id: string }
   // restarted on its own thread under a restart credit; the supervisor counts it (see supervisors/policy/credit.ts)
   | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData }
@@ -52,11 +53,13 @@ export type Control =
   | { op: 'restart'; id: string; credit: number }
   | { op: 'grant'; id: string; credit: number }
   | { op: 'revoke'; id: string; seq: number }
-  | { op: 'circuit-open'; id: string; retryInMs: number }
+  // retryAt: in the runtime's clock (the supervisor's), read on workers through runtime/timebase.ts
+  | { op: 'circuit-open'; id: string; retryAt: number }
   | { op: 'half-open'; id: string }
   | { op: 'kill'; id: string; reason: string }
   | { op: 'stats'; req: number; actors: boolean }
   | { op: 'stats-result'; req: number; stats: import('./stats.ts').NodeStats }
   | { op: 'shutdown'; req: number }
   | { op: 'shutdown-done'; req: number }
-  | { op: 'ready' };
+  // failed: stand-ins a replacement thread could not create (runtime/worker.ts)
+  | { op: 'ready'; failed?: string[] };

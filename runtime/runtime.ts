@@ -6,14 +6,16 @@ import { isActorDefinition } from '../actors/define.ts';
 import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, errorToData, reviveError, type ErrorData } from './errors.ts';
+import { mainTimebase, type Timebase } from './timebase.ts';
+import { DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateSpawnOptions, validateStartOptions } from './validate.ts';
 import type { Control } from './protocol.ts';
 import type { DeadLetter, RuntimeStats } from './stats.ts';
 import type { Supervision } from './cell.ts';
-import { WorkerPool } from './pool.ts';
+import { WorkerPool, type Booted } from './pool.ts';
+import type { StandIn } from './supervision.ts';
 import { rootLogger } from './logger.ts';
 import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
@@ -48,7 +50,8 @@ export class Runtime implements Messaging {
   private readonly host: Host;
   private readonly registry = new Map<string, Registration>();
   private readonly loads: number[];
-  private readonly requests = new Map<number, (c: Control) => void>();
+  /** Control requests awaiting their answer, with the thread asked (a lost thread fails them). */
+  private readonly requests = new Map<number, { node: number; resolve: (c: Control) => void; reject: (err: Error) => void }>();
   private readonly owners = new Map<string, Supervisor>();
   private readonly crashListeners = new Set<(report: CrashReport) => void>();
   private readonly recentCrashes: CrashReport[] = [];
@@ -56,11 +59,13 @@ export class Runtime implements Messaging {
   private reqSeq = 0;
   private stopped = false;
   private readonly clock: Clock;
+  private readonly timebase: Timebase;
   private readonly random: () => number;
 
   private constructor(readonly workerCount: number, options: RuntimeOptions) {
     this.loads = new Array(workerCount + 1).fill(0);
-    this.clock = options.clock ?? systemClock;
+    // Read through mainTimebase: workers then count circuit retry times in this clock too.
+    ({ clock: this.clock, timebase: this.timebase } = mainTimebase(options.clock ?? systemClock, workerCount));
     this.random = options.random ?? Math.random;
     this.supervisionPort = this.makeSupervisionPort();
     this.host = new Host({
@@ -88,7 +93,7 @@ export class Runtime implements Messaging {
       runtime.pool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
-      }, options.dataDir);
+      }, options.dataDir, runtime.timebase);
       for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
       if (options.spareWorker ?? true) runtime.pool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;
@@ -173,7 +178,7 @@ export class Runtime implements Messaging {
       }
     } catch (err) {
       this.registry.delete(id);
-      this.loads[node]--;
+      this.loads[node] = Math.max(0, this.loads[node] - 1); // (counted from 0 again if its thread was lost meanwhile)
       throw err;
     }
     this.registry.set(id, { node, kind });
@@ -188,7 +193,7 @@ export class Runtime implements Messaging {
     return new Promise((resolve, reject) => {
       if (!this.live(node)) return reject(new RuntimeStoppedError(`thread ${node} is not running`));
       const req = ++this.reqSeq;
-      this.requests.set(req, resolve);
+      this.requests.set(req, { node, resolve, reject });
       this.host.sendControl(node, make(req));
     });
   }
@@ -205,7 +210,7 @@ export class Runtime implements Messaging {
         return this.owners.get(c.id)?.childGone(c.id, c.reason);
       }
       case 'crashed':
-        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial);
+        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true);
       case 'crashed-restarted':
         return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error);
       case 'revoked':
@@ -224,7 +229,7 @@ export class Runtime implements Messaging {
       case 'spawned':
       case 'stats-result':
       case 'shutdown-done':
-        this.requests.get(c.req)?.(c);
+        this.requests.get(c.req)?.resolve(c);
         this.requests.delete(c.req);
         return;
     }
@@ -277,7 +282,7 @@ export class Runtime implements Messaging {
       restart: (ref, credit) => this.command(ref.node, { op: 'restart', id: ref.id, credit }),
       grant: (ref, credit) => this.command(ref.node, { op: 'grant', id: ref.id, credit }),
       revoke: (ref, seq) => this.command(ref.node, { op: 'revoke', id: ref.id, seq }),
-      openCircuit: (ref, retryInMs) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryInMs }),
+      openCircuit: (ref, retryAt) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryAt }),
       halfOpen: (ref) => this.command(ref.node, { op: 'half-open', id: ref.id }),
       stop: (ref) => this.stop(ref),
       kill: (ref, reason) => new Promise<void>((resolve) => {
@@ -302,18 +307,30 @@ export class Runtime implements Messaging {
 
   /**
    * A worker died or stalled. Asks waiting on it fail at once; unsupervised actors on it are gone (watchers are
-   * told); a replacement thread takes its number, and every supervised actor it hosted counts as crashed, so its
-   * supervisor restarts it there (same id, same node: refs stay valid).
+   * told); a replacement thread takes its number. Every supervised actor it hosted that its supervisor restarts
+   * (a survivor) has a stand-in there from the replacement's first instant, and counts as crashed: its supervisor
+   * restarts it in place (same id, same node: refs stay valid) or keeps its circuit open, as for a crash on a live
+   * thread, and mail sent to it meanwhile is held or fails fast as it would then (see StandIn).
    */
   private async workerLost(node: number, why: string): Promise<void> {
     if (this.stopped) return;
+    const lost: Array<[string, Registration]> = [];
+    for (const entry of this.registry) if (entry[1].node === node) lost.push(entry);
     const survivors: string[] = [];
-    for (const [id, reg] of this.registry) {
-      if (reg.node !== node) continue;
-      if (this.owners.has(id)) survivors.push(id);
-      this.registry.delete(id);
+    for (const [id, reg] of lost) {
+      // A survivor's id stays reserved (unseen by lookup) until its stand-in is up: no other actor can take it.
+      if (this.owners.get(id)?.childLost(id) === true) {
+        survivors.push(id);
+        this.registry.set(id, { node: -1, kind: reg.kind });
+      } else this.registry.delete(id);
     }
     this.loads[node] = 0;
+    // Requests it will never answer (a spawn there, stats) fail, rather than wait for good.
+    for (const [req, r] of this.requests) {
+      if (r.node !== node) continue;
+      this.requests.delete(req);
+      r.reject(new WorkerLostError(`thread ${node} was lost before answering`));
+    }
     rootLogger().warn({ node, why, supervised: survivors.length }, 'worker thread lost');
     this.host.nodeLost(node, survivors);
     for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'node-lost', node, survivors });
@@ -330,18 +347,49 @@ export class Runtime implements Messaging {
 
   private async replaceWorker(node: number, survivors: string[]): Promise<void> {
     if (this.stopped) return;
-    const worker = await this.pool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
-      WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
-    });
+    // Each survivor's stand-in, as its supervisor sees the child now (its circuit may be open).
+    const standIns: StandIn[] = [];
+    for (const id of survivors) {
+      const s = this.owners.get(id)?.standIn(id);
+      if (s === undefined) continue;
+      const supervision: Supervision = { stash: s.stash, handlerTimeoutMs: s.spec.handlerTimeoutMs ?? 0, credit: 0 };
+      standIns.push({ id, module: s.spec.actor.module, kind: s.spec.actor.kind, args: s.spec.args, mailbox: s.spec.mailbox, supervision, phase: s.phase, retryAt: s.retryAt });
+    }
+    let booted: Booted;
+    try {
+      booted = await this.pool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
+        WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
+      }, standIns);
+    } catch (err) {
+      if (!this.stopped) this.replaced(node, survivors, new Map()); // no thread: the survivors are gone (spawned again elsewhere)
+      throw err;
+    }
     if (this.stopped) return;
-    this.host.transport.connect(node, worker);
-    for (const id of survivors) this.owners.get(id)?.childGone(id, 'worker-lost');
-    // Watches held elsewhere on the lost actors are registered again once their supervisors have restarted them.
-    const renew = () => {
-      this.host.rewatch(node);
-      for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'rewatch', node });
-    };
-    setImmediate(renew);
+    this.host.transport.connect(node, booted.worker);
+    const failed = new Set(booted.failed);
+    this.replaced(node, survivors, new Map(standIns.filter((s) => !failed.has(s.id)).map((s) => [s.id, s])));
+  }
+
+  /** Register the survivors' stand-ins (`made`), renew the watches on them, then let their supervisors decide. */
+  private replaced(node: number, survivors: string[], made: Map<string, StandIn>): void {
+    for (const id of survivors) {
+      const s = made.get(id);
+      if (s !== undefined) {
+        this.registry.set(id, { node, kind: s.kind });
+        this.loads[node]++;
+      } else if (this.registry.get(id)?.node === -1) this.registry.delete(id); // its reservation (see workerLost)
+    }
+    // Watches held here and on other threads on the lost actors: registered again with their stand-ins, which exist
+    // from the replacement's first instant, so a watcher hears only of a final stop. (A survivor without a stand-in
+    // answers 'not-found'.)
+    this.host.rewatch(node);
+    for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'rewatch', node });
+    for (const id of survivors) {
+      const s = made.get(id);
+      const wanted = this.owners.get(id)?.childReplaced(id, s?.phase) ?? false;
+      // Stopped or removed by its supervisor while its thread was being replaced: nobody wants the stand-in.
+      if (s !== undefined && !wanted) this.host.stop({ id, kind: s.kind, node });
+    }
   }
 
   // ---- introspection and shutdown -----------------------------------------------------------------------------
@@ -352,8 +400,8 @@ export class Runtime implements Messaging {
     const nodes = [this.host.stats(withActors)];
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;
-      const res = await this.request(node, (req) => ({ op: 'stats', req, actors: withActors }));
-      if (res.op === 'stats-result') nodes.push(res.stats);
+      const res = await this.request(node, (req) => ({ op: 'stats', req, actors: withActors })).catch(() => undefined); // lost meanwhile
+      if (res?.op === 'stats-result') nodes.push(res.stats);
     }
     const deadLetters: RuntimeStats['deadLetters'] = {};
     for (const n of nodes) {

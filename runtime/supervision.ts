@@ -1,5 +1,5 @@
 import type { Envelope } from '../mailbox/envelope.ts';
-import { SYS_STOP, SYS_TERMINATED, type Cell } from './cell.ts';
+import { SYS_STOP, SYS_TERMINATED, type Cell, type Supervision } from './cell.ts';
 import type { Host } from './host.ts';
 import type { Control } from './protocol.ts';
 import { ActorCrashedError, errorToData, type ErrorData } from './errors.ts';
@@ -10,6 +10,23 @@ type SupervisionControl = Extract<Control, { op: 'restart' | 'circuit-open' | 'h
 
 function isSupervisionControl(c: Control): c is SupervisionControl {
   return c.op === 'restart' || c.op === 'circuit-open' || c.op === 'half-open' || c.op === 'kill' || c.op === 'grant' || c.op === 'revoke';
+}
+
+/**
+ * A supervised actor lost with its thread, created again on the thread that replaced it before any mail can reach
+ * it (runtime/worker.ts), not running: its supervisor then decides as for a crash on a live thread, so mail sent
+ * meanwhile is held (phase 'restarting', up to the stash) or fails fast (phase 'open', its circuit was open).
+ */
+export interface StandIn {
+  id: string;
+  module: string;
+  kind: string;
+  args: unknown;
+  mailbox: unknown;
+  supervision: Supervision;
+  phase: 'restarting' | 'open';
+  /** Phase 'open': when its trial will be admitted, in the runtime's clock. */
+  retryAt: number;
 }
 
 /**
@@ -32,6 +49,9 @@ export class CellSupervision {
       rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, err }, 'actor crashed');
       return;
     }
+    // A stop was queued behind this message: the stop wins. Held for a decision instead, the actor would keep the
+    // stop waiting for good when its supervisor, stopping too, decides nothing ('ignore').
+    if (sup.stopping !== undefined) return this.stoppedByCrash(cell, env.type, errorToData(err), sup.stopping);
     // Credit is used only by a running actor: a trial's outcome is the supervisor's (circuit) to judge.
     if (cell.phase === 'running' && sup.credit > 0) return this.restartHere(cell, env.type, errorToData(err));
     this.toSupervisor(cell, env.type, errorToData(err));
@@ -63,6 +83,25 @@ export class CellSupervision {
     this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial });
   }
 
+  /**
+   * Crashed with a stop pending: reported (the supervisor records it, decision 'ignore'), then stopped with the
+   * stop's reason, so whoever waits for the stop sees it complete and watchers hear of it once. The supervisor then
+   * handles the stop as it handles any ('gone'): nothing while stopping, else per the child's restart type.
+   */
+  private stoppedByCrash(cell: Cell, messageType: string, error: ErrorData, reason: string): void {
+    const trial = cell.phase === 'trial';
+    cell.supervision!.credit = 0;
+    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, stopping: true });
+    this.host.terminate(cell, reason);
+  }
+
+  /** A new cell stands in for an actor lost with its thread (see StandIn); its state comes with its restart. */
+  static standIn(cell: Cell, standIn: Pick<StandIn, 'phase' | 'retryAt'>): void {
+    cell.phase = standIn.phase;
+    cell.retryAt = standIn.retryAt;
+    if (cell.supervision !== undefined) cell.supervision.credit = 0;
+  }
+
   trialSucceeded(cell: Cell): void {
     this.host.sendControl(0, { op: 'trial-ok', id: cell.id });
   }
@@ -90,7 +129,7 @@ export class CellSupervision {
         host.terminate(cell, c.reason);
         return true;
       case 'circuit-open':
-        this.openCircuit(cell, c.retryInMs);
+        this.openCircuit(cell, c.retryAt);
         return true;
       case 'restart':
       case 'half-open':
@@ -108,12 +147,13 @@ export class CellSupervision {
     }
   }
 
-  private openCircuit(cell: Cell, retryInMs: number): void {
+  /** `retryAt`: when the trial will be admitted, in the runtime's clock (see Host.circuitOpen). */
+  private openCircuit(cell: Cell, retryAt: number): void {
     const host = this.host;
     cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
     cell.phase = 'open';
     if (cell.supervision !== undefined) cell.supervision.credit = 0;
-    cell.retryAt = host.clock.now() + retryInMs;
+    cell.retryAt = retryAt;
     const err = host.circuitOpen(cell);
     let stop: Envelope | undefined;
     const journaled: Envelope[] = [];

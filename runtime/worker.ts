@@ -2,6 +2,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { ActorRef } from '../actors/define.ts';
 import { Host } from './host.ts';
 import { systemClock } from './clock.ts';
+import { timebaseReader, type Timebase } from './timebase.ts';
+import type { StandIn } from './supervision.ts';
 import { errorToData, reviveError } from './errors.ts';
 import type { Control } from './protocol.ts';
 import { Op } from './protocol.ts';
@@ -12,6 +14,10 @@ export interface WorkerBoot {
   /** Indexed by node; undefined for this worker itself and for node 0 (reached through parentPort). */
   ports: (MessagePort | undefined)[];
   dataDir?: string;
+  /** How this thread reads the runtime's clock (runtime/timebase.ts). */
+  timebase?: Timebase;
+  /** Replacing a lost thread: its supervised actors, created here before any message is taken (runtime/supervision.ts). */
+  standIns?: StandIn[];
 }
 
 (globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
@@ -41,6 +47,7 @@ const host: Host = new Host({
   node: boot.node,
   ports: boot.ports.map((p, i) => (i === 0 ? main : p)),
   clock: systemClock,
+  runtimeNow: timebaseReader(boot.timebase),
   dataDir: boot.dataDir,
   onControl,
   async spawn(definition, options) {
@@ -99,6 +106,25 @@ async function spawnHere(c: Extract<Control, { op: 'spawn' }>): Promise<void> {
   }
 }
 
+/**
+ * Stand-ins for the actors lost with the thread this one replaces: created before this thread listens to any port
+ * (mail already sent to them waits in the ports), so none of it finds them missing. Returns the ids that failed.
+ */
+async function createStandIns(standIns: StandIn[]): Promise<string[]> {
+  const failed: string[] = [];
+  for (const s of standIns) {
+    try {
+      const found = host.definition(s.module, s.kind);
+      const def = found instanceof Promise ? await found : found;
+      host.createLocal(s.id, def, s.args, s.mailbox as never, s.supervision, s);
+    } catch {
+      failed.push(s.id); // its supervisor spawns it again for its restart, which reports what goes wrong
+    }
+  }
+  return failed;
+}
+
+const failed = await createStandIns(boot.standIns ?? []);
 main.on('message', (ops: unknown[]) => host.receive(0, ops));
 boot.ports.forEach((p, node) => p !== undefined && node !== 0 && host.connect(node, p));
-main.postMessage([Op.Control, { op: 'ready' }]);
+main.postMessage([Op.Control, { op: 'ready', failed }]);

@@ -18,7 +18,8 @@ export interface SupervisionPort {
   grant(ref: ActorRef, credit: number): void;
   /** Take a child's credit back; its thread answers with `childRevoked(id, seq)`. */
   revoke(ref: ActorRef, seq: number): void;
-  openCircuit(ref: ActorRef, retryInMs: number): void;
+  /** `retryAt`: when its trial will be admitted, on this port's clock. */
+  openCircuit(ref: ActorRef, retryAt: number): void;
   halfOpen(ref: ActorRef): void;
   stop(ref: ActorRef): Promise<void>;
   kill(ref: ActorRef, reason: string): Promise<void>;
@@ -71,8 +72,13 @@ interface Child {
   budget?: Budget;
   breaker?: CircuitBreaker;
   timer?: unknown;
-  /** The child's actor is gone (stopped itself, or lost with its thread): a restart must spawn it again. */
+  /** The child's actor is gone (stopped itself, or lost with no stand-in): a restart must spawn it again. */
   gone?: boolean;
+  /**
+   * Its thread died and is being replaced; a stand-in takes its place there (see `childLost`). Until then nothing
+   * is sent to it: no restart, trial, credit or stop (the stand-in is synced with this supervisor's view after).
+   */
+  lost?: boolean;
   /** Its actor is being spawned (a revocation waits for the spawn, which carries the credit). */
   spawning?: boolean;
   /** The revocation of its credit that is awaited, if any. */
@@ -190,12 +196,16 @@ export class Supervisor {
 
   // ---- reports from the children's threads ---------------------------------------------------------------------
 
-  /** A crash to decide here (any credit the child held is forfeited with it). */
-  childCrashed(id: string, kind: string, messageType: string, error: ErrorData, trial: boolean): void {
+  /**
+   * A crash to decide here (any credit the child held is forfeited with it). `stopping`: it crashed with a stop
+   * queued and stopped instead (runtime/supervision.ts): recorded, nothing to decide; its 'gone' follows.
+   */
+  childCrashed(id: string, kind: string, messageType: string, error: ErrorData, trial: boolean, stopping = false): void {
     const child = this.byId.get(id);
     if (child === undefined) return;
     this.forfeit(child);
     const report = this.reporter(child, kind, messageType, error, false);
+    if (stopping) return void report('ignore');
     // Decisions keep their arrival order: none overtakes one waiting for a revocation.
     if (this.revoking.size > 0 || this.parked.length > 0 || this.draining) this.parked.push(() => this.decideIfChild(child, trial, report));
     else this.decide(child, trial, report);
@@ -233,6 +243,71 @@ export class Supervisor {
     if (child.status === 'circuit-open') return;
     // Half-open: the incarnation admitted for the one trial is lost, so the trial failed.
     this.childCrashed(id, spec.actor.kind, '$exit', { name: 'Exit', message: `exited: ${reason}` }, child.status === 'half-open');
+  }
+
+  /**
+   * The thread hosting the child's actor died. True when the child is to be restarted: a stand-in then takes its
+   * place on the thread that replaces the lost one (`standIn`), and watches on it are kept. False when it is not
+   * (it is being stopped, or is temporary): it is gone for good, and its watchers are told so.
+   */
+  childLost(id: string): boolean {
+    const child = this.byId.get(id);
+    if (child === undefined || child.ref === undefined || child.gone || child.lost) return false;
+    this.forfeit(child); // its credit died with it
+    if (child.status === 'stopping' || child.status === 'stopped') {
+      child.gone = true;
+      return false;
+    }
+    if (!shouldRestart((child.spec as ChildSpec).restart ?? 'permanent', 'crash')) {
+      child.gone = true;
+      this.port.release(id);
+      this.remove(child);
+      return false;
+    }
+    child.lost = true;
+    return true;
+  }
+
+  /**
+   * What stands in for a lost child on the replacement thread, created there before any mail can reach it: not
+   * running, its mail held for the incarnation this supervisor's decision will start ('restarting'), or failing
+   * fast while its circuit is open ('open', until `retryAt`). Undefined when it is no longer wanted.
+   */
+  standIn(id: string): { spec: ChildSpec; stash: number; phase: 'restarting' | 'open'; retryAt: number } | undefined {
+    const child = this.byId.get(id);
+    if (child === undefined || !child.lost || child.status === 'stopping' || child.status === 'stopped') return undefined;
+    const open = child.status === 'circuit-open';
+    const now = this.port.clock.now();
+    return { spec: child.spec as ChildSpec, stash: this.spec.stash ?? defaults.stash, phase: open ? 'open' : 'restarting', retryAt: open ? child.breaker!.retryAt(now) ?? now : 0 };
+  }
+
+  /**
+   * The lost child's thread is back, with its stand-in (`stoodIn`: the phase it was created in) or without (it
+   * could not be created there: the child is then gone and is spawned again for its restart). From here on the loss is
+   * handled as a crash on a live thread: the stand-in is restarted, or its circuit opened, by the decision. False:
+   * the child is no longer wanted (stopped or removed meanwhile) and the runtime stops the stand-in.
+   */
+  childReplaced(id: string, stoodIn: 'restarting' | 'open' | undefined): boolean {
+    const child = this.byId.get(id);
+    if (child === undefined || !child.lost) return false;
+    child.lost = false;
+    const now = this.port.clock.now();
+    if (child.status === 'circuit-open') {
+      // Nothing was running, so nothing crashed. The trial, held off while the child was lost, is admitted when due.
+      // (Opened while it was lost, after its stand-in was made: the stand-in is told.)
+      if (stoodIn === 'restarting') this.port.openCircuit(child.ref!, child.breaker!.retryAt(now) ?? now);
+      if (stoodIn === undefined) child.gone = true;
+      if (child.timer === undefined) this.armTrial(child, Math.max(0, (child.breaker!.retryAt(now) ?? now) - now));
+      return stoodIn !== undefined;
+    }
+    if (stoodIn === undefined) {
+      this.childGone(id, 'worker-lost');
+      return false;
+    }
+    if (child.status === 'stopping' || child.status === 'stopped') return false;
+    // Half-open: the incarnation admitted for the one trial was lost, so the trial failed.
+    this.childCrashed(id, (child.spec as ChildSpec).actor.kind, '$exit', { name: 'Exit', message: 'exited: worker-lost' }, child.status === 'half-open');
+    return true;
   }
 
   childTrialSucceeded(id: string): void {
@@ -323,7 +398,8 @@ export class Supervisor {
   /** Restart children in start order: in place when their actor still exists, spawned again when it is gone. */
   private async restartGroup(group: Child[]): Promise<void> {
     for (const k of group) {
-      if (k.status !== 'restarting' || this.state !== 'running') continue;
+      // A lost child is restarted once its thread is back (childReplaced decides again, as for a crash).
+      if (k.status !== 'restarting' || this.state !== 'running' || k.lost) continue;
       k.timer = undefined;
       if (k.sub) {
         await k.sub.stop();
@@ -349,7 +425,7 @@ export class Supervisor {
     const retryAt = child.breaker!.retryAt(now) ?? now;
     child.status = 'circuit-open';
     if (child.timer !== undefined) this.port.clock.clearTimer(child.timer);
-    if (child.ref && !child.gone) this.port.openCircuit(child.ref, retryAt - now);
+    if (child.ref && !child.gone && !child.lost) this.port.openCircuit(child.ref, retryAt);
     this.armTrial(child, retryAt - now);
   }
 
@@ -357,7 +433,7 @@ export class Supervisor {
   private armTrial(child: Child, delayMs: number): void {
     child.timer = this.port.clock.setTimer(() => {
       child.timer = undefined;
-      if (this.state !== 'running' || child.status !== 'circuit-open') return;
+      if (this.state !== 'running' || child.status !== 'circuit-open' || child.lost) return; // lost: re-armed by childReplaced
       const now = this.port.clock.now();
       // Node's timers can fire a little early (whole milliseconds on a cached loop time): wait out the rest
       // rather than give up, or the circuit would stay open for good.
@@ -401,7 +477,7 @@ export class Supervisor {
 
   /** Credit to grant `child` now (recorded as granted): 0 unless a crash of it would surely be restarted at once. */
   private creditFor(child: Child): number {
-    if (this.state !== 'running' || this.revoking.size > 0 || isSupervisorSpec(child.spec)) return 0;
+    if (this.state !== 'running' || this.revoking.size > 0 || isSupervisorSpec(child.spec) || child.lost) return 0;
     if (!creditEligible({ strategy: this.spec.strategy ?? 'one-for-one', backoffMinMs: this.backoffMinMs, restart: child.spec.restart ?? 'permanent' })) return 0;
     const now = this.port.clock.now();
     if (child.breaker !== undefined && child.breaker.state(now) !== 'closed') return 0;
@@ -410,7 +486,7 @@ export class Supervisor {
 
   /** Renew the credit of a running child. */
   private topUp(child: Child): void {
-    if (child.ref === undefined || child.gone || child.spawning) return;
+    if (child.ref === undefined || child.gone || child.lost || child.spawning) return;
     const credit = this.creditFor(child);
     if (credit > 0) this.port.grant(child.ref, credit);
   }
@@ -433,7 +509,7 @@ export class Supervisor {
   }
 
   private sendRevoke(child: Child): void {
-    if (child.ref === undefined || child.gone) return this.forfeit(child);
+    if (child.ref === undefined || child.gone || child.lost) return this.forfeit(child);
     child.revokeSeq = ++this.revokeSeq;
     this.port.revoke(child.ref, child.revokeSeq);
   }
@@ -503,7 +579,7 @@ export class Supervisor {
     child.status = 'stopping';
     if (child.timer !== undefined) this.port.clock.clearTimer(child.timer);
     if (child.sub) await child.sub.stop();
-    else if (child.ref && !child.gone) {
+    else if (child.ref && !child.gone && !child.lost) {
       const policy = (child.spec as ChildSpec).shutdown ?? defaults.shutdown;
       if (policy === 'kill') await this.port.kill(child.ref, 'shutdown');
       else if (policy === 'wait') await this.port.stop(child.ref);

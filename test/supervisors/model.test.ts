@@ -9,13 +9,16 @@
  *
  * The supervisor: one-for-one, onExhausted 'open-circuit' (intensity counted per child), backoff without jitter,
  * all limits drawn at random per run. A lost thread counts as a crash for its running or restarting children, as a
- * failed trial for a half-open one, and not at all for one whose circuit is open (it is spawned again for its trial).
+ * failed trial for a half-open one, and not at all for one whose circuit is open. Either way a stand-in takes the
+ * child's place on the replacement thread at once (runtime/supervision.ts, StandIn), so from then on callers see
+ * what they see after a crash on a live thread: mail held during backoff, circuit-open errors while open.
  *
  * Time: the supervisors run on a ManualClock (backoff and circuit timers fire synchronously inside `advance`), so a
  * run covers minutes of supervision time in milliseconds. Handlers run after `advance` returns, so whatever a
- * restarted child does with its stash happens at the end time. Handlers on worker threads still use real time: after
- * each command the test polls (bounded) until the runtime shows what the model says, then checks that it keeps
- * showing it over a few more looks (each one a round trip to every worker).
+ * restarted child does with its stash happens at the end time. A circuit's retry hint is counted in that clock on
+ * worker threads too (runtime/timebase.ts), so it is compared exactly. Handlers on worker threads still use real
+ * time: after each command the test polls (bounded) until the runtime shows what the model says, then checks that
+ * it keeps showing it over a few more looks (each one a round trip to every worker).
  *
  * Replaying a failure: fast-check prints the seed and path of the failing run (and a replayPath for the commands).
  *   TROUPE_FC_SEED=<seed> TROUPE_FC_PATH=<path> [TROUPE_FC_REPLAY=<replayPath>] npx vitest run test/supervisors/model.test.ts
@@ -84,7 +87,7 @@ const configArb: fc.Arbitrary<Config> = fc
 
 type Op = { t: 'add'; n: number; acked: boolean } | { t: 'get' } | { t: 'crash' };
 /** What an ask (or acknowledged send) settles with; `ok: -1` stands for a send's acknowledgement. */
-type Outcome = { ok: number } | { err: string; retryInMs?: number | 'n/a'; phase?: string };
+type Outcome = { ok: number } | { err: string; retryInMs?: number; phase?: string };
 type Phase = 'running' | 'restarting' | 'open' | 'half-open' | 'trial';
 
 interface AskRec {
@@ -113,10 +116,8 @@ interface ModelChild {
   node: number;
   /** The supervisor's view (ChildInfo.status). */
   status: ChildStatus;
-  /** The actor's phase on its thread. */
+  /** The actor's phase on its thread (a stand-in's, after its thread was lost). */
   phase: Phase;
-  /** Lost with its thread and not spawned again yet. */
-  gone: boolean;
   /** Sum of the 'add's handled by the current incarnation. */
   count: number;
   /** Mailbox (the stash while restarting). */
@@ -151,7 +152,7 @@ class Model {
   constructor(readonly cfg: Config, start: number, children: { id: string; node: number }[]) {
     this.now = start;
     this.kids = children.map(({ id, node }) => ({
-      id, node, status: 'running', phase: 'running', gone: false, count: 0, queue: [], restarts: 0, stamps: [], attempt: 0, cellRetryAt: 0,
+      id, node, status: 'running', phase: 'running', count: 0, queue: [], restarts: 0, stamps: [], attempt: 0, cellRetryAt: 0,
     }));
     for (const { id } of children) this.reports[id] = [];
   }
@@ -160,12 +161,6 @@ class Model {
   deliver(c: ModelChild, op: Op): AskRec | undefined {
     const ask: AskRec | undefined = op.t === 'add' && !op.acked ? undefined : { node: c.node, deadline: this.now + ASK_TIMEOUT_MS };
     if (ask) this.asks.push(ask);
-    if (c.gone) {
-      // KNOWN GAP (reported): while a child lost with its thread waits for its restart or trial, nothing stands
-      // in for it on the new thread, so its mail is not stashed (nor failed fast as circuit-open): not found.
-      this.settle(ask, { err: 'ERR_ACTOR_NOT_FOUND' });
-      return ask;
-    }
     if (c.phase === 'half-open') c.phase = 'trial'; // the first message after half-open is the one trial
     else if (c.phase === 'open' || c.phase === 'trial') {
       // Open, or the trial already admitted: fail fast with the retry hint.
@@ -203,14 +198,23 @@ class Model {
     this.processAll();
   }
 
-  /** Worker thread `node` died: its actors are gone; supervised ones count as crashed, except while open. */
+  /**
+   * Worker thread `node` died: its actors and their mail are lost, and a stand-in takes each one's place on the
+   * replacement thread. Supervised ones count as crashed, except while their circuit is open.
+   */
   threadLost(node: number): void {
     for (const a of this.asks) if (a.expected === undefined && a.node === node) a.expected = { err: 'ERR_WORKER_LOST' };
     for (const c of this.kids) {
-      if (c.node !== node || c.gone) continue; // a child already gone is not on the thread
-      c.gone = true;
+      if (c.node !== node) continue;
       c.queue = [];
-      if (c.status === 'circuit-open') continue; // nothing was running: it is spawned again for its trial
+      if (c.status === 'circuit-open') {
+        // Nothing was running, so nothing crashed: the stand-in fails fast until the trial, which it then takes.
+        const b = c.breaker!;
+        c.phase = 'open';
+        c.cellRetryAt = b.phase === 'open' && this.now < b.openedAt + b.resetTimeout ? b.openedAt + b.resetTimeout : this.now;
+        continue;
+      }
+      c.phase = 'restarting'; // the stand-in, waiting for the decision
       this.decide(c, c.status === 'half-open', '$exit'); // losing the trial incarnation fails the trial
     }
     this.processAll();
@@ -286,7 +290,7 @@ class Model {
     report('restart', delay);
     c.restarts++;
     c.status = 'restarting';
-    if (!c.gone) c.phase = 'restarting';
+    c.phase = 'restarting';
     // One pending restart per child: a newer decision replaces an older one.
     if (delay > 0) c.timer = { at: now + delay, seq: ++this.seq, kind: 'restart' };
     else {
@@ -306,16 +310,14 @@ class Model {
     const b = c.breaker!;
     const retryAt = b.phase === 'open' && now < b.openedAt + b.resetTimeout ? b.openedAt + b.resetTimeout : now;
     c.status = 'circuit-open';
-    if (!c.gone) {
-      c.phase = 'open';
-      c.cellRetryAt = now + (retryAt - now); // as the child's thread computes it
-      const err = this.circuitOpenError(c);
-      for (const m of c.queue) {
-        this.deadLetters['circuit-open']++;
-        this.settle(m.ask, err);
-      }
-      c.queue = [];
+    c.phase = 'open';
+    c.cellRetryAt = retryAt; // in the supervisor's clock, on whatever thread
+    const err = this.circuitOpenError(c);
+    for (const m of c.queue) {
+      this.deadLetters['circuit-open']++;
+      this.settle(m.ask, err);
     }
+    c.queue = [];
     c.timer = { at: retryAt, seq: ++this.seq, kind: 'circuit' };
   }
 
@@ -329,16 +331,13 @@ class Model {
     const b = c.breaker!;
     if (c.status !== 'circuit-open' || !(b.phase === 'open' && this.now >= b.openedAt + b.resetTimeout)) return;
     b.phase = 'trial';
-    c.gone = false; // a child lost with its thread is spawned again to take its trial
     c.status = 'half-open';
     c.phase = 'half-open';
     c.count = 0;
   }
 
-  /** A new incarnation: initial state, same mailbox (a fresh one if the old one was lost with its thread). */
+  /** A new incarnation: initial state, same mailbox (its stand-in's, if it was lost with its thread). */
   private restartNow(c: ModelChild): void {
-    if (c.gone) c.queue = [];
-    c.gone = false;
     c.status = 'running';
     c.phase = 'running';
     c.count = 0;
@@ -370,7 +369,7 @@ class Model {
   }
 
   phases(): Record<string, string> {
-    return Object.fromEntries(this.kids.map((c) => [c.id, c.gone ? 'absent' : c.phase]));
+    return Object.fromEntries(this.kids.map((c) => [c.id, c.phase]));
   }
 }
 
@@ -404,12 +403,7 @@ function track(rec: AskRec, p: Promise<unknown>): void {
 /** Both sides, as comparable plain data. */
 async function views(m: Model, r: Real): Promise<{ expected: unknown; actual: unknown }> {
   const threads = r.workers > 0;
-  // On workers, a circuit's retry hint is computed with the thread's own (real) clock: only its presence is compared.
-  const hint = (o: Outcome | undefined): Outcome | 'pending' => {
-    if (o === undefined) return 'pending';
-    if (threads && 'err' in o && o.retryInMs !== undefined) return { ...o, retryInMs: typeof o.retryInMs === 'number' && o.retryInMs >= 0 ? 'n/a' : o.retryInMs };
-    return o;
-  };
+  const hint = (o: Outcome | undefined): Outcome | 'pending' => o ?? 'pending';
   const ids = new Set(m.kids.map((k) => k.id));
   const reports: Record<string, ExpectedReport[]> = Object.fromEntries(m.kids.map((k) => [k.id, []]));
   for (const c of r.reports) {
