@@ -1,45 +1,23 @@
-// DedupWindow: the message ids one actor remembers, to recognise a sender's retry. Pure: the caller persists
-// what it is told to remember and to forget. A Set keeps insertion order, so the oldest id is its first entry.
-
-const NONE: readonly string[] = Object.freeze([]);
+// DedupWindow: how many sender-given message ids one actor remembers, to recognise a sender's retry. Pure policy:
+// the ids themselves live in LMDB (persistence/store.ts, `messageIds`), not in memory; the actor counts them and,
+// when they exceed the window by a slack, forgets the oldest down to the window. The slack amortises the scan
+// that finds the oldest (one scan per window/4 new ids), so at least the last `size` ids are always remembered.
 
 export class DedupWindow {
-  readonly #ids = new Set<string>();
-
   constructor(readonly size: number) {}
 
-  has(id: string): boolean {
-    return this.#ids.has(id);
+  /** Extra ids tolerated before an eviction. */
+  get slack(): number {
+    return Math.floor(this.size / 4);
   }
 
-  get count(): number {
-    return this.#ids.size;
+  /** With `count` ids remembered, is it time to forget some? */
+  due(count: number): boolean {
+    return count > this.size + this.slack;
   }
 
-  /** Remember `id` as the newest; returns the ids that fell out of the window (oldest first). */
-  remember(id: string): readonly string[] {
-    this.#ids.delete(id);
-    this.#ids.add(id);
-    if (this.#ids.size <= this.size) return NONE;
-    const evicted: string[] = [];
-    for (const oldest of this.#ids) {
-      if (this.#ids.size <= this.size) break;
-      this.#ids.delete(oldest);
-      evicted.push(oldest);
-    }
-    return evicted;
-  }
-
-  /** Forget an id that was never stored after all (its write failed). */
-  drop(id: string): void {
-    this.#ids.delete(id);
-  }
-
-  /** Take back ids evicted by a remember() whose write failed: they are the oldest again. */
-  restore(ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    const current = [...this.#ids];
-    this.#ids.clear();
-    for (const id of [...ids, ...current]) this.#ids.add(id);
+  /** Of the remembered ids, oldest first, those to forget: all but the newest `size`. */
+  evict<T>(oldestFirst: readonly T[]): T[] {
+    return oldestFirst.slice(0, Math.max(0, oldestFirst.length - this.size));
   }
 }

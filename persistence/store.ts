@@ -155,6 +155,7 @@ export class ActorStore {
   /** The message ids remembered for an actor, oldest (lowest seq) first. */
   rememberedIds(actorId: string): RememberedId[] {
     checkPart('actorId', actorId);
+    this.#root.resetReadTxn(); // see this thread's latest commits
     const ids: RememberedId[] = [];
     for (const { key, value } of this.#messageIds.getRange({ start: [actorId] })) {
       if (!Array.isArray(key) || key[0] !== actorId) break;

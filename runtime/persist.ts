@@ -18,7 +18,8 @@ export interface Appended {
 
 /**
  * One persistent actor's link to the store. It hands out the journal's sequence numbers (an actor lives on one
- * thread at a time), remembers the message ids in its dedup window, remembers the state of the last snapshot
+ * thread at a time), keeps the number of sender-given ids it remembers within its dedup window (the ids are in
+ * LMDB; in memory only those whose commit is in flight), remembers the state of the last snapshot
  * (the point a restarted incarnation resumes from: reading the store back could miss a commit still in flight),
  * and decides when to snapshot. Snapshots are written at most once per actor per event-loop task, of the latest
  * state, and group-committed with every other write of that stretch (persistence/group-commit.ts).
@@ -33,8 +34,10 @@ export class ActorPersistence {
   private readonly version: number;
   private readonly keep: number | undefined;
   private readonly window: DedupWindow;
-  /** Journal ids being written: a retry of one is acknowledged once the original is durable. */
-  private readonly appending = new Map<string, Promise<void>>();
+  /** Sender-given ids being journaled: a retry of one is acknowledged once the original is durable. */
+  private readonly appending = new Map<string, { seq: number; written: Promise<void> }>();
+  /** Sender-given ids remembered in the store (approximately: corrected at each eviction). */
+  private rememberedCount = 0;
   /** Last seq handed out to a journaled message. */
   private lastSeq: number;
   /** Journal segments still stored, oldest first; a snapshot removes those it covers, once they are closed. */
@@ -98,13 +101,19 @@ export class ActorPersistence {
     // the remembered ids, and the window is rebuilt in seq order.
     const remembered = store.rememberedIds(id);
     persistence.lastSeq = Math.max(persistence.seq, segments.at(-1)?.last ?? 0, remembered.at(-1)?.seq ?? 0);
-    for (const { id: messageId } of remembered) persistence.remember(messageId);
+    persistence.rememberedCount = remembered.length;
+    if (persistence.window.due(remembered.length)) persistence.evict(); // the window was made smaller
     return { persistence, state, journal };
   }
 
   /** Was this message id already received (journaled or handled, within the dedup window)? */
   seen(messageId: string): boolean {
-    return this.window.has(messageId);
+    if (this.appending.has(messageId)) return true;
+    try {
+      return this.store.seenMessage(this.id, messageId);
+    } catch {
+      return false; // not a storable id: the append rejects it with a named error
+    }
   }
 
   /**
@@ -112,7 +121,7 @@ export class ActorPersistence {
    * durable (acknowledging earlier would lose it to a crash in between). Undefined when nothing is in flight.
    */
   inFlight(messageId: string): Promise<void> | undefined {
-    return this.appending.get(messageId);
+    return this.appending.get(messageId)?.written;
   }
 
   /**
@@ -134,15 +143,15 @@ export class ActorPersistence {
     else this.segments.push({ first: appended.segment, last: seq, batch: appended.batch });
     this.track(written);
     if (remember) {
-      const evicted = this.remember(messageId);
-      this.appending.set(messageId, written);
+      this.appending.set(messageId, { seq, written });
+      this.rememberedCount++;
+      if (this.window.due(this.rememberedCount)) this.evict();
       written.then(
         () => this.appending.delete(messageId),
         () => {
-          // The commit failed: LMDB still has the evicted ids and not this one; so must the window.
+          // The commit failed: the id was not stored (and whatever was forgotten with it is still there).
           this.appending.delete(messageId);
-          this.window.drop(messageId);
-          this.window.restore(evicted);
+          this.rememberedCount--;
         },
       );
     }
@@ -219,11 +228,19 @@ export class ActorPersistence {
     return this.lastWrite;
   }
 
-  /** Returns the ids that fell out of the window (forgotten in LMDB in the same commit as `messageId` is stored). */
-  private remember(messageId: string): readonly string[] {
-    const evicted = this.window.remember(messageId);
-    for (const old of evicted) this.track(this.store.forgetMessage(this.id, old));
-    return evicted;
+  /**
+   * Forget the oldest remembered ids down to the window: those stored (read back from LMDB, oldest first), then
+   * those still in flight (their removal is queued after their put, so it lands in the same or a later commit).
+   */
+  private evict(): void {
+    const inFlight = [...this.appending].map(([id, a]) => ({ id, seq: a.seq })).sort((a, b) => a.seq - b.seq);
+    const stored = this.store.rememberedIds(this.id).filter((r) => !this.appending.has(r.id));
+    const all = [...stored, ...inFlight];
+    for (const { id } of this.window.evict(all)) {
+      this.track(this.store.forgetMessage(this.id, id));
+      this.appending.delete(id);
+    }
+    this.rememberedCount = Math.min(all.length, this.window.size);
   }
 
   private queueWrite(): Promise<void> {

@@ -46,15 +46,31 @@ describe('ActorPersistence', () => {
     expect(store.readSnapshot('a')).toMatchObject({ seq: 2, state: { n: 2 } });
   });
 
-  it('restores the ids a failed remember evicted, oldest first', () => {
-    const w = new DedupWindow(2);
-    w.remember('a');
-    w.remember('b');
-    const evicted = w.remember('c');
-    expect(evicted).toEqual(['a']);
-    w.drop('c');
-    w.restore(evicted);
-    expect(['a', 'b', 'c'].map((id) => w.has(id))).toEqual([true, true, false]);
-    expect(w.remember('d')).toEqual(['a']); // 'a' is the oldest again
+  it('the dedup window: forget the oldest down to the window once it is exceeded by a quarter', () => {
+    const w = new DedupWindow(8);
+    expect([w.due(8), w.due(10), w.due(11)]).toEqual([false, false, true]);
+    expect(w.evict([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])).toEqual([1, 2, 3]);
+    expect(w.evict([1, 2])).toEqual([]);
+  });
+
+  it('remembers at least the last dedupWindow sender-given ids, in LMDB, not in memory', async () => {
+    const { store } = openStore();
+    const d = def({ dedupWindow: 40 });
+    let p = ActorPersistence.restore(store, 'a', d, undefined, clock).persistence;
+    const ids = Array.from({ length: 300 }, (_, i) => `id-${i}`);
+    for (let i = 0; i < ids.length; i += 25) {
+      // 25 per commit: evictions also hit ids whose commit is still in flight
+      await Promise.all(ids.slice(i, i + 25).map((id) => p.append(id, 't', null, true).written));
+    }
+    const stored = store.rememberedIds('a').map((r) => r.id);
+    expect(stored.length).toBeGreaterThanOrEqual(40);
+    expect(stored.length).toBeLessThanOrEqual(50);
+    expect(stored).toEqual(ids.slice(-stored.length)); // the newest ones, oldest first
+    for (const id of ids.slice(-40)) expect(p.seen(id)).toBe(true);
+    expect(p.seen('id-0')).toBe(false);
+    // A new incarnation (or process) sees the same, from LMDB alone.
+    p = ActorPersistence.restore(store, 'a', d, undefined, clock).persistence;
+    for (const id of ids.slice(-40)) expect(p.seen(id)).toBe(true);
+    expect(p.append('next', 't', null, true).seq).toBe(301);
   });
 });
