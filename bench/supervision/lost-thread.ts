@@ -7,9 +7,11 @@
 //             the replacement thread has booted and is connected, so this marks the end of the worker boot. (Polling
 //             rt.stats() for the thread would add load while it boots, and lags: its request waits behind the
 //             respawn traffic on the new thread.)
-// - decided:  the last of the 1000 crash reports (every restart decided and its spawn requested)
+// - decided:  the last of the 1000 crash reports (every restart decided; the actors already exist on the
+//             replacement thread as stand-ins, not running, so this is a restart in place, not a respawn)
 // - first:    the first actor (a0, the one that called process.exit) answers again
-// - all:      every actor has answered an ask (asks failing with ERR_WORKER_LOST / ERR_ACTOR_NOT_FOUND retried)
+// - all:      every actor has answered an ask (asks failing with ERR_WORKER_LOST while the thread is down are
+//             retried; once the stand-ins exist an ask is held until its actor runs again)
 // Probing keeps the load it adds small: one ask per millisecond while the thread is down (to a0, then to the last
 // actor restarted), then one concurrent ask to all 1000, failures retried after 1 ms. Hammering all 1000 every
 // millisecond would slow what it measures (every failed ask costs an error with a stack trace on some thread).
