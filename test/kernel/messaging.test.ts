@@ -135,6 +135,9 @@ describe.each([0, 2])('kernel with %i workers', (workers) => {
     await rt.ask(watcher, 'dump');
     const seen: TerminationNotice[] = [];
     rt.watch(a, (n) => seen.push(n));
+    // The watch travels main -> a's thread, the stop below watcher's thread -> a's thread: no order between the two
+    // (different senders). An ask from the main thread behind the watch (same channel, FIFO) puts it in place first.
+    await rt.ask(a, 'get');
     // Stopped by the watcher itself: its watch and the stop travel the same channel, so the watch is in place.
     rt.tell(watcher, 'stop', a);
     await eventually(() => seen.length === 1);
