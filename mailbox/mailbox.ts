@@ -1,4 +1,5 @@
 import { RingQueue } from './queue.ts';
+import { MessageRing, type MessageSink } from './ring.ts';
 import type { Envelope } from './envelope.ts';
 
 /**
@@ -19,16 +20,20 @@ export interface Mailbox {
   readonly size: number;
   /** false when the mailbox is full (the message was not taken). */
   offer(msg: Envelope): boolean;
+  /** A plain tell (no ask, no message id): queued without an envelope object. false when the mailbox is full. */
+  offerTell(type: string, payload: unknown, from: string): boolean;
   offerSystem(msg: Envelope): void;
   /** Next message: system messages first, then user messages by the mailbox's order. */
   take(): Envelope | undefined;
+  /** Same order as take(), handing the message to `sink` (a plain tell without an envelope). False when empty. */
+  takeTo(sink: MessageSink): boolean;
   /** Remove every waiting message (system first), e.g. to turn them into dead letters on stop. */
   drain(): Envelope[];
 }
 
 /** Unbounded or bounded FIFO. */
 class FifoMailbox implements Mailbox {
-  private user = new RingQueue<Envelope>();
+  private user = new MessageRing();
   private system: RingQueue<Envelope> | undefined;
 
   constructor(private readonly capacity: number, readonly overflow: OverflowPolicy) {}
@@ -41,12 +46,24 @@ class FifoMailbox implements Mailbox {
     this.user.push(msg);
     return true;
   }
+  offerTell(type: string, payload: unknown, from: string): boolean {
+    if (this.user.size >= this.capacity) return false;
+    this.user.pushTell(type, payload, from);
+    return true;
+  }
   offerSystem(msg: Envelope): void {
     (this.system ??= new RingQueue<Envelope>(2)).push(msg);
   }
   take(): Envelope | undefined {
     if (this.system !== undefined && this.system.size > 0) return this.system.shift();
     return this.user.shift();
+  }
+  takeTo(sink: MessageSink): boolean {
+    if (this.system !== undefined && this.system.size > 0) {
+      sink.handle(this.system.shift()!);
+      return true;
+    }
+    return this.user.shiftTo(sink);
   }
   drain(): Envelope[] {
     const sys = this.system?.drain() ?? [];
@@ -60,7 +77,7 @@ class FifoMailbox implements Mailbox {
  */
 class PriorityMailbox implements Mailbox {
   /** One FIFO per distinct priority, sorted highest first; few levels in practice, so a linear scan is cheapest. */
-  private levels: { priority: number; queue: RingQueue<Envelope> }[] = [];
+  private levels: { priority: number; queue: MessageRing }[] = [];
   private system = new RingQueue<Envelope>(2);
   private userCount = 0;
 
@@ -75,15 +92,24 @@ class PriorityMailbox implements Mailbox {
   }
   offer(msg: Envelope): boolean {
     if (this.userCount >= this.capacity) return false;
-    const p = this.priorities[msg.type] ?? 0;
+    this.level(msg.type).push(msg);
+    this.userCount++;
+    return true;
+  }
+  offerTell(type: string, payload: unknown, from: string): boolean {
+    if (this.userCount >= this.capacity) return false;
+    this.level(type).pushTell(type, payload, from);
+    this.userCount++;
+    return true;
+  }
+  private level(type: string): MessageRing {
+    const p = this.priorities[type] ?? 0;
     let i = 0;
     while (i < this.levels.length && this.levels[i].priority > p) i++;
     if (i === this.levels.length || this.levels[i].priority !== p) {
-      this.levels.splice(i, 0, { priority: p, queue: new RingQueue<Envelope>() });
+      this.levels.splice(i, 0, { priority: p, queue: new MessageRing() });
     }
-    this.levels[i].queue.push(msg);
-    this.userCount++;
-    return true;
+    return this.levels[i].queue;
   }
   offerSystem(msg: Envelope): void {
     this.system.push(msg);
@@ -97,6 +123,19 @@ class PriorityMailbox implements Mailbox {
       }
     }
     return undefined;
+  }
+  takeTo(sink: MessageSink): boolean {
+    if (this.system.size > 0) {
+      sink.handle(this.system.shift()!);
+      return true;
+    }
+    for (const level of this.levels) {
+      if (level.queue.size > 0) {
+        this.userCount--;
+        return level.queue.shiftTo(sink);
+      }
+    }
+    return false;
   }
   drain(): Envelope[] {
     const out = this.system.drain();

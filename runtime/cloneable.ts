@@ -11,12 +11,14 @@ const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
  * Throw MessageNotCloneableError where the message is sent if it could not cross a thread intact. Checked for
  * same-thread sends too, so an actor behaves the same wherever it is placed. Rejects functions and symbols, which
  * structured clone refuses, and class instances, which it would silently turn into plain objects (methods lost).
- * Cycles are allowed (structured clone keeps them). Primitives cost one typeof.
+ * Cycles are allowed (structured clone keeps them). Primitives cost one typeof. The label is `what`, or
+ * `${what} '${type}'` when a message type is given (built only on failure: this runs for every message).
  */
-export function assertCloneable(value: unknown, what: string): void {
+export function assertCloneable(value: unknown, what: string, type?: string): void {
   if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') return;
   const problem = findProblem(value, '', new Set());
-  if (problem !== undefined) throw new MessageNotCloneableError(`${what} cannot be sent: ${problem}`);
+  if (problem === undefined) return;
+  throw new MessageNotCloneableError(`${type === undefined ? what : `${what} '${type}'`} cannot be sent: ${problem}`);
 }
 
 /**

@@ -43,6 +43,19 @@ describe.each([0, 2])('kernel with %i workers', (workers) => {
     expect(await rt.ask(c, 'slowAdd', { by: 7, ms: 5 })).toBe(7);
   });
 
+  it('tells to async handlers: one at a time, in order, each state change kept', async () => {
+    const rt = await startRuntime({ workers });
+    const ref = await rt.spawn(serial);
+    for (const n of [1, 2, 3, 4]) rt.tell(ref, 'work', { n, ms: 5 - n });
+    await eventually(async () => (await rt.ask(ref, 'report')).order.length === 4);
+    expect(await rt.ask(ref, 'report')).toEqual({ maxActive: 1, order: [1, 2, 3, 4] });
+    const c = await rt.spawn(counter);
+    rt.tell(c, 'slowAdd', { by: 7, ms: 5 });
+    rt.tell(c, 'add', 1); // waits for the async handler before it
+    rt.tell(c, 'boom', 'x'); // rolled back
+    expect(await rt.ask(c, 'get')).toBe(8);
+  });
+
   it('ask times out, and a late reply is dropped', async () => {
     const rt = await startRuntime({ workers });
     const ref = await rt.spawn(serial);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createMailbox, mailboxSpecProblem, RingQueue } from '../../mailbox/index.ts';
-import { envelope } from '../../mailbox/envelope.ts';
+import { createMailbox, mailboxSpecProblem, RingQueue, type Mailbox, type MessageSink } from '../../mailbox/index.ts';
+import { envelope, type Envelope } from '../../mailbox/envelope.ts';
 
 const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
 const msg = (type: string, payload: unknown = null) => envelope(type, payload, '', 0, 0);
@@ -79,5 +79,74 @@ describe('mailboxes', () => {
     expect(mailboxSpecProblem({ kind: 'priority', priorities: { a: 'x' } })).toMatch(/priorities/);
     expect(mailboxSpecProblem({ kind: 'lifo' })).toMatch(/kind/);
     expect(mailboxSpecProblem({ kind: 'bounded', capacity: 3 })).toBeUndefined();
+  });
+});
+
+describe('mailboxes: plain tells (queued without an envelope) and takeTo', () => {
+  /** Takes every message with takeTo, as an actor does, and reports them as envelopes. */
+  const takeAllTo = (mb: Mailbox) => {
+    const got: Envelope[] = [];
+    const sink: MessageSink = {
+      handle: (env) => got.push(env),
+      handleTell: (type, payload, from) => got.push(envelope(type, payload, from, 0, 0)),
+    };
+    while (mb.takeTo(sink));
+    return got;
+  };
+
+  it('bounded: a plain tell counts against the capacity like any message', () => {
+    const mb = createMailbox({ kind: 'bounded', capacity: 2 });
+    expect(mb.offerTell('a', 1, '')).toBe(true);
+    expect(mb.offer(msg('b'))).toBe(true);
+    expect(mb.offerTell('c', 3, '')).toBe(false);
+    expect(mb.offer(msg('d'))).toBe(false);
+    mb.offerSystem(msg('$stop'));
+    expect(mb.size).toBe(3);
+    expect(takeAllTo(mb).map((m) => m.type)).toEqual(['$stop', 'a', 'b']);
+    expect(mb.offerTell('e', 5, 'x')).toBe(true);
+  });
+
+  it('take and takeTo agree with a model: system first, then FIFO (or priority, stable), whatever the mix', () => {
+    type Op = { op: 'tell' | 'offer' | 'system' | 'take' | 'takeTo'; type: string };
+    const op: fc.Arbitrary<Op> = fc.record({
+      op: fc.constantFrom('tell' as const, 'offer' as const, 'system' as const, 'take' as const, 'takeTo' as const),
+      type: fc.constantFrom('low', 'high', 'other'),
+    });
+    const priorities = { low: -1, high: 5 };
+    const prio = (t: string) => (priorities as Record<string, number>)[t] ?? 0;
+    fc.assert(fc.property(fc.boolean(), fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 200 }), (priority, capacity, ops) => {
+      const mb = priority ? createMailbox({ kind: 'priority', priorities, capacity }) : createMailbox({ kind: 'bounded', capacity });
+      const system: Envelope[] = [];
+      let user: { env: Envelope; seq: number }[] = [];
+      let seq = 0;
+      for (const o of ops) {
+        if (o.op === 'take' || o.op === 'takeTo') {
+          const expected = system.shift() ?? user.shift()?.env;
+          const got = o.op === 'take' ? mb.take() : takeAllOne(mb);
+          if (expected === undefined) expect(got).toBeUndefined();
+          else expect(got).toEqual(expected);
+        } else if (o.op === 'system') {
+          const env = envelope(`$${o.type}`, seq++, '', 0, 0);
+          mb.offerSystem(env);
+          system.push(env);
+        } else {
+          const env = o.op === 'tell' ? envelope(o.type, seq++, 's', 0, 0) : envelope(o.type, seq++, 's', 9, 1, 'id');
+          const accepted = o.op === 'tell' ? mb.offerTell(env.type, env.payload, env.from) : mb.offer(env);
+          expect(accepted).toBe(user.length < capacity);
+          if (accepted) {
+            user.push({ env, seq: env.payload as number });
+            if (priority) user = [...user].sort((a, b) => prio(b.env.type) - prio(a.env.type) || a.seq - b.seq);
+          }
+        }
+        expect(mb.size).toBe(system.length + user.length);
+      }
+      expect(takeAllTo(mb)).toEqual([...system, ...user.map((u) => u.env)]);
+    }), { numRuns: runs });
+
+    function takeAllOne(mb: Mailbox): Envelope | undefined {
+      let got: Envelope | undefined;
+      mb.takeTo({ handle: (env) => (got = env), handleTell: (type, payload, from) => (got = envelope(type, payload, from, 0, 0)) });
+      return got;
+    }
   });
 });
