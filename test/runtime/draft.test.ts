@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { isDraft } from 'immer';
+import { commitDraft, openDraft } from '../../runtime/draft.ts';
+import { Runtime } from '../../runtime/index.ts';
+import { defineActor } from '../../actors/define.ts';
+
+const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
+
+type Rec = Record<string, unknown>;
+
+/** One message: open a draft, run the handler on it, commit it unless the handler throws (then: rolled back). */
+function step(state: unknown, handler: (draft: Rec) => void): unknown {
+  const draft = openDraft(state) as Rec;
+  try {
+    handler(draft);
+  } catch {
+    return state;
+  }
+  return commitDraft(state, draft);
+}
+
+/** A data property, defined (assigning '__proto__' would set the prototype instead). */
+function put(o: Rec, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  else o[key] = value;
+}
+
+/** The state as data: own enumerable string keys in order and their values. */
+function entries(o: object): [string, unknown][] {
+  return Object.keys(o).map((k) => [k, (o as Rec)[k]]);
+}
+
+function expectSame(actual: object, expected: object): void {
+  const a = entries(actual);
+  const e = entries(expected);
+  expect(a.map(([k]) => k)).toEqual(e.map(([k]) => k));
+  a.forEach(([, v], i) => {
+    if (typeof v === 'object' && v !== null) expect(v).toEqual(e[i][1]);
+    else expect(Object.is(v, e[i][1])).toBe(true);
+  });
+}
+
+const weirdKeys = ['count', 'a', 'b', '', '1', '10', 'a b', '__proto__', 'constructor', 'toString', '"', "'", '\\',
+  '\u2028', '\ud800', '}); globalThis.pwned = 1; ({', '`${globalThis.pwned = 1}`', '];pwned=1;//'];
+const key = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...weirdKeys) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) });
+const primitive = fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 4 }), fc.boolean(), fc.constant(null),
+  fc.constant(undefined), fc.bigInt(), fc.constantFrom(-0, NaN));
+const flatRecord = fc.array(fc.tuple(key, primitive), { maxLength: 18 }).map((kvs) => {
+  const o: Rec = {};
+  for (const [k, v] of kvs) put(o, k, v);
+  return o;
+});
+const op = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), key, value: primitive }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('del' as const), key }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('sym' as const), value: primitive }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('nest' as const), key, value: primitive }) },
+);
+const message = fc.record({ ops: fc.array(op, { maxLength: 6 }), throws: fc.boolean() });
+
+type Op = { op: string; key?: string; value?: unknown };
+
+function run(d: Rec, ops: readonly Op[], isImmer: boolean): void {
+  for (const o of ops) {
+    if (o.key === '__proto__' && isImmer) continue; // immer drafts refuse defineProperty; assigning would set the prototype
+    if (o.op === 'set') put(d, o.key!, o.value);
+    else if (o.op === 'del') delete d[o.key!];
+    else if (o.op === 'sym') (d as Record<symbol, unknown>)[Symbol('s')] = o.value;
+    else put(d, o.key!, { inner: o.value });
+  }
+}
+
+describe('draft: the working copy of a state for one message', () => {
+  it('matches a structuredClone reference for random flat records and random mutations, throws included', () => {
+    // Several states taking turns (actors on one thread), so that every memo of the fast path is exercised.
+    const turn = fc.record({ which: fc.nat(2), m: message });
+    fc.assert(fc.property(fc.array(flatRecord, { minLength: 3, maxLength: 3 }), fc.array(turn, { minLength: 1, maxLength: 24 }), (inits, turns) => {
+      const states: unknown[] = inits.map((init) => Object.freeze(init));
+      const references: Rec[] = inits.map((init) => structuredClone(init));
+      for (const { which, m } of turns) {
+        const before = states[which] as object;
+        const beforeData = entries(before);
+        const isImmer = isDraft(openDraft(before));
+        const state = step(before, (d) => {
+          // A handler's draft has the state's string keys only, and is not the state.
+          expect(Object.getOwnPropertySymbols(d)).toEqual([]);
+          expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
+          expectSame(d, references[which]);
+          run(d, m.ops, isImmer);
+          if (m.throws) throw new Error('boom');
+        });
+        states[which] = state;
+        // The previous state is never touched.
+        expect(entries(before)).toEqual(beforeData);
+        expect(Object.isFrozen(before)).toBe(true);
+        if (m.throws) {
+          expect(state).toBe(before);
+          continue;
+        }
+        const next: Rec = structuredClone(references[which]);
+        run(next, m.ops, isImmer);
+        references[which] = next;
+        expectSame(state as object, next);
+        expect(Object.isFrozen(state)).toBe(true);
+        for (const [, v] of entries(state as object)) if (typeof v === 'object' && v !== null) expect(Object.isFrozen(v)).toBe(true);
+      }
+      expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
+    }), { numRuns: runs });
+  });
+
+  it('keys are data, never code; __proto__ is an own property; the prototype stays Object.prototype', () => {
+    const evil = '"]}); globalThis.pwned = 1; ({"';
+    const init = Object.freeze(JSON.parse(`{"__proto__": 1, ${JSON.stringify(evil)}: 2, "a b": 3, "\\u2028": 4}`) as Rec);
+    let state: unknown = init;
+    for (let i = 0; i < 3; i++) {
+      state = step(state, (d) => {
+        expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
+        expect(Object.keys(d)).toEqual(['__proto__', evil, 'a b', '\u2028']);
+        expect(d[evil]).toBe(2 + i);
+        d[evil] = (d[evil] as number) + 1;
+      });
+    }
+    expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(state, '__proto__')?.value).toBe(1);
+  });
+
+  it('values of any type are copied as they are (functions, symbols, bigints, -0, NaN, undefined)', () => {
+    const fn = () => 1;
+    const sym = Symbol('v');
+    const init = Object.freeze({ fn, sym, big: 10n ** 30n, negZero: -0, nan: NaN, undef: undefined });
+    let state: unknown = init;
+    state = step(state, (d) => { d.n = 1; });
+    state = step(state, (d) => { d.n = 2; });
+    expectSame(state as object, { ...init, n: 2 });
+  });
+
+  it('copies like a spread: enumerable getters are read, non-enumerable properties are not copied', () => {
+    const base: Rec = { a: 1 };
+    Object.defineProperty(base, 'g', { get: () => 42, enumerable: true });
+    Object.defineProperty(base, 'hidden', { value: 7, enumerable: false });
+    const state = Object.freeze(base);
+    const draft = openDraft(state) as Rec;
+    expect(Object.getOwnPropertyDescriptor(draft, 'g')).toEqual({ value: 42, writable: true, enumerable: true, configurable: true });
+    expect('hidden' in draft).toBe(false);
+    expect(draft).toEqual({ ...state });
+  });
+
+  it('only plain objects are copied: class instances are the state itself, null-prototype records go to immer', () => {
+    class Box { n = 1; }
+    const box = new Box();
+    expect(openDraft(box)).toBe(box);
+    const bare = Object.freeze(Object.assign(Object.create(null) as Rec, { n: 1 }));
+    const draft = openDraft(bare) as Rec;
+    expect(isDraft(draft)).toBe(true);
+    draft.n = 2;
+    const next = commitDraft(bare, draft) as Rec;
+    expect(Object.getPrototypeOf(next)).toBe(null);
+    expect(next.n).toBe(2);
+    expect(bare.n).toBe(1);
+  });
+
+  it('many shapes: past the copier cache every shape is still copied exactly', () => {
+    for (let i = 0; i < 600; i++) {
+      const init: Rec = {};
+      for (let k = 0; k <= i % 5; k++) init[`k${i}_${k}`] = k;
+      let state: unknown = Object.freeze(init);
+      state = step(state, (d) => { d[`k${i}_0`] = -1; d.extra = i; });
+      state = step(state, (d) => { delete d.extra; });
+      expectSame(state as object, { ...init, [`k${i}_0`]: -1 });
+      expect(Object.isFrozen(state)).toBe(true);
+    }
+  });
+
+  it('objects put into a flat record are frozen with it, and the record is drafted by immer from then on', () => {
+    let state: unknown = Object.freeze({ n: 1 });
+    state = step(state, (d) => { d.list = [1, 2]; });
+    expect(Object.isFrozen((state as Rec).list)).toBe(true);
+    const draft = openDraft(state) as Rec;
+    expect(isDraft(draft)).toBe(true);
+    (draft.list as number[]).push(3);
+    const next = commitDraft(state, draft) as Rec;
+    expect(next.list).toEqual([1, 2, 3]);
+    expect((state as Rec).list).toEqual([1, 2]);
+  });
+
+  it('symbol-keyed properties are not part of the state: no draft has them, on every path', () => {
+    const s = Symbol('s');
+    const paths: Record<string, unknown> = {
+      'flat, first copy': Object.freeze({ n: 1, [s]: 1 }),
+      nested: Object.freeze({ n: { m: 1 }, [s]: 1 }),
+    };
+    for (const [, init] of Object.entries(paths)) {
+      const draft = openDraft(init) as Rec;
+      expect(Object.getOwnPropertySymbols(draft)).toEqual([]);
+      expect(Object.keys(draft)).toEqual(['n']);
+      // Added by a handler: on the state it committed, and in no later draft (the flat copier's cached path too).
+      let state = commitDraft(init, draft);
+      for (let i = 0; i < 3; i++) {
+        state = step(state, (d) => {
+          expect(Object.getOwnPropertySymbols(d)).toEqual([]);
+          (d as Record<symbol, unknown>)[s] = i;
+        });
+      }
+      expect(Object.getOwnPropertySymbols(openDraft(state) as object)).toEqual([]);
+    }
+  });
+
+  it('in an actor: rollback on throw, frozen state, a reply that is the draft, symbol keys not kept', async () => {
+    const tag = Symbol('tag');
+    const probe = defineActor({
+      kind: 'draft-probe',
+      init: () => ({ n: 0 }),
+      handlers: {
+        add: (state, by: number) => {
+          state.n += by;
+        },
+        addThenThrow: (state, by: number) => {
+          state.n += by;
+          throw new Error('rolled back');
+        },
+        tag: (state) => {
+          (state as Record<symbol, unknown>)[tag] = true;
+        },
+        hasTag: (state) => tag in state,
+        self: (state) => state,
+      },
+    });
+    const rt = await Runtime.start({ workers: 0 });
+    try {
+      const ref = await rt.spawn(probe);
+      for (let i = 0; i < 5; i++) rt.tell(ref, 'add', 1);
+      await expect(rt.ask(ref, 'addThenThrow', 100)).rejects.toThrow();
+      const self = await rt.ask(ref, 'self');
+      expect(self).toEqual({ n: 5 });
+      expect(Object.isFrozen(self)).toBe(true);
+      rt.tell(ref, 'tag');
+      expect(await rt.ask(ref, 'hasTag')).toBe(false);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
