@@ -85,6 +85,7 @@ interface Shape {
   next: Map<string, Shape> | undefined;
 }
 const MAX_SHAPE_NODES = 1024;
+const MAX_CACHED_KEY_LENGTH = 256;
 const shapes: Shape = { keys: [], copy: () => ({}), next: undefined };
 let shapeNodes = 1;
 lastLookedUp = lastShape = prevShape = shapes;
@@ -98,11 +99,13 @@ function lookUp(o: object): Shape {
     if (node === undefined) break;
   }
   if (node === undefined || node.copy === undefined) node = addShape(Object.keys(o));
-  if (node === undefined) return loopShape; // the tree is full: a generic copy, nothing more kept
+  if (node === undefined) return loopShape; // the tree is full, or a key is too long: a generic copy, nothing kept
   return (lastLookedUp = node);
 }
 
 function addShape(keys: readonly string[]): Shape | undefined {
+  // Long keys (user-controlled text, possibly huge) are not kept in the cache or in compiled source.
+  for (const key of keys) if (key.length > MAX_CACHED_KEY_LENGTH) return undefined;
   let node = shapes;
   for (const key of keys) {
     let child = node.next?.get(key);

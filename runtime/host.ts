@@ -246,6 +246,11 @@ export class Host {
     }
   }
 
+  /** Post what is queued for other threads now instead of at the end of the turn (per-pair order is kept). */
+  flushOutgoing(): void {
+    this.transport.flush();
+  }
+
   sendControl(node: number, control: Control): void {
     if (node === this.node) return this.opts.onControl(node, control);
     if (!this.transport.has(node)) return;
@@ -456,6 +461,7 @@ export class Host {
 
   /** Final stop: what is still queued becomes dead letters, watchers are told, the id is released. */
   terminate(cell: Cell, reason: string): void {
+    if (this.lastCell === cell) this.lastCell = undefined; // not kept alive by the delivery cache
     if (cell.busy) cell.abandon(() => new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
     cell.stopped = true;
     const written = cell.persistence?.flush();

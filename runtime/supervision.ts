@@ -69,6 +69,9 @@ export class CellSupervision {
       initError = errorToData(err);
     }
     this.host.sendControl(0, { op: 'crashed-restarted', id: cell.id, kind: cell.def.kind, messageType, error });
+    // Posted now, not at the end of the turn: the new incarnation may take its next message in this same turn, and
+    // if that one kills the thread a report still queued here would be lost with it (a restart never counted).
+    this.host.flushOutgoing();
     // A restart that fails counts as a crash of its own (OTP), and that one goes to the supervisor.
     if (initError !== undefined) this.toSupervisor(cell, '$init', initError);
   }

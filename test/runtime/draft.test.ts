@@ -125,6 +125,14 @@ describe('draft: the working copy of a state for one message', () => {
     expect(Object.getOwnPropertyDescriptor(state, '__proto__')?.value).toBe(1);
   });
 
+  it('a state with a very long key is copied exactly, without caching or compiling the key', () => {
+    const long = 'k'.repeat(100_000);
+    let state: unknown = Object.freeze({ [long]: 1, n: 0 } as Rec);
+    for (let i = 0; i < 3; i++) state = step(state, (d) => void (d.n = (d.n as number) + 1));
+    expect(state).toEqual({ [long]: 1, n: 3 });
+    expect(Object.isFrozen(state)).toBe(true);
+  });
+
   it('values of any type are copied as they are (functions, symbols, bigints, -0, NaN, undefined)', () => {
     const fn = () => 1;
     const sym = Symbol('v');

@@ -71,6 +71,19 @@ describe.each([0, 2])('restart credit with %i workers', (workers) => {
     expect(results[1]).toEqual(results[0]);
   });
 
+  it('a restart under credit is counted even when the next message, in the same turn, kills the thread', async () => {
+    if (workers === 0) return; // only a worker thread can die
+    const { rt, crashes } = await runtimeWithCrashes({ workers });
+    const sup = await rt.supervise({ id: 'root', intensity: { maxRestarts: 1, withinMs: 60_000 }, children: [child('a', { pin })] });
+    let failed = false;
+    sup.onFailure(() => void (failed = true));
+    const a = sup.ref<typeof flaky>('a')!;
+    rt.tell(a, 'crash', 'first'); // restarted on its thread under credit (restart 1 of 1)
+    rt.tell(a, 'die'); // handled by the new incarnation in the same turn: the thread exits (a 2nd failure)
+    await eventually(() => failed);
+    expect(summary(crashes)).toEqual([['a', 'crash', 'restart', 0, true], ['a', '$exit', 'escalate', 1, false]]);
+  });
+
   it('two crashes in a row: the second restarts on the thread only if fresh credit came in between', async () => {
     const { rt, crashes } = await runtimeWithCrashes({ workers });
     const sup = await rt.supervise({ id: 'root', intensity: { maxRestarts: 10, withinMs: 60_000 }, children: [child('a', { pin })] });
