@@ -35,6 +35,12 @@ class Batch {
   constructor(readonly number: number) {}
 }
 
+/** The timer functions the batch riders' deadline uses (the runtime's injected clock). */
+export interface Timers {
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
 /** Where an appended message went: its segment's key seq, the batch it joined, and that batch's durability. */
 export interface SegmentAppend {
   readonly segment: number;
@@ -46,11 +52,15 @@ export class GroupCommit {
   #open: Batch | undefined;
   #batches = 0;
   #riders: Array<() => void> = [];
+  #ridersTimer: unknown;
   #last: Promise<void> = Promise.resolve();
   #commits = 0;
   #flush: { afterCommit: number; done: Promise<unknown> } | undefined;
 
-  constructor(private readonly root: RootDatabase) {
+  constructor(
+    private readonly root: RootDatabase,
+    private readonly timers: Timers = { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) },
+  ) {
     root.on('aftercommit', () => void this.#commits++);
   }
 
@@ -92,9 +102,22 @@ export class GroupCommit {
    * can add writes that need not be committed on their own (a snapshot nobody waits for) to a commit that happens
    * anyway.
    */
-  joinNextBatch(ride: () => void): void {
-    if (this.#open !== undefined) queueMicrotask(ride); // at the end of this task, with the latest state
-    else this.#riders.push(ride);
+  joinNextBatch(ride: () => void, withinMs: number): void {
+    if (this.#open !== undefined) return queueMicrotask(ride); // at the end of this task, with the latest state
+    this.#riders.push(ride);
+    // One timer for every rider waiting (not one per actor): if no batch starts meanwhile, they go on their own.
+    this.#ridersTimer ??= this.timers.setTimer(() => {
+      this.#ridersTimer = undefined;
+      this.#releaseRiders();
+    }, withinMs);
+  }
+
+  #releaseRiders(): void {
+    if (this.#ridersTimer !== undefined) this.timers.clearTimer(this.#ridersTimer);
+    this.#ridersTimer = undefined;
+    const riders = this.#riders;
+    this.#riders = [];
+    for (const ride of riders) ride();
   }
 
   /** Later appends of this actor start a new segment (so a remove or delete issued now cannot cover them). */
@@ -156,13 +179,7 @@ export class GroupCommit {
     });
     batch.done = committed.then(() => this.#flushedAfterCommit()).then(() => undefined);
     this.#last = batch.done;
-    if (this.#riders.length > 0) {
-      const riders = this.#riders;
-      this.#riders = [];
-      queueMicrotask(() => {
-        for (const ride of riders) ride();
-      });
-    }
+    if (this.#riders.length > 0) queueMicrotask(() => this.#releaseRiders());
     return batch;
   }
 

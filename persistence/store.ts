@@ -20,7 +20,7 @@
 // it covers that a crash left behind are ignored on recovery and removed by the next snapshot.
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
-import { GroupCommit, type SegmentAppend } from './group-commit.ts';
+import { GroupCommit, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
 
@@ -57,6 +57,8 @@ export interface SnapshotWriteOptions {
 export interface ActorStoreOptions {
   /** Snapshots kept per actor. 1 (default) keeps only `snapshots`; N > 1 also keeps the last N in `snapshotHistory`. */
   readonly keepSnapshots?: number;
+  /** Timers for writes that wait to join a commit (default: setTimeout); the runtime passes its clock. */
+  readonly timers?: Timers;
 }
 
 /** Options every opener of a store directory must use (first opener's flags win, see above). */
@@ -87,7 +89,7 @@ export class ActorStore {
     this.#journal = root.openDB<Uint8Array, Key>('journal', { encoding: 'binary' });
     this.#messageIds = root.openDB<number, Key>('messageIds', {});
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
-    this.#writes = new GroupCommit(root);
+    this.#writes = new GroupCommit(root, options.timers);
   }
 
   static open(dir: string, options: ActorStoreOptions = {}): ActorStore {
@@ -189,9 +191,9 @@ export class ActorStore {
     return appended;
   }
 
-  /** Call `ride` when the next commit starts gathering writes (see GroupCommit.joinNextBatch). */
-  joinNextBatch(ride: () => void): void {
-    this.#writes.joinNextBatch(ride);
+  /** Call `ride` when the next commit starts gathering writes, or after `withinMs` (see GroupCommit.joinNextBatch). */
+  joinNextBatch(ride: () => void, withinMs: number): void {
+    this.#writes.joinNextBatch(ride, withinMs);
   }
 
   /** The group-commit batch now gathering writes (its segments may still grow), if any. */

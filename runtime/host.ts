@@ -341,7 +341,7 @@ export class Host {
     if (this.opts.dataDir === undefined) {
       throw new InvalidSpawnOptionError('persistent actors need a data directory: Runtime.start({ dataDir })');
     }
-    return (this.actorStore ??= ActorStore.open(this.opts.dataDir));
+    return (this.actorStore ??= ActorStore.open(this.opts.dataDir, { timers: this.clock }));
   }
 
   circuitOpen(cell: Cell): CircuitOpenError {

@@ -174,21 +174,18 @@ export class ActorPersistence {
     if (urgent) return this.queueWrite();
     if (!this.lazy && this.queued === undefined) {
       this.lazy = true;
-      const ride = () => {
-        if (!this.lazy) return;
-        this.lazy = false;
-        if (this.lazyTimer !== undefined) this.clock.clearTimer(this.lazyTimer);
-        this.lazyTimer = undefined;
-        if (this.sinceSnapshot > 0 && this.queued === undefined) void this.write();
-      };
-      this.store.joinNextBatch(ride);
-      this.lazyTimer = this.clock.setTimer(ride, LAZY_SNAPSHOT_MS);
+      this.store.joinNextBatch(this.ride, LAZY_SNAPSHOT_MS);
     }
     return undefined;
   }
 
   private lazy = false;
-  private lazyTimer: unknown;
+  /** A lazy snapshot's turn: written now, unless flushed or written meanwhile. */
+  private readonly ride = (): void => {
+    if (!this.lazy) return;
+    this.lazy = false;
+    if (this.sinceSnapshot > 0 && this.queued === undefined) void this.write();
+  };
 
   /**
    * Plain persistent actor: a message was applied; snapshot when the cadence says so (at the end of this task,
@@ -216,9 +213,7 @@ export class ActorPersistence {
   /** Write what is pending before the actor goes away (stop, shutdown); resolves once every write is durable. */
   flush(): Promise<unknown> | undefined {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
-    if (this.lazyTimer !== undefined) this.clock.clearTimer(this.lazyTimer);
     this.timer = undefined;
-    this.lazyTimer = undefined;
     this.lazy = false;
     const queued = this.queued;
     if (queued !== undefined) {

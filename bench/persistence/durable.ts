@@ -8,7 +8,10 @@
 // message counts once its send resolved AND its effect is durable; the counts are checked against N.
 // Baseline, same process, interleaved rounds (paired ratio): raw lmdb-js puts of the same size, WINDOW per
 // event-loop turn (one group commit), each turn awaited until `flushed` (bench/lib/lmdb-raw.ts). Target: Troupe
-// >= 0.5x the baseline with 100 actors. Every Troupe round runs a fresh runtime on a fresh temp data directory.
+// >= 0.5x the baseline with 100 actors. One runtime (and data directory) per configuration, as a service runs:
+// each round spawns fresh actors (new ids) on it, so a worker's code is warm after the warmup round, as the main
+// thread's is for the baseline (a fresh runtime per round measured a JIT-cold worker every time: ~0.22x instead of
+// ~0.35x at 100 actors on a worker).
 //
 // Note: with 100 actors each actor sees N/100 messages per round, fewer than the store's dedup window (1024 ids
 // per actor), so the eviction of old ids (3 more LMDB operations per message) only runs in the 1-actor rows.
@@ -24,30 +27,25 @@ const N = 20_000;
 const WINDOW = 1_000;
 const rounds = { warmup: 1, runs: 3 };
 
-function troupe(actors: number, workers: number): Promise<number> {
-  return withDataDir(async (dataDir) => {
-    const rt = await Runtime.start({ workers, dataDir, stallMs: 0, spareWorker: false });
-    try {
-      const pin = workers > 0 ? 1 : 0;
-      const refs = await Promise.all(Array.from({ length: actors }, (_, i) => rt.spawn(durableTally, { id: `durable-${i}`, pin })));
-      if (refs.some((r) => r.node !== pin)) throw new Error('actors not placed as pinned');
-      let duplicates = 0;
-      const t0 = performance.now();
-      for (let i = 0; i < N; ) {
-        const window: Promise<{ duplicate: boolean }>[] = [];
-        const end = Math.min(N, i + WINDOW);
-        for (; i < end; i++) window.push(rt.send(refs[i % actors], 'record', PAYLOAD));
-        for (const receipt of await Promise.all(window)) if (receipt.duplicate) duplicates++;
-      }
-      const counts = await Promise.all(refs.map((r) => rt.ask(r, 'get', undefined, { timeoutMs: 30_000 })));
-      const rate = N / ((performance.now() - t0) / 1000);
-      const total = counts.reduce((a, b) => a + b, 0);
-      if (total !== N || duplicates !== 0) throw new Error(`handled ${total} of ${N} sends (${duplicates} acknowledged as duplicates)`);
-      return rate;
-    } finally {
-      await rt.shutdown();
-    }
-  });
+/** One round on a running runtime: fresh actors (new ids), N acknowledged sends, then their effects confirmed. */
+async function troupe(rt: Runtime, round: number, actors: number, workers: number): Promise<number> {
+  const pin = workers > 0 ? 1 : 0;
+  const refs = await Promise.all(Array.from({ length: actors }, (_, i) => rt.spawn(durableTally, { id: `durable-${round}-${i}`, pin })));
+  if (refs.some((r) => r.node !== pin)) throw new Error('actors not placed as pinned');
+  let duplicates = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < N; ) {
+    const window: Promise<{ duplicate: boolean }>[] = [];
+    const end = Math.min(N, i + WINDOW);
+    for (; i < end; i++) window.push(rt.send(refs[i % actors], 'record', PAYLOAD));
+    for (const receipt of await Promise.all(window)) if (receipt.duplicate) duplicates++;
+  }
+  const counts = await Promise.all(refs.map((r) => rt.ask(r, 'get', undefined, { timeoutMs: 30_000 })));
+  const rate = N / ((performance.now() - t0) / 1000);
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total !== N || duplicates !== 0) throw new Error(`handled ${total} of ${N} sends (${duplicates} acknowledged as duplicates)`);
+  await Promise.all(refs.map((r) => rt.stop(r)));
+  return rate;
 }
 
 const CONFIGS = [
@@ -61,7 +59,15 @@ const CONFIGS = [
 
 const rows: Row[] = [];
 for (const { id, actors, workers } of CONFIGS) {
-  const runs = await interleave(rounds, { troupe: () => troupe(actors, workers), raw: () => rawGroupCommit(N, WINDOW) });
+  const runs = await withDataDir(async (dataDir) => {
+    const rt = await Runtime.start({ workers, dataDir, stallMs: 0, spareWorker: false });
+    try {
+      let round = 0;
+      return await interleave(rounds, { troupe: () => troupe(rt, round++, actors, workers), raw: () => rawGroupCommit(N, WINDOW) });
+    } finally {
+      await rt.shutdown();
+    }
+  });
   rows.push(makePairedRow({
     figure: `${id}. durable send -> handled, ${actors} actor${actors > 1 ? 's' : ''}, ${workers > 0 ? 'main -> worker' : 'same thread'}`,
     unit: 'msg/s', baselineName: 'raw lmdb put + flushed',

@@ -10,6 +10,7 @@ import {
   UnencodableValueError,
 } from '../../persistence/index.ts';
 import { openStore, snap } from './helpers.ts';
+import { ManualClock } from '../../runtime/clock.ts';
 
 const msg = (id: string, payload: unknown = null) => ({ id, type: 'test', payload });
 
@@ -324,14 +325,28 @@ describe('group commit', () => {
     store.joinNextBatch(() => {
       rode++;
       void store.writeSnapshot('rider', snap(1, 'rode'));
-    });
+    }, 60_000);
     await new Promise((r) => setTimeout(r, 20));
-    expect(rode).toBe(0); // nothing was committed meanwhile
+    expect(rode).toBe(0); // nothing was committed meanwhile, and its deadline is far
     const before = store.commitCount;
     await append(store, 'a', 1, msg('m1'));
     expect(rode).toBe(1);
     expect(store.commitCount - before).toBe(1);
     expect(store.readSnapshot('rider')?.state).toBe('rode');
+  });
+
+  it('riders waiting for a commit go on their own at their deadline, all on one timer of the injected clock', async () => {
+    const clock = new ManualClock();
+    const { store } = openStore({ timers: clock });
+    await store.writeSnapshot('warm', snap(0, null));
+    const rode: string[] = [];
+    for (const id of ['r1', 'r2', 'r3']) store.joinNextBatch(() => rode.push(id), 5);
+    clock.advance(4);
+    expect(rode).toEqual([]);
+    clock.advance(1);
+    expect(rode).toEqual(['r1', 'r2', 'r3']);
+    clock.advance(100);
+    expect(rode).toHaveLength(3); // once
   });
 
   it('settled() waits for every write issued so far', async () => {
