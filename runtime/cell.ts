@@ -110,8 +110,10 @@ export class Cell implements Runnable, MessageSink {
    */
   handleTell(type: string, payload: unknown, from: string): void {
     const handler = this.def.handlers[type];
-    const common = handler !== undefined && this.phase === 'running' && this.persistence === undefined;
-    if (!common || type === SYS_STOP || type === SYS_TERMINATED) return this.handle(envelope(type, payload, from, 0, 0));
+    // (System messages never come this way: their '$' types have no handler and are refused where sent.)
+    if (handler === undefined || this.phase !== 'running' || this.persistence !== undefined) {
+      return this.handle(envelope(type, payload, from, 0, 0));
+    }
     this.messageId = '';
     const draft = openDraft(this.state);
     let result: unknown;

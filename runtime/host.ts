@@ -12,7 +12,7 @@ import { CellSupervision, type StandIn } from './supervision.ts';
 import { DeadLetters } from './deadletters.ts';
 import {
   ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DuplicateMessageError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
-  MessageNotCloneableError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
+  MessageNotCloneableError, UnknownMessageTypeError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
 } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { Op, ReplyCode, opArity, type Control } from './protocol.ts';
@@ -103,11 +103,13 @@ export class Host {
   // ---- sending -------------------------------------------------------------------------------------------------
 
   tell(ref: ActorRef, type: string, payload: unknown, from: string): void {
+    assertUserType(type);
     assertCloneable(payload, 'payload of', type);
     this.send(ref, type, payload, from, 0);
   }
 
   ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
+    assertUserType(type);
     assertCloneable(payload, 'payload of', type);
     return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id));
   }
@@ -117,6 +119,7 @@ export class Host {
    * acknowledgement); otherwise once it is in the mailbox. A `messageId` makes a retried send recognisable.
    */
   sendAcknowledged(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
+    assertUserType(type);
     assertCloneable(payload, 'payload of', type);
     return this.expectReply(ref, timeoutMs, (id) => {
       if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true);
@@ -148,6 +151,7 @@ export class Host {
   }
 
   publish(topic: string, type: string, payload: unknown, from: string): void {
+    assertUserType(type);
     assertCloneable(payload, 'payload of', type);
     for (let node = 0; node < this.opts.ports.length; node++) {
       if (node === this.node) this.deliverPublication(topic, type, payload, from);
@@ -573,5 +577,15 @@ export class Host {
   async closeStore(): Promise<void> {
     await this.actorStore?.close();
     this.actorStore = undefined;
+  }
+}
+
+/**
+ * A message type is a non-empty string not starting with '$' (reserved for the runtime's own messages: a user
+ * message named '$stop' must not stop an actor). Checked where the message is sent, on every path.
+ */
+function assertUserType(type: unknown): void {
+  if (typeof type !== 'string' || type.length === 0 || type.charCodeAt(0) === 36) {
+    throw new UnknownMessageTypeError(`message type ${JSON.stringify(type)} is not valid: a non-empty string not starting with $`);
   }
 }

@@ -87,6 +87,20 @@ describe.each([0, 2])('kernel with %i workers', (workers) => {
     expect((await rt.stats()).deadLetters['unknown-message-type']).toBe(1);
   });
 
+  it('a reserved or malformed message type is refused where it is sent: a user "$stop" does not stop the actor', async () => {
+    const rt = await startRuntime({ workers });
+    const ref = await rt.spawn(counter);
+    const loose = rt as unknown as { tell(...a: unknown[]): void; ask(...a: unknown[]): Promise<unknown>; send(...a: unknown[]): Promise<unknown> };
+    for (const bad of ['$stop', '$terminated', '', 42]) {
+      expect(() => loose.tell(ref, bad, 'x')).toThrow(expect.objectContaining({ code: 'ERR_UNKNOWN_MESSAGE_TYPE' }));
+      await expect(Promise.resolve().then(() => loose.ask(ref, bad))).rejects.toBeInstanceOf(UnknownMessageTypeError);
+      await expect(Promise.resolve().then(() => loose.send(ref, bad))).rejects.toBeInstanceOf(UnknownMessageTypeError);
+      expect(() => rt.publish('topic', bad as string)).toThrow(UnknownMessageTypeError);
+    }
+    rt.tell(ref, 'add', 3);
+    expect(await rt.ask(ref, 'get')).toBe(3); // still running
+  });
+
   it('a payload that cannot be cloned throws at the call site, on any thread', async () => {
     const rt = await startRuntime({ workers });
     const ref = await rt.spawn(counter);
