@@ -18,12 +18,18 @@ import { assertCloneable } from './cloneable.ts';
 import { Op, ReplyCode, opArity, type Control } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
 import { Transport, type Port } from './transport.ts';
-import { nanoid } from 'nanoid';
+import { MessageIds } from './message-ids.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
 import type { ActorStats, NodeStats } from './stats.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
+
+/** Messages journaled into one commit, as [cell, envelope, ack] triples (see Host.journal). */
+interface JournalGroup {
+  readonly written: Promise<void>;
+  readonly entries: Array<Cell | Envelope | boolean>;
+}
 
 interface PendingAsk {
   resolve(value: unknown): void;
@@ -62,6 +68,7 @@ export class Host {
   readonly scheduler: Scheduler;
   readonly transport: Transport;
   readonly deadLetters: DeadLetters;
+  private readonly messageIds = new MessageIds();
   readonly clock: Clock;
   private readonly asks = new Map<number, PendingAsk>();
   private askSeq = 0;
@@ -319,25 +326,52 @@ export class Host {
       else duplicate();
       return;
     }
-    if (!senderGivenId) env.id = nanoid();
+    if (!senderGivenId) env.id = this.messageIds.next();
     const { seq, written } = p.append(env.id, env.type, env.payload, senderGivenId);
     env.seq = seq;
-    written.then(
-      () => {
-        if (ack) {
-          this.ackTo(env.replyNode, env.ask, env.id, false);
-          env.ask = 0;
-        }
-        // A stopped actor keeps its journal: the message is handled when the actor is started again.
-        if (cell.stopped) return;
-        cell.mailbox.offer(env);
-        if (cell.runnable()) this.scheduler.schedule(cell);
-      },
-      (err: unknown) => {
-        if (env.ask !== 0) this.replyError(env, err as Error);
-        this.deadLetters.record(cell.id, env.type, env.from, 'not-cloneable', (err as Error)?.message);
-      },
-    );
+    // One callback per commit, not per message: the messages of one commit share its promise (group-commit.ts).
+    let group = this.journaling;
+    if (group?.written !== written) {
+      const g: JournalGroup = { written, entries: [] };
+      written.then(
+        () => this.journaled(g),
+        (err: unknown) => this.journalFailed(g, err as Error),
+      );
+      group = this.journaling = g;
+    }
+    group.entries.push(cell, env, ack);
+  }
+
+  /** Journaled messages waiting for the commit they joined (see journal()): [cell, envelope, ack] triples. */
+  private journaling: JournalGroup | undefined;
+
+  /** A commit is durable: acknowledge its messages and queue them, in the order they were journaled. */
+  private journaled(group: JournalGroup): void {
+    if (this.journaling === group) this.journaling = undefined;
+    const entries = group.entries;
+    for (let i = 0; i < entries.length; i += 3) {
+      const cell = entries[i] as Cell;
+      const env = entries[i + 1] as Envelope;
+      if (entries[i + 2] === true) {
+        this.ackTo(env.replyNode, env.ask, env.id, false);
+        env.ask = 0;
+      }
+      // A stopped actor keeps its journal: the message is handled when the actor is started again.
+      if (cell.stopped) continue;
+      cell.mailbox.offer(env);
+      if (cell.runnable()) this.scheduler.schedule(cell);
+    }
+  }
+
+  private journalFailed(group: JournalGroup, err: Error): void {
+    if (this.journaling === group) this.journaling = undefined;
+    const entries = group.entries;
+    for (let i = 0; i < entries.length; i += 3) {
+      const cell = entries[i] as Cell;
+      const env = entries[i + 1] as Envelope;
+      if (env.ask !== 0) this.replyError(env, err);
+      this.deadLetters.record(cell.id, env.type, env.from, 'not-cloneable', err?.message);
+    }
   }
 
   /** The LMDB store of this thread, opened on first use. */

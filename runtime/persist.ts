@@ -50,6 +50,7 @@ export class ActorPersistence {
   private queued: { done: Promise<void>; settle(p: Promise<void>): void } | undefined;
   /** The most recent write (any kind): termination waits for it, so a new incarnation reads what this one wrote. */
   private lastWrite: Promise<void> | undefined;
+  private lastTracked: Promise<void> | undefined;
 
   private constructor(
     private readonly store: ActorStore,
@@ -271,6 +272,9 @@ export class ActorPersistence {
   }
 
   private track(write: Promise<void>): void {
+    // Messages of one commit share its promise: one catch per commit, not per message.
+    if (write === this.lastTracked) return;
+    this.lastTracked = write;
     const tracked = write.catch((err: unknown) => rootLogger().error({ actor: this.id, err }, 'persistence write failed'));
     this.lastWrite = tracked;
   }

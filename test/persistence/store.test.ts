@@ -11,6 +11,7 @@ import {
 } from '../../persistence/index.ts';
 import { openStore, snap } from './helpers.ts';
 import { ManualClock } from '../../runtime/clock.ts';
+import { frameSegment } from '../../persistence/segment.ts';
 
 const msg = (id: string, payload: unknown = null) => ({ id, type: 'test', payload });
 
@@ -206,6 +207,26 @@ describe('journal', () => {
         expect(() => store.journalEntries('a')).toThrow(JournalDecodeError);
         expect(Buffer.from(raw.get(['a', 1]) as Buffer)).toEqual(garbage);
       }
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('still reads segments written as {seq, id, type, payload} records (the format before tuples)', async () => {
+    const { store, dir } = openStore();
+    await append(store, 'a', 1, msg('m1', { n: 1 }));
+    const env = rawEnv(dir);
+    try {
+      const encoder = (env.openDB('snapshots', {}) as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
+      const old = (seq: number, id: string) => Buffer.from(encoder.encode({ seq, id, type: 'test', payload: { n: seq } }));
+      const parts = [old(2, 'm2'), old(3, 'm3')];
+      await env.openDB('journal', { encoding: 'binary' }).put(['a', 2], frameSegment(parts, parts[0].length + parts[1].length));
+      await env.flushed;
+      expect(store.journalEntries('a')).toEqual([
+        { seq: 1, id: 'm1', type: 'test', payload: { n: 1 } },
+        { seq: 2, id: 'm2', type: 'test', payload: { n: 2 } },
+        { seq: 3, id: 'm3', type: 'test', payload: { n: 3 } },
+      ]);
     } finally {
       await env.close();
     }

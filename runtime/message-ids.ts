@@ -1,0 +1,15 @@
+import { nanoid } from 'nanoid';
+
+/**
+ * Ids for messages sent without one (journaled messages need an id, `ctx.messageId`): a random prefix per thread
+ * and start (72 bits) and a counter. As unique as a nanoid per message, and about 10x cheaper, since it draws no
+ * random bytes per message; shorter too, so every journaled message is a few bytes smaller.
+ */
+export class MessageIds {
+  readonly #prefix = `${nanoid(12)}.`;
+  #count = 0;
+
+  next(): string {
+    return this.#prefix + (++this.#count).toString(36);
+  }
+}
