@@ -16,6 +16,7 @@ const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
  */
 export function assertCloneable(value: unknown, what: string, type?: string): void {
   if (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol') return;
+  if (isPlainData(value)) return;
   const problem = findProblem(value, '', new Set());
   if (problem === undefined) return;
   throw new MessageNotCloneableError(`${type === undefined ? what : `${what} '${type}'`} cannot be sent: ${problem}`);
@@ -37,6 +38,35 @@ export function undraft<T>(value: T): T {
     for (const key in obj) obj[key] = undraft(obj[key]);
   }
   return value;
+}
+
+const PLAIN_WALK_NODES = 256;
+const PLAIN_WALK_DEPTH = 16;
+let plainBudget = 0; // nodes isPlainData may still visit (module state: no object per message)
+
+/**
+ * The common case, cheaply: true when `value` is small acyclic plain data (objects, arrays, primitives) without
+ * symbol keys. No seen-set and no paths: a cycle, a deep or big value, or anything else answers false and is
+ * left to findProblem, which decides (and says where the problem is).
+ */
+export function isPlainData(value: unknown): boolean {
+  plainBudget = PLAIN_WALK_NODES;
+  return plainWalk(value, 0);
+}
+
+function plainWalk(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
+  if (value === null) return true;
+  if (--plainBudget < 0 || depth > PLAIN_WALK_DEPTH) return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    for (let i = 0; i < array.length; i++) if (!plainWalk(array[i], depth + 1)) return false;
+  } else if (proto !== Object.prototype) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  if (proto === Array.prototype) return Object.keys(value).length === (value as unknown[]).length;
+  for (const key in value) if (!plainWalk((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
 }
 
 function findProblem(value: unknown, path: string, seen: Set<object>): string | undefined {

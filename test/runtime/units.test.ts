@@ -4,7 +4,7 @@ import { Scheduler, TURN_BUDGET, SLICE, type Runnable } from '../../runtime/sche
 import { Deadlines } from '../../runtime/deadlines.ts';
 import { ManualClock } from '../../runtime/clock.ts';
 import { choosePlacement } from '../../runtime/placement.ts';
-import { assertCloneable } from '../../runtime/cloneable.ts';
+import { assertCloneable, isPlainData } from '../../runtime/cloneable.ts';
 import { MessageNotCloneableError, reviveError, errorToData, ActorCrashedError } from '../../runtime/errors.ts';
 
 const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
@@ -170,6 +170,30 @@ describe('cloneability check', () => {
       expect((e as MessageNotCloneableError).code).toBe('ERR_MESSAGE_NOT_CLONEABLE');
       expect((e as Error).message).toMatch(/a\.b is a function/);
     }
+  });
+});
+
+describe('cloneability fast path', () => {
+  it('calls plain data fine only when the full check finds no problem', () => {
+    class Thing { x = 1; }
+    const odd = fc.oneof(fc.constant(() => 1), fc.constant(Symbol('s')), fc.constant(new Thing()), fc.constant(new Map([[1, 2]])),
+      fc.constant(Object.assign([1, 2], { extra: () => 1 })), fc.constant({ [Symbol('k')]: 1 }), fc.constant(new Date(0)));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, fc.anything(), odd, fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('node'), { maxKeys: 4 })),
+    })).node;
+    fc.assert(fc.property(value, (v) => {
+      let full: unknown;
+      try { assertCloneable(v, 'payload'); } catch (e) { full = e; }
+      // The fast path may give up (false) on fine values; it must never pass a value the full check rejects.
+      if (isPlainData(v)) expect(full).toBeUndefined();
+    }), { numRuns: runs * 4 });
+  });
+  it('leaves big and deep values to the full check, which still finds the problem', () => {
+    let deep: unknown = () => 1;
+    for (let i = 0; i < 40; i++) deep = { next: deep };
+    expect(() => assertCloneable(deep, 'payload')).toThrow(/is a function/);
+    const wide = Array.from({ length: 1000 }, (_, i) => (i === 999 ? Symbol('late') : i));
+    expect(() => assertCloneable(wide, 'payload')).toThrow(/999 is a symbol/);
   });
 });
 
