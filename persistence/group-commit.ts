@@ -11,17 +11,17 @@
 // queued but before LMDB is ready still join it. Values are pre-encoded bytes and keys are validated up front, so
 // the callback does nothing that can throw on user data (a throwing lmdb-js callback does not roll back).
 import { asBinary, type Database, type Key, type RootDatabase } from 'lmdb';
-import { MAX_SEGMENT_BYTES, frameSegment } from './segment.ts';
+import { MAX_SEGMENT_BYTES, SegmentBuilder } from './segment.ts';
 
 const REMOVE = Symbol('remove');
 /** Work that must read inside the transaction (rare: pruning history, deleting an actor). Must not throw. */
 export type TxnWork = () => void;
 
 /** The messages one actor journals in one batch, written as one value (segment.ts). */
-class Segment {
-  readonly parts: Uint8Array[] = [];
-  bytes = 0;
-  constructor(readonly first: number) {}
+class Segment extends SegmentBuilder {
+  constructor(readonly first: number) {
+    super();
+  }
 }
 type Value = Uint8Array | typeof REMOVE | TxnWork | Segment;
 
@@ -82,18 +82,17 @@ export class GroupCommit {
    * Add one pre-encoded message (`seq` must follow the actor's previous one) to the actor's segment in this
    * batch, keyed [actorId, seq of the segment's first message]; a full segment is closed and a new one started.
    */
-  appendToSegment(db: Database<any, any>, actorId: string, seq: number, bytes: Uint8Array): SegmentAppend {
+  appendToSegment(db: Database<any, any>, actorId: string, seq: number, bytes: Uint8Array, start = 0, end = bytes.length): SegmentAppend {
     const batch = this.#open ?? this.#start();
     let segment = batch.segments.get(actorId);
-    if (segment === undefined || segment.bytes + bytes.length > MAX_SEGMENT_BYTES) {
+    if (segment === undefined || segment.length + (end - start) > MAX_SEGMENT_BYTES) {
       segment = new Segment(seq);
       batch.segments.set(actorId, segment);
       batch.dbs.push(db);
       batch.keys.push([actorId, seq]);
       batch.values.push(segment);
     }
-    segment.parts.push(bytes);
-    segment.bytes += bytes.length;
+    segment.append(bytes, start, end);
     return { segment: segment.first, batch: batch.number, done: batch.done };
   }
 
@@ -162,7 +161,7 @@ export class GroupCommit {
           const value = values[i];
           if (value === REMOVE) dbs[i]!.remove(keys[i]);
           else if (typeof value === 'function') value();
-          else if (value instanceof Segment) dbs[i]!.put(keys[i], asBinary(frameSegment(value.parts, value.bytes)));
+          else if (value instanceof Segment) dbs[i]!.put(keys[i], asBinary(value.bytes()));
           else dbs[i]!.put(keys[i], asBinary(value));
         }
       });

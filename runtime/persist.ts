@@ -92,6 +92,9 @@ export class ActorPersistence {
     }
     if (snap === undefined) state = def.init(args);
     const persistence = new ActorPersistence(store, id, spec, clock, snap?.seq ?? 0, state);
+    // History a larger keepSnapshots left behind goes now (the store must not keep what the definition dropped).
+    const trimmed = store.trimHistory(id, spec.keepSnapshots);
+    if (trimmed !== undefined) persistence.track(trimmed);
     if (!persistence.durable) return { persistence, state, journal: [] };
     // Messages at or below the snapshot's seq were handled (their segment also holds later ones, or the snapshot
     // is a reset's): they are not redelivered, and the next snapshot removes their segments.

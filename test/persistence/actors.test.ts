@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { open } from 'lmdb';
 import { startRuntime, eventually, sleep } from '../kernel/helpers.ts';
 import { tempDir } from './helpers.ts';
-import { durableCounter, forgetful, forgiving, fragileLog, notebook, sparse } from '../fixtures/durable.ts';
+import { durableCounter, forgetful, forgetfulLean, forgiving, fragileLog, notebook, sparse } from '../fixtures/durable.ts';
 import { ActorStore, ENV_OPTIONS } from '../../persistence/index.ts';
 import { ActorCrashedError, InvalidSpawnOptionError } from '../../runtime/errors.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -98,6 +98,11 @@ describe.each([0, 2])('persistent actors with %i workers', (workers) => {
       expect(history.length).toBeLessThanOrEqual(3);
       expect(history.at(-1)?.state).toEqual({ count: 4 });
     });
+    // The definition now keeps no history: what the old one kept is dropped when the actor starts.
+    await session(dataDir, workers, async (rt) => {
+      expect(await rt.ask(await rt.spawn(forgetfulLean, { id: 'f' }), 'get')).toBe(4);
+    });
+    await withStore(dataDir, (store) => expect(store.snapshotHistory('f')).toEqual([]));
   });
 
   it('durable mailbox: journaled messages queued when the circuit opens are kept and handled after it closes', async () => {

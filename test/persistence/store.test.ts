@@ -67,6 +67,18 @@ describe('snapshots', () => {
     }
   });
 
+  it('trims history past a lowered keep, and only that actor\'s', async () => {
+    const { store } = openStore({ keepSnapshots: 4 });
+    for (const id of ['a', 'ab']) for (let seq = 1; seq <= 6; seq++) await store.writeSnapshot(id, snap(seq, seq));
+    expect(store.trimHistory('a', 4)).toBeUndefined(); // nothing past it: no write at all
+    await store.trimHistory('a', 2);
+    expect(store.snapshotHistory('a').map((s) => s.seq)).toEqual([5, 6]);
+    await store.trimHistory('a', 1); // keep 1 = the latest snapshot only, no history
+    expect(store.snapshotHistory('a')).toEqual([]);
+    expect(store.readSnapshot('a')?.seq).toBe(6);
+    expect(store.snapshotHistory('ab').map((s) => s.seq)).toEqual([3, 4, 5, 6]);
+  });
+
   it('stores the value as it was when written, even if the caller mutates it later', async () => {
     const { store } = openStore();
     const state = { n: 1 };
@@ -220,7 +232,7 @@ describe('journal', () => {
       const encoder = (env.openDB('snapshots', {}) as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
       const old = (seq: number, id: string) => Buffer.from(encoder.encode({ seq, id, type: 'test', payload: { n: seq } }));
       const parts = [old(2, 'm2'), old(3, 'm3')];
-      await env.openDB('journal', { encoding: 'binary' }).put(['a', 2], frameSegment(parts, parts[0].length + parts[1].length));
+      await env.openDB('journal', { encoding: 'binary' }).put(['a', 2], frameSegment(parts));
       await env.flushed;
       expect(store.journalEntries('a')).toEqual([
         { seq: 1, id: 'm1', type: 'test', payload: { n: 1 } },
