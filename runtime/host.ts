@@ -11,25 +11,19 @@ import { Watches } from './watches.ts';
 import { CellSupervision, type StandIn } from './supervision.ts';
 import { DeadLetters } from './deadletters.ts';
 import {
-  ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, DuplicateMessageError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
+  ActorNotFoundError, ActorStoppedError, AskTimeoutError, CircuitOpenError, InvalidSpawnOptionError, DefinitionLoadError, DuplicateActorIdError, MailboxFullError,
   MessageNotCloneableError, UnknownMessageTypeError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData,
 } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { Op, ReplyCode, opArity, type Control } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
 import { Transport, type Port } from './transport.ts';
-import { MessageIds } from './message-ids.ts';
+import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
 import type { ActorStats, NodeStats } from './stats.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
-
-/** Messages journaled into one commit, as [cell, envelope, ack] triples (see Host.journal). */
-interface JournalGroup {
-  readonly written: Promise<void>;
-  readonly entries: Array<Cell | Envelope | boolean>;
-}
 
 interface PendingAsk {
   resolve(value: unknown): void;
@@ -68,7 +62,6 @@ export class Host {
   readonly scheduler: Scheduler;
   readonly transport: Transport;
   readonly deadLetters: DeadLetters;
-  private readonly messageIds = new MessageIds();
   readonly clock: Clock;
   private readonly asks = new Map<number, PendingAsk>();
   private askSeq = 0;
@@ -76,6 +69,7 @@ export class Host {
   private readonly topics = new Map<string, Set<Cell>>();
   private readonly watches = new Watches(this);
   private readonly supervision = new CellSupervision(this);
+  private readonly journaling = new Journaling(this);
   private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
   private closed = false;
   private actorStore: ActorStore | undefined;
@@ -296,7 +290,7 @@ export class Host {
       return;
     }
     const env = envelope(type, payload, from, ask, replyNode, messageId);
-    if (cell.persistence?.durable) return this.journal(cell, env, ack);
+    if (cell.persistence?.durable) return this.journaling.journal(cell, env, ack);
     if (ack) env.ask = 0;
     if (!cell.mailbox.offer(env)) {
       if (ask !== 0 && cell.mailbox.overflow === 'fail') {
@@ -306,72 +300,6 @@ export class Host {
     }
     if (ack) this.ackTo(replyNode, ask, messageId, false);
     if (cell.runnable()) this.scheduler.schedule(cell);
-  }
-
-  /**
-   * Durable mailbox: journal first, then queue. Appends resolve in call order (one group commit per turn), so
-   * messages are queued in the order they arrived. A retried message id is recognised and not applied twice.
-   */
-  private journal(cell: Cell, env: Envelope, ack: boolean): void {
-    const p = cell.persistence!;
-    const senderGivenId = env.id !== '';
-    if (senderGivenId && p.seen(env.id)) {
-      const duplicate = () => {
-        if (ack) this.ackTo(env.replyNode, env.ask, env.id, true);
-        else if (env.ask !== 0) this.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
-      };
-      const original = p.inFlight(env.id);
-      // If the original's journal write fails, this retry is journaled in its place.
-      if (original !== undefined) original.then(duplicate, () => this.journal(cell, env, ack));
-      else duplicate();
-      return;
-    }
-    if (!senderGivenId) env.id = this.messageIds.next();
-    const { seq, written } = p.append(env.id, env.type, env.payload, senderGivenId);
-    env.seq = seq;
-    // One callback per commit, not per message: the messages of one commit share its promise (group-commit.ts).
-    let group = this.journaling;
-    if (group?.written !== written) {
-      const g: JournalGroup = { written, entries: [] };
-      written.then(
-        () => this.journaled(g),
-        (err: unknown) => this.journalFailed(g, err as Error),
-      );
-      group = this.journaling = g;
-    }
-    group.entries.push(cell, env, ack);
-  }
-
-  /** Journaled messages waiting for the commit they joined (see journal()): [cell, envelope, ack] triples. */
-  private journaling: JournalGroup | undefined;
-
-  /** A commit is durable: acknowledge its messages and queue them, in the order they were journaled. */
-  private journaled(group: JournalGroup): void {
-    if (this.journaling === group) this.journaling = undefined;
-    const entries = group.entries;
-    for (let i = 0; i < entries.length; i += 3) {
-      const cell = entries[i] as Cell;
-      const env = entries[i + 1] as Envelope;
-      if (entries[i + 2] === true) {
-        this.ackTo(env.replyNode, env.ask, env.id, false);
-        env.ask = 0;
-      }
-      // A stopped actor keeps its journal: the message is handled when the actor is started again.
-      if (cell.stopped) continue;
-      cell.mailbox.offer(env);
-      if (cell.runnable()) this.scheduler.schedule(cell);
-    }
-  }
-
-  private journalFailed(group: JournalGroup, err: Error): void {
-    if (this.journaling === group) this.journaling = undefined;
-    const entries = group.entries;
-    for (let i = 0; i < entries.length; i += 3) {
-      const cell = entries[i] as Cell;
-      const env = entries[i + 1] as Envelope;
-      if (env.ask !== 0) this.replyError(env, err);
-      this.deadLetters.record(cell.id, env.type, env.from, 'not-cloneable', err?.message);
-    }
   }
 
   /** The LMDB store of this thread, opened on first use. */
@@ -418,7 +346,7 @@ export class Host {
   }
 
   /** A send's acknowledgement, as two plain fields on the wire (no receipt object to clone per message). */
-  private ackTo(node: number, ask: number, messageId: string, duplicate: boolean): void {
+  ackTo(node: number, ask: number, messageId: string, duplicate: boolean): void {
     if (node === this.node) return this.settle(ask, true, { messageId, duplicate });
     if (!this.transport.has(node)) return;
     this.transport.out(node).push(Op.Reply, ask, duplicate ? ReplyCode.DuplicateReceipt : ReplyCode.Receipt, messageId);

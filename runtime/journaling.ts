@@ -1,0 +1,87 @@
+import type { Cell } from './cell.ts';
+import type { Envelope } from '../mailbox/envelope.ts';
+import { DuplicateMessageError } from './errors.ts';
+import type { Host } from './host.ts';
+import { MessageIds } from './message-ids.ts';
+
+/** Messages journaled into one commit, as [cell, envelope, ack] triples. */
+interface JournalGroup {
+  readonly written: Promise<void>;
+  readonly entries: Array<Cell | Envelope | boolean>;
+}
+
+/**
+ * A thread's deliveries into durable mailboxes: each message is journaled first (persistence/group-commit.ts), and
+ * acknowledged and queued for its actor once the commit it joined is on disk, so a message is never handled, and
+ * nothing it causes happens, before it is durable.
+ */
+export class Journaling {
+  private readonly messageIds = new MessageIds();
+  /** The group of the commit now gathering messages (see journal()). */
+  private gathering: JournalGroup | undefined;
+
+  constructor(private readonly host: Host) {}
+
+  /**
+   * Durable mailbox: journal first, then queue. Appends resolve in call order (one group commit per turn), so
+   * messages are queued in the order they arrived. A retried message id is recognised and not applied twice.
+   */
+  journal(cell: Cell, env: Envelope, ack: boolean): void {
+    const p = cell.persistence!;
+    const senderGivenId = env.id !== '';
+    if (senderGivenId && p.seen(env.id)) {
+      const duplicate = () => {
+        if (ack) this.host.ackTo(env.replyNode, env.ask, env.id, true);
+        else if (env.ask !== 0) this.host.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
+      };
+      const original = p.inFlight(env.id);
+      // If the original's journal write fails, this retry is journaled in its place.
+      if (original !== undefined) original.then(duplicate, () => this.journal(cell, env, ack));
+      else duplicate();
+      return;
+    }
+    if (!senderGivenId) env.id = this.messageIds.next();
+    const { seq, written } = p.append(env.id, env.type, env.payload, senderGivenId);
+    env.seq = seq;
+    // One callback per commit, not per message: the messages of one commit share its promise (group-commit.ts).
+    let group = this.gathering;
+    if (group?.written !== written) {
+      const g: JournalGroup = { written, entries: [] };
+      written.then(
+        () => this.journaled(g),
+        (err: unknown) => this.journalFailed(g, err as Error),
+      );
+      group = this.gathering = g;
+    }
+    group.entries.push(cell, env, ack);
+  }
+
+  /** A commit is durable: acknowledge its messages and queue them, in the order they were journaled. */
+  private journaled(group: JournalGroup): void {
+    if (this.gathering === group) this.gathering = undefined;
+    const entries = group.entries;
+    for (let i = 0; i < entries.length; i += 3) {
+      const cell = entries[i] as Cell;
+      const env = entries[i + 1] as Envelope;
+      if (entries[i + 2] === true) {
+        this.host.ackTo(env.replyNode, env.ask, env.id, false);
+        env.ask = 0;
+      }
+      // A stopped actor keeps its journal: the message is handled when the actor is started again.
+      if (cell.stopped) continue;
+      cell.mailbox.offer(env);
+      if (cell.runnable()) this.host.scheduler.schedule(cell);
+    }
+  }
+
+  private journalFailed(group: JournalGroup, err: Error): void {
+    if (this.gathering === group) this.gathering = undefined;
+    const entries = group.entries;
+    for (let i = 0; i < entries.length; i += 3) {
+      const cell = entries[i] as Cell;
+      const env = entries[i + 1] as Envelope;
+      if (env.ask !== 0) this.host.replyError(env, err);
+      this.host.deadLetters.record(cell.id, env.type, env.from, 'not-cloneable', err?.message);
+    }
+  }
+}
