@@ -23,6 +23,9 @@ import { SYS_REPLAY, SYS_STOP, SYS_TERMINATED, type Cell } from './cell.ts';
 import type { Host } from './host.ts';
 import { rootLogger } from './logger.ts';
 
+/** How long a suspect head has the thread to itself before the next suspect may start (see nextSuspect). */
+export const SUSPECT_TURN_MS = 1000;
+
 /** Queue a restored journal in the actor's mailbox, oldest first, its head as the '$replay' probe. */
 export function queueJournal(cell: Cell, journal: readonly JournalEntry[], node: number): void {
   for (let i = 0; i < journal.length; i++) {
@@ -36,7 +39,7 @@ export function queueJournal(cell: Cell, journal: readonly JournalEntry[], node:
 /** One thread's replays of restored journal heads (see above). */
 export class Replays {
   /** Suspect heads waiting for their turn; `suspectBusy` while one is being tried. */
-  private readonly suspects: Array<() => void> = [];
+  private readonly suspects: Array<(done: () => void) => void> = [];
   private suspectBusy = false;
 
   constructor(private readonly host: Host) {}
@@ -54,17 +57,30 @@ export class Replays {
     const verdict = replayVerdict(entry.seq, recorded, cell.def.persistence?.poisonAfter ?? DEFAULT_POISON_AFTER);
     if (verdict.action === 'poison') return this.setAside(cell, entry, verdict.attempts);
     if (!verdict.suspect) return this.deliver(cell, probe, verdict.attempts, () => undefined);
-    this.suspects.push(() => this.deliver(cell, probe, verdict.attempts, () => this.nextSuspect(true)));
-    this.nextSuspect(false);
+    this.suspects.push((done) => this.deliver(cell, probe, verdict.attempts, done));
+    this.nextSuspect();
   }
 
-  private nextSuspect(previousDone: boolean): void {
-    if (previousDone) this.suspectBusy = false;
+  /**
+   * Start the next suspect unless one is being tried. A suspect that takes longer than SUSPECT_TURN_MS (a slow
+   * async handler, a hung one without handlerTimeoutMs) lets the next one start: one slow replay must not hold up
+   * the recovery of every actor of the thread (if it kills the thread after that, the next one is counted too).
+   */
+  private nextSuspect(): void {
     if (this.suspectBusy) return;
     const next = this.suspects.shift();
     if (next === undefined) return;
     this.suspectBusy = true;
-    next();
+    let over = false;
+    const done = () => {
+      if (over) return;
+      over = true;
+      this.host.clock.clearTimer(timer);
+      this.suspectBusy = false;
+      this.nextSuspect();
+    };
+    const timer = this.host.clock.setTimer(done, SUSPECT_TURN_MS);
+    next(done);
   }
 
   private deliver(cell: Cell, probe: Envelope, attempts: number, done: () => void): void {

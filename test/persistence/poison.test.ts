@@ -8,7 +8,8 @@ import { poisonable, trace } from '../fixtures/poison.ts';
 import { durableCounter } from '../fixtures/durable.ts';
 import { ActorStore } from '../../persistence/index.ts';
 import { defineActor } from '../../actors/define.ts';
-import type { Runtime } from '../../runtime/index.ts';
+import { ManualClock, type Runtime } from '../../runtime/index.ts';
+import { SUSPECT_TURN_MS } from '../../runtime/replay.ts';
 
 const add = (seq: number, text: string) => ({ seq, id: `m${seq}`, type: 'add', payload: text });
 
@@ -146,6 +147,27 @@ describe('replaying a restored journal (runtime on the calling thread)', () => {
     // No suspect head starts while another is running.
     expect(heads).toEqual(['x1:start', 'x1:end', 'y1:start', 'y1:end', 'z1:start', 'z1:end']);
     expect(trace.indexOf('f1:start')).toBeLessThan(trace.indexOf('x1:end'));
+  });
+
+  it('a suspect that never finishes holds up the next one only for SUSPECT_TURN_MS (in the runtime\'s clock)', async () => {
+    const dataDir = tempDir();
+    await seed(dataDir, 'x', [{ seq: 1, id: 'm1', type: 'hang', payload: undefined }], { seq: 1, attempts: 1 });
+    await seed(dataDir, 'y', [add(1, 'y1')], { seq: 1, attempts: 1 });
+    const clock = new ManualClock();
+    const rt = await startRuntime({ workers: 0, dataDir, clock });
+    await rt.spawn(poisonable, { id: 'x' });
+    const y = await rt.spawn(poisonable, { id: 'y' });
+    const log = rt.ask(y, 'get'); // answered once y's replayed head has run
+    const store = ActorStore.open(dataDir);
+    try {
+      await eventually(() => store.deliveryRecord('x')?.attempts === 2); // x's turn: counted, handed over, hanging
+      expect(store.deliveryRecord('y')).toEqual({ seq: 1, attempts: 1 }); // y waits its turn
+      clock.advance(SUSPECT_TURN_MS);
+      expect(await log).toEqual(['y1']);
+      expect(store.deliveryRecord('y')).toEqual({ seq: 1, attempts: 2 });
+    } finally {
+      await store.close();
+    }
   });
 
   it('bad input: poisonAfter is an integer >= 1 on a durable mailbox, else ERR_INVALID_DEFINITION', () => {
