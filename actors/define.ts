@@ -4,6 +4,7 @@ import { InvalidDefinitionError } from '../runtime/errors.ts';
 import type { MailboxSpec } from '../mailbox/mailbox.ts';
 import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
 import { validateCadence } from '../persistence/cadence.ts';
+import { validatePoisonAfter } from '../persistence/poison.ts';
 import type { ActorContext } from './context.ts';
 
 /** A handler: mutates the immer draft of the state; what it returns (or resolves to) answers an ask. */
@@ -43,6 +44,12 @@ export interface PersistenceSpec {
   dedupWindow?: number;
   /** Snapshots kept in the store for this actor: the latest (default 1), or the last N for inspection. */
   keepSnapshots?: number;
+  /**
+   * Durable mailbox: a journaled message replayed this many times (default 3) after a loss of its thread or
+   * process without its handling ever completing is set aside as poison (runtime.poisonMessages) instead of being
+   * handed over again. Counted only on recovery (persistence/poison.ts).
+   */
+  poisonAfter?: number;
 }
 
 export interface TerminationNotice {
@@ -163,6 +170,14 @@ function persistenceProblem(p: PersistenceSpec | undefined): string | undefined 
   for (const key of ['dedupWindow', 'keepSnapshots'] as const) {
     const n = p[key];
     if (n !== undefined && (!Number.isSafeInteger(n) || n < 1)) return `persistence.${key} must be an integer >= 1`;
+  }
+  if (p.poisonAfter !== undefined) {
+    try {
+      validatePoisonAfter(p.poisonAfter);
+    } catch (err) {
+      return `persistence.${(err as Error).message}`;
+    }
+    if (p.durableMailbox !== true) return 'persistence.poisonAfter counts replays of a durable mailbox: set durableMailbox: true';
   }
   return undefined;
 }

@@ -18,11 +18,14 @@
 // per message handled and one snapshot per actor per commit: the sequence numbers are kept by the caller
 // (one actor lives on one thread at a time), and a snapshot at seq S covers every journal entry <= S, so entries
 // it covers that a crash left behind are ignored on recovery and removed by the next snapshot.
+// Recovery only (persistence/poison.ts): `deliveries` actorId -> {seq, attempts} (replays begun of the head of the
+// actor's journal), `poison` [actorId, seq] -> the message set aside as poison, until an operator drops it.
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
 import { GroupCommit, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import { REUSE_BUFFER_MODE } from 'msgpackr';
+import type { DeliveryRecord } from './poison.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
 
 export interface Snapshot<S = unknown> {
@@ -44,6 +47,13 @@ export interface JournalSegment {
   readonly first: number;
   readonly last: number;
   readonly entries: readonly JournalEntry[];
+}
+/** A journaled message set aside because replaying it kept killing its thread or process (poison.ts). */
+export interface PoisonMessage extends JournalEntry {
+  /** Replays begun before it was set aside (the first delivery, before any recovery, is not counted). */
+  readonly attempts: number;
+  /** When it was set aside (ms since the epoch). */
+  readonly at: number;
 }
 export interface RememberedId {
   readonly id: string;
@@ -85,6 +95,8 @@ export class ActorStore {
   readonly #history: Database<Snapshot, Key>; // [actorId, seq]
   readonly #journal: Database<Uint8Array, Key>; // [actorId, first seq] -> segment of framed messages
   readonly #messageIds: Database<number, Key>; // [actorId, messageId] -> seq
+  readonly #deliveries: Database<DeliveryRecord, string>; // actorId -> replays of its journal's head
+  readonly #poison: Database<PoisonMessage, Key>; // [actorId, seq] -> a message set aside
   readonly #keepSnapshots: number;
   readonly #writes: GroupCommit;
   #closing: Promise<void> | undefined;
@@ -95,6 +107,8 @@ export class ActorStore {
     this.#history = root.openDB<Snapshot, Key>('snapshotHistory', {});
     this.#journal = root.openDB<Uint8Array, Key>('journal', { encoding: 'binary' });
     this.#messageIds = root.openDB<number, Key>('messageIds', {});
+    this.#deliveries = root.openDB<DeliveryRecord, string>('deliveries', {});
+    this.#poison = root.openDB<PoisonMessage, Key>('poison', {});
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
     this.#writes = new GroupCommit(root, options.timers);
   }
@@ -243,10 +257,70 @@ export class ActorStore {
     this.#writes.closeSegment(actorId);
     return this.#writes.run(() => {
       this.#snapshots.remove(actorId);
-      for (const db of [this.#history, this.#journal, this.#messageIds]) {
+      this.#deliveries.remove(actorId);
+      for (const db of [this.#history, this.#journal, this.#messageIds, this.#poison]) {
         for (const key of keysOf(db, actorId)) db.remove(key);
       }
     });
+  }
+
+  // --- poison messages (recovery path only: persistence/poison.ts, runtime/replay.ts) ---
+
+  /** The replays begun of the head of the actor's journal, as last recorded (a record of another seq is stale). */
+  deliveryRecord(actorId: string): DeliveryRecord | undefined {
+    checkPart('actorId', actorId);
+    this.#root.resetReadTxn(); // a recovery read, as in readSnapshot
+    let value: Partial<DeliveryRecord> | undefined;
+    try {
+      value = this.#deliveries.get(actorId) as Partial<DeliveryRecord> | undefined;
+    } catch {
+      value = undefined;
+    }
+    // Unreadable or not a record: treated as none (the head is tried again rather than lost), and overwritten.
+    return typeof value?.seq === 'number' && typeof value.attempts === 'number' ? { seq: value.seq, attempts: value.attempts } : undefined;
+  }
+
+  /** Record a replay about to begin; resolves once durable (the caller hands the message over only then). */
+  recordDelivery(actorId: string, record: DeliveryRecord): Promise<void> {
+    try {
+      checkPart('actorId', actorId);
+      checkSeq(record.seq, 1);
+      return this.#writes.put(this.#deliveries, actorId, this.#encode({ seq: record.seq, attempts: record.attempts }, actorId, 'message'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Set a message aside as poison (keyed by its seq: storing it again after a crash overwrites, never duplicates).
+   * Its removal from the journal is the caller's next snapshot, as for any message handled.
+   */
+  putPoison(actorId: string, message: PoisonMessage): Promise<void> {
+    try {
+      checkPart('actorId', actorId);
+      checkSeq(message.seq, 1);
+      const { seq, id, type, payload, attempts, at } = message;
+      return this.#writes.put(this.#poison, [actorId, seq], this.#encode({ seq, id, type, payload, attempts, at }, actorId, 'message'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The actor's poison messages, oldest (lowest seq) first. */
+  poisonMessages(actorId: string): PoisonMessage[] {
+    checkPart('actorId', actorId);
+    this.#root.resetReadTxn(); // see what other threads set aside
+    return [...this.#poison.getRange({ start: [actorId, 0], end: [actorId, Infinity] })].map((e) => e.value);
+  }
+
+  /** Forget a poison message (an operator dealt with it). Resolves to whether there was one, once durable. */
+  async dropPoison(actorId: string, seq: number): Promise<boolean> {
+    checkPart('actorId', actorId);
+    checkSeq(seq, 1);
+    this.#root.resetReadTxn();
+    if (!this.#poison.doesExist([actorId, seq])) return false;
+    await this.#writes.remove(this.#poison, [actorId, seq]);
+    return true;
   }
 
   /** Resolves once every write issued so far is durable. */

@@ -12,7 +12,9 @@ import type { ActorPersistence } from './persist.ts';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
-export { SYS_STOP, SYS_TERMINATED };
+/** The first message of a restored journal, counted before it is handed over (runtime/replay.ts). */
+const SYS_REPLAY = '$replay';
+export { SYS_STOP, SYS_TERMINATED, SYS_REPLAY };
 
 /**
  * Where a supervised actor is in its life. Unsupervised actors are always 'running'.
@@ -67,6 +69,11 @@ export class Cell implements Runnable, MessageSink {
   persistence: ActorPersistence | undefined;
   /** Id of the message being handled (durable mailboxes), for handlers that make their own effects idempotent. */
   messageId = '';
+  /**
+   * Recovery of a durable mailbox (runtime/replay.ts): no mail is taken until the replayed head's delivery count,
+   * then its outcome, are on disk; otherwise a message after it could kill the thread and the head take the blame.
+   */
+  replaying = false;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -87,7 +94,7 @@ export class Cell implements Runnable, MessageSink {
   }
 
   private takesMail(): boolean {
-    return !this.busy && !this.stopped && this.phase !== 'restarting' && this.phase !== 'open';
+    return !this.busy && !this.stopped && !this.replaying && this.phase !== 'restarting' && this.phase !== 'open';
   }
 
   runnable(): boolean {
@@ -138,6 +145,7 @@ export class Cell implements Runnable, MessageSink {
     const isNotice = env.type === SYS_TERMINATED;
     // Half-open with mail already queued (journaled messages kept while the circuit was open): the first is the trial.
     if (this.phase === 'half-open' && !isNotice) this.phase = 'trial';
+    if (env.type === SYS_REPLAY) return this.host.replay(this, env);
     const handler = isNotice ? this.def.onTerminated : this.def.handlers[env.type];
     if (handler === undefined) {
       if (isNotice) return this.succeeded();
@@ -225,8 +233,8 @@ export class Cell implements Runnable, MessageSink {
     durable.then(() => this.host.reply(env, result), (err: unknown) => this.host.replyError(env, err as Error));
   }
 
-  /** A handled message ends a trial: the circuit closes. */
-  private succeeded(): void {
+  /** A handled message ends a trial: the circuit closes. (Also a poison message set aside: runtime/replay.ts.) */
+  succeeded(): void {
     if (this.phase !== 'trial') return;
     this.phase = 'running';
     this.host.trialSucceeded(this);

@@ -21,6 +21,7 @@ import { Transport, type Port } from './transport.ts';
 import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
+import { Replays, queueJournal } from './replay.ts';
 import type { ActorStats, NodeStats } from './stats.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
@@ -70,6 +71,7 @@ export class Host {
   private readonly watches = new Watches(this);
   private readonly supervision = new CellSupervision(this);
   private readonly journaling = new Journaling(this);
+  private readonly replays = new Replays(this);
   private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
   private closed = false;
   private actorStore: ActorStore | undefined;
@@ -383,11 +385,7 @@ export class Host {
     const cell = new Cell(this, id, def, args, state, createMailbox(mailbox ?? def.mailbox), supervision);
     cell.persistence = persistence;
     if (standIn) CellSupervision.standIn(cell, standIn);
-    for (const entry of journal) {
-      const env = envelope(entry.type, entry.payload, '', 0, this.node, entry.id);
-      env.seq = entry.seq;
-      cell.mailbox.offer(env);
-    }
+    queueJournal(cell, journal, this.node); // its head is counted before it is handed over (runtime/replay.ts)
     this.actors.set(id, cell);
     if (cell.runnable()) this.scheduler.schedule(cell);
     return cell;
@@ -448,6 +446,18 @@ export class Host {
   private announceGone(cell: Cell, reason: string): void {
     this.watches.announce(cell, reason);
     if (!this.closing) this.sendControl(0, { op: 'gone', id: cell.id, reason });
+  }
+
+  /** A durable actor took the head of its restored journal: count it, then deliver or set it aside (replay.ts). */
+  replay(cell: Cell, probe: Envelope): void {
+    this.replays.begin(cell, probe);
+  }
+
+  /** A reply this thread waits for without a deadline: the outcome of a replayed message (runtime/replay.ts). */
+  localReply(): { ask: number; outcome: Promise<unknown> } {
+    const ask = ++this.askSeq;
+    const outcome = new Promise<unknown>((resolve, reject) => this.asks.set(ask, { resolve, reject, node: this.node }));
+    return { ask, outcome };
   }
 
   /** A handler threw: see CellSupervision (runtime/supervision.ts). */

@@ -2,6 +2,7 @@ export { Runtime, type RuntimeOptions } from './runtime.ts';
 export * from './errors.ts';
 export { systemClock, ManualClock, type Clock } from './clock.ts';
 export type { ActorStats, NodeStats, RuntimeStats, DeadLetter, DeadLetterReason } from './stats.ts';
+export type { PoisonMessage } from '../persistence/store.ts';
 export type { Logger } from './logger.ts';
 export { defineActor } from '../actors/define.ts';
 export type { ActorDefinition, ActorRef, TerminationNotice, AskOptions } from '../actors/define.ts';

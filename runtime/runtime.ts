@@ -19,6 +19,7 @@ import type { StandIn } from './supervision.ts';
 import { rootLogger } from './logger.ts';
 import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
+import type { ActorStore, PoisonMessage } from '../persistence/store.ts';
 
 export interface RuntimeOptions {
   /** Worker threads to host actors (default: available parallelism). 0 runs every actor on the calling thread. */
@@ -390,6 +391,40 @@ export class Runtime implements Messaging {
       // Stopped or removed by its supervisor while its thread was being replaced: nobody wants the stand-in.
       if (s !== undefined && !wanted) this.host.stop({ id, kind: s.kind, node });
     }
+  }
+
+  // ---- poison messages (persistence/poison.ts) ------------------------------------------------------------------
+
+  /**
+   * The durable messages of `actorId` set aside as poison (replayed `poisonAfter` times after losses of their thread
+   * or process, never completing), oldest first. They stay until dropped or requeued.
+   */
+  async poisonMessages(actorId: string): Promise<PoisonMessage[]> {
+    return this.poisonStore().poisonMessages(actorId);
+  }
+
+  /** Forget a poison message; resolves to whether there was one, once its removal is on disk. */
+  async dropPoisonMessage(actorId: string, seq: number): Promise<boolean> {
+    return this.poisonStore().dropPoison(actorId, seq);
+  }
+
+  /**
+   * Send a poison message to `ref` again, as a new message at the end of its journal (after a fix, say), then forget
+   * it. Resolves with the send's receipt, or undefined when there is no such poison message. Its message id is
+   * derived from the original, so a second requeue of the same message (a crash between send and forget) is
+   * recognised as a retry while that id is in the actor's dedup window.
+   */
+  async requeuePoisonMessage(ref: ActorRef, seq: number): Promise<SendReceipt | undefined> {
+    const message = this.poisonStore().poisonMessages(ref.id).find((m) => m.seq === seq);
+    if (message === undefined) return undefined;
+    const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', `${message.id}#requeued-${seq}`)) as SendReceipt;
+    await this.poisonStore().dropPoison(ref.id, seq);
+    return receipt;
+  }
+
+  private poisonStore(): ActorStore {
+    if (this.stopped) throw new RuntimeStoppedError('the runtime is shut down');
+    return this.host.store(); // the environment every thread shares: what a worker set aside is visible here
   }
 
   // ---- introspection and shutdown -----------------------------------------------------------------------------
