@@ -1,6 +1,7 @@
 import type { Cell } from './cell.ts';
 import type { Envelope } from '../mailbox/envelope.ts';
 import { DuplicateMessageError } from './errors.ts';
+import { UnencodableValueError } from '../persistence/errors.ts';
 import type { Host } from './host.ts';
 import { MessageIds } from './message-ids.ts';
 
@@ -81,7 +82,9 @@ export class Journaling {
       const cell = entries[i] as Cell;
       const env = entries[i + 1] as Envelope;
       if (env.ask !== 0) this.host.replyError(env, err);
-      this.host.deadLetters.record(cell.id, env.type, env.from, 'not-cloneable', err?.message);
+      // Not journaled, so not acknowledged either: a payload msgpack cannot encode, or a commit that failed.
+      const reason = err instanceof UnencodableValueError ? 'not-cloneable' : 'journal-failed';
+      this.host.deadLetters.record(cell.id, env.type, env.from, reason, err?.message);
     }
   }
 }

@@ -25,7 +25,7 @@ export interface NodeStats {
 
 export type DeadLetterReason =
   | 'not-found' | 'stopped' | 'mailbox-full' | 'unknown-message-type' | 'crashed' | 'not-cloneable' | 'worker-lost'
-  | 'circuit-open' | 'stash-full' | 'poison';
+  | 'circuit-open' | 'stash-full' | 'poison' | 'journal-failed';
 
 export type DeadLetterCounts = Partial<Record<DeadLetterReason, number>>;
 
