@@ -71,6 +71,8 @@ export class Host {
   private readonly watches = new Watches(this);
   private readonly supervision = new CellSupervision(this);
   private readonly journaling = new Journaling(this);
+  /** Threads being replaced: their actors that will be restarted there, each with the stops issued meanwhile. */
+  private readonly replacing = new Map<number, Map<string, string[]>>();
   private readonly replays = new Replays(this);
   private readonly definitions = new Map<string, ActorDefinition | Promise<ActorDefinition>>();
   private closed = false;
@@ -165,7 +167,11 @@ export class Host {
 
   stop(ref: ActorRef, reason = 'stopped'): void {
     if (ref.node === this.node) return this.stopLocal(ref.id, reason);
-    if (!this.transport.has(ref.node)) return;
+    if (!this.transport.has(ref.node)) {
+      // Its thread is being replaced and it will be restarted there: the stop goes once the thread is back.
+      this.replacing.get(ref.node)?.get(ref.id)?.push(reason);
+      return;
+    }
     this.transport.out(ref.node).push(Op.Stop, ref.id, reason);
     this.transport.requestFlush();
   }
@@ -485,12 +491,25 @@ export class Host {
       this.asks.delete(id);
       pending.reject(new WorkerLostError(`thread ${node} died before replying`));
     }
-    this.watches.lost(node, new Set(survivors));
+    this.replacing.set(node, new Map(survivors.map((id) => [id, []])));
+    this.watches.lost(node, this.replacing.get(node)!);
   }
 
-  /** A replacement thread took over `node`: register again the watches this thread holds on actors there. */
+  /**
+   * A replacement thread took over `node`: register again the watches this thread holds on actors there, and send
+   * the stops issued meanwhile to the actors that were restarted there.
+   */
   rewatch(node: number): void {
+    const held = this.replacing.get(node);
+    this.replacing.delete(node);
     this.watches.renew(node);
+    for (const [id, reasons] of held ?? []) for (const reason of reasons) this.transport.out(node).push(Op.Stop, id, reason);
+    if (held !== undefined) this.transport.requestFlush();
+  }
+
+  /** Is `id`, lost with thread `node`, to be restarted there once the thread is replaced? */
+  survives(node: number, id: string): boolean {
+    return this.replacing.get(node)?.has(id) === true;
   }
 
   /** Connect (or reconnect, after a replacement) the channel to `node`. */

@@ -88,7 +88,7 @@ export class Watches {
   }
 
   /** Thread `node` died: watchers of its actors hear 'worker-lost', except for those that will be restarted. */
-  lost(node: number, survivors: ReadonlySet<string>): void {
+  lost(node: number, survivors: ReadonlyMap<string, unknown>): void {
     for (const [target, entry] of this.watching) if (entry.node === node && !survivors.has(target)) this.terminated(target, entry.kind, 'worker-lost');
   }
 
@@ -106,7 +106,8 @@ export class Watches {
     }
     const transport = this.host.transport;
     if (!transport.has(node)) {
-      if (op === Op.Watch) this.terminated(target, kind, 'worker-lost');
+      // An actor to be restarted on the thread being replaced: renew() registers the watch once the thread is back.
+      if (op === Op.Watch && !this.host.survives(node, target)) this.terminated(target, kind, 'worker-lost');
       return;
     }
     const box = transport.out(node);

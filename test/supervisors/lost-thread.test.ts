@@ -158,6 +158,24 @@ describe('a supervised actor lost with its thread, on worker threads', () => {
     expect(await rt.lookup('t')).toBeUndefined();
   });
 
+  it('a watch and a stop issued while its thread is being replaced reach the restarted actor: one notice, stopped', async () => {
+    const { rt } = await runtimeWithCrashes({ workers: 2, spareWorker: false }); // a full boot: a wide window
+    const sup = await rt.supervise({ id: 'root', children: [child('a', { pin: 1 })] });
+    const a = sup.ref<typeof flaky>('a')!;
+    const bomb = await rt.spawn(flaky, { pin: 1 });
+    await errorOf(rt.ask(bomb, 'die', undefined, { timeoutMs: 10_000 })); // the loss is known: replacement under way
+    const notices: TerminationNotice[] = [];
+    rt.watch(a, (n) => notices.push(n)); // used to hear 'worker-lost' at once, though 'a' comes back
+    const stopped = rt.stop(a); // used to be dropped: never resolved
+    await stopped;
+    expect(notices).toEqual([{ id: 'a', kind: 'flaky', reason: 'stopped' }]);
+    // As on a live thread: a permanent child stopped by someone else is restarted by its supervisor (the loss was
+    // restart 1, the stop restart 2), and the one-shot watch heard only the stop.
+    await eventually(() => sup.children()[0]?.restarts === 2);
+    expect(await rt.ask(a, 'get')).toBe(0);
+    expect(notices).toHaveLength(1);
+  });
+
   it('a supervisor stopped while its child\'s thread is being replaced: the stand-in is stopped too', async () => {
     const { rt } = await runtimeWithCrashes({ workers: 2, spareWorker: false }); // a full boot: time to stop meanwhile
     const sup = await rt.supervise({ id: 'root', children: [child('a', { pin: 1 })] });
