@@ -6,7 +6,7 @@ import { envelope, type Envelope } from '../mailbox/envelope.ts';
 import type { Runnable } from './scheduler.ts';
 import type { Host } from './host.ts';
 import { ActorCrashedError, HandlerTimeoutError, UnknownMessageTypeError } from './errors.ts';
-import { commitDraft, openDraft } from './draft.ts';
+import { commitDraft, openDraft, type Shape, type StateSlot } from './draft.ts';
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
 
@@ -47,7 +47,7 @@ export interface Supervision {
  * Each message gets its own working copy of the state, so a handler that throws leaves the state as it was.
  * An async handler keeps the actor busy until it settles; later messages wait in the mailbox.
  */
-export class Cell implements Runnable, MessageSink {
+export class Cell implements Runnable, MessageSink, StateSlot {
   queued = false;
   busy = false;
   stopped = false;
@@ -67,6 +67,8 @@ export class Cell implements Runnable, MessageSink {
   persistence: ActorPersistence | undefined;
   /** Id of the message being handled (durable mailboxes), for handlers that make their own effects idempotent. */
   messageId = '';
+  /** The state's shape when it is a flat record committed by commitDraft (runtime/draft.ts); set with `state`. */
+  flat: Shape | undefined = undefined;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -115,7 +117,7 @@ export class Cell implements Runnable, MessageSink {
       return this.handle(envelope(type, payload, from, 0, 0));
     }
     this.messageId = '';
-    const draft = openDraft(this.state);
+    const draft = openDraft(this);
     let result: unknown;
     try {
       result = handler(draft as never, payload as never, this.ctx);
@@ -149,7 +151,7 @@ export class Cell implements Runnable, MessageSink {
       return this.succeeded();
     }
     this.messageId = env.id;
-    const draft = openDraft(this.state);
+    const draft = openDraft(this);
     let result: unknown;
     try {
       result = handler(draft as never, env.payload as never, this.ctx);
@@ -203,7 +205,7 @@ export class Cell implements Runnable, MessageSink {
     // A reply that is (part of) the draft must be materialised before the draft is finalised and revoked.
     const replyIsState = result === draft;
     if (!replyIsState) result = undraft(result);
-    this.state = commitDraft(this.state, draft);
+    commitDraft(this, draft);
     return replyIsState ? this.state : result;
   }
 
@@ -258,6 +260,7 @@ export class Cell implements Runnable, MessageSink {
   reinit(phase: Phase): void {
     this.abandon(() => new ActorCrashedError(`${this.def.kind} (${this.id}) was restarted by its supervisor`));
     this.state = this.persistence !== undefined ? this.persistence.lastState : this.def.init(this.args);
+    this.flat = undefined;
     this.phase = phase;
     if (this.runnable()) this.host.scheduler.schedule(this);
   }
