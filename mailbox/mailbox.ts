@@ -27,6 +27,11 @@ export interface Mailbox {
   take(): Envelope | undefined;
   /** Same order as take(), handing the message to `sink` (a plain tell without an envelope). False when empty. */
   takeTo(sink: MessageSink): boolean;
+  /**
+   * Hand `sink` the plain tells next in line, up to `max`, while it takes them at once (MessageRing.shiftTellsTo);
+   * 0 when the next message is not a plain tell. Same order as takeTo: system mail first (a handler may queue some).
+   */
+  takeTellsTo(sink: MessageSink, max: number): number;
   /** Remove every waiting message (system first), e.g. to turn them into dead letters on stop. */
   drain(): Envelope[];
 }
@@ -53,6 +58,7 @@ class FifoMailbox implements Mailbox {
   }
   offerSystem(msg: Envelope): void {
     (this.system ??= new RingQueue<Envelope>(2)).push(msg);
+    this.user.interrupt(); // queued by a handler in a run of tells: it goes before the rest of the run
   }
   take(): Envelope | undefined {
     if (this.system !== undefined && this.system.size > 0) return this.system.shift();
@@ -64,6 +70,10 @@ class FifoMailbox implements Mailbox {
       return true;
     }
     return this.user.shiftTo(sink);
+  }
+  takeTellsTo(sink: MessageSink, max: number): number {
+    if (this.system !== undefined && this.system.size > 0) return 0;
+    return this.user.shiftTellsTo(sink, max);
   }
   drain(): Envelope[] {
     const sys = this.system?.drain() ?? [];
@@ -136,6 +146,10 @@ class PriorityMailbox implements Mailbox {
       }
     }
     return false;
+  }
+  /** Never a run: a message of higher priority may arrive while one is handled. */
+  takeTellsTo(): number {
+    return 0;
   }
   drain(): Envelope[] {
     const out = this.system.drain();

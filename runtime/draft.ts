@@ -4,6 +4,16 @@ import { createDraft, finishDraft, freeze, isDraft, isDraftable } from 'immer';
 const FLAT_MAX_KEYS = 16;
 
 /**
+ * Where an actor keeps its state. `flat` is the state's shape when the state is a flat record committed by
+ * commitDraft (frozen, so its shape cannot change): its copier is then at hand, with no check and no lookup.
+ * Whoever sets `state` any other way sets `flat` to undefined.
+ */
+export interface StateSlot {
+  state: unknown;
+  flat: Shape | undefined;
+}
+
+/**
  * The working copy a handler mutates for one message. Committing it gives the next state; dropping it leaves the
  * state exactly as before the message (that is how a throwing handler is rolled back).
  *
@@ -18,9 +28,10 @@ const FLAT_MAX_KEYS = 16;
  * are not part of it (snapshots and cross-thread copies drop them too), so a handler's draft never has them, on
  * this path and on immer's (see withoutSymbols).
  */
-export function openDraft(state: unknown): unknown {
-  if (state === lastState) return lastShape.copy!(state as object);
-  if (state === prevState) return prevShape.copy!(state as object);
+export function openDraft(slot: StateSlot): unknown {
+  const state = slot.state;
+  const flat = slot.flat;
+  if (flat !== undefined) return flat.copy!(state as object);
   if (typeof state !== 'object' || state === null) return state;
   if (Object.getPrototypeOf(state) === Object.prototype) {
     const shape = flatShape(state, lastLookedUp);
@@ -29,39 +40,34 @@ export function openDraft(state: unknown): unknown {
   return isDraftable(state) ? createDraft(withoutSymbols(state)) : state;
 }
 
-/** The next state, given the working copy opened from `base`. */
-export function commitDraft(base: unknown, draft: unknown): unknown {
-  if (draft === base) return base;
-  if (isDraft(draft)) return finishDraft(draft);
-  // A flat copy from openDraft (anything else is the state itself or an immer draft); most likely of base's shape.
-  const expected = base === lastState ? lastShape : base === prevState ? prevShape : lastLookedUp;
-  const shape = Object.getPrototypeOf(draft) === Object.prototype ? flatShape(draft as object, expected) : undefined;
+/** Make the working copy opened from `slot` (with openDraft, the slot unchanged since) the slot's next state. */
+export function commitDraft(slot: StateSlot, draft: unknown): void {
+  const base = slot.state;
+  const baseShape = slot.flat;
+  if (baseShape === undefined) {
+    // Not known to be a flat copy: the state itself (not draftable), an immer draft, or a flat copy.
+    if (draft === base) return;
+    if (isDraft(draft)) {
+      slot.state = finishDraft(draft);
+      return;
+    }
+  }
+  // A flat copy from openDraft, most likely still of the base's shape.
+  const shape = Object.getPrototypeOf(draft) === Object.prototype ? flatShape(draft as object, baseShape ?? lastLookedUp) : undefined;
   if (shape === undefined) {
     // The handler put objects into a flat record (or changed its prototype): freeze them too, as immer would.
-    return freeze(draft, true);
+    slot.state = freeze(draft, true);
+    slot.flat = undefined;
+    return;
   }
-  const state = Object.freeze(draft as object);
-  if (base !== lastState) {
-    prevState = lastState;
-    prevShape = lastShape;
-  }
-  lastState = state;
-  lastShape = shape;
-  return state;
+  slot.state = Object.freeze(draft as object);
+  slot.flat = shape;
 }
 
 type Copier = (s: object) => object;
 
-/**
- * The last two flat states this module committed (two: actors that take turns, one message each) and their
- * shapes. They are frozen, so their shapes cannot change: the copier found when they were committed stays right.
- */
-let lastState: object | undefined;
-let prevState: object | undefined;
 /** The shape last looked up: a shape check against it is one pass with no lookup. */
 let lastLookedUp: Shape;
-let lastShape: Shape;
-let prevShape: Shape;
 
 /** The shape of `o` (a plain object) if it is a flat record, else undefined. */
 function flatShape(o: object, expected: Shape): Shape | undefined {
@@ -79,7 +85,7 @@ function flatShape(o: object, expected: Shape): Shape | undefined {
 }
 
 /** Key lists seen, as a tree of keys: a lookup is one Map.get per key. Bounded (MAX_SHAPE_NODES nodes). */
-interface Shape {
+export interface Shape {
   keys: readonly string[];
   copy: Copier | undefined;
   next: Map<string, Shape> | undefined;
@@ -88,7 +94,7 @@ const MAX_SHAPE_NODES = 1024;
 const MAX_CACHED_KEY_LENGTH = 256;
 const shapes: Shape = { keys: [], copy: () => ({}), next: undefined };
 let shapeNodes = 1;
-lastLookedUp = lastShape = prevShape = shapes;
+lastLookedUp = shapes;
 /** Past the bound: copied by copyLoop (an empty key list: it is the expected shape of nothing). */
 const loopShape: Shape = { keys: [], copy: copyLoop, next: undefined };
 

@@ -110,6 +110,12 @@ export class Host {
   tell(ref: ActorRef, type: string, payload: unknown, from: string): void {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
+    // Again to the actor last delivered to, here and running: straight to its mailbox (deliver() decides the rest).
+    const cell = this.lastCell;
+    if (cell !== undefined && cell.id === ref.id && ref.node === this.node && !cell.stopped && cell.phase === 'running'
+      && cell.persistence?.durable !== true) {
+      return this.queueTell(cell, type, payload, from);
+    }
     this.send(ref, type, payload, from, 0);
   }
 
@@ -291,12 +297,7 @@ export class Host {
         return this.deadLetters.record(id, type, from, 'circuit-open');
       }
     }
-    if (ask === 0 && messageId === '' && cell.persistence?.durable !== true) {
-      // A plain tell, the bulk of the traffic: queued as its fields, without an envelope object (mailbox/ring.ts).
-      if (!cell.mailbox.offerTell(type, payload, from)) return this.deadLetters.record(id, type, from, 'mailbox-full');
-      if (!cell.queued && cell.runnable()) this.scheduler.schedule(cell);
-      return;
-    }
+    if (ask === 0 && messageId === '' && cell.persistence?.durable !== true) return this.queueTell(cell, type, payload, from);
     const env = envelope(type, payload, from, ask, replyNode, messageId);
     if (cell.persistence?.durable) return this.journaling.journal(cell, env, ack);
     if (ack) env.ask = 0;
@@ -308,6 +309,12 @@ export class Host {
     }
     if (ack) this.ackTo(replyNode, ask, messageId, false);
     if (cell.runnable()) this.scheduler.schedule(cell);
+  }
+
+  /** A plain tell, the bulk of the traffic: queued as its fields, without an envelope object (mailbox/ring.ts). */
+  private queueTell(cell: Cell, type: string, payload: unknown, from: string): void {
+    if (!cell.mailbox.offerTell(type, payload, from)) return this.deadLetters.record(cell.id, type, from, 'mailbox-full');
+    if (!cell.queued && cell.runnable()) this.scheduler.schedule(cell);
   }
 
   /** The LMDB store of this thread, opened on first use. */

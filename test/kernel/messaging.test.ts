@@ -133,6 +133,22 @@ describe.each([0, 2])('kernel with %i workers', (workers) => {
     expect(await rt.ask(a, 'get')).toBe(1);
   });
 
+  it('a run of tells: a throwing tell is rolled back and the run goes on; a tell that stops its actor ends the run', async () => {
+    const rt = await startRuntime({ workers });
+    const ref = await rt.spawn(counter, { id: 'run-of-tells' });
+    rt.tell(ref, 'add', 1);
+    rt.tell(ref, 'boom', 'x');
+    rt.tell(ref, 'add', 2);
+    expect(await rt.ask(ref, 'get')).toBe(3);
+    for (let i = 0; i < 5; i++) rt.tell(ref, 'add', 1);
+    rt.tell(ref, 'addThenStop', 10);
+    for (let i = 0; i < 4; i++) rt.tell(ref, 'add', 100); // queued behind the stop: never handled
+    await eventually(async () => (await rt.lookup('run-of-tells')) === undefined);
+    const { deadLetters } = await rt.stats();
+    expect(deadLetters.crashed).toBe(1);
+    expect(deadLetters.stopped).toBe(4);
+  });
+
   it('stop: the current message finishes, queued asks fail with ActorStoppedError, the rest are dead letters', async () => {
     const rt = await startRuntime({ workers });
     const ref = await rt.spawn(serial, { id: 'worker-bee' });

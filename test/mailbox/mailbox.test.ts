@@ -88,7 +88,7 @@ describe('mailboxes: plain tells (queued without an envelope) and takeTo', () =>
     const got: Envelope[] = [];
     const sink: MessageSink = {
       handle: (env) => got.push(env),
-      handleTell: (type, payload, from) => got.push(envelope(type, payload, from, 0, 0)),
+      handleTell: (type, payload, from) => got.push(envelope(type, payload, from, 0, 0)) > 0,
     };
     while (mb.takeTo(sink));
     return got;
@@ -106,11 +106,12 @@ describe('mailboxes: plain tells (queued without an envelope) and takeTo', () =>
     expect(mb.offerTell('e', 5, 'x')).toBe(true);
   });
 
-  it('take and takeTo agree with a model: system first, then FIFO (or priority, stable), whatever the mix', () => {
-    type Op = { op: 'tell' | 'offer' | 'system' | 'take' | 'takeTo'; type: string };
+  it('take, takeTo and takeTellsTo agree with a model: system first, then FIFO (or priority, stable), whatever the mix', () => {
+    type Op = { op: 'tell' | 'offer' | 'system' | 'take' | 'takeTo' | 'takeTellsTo'; type: string; max: number };
     const op: fc.Arbitrary<Op> = fc.record({
-      op: fc.constantFrom('tell' as const, 'offer' as const, 'system' as const, 'take' as const, 'takeTo' as const),
+      op: fc.constantFrom('tell' as const, 'offer' as const, 'system' as const, 'take' as const, 'takeTo' as const, 'takeTellsTo' as const),
       type: fc.constantFrom('low', 'high', 'other'),
+      max: fc.nat(4),
     });
     const priorities = { low: -1, high: 5 };
     const prio = (t: string) => (priorities as Record<string, number>)[t] ?? 0;
@@ -125,6 +126,19 @@ describe('mailboxes: plain tells (queued without an envelope) and takeTo', () =>
           const got = o.op === 'take' ? mb.take() : takeAllOne(mb);
           if (expected === undefined) expect(got).toBeUndefined();
           else expect(got).toEqual(expected);
+        } else if (o.op === 'takeTellsTo') {
+          // FIFO only (a priority mailbox makes no runs), and never ahead of system mail: the plain tells next in line.
+          const expected: Envelope[] = [];
+          if (!priority && system.length === 0) {
+            while (expected.length < o.max && user.length > 0 && user[0].env.ask === 0) expected.push(user.shift()!.env);
+          }
+          const got: Envelope[] = [];
+          const n = mb.takeTellsTo({
+            handle: () => expect.unreachable(),
+            handleTell: (type, payload, from) => got.push(envelope(type, payload, from, 0, 0)) > 0,
+          }, o.max);
+          expect(n).toBe(expected.length);
+          expect(got).toEqual(expected);
         } else if (o.op === 'system') {
           const env = envelope(`$${o.type}`, seq++, '', 0, 0);
           mb.offerSystem(env);
@@ -145,8 +159,27 @@ describe('mailboxes: plain tells (queued without an envelope) and takeTo', () =>
 
     function takeAllOne(mb: Mailbox): Envelope | undefined {
       let got: Envelope | undefined;
-      mb.takeTo({ handle: (env) => (got = env), handleTell: (type, payload, from) => (got = envelope(type, payload, from, 0, 0)) });
+      mb.takeTo({ handle: (env) => (got = env), handleTell: (type, payload, from) => (got = envelope(type, payload, from, 0, 0)) !== undefined });
       return got;
     }
+  });
+
+  it('system mail queued while a run of tells is handed (a handler stopping its actor) goes before the rest of the run', () => {
+    const mb = createMailbox(undefined);
+    for (let i = 0; i < 4; i++) mb.offerTell('add', i, '');
+    const got: unknown[] = [];
+    const sink: MessageSink = {
+      handle: (env) => got.push(env.type),
+      handleTell: (_type, payload) => {
+        got.push(payload);
+        if (payload === 1) mb.offerSystem(msg('$stop'));
+        return true;
+      },
+    };
+    expect(mb.takeTellsTo(sink, 10)).toBe(2);
+    expect(mb.takeTellsTo(sink, 10)).toBe(0);
+    expect(mb.takeTo(sink)).toBe(true);
+    expect(mb.takeTellsTo(sink, 10)).toBe(2);
+    expect(got).toEqual([0, 1, '$stop', 2, 3]);
   });
 });

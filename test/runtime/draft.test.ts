@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isDraft } from 'immer';
-import { commitDraft, openDraft } from '../../runtime/draft.ts';
+import { commitDraft, openDraft, type StateSlot } from '../../runtime/draft.ts';
 import { Runtime } from '../../runtime/index.ts';
 import { defineActor } from '../../actors/define.ts';
 
@@ -9,15 +9,31 @@ const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
 
 type Rec = Record<string, unknown>;
 
+/** Where an actor would keep this state (a state set from outside: its shape is not known yet). */
+function slotOf(state: unknown): StateSlot {
+  return { state, flat: undefined };
+}
+
 /** One message: open a draft, run the handler on it, commit it unless the handler throws (then: rolled back). */
-function step(state: unknown, handler: (draft: Rec) => void): unknown {
-  const draft = openDraft(state) as Rec;
+function step(slot: StateSlot, handler: (draft: Rec) => void): unknown {
+  const draft = openDraft(slot) as Rec;
   try {
     handler(draft);
   } catch {
-    return state;
+    return slot.state;
   }
-  return commitDraft(state, draft);
+  commitDraft(slot, draft);
+  return slot.state;
+}
+
+/** The working copy of a state set from outside, and the state committing it gives. */
+function open(state: unknown): unknown {
+  return openDraft(slotOf(state));
+}
+function commit(base: unknown, draft: unknown): unknown {
+  const slot = slotOf(base);
+  commitDraft(slot, draft);
+  return slot.state;
 }
 
 /** A data property, defined (assigning '__proto__' would set the prototype instead). */
@@ -76,13 +92,13 @@ describe('draft: the working copy of a state for one message', () => {
     // Several states taking turns (actors on one thread), so that every memo of the fast path is exercised.
     const turn = fc.record({ which: fc.nat(2), m: message });
     fc.assert(fc.property(fc.array(flatRecord, { minLength: 3, maxLength: 3 }), fc.array(turn, { minLength: 1, maxLength: 24 }), (inits, turns) => {
-      const states: unknown[] = inits.map((init) => Object.freeze(init));
+      const slots = inits.map((init) => slotOf(Object.freeze(init)));
       const references: Rec[] = inits.map((init) => structuredClone(init));
       for (const { which, m } of turns) {
-        const before = states[which] as object;
+        const before = slots[which].state as object;
         const beforeData = entries(before);
-        const isImmer = isDraft(openDraft(before));
-        const state = step(before, (d) => {
+        const isImmer = isDraft(open(before));
+        const state = step(slots[which], (d) => {
           // A handler's draft has the state's string keys only, and is not the state.
           expect(Object.getOwnPropertySymbols(d)).toEqual([]);
           expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
@@ -90,7 +106,6 @@ describe('draft: the working copy of a state for one message', () => {
           run(d, m.ops, isImmer);
           if (m.throws) throw new Error('boom');
         });
-        states[which] = state;
         // The previous state is never touched.
         expect(entries(before)).toEqual(beforeData);
         expect(Object.isFrozen(before)).toBe(true);
@@ -112,9 +127,9 @@ describe('draft: the working copy of a state for one message', () => {
   it('keys are data, never code; __proto__ is an own property; the prototype stays Object.prototype', () => {
     const evil = '"]}); globalThis.pwned = 1; ({"';
     const init = Object.freeze(JSON.parse(`{"__proto__": 1, ${JSON.stringify(evil)}: 2, "a b": 3, "\\u2028": 4}`) as Rec);
-    let state: unknown = init;
+    const slot = slotOf(init);
     for (let i = 0; i < 3; i++) {
-      state = step(state, (d) => {
+      step(slot, (d) => {
         expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
         expect(Object.keys(d)).toEqual(['__proto__', evil, 'a b', '\u2028']);
         expect(d[evil]).toBe(2 + i);
@@ -122,25 +137,25 @@ describe('draft: the working copy of a state for one message', () => {
       });
     }
     expect((globalThis as { pwned?: unknown }).pwned).toBeUndefined();
-    expect(Object.getOwnPropertyDescriptor(state, '__proto__')?.value).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(slot.state, '__proto__')?.value).toBe(1);
   });
 
   it('a state with a very long key is copied exactly, without caching or compiling the key', () => {
     const long = 'k'.repeat(100_000);
-    let state: unknown = Object.freeze({ [long]: 1, n: 0 } as Rec);
-    for (let i = 0; i < 3; i++) state = step(state, (d) => void (d.n = (d.n as number) + 1));
-    expect(state).toEqual({ [long]: 1, n: 3 });
-    expect(Object.isFrozen(state)).toBe(true);
+    const slot = slotOf(Object.freeze({ [long]: 1, n: 0 } as Rec));
+    for (let i = 0; i < 3; i++) step(slot, (d) => void (d.n = (d.n as number) + 1));
+    expect(slot.state).toEqual({ [long]: 1, n: 3 });
+    expect(Object.isFrozen(slot.state)).toBe(true);
   });
 
   it('values of any type are copied as they are (functions, symbols, bigints, -0, NaN, undefined)', () => {
     const fn = () => 1;
     const sym = Symbol('v');
     const init = Object.freeze({ fn, sym, big: 10n ** 30n, negZero: -0, nan: NaN, undef: undefined });
-    let state: unknown = init;
-    state = step(state, (d) => { d.n = 1; });
-    state = step(state, (d) => { d.n = 2; });
-    expectSame(state as object, { ...init, n: 2 });
+    const slot = slotOf(init);
+    step(slot, (d) => { d.n = 1; });
+    step(slot, (d) => { d.n = 2; });
+    expectSame(slot.state as object, { ...init, n: 2 });
   });
 
   it('copies like a spread: enumerable getters are read, non-enumerable properties are not copied', () => {
@@ -148,7 +163,7 @@ describe('draft: the working copy of a state for one message', () => {
     Object.defineProperty(base, 'g', { get: () => 42, enumerable: true });
     Object.defineProperty(base, 'hidden', { value: 7, enumerable: false });
     const state = Object.freeze(base);
-    const draft = openDraft(state) as Rec;
+    const draft = open(state) as Rec;
     expect(Object.getOwnPropertyDescriptor(draft, 'g')).toEqual({ value: 42, writable: true, enumerable: true, configurable: true });
     expect('hidden' in draft).toBe(false);
     expect(draft).toEqual({ ...state });
@@ -157,12 +172,12 @@ describe('draft: the working copy of a state for one message', () => {
   it('only plain objects are copied: class instances are the state itself, null-prototype records go to immer', () => {
     class Box { n = 1; }
     const box = new Box();
-    expect(openDraft(box)).toBe(box);
+    expect(open(box)).toBe(box);
     const bare = Object.freeze(Object.assign(Object.create(null) as Rec, { n: 1 }));
-    const draft = openDraft(bare) as Rec;
+    const draft = open(bare) as Rec;
     expect(isDraft(draft)).toBe(true);
     draft.n = 2;
-    const next = commitDraft(bare, draft) as Rec;
+    const next = commit(bare, draft) as Rec;
     expect(Object.getPrototypeOf(next)).toBe(null);
     expect(next.n).toBe(2);
     expect(bare.n).toBe(1);
@@ -172,22 +187,24 @@ describe('draft: the working copy of a state for one message', () => {
     for (let i = 0; i < 600; i++) {
       const init: Rec = {};
       for (let k = 0; k <= i % 5; k++) init[`k${i}_${k}`] = k;
-      let state: unknown = Object.freeze(init);
-      state = step(state, (d) => { d[`k${i}_0`] = -1; d.extra = i; });
-      state = step(state, (d) => { delete d.extra; });
-      expectSame(state as object, { ...init, [`k${i}_0`]: -1 });
-      expect(Object.isFrozen(state)).toBe(true);
+      const slot = slotOf(Object.freeze(init));
+      step(slot, (d) => { d[`k${i}_0`] = -1; d.extra = i; });
+      step(slot, (d) => { delete d.extra; });
+      expectSame(slot.state as object, { ...init, [`k${i}_0`]: -1 });
+      expect(Object.isFrozen(slot.state)).toBe(true);
     }
   });
 
   it('objects put into a flat record are frozen with it, and the record is drafted by immer from then on', () => {
-    let state: unknown = Object.freeze({ n: 1 });
-    state = step(state, (d) => { d.list = [1, 2]; });
+    const slot = slotOf(Object.freeze({ n: 1 }));
+    step(slot, (d) => { d.list = [1, 2]; });
+    const state = slot.state;
     expect(Object.isFrozen((state as Rec).list)).toBe(true);
-    const draft = openDraft(state) as Rec;
+    const draft = openDraft(slot) as Rec;
     expect(isDraft(draft)).toBe(true);
     (draft.list as number[]).push(3);
-    const next = commitDraft(state, draft) as Rec;
+    commitDraft(slot, draft);
+    const next = slot.state as Rec;
     expect(next.list).toEqual([1, 2, 3]);
     expect((state as Rec).list).toEqual([1, 2]);
   });
@@ -199,18 +216,19 @@ describe('draft: the working copy of a state for one message', () => {
       nested: Object.freeze({ n: { m: 1 }, [s]: 1 }),
     };
     for (const [, init] of Object.entries(paths)) {
-      const draft = openDraft(init) as Rec;
+      const slot = slotOf(init);
+      const draft = openDraft(slot) as Rec;
       expect(Object.getOwnPropertySymbols(draft)).toEqual([]);
       expect(Object.keys(draft)).toEqual(['n']);
       // Added by a handler: on the state it committed, and in no later draft (the flat copier's cached path too).
-      let state = commitDraft(init, draft);
+      commitDraft(slot, draft);
       for (let i = 0; i < 3; i++) {
-        state = step(state, (d) => {
+        step(slot, (d) => {
           expect(Object.getOwnPropertySymbols(d)).toEqual([]);
           (d as Record<symbol, unknown>)[s] = i;
         });
       }
-      expect(Object.getOwnPropertySymbols(openDraft(state) as object)).toEqual([]);
+      expect(Object.getOwnPropertySymbols(openDraft(slot) as object)).toEqual([]);
     }
   });
 
