@@ -24,7 +24,6 @@ import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
 import { GroupCommit, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
-import { REUSE_BUFFER_MODE } from 'msgpackr';
 import type { DeliveryRecord } from './poison.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
 
@@ -83,10 +82,11 @@ export const ENV_OPTIONS = {
 
 type Bytes = Uint8Array;
 /**
- * msgpackr's REUSE_BUFFER_MODE (the same flag in lmdb-js's own msgpackr): encode() returns its working buffer with
- * the value at [start, end), valid until the next encode, instead of a new view per value.
+ * msgpackr's REUSE_BUFFER_MODE flag (512 in lmdb-js's own msgpackr 1.x as in 2.x; not imported: lmdb-js bundles its
+ * own copy): encode() returns its working buffer with the value at [start, end), valid until the next encode,
+ * instead of a new view per value. So nothing may encode between that call and copying the bytes out.
  */
-const REUSE_BUFFER = REUSE_BUFFER_MODE as 512;
+const REUSE_BUFFER = 512;
 type Reused = Buffer & { start: number; end: number };
 
 export class ActorStore {

@@ -61,12 +61,29 @@ function plainWalk(value: unknown, depth: number): boolean {
   const proto = Object.getPrototypeOf(value);
   if (proto === Array.prototype) {
     const array = value as unknown[];
-    for (let i = 0; i < array.length; i++) if (!plainWalk(array[i], depth + 1)) return false;
-  } else if (proto !== Object.prototype) return false;
+    // Every element is charged (a shared big array walked twice, a sparse one of length 2**32 - 1, give up early).
+    if ((plainBudget -= array.length) < 0) return false;
+    for (let i = 0; i < array.length; i++) {
+      if (!(i in array)) return false; // a hole: then the key count below could hide an extra property: then the key count below could hide an extra property
+      if (!plainWalk(array[i], depth + 1)) return false;
+    }
+    if (Object.getOwnPropertySymbols(value).length > 0) return false;
+    // Own enumerable keys list the indices first, ascending, then any other property: with no holes, exactly the
+    // indices when their count is the length and the last is the last index (a hidden index cannot make room).
+    const keys = Object.keys(value);
+    return keys.length === array.length && (keys.length === 0 || keys[keys.length - 1] === String(array.length - 1));
+  }
+  if (proto !== Object.prototype) return false;
   if (Object.getOwnPropertySymbols(value).length > 0) return false;
-  if (proto === Array.prototype) return Object.keys(value).length === (value as unknown[]).length;
-  for (const key in value) if (!plainWalk((value as Record<string, unknown>)[key], depth + 1)) return false;
+  for (const key in value) {
+    if (--plainBudget < 0 || !plainWalk((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
   return true;
+}
+
+/** The full check alone (no fast path): what is wrong with `value` for a thread hop, if anything. For tests. */
+export function cloneProblem(value: unknown): string | undefined {
+  return findProblem(value, '', new Set());
 }
 
 function findProblem(value: unknown, path: string, seen: Set<object>): string | undefined {

@@ -4,6 +4,7 @@ import type { Cell } from './cell.ts';
 import type { Host } from './host.ts';
 import { rootLogger, type Logger } from './logger.ts';
 import { undraft } from './cloneable.ts';
+import { validateMessageId } from './validate.ts';
 
 /**
  * The context handed to handlers. A small object with prototype methods (not a bag of closures), created on an
@@ -25,6 +26,7 @@ export class CellContext implements ActorContext {
   }
   send(ref: ActorRef, type: string, ...args: unknown[]): Promise<any> {
     const options = args[1] as { messageId?: string; timeoutMs?: number } | undefined;
+    if (options?.messageId !== undefined) validateMessageId(options.messageId);
     return this.host.sendAcknowledged(ref, type, undraft(args[0]), this.cell.id, options?.messageId ?? '', options?.timeoutMs);
   }
   get log(): Logger {

@@ -53,12 +53,15 @@ export class CircuitOpenError extends define('ERR_CIRCUIT_OPEN') {}
 export class DuplicateMessageError extends define('ERR_DUPLICATE_MESSAGE') {}
 /** An async handler ran past its handler timeout; the actor crashed with this reason. */
 export class HandlerTimeoutError extends define('ERR_HANDLER_TIMEOUT') {}
+/** send() with a messageId that is not a non-empty string without NUL of at most 900 UTF-8 bytes. */
+export class InvalidMessageIdError extends define('ERR_INVALID_MESSAGE_ID') {}
 
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => Error;
 const byName: Record<string, ErrorClass> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
   MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError, DuplicateMessageError,
+  InvalidMessageIdError,
 };
 
 /**

@@ -277,6 +277,11 @@ export class Host {
     this.transport.requestFlush();
   }
 
+  /** Deliver `env` again, to whichever actor now runs under `id` (a retry whose original failed to journal). */
+  redeliver(id: string, env: Envelope, ack: boolean): void {
+    this.deliver(id, env.type, env.payload, env.from, env.ask, env.replyNode, env.id, ack);
+  }
+
   /** `ack`: the ask is a send's acknowledgement, answered once the message is accepted, not when handled. */
   private deliver(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId = '', ack = false): void {
     let cell = this.lastCell;

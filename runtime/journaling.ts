@@ -1,6 +1,7 @@
 import type { Cell } from './cell.ts';
 import type { Envelope } from '../mailbox/envelope.ts';
-import { DuplicateMessageError } from './errors.ts';
+import { ActorStoppedError, DuplicateMessageError } from './errors.ts';
+import { rootLogger } from './logger.ts';
 import { UnencodableValueError } from '../persistence/errors.ts';
 import type { Host } from './host.ts';
 import { MessageIds } from './message-ids.ts';
@@ -36,8 +37,9 @@ export class Journaling {
         else if (env.ask !== 0) this.host.replyError(env, new DuplicateMessageError(`message ${env.id} to ${cell.id} was already received`));
       };
       const original = p.inFlight(env.id);
-      // If the original's journal write fails, this retry is journaled in its place.
-      if (original !== undefined) original.then(duplicate, () => this.journal(cell, env, ack));
+      // If the original's journal write fails, this retry is journaled in its place: by the actor running under
+      // that id then (this one may have stopped meanwhile, and must not journal behind its successor's back).
+      if (original !== undefined) original.then(duplicate, () => this.host.redeliver(cell.id, env, ack));
       else duplicate();
       return;
     }
@@ -64,14 +66,23 @@ export class Journaling {
     for (let i = 0; i < entries.length; i += 3) {
       const cell = entries[i] as Cell;
       const env = entries[i + 1] as Envelope;
-      if (entries[i + 2] === true) {
-        this.host.ackTo(env.replyNode, env.ask, env.id, false);
-        env.ask = 0;
+      try {
+        if (entries[i + 2] === true) {
+          this.host.ackTo(env.replyNode, env.ask, env.id, false);
+          env.ask = 0;
+        }
+        if (!cell.stopped) {
+          cell.mailbox.offer(env);
+          if (cell.runnable()) this.host.scheduler.schedule(cell);
+        } else if (env.ask !== 0) {
+          // A stopped actor keeps its journal: the message is handled when the actor is started again. An asker
+          // is told now rather than at its timeout.
+          this.host.replyError(env, new ActorStoppedError(`${cell.id} stopped: message ${env.id} is journaled and will be handled when it starts again`));
+        }
+      } catch (err) {
+        // One message's trouble must not hold back the rest of the commit (and must not kill the thread).
+        rootLogger().error({ actor: cell.id, messageId: env.id, err }, 'delivering a journaled message failed');
       }
-      // A stopped actor keeps its journal: the message is handled when the actor is started again.
-      if (cell.stopped) continue;
-      cell.mailbox.offer(env);
-      if (cell.runnable()) this.host.scheduler.schedule(cell);
     }
   }
 

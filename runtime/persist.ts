@@ -92,10 +92,7 @@ export class ActorPersistence {
     }
     if (snap === undefined) state = def.init(args);
     const persistence = new ActorPersistence(store, id, spec, clock, snap?.seq ?? 0, state);
-    // History a larger keepSnapshots left behind goes now (the store must not keep what the definition dropped).
-    const trimmed = store.trimHistory(id, spec.keepSnapshots);
-    if (trimmed !== undefined) persistence.track(trimmed);
-    if (!persistence.durable) return { persistence, state, journal: [] };
+    if (!persistence.durable) return { persistence: persistence.trimmed(), state, journal: [] };
     // Messages at or below the snapshot's seq were handled (their segment also holds later ones, or the snapshot
     // is a reset's): they are not redelivered, and the next snapshot removes their segments.
     const segments = store.journalSegments(id);
@@ -107,7 +104,14 @@ export class ActorPersistence {
     persistence.lastSeq = Math.max(persistence.seq, segments.at(-1)?.last ?? 0, remembered.at(-1)?.seq ?? 0);
     persistence.rememberedCount = remembered.length;
     if (persistence.window.due(remembered.length)) persistence.evict(); // the window was made smaller
-    return { persistence, state, journal };
+    return { persistence: persistence.trimmed(), state, journal };
+  }
+
+  /** The restore succeeded: history a larger keepSnapshots left behind goes now (the definition dropped it). */
+  private trimmed(): this {
+    const trim = this.store.trimHistory(this.id, this.keep);
+    if (trim !== undefined) this.track(trim);
+    return this;
   }
 
   /** Was this message id already received (journaled or handled, within the dedup window)? */

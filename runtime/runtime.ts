@@ -10,7 +10,7 @@ import { mainTimebase, type Timebase } from './timebase.ts';
 import { DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
-import { validateSpawnOptions, validateStartOptions } from './validate.ts';
+import { validateMessageId, validateSpawnOptions, validateStartOptions } from './validate.ts';
 import type { Control } from './protocol.ts';
 import type { DeadLetter, RuntimeStats } from './stats.ts';
 import type { Supervision } from './cell.ts';
@@ -124,6 +124,7 @@ export class Runtime implements Messaging {
    */
   send<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt> {
     const options = args[1] as SendOptions | undefined;
+    if (options?.messageId !== undefined) validateMessageId(options.messageId);
     return this.host.sendAcknowledged(ref, type, args[0], '', options?.messageId ?? '', options?.timeoutMs) as Promise<SendReceipt>;
   }
 

@@ -1,6 +1,6 @@
 import type { SpawnOptions } from '../actors/context.ts';
 import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
-import { InvalidSpawnOptionError } from './errors.ts';
+import { InvalidMessageIdError, InvalidSpawnOptionError } from './errors.ts';
 
 const spawnKeys = new Set(['id', 'args', 'pin', 'near', 'mailbox']);
 
@@ -33,4 +33,13 @@ export function validateStartOptions(options: { workers?: unknown }): void {
   if (w !== undefined && (!Number.isInteger(w) || (w as number) < 0 || (w as number) > 64)) {
     throw new InvalidSpawnOptionError('workers must be an integer from 0 to 64');
   }
+}
+
+/** The longest messageId: ids are LMDB key parts next to the actor id (persistence/keys.ts). */
+const MAX_MESSAGE_ID_BYTES = 900;
+
+/** Throws InvalidMessageIdError unless `id` (a sender-given messageId) can be stored and recognised on retry. */
+export function validateMessageId(id: unknown): void {
+  if (typeof id === 'string' && id.length > 0 && !id.includes('\0') && (id.length <= MAX_MESSAGE_ID_BYTES / 3 || Buffer.byteLength(id) <= MAX_MESSAGE_ID_BYTES)) return;
+  throw new InvalidMessageIdError(`messageId must be a non-empty string without NUL, at most ${MAX_MESSAGE_ID_BYTES} UTF-8 bytes`);
 }

@@ -183,6 +183,33 @@ describe.each([0, 2])('persistent actors with %i workers', (workers) => {
     await withStore(dataDir, (store) => expect(store.journalEntries('c')).toEqual([]));
   });
 
+  it('a messageId that cannot be stored is a named error where it is sent, and nothing is journaled', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      for (const messageId of ['', 'a\0b', 'x'.repeat(901), 42 as unknown as string]) {
+        expect(() => rt.send(c, 'inc', undefined, { messageId })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_MESSAGE_ID' }));
+      }
+      expect(await rt.send(c, 'inc', undefined, { messageId: 'é'.repeat(450) })).toMatchObject({ duplicate: false }); // 900 bytes
+      expect(await rt.ask(c, 'get')).toBe(1);
+    });
+  });
+
+  it('durable mailbox: an ask whose actor stops while it is being journaled is told at once, and handled at the next start', async () => {
+    const dataDir = tempDir();
+    await session(dataDir, workers, async (rt) => {
+      const c = await rt.spawn(durableCounter, { id: 'c' });
+      const asked = rt.ask(c, 'inc', undefined, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+      rt.stop(c); // overtakes the journal write (a commit, an fsync away)
+      const err = (await asked) as { code?: string; message?: string };
+      expect(err.code).toBe('ERR_ACTOR_STOPPED'); // not an AskTimeoutError 30 s later
+      expect(err.message).toMatch(/journaled/);
+    });
+    await session(dataDir, workers, async (rt) => {
+      expect(await rt.ask(await rt.spawn(durableCounter, { id: 'c' }), 'get')).toBe(1);
+    });
+  });
+
   it('durable mailbox: acknowledged messages still queued when the actor stops are handled when it starts again', async () => {
     const dataDir = tempDir();
     await session(dataDir, workers, async (rt) => {
