@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { open } from 'lmdb';
 import { ENV_OPTIONS } from '../../persistence/index.ts';
 import { withDataDir } from './datadir.ts';
@@ -27,4 +28,22 @@ export function rawGroupCommit(messages: number, perTurn: number): Promise<numbe
       await root.close();
     }
   });
+}
+
+/**
+ * rawGroupCommit on a worker thread of its own: its own heap and JIT, so the two contenders of a paired bench
+ * neither bill each other's garbage nor need a forced gc between rounds (which slows the next round of the
+ * contender with the larger code base: bench/persistence/durable.ts). The caller waits idle while it runs.
+ */
+export function isolatedRawGroupCommit(): { run(messages: number, perTurn: number): Promise<number>; close(): Promise<number> } {
+  const worker = new Worker(new URL('./lmdb-raw-worker.mjs', import.meta.url));
+  return {
+    run: (messages, perTurn) =>
+      new Promise((resolve, reject) => {
+        worker.once('message', (m: { rate?: number; error?: string }) => (m.error !== undefined ? reject(new Error(m.error)) : resolve(m.rate!)));
+        worker.once('error', reject);
+        worker.postMessage({ messages, perTurn });
+      }),
+    close: () => worker.terminate(),
+  };
 }

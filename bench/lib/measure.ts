@@ -16,15 +16,17 @@ export interface Rounds {
 
 /**
  * Run each contender `warmup + runs` times, interleaved (A B, B A, A B ...) so drift on a noisy host hits both
- * sides alike; warmup results are dropped. A gc before every trial keeps one side's garbage off the other's clock.
+ * sides alike; warmup results are dropped. A gc before every trial keeps one side's garbage off the other's clock
+ * (`gc: false` when the contenders do not share a heap: V8's forced full gc leaves the next ~100 ms of a large code
+ * base running slower, which is not what a service sees; bench/persistence/durable.ts).
  */
-export async function interleave<T>(rounds: Rounds, contenders: Record<string, () => Promise<T>>): Promise<Record<string, T[]>> {
+export async function interleave<T>(rounds: Rounds, contenders: Record<string, () => Promise<T>>, options: { gc?: boolean } = {}): Promise<Record<string, T[]>> {
   const names = Object.keys(contenders);
   const out: Record<string, T[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < rounds.warmup + rounds.runs; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
-      gc();
+      if (options.gc !== false) gc();
       const result = await contenders[name]();
       if (round >= rounds.warmup) out[name].push(result);
     }

@@ -7,8 +7,12 @@
 // handled, and (durable mailbox) only once the actor's state after them is on disk. The clock stops there, so a
 // message counts once its send resolved AND its effect is durable; the counts are checked against N.
 // Baseline, same process, interleaved rounds (paired ratio): raw lmdb-js puts of the same size, WINDOW per
-// event-loop turn (one group commit), each turn awaited until `flushed` (bench/lib/lmdb-raw.ts). Target: Troupe
-// >= 0.5x the baseline with 100 actors. One runtime (and data directory) per configuration, as a service runs:
+// event-loop turn (one group commit), each turn awaited until `flushed` (bench/lib/lmdb-raw.ts), run on a worker
+// thread of its own while the main thread waits. Separate heaps, so no forced gc between rounds: a forced full gc
+// (`gc()` under --expose-gc) left Troupe's next round ~40% slower (msgpack encoding ~3x, 120-130 k instead of
+// ~210 k msg/s at 100 actors on the calling thread, in a standalone loop with and without it), an effect the
+// incremental collections of a running service do not have (a round after one of those: -10%, then back). Target:
+// Troupe >= 0.5x the baseline with 100 actors. One runtime (and data directory) per configuration, as a service runs:
 // each round spawns fresh actors (new ids) on it, so a worker's code is warm after the warmup round, as the main
 // thread's is for the baseline (a fresh runtime per round measured a JIT-cold worker every time: ~0.22x instead of
 // ~0.35x at 100 actors on a worker).
@@ -19,7 +23,7 @@ import '../lib/env.ts';
 import { Runtime } from '../../runtime/index.ts';
 import { durableTally } from '../actors.ts';
 import { withDataDir } from '../lib/datadir.ts';
-import { PAYLOAD, rawGroupCommit } from '../lib/lmdb-raw.ts';
+import { PAYLOAD, isolatedRawGroupCommit } from '../lib/lmdb-raw.ts';
 import { emit, interleave } from '../lib/measure.ts';
 import { makePairedRow, type Row } from '../lib/rows.ts';
 
@@ -63,11 +67,12 @@ const rows: Row[] = [];
 for (const { id, actors, workers } of CONFIGS) {
   const runs = await withDataDir(async (dataDir) => {
     const rt = await Runtime.start({ workers, dataDir, stallMs: 0, spareWorker: false });
+    const raw = isolatedRawGroupCommit();
     try {
       let round = 0;
-      return await interleave(rounds, { troupe: () => troupe(rt, round++, actors, workers), raw: () => rawGroupCommit(N, WINDOW) });
+      return await interleave(rounds, { troupe: () => troupe(rt, round++, actors, workers), raw: () => raw.run(N, WINDOW) }, { gc: false });
     } finally {
-      await rt.shutdown();
+      await Promise.all([rt.shutdown(), raw.close()]);
     }
   });
   rows.push(makePairedRow({
