@@ -31,6 +31,8 @@ class Batch {
   readonly values: Value[] = [];
   /** The open segment of each actor in this batch. */
   readonly segments = new Map<string, Segment>();
+  /** The scheduler already let the event loop run once for this batch (aboutToStart). */
+  yielded = false;
   done!: Promise<void>;
   constructor(readonly number: number) {}
 }
@@ -122,6 +124,18 @@ export class GroupCommit {
   /** Later appends of this actor start a new segment (so a remove or delete issued now cannot cover them). */
   closeSegment(actorId: string): void {
     this.#open?.segments.delete(actorId);
+  }
+
+  /**
+   * True once per batch, while it gathers writes: its commit starts at the next turn of the event loop. The
+   * scheduler then lets that happen before handling more messages, so the commit's fsync overlaps the handling
+   * (which can only add writes to the next batch) instead of starting after it.
+   */
+  aboutToStart(): boolean {
+    const batch = this.#open;
+    if (batch === undefined || batch.yielded) return false;
+    batch.yielded = true;
+    return true;
   }
 
   /** The number of the batch now taking writes, if any: its segments may still grow. */

@@ -219,6 +219,11 @@ export class ActorStore {
     this.#writes.joinNextBatch(ride, withinMs);
   }
 
+  /** See GroupCommit.aboutToStart. */
+  commitAboutToStart(): boolean {
+    return this.#writes.aboutToStart();
+  }
+
   /** The group-commit batch now gathering writes (its segments may still grow), if any. */
   get openBatch(): number | undefined {
     return this.#writes.openBatch;

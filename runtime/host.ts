@@ -87,7 +87,7 @@ export class Host {
     this.node = opts.node;
     this.clock = opts.clock;
     this.transport = new Transport(opts.node, opts.ports, (node, ops, err) => this.undeliverable(node, ops, err));
-    this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush());
+    this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush(), () => this.actorStore?.commitAboutToStart() === true);
     this.deadLetters = new DeadLetters(opts.node);
     this.deadlines = new Deadlines(
       opts.clock,

@@ -351,6 +351,19 @@ describe('group commit', () => {
     expect(new Set(writes).size).toBe(1);
   });
 
+  it('says once per batch that its commit is about to start (the scheduler yields to it once)', async () => {
+    const { store } = openStore();
+    expect(store.commitAboutToStart()).toBe(false); // nothing gathering
+    const first = store.writeSnapshot('a', snap(1, 1));
+    expect(store.commitAboutToStart()).toBe(true);
+    expect(store.commitAboutToStart()).toBe(false);
+    await first;
+    expect(store.commitAboutToStart()).toBe(false);
+    const second = store.writeSnapshot('a', snap(2, 2));
+    expect(store.commitAboutToStart()).toBe(true);
+    await second;
+  });
+
   it('lets a write that need not be committed alone ride along with the next commit', async () => {
     const { store } = openStore();
     await store.writeSnapshot('warm', snap(0, null)); // a fresh environment's first commit also creates its tables

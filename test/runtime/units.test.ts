@@ -55,6 +55,24 @@ describe('Scheduler', () => {
     deferred.shift()!();
     expect(log).toEqual([`a:${SLICE}`, `b:${SLICE}`, `a:${SLICE}`]);
   });
+
+  it('lets the event loop run once first when asked (a group commit about to start), then handles', () => {
+    const deferred: (() => void)[] = [];
+    let commitPending = true;
+    const s = new Scheduler((fn) => deferred.push(fn), () => {}, () => {
+      const pending = commitPending;
+      commitPending = false; // once per batch
+      return pending;
+    });
+    const a = new FakeActor(5, [], 'a');
+    s.schedule(a);
+    deferred.shift()!();
+    expect(a.handled).toBe(0); // yielded: the commit goes first
+    expect(deferred.length).toBe(1);
+    deferred.shift()!();
+    expect(a.handled).toBe(5);
+    expect(deferred.length).toBe(0);
+  });
 });
 
 describe('Deadlines', () => {
