@@ -146,7 +146,15 @@ export class Cell implements Runnable, MessageSink, StateSlot {
       return false; // busy until it settles
     }
     // A tell has no reply: what the handler returned is dropped, not materialised (apply()).
-    if (draft !== this.state) commitDraft(this, draft);
+    if (draft !== this.state) {
+      try {
+        commitDraft(this, draft);
+      } catch (err) {
+        // What the handler left cannot be committed (a throwing getter on the draft...): a crash like any other.
+        this.crashed(envelope(type, payload, from, 0, 0), err);
+        return this.takesMail();
+      }
+    }
     this.succeeded();
     return this.takesMail();
   }
@@ -231,7 +239,12 @@ export class Cell implements Runnable, MessageSink, StateSlot {
   }
 
   private commit(env: Envelope, draft: unknown, result: unknown): void {
-    result = this.apply(draft, result);
+    try {
+      result = this.apply(draft, result);
+    } catch (err) {
+      // The draft or the reply cannot be committed (a throwing getter...): a crash, the state as it was.
+      return this.crashed(env, err);
+    }
     const p = this.persistence;
     if (p !== undefined && env.seq > 0) {
       // Durable mailbox: the ask is answered once the new state and the message's removal are on disk.

@@ -41,6 +41,31 @@ describe('draft: an actor keeps the shape of its state with the state', () => {
     }
   });
 
+  it('a draft that cannot be committed (a throwing getter left on it) is a crash: state as it was, the actor goes on', async () => {
+    const trap = (state: Rec) => {
+      state.n = 99;
+      Object.defineProperty(state, 'bad', { enumerable: true, get: () => { throw new Error('getter'); } });
+    };
+    const sneaky = defineActor({
+      kind: 'draft-sneaky',
+      init: () => ({ n: 0 }),
+      handlers: { trap, trapAsk: (state) => { trap(state as Rec); return 'done'; }, add: (state, by: number) => { state.n += by; }, get: (state) => state.n },
+    });
+    const rt = await Runtime.start({ workers: 0 });
+    try {
+      const ref = await rt.spawn(sneaky, { id: 'sneaky' });
+      rt.tell(ref, 'add', 1);
+      rt.tell(ref, 'trap'); // the tell path: used to throw out of the scheduler's turn
+      rt.tell(ref, 'add', 1);
+      expect(await rt.ask(ref, 'get')).toBe(2);
+      await expect(rt.ask(ref, 'trapAsk')).rejects.toMatchObject({ code: 'ERR_ACTOR_CRASHED' });
+      expect(await rt.ask(ref, 'get')).toBe(2);
+      expect((await rt.stats()).deadLetters).toMatchObject({ crashed: expect.any(Number) });
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
   it('two actors of different shapes taking turns, one message each, keep their own shapes', async () => {
     const rt = await Runtime.start({ workers: 0 });
     try {
