@@ -127,9 +127,10 @@ export class GroupCommit {
   }
 
   /**
-   * True once per batch, while it gathers writes: its commit starts at the next turn of the event loop. The
-   * scheduler then lets that happen before handling more messages, so the commit's fsync overlaps the handling
-   * (which can only add writes to the next batch) instead of starting after it.
+   * True once per batch, while it gathers writes (its transaction is queued: lmdb-js starts it at the next turn
+   * of the event loop, or once its write thread is free). The scheduler then lets the event loop run once before
+   * handling more messages, so the commit usually starts first and its fsync overlaps the handling, whose writes
+   * join this batch if it is still gathering, else the next.
    */
   aboutToStart(): boolean {
     const batch = this.#open;

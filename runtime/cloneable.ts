@@ -1,5 +1,8 @@
 import { current, isDraft } from 'immer';
 import { MessageNotCloneableError } from './errors.ts';
+import { types } from 'node:util';
+
+const { isProxy } = types;
 
 const cloneableProtos = new Set<unknown>([
   Object.prototype, Array.prototype, null, Date.prototype, RegExp.prototype, Map.prototype, Set.prototype,
@@ -57,14 +60,14 @@ export function isPlainData(value: unknown): boolean {
 function plainWalk(value: unknown, depth: number): boolean {
   if (typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol';
   if (value === null) return true;
-  if (--plainBudget < 0 || depth > PLAIN_WALK_DEPTH) return false;
+  if (--plainBudget < 0 || depth > PLAIN_WALK_DEPTH || isProxy(value)) return false;
   const proto = Object.getPrototypeOf(value);
   if (proto === Array.prototype) {
     const array = value as unknown[];
     // Every element is charged (a shared big array walked twice, a sparse one of length 2**32 - 1, give up early).
     if ((plainBudget -= array.length) < 0) return false;
     for (let i = 0; i < array.length; i++) {
-      if (!(i in array)) return false; // a hole: then the key count below could hide an extra property: then the key count below could hide an extra property
+      if (!(i in array)) return false; // a hole: then the key count below could hide an extra property
       if (!plainWalk(array[i], depth + 1)) return false;
     }
     if (Object.getOwnPropertySymbols(value).length > 0) return false;
@@ -98,6 +101,8 @@ function findProblem(value: unknown, path: string, seen: Set<object>): string | 
       return undefined;
   }
   if (value === null || seen.has(value)) return undefined;
+  // A proxy's traps can say anything about its keys and prototype; structured clone refuses every proxy.
+  if (isProxy(value)) return `${path || 'value'} is a Proxy (send plain data)`;
   seen.add(value);
   const proto = Object.getPrototypeOf(value);
   if (!cloneableProtos.has(proto) && Object.getPrototypeOf(proto) !== typedArrayProto && !(value instanceof Error)) {

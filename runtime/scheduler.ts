@@ -23,6 +23,8 @@ export class Scheduler {
   private ready = new RingQueue<Runnable>(64);
   private scheduled = false;
   private inTurn = false;
+  /** The last turn let the event loop run first (yieldFirst). */
+  private yielded = false;
   private readonly boundTurn = () => this.turn();
 
   constructor(
@@ -30,7 +32,7 @@ export class Scheduler {
     private readonly afterTurn: () => void,
     /**
      * Asked before a turn: true to let the event loop run once first (the thread's group commit is about to
-     * start: its fsync then overlaps the handling instead of waiting for it). Must not say true twice in a row.
+     * start: its fsync then overlaps the handling instead of waiting for it). Never asked twice in a row.
      */
     private readonly yieldFirst: () => boolean = () => false,
   ) {}
@@ -66,11 +68,14 @@ export class Scheduler {
 
   private turn(): void {
     this.scheduled = false;
-    if (this.yieldFirst()) {
+    // Never twice in a row: a turn deferred once runs next time, however the commits are paced.
+    if (!this.yielded && this.yieldFirst()) {
+      this.yielded = true;
       this.scheduled = true;
       this.defer(this.boundTurn);
       return;
     }
+    this.yielded = false;
     this.inTurn = true;
     let budget = TURN_BUDGET;
     try {

@@ -40,8 +40,23 @@ export function isolatedRawGroupCommit(): { run(messages: number, perTurn: numbe
   return {
     run: (messages, perTurn) =>
       new Promise((resolve, reject) => {
-        worker.once('message', (m: { rate?: number; error?: string }) => (m.error !== undefined ? reject(new Error(m.error)) : resolve(m.rate!)));
-        worker.once('error', reject);
+        const done = (m: { rate?: number; error?: string }) => {
+          off();
+          if (m.error !== undefined) reject(new Error(m.error));
+          else resolve(m.rate!);
+        };
+        const failed = (err: unknown) => {
+          off();
+          reject(err instanceof Error ? err : new Error(`raw baseline worker exited (${String(err)})`));
+        };
+        const off = () => {
+          worker.off('message', done);
+          worker.off('error', failed);
+          worker.off('exit', failed);
+        };
+        worker.on('message', done);
+        worker.on('error', failed);
+        worker.on('exit', failed);
         worker.postMessage({ messages, perTurn });
       }),
     close: () => worker.terminate(),

@@ -73,6 +73,20 @@ describe('Scheduler', () => {
     expect(a.handled).toBe(5);
     expect(deferred.length).toBe(0);
   });
+
+  it('never lets the event loop run first twice in a row, however often a commit is about to start', () => {
+    const deferred: (() => void)[] = [];
+    const s = new Scheduler((fn) => deferred.push(fn), () => {}, () => true);
+    const a = new FakeActor(TURN_BUDGET + 5, [], 'a');
+    s.schedule(a);
+    deferred.shift()!(); // yields
+    expect(a.handled).toBe(0);
+    deferred.shift()!(); // runs
+    expect(a.handled).toBe(TURN_BUDGET);
+    deferred.shift()!(); // may yield again: the previous turn ran
+    deferred.shift()!();
+    expect(a.handled).toBe(TURN_BUDGET + 5);
+  });
 });
 
 describe('Deadlines', () => {
@@ -214,6 +228,9 @@ describe('cloneability fast path', () => {
     expect(() => assertCloneable(deep, 'payload')).toThrow(/is a function/);
     const wide = Array.from({ length: 1000 }, (_, i) => (i === 999 ? Symbol('late') : i));
     expect(() => assertCloneable(wide, 'payload')).toThrow(/999 is a symbol/);
+    const lying = new Proxy([1, 2], { ownKeys: () => ['foo', '1', 'length'], get: (t, k) => (k === 'foo' ? () => 1 : Reflect.get(t, k)) });
+    expect(isPlainData(lying)).toBe(false);
+    expect(() => assertCloneable(new Proxy({ a: 1 }, {}), 'payload')).toThrow(/is a Proxy/); // structuredClone refuses it
     const holey = Object.assign(new Array(1), { fn: () => 1 }); // one key, length 1: the count matches
     expect(isPlainData(holey)).toBe(false);
     expect(() => assertCloneable(holey, 'payload')).toThrow(/fn is a function/);
