@@ -11,7 +11,9 @@
 // thread of its own while the main thread waits. Separate heaps, so no forced gc between rounds: a forced full gc
 // (`gc()` under --expose-gc) left Troupe's next round ~40% slower (msgpack encoding ~3x, 120-130 k instead of
 // ~210 k msg/s at 100 actors on the calling thread, in a standalone loop with and without it), an effect the
-// incremental collections of a running service do not have (a round after one of those: -10%, then back). Target:
+// incremental collections of a running service do not have (a round after one of those: -10%, then back). Troupe
+// still pays for its own garbage: over 8 rounds at 100 actors on this thread, 85-97 ms of main-heap GC pauses fell
+// in its rounds (8-9% of them) and none in the raw rounds (PerformanceObserver 'gc' entries, split by round). Target:
 // Troupe >= 0.5x the baseline with 100 actors. One runtime (and data directory) per configuration, as a service runs:
 // each round spawns fresh actors (new ids) on it, so a worker's code is warm after the warmup round, as the main
 // thread's is for the baseline (a fresh runtime per round measured a JIT-cold worker every time: ~0.22x instead of
