@@ -1,6 +1,7 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nanoid } from 'nanoid';
+import { createHash } from 'node:crypto';
 import type { ActorDefinition, ActorRef, AskArgs, MessageType, PayloadArgs, Reply, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { Messaging, SpawnOptions } from '../actors/context.ts';
@@ -420,7 +421,7 @@ export class Runtime implements Messaging {
   async requeuePoisonMessage(ref: ActorRef, seq: number): Promise<SendReceipt | undefined> {
     const message = this.poisonStore().poisonMessages(ref.id).find((m) => m.seq === seq);
     if (message === undefined) return undefined;
-    const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', `${message.id}#requeued-${seq}`)) as SendReceipt;
+    const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', requeuedId(message.id, seq))) as SendReceipt;
     await this.poisonStore().dropPoison(ref.id, seq);
     return receipt;
   }
@@ -475,5 +476,17 @@ export class Runtime implements Messaging {
     this.host.close();
     await this.host.closeStore();
     await this.pool?.terminate();
+  }
+}
+
+/** The id of a requeued poison message: derived from the original (a retry of the requeue is recognised). */
+function requeuedId(original: string, seq: number): string {
+  const id = `${original}#requeued-${seq}`;
+  try {
+    validateMessageId(id);
+    return id;
+  } catch {
+    // An original near the size limit: a digest of it stands in (still the same for every requeue of it).
+    return `${createHash('sha256').update(original).digest('base64url')}#requeued-${seq}`;
   }
 }

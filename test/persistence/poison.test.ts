@@ -133,6 +133,24 @@ describe('replaying a restored journal (runtime on the calling thread)', () => {
     });
   });
 
+  it('requeue of a message whose id is near the size limit: a digest of it stands in, the same every time', async () => {
+    const dataDir = tempDir();
+    const id = 'x'.repeat(895); // + '#requeued-1' would pass the 900-byte limit
+    await seed(dataDir, 'p', [{ seq: 1, id, type: 'add', payload: 'long' }], { seq: 1, attempts: 2 });
+    await session(dataDir, async (rt) => {
+      const p = await rt.spawn(poisonable, { id: 'p' });
+      await eventually(async () => (await rt.poisonMessages('p')).length === 1);
+      const [poison] = await rt.poisonMessages('p');
+      const first = await rt.requeuePoisonMessage(p, 1);
+      expect(first).toMatchObject({ duplicate: false, messageId: expect.stringMatching(/^[\w-]{43}#requeued-1$/) });
+      const store = ActorStore.open(dataDir);
+      await store.putPoison('p', poison);
+      await store.close();
+      expect(await rt.requeuePoisonMessage(p, 1)).toMatchObject({ duplicate: true, messageId: first!.messageId });
+      expect(await rt.ask(p, 'get')).toEqual(['long']);
+    });
+  });
+
   it('heads replayed before (suspects) are tried one at a time per thread, each once its predecessor is on disk', async () => {
     const dataDir = tempDir();
     const slow = (seq: number, text: string) => ({ seq, id: `m${seq}`, type: 'slowAdd', payload: text });
