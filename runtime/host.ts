@@ -515,8 +515,9 @@ export class Host {
     const held = this.replacing.get(node);
     this.replacing.delete(node);
     this.watches.renew(node);
-    for (const [id, reasons] of held ?? []) for (const reason of reasons) this.transport.out(node).push(Op.Stop, id, reason);
-    if (held !== undefined) this.transport.requestFlush();
+    if (held === undefined || !this.transport.has(node)) return; // not replaced after all: nobody to stop
+    for (const [id, reasons] of held) for (const reason of reasons) this.transport.out(node).push(Op.Stop, id, reason);
+    this.transport.requestFlush();
   }
 
   /** Is `id`, lost with thread `node`, to be restarted there once the thread is replaced? */

@@ -337,6 +337,7 @@ export class Runtime implements Messaging {
       r.reject(new WorkerLostError(`thread ${node} was lost before answering`));
     }
     rootLogger().warn({ node, why, supervised: survivors.length }, 'worker thread lost');
+    this.replacing.set(node, survivors);
     this.host.nodeLost(node, survivors);
     for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'node-lost', node, survivors });
     this.host.transport.flush();
@@ -349,6 +350,8 @@ export class Runtime implements Messaging {
   }
 
   private recovery: Promise<unknown> = Promise.resolve();
+  /** Threads lost and not yet replaced, with their actors to be restarted there (a new thread must know them). */
+  private readonly replacing = new Map<number, string[]>();
 
   private async replaceWorker(node: number, survivors: string[]): Promise<void> {
     if (this.stopped) return;
@@ -366,17 +369,26 @@ export class Runtime implements Messaging {
         WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
       }, standIns);
     } catch (err) {
-      if (!this.stopped) this.replaced(node, survivors, new Map()); // no thread: the survivors are gone (spawned again elsewhere)
+      if (!this.stopped) {
+        // No thread after all: every thread forgets it (channels handed out for it included), watchers of the
+        // survivors hear 'worker-lost', and their supervisors spawn them again elsewhere.
+        this.host.nodeLost(node, []);
+        for (let other = 1; other <= this.workerCount; other++) if (other !== node) this.host.sendControl(other, { op: 'node-lost', node, survivors: [] });
+        this.replaced(node, survivors, new Map());
+      }
       throw err;
     }
     if (this.stopped) return;
     this.host.transport.connect(node, booted.worker);
+    // Threads lost meanwhile and still being replaced: the new thread holds watches and stops on their survivors too.
+    for (const [other, theirs] of this.replacing) if (other !== node) this.host.sendControl(node, { op: 'node-lost', node: other, survivors: theirs });
     const failed = new Set(booted.failed);
     this.replaced(node, survivors, new Map(standIns.filter((s) => !failed.has(s.id)).map((s) => [s.id, s])));
   }
 
   /** Register the survivors' stand-ins (`made`), renew the watches on them, then let their supervisors decide. */
   private replaced(node: number, survivors: string[], made: Map<string, StandIn>): void {
+    this.replacing.delete(node);
     for (const id of survivors) {
       const s = made.get(id);
       if (s !== undefined) {
