@@ -176,6 +176,22 @@ describe('a supervised actor lost with its thread, on worker threads', () => {
     expect(notices).toHaveLength(1);
   });
 
+  it('threads lost back to back: a watch and a stop from the first one replaced, on an actor of the other, wait for it', async () => {
+    const { rt } = await runtimeWithCrashes({ workers: 3, spareWorker: false }); // full boots, one at a time
+    const sup = await rt.supervise({ id: 'root', children: [child('b', { pin: 2 })] });
+    const b = sup.ref<typeof flaky>('b')!;
+    const bombs = [await rt.spawn(flaky, { pin: 1 }), await rt.spawn(flaky, { pin: 2 })];
+    await Promise.all(bombs.map((bomb) => errorOf(rt.ask(bomb, 'die', undefined, { timeoutMs: 10_000 }))));
+    const watcher = await eventually(() => rt.spawn(recorder, { pin: 1 }).catch(() => undefined), 20_000); // 1 is back
+    await rt.ask(watcher, 'watch', b); // thread 2 is (most likely) still booting: 'b' will be back there
+    await rt.ask(watcher, 'stop', b); // used to go into the lost thread's dead channel
+    // Thread 2 back: the stop reaches 'b' (its supervisor restarts it, a permanent child), and the one-shot watch
+    // hears that stop, not 'worker-lost'. (If thread 2 came back before the watch, this passes without the fix.)
+    await eventually(() => sup.children()[0]?.restarts === 2, 20_000);
+    await eventually(async () => (await rt.ask(watcher, 'notices')).length > 0);
+    expect(await rt.ask(watcher, 'notices')).toEqual([{ id: 'b', kind: 'flaky', reason: 'stopped' }]);
+  });
+
   it('a supervisor stopped while its child\'s thread is being replaced: the stand-in is stopped too', async () => {
     const { rt } = await runtimeWithCrashes({ workers: 2, spareWorker: false }); // a full boot: time to stop meanwhile
     const sup = await rt.supervise({ id: 'root', children: [child('a', { pin: 1 })] });
