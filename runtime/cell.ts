@@ -122,13 +122,14 @@ export class Cell implements Runnable, MessageSink, StateSlot {
   /**
    * A plain tell (no ask, no message id, not journaled) from the mailbox, handled without an envelope object (one
    * per message cost a quarter of the same-thread tell figure). This is handle()'s path for the common case only: a
-   * running actor without persistence and a handler for the type; anything else goes to handle() with an envelope.
-   * Returns whether the actor takes its next message at once (a run of tells goes on: MessageRing.shiftTellsTo).
+   * running actor with a handler for the type, persistent or not (a durable mailbox's messages are journaled
+   * envelopes: they never come this way); anything else goes to handle() with an envelope. Returns whether the
+   * actor takes its next message at once (a run of tells goes on: MessageRing.shiftTellsTo).
    */
   handleTell(type: string, payload: unknown, from: string): boolean {
     const handler = this.def.handlers[type];
     // (System messages never come this way: their '$' types have no handler and are refused where sent.)
-    if (handler === undefined || this.phase !== 'running' || this.persistence !== undefined) {
+    if (handler === undefined || this.phase !== 'running') {
       this.handle(envelope(type, payload, from, 0, 0));
       return this.takesMail();
     }
@@ -155,6 +156,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
         return this.takesMail();
       }
     }
+    this.persistence?.applied(this.state); // a persistent actor: its snapshot cadence counts the message
     this.succeeded();
     return this.takesMail();
   }
