@@ -37,9 +37,12 @@ export function validateCadence(options: unknown): SnapshotCadenceOptions {
 
 export class SnapshotCadence {
   readonly options: SnapshotCadenceOptions;
+  /** Does the decision depend on time (everyMs)? If not, callers need not read a clock for it. */
+  readonly timed: boolean;
 
   constructor(options: SnapshotCadenceOptions) {
     this.options = validateCadence(options);
+    this.timed = 'everyMs' in this.options;
   }
 
   /** Snapshot now? `messagesSinceLast` messages were applied since the snapshot taken at `lastAt`. */
