@@ -285,6 +285,9 @@ export class ActorPersistence {
     if (write === this.lastTracked) return;
     this.lastTracked = write;
     const tracked = write.catch((err: unknown) => rootLogger().error({ actor: this.id, err }, 'persistence write failed'));
-    this.lastWrite = tracked;
+    // After the earlier writes too: one refused at once (an unencodable state) must not make termination report
+    // the actor gone before a commit still in flight is on disk.
+    const earlier = this.lastWrite;
+    this.lastWrite = earlier === undefined ? tracked : earlier.then(() => tracked);
   }
 }
