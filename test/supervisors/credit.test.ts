@@ -6,13 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { runtimeWithCrashes, eventually } from './helpers.ts';
+import { runtimeWithCrashes, eventually, crashBehindMail } from './helpers.ts';
 import { Runtime } from '../../runtime/index.ts';
 import { flaky } from '../fixtures/flaky.ts';
 import { ManualClock } from '../../runtime/clock.ts';
 import { ActorCrashedError, CircuitOpenError } from '../../runtime/errors.ts';
 import type { CrashReport, Supervisor, SupervisorSpec } from '../../supervisors/index.ts';
-import type { TerminationNotice } from '../../actors/define.ts';
 
 const child = (id: string, extra: Record<string, unknown> = {}) => ({ id, actor: flaky, args: { tag: id }, ...extra });
 const summary = (crashes: CrashReport[]) => crashes.map((c) => [c.actorId, c.messageType, c.decision, c.restartCount, c.local ?? false]);
@@ -24,13 +23,8 @@ describe.each([0, 2])('restart credit with %i workers', (workers) => {
     const { rt, crashes } = await runtimeWithCrashes({ workers });
     const sup = await rt.supervise({ id: 'root', intensity: { maxRestarts: 10, withinMs: 60_000 }, children: [child('a', { pin }), child('b', { pin })] });
     const a = sup.ref<typeof flaky>('a')!;
-    const notices: TerminationNotice[] = [];
-    rt.watch(a, (n) => notices.push(n));
-    rt.tell(a, 'add', 5);
-    const crash = rt.ask(a, 'crash', 'boom');
-    rt.tell(a, 'add', 1);
-    rt.tell(a, 'add', 2);
-    expect(await crash.catch((e: unknown) => e)).toBeInstanceOf(ActorCrashedError);
+    const { crash, notices } = crashBehindMail(rt, a);
+    expect(await crash).toBeInstanceOf(ActorCrashedError);
     expect(await rt.ask(a, 'seen')).toEqual([1, 2]); // a new incarnation; the mail queued behind the crash, in order
     await eventually(() => crashes.length === 1);
     expect(crashes[0]).toMatchObject({ actorId: 'a', messageType: 'crash', decision: 'restart', restartCount: 0, delayMs: 0, local: true });

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runtimeWithCrashes, eventually, sleep } from './helpers.ts';
+import { runtimeWithCrashes, eventually, sleep, crashBehindMail } from './helpers.ts';
 import { flaky } from '../fixtures/flaky.ts';
 import { ManualClock } from '../../runtime/clock.ts';
 import { ActorCrashedError, CircuitOpenError, HandlerTimeoutError, ActorStoppedError } from '../../runtime/errors.ts';
 import { InvalidSupervisorOptionError, type Supervisor } from '../../supervisors/index.ts';
-import type { TerminationNotice } from '../../actors/define.ts';
 
 const child = (id: string, extra: Record<string, unknown> = {}) => ({ id, actor: flaky, args: { tag: id }, ...extra });
 
@@ -14,13 +13,8 @@ describe.each([0, 2])('supervision with %i workers', (workers) => {
     const sup = await rt.supervise({ id: 'root', children: [child('a'), child('b')] });
     const a = sup.ref<typeof flaky>('a')!;
     const b = sup.ref<typeof flaky>('b')!;
-    const notices: TerminationNotice[] = [];
-    rt.watch(a, (n) => notices.push(n));
-    rt.tell(a, 'add', 5);
-    const crash = rt.ask(a, 'crash', 'boom');
-    rt.tell(a, 'add', 1);
-    rt.tell(a, 'add', 2);
-    const err = await crash.catch((e: unknown) => e);
+    const { crash, notices } = crashBehindMail(rt, a);
+    const err = await crash;
     expect(err).toBeInstanceOf(ActorCrashedError);
     expect(await rt.ask(a, 'seen')).toEqual([1, 2]); // state from init; the queued adds delivered, in order
     expect(await rt.lookup('a')).toEqual(a);
