@@ -56,12 +56,15 @@ export class HandlerTimeoutError extends define('ERR_HANDLER_TIMEOUT') {}
 /** send() with a messageId that is not a non-empty string without NUL of at most 900 UTF-8 bytes. */
 export class InvalidMessageIdError extends define('ERR_INVALID_MESSAGE_ID') {}
 
+/** A message addressed by capability (a route) on a runtime started without the router. */
+export class RouterNotInstalledError extends define('ERR_ROUTER_NOT_INSTALLED') {}
+
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => Error;
 const byName: Record<string, ErrorClass> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
   MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError, DuplicateMessageError,
-  InvalidMessageIdError,
+  InvalidMessageIdError, RouterNotInstalledError,
 };
 
 /**

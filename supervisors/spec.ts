@@ -22,6 +22,8 @@ export interface ChildSpec<D extends ActorDefinition = ActorDefinition> {
   mailbox?: MailboxSpec;
   /** An async handler running longer than this crashes the child (reason: timeout). 0 = no limit. */
   handlerTimeoutMs?: number;
+  /** Capabilities it offers on top of its definition's (routing by capability). */
+  capabilities?: readonly string[];
 }
 
 export interface SupervisorSpec {

@@ -1,0 +1,131 @@
+import type { Directory, Member } from '../runtime/directory.ts';
+import type { Candidate, Health } from './types.ts';
+import type { NormalRoute } from './route.ts';
+import { Observations, type Observed } from './observe.ts';
+
+/**
+ * One candidate of one candidate set, as this thread sees it: an object kept between choices (a choice reads its
+ * fields, nothing is built per message), its dynamic fields read live.
+ */
+export class RouteCandidate implements Candidate {
+  readonly id: string;
+  readonly kind: string;
+  readonly node: number;
+  readonly capabilities: readonly string[];
+  readonly ref: { readonly id: string; readonly kind: string; readonly node: number };
+  constructor(readonly member: Member, readonly preferred: number, readonly observed: Observed, private readonly load: (id: string) => number, private readonly table: RoutingTable) {
+    this.id = member.id;
+    this.kind = member.kind;
+    this.node = member.node;
+    this.capabilities = member.capabilities;
+    this.ref = Object.freeze({ id: member.id, kind: member.kind, node: member.node });
+  }
+  get queued(): number {
+    const local = this.load(this.id);
+    return local < 0 ? 0 : local;
+  }
+  get inFlight(): number {
+    return this.observed.inFlight;
+  }
+  get health(): Health {
+    return this.table.health(this);
+  }
+  get latencyMs(): number {
+    return this.observed.latency(this.table.now());
+  }
+  get successRate(): number {
+    return this.observed.successRate;
+  }
+  get weight(): number {
+    return this.observed.weight;
+  }
+}
+
+/** The candidates of one set, split by what they may receive (rebuilt when the directory or a health fact moves). */
+export interface View {
+  version: number;
+  all: RouteCandidate[];
+  /** Running, not ejected. */
+  healthy: RouteCandidate[];
+  /** Half-open (its one trial may go: asks and sends only) or restarting (mail is held for it). */
+  halfOpen: RouteCandidate[];
+  restarting: RouteCandidate[];
+  /** Earliest time an ejection ends (the view is rebuilt then). */
+  rebuildAt: number;
+}
+
+/** The router's per-thread table: candidate sets by route, over the directory and this thread's observations. */
+export class RoutingTable {
+  private readonly views = new Map<string, View>();
+  readonly observations: Observations;
+  /** Bumped when a local health fact changes (an ejection, a trial sent). */
+  private localVersion = 0;
+
+  constructor(private readonly directory: Directory, private readonly load: (id: string) => number, readonly now: () => number) {
+    this.observations = new Observations(() => this.localVersion++);
+  }
+
+  private get version(): number {
+    return this.directory.version * 1_000_003 + this.localVersion;
+  }
+
+  view(route: NormalRoute): View {
+    let view = this.views.get(route.setKey);
+    const now = this.now();
+    if (view !== undefined && view.version === this.version && now < view.rebuildAt) return view;
+    view = this.build(route, now, view);
+    this.views.set(route.setKey, view);
+    return view;
+  }
+
+  health(c: RouteCandidate): Health {
+    const phase = c.member.phase;
+    if (phase !== 'running') return c.observed.trialSent && phase === 'half-open' ? 'trial' : phase;
+    return this.observations.ejected(c.observed, this.now()) ? 'ejected' : 'healthy';
+  }
+
+  private build(route: NormalRoute, now: number, old: View | undefined): View {
+    const previous = new Map(old?.all.map((c) => [c.id, c]));
+    const members = this.members(route);
+    const all: RouteCandidate[] = [];
+    for (const m of members) {
+      const kept = previous.get(m.id);
+      if (kept !== undefined && kept.member === m && kept.node === m.node) {
+        all.push(kept);
+        continue;
+      }
+      let preferred = 0;
+      for (const p of route.prefer) if (m.capabilities.includes(p)) preferred++;
+      all.push(new RouteCandidate(m, preferred, this.observations.of(m.id), this.load, this));
+    }
+    const view: View = { version: this.version, all, healthy: [], halfOpen: [], restarting: [], rebuildAt: Infinity };
+    const ejected: RouteCandidate[] = [];
+    for (const c of all) {
+      const phase = c.member.phase;
+      if (phase !== 'half-open') c.observed.trialSent = false; // its trial is over (or not yet due)
+      if (phase === 'running') {
+        const until = this.observations.ejectedUntil(c.observed, now);
+        if (until > now) {
+          ejected.push(c);
+          view.rebuildAt = Math.min(view.rebuildAt, until);
+        } else view.healthy.push(c);
+      } else if (phase === 'half-open') {
+        if (!c.observed.trialSent) view.halfOpen.push(c);
+      } else if (phase === 'restarting') view.restarting.push(c);
+    }
+    // Ejection never empties a set on its own (and below half healthy, balance over all: Envoy's panic mode).
+    if (ejected.length > 0 && view.healthy.length < (view.healthy.length + ejected.length) / 2) view.healthy.push(...ejected);
+    return view;
+  }
+
+  /** Members offering every required capability (scanning the rarest capability's list). */
+  private members(route: NormalRoute): Member[] {
+    let rarest: readonly Member[] | undefined;
+    for (const cap of route.required) {
+      const list = this.directory.offeringCapability(cap);
+      if (rarest === undefined || list.length < rarest.length) rarest = list;
+    }
+    if (route.required.length === 1) return [...(rarest ?? [])];
+    return (rarest ?? []).filter((m) => route.required.every((cap) => m.capabilities.includes(cap)));
+  }
+}

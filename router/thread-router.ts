@@ -1,0 +1,166 @@
+import type { ActorRef, Route } from '../actors/define.ts';
+import type { MemberInfo } from '../actors/context.ts';
+import type { RouteResolver, ThreadServices } from '../runtime/extensions.ts';
+import { TroupeError } from '../runtime/errors.ts';
+import { normalRoute, type NormalRoute } from './route.ts';
+import { RoutingTable, type RouteCandidate, type View } from './table.ts';
+import { InvalidStrategyChoiceError, NoRouteError } from './errors.ts';
+import { resolveStrategy } from './strategies/index.ts';
+import { classify, nextDelay, routingFailed, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
+import type { Strategy, StrategyState } from './types.ts';
+
+type Purpose = 'tell' | 'ask';
+
+/**
+ * The router on one thread: every message addressed by route is resolved here, on its sender's thread, from the
+ * directory every thread keeps (no hop through a router actor). Asks and sends that fail on their target are
+ * retried on another capable actor under the route's RetryPolicy; tells are fire and forget.
+ */
+export class ThreadRouter implements RouteResolver {
+  readonly table: RoutingTable;
+  private readonly memory = new Map<string, Record<string, unknown>>();
+  private readonly policies = new WeakMap<object, RetryPolicy>();
+  private messageSeq = 0;
+  private readonly idPrefix = `r${Math.floor(Math.random() * 2 ** 48).toString(36)}-`;
+
+  constructor(private readonly services: ThreadServices) {
+    this.table = new RoutingTable(services.directory, services.localLoad, () => services.clock.now());
+  }
+
+  tell(route: Route, type: string, payload: unknown, from: string): void {
+    const r = normalRoute(route);
+    const c = this.choose(r, type, 'tell', undefined);
+    if (c === undefined) return this.services.deadLetter('', type, from, 'no-route', describe(r));
+    this.services.tell(c.ref, type, payload, from);
+  }
+
+  ask(route: Route, type: string, payload: unknown, from: string, timeoutMs: number | undefined): Promise<unknown> {
+    const r = normalRoute(route);
+    return this.attempts(r, type, (ref, remaining) => this.services.ask(ref, type, payload, from, remaining), timeoutMs);
+  }
+
+  send(route: Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs: number | undefined): Promise<unknown> {
+    const r = normalRoute(route);
+    // One id across every attempt: a durable target that journaled a first try recognises the retry.
+    const id = messageId !== '' ? messageId : `${this.idPrefix}${(++this.messageSeq).toString(36)}`;
+    return this.attempts(r, type, (ref, remaining) => this.services.send(ref, type, payload, from, id, remaining), timeoutMs);
+  }
+
+  find(route: Route): readonly MemberInfo[] {
+    const view = this.table.view(normalRoute(route));
+    return view.all.map(info).sort((a, b) => a.load - b.load || (a.id < b.id ? -1 : 1));
+  }
+
+  /** Try targets until one answers, the policy says stop, or the time is up (the ask's timeout bounds them all). */
+  private async attempts(r: NormalRoute, type: string, attempt: (ref: ActorRef, remainingMs: number) => Promise<unknown>, timeoutMs: number | undefined): Promise<unknown> {
+    const policy = this.policy(r);
+    const clock = this.services.clock;
+    const started = clock.now();
+    const budget = Math.min(timeoutMs ?? 5000, policy.deadlineMs ?? Infinity);
+    const tried = new Set<string>();
+    const failures: Array<{ target: string; error: Error }> = [];
+    for (let n = 1; ; n++) {
+      const c = this.choose(r, type, 'ask', tried);
+      if (c === undefined) {
+        if (failures.length === 0) throw new NoRouteError(`no live actor offers ${describe(r)}`, { details: { route: describe(r) } });
+        throw routingFailed(failures);
+      }
+      tried.add(c.id);
+      const o = c.observed;
+      o.inFlight++;
+      const t0 = clock.now();
+      try {
+        const value = await attempt(c.ref, Math.max(1, budget - (t0 - started)));
+        this.table.observations.succeeded(o, clock.now() - t0, clock.now());
+        return value;
+      } catch (err) {
+        const now = clock.now();
+        const verdict = classify(policy, err);
+        if (verdict === 'fail' && !isRefusal(err)) throw err; // the target's own answer (a validation error...)
+        this.table.observations.failed(o, now - t0, now, retryAfter(err));
+        failures.push({ target: c.id, error: err as Error });
+        const delay = nextDelay(policy, n, this.services.random);
+        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) throw routingFailed(failures);
+        if (delay > 0) await new Promise((resolve) => clock.setTimer(() => resolve(undefined), delay));
+      } finally {
+        o.inFlight--;
+      }
+    }
+  }
+
+  private policy(r: NormalRoute): RetryPolicy {
+    const key = (r.retry === false ? NO_RETRY : r.retry ?? DEFAULT) as object;
+    let p = this.policies.get(key);
+    if (p === undefined) this.policies.set(key, (p = validateRetryPolicy(r.retry === false ? { maxAttempts: 1 } : (r.retry ?? {}))));
+    return p;
+  }
+
+  /**
+   * One eligible candidate: running and not ejected first; a half-open one takes its single trial only as an ask or
+   * send (which can be retried elsewhere if the trial slot is gone); a restarting one only when nobody else can
+   * (its mail is held for it). Untried candidates first when retrying.
+   */
+  private choose(r: NormalRoute, type: string, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate | undefined {
+    const view = this.table.view(r);
+    let pool = eligible(view, purpose, tried);
+    if (pool.length === 0) return undefined;
+    if (pool.length === 1) return this.picked(pool[0]);
+    const strategy = resolveStrategy(r.strategy ?? (r.key !== undefined ? 'consistent-hash' : 'least-loaded')) as Strategy;
+    let choice: unknown;
+    try {
+      choice = strategy(pool, { type, key: r.key }, this.state(r));
+    } catch (err) {
+      throw new InvalidStrategyChoiceError(`strategy '${r.strategy}' threw: ${(err as Error)?.message ?? err}`, { cause: err });
+    }
+    if (!pool.includes(choice as RouteCandidate)) throw new InvalidStrategyChoiceError(`strategy '${r.strategy ?? 'default'}' chose something that is not one of its candidates`);
+    return this.picked(choice as RouteCandidate);
+  }
+
+  private picked(c: RouteCandidate): RouteCandidate {
+    if (c.member.phase === 'half-open') this.table.observations.trial(c.observed);
+    return c;
+  }
+
+  private state(r: NormalRoute): StrategyState {
+    let memory = this.memory.get(r.setKey);
+    if (memory === undefined) this.memory.set(r.setKey, (memory = {}));
+    return { now: this.services.clock.now(), random: this.services.random, memory };
+  }
+}
+
+const DEFAULT = {};
+const NO_RETRY = {};
+
+function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate[] {
+  const tiers = purpose === 'ask' ? [view.healthy, view.halfOpen, view.restarting] : [view.healthy, view.restarting, view.halfOpen];
+  for (const tier of tiers) {
+    if (tier.length === 0) continue;
+    if (tried === undefined || tried.size === 0) return tier;
+    const fresh = tier.filter((c) => !tried.has(c.id));
+    if (fresh.length > 0) return fresh;
+  }
+  // Everyone was tried: a retry may go back to one of them (a restarted actor, say).
+  return tried !== undefined && tried.size > 0 ? (view.healthy.length > 0 ? view.healthy : view.restarting) : [];
+}
+
+/** The target refused the message without handling it (not there, circuit open...): never the message's fault. */
+function isRefusal(err: unknown): boolean {
+  const code = (err as TroupeError)?.code;
+  return code === 'ERR_ACTOR_NOT_FOUND' || code === 'ERR_CIRCUIT_OPEN' || code === 'ERR_WORKER_LOST';
+}
+
+function retryAfter(err: unknown): number | undefined {
+  const d = (err as TroupeError)?.details;
+  return typeof d?.retryInMs === 'number' ? d.retryInMs : undefined;
+}
+
+function describe(r: NormalRoute): string {
+  return r.required.map((c) => `'${c}'`).join(' + ');
+}
+
+function info(c: RouteCandidate): MemberInfo {
+  return {
+    id: c.id, kind: c.kind, node: c.node, capabilities: c.capabilities, health: c.health, load: c.queued + c.inFlight,
+    latencyMs: c.latencyMs, successRate: c.successRate, weight: c.weight,
+  };
+}
