@@ -3,3 +3,4 @@ import './install.ts';
 export { route } from './route.ts';
 export { NoRouteError, InvalidRouteError, InvalidStrategyChoiceError } from './errors.ts';
 export type { Candidate, Strategy, StrategyState, RouteMessage, Health } from './types.ts';
+export { Pool, type PoolOptions } from './pool.ts';

@@ -77,7 +77,9 @@ export class ThreadRouter implements RouteResolver {
         const now = clock.now();
         const verdict = classify(policy, err);
         if (verdict === 'fail' && !isRefusal(err)) throw err; // the target's own answer (a validation error...)
-        this.table.observations.failed(o, now - t0, now, retryAfter(err));
+        // A refusal (not there, circuit open, thread lost) is a health fact the directory carries, not a failure of
+        // the actor's handling: it does not count toward outlier ejection or the latency score.
+        if (!isRefusal(err)) this.table.observations.failed(o, now - t0, now, retryAfter(err));
         failures.push({ target: c.id, error: err as Error });
         const delay = nextDelay(policy, n, this.services.random);
         if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) throw routingFailed(failures);
@@ -102,7 +104,10 @@ export class ThreadRouter implements RouteResolver {
    */
   private choose(r: NormalRoute, type: string, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate | undefined {
     const view = this.table.view(r);
-    let pool = eligible(view, purpose, tried);
+    // A half-open actor gets its one trial from the next ask or send (retried elsewhere if the trial fails), so a
+    // recovered actor rejoins; a tell never is a trial unless nobody else can take it.
+    if (purpose === 'ask') for (const c of view.halfOpen) if (tried === undefined || !tried.has(c.id)) return this.picked(c);
+    const pool = eligible(view, purpose, tried);
     if (pool.length === 0) return undefined;
     if (pool.length === 1) return this.picked(pool[0]);
     const strategy = resolveStrategy(r.strategy ?? (r.key !== undefined ? 'consistent-hash' : 'least-loaded')) as Strategy;
@@ -132,7 +137,7 @@ const DEFAULT = {};
 const NO_RETRY = {};
 
 function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate[] {
-  const tiers = purpose === 'ask' ? [view.healthy, view.halfOpen, view.restarting] : [view.healthy, view.restarting, view.halfOpen];
+  const tiers = purpose === 'ask' ? [view.healthy, view.restarting] : [view.healthy, view.restarting, view.halfOpen];
   for (const tier of tiers) {
     if (tier.length === 0) continue;
     if (tried === undefined || tried.size === 0) return tier;
