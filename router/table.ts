@@ -13,16 +13,16 @@ export class RouteCandidate implements Candidate {
   readonly node: number;
   readonly capabilities: readonly string[];
   readonly ref: { readonly id: string; readonly kind: string; readonly node: number };
-  constructor(readonly member: Member, readonly preferred: number, readonly observed: Observed, private readonly load: (id: string) => number, private readonly table: RoutingTable) {
+  constructor(readonly member: Member, readonly preferred: number, readonly observed: Observed, private readonly probe: (() => number) | undefined, private readonly table: RoutingTable) {
     this.id = member.id;
     this.kind = member.kind;
     this.node = member.node;
     this.capabilities = member.capabilities;
     this.ref = Object.freeze({ id: member.id, kind: member.kind, node: member.node });
   }
+  /** Exact for an actor on this thread; 0 for others (their load shows as this thread's asks in flight). */
   get queued(): number {
-    const local = this.load(this.id);
-    return local < 0 ? 0 : local;
+    return this.probe === undefined ? 0 : this.probe();
   }
   get inFlight(): number {
     return this.observed.inFlight;
@@ -61,7 +61,7 @@ export class RoutingTable {
   /** Bumped when a local health fact changes (an ejection, a trial sent). */
   private localVersion = 0;
 
-  constructor(private readonly directory: Directory, private readonly load: (id: string) => number, readonly now: () => number) {
+  constructor(private readonly directory: Directory, private readonly probe: (id: string) => (() => number) | undefined, readonly now: () => number) {
     this.observations = new Observations(() => this.localVersion++);
   }
 
@@ -71,9 +71,9 @@ export class RoutingTable {
 
   view(route: NormalRoute): View {
     let view = this.views.get(route.setKey);
-    const now = this.now();
-    if (view !== undefined && view.version === this.version && now < view.rebuildAt) return view;
-    view = this.build(route, now, view);
+    // The clock is read only while an ejection is due to end (most views have none).
+    if (view !== undefined && view.version === this.version && (view.rebuildAt === Infinity || this.now() < view.rebuildAt)) return view;
+    view = this.build(route, this.now(), view);
     this.views.set(route.setKey, view);
     return view;
   }
@@ -96,7 +96,7 @@ export class RoutingTable {
       }
       let preferred = 0;
       for (const p of route.prefer) if (m.capabilities.includes(p)) preferred++;
-      all.push(new RouteCandidate(m, preferred, this.observations.of(m.id), this.load, this));
+      all.push(new RouteCandidate(m, preferred, this.observations.of(m.id), this.probe(m.id), this));
     }
     const view: View = { version: this.version, all, healthy: [], halfOpen: [], restarting: [], rebuildAt: Infinity };
     const ejected: RouteCandidate[] = [];
