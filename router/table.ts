@@ -13,6 +13,8 @@ export class RouteCandidate implements Candidate {
   readonly node: number;
   readonly capabilities: readonly string[];
   readonly ref: { readonly id: string; readonly kind: string; readonly node: number };
+  /** The tier of the current view it is in (View.healthy...): lets the router check a strategy's choice in O(1). */
+  tier: readonly RouteCandidate[] | undefined;
   constructor(readonly member: Member, readonly preferred: number, readonly observed: Observed, private readonly probe: (() => number) | undefined, private readonly table: RoutingTable) {
     this.id = member.id;
     this.kind = member.kind;
@@ -115,6 +117,8 @@ export class RoutingTable {
     }
     // Ejection never empties a set on its own (and below half healthy, balance over all: Envoy's panic mode).
     if (ejected.length > 0 && view.healthy.length < (view.healthy.length + ejected.length) / 2) view.healthy.push(...ejected);
+    for (const c of all) c.tier = undefined;
+    for (const tier of [view.healthy, view.halfOpen, view.restarting]) for (const c of tier) c.tier = tier;
     return view;
   }
 

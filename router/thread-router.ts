@@ -3,7 +3,7 @@ import type { MemberInfo } from '../actors/context.ts';
 import type { RouteResolver, ThreadServices } from '../runtime/extensions.ts';
 import { TroupeError } from '../runtime/errors.ts';
 import { normalRoute, type NormalRoute } from './route.ts';
-import { RoutingTable, type RouteCandidate, type View } from './table.ts';
+import { RouteCandidate, RoutingTable, type View } from './table.ts';
 import { InvalidStrategyChoiceError, NoRouteError } from './errors.ts';
 import { resolveStrategy } from './strategies/index.ts';
 import { classify, nextDelay, routingFailed, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
@@ -116,7 +116,8 @@ export class ThreadRouter implements RouteResolver {
     } catch (err) {
       throw new InvalidStrategyChoiceError(`strategy '${r.strategyName}' threw: ${(err as Error)?.message ?? err}`, { cause: err });
     }
-    if (!pool.includes(choice as RouteCandidate)) throw new InvalidStrategyChoiceError(`strategy '${r.strategyName}' chose something that is not one of its candidates`);
+    const chosen = choice as RouteCandidate;
+    if (!(choice instanceof RouteCandidate) || (chosen.tier !== pool && !pool.includes(chosen))) throw new InvalidStrategyChoiceError(`strategy '${r.strategyName}' chose something that is not one of its candidates`);
     return this.picked(choice as RouteCandidate);
   }
 
