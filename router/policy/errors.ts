@@ -27,6 +27,26 @@ export class InvalidPoolOptionError extends TroupeError {
   }
 }
 
+/** A routing policy (peak EWMA, success rate, ejection, adaptive weights) given an option that is not valid. */
+export class InvalidPolicyOptionError extends TroupeError {
+  static readonly code = 'ERR_INVALID_POLICY_OPTION';
+  override readonly code = 'ERR_INVALID_POLICY_OPTION';
+  get option(): string | undefined {
+    return this.details?.option as string | undefined;
+  }
+}
+
+/** InvalidPolicyOptionError naming the option, what it must be, and what it was. */
+export function policyOption(option: string, must: string, value: unknown): InvalidPolicyOptionError {
+  return new InvalidPolicyOptionError(`${option} ${must} (got ${show(value)})`, { details: { option } });
+}
+
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
 /** One failed attempt of a routed message: which actor, and why. */
 export interface RoutingAttempt {
   readonly target: string;
@@ -65,4 +85,4 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-registerErrors(UnknownStrategyError, InvalidRetryPolicyError, InvalidPoolOptionError, RoutingFailedError);
+registerErrors(UnknownStrategyError, InvalidRetryPolicyError, InvalidPoolOptionError, InvalidPolicyOptionError, RoutingFailedError);
