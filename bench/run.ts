@@ -13,7 +13,10 @@ const GROUPS = {
   kernel: ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
   supervision: ['restart', 'lost-thread', 'overhead'],
   persistence: ['durable', 'store', 'snapshot', 'resume'],
+  'router-policy': ['choice'],
 };
+/** Groups whose kernels live in a folder not named after the group (bench/<folder>/<name>.ts). */
+const FOLDERS: Partial<Record<keyof typeof GROUPS, string>> = { 'router-policy': 'router' };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));
 const KERNEL_TIMEOUT_MS = 120_000;
@@ -42,7 +45,7 @@ for (const { name, group } of selected) {
   const loadavgBefore = loadavg();
   process.stdout.write(`- ${group}/${name} ... `);
   try {
-    const result = (await runKernel(`bench/${group}/${name}.ts`, KERNEL_TIMEOUT_MS)) as { rows: Row[]; detail?: unknown };
+    const result = (await runKernel(`bench/${FOLDERS[group] ?? group}/${name}.ts`, KERNEL_TIMEOUT_MS)) as { rows: Row[]; detail?: unknown };
     reports.push({ name, group, ms: performance.now() - t0, loadavgBefore, loadavgAfter: loadavg(), rows: result.rows, detail: result.detail });
     console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (err) {

@@ -77,6 +77,33 @@ for (const [name, s] of Object.entries(methods)) {
   });
 }
 
+describe('consistent-hash on a large pool (remembered id hashes, ring prefix table)', () => {
+  const big = Array.from({ length: 150 }, (_, i) => cand(`pool-member-${i}`));
+  const keys = KEYS.slice(0, 3000);
+
+  it('rendezvous picks the highest hash(key, id), as computed from scratch', async () => {
+    const { combine, hash32 } = await import('../../router/strategies/hash.ts');
+    const got = assign(methods.rendezvous, big, keys);
+    const want = keys.map((k) => big.reduce((a, b) => (combine(hash32(k), hash32(b.id)) > combine(hash32(k), hash32(a.id)) ? b : a)).id);
+    expect(got).toEqual(want);
+  });
+
+  for (const [name, s] of Object.entries(methods)) {
+    it(`${name}: adding one moves keys only to it, removing one moves only its keys`, () => {
+      const before = assign(s, big, keys);
+      const grown = assign(s, [...big, cand('newcomer')], keys);
+      const moved = grown.filter((id, i) => id !== before[i]);
+      expect(moved.every((id) => id === 'newcomer')).toBe(true);
+      expect(moved.length).toBeGreaterThan(0);
+      expect(moved.length / keys.length).toBeLessThan(4 / 151);
+      const gone = big[17].id;
+      const shrunk = assign(s, big.filter((c) => c.id !== gone), keys);
+      expect(shrunk.filter((id, i) => before[i] !== gone && id !== before[i]).length).toBe(0);
+      expect(shrunk).not.toContain(gone);
+    });
+  }
+});
+
 describe('consistent-hash weighted', () => {
   it('gives a candidate a share of keys in proportion to its weight', () => {
     const pool = [cand('a', { weight: 1 }), cand('b', { weight: 1 }), cand('c', { weight: 2 })];
