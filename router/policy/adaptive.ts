@@ -32,9 +32,12 @@ export function adaptiveWeights(samples: readonly PerformanceSample[], options: 
   const o = checked(options);
   if (samples.length === 0) return [];
   const reference = median(samples.map((s) => latencyOf(s)));
-  const raw = samples.map((s) => score(s, reference, o));
+  const scores = samples.map((s) => score(s, reference, o));
+  const top = scores.reduce((a, b) => (b > a ? b : a), 0);
+  if (!(top > 0)) return samples.map(() => 1);
+  // Relative to the best first, so tiny scores (a success rate near 0, squared) cannot underflow the floor to 0.
+  const raw = scores.map((x) => x / top);
   const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
-  if (!(mean > 0)) return samples.map(() => 1);
   const floored = raw.map((r) => Math.max(r, o.floorFraction * mean));
   const flooredMean = floored.reduce((a, b) => a + b, 0) / floored.length;
   return floored.map((w) => w / flooredMean);
