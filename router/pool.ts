@@ -3,7 +3,8 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { Supervisor } from '../supervisors/supervisor.ts';
 import type { SupervisorSpec } from '../supervisors/spec.ts';
 import { nanoid } from 'nanoid';
-import { decideScaling, validatePoolOptions, type ScalingConfig, type ScalingState } from './policy/scaling.ts';
+import { InvalidPoolOptionError } from './policy/errors.ts';
+import { decide, validatePoolOptions, type PoolConfig, type PoolSample, type ScaleOptions } from './policy/scaling.ts';
 
 export interface PoolOptions<D extends ActorDefinition = ActorDefinition> {
   /** Names the pool (its supervisor, its members `<id>-<n>` and its capability `pool:<id>`). Generated when omitted. */
@@ -16,7 +17,9 @@ export interface PoolOptions<D extends ActorDefinition = ActorDefinition> {
   /** The strategy of the pool's route (default least-loaded). */
   strategy?: string;
   /** When to grow and shrink (router/policy/scaling.ts); `false`: stay at `min`. */
-  scale?: Partial<ScalingConfig> | false;
+  scale?: ScaleOptions | false;
+  /** How often the backlog is sampled (default 500 ms). */
+  sampleEveryMs?: number;
   /** The members' supervisor (one-for-one; its intensity, backoff, circuits...). */
   supervision?: Omit<SupervisorSpec, 'id' | 'children' | 'strategy'>;
 }
@@ -33,22 +36,24 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
   private readonly members: string[] = [];
   private seq = 0;
   private timer: unknown;
-  private scaling: ScalingState;
+  private samples: PoolSample[] = [];
+  private lastScaledAt = -Infinity;
   private busy = false;
   private stopped = false;
 
-  private constructor(private readonly runtime: Runtime, readonly id: string, private readonly def: D, private readonly options: PoolOptions<D>, private readonly sup: Supervisor, private readonly config: ScalingConfig | undefined) {
+  private constructor(private readonly runtime: Runtime, readonly id: string, private readonly def: D, private readonly options: PoolOptions<D>, private readonly sup: Supervisor, private readonly config: PoolConfig) {
     this.route = Object.freeze({ capability: `pool:${id}`, ...(options.strategy ? { strategy: options.strategy } : {}) }) as Route<D>;
-    this.scaling = { since: runtime.timeSource().now(), lastChange: -Infinity, over: false, idle: false };
   }
 
   static async start<D extends ActorDefinition>(runtime: Runtime, def: D, options: PoolOptions<D>): Promise<Pool<D>> {
-    const config = validatePoolOptions(options);
+    const config = validatePoolOptions({ min: options.min, max: options.max, scale: options.scale });
+    const every = options.sampleEveryMs ?? 500;
+    if (!(every > 0)) throw new InvalidPoolOptionError(`pool option sampleEveryMs must be > 0 (got ${String(every)})`, { details: { option: 'sampleEveryMs' } });
     const id = options.id ?? `pool-${nanoid(8)}`;
     const sup = await runtime.supervise({ ...options.supervision, id, strategy: 'one-for-one', children: [] });
     const pool = new Pool(runtime, id, def, options, sup, config);
     try {
-      for (let i = 0; i < options.min; i++) await pool.grow();
+      for (let i = 0; i < config.min; i++) await pool.grow();
     } catch (err) {
       await sup.stop();
       throw err;
@@ -68,7 +73,7 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
 
   /** Set the size by hand (within min..max). */
   async resize(n: number): Promise<void> {
-    const target = Math.max(this.options.min, Math.min(this.options.max, Math.floor(n)));
+    const target = Math.max(this.config.min, Math.min(this.config.max, Math.floor(n)));
     while (this.members.length < target) await this.grow();
     while (this.members.length > target) await this.shrink();
   }
@@ -95,8 +100,8 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
   }
 
   private schedule(): void {
-    if (this.config === undefined || this.stopped) return;
-    this.timer = this.runtime.timeSource().setTimer(() => void this.sample(), this.config.intervalMs);
+    if (!this.config.autoscale || this.stopped) return;
+    this.timer = this.runtime.timeSource().setTimer(() => void this.sample(), this.options.sampleEveryMs ?? 500);
   }
 
   private async sample(): Promise<void> {
@@ -108,10 +113,15 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
       let backlog = 0;
       for (const node of stats.nodes) for (const a of node.actors) if (mine.has(a.id)) backlog += a.mailboxDepth;
       const now = this.runtime.timeSource().now();
-      const { decision, state } = decideScaling(this.scaling, { size: this.members.length, backlog }, this.config!, now);
-      this.scaling = state;
-      if (decision.action === 'grow') for (let i = 0; i < decision.by && this.members.length < this.options.max; i++) await this.grow();
-      else if (decision.action === 'shrink') for (let i = 0; i < decision.by && this.members.length > this.options.min; i++) await this.shrink();
+      // The samples the policy can use: those within the longer of its two windows.
+      const keep = Math.max(this.config.growAfterMs, this.config.idleAfterMs) + 2 * (this.options.sampleEveryMs ?? 500);
+      this.samples = this.samples.filter((x) => x.at >= now - keep);
+      this.samples.push({ at: now, instances: this.members.length, backlog });
+      const decision = decide(this.samples, this.config, now, this.lastScaledAt);
+      if (decision.action === 'hold') return;
+      for (let i = 0; i < decision.by; i++) await (decision.action === 'grow' ? this.grow() : this.shrink());
+      this.lastScaledAt = this.runtime.timeSource().now();
+      this.samples = [];
     } catch {
       // The runtime is shutting down, or a thread was lost mid-sample: the next sample decides.
     } finally {

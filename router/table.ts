@@ -2,6 +2,7 @@ import type { Directory, Member } from '../runtime/directory.ts';
 import type { Candidate, Health } from './types.ts';
 import type { NormalRoute } from './route.ts';
 import { Observations, type Observed } from './observe.ts';
+import { panicFilter } from './policy/ejection.ts';
 
 /**
  * One candidate of one candidate set, as this thread sees it: an object kept between choices (a choice reads its
@@ -33,10 +34,10 @@ export class RouteCandidate implements Candidate {
     return this.table.health(this);
   }
   get latencyMs(): number {
-    return this.observed.latency(this.table.now());
+    return this.table.observations.latency.latency(this.id, this.table.now());
   }
   get successRate(): number {
-    return this.observed.successRate;
+    return this.table.observations.success.rate(this.id);
   }
   get weight(): number {
     return this.observed.weight;
@@ -47,6 +48,8 @@ export class RouteCandidate implements Candidate {
 export interface View {
   version: number;
   all: RouteCandidate[];
+  /** What this thread observed of each of `all`, in order (the adaptive weights are computed over it). */
+  observed: Observed[];
   /** Running, not ejected. */
   healthy: RouteCandidate[];
   /** Half-open (its one trial may go: asks and sends only) or restarting (mail is held for it). */
@@ -83,7 +86,7 @@ export class RoutingTable {
   health(c: RouteCandidate): Health {
     const phase = c.member.phase;
     if (phase !== 'running') return c.observed.trialSent && phase === 'half-open' ? 'trial' : phase;
-    return this.observations.ejected(c.observed, this.now()) ? 'ejected' : 'healthy';
+    return this.observations.ejection.isEjected(c.id, this.now()) ? 'ejected' : 'healthy';
   }
 
   private build(route: NormalRoute, now: number, old: View | undefined): View {
@@ -100,14 +103,16 @@ export class RoutingTable {
       for (const p of route.prefer) if (m.capabilities.includes(p)) preferred++;
       all.push(new RouteCandidate(m, preferred, this.observations.of(m.id), this.probe(m.id), this));
     }
-    const view: View = { version: this.version, all, healthy: [], halfOpen: [], restarting: [], rebuildAt: Infinity };
+    // Members gone from the directory for good: what was observed of them is dropped (an id may come back anew).
+    for (const [id] of previous) if (this.directory.get(id) === undefined) this.observations.forget(id);
+    const view: View = { version: this.version, all, observed: all.map((c) => c.observed), healthy: [], halfOpen: [], restarting: [], rebuildAt: Infinity };
     const ejected: RouteCandidate[] = [];
     for (const c of all) {
       const phase = c.member.phase;
       if (phase !== 'half-open') c.observed.trialSent = false; // its trial is over (or not yet due)
       if (phase === 'running') {
-        const until = this.observations.ejectedUntil(c.observed, now);
-        if (until > now) {
+        const until = this.observations.ejection.ejectedUntil(c.id, now);
+        if (until !== undefined) {
           ejected.push(c);
           view.rebuildAt = Math.min(view.rebuildAt, until);
         } else view.healthy.push(c);
@@ -116,7 +121,7 @@ export class RoutingTable {
       } else if (phase === 'restarting') view.restarting.push(c);
     }
     // Ejection never empties a set on its own (and below half healthy, balance over all: Envoy's panic mode).
-    if (ejected.length > 0 && view.healthy.length < (view.healthy.length + ejected.length) / 2) view.healthy.push(...ejected);
+    if (ejected.length > 0 && panicFilter([...view.healthy, ...ejected], view.healthy) !== view.healthy) view.healthy.push(...ejected);
     for (const c of all) c.tier = undefined;
     for (const tier of [view.healthy, view.halfOpen, view.restarting]) for (const c of tier) c.tier = tier;
     return view;

@@ -6,7 +6,8 @@ import { normalRoute, type NormalRoute } from './route.ts';
 import { RouteCandidate, RoutingTable, type View } from './table.ts';
 import { InvalidStrategyChoiceError, NoRouteError } from './errors.ts';
 import { resolveStrategy } from './strategies/index.ts';
-import { classify, nextDelay, routingFailed, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
+import { classify, nextDelay, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
+import { routingFailed } from './policy/errors.ts';
 import type { Strategy, StrategyState } from './types.ts';
 
 type Purpose = 'tell' | 'ask';
@@ -50,6 +51,7 @@ export class ThreadRouter implements RouteResolver {
 
   find(route: Route): readonly MemberInfo[] {
     const view = this.table.view(this.compiled(route).normal);
+    this.table.observations.weigh(view.observed, this.services.clock.now());
     return view.all.map(info).sort((a, b) => a.load - b.load || (a.id < b.id ? -1 : 1));
   }
 
@@ -81,7 +83,7 @@ export class ThreadRouter implements RouteResolver {
         if (verdict === 'fail' && !isRefusal(err)) throw err; // the target's own answer (a validation error...)
         // A refusal (not there, circuit open, thread lost) is a health fact the directory carries, not a failure of
         // the actor's handling: it does not count toward outlier ejection or the latency score.
-        if (!isRefusal(err)) this.table.observations.failed(o, now - t0, now, retryAfter(err));
+        if (!isRefusal(err)) this.table.observations.failed(o, now, this.table.view(r.normal).all.length, retryAfter(err));
         failures.push({ target: c.id, error: err as Error });
         const delay = nextDelay(policy, n, this.services.random);
         if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) throw routingFailed(failures);
@@ -93,7 +95,7 @@ export class ThreadRouter implements RouteResolver {
   }
 
   private policy(r: Compiled): RetryPolicy {
-    return (r.policy ??= validateRetryPolicy(r.normal.retry === false ? { maxAttempts: 1 } : (r.normal.retry ?? {})));
+    return (r.policy ??= validateRetryPolicy(r.normal.retry));
   }
 
   /**
@@ -109,6 +111,7 @@ export class ThreadRouter implements RouteResolver {
     const pool = eligible(view, purpose, tried);
     if (pool.length === 0) return undefined;
     if (pool.length === 1) return this.picked(pool[0]);
+    if (r.strategyName === 'weighted-adaptive') this.table.observations.weigh(view.observed, this.services.clock.now());
     let choice: unknown;
     try {
       r.message.type = type;
