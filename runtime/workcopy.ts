@@ -53,7 +53,10 @@ export class WorkCopy {
     for (let i = this.top - 4; i >= 0; i -= 4) {
       const target = log[i] as Record<PropertyKey, unknown>;
       const key = log[i + 1] as string;
-      if (key === (SNAPSHOT as unknown)) restoreElements(target as unknown as unknown[], log[i + 3] as unknown[]);
+      if (key === (SNAPSHOT as unknown)) {
+        if (Array.isArray(target)) restoreElements(target, log[i + 3] as unknown[]);
+        else restoreProperties(target, log[i + 3] as Record<string, unknown>);
+      }
       else if (log[i + 2] === true) setRaw(target, key, log[i + 3]);
       else delete target[key];
     }
@@ -297,6 +300,11 @@ function restoreElements(a: unknown[], old: unknown[]): void {
   }
 }
 
+function restoreProperties(o: Record<PropertyKey, unknown>, old: Record<string, unknown>): void {
+  for (const key of Object.keys(o)) delete o[key];
+  for (const key of Object.keys(old)) setRaw(o, key, old[key]);
+}
+
 function write(node: Node, key: PropertyKey, value: unknown, define?: PropertyDescriptor): boolean {
   const wc = node.wc;
   if (!wc.open) throw closed();
@@ -340,10 +348,12 @@ function remove(node: Node, key: PropertyKey): boolean {
   if (!hasOwn.call(node.copy ?? node.base, key)) return true;
   const copy = node.copy ?? node.prepare();
   const i = wc.top;
+  const isArray = Array.isArray(copy);
+  // An object's undo entry is its properties before: re-adding the key would put it last (key order is state).
   wc.log[i] = copy;
-  wc.log[i + 1] = key;
+  wc.log[i + 1] = isArray ? key : SNAPSHOT;
   wc.log[i + 2] = true;
-  wc.log[i + 3] = copy[key];
+  wc.log[i + 3] = isArray ? copy[key] : copyOf(copy);
   wc.top = i + 4;
   node.written = true;
   delete copy[key];
