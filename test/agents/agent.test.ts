@@ -28,7 +28,7 @@ describe('agents on worker threads, the real SDK against the local server', () =
     expect(result.tokens.input).toBeGreaterThan(0);
     expect(result.tokens.output).toBeGreaterThan(0);
     expect(result.costUsd).toBeCloseTo((result.tokens.input * 5 + result.tokens.output * 25) / 1e6, 12);
-    expect(await runtime.ask(dict, 'calls')).toEqual([`r1:1:${(await runtime.ask(agent, 'conversation'))[1].content[0].id}`]);
+    expect(await runtime.ask(dict, 'calls')).toEqual([`r1:1:${((await runtime.ask(agent, 'conversation'))[1].content[0] as { id: string }).id}`]);
     expect(await runtime.ask(calc, 'count')).toBe(1);
     const stats = await runtime.ask(agent, 'stats');
     expect(stats).toMatchObject({ runs: 1, turns: 3, toolCalls: 4, toolErrors: 2 });
