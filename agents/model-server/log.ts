@@ -8,7 +8,9 @@ export interface RequestLogEntry {
   index: number;
   requestId: string;
   path: string;
+  /** When the request arrived, and when its answer was fully written (an error: when it was sent). */
   at: number;
+  doneAt: number;
   stream: boolean;
   model: string;
   promptDigest: string;

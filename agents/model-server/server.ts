@@ -83,8 +83,8 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     const index = ++requests;
     const digest = promptDigest(body.system, body.messages);
     const stream = body.stream === true;
-    const entry = { index, requestId, path, at: now(), stream, model: body.model, promptDigest: digest, messageCount: body.messages.length, inputTokens, outputTokens: 0, status: 200, outcome: 'ok' };
-    const record = (status: number, outcome: string, extra: Partial<typeof entry> & { stopReason?: string } = {}) => log.add({ ...entry, status, outcome, ...extra });
+    const entry = { index, requestId, path, at: now(), doneAt: 0, stream, model: body.model, promptDigest: digest, messageCount: body.messages.length, inputTokens, outputTokens: 0, status: 200, outcome: 'ok' };
+    const record = (status: number, outcome: string, extra: Partial<typeof entry> & { stopReason?: string } = {}) => log.add({ ...entry, doneAt: now(), status, outcome, ...extra });
 
     if (options.contextWindow !== undefined && inputTokens > options.contextWindow) {
       record(400, 'invalid_request_error');
@@ -122,14 +122,16 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
     }
     const message = buildMessage(reply, body.model, inputTokens, body.max_tokens, digest, `msg_${requestId.slice(4)}`);
     limiter.settleOutput(body.max_tokens, message.usage.output_tokens, now());
-    record(200, 'ok', { outputTokens: message.usage.output_tokens, stopReason: message.stop_reason });
+    const done = () => record(200, 'ok', { outputTokens: message.usage.output_tokens, stopReason: message.stop_reason });
     if (!stream) {
       res.writeHead(200, { ...base, ...limiter.headers(now()) });
-      return void res.end(JSON.stringify(message));
+      res.end(JSON.stringify(message));
+      return done();
     }
     res.writeHead(200, { ...base, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...limiter.headers(now()) });
     await streamMessage(res, message, options.chunkChars ?? 16, options.chunkDelayMs ?? 0);
     res.end();
+    done();
   };
 
   const server: Server = createServer((req, res) => {
