@@ -48,8 +48,8 @@ describe('agents on worker threads, the real SDK against the local server', () =
     expect(model.log.messages.length).toBe(before);
   });
 
-  it('a 429 with retry-after mid-run: the agent waits and continues the same turn, no crash', async () => {
-    const { runtime, model } = await setup({ rules: [rules.onRequest(2, { error: 'rate_limit', retryAfterS: 1 }), rules.callTool('define', { word: 'wait' }), rules.answer('done waiting')] });
+  it('a 429 with retry-after and an overloaded error inside a streamed 200, mid-run: the agent waits and continues the same turn, no crash', async () => {
+    const { runtime, model } = await setup({ rules: [rules.onRequest(2, { error: 'rate_limit', retryAfterS: 1 }), rules.onRequest(3, { error: 'overloaded', inStream: true }), rules.callTool('define', { word: 'wait' }), rules.answer('done waiting')] });
     let crashes = 0;
     runtime.onCrash(() => crashes++);
     await runtime.spawn(dictionary, { id: 'dict', pin: 2 });
@@ -57,12 +57,14 @@ describe('agents on worker threads, the real SDK against the local server', () =
     const result = await runtime.ask(agent, 'run', { task: 'define wait' }, { timeoutMs: 20_000 });
     expect(result.text).toBe('done waiting');
     expect(result.turns).toBe(2);
-    expect(result.failures).toEqual({ 'rate-limited': 1 });
+    expect(result.failures).toEqual({ 'rate-limited': 1, overloaded: 1 });
     expect(crashes).toBe(0);
-    expect(model.log.messages.map((e) => e.outcome)).toEqual(['ok', 'rate_limit_error', 'ok']);
-    // the retried request is the same turn: same prompt as the one refused
-    expect(model.log.messages[1].promptDigest).toBe(model.log.messages[2].promptDigest);
+    expect(model.log.messages.map((e) => e.outcome)).toEqual(['ok', 'rate_limit_error', 'overloaded_error', 'ok']);
+    // the retried requests are the same turn: the same prompt as the one refused
+    expect(new Set(model.log.messages.slice(1).map((e) => e.promptDigest)).size).toBe(1);
+    // retry-after 1 s was waited (the governor blocked the key for it too), then a backoff of 1-1.25 s
     expect(model.log.messages[2].at - model.log.messages[1].at).toBeGreaterThanOrEqual(900);
+    expect(model.log.messages[3].at - model.log.messages[2].at).toBeGreaterThanOrEqual(900);
   });
 
   it('prompt too long: compaction, then success', async () => {
