@@ -17,6 +17,11 @@ export interface EndpointOptions {
   apiKeyEnv?: string;
   /** Per-request timeout of the HTTP call (default 600 s, as the SDK). */
   timeoutMs?: number;
+  /**
+   * The SDK's own retries (default 0: the agent and the governor own retries, so attempts never multiply). Only
+   * for comparison (the goodput bench's baseline).
+   */
+  sdkRetries?: number;
 }
 
 export interface Endpoint {
@@ -26,6 +31,7 @@ export interface Endpoint {
   keyId: string;
   timeoutMs: number;
   envVar: string | undefined;
+  sdkRetries: number;
 }
 
 export function resolveEndpoint(o: EndpointOptions = {}, env: NodeJS.ProcessEnv = process.env): Endpoint {
@@ -35,12 +41,12 @@ export function resolveEndpoint(o: EndpointOptions = {}, env: NodeJS.ProcessEnv 
   const timeoutMs = o.timeoutMs ?? 600_000;
   if (mode === 'anthropic' || (mode === 'auto' && realKey && !o.baseURL)) {
     if (!realKey) throw new MissingApiKeyError(`the real Messages API was asked for but ${o.apiKeyEnv ?? 'ANTHROPIC_API_KEY'} is not set`);
-    return { mode: 'anthropic', baseURL: undefined, keyId: keyName('anthropic', realKey), timeoutMs, envVar: o.apiKeyEnv ?? 'ANTHROPIC_API_KEY' };
+    return { mode: 'anthropic', baseURL: undefined, keyId: keyName('anthropic', realKey), timeoutMs, envVar: o.apiKeyEnv ?? 'ANTHROPIC_API_KEY', sdkRetries: o.sdkRetries ?? 0 };
   }
   const baseURL = o.baseURL ?? env.TROUPE_MODEL_BASE_URL;
   if (!baseURL) throw new InvalidAgentDefinitionError('no ANTHROPIC_API_KEY and no local model server: pass baseURL (startModelServer().baseURL) or set TROUPE_MODEL_BASE_URL');
   const envVar = o.apiKeyEnv ?? 'TROUPE_LOCAL_API_KEY';
-  return { mode: 'local', baseURL, keyId: keyName(baseURL, env[envVar] ?? 'local'), timeoutMs, envVar };
+  return { mode: 'local', baseURL, keyId: keyName(baseURL, env[envVar] ?? 'local'), timeoutMs, envVar, sdkRetries: o.sdkRetries ?? 0 };
 }
 
 function keyName(where: string, key: string): string {
@@ -49,14 +55,14 @@ function keyName(where: string, key: string): string {
 
 const clients = new Map<string, Anthropic>();
 
-/** One SDK client per endpoint per thread, with maxRetries 0: the agent and its governor own retries. */
+/** One SDK client per endpoint per thread, with maxRetries 0 (unless sdkRetries): the agent and its governor own retries. */
 export function clientFor(e: Endpoint): Anthropic {
-  const id = `${e.mode}|${e.baseURL}|${e.keyId}|${e.timeoutMs}`;
+  const id = `${e.mode}|${e.baseURL}|${e.keyId}|${e.timeoutMs}|${e.sdkRetries}`;
   let c = clients.get(id);
   if (!c) {
     const apiKey = (e.envVar && process.env[e.envVar]) || (e.mode === 'local' ? 'local' : undefined);
     if (!apiKey) throw new MissingApiKeyError(`${e.envVar} is not set on this thread`);
-    c = new Anthropic({ apiKey, baseURL: e.baseURL, maxRetries: 0, timeout: e.timeoutMs });
+    c = new Anthropic({ apiKey, baseURL: e.baseURL, maxRetries: e.sdkRetries ?? 0, timeout: e.timeoutMs });
     clients.set(id, c);
   }
   return c;

@@ -1,7 +1,7 @@
 import { median } from './stats.ts';
 
 /** msg/s: higher is better; us, ms, B: lower is better. */
-export type Unit = 'msg/s' | 'us' | 'ms' | 'B';
+export type Unit = 'msg/s' | 'us' | 'ms' | 'B' | '%';
 
 /** A goal on the troupe/baseline ratio, or on Troupe's own figure. */
 export interface Target {
@@ -71,6 +71,8 @@ export function formatValue(unit: Unit, v: number): string {
       return `${v.toFixed(0)} ms`;
     case 'B':
       return `${v.toFixed(0)} B`;
+    case '%':
+      return `${v.toFixed(1)} %`;
   }
 }
 
