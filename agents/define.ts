@@ -36,6 +36,12 @@ export interface AgentSpec {
   /** Merged over the default price table; the model must be in the result. */
   prices?: PriceTable;
   recovery?: RecoveryOptions;
+  /**
+   * true (default): the conversation and each turn are on disk (durable mailbox, run journal): exactly-once turns
+   * across crashes, at the price of two durable commits per turn. false: nothing is persisted (a crash loses the
+   * run in flight), for agents whose runs are cheap to redo.
+   */
+  durable?: boolean;
   /** Pass import.meta.url when the defining module cannot be found from the call stack. */
   module?: string;
 }
@@ -96,12 +102,13 @@ export function defineAgent(spec: AgentSpec) {
   const prices = { ...defaultPrices, ...(spec.prices ?? {}) };
   const price = priceFor(spec.model, prices); // an unknown model is a named error here, at definition
   const tools = compileTools(kind, spec.tools);
-  const cfg = { model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools };
+  const durable = spec.durable ?? true;
+  const cfg = { durable, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools };
 
   return defineActor({
     kind,
     capabilities: spec.capabilities ?? [],
-    persistence: { durableMailbox: true },
+    persistence: durable ? { durableMailbox: true } : undefined,
     module: spec.module ?? callerModule(),
     init: (args: AgentArgs | undefined): AgentState => ({
       endpoint: resolveEndpoint(args?.endpoint), // a missing key for the real API fails the spawn, by name

@@ -6,7 +6,7 @@
  * no model call is sent again for a response it has, no tool runs again for a result it has.
  */
 import { defineActor } from '../actors/define.ts';
-import type { RunState } from './run-state.ts';
+import type { RunDelta, RunState } from './run-state.ts';
 
 export const agentJournal = defineActor({
   kind: 'troupe.agent-journal',
@@ -14,8 +14,16 @@ export const agentJournal = defineActor({
   init: () => ({ runs: {} as Record<string, RunState> }),
   handlers: {
     get: (s, runId: string) => s.runs[runId],
-    save: (s, run: RunState) => {
-      s.runs[run.runId] = run;
+    save: (s, d: RunDelta) => {
+      const prev = s.runs[d.runId];
+      if ('messages' in d) s.runs[d.runId] = d as RunState;
+      else {
+        const { append, ...fields } = d;
+        if (!prev) throw new Error(`journal: a delta for run ${d.runId} that it does not have`);
+        Object.assign(prev, fields);
+        if (!('pending' in fields)) delete prev.pending;
+        prev.messages.push(...append);
+      }
     },
     /** A finished run is in the agent's own state now (its handler returned): the journal lets it go. */
     forget: (s, runIds: string[]) => {

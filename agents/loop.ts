@@ -12,11 +12,13 @@ import { callModel, type AssistantMessage } from './model-call.ts';
 import { compactConversation } from './policy/compaction.ts';
 import type { RecoveryOptions } from './policy/recovery.ts';
 import { onStopReason } from './policy/recovery.ts';
-import { addUsage, newRun, type RunState, type ToolUse } from './run-state.ts';
+import { addUsage, newRun, type RunDelta, type RunState, type ToolUse } from './run-state.ts';
 import { estimateInputTokens } from './tokens.ts';
 import { runTool, type CompiledTools } from './tools.ts';
 
 export interface LoopConfig {
+  /** false: no journal (nothing saved, nothing resumed). */
+  durable: boolean;
   model: string;
   system?: string;
   maxTurns: number;
@@ -52,14 +54,24 @@ export interface LoopEnv {
 }
 
 export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv): Promise<RunState> {
-  const journal = await ensureJournal(ctx);
-  if (env.done.length) ctx.tell(journal, 'forget', env.done);
-  const saved = (await ctx.ask(journal, 'get', runId)) as RunState | undefined;
+  const journal = cfg.durable ? await ensureJournal(ctx) : undefined;
+  if (journal && env.done.length) ctx.tell(journal, 'forget', env.done);
+  const saved = journal ? ((await ctx.ask(journal, 'get', runId)) as RunState | undefined) : undefined;
   let run: RunState = saved ? structuredClone(saved) : newRun(runId, req.task, Date.now());
   if (run.status !== 'running') return run;
+  // What the journal has: a save sends only the messages appended since (and the small fields), unless the
+  // conversation was rewritten (compaction). Same-thread payloads go by reference and the journal freezes its
+  // state: what is sent is a copy, ours stays mutable.
+  let savedMessages = saved ? run.messages.length : -1;
+  let savedArray = run.messages;
   const save = async () => {
-    // Same-thread payloads go by reference and the journal freezes its state: send a copy, keep ours mutable.
-    await ctx.ask(journal, 'save', structuredClone(run), { timeoutMs: 30_000 });
+    if (!journal) return;
+    const { messages, ...fields } = run;
+    const whole = savedMessages < 0 || savedArray !== messages || messages.length < savedMessages;
+    const delta: RunDelta = whole ? { ...fields, messages } : { ...fields, append: messages.slice(savedMessages) };
+    savedMessages = messages.length;
+    savedArray = messages;
+    await ctx.ask(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
   };
   const emit = (ev: AgentEvent) => {
     if (req.notify) ctx.tell(req.notify, 'agentEvent' as never, ev as never);
@@ -94,15 +106,24 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
       const p = run.pending;
       const missing = p.uses.filter((u) => !p.results[u.id]);
       emit({ type: 'progress', runId, turn: run.turns, maxTurns: cfg.maxTurns, phase: 'tools', toolsInFlight: missing.length });
+      let left = missing.length;
       await Promise.all(missing.map(async (u) => {
         p.results[u.id] = await runTool(ctx, cfg.tools, u, p.turn);
         run.toolCalls++;
         if (p.results[u.id].is_error) run.toolErrors++;
+        if (--left === 0) {
+          // the last result in: it and the user message carrying all of them are one save
+          run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
+          run.pending = undefined;
+        }
         await save();
       }));
-      run.messages.push({ role: 'user', content: p.uses.map((u) => ({ ...p.results[u.id] })) });
-      run.pending = undefined;
-      await save();
+      if (run.pending) {
+        // nothing was missing (every result was saved before a crash): only the user message is left to add
+        run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
+        run.pending = undefined;
+        await save();
+      }
     }
     if (run.turns >= cfg.maxTurns) return fail(new MaxTurnsExceededError(`run ${runId} took ${run.turns} turns without ending (maxTurns ${cfg.maxTurns})`, { details: { runId, turns: run.turns } }));
     const body = { model: cfg.model, max_tokens: cfg.maxTokens, ...(cfg.system ? { system: cfg.system } : {}), ...(cfg.tools.api.length ? { tools: cfg.tools.api } : {}), messages: run.messages };

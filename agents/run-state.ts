@@ -41,6 +41,9 @@ export interface RunState {
   startedAt: number;
 }
 
+/** What a save sends: the whole run, or its small fields and the messages appended since the last save. */
+export type RunDelta = (Omit<RunState, 'messages'> & { messages: RunState['messages'] }) | (Omit<RunState, 'messages'> & { append: RunState['messages'] });
+
 export function newRun(runId: string, task: string, now: number): RunState {
   return {
     runId, task, status: 'running', messages: [{ role: 'user', content: task }], turns: 0,

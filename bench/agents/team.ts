@@ -21,3 +21,14 @@ export const looper = defineAgent({
   stream: false,
   tools: [{ name: 'echo', input_schema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] }, actor: 'echo' }],
 });
+
+/** The same without persistence: what the journal's commits cost per turn. */
+export const lightLooper = defineAgent({
+  kind: 'bench.light-looper',
+  model: 'claude-haiku-4-5',
+  maxTurns: 1000,
+  maxTokens: 64,
+  stream: false,
+  durable: false,
+  tools: [{ name: 'echo', input_schema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] }, actor: 'echo' }],
+});
