@@ -5,6 +5,8 @@
  * times out) becomes an is_error tool_result for the model, not a crash of the agent.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
+// Tools named by capability are asked through the router, which must be installed on every thread agents run on.
+import '../router/index.ts';
 import type { ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
 import { InvalidAgentDefinitionError, InvalidToolSchemaError } from './errors.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../agents/model-server/index.ts';
 import { InvalidToolSchemaError, InvalidAgentDefinitionError, MaxTurnsExceededError, ModelRequestRejectedError, UnknownModelPriceError, defineAgent } from '../../agents/index.ts';
-import { calculator, collector, dictionary, hasty, researcher } from './fixtures/team.ts';
+import { calculator, collector, dictionary, hasty, librarian, researcher, thesaurus } from './fixtures/team.ts';
 import { setup } from './helpers.ts';
 
 const local = (baseURL: string) => ({ endpoint: { mode: 'local' as const, baseURL } });
@@ -110,6 +110,14 @@ describe('agents on worker threads, the real SDK against the local server', () =
     const named = err instanceof MaxTurnsExceededError ? err : err.cause;
     expect(named).toBeInstanceOf(MaxTurnsExceededError);
     expect(model.log.messages.length).toBe(2);
+  });
+
+  it('a tool named by capability goes through the router', async () => {
+    const { runtime, model } = await setup({ rules: [rules.callTool('synonym', { word: 'fast' }), rules.answer((v) => v.toolResults()[0].content)] }, { workers: 1 });
+    await runtime.spawn(thesaurus, { id: 'thes', pin: 1 });
+    const agent = await runtime.spawn(librarian, { id: 'lib', pin: 1, args: local(model.baseURL) });
+    const result = await runtime.ask(agent, 'run', { task: 'a synonym of fast' }, { timeoutMs: 20_000 });
+    expect(result.text).toBe('fast ~ fast-ish (from thes)');
   });
 
   it('bad definitions are named errors at definition', () => {
