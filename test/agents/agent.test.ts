@@ -6,7 +6,7 @@ import { setup } from './helpers.ts';
 
 const local = (baseURL: string) => ({ endpoint: { mode: 'local' as const, baseURL } });
 
-describe('agents on worker threads, the real SDK against the local server', () => {
+describe('agents on worker threads, the real SDK against the local server', { timeout: 60_000 }, () => {
   it('runs a multi-turn tool loop: parallel tools, an invalid input and an unknown tool go back as errors, text streams, usage and cost', async () => {
     const { runtime, model } = await setup({
       rules: [
