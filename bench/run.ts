@@ -14,6 +14,7 @@ const GROUPS = {
   supervision: ['restart', 'lost-thread', 'overhead'],
   persistence: ['durable', 'store', 'snapshot', 'resume'],
   router: ['throughput', 'balance', 'resilience', 'scale', 'choice'],
+  agents: ['goodput', 'turn-overhead', 'agent-resume'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));
