@@ -47,6 +47,10 @@ describe('examples run as documented', () => {
     ].join('\n'));
   });
 
+  it('an LLM agent: its tool loop on the SDK against the local Messages API server, a 429 waited out', async () => {
+    expect(await example('examples/llm-agent.ts')).toBe('An actor has a mailbox (1 tool result used).\n2 turns, stop: end_turn, rate-limited 1 time(s)\n');
+  });
+
   it('every code block in the README that names an example file is that file, verbatim', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n\/\/ (examples\/[\w-]+\.ts)[^\n]*\n([\s\S]*?)```/g)];
