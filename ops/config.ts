@@ -1,6 +1,6 @@
-import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from './service-errors.ts';
 
 /** How `troupe start` runs a system. Every key can come from a flag, a TROUPE_* variable or the config file. */
@@ -15,8 +15,8 @@ export interface ServiceConfig {
   opsHost: string;
   opsPort: number;
   /** Bearer token for the admin API's mutating calls, or a file holding it (generated when neither is given). */
-  opsToken: string | undefined;
-  opsTokenFile: string | undefined;
+  token: string | undefined;
+  tokenFile: string | undefined;
   /** pino level for every thread. */
   logLevel: LogLevel;
   /** On SIGTERM / SIGINT: how long in-flight handlers get to finish before the rest is killed. */
@@ -39,8 +39,9 @@ export const configKeys: Record<keyof ServiceConfig, { kind: Kind; env?: string;
   ops: { kind: 'boolean', env: 'TROUPE_OPS', flag: '--no-ops' },
   opsHost: { kind: 'string', env: 'TROUPE_OPS_HOST', flag: '--ops-host' },
   opsPort: { kind: 'port', env: 'TROUPE_OPS_PORT', flag: '--ops-port' },
-  opsToken: { kind: 'string', env: 'TROUPE_OPS_TOKEN' }, // no flag: a command line is visible to every user (ps)
-  opsTokenFile: { kind: 'string', env: 'TROUPE_OPS_TOKEN_FILE', flag: '--ops-token-file' },
+  // The admin CLI reads the same variables. No --token flag here: a command line is visible to every user (ps).
+  token: { kind: 'string', env: 'TROUPE_TOKEN' },
+  tokenFile: { kind: 'string', env: 'TROUPE_TOKEN_FILE', flag: '--token-file' },
   logLevel: { kind: 'level', env: 'TROUPE_LOG_LEVEL', flag: '--log-level' },
   graceMs: { kind: 'count', env: 'TROUPE_GRACE_MS', flag: '--grace-ms' },
   serve: { kind: 'boolean', env: 'TROUPE_SERVE', flag: '--serve' },
@@ -48,8 +49,8 @@ export const configKeys: Record<keyof ServiceConfig, { kind: Kind; env?: string;
 };
 
 export const defaultConfig: ServiceConfig = {
-  workers: undefined, dataDir: undefined, ops: true, opsHost: '127.0.0.1', opsPort: 9464, opsToken: undefined,
-  opsTokenFile: undefined, logLevel: 'info', graceMs: 10_000, serve: false, app: {},
+  workers: undefined, dataDir: undefined, ops: true, opsHost: '127.0.0.1', opsPort: 9464, token: undefined,
+  tokenFile: undefined, logLevel: 'info', graceMs: 10_000, serve: false, app: {},
 };
 
 /** Where values come from, lowest precedence first after the defaults: system defaults, file, environment, flags. */
@@ -153,20 +154,17 @@ export async function checkEnvironment(config: ServiceConfig): Promise<void> {
     const problem = await portProblem(config.opsHost, config.opsPort);
     if (problem !== undefined) problems.push(`opsPort ${config.opsPort} on ${config.opsHost}: ${problem}`);
   }
-  if (config.opsTokenFile !== undefined && config.opsToken === undefined) {
-    try {
-      accessSync(config.opsTokenFile, constants.R_OK);
-    } catch (err) {
-      // A missing file is fine (the ops server writes a generated token there); an unreadable one is not.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`opsTokenFile ${config.opsTokenFile}: not readable (${(err as NodeJS.ErrnoException).code})`);
-    }
+  if (config.tokenFile !== undefined) {
+    // The ops server writes the token there (mode 0600), through a temporary file in the same directory.
+    const problem = writableDir(dirname(resolve(config.tokenFile)), false);
+    if (problem !== undefined) problems.push(`tokenFile ${config.tokenFile}: its directory is ${problem}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-function writableDir(dir: string): string | undefined {
+function writableDir(dir: string, create = true): string | undefined {
   try {
-    mkdirSync(dir, { recursive: true });
+    if (create) mkdirSync(dir, { recursive: true });
     const probe = join(dir, `.troupe-write-check-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);

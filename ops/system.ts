@@ -26,7 +26,7 @@ export interface SystemDefinition {
   /** Shown in the service's output (default: the module's file name). */
   readonly name?: string;
   /** Defaults for the configuration; a config file, the environment and flags override them. */
-  readonly defaults?: Partial<Pick<ServiceConfig, 'workers' | 'dataDir' | 'graceMs' | 'opsPort'>>;
+  readonly defaults?: Partial<Pick<ServiceConfig, 'workers' | 'dataDir' | 'graceMs' | 'opsPort' | 'logLevel'>>;
   /** Build the system: supervise its trees, spawn what it needs. The service is ready once this resolves. */
   start(runtime: Runtime, context: SystemContext): void | Promise<void>;
   /**
