@@ -87,6 +87,9 @@ describe('live web view', () => {
     for (const hook of ['id="tree"', 'id="threads"', 'id="crashes"', 'id="conn"', 'data-ticks', 'dataset.actorId', 'dataset.status', 'dataset.circuit', 'dataset.restarts', 'dataset.mailbox', "new EventSource('events')"]) {
       expect(page.text).toContain(hook);
     }
+    // The inline script at least parses (the headless-browser test runs it for real).
+    const script = /<script>([\s\S]*)<\/script>/.exec(page.text)![1]!;
+    expect(() => new Function(script)).not.toThrow();
   });
 
   it('streams the tree, then a crash, a restart and a circuit opening', async () => {
