@@ -119,7 +119,8 @@ export async function runService(system: SystemDefinition, config: ServiceConfig
 
   if (draining === undefined) {
     const where = config.dataDir === undefined ? '' : `, data in ${config.dataDir}`;
-    io.out(`troupe: ${name} started (${runtime!.workerCount} worker threads${where})`);
+    const threads = runtime!.workerCount === 1 ? '1 worker thread' : `${runtime!.workerCount} worker threads`;
+    io.out(`troupe: ${name} started (${threads}${where})`);
     if (system.run !== undefined) {
       void (async () => {
         try {

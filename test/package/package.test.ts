@@ -106,11 +106,13 @@ describe('the packed package, installed into a fresh app', () => {
     expect(out).toMatch(/broken\.ts\(\d+,\d+\): error TS2345: Argument of type '"subtract"' is not assignable/);
   });
 
-  it('the installed troupe command runs a system module and exits 0 when its run is done', async () => {
+  it('the installed troupe command runs a JavaScript and a TypeScript system module, each exiting 0 when its run is done', async () => {
     const bin = join(app, 'node_modules', '.bin', 'troupe');
     expect(readdirSync(join(app, 'node_modules', '.bin'))).toContain('troupe');
     const out = await timed('troupe start system.mjs', () => run(bin, ['start', 'system.mjs', '--no-ops', '--workers', '1', '--data-dir', join(work, 'cli-data')], app));
-    expect(out).toBe('troupe: bank started (1 worker threads, data in ' + join(work, 'cli-data') + ')\nbank: balance 5\ntroupe: run done: draining (grace 10000 ms)\ntroupe: bank shut down cleanly\n');
+    expect(out).toBe('troupe: bank started (1 worker thread, data in ' + join(work, 'cli-data') + ')\nbank: balance 5\ntroupe: run done: draining (grace 10000 ms)\ntroupe: bank shut down cleanly\n');
+    const ts = await timed('troupe start system.ts', () => run(bin, ['start', 'system.ts', '--no-ops', '--workers', '1'], app));
+    expect(ts).toBe('troupe: counting started (1 worker thread)\ncounting: count 2 on thread 1\ntroupe: run done: draining (grace 10000 ms)\ntroupe: counting shut down cleanly\n');
     expect((await run(bin, ['--version'], app)).trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
