@@ -111,8 +111,8 @@ describe('the packed package, installed into a fresh app', () => {
     expect(readdirSync(join(app, 'node_modules', '.bin'))).toContain('troupe');
     const out = await timed('troupe start system.mjs', () => run(bin, ['start', 'system.mjs', '--no-ops', '--workers', '1', '--data-dir', join(work, 'cli-data')], app));
     expect(out).toBe('troupe: bank started (1 worker thread, data in ' + join(work, 'cli-data') + ')\nbank: balance 5\ntroupe: run done: draining (grace 10000 ms)\ntroupe: bank shut down cleanly\n');
-    const ts = await timed('troupe start system.ts', () => run(bin, ['start', 'system.ts', '--no-ops', '--workers', '1'], app));
-    expect(ts).toBe('troupe: counting started (1 worker thread)\ncounting: count 2 on thread 1\ntroupe: run done: draining (grace 10000 ms)\ntroupe: counting shut down cleanly\n');
+    const ts = await timed('troupe start system.ts', () => run(bin, ['start', 'system.ts', '--no-ops', '--workers', '1', '--data-dir', join(work, 'cli-ts-data')], app));
+    expect(ts).toBe(`troupe: counting started (1 worker thread, data in ${join(work, 'cli-ts-data')})\n`+'counting: count 2 on thread 1\ntroupe: run done: draining (grace 10000 ms)\ntroupe: counting shut down cleanly\n');
     expect((await run(bin, ['--version'], app)).trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
