@@ -15,6 +15,7 @@ const GROUPS = {
   persistence: ['durable', 'store', 'snapshot', 'resume'],
   router: ['throughput', 'balance', 'resilience', 'scale', 'choice'],
   agents: ['goodput', 'turn-overhead', 'agent-resume'],
+  ops: ['metrics-overhead', 'scrape'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));

@@ -22,6 +22,7 @@ function sawAsync(handler: object): void {
 }
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
+import type { KindCounters } from './thread-metrics.ts';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
@@ -100,6 +101,8 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private work: WorkCopy | undefined = undefined;
   /** `state` is frozen through (committed by a working copy): a state from init or a snapshot is frozen once. */
   private sealed = false;
+  /** This thread's counters for the actor's kind (runtime/thread-metrics.ts); undefined when counting is off. */
+  readonly counters: KindCounters | undefined;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -113,6 +116,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     readonly supervision: Supervision | undefined,
   ) {
     this.ref = Object.freeze({ id, kind: def.kind, node: host.node });
+    this.counters = host.counters.forKind(def.kind);
   }
 
   get ctx(): ActorContext {
@@ -138,8 +142,10 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
       else if (mailbox.takeTo(this)) n++;
       else break;
     }
+    const ms = performance.now() - start;
     this.handled += n;
-    this.handlingMs += performance.now() - start;
+    this.handlingMs += ms;
+    if (this.counters !== undefined && n > 0) this.counters.slice(n, ms);
     return n;
   }
 
@@ -400,6 +406,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   /** Start a new incarnation from the last snapshot, or the initial state. Throws what init throws. */
   reinit(phase: Phase): void {
     this.abandon(() => new ActorCrashedError(`${this.def.kind} (${this.id}) was restarted by its supervisor`));
+    if (this.counters !== undefined) this.counters.restarts++;
     this.state = this.persistence !== undefined ? this.persistence.lastState : this.def.init(this.args);
     this.flat = undefined;
     this.sealed = false;

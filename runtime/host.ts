@@ -22,7 +22,8 @@ import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
 import { Replays, queueJournal } from './replay.ts';
-import type { ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
+import type { ActorInspection, ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
+import { ThreadCounters, type KindMetrics, type ThreadMetrics } from './thread-metrics.ts';
 import { Directory } from './directory.ts';
 import type { RouteResolver, ThreadServices } from './extensions.ts';
 import { RouterNotInstalledError } from './errors.ts';
@@ -33,6 +34,8 @@ interface PendingAsk {
   resolve(value: unknown): void;
   reject(err: Error): void;
   node: number;
+  /** An ask (not a send's acknowledgement): its outcome is counted (runtime/thread-metrics.ts). */
+  counted?: boolean;
 }
 
 export interface HostOptions {
@@ -53,6 +56,10 @@ export interface HostOptions {
   /** How spawn and lookup requests made on this thread are served (the main thread owns the registry). */
   spawn(definition: ActorDefinition, options: SpawnOptions): Promise<ActorRef>;
   lookup(id: string): Promise<ActorRef | undefined>;
+  /** How an actor module is imported by its file: URL (default: import(); workers: runtime/module-loader.ts). */
+  importModule?: (url: string) => Promise<Record<string, unknown>>;
+  /** Keep the introspection counters (runtime/thread-metrics.ts; default true). */
+  metrics?: boolean;
 }
 
 /**
@@ -67,6 +74,7 @@ export class Host {
   readonly transport: Transport;
   readonly deadLetters: DeadLetters;
   readonly clock: Clock;
+  readonly counters: ThreadCounters;
   private readonly asks = new Map<number, PendingAsk>();
   private askSeq = 0;
   private readonly deadlines: Deadlines;
@@ -93,6 +101,7 @@ export class Host {
   constructor(private readonly opts: HostOptions) {
     this.node = opts.node;
     this.clock = opts.clock;
+    this.counters = new ThreadCounters(opts.metrics ?? true);
     this.transport = new Transport(opts.node, opts.ports, (node, ops, err) => this.undeliverable(node, ops, err));
     this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush(), () => this.actorStore?.commitAboutToStart() === true);
     this.deadLetters = new DeadLetters(opts.node);
@@ -102,6 +111,7 @@ export class Host {
         const pending = this.asks.get(id);
         if (pending === undefined) return;
         this.asks.delete(id);
+        if (pending.counted === true) this.counters.asksTimeout++;
         pending.reject(new AskTimeoutError('ask timed out'));
       },
       { isPending: (id) => this.asks.has(id), pendingCount: () => this.asks.size },
@@ -136,7 +146,7 @@ export class Host {
 
   /** An ask whose type and payload were checked where it was made. */
   private askChecked(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
-    return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id));
+    return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id), this.counters.enabled);
   }
 
   /**
@@ -198,11 +208,11 @@ export class Host {
   }
 
   /** Register a pending reply (with its deadline) under a fresh id, then let `post` send the message carrying it. */
-  private expectReply(ref: ActorRef, timeoutMs: number, post: (id: number) => void): Promise<unknown> {
+  private expectReply(ref: ActorRef, timeoutMs: number, post: (id: number) => void, counted = false): Promise<unknown> {
     if (this.closed) return Promise.reject(new RuntimeStoppedError('the runtime is shut down'));
     return new Promise((resolve, reject) => {
       const id = ++this.askSeq;
-      this.asks.set(id, { resolve, reject, node: ref.node });
+      this.asks.set(id, { resolve, reject, node: ref.node, counted });
       this.deadlines.add(id, timeoutMs);
       post(id);
     });
@@ -384,7 +394,14 @@ export class Host {
     if (this.opts.dataDir === undefined) {
       throw new InvalidSpawnOptionError('persistent actors need a data directory: Runtime.start({ dataDir })');
     }
-    return (this.actorStore ??= ActorStore.open(this.opts.dataDir, { timers: this.clock }));
+    const c = this.counters;
+    const observe = c.enabled ? { commit: (ms: number) => c.journalCommit.observe(ms), snapshot: (ms: number) => c.snapshot.observe(ms) } : undefined;
+    return (this.actorStore ??= ActorStore.open(this.opts.dataDir, { timers: this.clock, observe }));
+  }
+
+  /** Has this thread opened its store (and not closed it)? */
+  get storeOpen(): boolean {
+    return this.actorStore !== undefined;
   }
 
   circuitOpen(cell: Cell): CircuitOpenError {
@@ -435,6 +452,10 @@ export class Host {
     const pending = this.asks.get(ask);
     if (pending === undefined) return;
     this.asks.delete(ask);
+    if (pending.counted === true) {
+      if (ok) this.counters.asksOk++;
+      else this.counters.asksError++;
+    }
     if (ok) pending.resolve(value);
     else pending.reject(reviveError(value as ErrorData));
   }
@@ -471,7 +492,7 @@ export class Host {
     const key = `${module}#${kind}`;
     let found = this.definitions.get(key);
     if (found !== undefined) return found;
-    found = import(module).then(
+    found = (this.opts.importModule ?? ((url: string) => import(url)))(module).then(
       (mod: Record<string, unknown>) => {
         const def = Object.values(mod).find((v) => isActorDefinition(v) && v.kind === kind) as ActorDefinition | undefined;
         if (def === undefined) throw new DefinitionLoadError(`${module} exports no actor definition of kind '${kind}'`);
@@ -537,6 +558,7 @@ export class Host {
 
   /** A handler threw: see CellSupervision (runtime/supervision.ts). */
   crashed(cell: Cell, env: Envelope, err: unknown): void {
+    if (cell.counters !== undefined) cell.counters.crashed++;
     this.supervision.crashed(cell, env, err);
   }
 
@@ -558,6 +580,7 @@ export class Host {
     for (const [id, pending] of this.asks) {
       if (pending.node !== node) continue;
       this.asks.delete(id);
+      if (pending.counted === true) this.counters.asksError++;
       pending.reject(new WorkerLostError(`thread ${node} died before replying`));
     }
     this.replacing.set(node, new Map(survivors.map((id) => [id, []])));
@@ -621,6 +644,55 @@ export class Host {
       deadLetters: { ...this.deadLetters.counts }, recentDeadLetters: this.deadLetters.latest(),
       heapUsedBytes: process.memoryUsage().heapUsed,
     };
+  }
+
+  /** This thread's counters and gauges, per actor kind (runtime/thread-metrics.ts). */
+  metrics(): ThreadMetrics {
+    const kinds: Record<string, KindMetrics> = {};
+    const kindOf = (kind: string): KindMetrics => (kinds[kind] ??= {
+      handled: 0, crashed: 0, restarts: 0, transitions: { open: 0, 'half-open': 0, closed: 0 },
+      handling: { counts: [], sumMs: 0, count: 0 }, phases: {}, mailboxDepth: 0,
+    });
+    for (const [kind, c] of this.counters.allKinds()) {
+      const k = kindOf(kind);
+      k.handled = c.handled;
+      k.crashed = c.crashed;
+      k.restarts = c.restarts;
+      k.transitions = { open: c.toOpen, 'half-open': c.toHalfOpen, closed: c.toClosed };
+      k.handling = c.handling.data();
+    }
+    let journalDepth = 0;
+    for (const cell of this.actors.values()) {
+      const k = kindOf(cell.def.kind);
+      k.phases[cell.phase] = (k.phases[cell.phase] ?? 0) + 1;
+      k.mailboxDepth += cell.mailbox.size;
+      if (cell.persistence?.durable === true) journalDepth += cell.persistence.pending;
+    }
+    const elu = performance.eventLoopUtilization(this.metricsElu);
+    this.metricsElu = performance.eventLoopUtilization();
+    const c = this.counters;
+    return {
+      node: this.node, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>,
+      asks: { ok: c.asksOk, error: c.asksError, timeout: c.asksTimeout }, journalDepth,
+      journalCommit: c.journalCommit.data(), snapshot: c.snapshot.data(),
+      eventLoopUtilization: elu.utilization, heapUsedBytes: process.memoryUsage().heapUsed,
+    };
+  }
+
+  /** Its own baseline: a metrics scrape does not reset what stats() reports, nor the other way round. */
+  private metricsElu = performance.eventLoopUtilization();
+
+  /** One actor here, its committed state included when `withState`; undefined when there is none. */
+  inspect(id: string, withState: boolean): ActorInspection | undefined {
+    const cell = this.actors.get(id);
+    if (cell === undefined) return undefined;
+    const info: ActorInspection = {
+      id, kind: cell.def.kind, node: this.node, mailboxDepth: cell.mailbox.size, phase: cell.phase, incarnation: cell.incarnation,
+      handled: cell.handled, handlingMs: cell.handlingMs, busy: cell.busy, supervised: cell.supervision !== undefined,
+      persistent: cell.persistence !== undefined, messageTypes: Object.keys(cell.def.handlers),
+    };
+    if (withState) info.state = cell.state;
+    return info;
   }
 
   /** Stop every actor here (their queued mail becomes dead letters) and fail every ask still waiting. */

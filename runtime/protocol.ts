@@ -45,10 +45,11 @@ export type Control =
   | { op: 'pong'; req: number }
   // supervision: reports from the child's thread to the main thread, and the supervisor's decisions back
   // stopping: it crashed while a stop was queued, and stopped (the supervisor reports it and decides nothing)
-  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean; stopping?: true }
+  // incarnation: the one that crashed (for the crash report and its log line)
+  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean; stopping?: true; incarnation?: number }
   | { op: 'trial-ok'; id: string }
   // restarted on its own thread under a restart credit; the supervisor counts it (see supervisors/policy/credit.ts)
-  | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData }
+  | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; incarnation?: number }
   | { op: 'revoked'; id: string; seq: number }
   | { op: 'restart'; id: string; credit: number }
   | { op: 'grant'; id: string; credit: number }
@@ -59,6 +60,11 @@ export type Control =
   | { op: 'kill'; id: string; reason: string }
   | { op: 'stats'; req: number; actors: boolean }
   | { op: 'stats-result'; req: number; stats: import('./stats.ts').NodeStats }
+  // introspection (runtime/thread-metrics.ts, Runtime.metricsSnapshot and Runtime.inspect)
+  | { op: 'metrics'; req: number }
+  | { op: 'metrics-result'; req: number; metrics: import('./thread-metrics.ts').ThreadMetrics }
+  | { op: 'inspect'; req: number; id: string; state: boolean }
+  | { op: 'inspect-result'; req: number; inspection?: import('./stats.ts').ActorInspection; error?: import('./errors.ts').ErrorData }
   | { op: 'shutdown'; req: number }
   | { op: 'shutdown-done'; req: number }
   // failed: stand-ins a replacement thread could not create (runtime/worker.ts)

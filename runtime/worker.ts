@@ -7,6 +7,7 @@ import type { StandIn } from './supervision.ts';
 import { errorToData, reviveError } from './errors.ts';
 import type { Control } from './protocol.ts';
 import { Op } from './protocol.ts';
+import { importActorModule, whenAppRunsUnderTsx } from './module-loader.ts';
 
 /** What the main thread gives each worker: its node number and one port per other thread (the mesh). */
 export interface WorkerBoot {
@@ -20,9 +21,12 @@ export interface WorkerBoot {
   standIns?: StandIn[];
   /** Modules of capabilities built on the kernel, attached before any message is taken (runtime/extensions.ts). */
   extensions?: string[];
+  /** Keep the introspection counters (RuntimeOptions.metrics). */
+  metrics?: boolean;
 }
 
 (globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
+await whenAppRunsUnderTsx();
 const main = parentPort!;
 /**
  * A spare is started ahead of need, with every module loaded, and told which thread it replaces only when one is
@@ -51,6 +55,8 @@ const host: Host = new Host({
   clock: systemClock,
   runtimeNow: timebaseReader(boot.timebase),
   dataDir: boot.dataDir,
+  importModule: importActorModule,
+  metrics: boot.metrics,
   onControl,
   async spawn(definition, options) {
     // The main thread may not have the definition: its capabilities travel with the options.
@@ -73,6 +79,10 @@ function onControl(_from: number, c: Control): void {
       return void spawnHere(c);
     case 'stats':
       return host.sendControl(0, { op: 'stats-result', req: c.req, stats: host.stats(c.actors) });
+    case 'metrics':
+      return host.sendControl(0, { op: 'metrics-result', req: c.req, metrics: host.metrics() });
+    case 'inspect':
+      return inspectHere(c);
     case 'node-lost':
       return host.nodeLost(c.node, c.survivors);
     case 'rewatch':
@@ -100,6 +110,18 @@ function onControl(_from: number, c: Control): void {
       waiting.delete(c.req);
       return;
   }
+}
+
+/** One actor's inspection; a state that cannot be posted (it should be plain data) is reported as an error. */
+function inspectHere(c: Extract<Control, { op: 'inspect' }>): void {
+  let inspection = host.inspect(c.id, c.state);
+  try {
+    // Cloned here, once: a state that cannot be posted would otherwise be dropped by the transport, unanswered.
+    inspection = structuredClone(inspection);
+  } catch (err) {
+    return host.sendControl(0, { op: 'inspect-result', req: c.req, error: errorToData(err) });
+  }
+  host.sendControl(0, { op: 'inspect-result', req: c.req, inspection });
 }
 
 /** Spawns arrive in order; a cached definition is created synchronously, so order is kept for the common case. */
