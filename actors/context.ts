@@ -1,4 +1,4 @@
-import type { ActorDefinition, ActorRef, AskArgs, InitArgs, MessageType, PayloadArgs, Reply, SendArgs, SendReceipt } from './define.ts';
+import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, InitArgs, MessageType, PayloadArgs, Reply, Route, SendArgs, SendReceipt } from './define.ts';
 import type { MailboxSpec } from '../mailbox/mailbox.ts';
 import type { Logger } from '../runtime/logger.ts';
 
@@ -13,14 +13,17 @@ export interface SpawnOptions<D extends ActorDefinition = ActorDefinition> {
   near?: ActorRef;
   /** Overrides the definition's mailbox. */
   mailbox?: MailboxSpec;
+  /** Capabilities this actor offers on top of its definition's (routing by capability: router/). */
+  capabilities?: readonly string[];
 }
 
 /** Messaging available both to handlers (through their context) and to code outside actors (the Runtime). */
 export interface Messaging {
-  tell<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...payload: PayloadArgs<D, K>): void;
-  ask<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
+  /** To an actor by ref, or by capability through the router (a Route). */
+  tell<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
+  ask<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
   /** Resolves once the target accepted the message: journaled on disk for a durable mailbox. */
-  send<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt>;
+  send<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt>;
   spawn<D extends ActorDefinition>(definition: D, options?: SpawnOptions<D>): Promise<ActorRef<D>>;
   /** Deliver to every actor subscribed to `topic` that has a handler for `type`. */
   publish(topic: string, type: string, payload?: unknown): void;
@@ -45,4 +48,21 @@ export interface ActorContext extends Messaging {
   unwatch(ref: ActorRef): void;
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /** The live actors offering a route's capabilities, with their load and health, least loaded first (router/). */
+  find(route: Route): readonly MemberInfo[];
+}
+
+/** One actor offering capabilities, as the thread asking sees it (discovery: router/). */
+export interface MemberInfo {
+  readonly id: string;
+  readonly kind: string;
+  readonly node: number;
+  readonly capabilities: readonly string[];
+  /** 'healthy', 'restarting', 'open' (circuit), 'half-open', 'trial' or 'ejected' (outlier ejection). */
+  readonly health: string;
+  /** Messages waiting in its mailbox (exact on its own thread) plus asks from this thread awaiting it. */
+  readonly load: number;
+  readonly latencyMs: number;
+  readonly successRate: number;
+  readonly weight: number;
 }

@@ -5,6 +5,7 @@ import type { MailboxSpec } from '../mailbox/mailbox.ts';
 import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
 import { validateCadence } from '../persistence/cadence.ts';
 import { validatePoisonAfter } from '../persistence/poison.ts';
+import { capabilitiesProblem } from '../runtime/validate.ts';
 import type { ActorContext } from './context.ts';
 
 /** A handler: mutates the immer draft of the state; what it returns (or resolves to) answers an ask. */
@@ -69,6 +70,36 @@ export interface ActorRef<D extends ActorDefinition = ActorDefinition> {
   readonly __definition?: D;
 }
 
+/**
+ * An address by what the actor can do rather than who it is: the router (router/) picks one live actor offering
+ * every capability in `capability`, scoring those offering more of `prefer`, keeping one `key` on one actor (sticky
+ * routing). Plain data like a ref: put it in messages, use it from any thread. `kind` (the definition, type-level
+ * only) keeps payload and reply types inferred: make one with `route(definition, spec)` from the router.
+ */
+/** What an untyped route may reach: any message type, any payload, replies typed `any`. */
+export type AnyActorDefinition = ActorDefinition<any, any, Record<string, (state: any, payload: any, ctx: ActorContext) => any>>;
+
+export interface Route<D extends ActorDefinition = AnyActorDefinition> {
+  readonly capability: string | readonly string[];
+  readonly prefer?: readonly string[];
+  readonly key?: string;
+  /** A strategy name ('least-loaded', 'round-robin', 'random', 'p2c', 'consistent-hash', 'weighted-adaptive'). */
+  readonly strategy?: string;
+  /** Retries of asks and sends on another capable actor (router/policy/retry.ts); false: none. */
+  readonly retry?: Readonly<Record<string, unknown>> | false;
+  /** A refs's fields are absent: that is how a route is told apart from a ref. */
+  readonly id?: undefined;
+  readonly __definition?: D;
+}
+
+/** Where a message can go: an actor (its ref) or whoever offers a capability (a route). */
+export type Address<D extends ActorDefinition = ActorDefinition> = ActorRef<D> | Route<D>;
+
+/** A route (no actor id) rather than a ref. */
+export function isRoute(address: unknown): address is Route {
+  return typeof address === 'object' && address !== null && (address as { id?: unknown }).id === undefined;
+}
+
 type HandlersOf<D> = D extends ActorDefinition<any, any, infer H> ? H : never;
 export type MessageType<D> = keyof HandlersOf<D> & string;
 /** Payload argument list for a message type: empty when the handler takes no payload. */
@@ -129,7 +160,7 @@ export function defineActor<S, A = void, H extends HandlerMap<S> = HandlerMap<S>
     if (typeof h !== 'function') throw new InvalidDefinitionError(`${input.kind}: handler ${name} is not a function`);
     if (name.startsWith('$')) throw new InvalidDefinitionError(`${input.kind}: message types starting with $ are reserved`);
   }
-  const problem = mailboxSpecProblem(input.mailbox) ?? persistenceProblem(input.persistence) ?? durableMailboxProblem(input.persistence, input.mailbox);
+  const problem = capabilitiesProblem(input.capabilities) ?? mailboxSpecProblem(input.mailbox) ?? persistenceProblem(input.persistence) ?? durableMailboxProblem(input.persistence, input.mailbox);
   if (problem) throw new InvalidDefinitionError(`${input.kind}: ${problem}`);
   return Object.freeze({
     kind: input.kind,

@@ -13,6 +13,7 @@ const GROUPS = {
   kernel: ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
   supervision: ['restart', 'lost-thread', 'overhead'],
   persistence: ['durable', 'store', 'snapshot', 'resume'],
+  router: ['throughput', 'balance', 'resilience', 'scale', 'choice'],
   ops: ['metrics-overhead', 'scrape'],
 };
 type Group = keyof typeof GROUPS;

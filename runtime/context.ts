@@ -1,5 +1,6 @@
 import type { ActorContext, SpawnOptions } from '../actors/context.ts';
-import type { ActorDefinition, ActorRef, AskOptions } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef, AskOptions, Route } from '../actors/define.ts';
+import type { MemberInfo } from '../actors/context.ts';
 import type { Cell } from './cell.ts';
 import type { Host } from './host.ts';
 import { rootLogger, type Logger } from './logger.ts';
@@ -24,7 +25,7 @@ export class CellContext implements ActorContext {
   get incarnation(): number {
     return this.cell.incarnation;
   }
-  send(ref: ActorRef, type: string, ...args: unknown[]): Promise<any> {
+  send(ref: ActorRef | Route, type: string, ...args: unknown[]): Promise<any> {
     const options = args[1] as { messageId?: string; timeoutMs?: number } | undefined;
     if (options?.messageId !== undefined) validateMessageId(options.messageId);
     return this.host.sendAcknowledged(ref, type, undraft(args[0]), this.cell.id, options?.messageId ?? '', options?.timeoutMs);
@@ -32,10 +33,10 @@ export class CellContext implements ActorContext {
   get log(): Logger {
     return (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
   }
-  tell(ref: ActorRef, type: string, payload?: unknown): void {
+  tell(ref: ActorRef | Route, type: string, payload?: unknown): void {
     this.host.tell(ref, type, undraft(payload), this.cell.id);
   }
-  ask(ref: ActorRef, type: string, ...args: unknown[]): Promise<any> {
+  ask(ref: ActorRef | Route, type: string, ...args: unknown[]): Promise<any> {
     return this.host.ask(ref, type, undraft(args[0]), this.cell.id, (args[1] as AskOptions | undefined)?.timeoutMs);
   }
   spawn<D extends ActorDefinition>(definition: D, options: SpawnOptions<D> = {}): Promise<ActorRef<D>> {
@@ -46,6 +47,9 @@ export class CellContext implements ActorContext {
   }
   lookup(id: string): Promise<ActorRef | undefined> {
     return this.host.lookup(id);
+  }
+  find(route: Route): readonly MemberInfo[] {
+    return this.host.find(route);
   }
   stop(ref?: ActorRef): void {
     this.host.stop(ref ?? this.cell.ref);

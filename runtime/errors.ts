@@ -56,12 +56,15 @@ export class HandlerTimeoutError extends define('ERR_HANDLER_TIMEOUT') {}
 /** send() with a messageId that is not a non-empty string without NUL of at most 900 UTF-8 bytes. */
 export class InvalidMessageIdError extends define('ERR_INVALID_MESSAGE_ID') {}
 
+/** A message addressed by capability (a route) on a runtime started without the router. */
+export class RouterNotInstalledError extends define('ERR_ROUTER_NOT_INSTALLED') {}
+
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => Error;
 const byName: Record<string, ErrorClass> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
   MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError, DuplicateMessageError,
-  InvalidMessageIdError,
+  InvalidMessageIdError, RouterNotInstalledError,
 };
 
 /**
@@ -80,6 +83,8 @@ export interface ErrorData {
   stack?: string;
   cause?: ErrorData;
   details?: Record<string, unknown>;
+  /** An error's own `retryable` mark (the router's retry policy reads it), kept across threads. */
+  retryable?: boolean;
 }
 
 export function errorToData(err: unknown): ErrorData {
@@ -90,6 +95,8 @@ export function errorToData(err: unknown): ErrorData {
     if (err.cause !== undefined) data.cause = errorToData(err.cause);
     const details = (err as TroupeError).details;
     if (details !== undefined) data.details = details;
+    const retryable = (err as { retryable?: unknown }).retryable;
+    if (typeof retryable === 'boolean') data.retryable = retryable;
     return data;
   }
   return { name: 'Error', message: String(err) };
@@ -100,6 +107,7 @@ export function reviveError(data: ErrorData): Error {
   const Cls = byName[data.name];
   const err: Error = Cls ? new Cls(data.message, { cause }) : new Error(data.message, { cause });
   if (data.details) (err as TroupeError).details = data.details;
+  if (data.retryable !== undefined) (err as { retryable?: boolean }).retryable = data.retryable;
   if (!Cls) {
     err.name = data.name;
     if (data.code) (err as { code?: string }).code = data.code;

@@ -1,4 +1,4 @@
-import type { ActorDefinition, ActorRef, TerminationNotice } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef, Route, TerminationNotice } from '../actors/define.ts';
 import { durableMailboxProblem, isActorDefinition } from '../actors/define.ts';
 import type { SpawnOptions } from '../actors/context.ts';
 import { createMailbox, type MailboxSpec } from '../mailbox/mailbox.ts';
@@ -22,8 +22,11 @@ import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
 import { Replays, queueJournal } from './replay.ts';
-import type { ActorInspection, ActorStats, NodeStats } from './stats.ts';
+import type { ActorInspection, ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
 import { ThreadCounters, type KindMetrics, type ThreadMetrics } from './thread-metrics.ts';
+import { Directory } from './directory.ts';
+import type { RouteResolver, ThreadServices } from './extensions.ts';
+import { RouterNotInstalledError } from './errors.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
 
@@ -88,6 +91,10 @@ export class Host {
   private elu = performance.eventLoopUtilization();
   /** The last actor delivered to (bursts go to one actor): saves a map lookup. A stopped cell is never reused. */
   private lastCell: Cell | undefined;
+  /** Who offers which capabilities, on every thread (runtime/directory.ts). */
+  readonly directory = new Directory();
+  /** Resolves messages addressed by route (installed by the router: runtime/extensions.ts). */
+  private router: RouteResolver | undefined;
 
   constructor(private readonly opts: HostOptions) {
     this.node = opts.node;
@@ -115,21 +122,28 @@ export class Host {
 
   // ---- sending -------------------------------------------------------------------------------------------------
 
-  tell(ref: ActorRef, type: string, payload: unknown, from: string): void {
+  tell(ref: ActorRef | Route, type: string, payload: unknown, from: string): void {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
+    if (ref.id === undefined) return this.routes().tell(ref as Route, type, payload, from);
     // Again to the actor last delivered to, here and running: straight to its mailbox (deliver() decides the rest).
     const cell = this.lastCell;
     if (cell !== undefined && cell.id === ref.id && ref.node === this.node && !cell.stopped && cell.phase === 'running'
       && cell.persistence?.durable !== true) {
       return this.queueTell(cell, type, payload, from);
     }
-    this.send(ref, type, payload, from, 0);
+    this.send(ref as ActorRef, type, payload, from, 0);
   }
 
-  ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
+  ask(ref: ActorRef | Route, type: string, payload: unknown, from: string, timeoutMs?: number): Promise<unknown> {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
+    if (ref.id === undefined) return this.routes().ask(ref as Route, type, payload, from, timeoutMs);
+    return this.askChecked(ref as ActorRef, type, payload, from, timeoutMs);
+  }
+
+  /** An ask whose type and payload were checked where it was made. */
+  private askChecked(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
     return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id), this.counters.enabled);
   }
 
@@ -137,15 +151,58 @@ export class Host {
    * Send and be told once the message is accepted: for a durable mailbox, once it is journaled on disk (the
    * acknowledgement); otherwise once it is in the mailbox. A `messageId` makes a retried send recognisable.
    */
-  sendAcknowledged(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
+  sendAcknowledged(ref: ActorRef | Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs?: number): Promise<unknown> {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
+    if (ref.id === undefined) return this.routes().send(ref as Route, type, payload, from, messageId, timeoutMs);
+    return this.sendChecked(ref as ActorRef, type, payload, from, messageId, timeoutMs);
+  }
+
+  private sendChecked(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
     return this.expectReply(ref, timeoutMs, (id) => {
       if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true);
       if (!this.transport.has(ref.node)) return this.settle(id, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
       this.transport.out(ref.node).push(Op.Send, ref.id, type, payload, from, id, messageId);
       this.transport.requestFlush();
     });
+  }
+
+  private routes(): RouteResolver {
+    if (this.router === undefined) {
+      throw new RouterNotInstalledError("a message addressed by capability needs the router: import 'troupe' (or its router/index.ts) before Runtime.start");
+    }
+    return this.router;
+  }
+
+  /** Discovery through the router (ctx.find, runtime.capabilities). */
+  find(route: Route): ReturnType<RouteResolver['find']> {
+    return this.routes().find(route);
+  }
+
+  /** What a capability built on the kernel gets on this thread (runtime/extensions.ts). */
+  services(random: () => number): ThreadServices {
+    return {
+      node: this.node,
+      clock: this.clock,
+      random,
+      directory: this.directory,
+      localLoad: (id) => {
+        const cell = this.actors.get(id);
+        return cell === undefined ? -1 : cell.mailbox.size + (cell.busy ? 1 : 0);
+      },
+      localLoadProbe: (id) => {
+        const cell = this.actors.get(id);
+        // A stopped cell is never reused: the probe of one that stopped reads its drained mailbox (0).
+        return cell === undefined ? undefined : () => cell.mailbox.size + (cell.busy ? 1 : 0);
+      },
+      tell: (ref, type, payload, from) => this.send(ref, type, payload, from, 0),
+      ask: (ref, type, payload, from, timeoutMs) => this.askChecked(ref, type, payload, from, timeoutMs),
+      send: (ref, type, payload, from, messageId, timeoutMs) => this.sendChecked(ref, type, payload, from, messageId, timeoutMs),
+      deadLetter: (to, type, from, reason: DeadLetterReason, detail) => this.deadLetters.record(to, type, from, reason, detail),
+      useRouter: (resolver) => {
+        this.router = resolver;
+      },
+    };
   }
 
   /** Register a pending reply (with its deadline) under a fresh id, then let `post` send the message carrying it. */

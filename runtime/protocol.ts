@@ -68,4 +68,7 @@ export type Control =
   | { op: 'shutdown'; req: number }
   | { op: 'shutdown-done'; req: number }
   // failed: stand-ins a replacement thread could not create (runtime/worker.ts)
-  | { op: 'ready'; failed?: string[] };
+  | { op: 'ready'; failed?: string[] }
+  // who offers which capabilities: the main thread's changes of one turn, to every worker (runtime/directory.ts)
+  // (reset: the whole directory, sent first on a new channel to a thread)
+  | { op: 'directory'; changes: import('./directory.ts').DirectoryChange[]; reset?: true };

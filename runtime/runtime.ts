@@ -2,7 +2,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nanoid } from 'nanoid';
 import { createHash } from 'node:crypto';
-import type { ActorDefinition, ActorRef, AskArgs, MessageType, PayloadArgs, Reply, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, MessageType, PayloadArgs, Reply, Route, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
@@ -22,6 +22,9 @@ import { rootLogger } from './logger.ts';
 import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
 import type { ActorStore, PoisonMessage } from '../persistence/store.ts';
+import type { DirectoryChange, MemberPhase } from './directory.ts';
+import { threadExtensions } from './extensions.ts';
+import type { MemberInfo } from '../actors/context.ts';
 
 export interface RuntimeOptions {
   /** Worker threads to host actors (default: available parallelism). 0 runs every actor on the calling thread. */
@@ -59,6 +62,8 @@ export type RuntimeLifecycle = 'running' | 'shutting-down' | 'stopped';
 interface Registration {
   node: number;
   kind: string;
+  /** Set when it offers capabilities: it is then a member of every thread's directory (runtime/directory.ts). */
+  capabilities?: readonly string[];
 }
 
 /**
@@ -74,7 +79,7 @@ export class Runtime implements Messaging {
   private readonly owners = new Map<string, Supervisor>();
   private readonly crashListeners = new Set<(report: CrashReport) => void>();
   private readonly recentCrashes: CrashReport[] = [];
-  private pool: WorkerPool | undefined;
+  private workerPool: WorkerPool | undefined;
   private reqSeq = 0;
   private stopped = false;
   private shuttingDown = false;
@@ -102,6 +107,7 @@ export class Runtime implements Messaging {
       spawn: (def, opts) => this.spawn(def, opts),
       lookup: (id) => this.lookup(id),
     });
+    for (const ext of threadExtensions()) ext.attach(this.host.services(() => this.random()));
   }
 
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -114,28 +120,29 @@ export class Runtime implements Messaging {
     const count = options.workers ?? availableParallelism();
     const runtime = new Runtime(count, options);
     if (count > 0) {
-      runtime.pool = await WorkerPool.start(count, {
+      runtime.workerPool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
-      }, options.dataDir, runtime.timebase, options.metrics);
-      for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
-      if (options.spareWorker ?? true) runtime.pool.prepareSpare();
+      }, options.dataDir, runtime.timebase, threadExtensions().map((e) => e.module), options.metrics);
+      for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.workerPool.workers[node]!);
+      if (options.spareWorker ?? true) runtime.workerPool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;
-      if (stallMs > 0) runtime.pool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
+      if (stallMs > 0) runtime.workerPool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
     return runtime;
   }
 
   // ---- messaging ----------------------------------------------------------------------------------------------
 
-  tell<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...payload: PayloadArgs<D, K>): void;
+  /** To an actor by ref, or by capability (a Route: the router picks one, on this thread). */
+  tell<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
   // Not a rest parameter in the implementation: an array per call on the hottest path (types as declared above).
-  tell(ref: ActorRef, type: string, payload?: unknown): void {
-    if (this.stopped) return this.host.deadLetters.record(ref.id, type, '', 'stopped');
+  tell(ref: ActorRef | Route, type: string, payload?: unknown): void {
+    if (this.stopped) return this.host.deadLetters.record(ref.id ?? '', type, '', 'stopped');
     this.host.tell(ref, type, payload, '');
   }
 
-  ask<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>> {
+  ask<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>> {
     const options = args[1] as { timeoutMs?: number } | undefined;
     return this.host.ask(ref, type, args[0], '', options?.timeoutMs) as Promise<Reply<D, K>>;
   }
@@ -145,7 +152,7 @@ export class Runtime implements Messaging {
    * (it will be handled exactly once, even across a crash of the process); otherwise once it is in the mailbox.
    * Pass `messageId` to make retries safe: a message id already received is acknowledged as a duplicate.
    */
-  send<D extends ActorDefinition, K extends MessageType<D>>(ref: ActorRef<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt> {
+  send<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt> {
     const options = args[1] as SendOptions | undefined;
     if (options?.messageId !== undefined) validateMessageId(options.messageId);
     return this.host.sendAcknowledged(ref, type, args[0], '', options?.messageId ?? '', options?.timeoutMs) as Promise<SendReceipt>;
@@ -153,6 +160,21 @@ export class Runtime implements Messaging {
 
   publish(topic: string, type: string, payload?: unknown): void {
     this.host.publish(topic, type, payload, '');
+  }
+
+  /** The live actors offering `route`'s capabilities, least loaded first, as this thread sees them (router/). */
+  find(route: Route): readonly MemberInfo[] {
+    return this.host.find(route);
+  }
+
+  /** The runtime's clock (injected, or the system clock): what capabilities built on it schedule by. */
+  timeSource(): Clock {
+    return this.clock;
+  }
+
+  /** Every capability some live actor offers (runtime/directory.ts). */
+  directoryCapabilities(): string[] {
+    return [...this.host.directory.capabilities()];
   }
 
   async lookup(id: string): Promise<ActorRef | undefined> {
@@ -208,12 +230,41 @@ export class Runtime implements Messaging {
       this.loads[node] = Math.max(0, this.loads[node] - 1); // (counted from 0 again if its thread was lost meanwhile)
       throw err;
     }
-    this.registry.set(id, { node, kind });
+    const capabilities = mergeCapabilities(local?.capabilities, options.capabilities);
+    this.registry.set(id, capabilities === undefined ? { node, kind } : { node, kind, capabilities });
+    if (capabilities !== undefined) this.directoryChange(['join', id, kind, node, capabilities, 'running']);
     return Object.freeze({ id, kind, node });
   }
 
+  // ---- the directory (runtime/directory.ts): changed here only, posted to the workers once per turn -------------
+
+  private directoryOut: DirectoryChange[] = [];
+
+  private directoryChange(change: DirectoryChange): void {
+    this.host.directory.apply(change);
+    if (this.workerCount === 0) return;
+    if (this.directoryOut.length === 0) queueMicrotask(() => this.postDirectory());
+    this.directoryOut.push(change);
+  }
+
+  private postDirectory(): void {
+    const changes = this.directoryOut;
+    this.directoryOut = [];
+    for (let node = 1; node <= this.workerCount; node++) if (this.live(node)) this.host.sendControl(node, { op: 'directory', changes });
+  }
+
+  /** A member's health as its supervisor decides it (nothing for actors offering no capability). */
+  private memberPhase(id: string, phase: MemberPhase): void {
+    const member = this.host.directory.get(id);
+    if (member !== undefined && member.phase !== phase) this.directoryChange(['phase', id, phase]);
+  }
+
+  private memberLeft(id: string): void {
+    if (this.host.directory.get(id) !== undefined) this.directoryChange(['leave', id]);
+  }
+
   private live(node: number): boolean {
-    return node === 0 || (this.pool?.live(node) ?? false);
+    return node === 0 || (this.workerPool?.live(node) ?? false);
   }
 
   private request(node: number, make: (req: number) => Control): Promise<Control> {
@@ -233,19 +284,22 @@ export class Runtime implements Messaging {
         if (reg !== undefined && reg.node === from) {
           this.registry.delete(c.id);
           this.loads[from]--;
+          this.memberLeft(c.id);
         }
         return this.owners.get(c.id)?.childGone(c.id, c.reason);
       }
       case 'crashed':
+        if (c.stopping !== true) this.memberPhase(c.id, 'restarting');
         return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true, c.incarnation);
       case 'crashed-restarted':
         return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error, c.incarnation);
       case 'revoked':
         return this.owners.get(c.id)?.childRevoked(c.id, c.seq);
       case 'trial-ok':
+        this.memberPhase(c.id, 'running');
         return this.owners.get(c.id)?.childTrialSucceeded(c.id);
       case 'pong':
-        this.pool?.pong(from);
+        this.workerPool?.pong(from);
         if (c.req === 0) return; // the stall watch's
         this.requests.get(c.req)?.resolve(c);
         this.requests.delete(c.req);
@@ -304,7 +358,7 @@ export class Runtime implements Messaging {
         if (claimed) this.owners.set(spec.id, owner);
         let ref: ActorRef;
         try {
-          ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
+          ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, capabilities: spec.capabilities, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
         } catch (err) {
           if (claimed) this.owners.delete(spec.id);
           throw err;
@@ -338,6 +392,9 @@ export class Runtime implements Messaging {
 
   /** A supervisor's decision for the thread hosting the child. */
   private command(node: number, c: Control): void {
+    if (c.op === 'restart') this.memberPhase(c.id, 'running');
+    else if (c.op === 'circuit-open') this.memberPhase(c.id, 'open');
+    else if (c.op === 'half-open') this.memberPhase(c.id, 'half-open');
     if (node === 0) this.host.supervise(c);
     else this.host.sendControl(node, c);
   }
@@ -359,8 +416,12 @@ export class Runtime implements Messaging {
       // A survivor's id stays reserved (unseen by lookup) until its stand-in is up: no other actor can take it.
       if (this.owners.get(id)?.childLost(id) === true) {
         survivors.push(id);
-        this.registry.set(id, { node: -1, kind: reg.kind });
-      } else this.registry.delete(id);
+        this.registry.set(id, { ...reg, node: -1 });
+        this.memberPhase(id, 'restarting');
+      } else {
+        this.registry.delete(id);
+        this.memberLeft(id);
+      }
     }
     this.loads[node] = 0;
     // Requests it will never answer (a spawn there, stats) fail, rather than wait for good.
@@ -398,7 +459,7 @@ export class Runtime implements Messaging {
     }
     let booted: Booted;
     try {
-      booted = await this.pool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
+      booted = await this.workerPool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
         WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
       }, standIns);
     } catch (err) {
@@ -413,6 +474,7 @@ export class Runtime implements Messaging {
     }
     if (this.stopped) return;
     this.host.transport.connect(node, booted.worker);
+    this.host.sendControl(node, { op: 'directory', changes: this.host.directory.snapshot(), reset: true });
     // Threads lost meanwhile and still being replaced: the new thread holds watches and stops on their survivors too.
     for (const [other, theirs] of this.replacing) if (other !== node) this.host.sendControl(node, { op: 'node-lost', node: other, survivors: theirs });
     const failed = new Set(booted.failed);
@@ -424,10 +486,15 @@ export class Runtime implements Messaging {
     this.replacing.delete(node);
     for (const id of survivors) {
       const s = made.get(id);
+      const reg = this.registry.get(id);
       if (s !== undefined) {
-        this.registry.set(id, { node, kind: s.kind });
+        this.registry.set(id, { ...reg, node, kind: s.kind });
         this.loads[node]++;
-      } else if (this.registry.get(id)?.node === -1) this.registry.delete(id); // its reservation (see workerLost)
+        this.memberPhase(id, s.phase);
+      } else if (reg?.node === -1) {
+        this.registry.delete(id); // its reservation (see workerLost)
+        this.memberLeft(id);
+      }
     }
     // Watches held here and on other threads on the lost actors: registered again with their stand-ins, which exist
     // from the replacement's first instant, so a watcher hears only of a final stop. (A survivor without a stand-in
@@ -595,7 +662,7 @@ export class Runtime implements Messaging {
     if (this.stopped) return;
     this.shuttingDown = true; // readiness fails from here on
     for (const root of this.roots) await root.stop();
-    this.pool?.closing();
+    this.workerPool?.closing();
     const done: Promise<unknown>[] = [];
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;
@@ -613,7 +680,7 @@ export class Runtime implements Messaging {
     this.stopped = true;
     this.host.close();
     await this.host.closeStore();
-    await this.pool?.terminate();
+    await this.workerPool?.terminate();
   }
 }
 
@@ -627,4 +694,10 @@ function requeuedId(original: string, seq: number): string {
     // An original near the size limit: a digest of it stands in (still the same for every requeue of it).
     return `${createHash('sha256').update(original).digest('base64url')}#requeued-${seq}`;
   }
+}
+
+/** A definition's capabilities and a spawn's, without repeats; undefined when there are none. */
+function mergeCapabilities(own: readonly string[] | undefined, added: readonly string[] | undefined): readonly string[] | undefined {
+  if ((own === undefined || own.length === 0) && (added === undefined || added.length === 0)) return undefined;
+  return Object.freeze([...new Set([...(own ?? []), ...(added ?? [])])]);
 }

@@ -25,7 +25,9 @@ export interface NodeStats {
 
 export type DeadLetterReason =
   | 'not-found' | 'stopped' | 'mailbox-full' | 'unknown-message-type' | 'crashed' | 'not-cloneable' | 'worker-lost'
-  | 'circuit-open' | 'stash-full' | 'poison' | 'journal-failed';
+  | 'circuit-open' | 'stash-full' | 'poison' | 'journal-failed'
+  /** Addressed by capability and nobody live offers it (router/). */
+  | 'no-route';
 
 export type DeadLetterCounts = Partial<Record<DeadLetterReason, number>>;
 

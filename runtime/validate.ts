@@ -2,7 +2,7 @@ import type { SpawnOptions } from '../actors/context.ts';
 import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
 import { InvalidMessageIdError, InvalidSpawnOptionError } from './errors.ts';
 
-const spawnKeys = new Set(['id', 'args', 'pin', 'near', 'mailbox']);
+const spawnKeys = new Set(['id', 'args', 'pin', 'near', 'mailbox', 'capabilities']);
 
 /** Throws InvalidSpawnOptionError naming the first bad option. */
 export function validateSpawnOptions(options: SpawnOptions, workers: number, live: (node: number) => boolean): void {
@@ -23,8 +23,17 @@ export function validateSpawnOptions(options: SpawnOptions, workers: number, liv
     fail('near must be an actor ref');
   }
   if (pin !== undefined && near !== undefined) fail('give either pin or near, not both');
-  const problem = mailboxSpecProblem(options.mailbox);
+  const problem = mailboxSpecProblem(options.mailbox) ?? capabilitiesProblem(options.capabilities);
   if (problem) fail(problem);
+}
+
+/** Capabilities: up to 64 non-empty strings of at most 128 characters. */
+export function capabilitiesProblem(caps: unknown): string | undefined {
+  if (caps === undefined) return undefined;
+  if (!Array.isArray(caps) || caps.length > 64 || !caps.every((c) => typeof c === 'string' && c.length > 0 && c.length <= 128)) {
+    return 'capabilities must be an array of at most 64 non-empty strings of at most 128 characters';
+  }
+  return undefined;
 }
 
 export function validateStartOptions(options: { workers?: unknown }): void {

@@ -20,6 +20,8 @@ export interface WorkerBoot {
   standIns?: StandIn[];
   /** Keep the introspection counters (RuntimeOptions.metrics). */
   metrics?: boolean;
+  /** Modules of capabilities built on the kernel, attached before any message is taken (runtime/extensions.ts). */
+  extensions?: string[];
 }
 
 (globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
@@ -54,7 +56,9 @@ const host: Host = new Host({
   metrics: boot.metrics,
   onControl,
   async spawn(definition, options) {
-    const res = await request((req) => ({ op: 'spawn-request', req, module: definition.module, kind: definition.kind, options: options as Record<string, unknown> }));
+    // The main thread may not have the definition: its capabilities travel with the options.
+    const capabilities = [...definition.capabilities, ...(options.capabilities ?? [])];
+    const res = await request((req) => ({ op: 'spawn-request', req, module: definition.module, kind: definition.kind, options: { ...options, capabilities } as Record<string, unknown> }));
     if (res.op !== 'spawn-result') throw new Error(`unexpected answer ${res.op}`);
     if (res.error) throw reviveError(res.error);
     return res.ref as ActorRef;
@@ -84,6 +88,10 @@ function onControl(_from: number, c: Control): void {
       return host.connect(c.node, c.port);
     case 'ping':
       return host.sendControl(0, { op: 'pong', req: c.req });
+    case 'directory':
+      if (c.reset) host.directory.clear();
+      for (const change of c.changes) host.directory.apply(change);
+      return;
     case 'shutdown':
       host.close();
       // Pending snapshots and journal writes reach the disk before the thread says it is done.
@@ -143,6 +151,10 @@ async function createStandIns(standIns: StandIn[]): Promise<string[]> {
   return failed;
 }
 
+for (const module of boot.extensions ?? []) {
+  const ext = (await import(module)) as { attachToThread?: (services: ReturnType<Host['services']>) => void };
+  ext.attachToThread?.(host.services(Math.random));
+}
 const failed = await createStandIns(boot.standIns ?? []);
 main.on('message', (ops: unknown[]) => host.receive(0, ops));
 boot.ports.forEach((p, node) => p !== undefined && node !== 0 && host.connect(node, p));

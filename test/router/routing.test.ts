@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import '../../router/index.ts';
+import { NoRouteError, InvalidRouteError, route } from '../../router/index.ts';
+import { startRuntime, eventually } from '../kernel/helpers.ts';
+import { helper, dispatcher } from '../fixtures/routed.ts';
+import { recorder } from '../fixtures/kinds.ts';
+import { counter } from '../fixtures/counter.ts';
+import { UnknownMessageTypeError } from '../../runtime/errors.ts';
+
+describe.each([0, 2])('routing by capability with %i workers', (workers) => {
+  it('asks, tells and sends by capability reach a live actor offering it, from outside and inside handlers', async () => {
+    const rt = await startRuntime({ workers });
+    const a = await rt.spawn(helper, { id: 'h-a' });
+    const b = await rt.spawn(helper, { id: 'h-b' });
+    const reply = await rt.ask({ capability: 'help' }, 'quick', 1);
+    expect(['h-a', 'h-b']).toContain(reply.by);
+    const typed = await rt.ask(route(helper, { capability: 'help' }), 'quick', 2);
+    expect(typed.n).toBe(2);
+    for (let i = 0; i < 20; i++) rt.tell({ capability: 'help' }, 'quick', i);
+    const receipt = await rt.send({ capability: 'help' }, 'quick', 3);
+    expect(receipt.duplicate).toBe(false);
+    await eventually(async () => (await rt.ask(a, 'handled')) + (await rt.ask(b, 'handled')) >= 23);
+    const d = await rt.spawn(dispatcher);
+    expect(['h-a', 'h-b']).toContain((await rt.ask(d, 'askHelp', 5)).by);
+    expect(await rt.ask(d, 'find', 'help')).toEqual(expect.arrayContaining(['h-a', 'h-b']));
+    // A route is plain data: it travels inside a message and is used on the receiver's thread.
+    expect(['h-a', 'h-b']).toContain((await rt.ask(d, 'forward', { to: { capability: 'help' }, n: 7 })).by);
+  });
+
+  it('capabilities come from the definition and the spawn; a route may require several', async () => {
+    const rt = await startRuntime({ workers });
+    await rt.spawn(helper, { id: 'plain' });
+    await rt.spawn(helper, { id: 'reviewer', capabilities: ['code-review'] });
+    await rt.spawn(counter, { id: 'counting', capabilities: ['count'] });
+    for (let i = 0; i < 10; i++) expect((await rt.ask({ capability: ['help', 'code-review'] }, 'quick', i)).by).toBe('reviewer');
+    expect(rt.capabilities('code-review').map((m) => m.id)).toEqual(['reviewer']);
+    const all = rt.capabilities();
+    expect(Object.keys(all).sort()).toEqual(['code-review', 'count', 'counting', 'help']);
+    expect(all.help.map((m) => m.id).sort()).toEqual(['plain', 'reviewer']);
+    expect(all.help[0]).toMatchObject({ health: 'healthy', kind: 'helper' });
+  });
+
+  it('no actor offers it: asks fail at once with NoRouteError, tells become no-route dead letters', async () => {
+    const rt = await startRuntime({ workers });
+    await expect(rt.ask({ capability: 'nobody' }, 'x')).rejects.toBeInstanceOf(NoRouteError);
+    await expect(rt.send({ capability: 'nobody' }, 'x')).rejects.toMatchObject({ code: 'ERR_NO_ROUTE' });
+    rt.tell({ capability: 'nobody' }, 'x');
+    expect((await rt.stats()).deadLetters['no-route']).toBe(1);
+    const d = await rt.spawn(dispatcher);
+    await rt.spawn(helper, { id: 'only' });
+    await rt.stop((await rt.lookup('only'))!);
+    await expect(rt.ask(d, 'askHelp', 1)).rejects.toMatchObject({ code: 'ERR_ACTOR_CRASHED', cause: { code: 'ERR_NO_ROUTE' } });
+  });
+
+  it('bad routes are named errors at the call site', async () => {
+    const rt = await startRuntime({ workers });
+    expect(() => rt.tell({ capability: '' } as never, 'x')).toThrow(InvalidRouteError);
+    expect(() => rt.ask({ capability: 'a', colour: 'red' } as never, 'x')).toThrow(InvalidRouteError);
+    expect(() => rt.router({ capability: [] as string[] })).toThrow(InvalidRouteError);
+    await expect(rt.spawn(helper, { capabilities: [''] })).rejects.toMatchObject({ code: 'ERR_INVALID_SPAWN_OPTION' });
+  });
+
+  it('a validation error from the target is not retried elsewhere', async () => {
+    const rt = await startRuntime({ workers });
+    await rt.spawn(helper, { id: 'one' });
+    await rt.spawn(helper, { id: 'two' });
+    await expect(rt.ask({ capability: 'help' }, 'nonsense' as never)).rejects.toBeInstanceOf(UnknownMessageTypeError);
+  });
+
+  it('a crash is retried on another capable actor; when every attempt fails the error lists them', async () => {
+    const rt = await startRuntime({ workers });
+    await rt.spawn(helper, { id: 'x1' });
+    await rt.spawn(helper, { id: 'x2' });
+    const err = await rt.ask({ capability: 'help' }, 'fail', 'always').catch((e) => e);
+    expect(err.code).toBe('ERR_ROUTING_FAILED');
+    expect(err.details.attempts.map((a: { target: string }) => a.target).sort()).toEqual(expect.arrayContaining(['x1', 'x2']));
+    expect(err.details.attempts.every((a: { code: string }) => a.code === 'ERR_ACTOR_CRASHED')).toBe(true);
+    await rt.spawn(helper, { id: 'flaky', args: { failEvery: 2 } });
+  });
+
+  it('actors leave the table when they stop for good', async () => {
+    const rt = await startRuntime({ workers });
+    const a = await rt.spawn(helper, { id: 'leaving' });
+    expect(rt.capabilities('help').length).toBe(1);
+    await rt.stop(a);
+    await eventually(() => rt.capabilities('help').length === 0);
+    await expect(rt.ask({ capability: 'help' }, 'quick', 1)).rejects.toBeInstanceOf(NoRouteError);
+  });
+});
+
+describe.each([0, 2])('routing and supervision with %i workers', (workers) => {
+  it('an open circuit is skipped, visible as such, and its actor rejoins after its trial', async () => {
+    const rt = await startRuntime({ workers });
+    const tree = await rt.supervise({
+      id: 'pool', strategy: 'one-for-one', intensity: { maxRestarts: 0, withinMs: 60_000 }, onExhausted: 'open-circuit',
+      circuit: { resetMs: 300, maxResetMs: 300, multiplier: 1 },
+      children: [{ id: 's1', actor: helper }, { id: 's2', actor: helper }, { id: 's3', actor: helper }],
+    });
+    const s1 = tree.ref<typeof helper>('s1')!;
+    await rt.ask(s1, 'fail', 'broken').catch(() => {});
+    await eventually(() => rt.capabilities('help').find((m) => m.id === 's1')?.health === 'open');
+    // Every routed ask goes to the other two while s1's circuit is open: none fails.
+    const by = new Set<string>();
+    for (let i = 0; i < 30; i++) by.add((await rt.ask({ capability: 'help' }, 'quick', i)).by);
+    expect([...by].sort()).toEqual(['s2', 's3']);
+    // After the reset time it is half-open: one routed ask is its trial, and success closes the circuit.
+    await eventually(() => rt.capabilities('help').find((m) => m.id === 's1')?.health === 'half-open');
+    for (let i = 0; i < 30 && !by.has('s1'); i++) by.add((await rt.ask({ capability: 'help' }, 'quick', i)).by);
+    expect(by.has('s1')).toBe(true);
+    await eventually(() => rt.capabilities('help').find((m) => m.id === 's1')?.health === 'healthy');
+  });
+
+  it('a routed ask whose target crashes mid-route is retried on another; the crashed one is restarted in place', async () => {
+    const rt = await startRuntime({ workers });
+    await rt.supervise({
+      id: 'team', strategy: 'one-for-one', intensity: { maxRestarts: 100, withinMs: 1000 },
+      children: [{ id: 'ok', actor: helper }, { id: 'bad', actor: helper, args: { failEvery: 1 } }],
+    });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => rt.ask({ capability: 'help' }, 'work', i)));
+    expect(results.every((r) => r.by === 'ok')).toBe(true);
+    expect(rt.crashes().length).toBeGreaterThan(0);
+  });
+});
+
+describe('routing while a worker thread is lost', () => {
+  it('no routed ask is left hanging: those on the lost thread are retried on the survivors, then traffic spreads again', async () => {
+    const rt = await startRuntime({ workers: 2 });
+    await rt.supervise({
+      id: 'spread', strategy: 'one-for-one', intensity: { maxRestarts: 10, withinMs: 1000 },
+      children: [
+        { id: 'w1a', actor: helper, args: { slowMs: 2 }, pin: 1 }, { id: 'w1b', actor: helper, args: { slowMs: 2 }, pin: 1 },
+        { id: 'w2a', actor: helper, args: { slowMs: 2 }, pin: 2 }, { id: 'w2b', actor: helper, args: { slowMs: 2 }, pin: 2 },
+      ],
+    });
+    const killer = await rt.spawn(recorder, { pin: 1 });
+    const inFlight = Array.from({ length: 400 }, (_, i) => rt.ask({ capability: 'help' }, 'work', i, { timeoutMs: 10_000 }));
+    await Promise.all(inFlight.slice(0, 10)); // traffic flows...
+    rt.tell(killer, 'die'); // ...when thread 1 dies
+    const settled = await Promise.allSettled(inFlight);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    await eventually(() => rt.crashes().length === 2); // w1a and w1b, lost with their thread
+    expect(rt.crashes().map((c) => c.messageType)).toEqual(['$exit', '$exit']);
+    // The lost thread's actors are restarted there and take routed traffic again.
+    await eventually(() => rt.capabilities('help').every((m) => m.health === 'healthy'));
+    const by = new Set<string>();
+    for (let i = 0; i < 200 && by.size < 4; i++) by.add((await rt.ask({ capability: 'help' }, 'quick', i)).by);
+    expect(by.size).toBe(4);
+  });
+});
