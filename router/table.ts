@@ -55,6 +55,8 @@ export interface View {
   /** Half-open (its one trial may go: asks and sends only) or restarting (mail is held for it). */
   halfOpen: RouteCandidate[];
   restarting: RouteCandidate[];
+  /** Healthy and restarting together, for keyed routes (a key stays with its actor through a restart). */
+  sticky: readonly RouteCandidate[];
   /** Earliest time an ejection ends (the view is rebuilt then). */
   rebuildAt: number;
 }
@@ -105,7 +107,7 @@ export class RoutingTable {
     }
     // Members gone from the directory for good: what was observed of them is dropped (an id may come back anew).
     for (const [id] of previous) if (this.directory.get(id) === undefined) this.observations.forget(id);
-    const view: View = { version: this.version, all, observed: all.map((c) => c.observed), healthy: [], halfOpen: [], restarting: [], rebuildAt: Infinity };
+    const view: View = { version: this.version, all, observed: all.map((c) => c.observed), healthy: [], halfOpen: [], restarting: [], sticky: [], rebuildAt: Infinity };
     const ejected: RouteCandidate[] = [];
     for (const c of all) {
       const phase = c.member.phase;
@@ -124,6 +126,7 @@ export class RoutingTable {
     if (ejected.length > 0 && panicFilter([...view.healthy, ...ejected], view.healthy) !== view.healthy) view.healthy.push(...ejected);
     for (const c of all) c.tier = undefined;
     for (const tier of [view.healthy, view.halfOpen, view.restarting]) for (const c of tier) c.tier = tier;
+    view.sticky = view.restarting.length === 0 ? view.healthy : [...view.healthy, ...view.restarting];
     return view;
   }
 

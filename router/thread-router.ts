@@ -39,14 +39,14 @@ export class ThreadRouter implements RouteResolver {
 
   ask(route: Route, type: string, payload: unknown, from: string, timeoutMs: number | undefined): Promise<unknown> {
     const r = this.compiled(route);
-    return this.attempts(r, type, (ref, remaining) => this.services.ask(ref, type, payload, from, remaining), timeoutMs);
+    return this.attempts(r, type, (ref, remaining) => this.services.ask(ref, type, payload, from, remaining), timeoutMs, false);
   }
 
   send(route: Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs: number | undefined): Promise<unknown> {
     const r = this.compiled(route);
     // One id across every attempt: a durable target that journaled a first try recognises the retry.
     const id = messageId !== '' ? messageId : `${this.idPrefix}${(++this.messageSeq).toString(36)}`;
-    return this.attempts(r, type, (ref, remaining) => this.services.send(ref, type, payload, from, id, remaining), timeoutMs);
+    return this.attempts(r, type, (ref, remaining) => this.services.send(ref, type, payload, from, id, remaining), timeoutMs, true);
   }
 
   find(route: Route): readonly MemberInfo[] {
@@ -55,16 +55,23 @@ export class ThreadRouter implements RouteResolver {
     return view.all.map(info).sort((a, b) => a.load - b.load || (a.id < b.id ? -1 : 1));
   }
 
-  /** Try targets until one answers, the policy says stop, or the time is up (the ask's timeout bounds them all). */
-  private async attempts(r: Compiled, type: string, attempt: (ref: ActorRef, remainingMs: number) => Promise<unknown>, timeoutMs: number | undefined): Promise<unknown> {
+  /**
+   * Try targets until one answers, the policy says stop, or its deadline passes. Each attempt has the ask's timeout
+   * (default 5 s), cut to what is left of the deadline. A send whose outcome is unknown (it timed out, or its
+   * thread was lost: it may be journaled there) is retried on the same actor when it is still a member, with the
+   * same message id, so a durable actor recognises it: another actor would apply it a second time.
+   */
+  private async attempts(r: Compiled, type: string, attempt: (ref: ActorRef, remainingMs: number) => Promise<unknown>, timeoutMs: number | undefined, acknowledged: boolean): Promise<unknown> {
     const policy = this.policy(r);
     const clock = this.services.clock;
     const started = clock.now();
-    const budget = Math.min(timeoutMs ?? 5000, policy.deadlineMs ?? Infinity);
+    const perAttempt = timeoutMs ?? 5000;
     const tried = new Set<string>();
     const failures: Array<{ target: string; error: Error }> = [];
+    let again: RouteCandidate | undefined;
     for (let n = 1; ; n++) {
-      const c = this.choose(r, type, 'ask', tried);
+      const c = again !== undefined && this.services.directory.get(again.id) !== undefined ? again : this.choose(r, type, 'ask', tried);
+      again = undefined;
       if (c === undefined) {
         if (failures.length === 0) throw new NoRouteError(`no live actor offers ${describe(r.normal)}`, { details: { route: describe(r.normal) } });
         throw routingFailed(failures);
@@ -74,7 +81,7 @@ export class ThreadRouter implements RouteResolver {
       o.inFlight++;
       const t0 = clock.now();
       try {
-        const value = await attempt(c.ref, Math.max(1, budget - (t0 - started)));
+        const value = await attempt(c.ref, Math.max(1, Math.min(perAttempt, policy.deadlineMs - (t0 - started))));
         this.table.observations.succeeded(o, clock.now() - t0, clock.now());
         return value;
       } catch (err) {
@@ -86,7 +93,8 @@ export class ThreadRouter implements RouteResolver {
         if (!isRefusal(err)) this.table.observations.failed(o, now, this.table.view(r.normal).all.length, retryAfter(err));
         failures.push({ target: c.id, error: err as Error });
         const delay = nextDelay(policy, n, this.services.random);
-        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) throw routingFailed(failures);
+        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= policy.deadlineMs) throw routingFailed(failures);
+        if (acknowledged && isAmbiguous(err)) again = c;
         if (delay > 0) await new Promise((resolve) => clock.setTimer(() => resolve(undefined), delay));
       } finally {
         o.inFlight--;
@@ -108,7 +116,7 @@ export class ThreadRouter implements RouteResolver {
     // A half-open actor gets its one trial from the next ask or send (retried elsewhere if the trial fails), so a
     // recovered actor rejoins; a tell never is a trial unless nobody else can take it.
     if (purpose === 'ask') for (const c of view.halfOpen) if (tried === undefined || !tried.has(c.id)) return this.picked(c);
-    const pool = eligible(view, purpose, tried);
+    const pool = eligible(view, purpose, tried, r.normal.key !== undefined);
     if (pool.length === 0) return undefined;
     if (pool.length === 1) return this.picked(pool[0]);
     if (r.strategyName === 'weighted-adaptive') this.table.observations.weigh(view.observed, this.services.clock.now());
@@ -166,7 +174,9 @@ interface Compiled {
 }
 
 
-function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate[] {
+function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined, keyed: boolean): readonly RouteCandidate[] {
+  // A key stays with its actor while it restarts (its mail is held), or every restart would move its conversations.
+  if (keyed && (tried === undefined || tried.size === 0) && view.sticky.length > 0) return view.sticky;
   const tiers = purpose === 'ask' ? [view.healthy, view.restarting] : [view.healthy, view.restarting, view.halfOpen];
   for (const tier of tiers) {
     if (tier.length === 0) continue;
@@ -182,6 +192,12 @@ function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined):
 function isRefusal(err: unknown): boolean {
   const code = (err as TroupeError)?.code;
   return code === 'ERR_ACTOR_NOT_FOUND' || code === 'ERR_CIRCUIT_OPEN' || code === 'ERR_WORKER_LOST';
+}
+
+/** A send that failed this way may still have been journaled by its target. */
+function isAmbiguous(err: unknown): boolean {
+  const code = (err as TroupeError)?.code;
+  return code === 'ERR_ASK_TIMEOUT' || code === 'ERR_WORKER_LOST';
 }
 
 function retryAfter(err: unknown): number | undefined {

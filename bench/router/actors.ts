@@ -17,14 +17,18 @@ export const routedTally = defineActor({
  * Load-balancing figures: answers after `ms` (a timer: handling time that does not block the thread, as a model
  * call or a tool would), or throws on every other message when `flaky`.
  */
+/** Messages each service has received, outside its state: a handler that throws rolls its state back. */
+const received = new Map<string, number>();
+
 export const service = defineActor({
   kind: 'bench-service',
   capabilities: ['serve'],
-  init: (args: { ms: number; flaky?: boolean }) => ({ ms: args.ms, flaky: args.flaky ?? false, n: 0 }),
+  init: (args: { ms: number; flaky?: boolean }) => ({ ms: args.ms, flaky: args.flaky ?? false }),
   handlers: {
     call: async (state, _p: number, ctx) => {
-      state.n++;
-      if (state.flaky && state.n % 2 === 0) throw new Error('flaky service fails');
+      const n = (received.get(ctx.self.id) ?? 0) + 1;
+      received.set(ctx.self.id, n);
+      if (state.flaky && n % 2 === 0) throw new Error('flaky service fails');
       if (state.ms > 0) await new Promise((r) => setTimeout(r, state.ms));
       return ctx.self.id;
     },

@@ -17,7 +17,7 @@ export { roundRobin } from './round-robin.ts';
 export { weightedAdaptive, type WeightedAdaptiveOptions } from './weighted-adaptive.ts';
 export { UnknownStrategyError } from '../policy/errors.ts';
 
-export type StrategyName = 'least-loaded' | 'round-robin' | 'random' | 'p2c' | 'consistent-hash' | 'weighted-adaptive';
+export type StrategyName = 'least-loaded' | 'round-robin' | 'random' | 'p2c' | 'consistent-hash' | 'hash-ring' | 'weighted-adaptive';
 
 /** The built-ins with their default options. */
 export const strategies: Readonly<Record<StrategyName, Strategy>> = Object.freeze({
@@ -26,6 +26,8 @@ export const strategies: Readonly<Record<StrategyName, Strategy>> = Object.freez
   random,
   p2c: p2c(),
   'consistent-hash': consistentHash(),
+  // O(1) per choice on large sets, less even than rendezvous on small ones (docs/router-policies.md).
+  'hash-ring': consistentHash({ method: 'ring' }),
   'weighted-adaptive': weightedAdaptive(),
 });
 

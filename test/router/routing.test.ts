@@ -147,3 +147,29 @@ describe('routing while a worker thread is lost', () => {
     expect(by.size).toBe(4);
   });
 });
+
+describe('routed sends to durable actors', () => {
+  it('a routed send is journaled once: a retry with the same message id is recognised by the actor that has it', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { durableCounter } = await import('../fixtures/durable.ts');
+    const dataDir = mkdtempSync(join(tmpdir(), 'troupe-routed-'));
+    try {
+      const rt = await startRuntime({ workers: 2, dataDir });
+      const a = await rt.spawn(durableCounter, { id: 'ledger-a', capabilities: ['ledger'] });
+      const b = await rt.spawn(durableCounter, { id: 'ledger-b', capabilities: ['ledger'] });
+      const keyed = { capability: 'ledger', key: 'account-7' };
+      const first = await rt.send(keyed, 'inc', undefined, { messageId: 'deposit-1' });
+      const retry = await rt.send(keyed, 'inc', undefined, { messageId: 'deposit-1' });
+      expect(first).toEqual({ messageId: 'deposit-1', duplicate: false });
+      expect(retry).toEqual({ messageId: 'deposit-1', duplicate: true });
+      // Without an id, a routed send gets one id for all its attempts (returned in the receipt).
+      const generated = await rt.send({ capability: 'ledger' }, 'inc');
+      expect(generated.messageId).toMatch(/^r/);
+      expect((await rt.ask(a, 'get')) + (await rt.ask(b, 'get'))).toBe(2);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
