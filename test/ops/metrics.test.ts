@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Runtime } from '../../runtime/index.ts';
+import { startOpsServer } from '../../ops/server.ts';
+import { flaky } from '../fixtures/flaky.ts';
+import { durableCounter } from '../fixtures/durable.ts';
+import { call, eventually, sample } from './helpers.ts';
+
+describe('metrics across a lost thread and with persistence', () => {
+  it('counts the lost thread, and counters do not go back when its replacement starts from zero', async () => {
+    const rt = await Runtime.start({ workers: 2 });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      const doomed = await rt.spawn(flaky, { pin: 2 });
+      for (let i = 0; i < 100; i++) rt.tell(doomed, 'add', 1);
+      expect(await rt.ask(doomed, 'get')).toBe(100);
+      const before = sample((await call(server, 'GET', '/metrics')).text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })!;
+      expect(before).toBe(101);
+      rt.tell(doomed, 'die'); // process.exit in a worker ends that thread
+      await eventually(async () => sample((await call(server, 'GET', '/metrics')).text, 'troupe_threads_lost_total') === 1 || undefined, 10_000, 'the lost thread');
+      await eventually(async () => (await call(server, 'GET', '/healthz')).status === 200 || undefined, 10_000, 'the replacement');
+      const fresh = await rt.spawn(flaky, { pin: 2 });
+      expect(await rt.ask(fresh, 'get')).toBe(0);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBe(before + 1);
+      expect(sample(text, 'troupe_up')).toBe(1);
+    } finally {
+      await server.close();
+      await rt.shutdown();
+    }
+  });
+
+  it('journal depth, commit and snapshot times with a durable actor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-ops-metrics-'));
+    const rt = await Runtime.start({ workers: 1, spareWorker: false, dataDir: dir });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      const c = await rt.spawn(durableCounter, { id: 'dc', pin: 1 });
+      for (let i = 0; i < 50; i++) await rt.send(c, 'inc');
+      expect(await rt.ask(c, 'get')).toBe(50);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      expect(sample(text, 'troupe_journal_commit_seconds_count')).toBeGreaterThan(0);
+      expect(sample(text, 'troupe_snapshot_seconds_count')).toBeGreaterThan(0);
+      expect(sample(text, 'troupe_journal_commit_seconds_bucket', { le: '+Inf' })).toBe(sample(text, 'troupe_journal_commit_seconds_count'));
+      expect(sample(text, 'troupe_journal_depth')).toBe(0); // all handled
+      expect(sample(text, 'troupe_messages_handled_total', { kind: 'durable-counter', outcome: 'ok' })).toBe(51);
+    } finally {
+      await server.close();
+      await rt.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with metrics off the counters stay at zero and the gauges still work', async () => {
+    const rt = await Runtime.start({ workers: 1, spareWorker: false, metrics: false });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      const a = await rt.spawn(flaky, { pin: 1 });
+      for (let i = 0; i < 10; i++) rt.tell(a, 'add', 1);
+      expect(await rt.ask(a, 'get')).toBe(10);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBe(0);
+      expect(sample(text, 'troupe_asks_total', { outcome: 'ok' })).toBe(0);
+      expect(sample(text, 'troupe_actors', { kind: 'flaky', status: 'running' })).toBe(1);
+    } finally {
+      await server.close();
+      await rt.shutdown();
+    }
+  });
+});
