@@ -1,0 +1,23 @@
+import { TroupeError } from '../runtime/errors.ts';
+
+function define<C extends string>(code: C) {
+  return class extends TroupeError {
+    static readonly code: C = code;
+    override readonly code: C = code;
+  };
+}
+
+/** A mutating admin call without a valid bearer token. */
+export class UnauthorizedError extends define('ERR_UNAUTHORIZED') {}
+/** An admin token (option or file) that is not usable. */
+export class InvalidTokenError extends define('ERR_INVALID_TOKEN') {}
+/** An ops server option that is not valid (host, port...). */
+export class InvalidOpsOptionError extends define('ERR_INVALID_OPS_OPTION') {}
+/** A request the admin API cannot act on (bad JSON body, missing field...). */
+export class BadRequestError extends define('ERR_BAD_REQUEST') {}
+/** The actor is not supervised (restart and circuit reset need a supervisor). */
+export class NotSupervisedError extends define('ERR_NOT_SUPERVISED') {}
+/** No such poison message. */
+export class PoisonMessageNotFoundError extends define('ERR_POISON_NOT_FOUND') {}
+/** The CLI could not reach the admin API. */
+export class ConnectError extends define('ERR_CONNECT') {}
