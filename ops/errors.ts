@@ -21,3 +21,9 @@ export class NotSupervisedError extends define('ERR_NOT_SUPERVISED') {}
 export class PoisonMessageNotFoundError extends define('ERR_POISON_NOT_FOUND') {}
 /** The CLI could not reach the admin API. */
 export class ConnectError extends define('ERR_CONNECT') {}
+/** A circuit reset for an actor whose circuit is not open. */
+export class CircuitNotOpenError extends define('ERR_CIRCUIT_NOT_OPEN') {}
+/** A request body that is not valid JSON. */
+export class InvalidJsonError extends define('ERR_INVALID_JSON') {}
+/** A request body over the size limit. */
+export class BodyTooLargeError extends define('ERR_BODY_TOO_LARGE') {}

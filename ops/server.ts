@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Runtime } from '../runtime/runtime.ts';
 import { TroupeError } from '../runtime/errors.ts';
@@ -9,7 +10,7 @@ import { OpsMetrics } from './metrics.ts';
 import { registerHealth } from './health.ts';
 import { registerAdmin } from './admin.ts';
 import { registerView } from './view.ts';
-import { statusFor } from './http-errors.ts';
+import { normalize, statusFor } from './http-errors.ts';
 
 export interface OpsServerOptions {
   /** Interface to bind (default 127.0.0.1: loopback only). */
@@ -28,6 +29,8 @@ export interface OpsServer {
   url: string;
   /** The bearer token mutating calls need (never sent by any endpoint). */
   token: string;
+  /** The server's prom-client registry: other parts (router, agents) register their metrics here. */
+  registry: Registry;
   close(): Promise<void>;
 }
 
@@ -95,7 +98,8 @@ export async function startOpsServer(runtime: Runtime, options: OpsServerOptions
     },
   };
 
-  app.setErrorHandler((err: unknown, _req, reply) => {
+  app.setErrorHandler((raw: unknown, _req, reply) => {
+    const err = normalize(raw);
     const status = statusFor(err);
     if (status >= 500) logger.error({ err }, 'ops request failed');
     void reply.code(status).send(errorBody(err));
@@ -121,6 +125,7 @@ export async function startOpsServer(runtime: Runtime, options: OpsServerOptions
   return {
     url,
     token,
+    registry: metrics.registry,
     close: () => (closing ??= (async () => {
       await app.close();
       metrics.close();

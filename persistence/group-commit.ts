@@ -62,6 +62,8 @@ export class GroupCommit {
   constructor(
     private readonly root: RootDatabase,
     private readonly timers: Timers = { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) },
+    /** Told how long each commit took, from its batch's start until durable (ms). */
+    private readonly onCommit?: (ms: number) => void,
   ) {
     root.on('aftercommit', () => void this.#commits++);
   }
@@ -192,6 +194,11 @@ export class GroupCommit {
       if (this.#open === batch) this.#open = undefined;
     });
     batch.done = committed.then(() => this.#flushedAfterCommit()).then(() => undefined);
+    if (this.onCommit !== undefined) {
+      const started = performance.now();
+      const onCommit = this.onCommit;
+      batch.done.then(() => onCommit(performance.now() - started), () => undefined);
+    }
     this.#last = batch.done;
     if (this.#riders.length > 0) queueMicrotask(() => this.#releaseRiders());
     return batch;

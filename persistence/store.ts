@@ -64,11 +64,18 @@ export interface SnapshotWriteOptions {
   /** Snapshots to keep for this actor (default: the store's keepSnapshots). */
   readonly keep?: number;
 }
+export interface StoreObserver {
+  commit(ms: number): void;
+  snapshot(ms: number): void;
+}
+
 export interface ActorStoreOptions {
   /** Snapshots kept per actor. 1 (default) keeps only `snapshots`; N > 1 also keeps the last N in `snapshotHistory`. */
   readonly keepSnapshots?: number;
   /** Timers for writes that wait to join a commit (default: setTimeout); the runtime passes its clock. */
   readonly timers?: Timers;
+  /** Told how long each commit took until durable, and each snapshot write from its call until durable (ms). */
+  readonly observe?: StoreObserver;
 }
 
 /** Options every opener of a store directory must use (first opener's flags win, see above). */
@@ -99,6 +106,7 @@ export class ActorStore {
   readonly #poison: Database<PoisonMessage, Key>; // [actorId, seq] -> a message set aside
   readonly #keepSnapshots: number;
   readonly #writes: GroupCommit;
+  readonly #observe: StoreObserver | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(root: RootDatabase, options: ActorStoreOptions) {
@@ -110,7 +118,8 @@ export class ActorStore {
     this.#deliveries = root.openDB<DeliveryRecord, string>('deliveries', {});
     this.#poison = root.openDB<PoisonMessage, Key>('poison', {});
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
-    this.#writes = new GroupCommit(root, options.timers);
+    this.#observe = options.observe;
+    this.#writes = new GroupCommit(root, options.timers, options.observe?.commit);
   }
 
   static open(dir: string, options: ActorStoreOptions = {}): ActorStore {
@@ -239,8 +248,13 @@ export class ActorStore {
       checkSeq(snapshot.seq, 0);
       for (const first of removeSegments) checkSeq(first, 1);
       positiveInt('keep', keep);
+      const started = this.#observe === undefined ? 0 : performance.now();
       const bytes = this.#encode(snapshot, actorId, 'snapshot');
       const done = this.#writes.put(this.#snapshots, actorId, bytes);
+      if (this.#observe !== undefined) {
+        const observe = this.#observe;
+        done.then(() => observe.snapshot(performance.now() - started), () => undefined);
+      }
       if (keep > 1) this.#keepHistory(actorId, snapshot.seq, bytes, keep);
       if (removeSegments.length > 0) this.#writes.closeSegment(actorId);
       for (const first of removeSegments) void this.#writes.remove(this.#journal, [actorId, first]);

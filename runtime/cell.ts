@@ -9,6 +9,7 @@ import { ActorCrashedError, HandlerTimeoutError, UnknownMessageTypeError } from 
 import { commitDraft, openDraft, type Shape, type StateSlot } from './draft.ts';
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
+import type { KindCounters } from './thread-metrics.ts';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
@@ -76,6 +77,8 @@ export class Cell implements Runnable, MessageSink, StateSlot {
   replaying = false;
   /** The state's shape when it is a flat record committed by commitDraft (runtime/draft.ts); set with `state`. */
   flat: Shape | undefined = undefined;
+  /** This thread's counters for the actor's kind (runtime/thread-metrics.ts); undefined when counting is off. */
+  readonly counters: KindCounters | undefined;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -89,6 +92,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
     readonly supervision: Supervision | undefined,
   ) {
     this.ref = Object.freeze({ id, kind: def.kind, node: host.node });
+    this.counters = host.counters.forKind(def.kind);
   }
 
   get ctx(): ActorContext {
@@ -114,8 +118,10 @@ export class Cell implements Runnable, MessageSink, StateSlot {
       else if (mailbox.takeTo(this)) n++;
       else break;
     }
+    const ms = performance.now() - start;
     this.handled += n;
-    this.handlingMs += performance.now() - start;
+    this.handlingMs += ms;
+    if (this.counters !== undefined && n > 0) this.counters.slice(n, ms);
     return n;
   }
 
@@ -295,6 +301,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
   /** Start a new incarnation from the last snapshot, or the initial state. Throws what init throws. */
   reinit(phase: Phase): void {
     this.abandon(() => new ActorCrashedError(`${this.def.kind} (${this.id}) was restarted by its supervisor`));
+    if (this.counters !== undefined) this.counters.restarts++;
     this.state = this.persistence !== undefined ? this.persistence.lastState : this.def.init(this.args);
     this.flat = undefined;
     this.phase = phase;

@@ -22,7 +22,8 @@ import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
 import { Replays, queueJournal } from './replay.ts';
-import type { ActorStats, NodeStats } from './stats.ts';
+import type { ActorInspection, ActorStats, NodeStats } from './stats.ts';
+import { ThreadCounters, type KindMetrics, type ThreadMetrics } from './thread-metrics.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
 
@@ -30,6 +31,8 @@ interface PendingAsk {
   resolve(value: unknown): void;
   reject(err: Error): void;
   node: number;
+  /** An ask (not a send's acknowledgement): its outcome is counted (runtime/thread-metrics.ts). */
+  counted?: boolean;
 }
 
 export interface HostOptions {
@@ -50,6 +53,8 @@ export interface HostOptions {
   /** How spawn and lookup requests made on this thread are served (the main thread owns the registry). */
   spawn(definition: ActorDefinition, options: SpawnOptions): Promise<ActorRef>;
   lookup(id: string): Promise<ActorRef | undefined>;
+  /** Keep the introspection counters (runtime/thread-metrics.ts; default true). */
+  metrics?: boolean;
 }
 
 /**
@@ -64,6 +69,7 @@ export class Host {
   readonly transport: Transport;
   readonly deadLetters: DeadLetters;
   readonly clock: Clock;
+  readonly counters: ThreadCounters;
   private readonly asks = new Map<number, PendingAsk>();
   private askSeq = 0;
   private readonly deadlines: Deadlines;
@@ -86,6 +92,7 @@ export class Host {
   constructor(private readonly opts: HostOptions) {
     this.node = opts.node;
     this.clock = opts.clock;
+    this.counters = new ThreadCounters(opts.metrics ?? true);
     this.transport = new Transport(opts.node, opts.ports, (node, ops, err) => this.undeliverable(node, ops, err));
     this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush(), () => this.actorStore?.commitAboutToStart() === true);
     this.deadLetters = new DeadLetters(opts.node);
@@ -95,6 +102,7 @@ export class Host {
         const pending = this.asks.get(id);
         if (pending === undefined) return;
         this.asks.delete(id);
+        if (pending.counted === true) this.counters.asksTimeout++;
         pending.reject(new AskTimeoutError('ask timed out'));
       },
       { isPending: (id) => this.asks.has(id), pendingCount: () => this.asks.size },
@@ -122,7 +130,7 @@ export class Host {
   ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
-    return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id));
+    return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id), this.counters.enabled);
   }
 
   /**
@@ -141,11 +149,11 @@ export class Host {
   }
 
   /** Register a pending reply (with its deadline) under a fresh id, then let `post` send the message carrying it. */
-  private expectReply(ref: ActorRef, timeoutMs: number, post: (id: number) => void): Promise<unknown> {
+  private expectReply(ref: ActorRef, timeoutMs: number, post: (id: number) => void, counted = false): Promise<unknown> {
     if (this.closed) return Promise.reject(new RuntimeStoppedError('the runtime is shut down'));
     return new Promise((resolve, reject) => {
       const id = ++this.askSeq;
-      this.asks.set(id, { resolve, reject, node: ref.node });
+      this.asks.set(id, { resolve, reject, node: ref.node, counted });
       this.deadlines.add(id, timeoutMs);
       post(id);
     });
@@ -327,7 +335,14 @@ export class Host {
     if (this.opts.dataDir === undefined) {
       throw new InvalidSpawnOptionError('persistent actors need a data directory: Runtime.start({ dataDir })');
     }
-    return (this.actorStore ??= ActorStore.open(this.opts.dataDir, { timers: this.clock }));
+    const c = this.counters;
+    const observe = c.enabled ? { commit: (ms: number) => c.journalCommit.observe(ms), snapshot: (ms: number) => c.snapshot.observe(ms) } : undefined;
+    return (this.actorStore ??= ActorStore.open(this.opts.dataDir, { timers: this.clock, observe }));
+  }
+
+  /** Has this thread opened its store (and not closed it)? */
+  get storeOpen(): boolean {
+    return this.actorStore !== undefined;
   }
 
   circuitOpen(cell: Cell): CircuitOpenError {
@@ -378,6 +393,10 @@ export class Host {
     const pending = this.asks.get(ask);
     if (pending === undefined) return;
     this.asks.delete(ask);
+    if (pending.counted === true) {
+      if (ok) this.counters.asksOk++;
+      else this.counters.asksError++;
+    }
     if (ok) pending.resolve(value);
     else pending.reject(reviveError(value as ErrorData));
   }
@@ -480,6 +499,7 @@ export class Host {
 
   /** A handler threw: see CellSupervision (runtime/supervision.ts). */
   crashed(cell: Cell, env: Envelope, err: unknown): void {
+    if (cell.counters !== undefined) cell.counters.crashed++;
     this.supervision.crashed(cell, env, err);
   }
 
@@ -501,6 +521,7 @@ export class Host {
     for (const [id, pending] of this.asks) {
       if (pending.node !== node) continue;
       this.asks.delete(id);
+      if (pending.counted === true) this.counters.asksError++;
       pending.reject(new WorkerLostError(`thread ${node} died before replying`));
     }
     this.replacing.set(node, new Map(survivors.map((id) => [id, []])));
@@ -564,6 +585,55 @@ export class Host {
       deadLetters: { ...this.deadLetters.counts }, recentDeadLetters: this.deadLetters.latest(),
       heapUsedBytes: process.memoryUsage().heapUsed,
     };
+  }
+
+  /** This thread's counters and gauges, per actor kind (runtime/thread-metrics.ts). */
+  metrics(): ThreadMetrics {
+    const kinds: Record<string, KindMetrics> = {};
+    const kindOf = (kind: string): KindMetrics => (kinds[kind] ??= {
+      handled: 0, crashed: 0, restarts: 0, transitions: { open: 0, 'half-open': 0, closed: 0 },
+      handling: { counts: [], sumMs: 0, count: 0 }, phases: {}, mailboxDepth: 0,
+    });
+    for (const [kind, c] of this.counters.allKinds()) {
+      const k = kindOf(kind);
+      k.handled = c.handled;
+      k.crashed = c.crashed;
+      k.restarts = c.restarts;
+      k.transitions = { open: c.toOpen, 'half-open': c.toHalfOpen, closed: c.toClosed };
+      k.handling = c.handling.data();
+    }
+    let journalDepth = 0;
+    for (const cell of this.actors.values()) {
+      const k = kindOf(cell.def.kind);
+      k.phases[cell.phase] = (k.phases[cell.phase] ?? 0) + 1;
+      k.mailboxDepth += cell.mailbox.size;
+      if (cell.persistence?.durable === true) journalDepth += cell.persistence.pending;
+    }
+    const elu = performance.eventLoopUtilization(this.metricsElu);
+    this.metricsElu = performance.eventLoopUtilization();
+    const c = this.counters;
+    return {
+      node: this.node, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>,
+      asks: { ok: c.asksOk, error: c.asksError, timeout: c.asksTimeout }, journalDepth,
+      journalCommit: c.journalCommit.data(), snapshot: c.snapshot.data(),
+      eventLoopUtilization: elu.utilization, heapUsedBytes: process.memoryUsage().heapUsed,
+    };
+  }
+
+  /** Its own baseline: a metrics scrape does not reset what stats() reports, nor the other way round. */
+  private metricsElu = performance.eventLoopUtilization();
+
+  /** One actor here, its committed state included when `withState`; undefined when there is none. */
+  inspect(id: string, withState: boolean): ActorInspection | undefined {
+    const cell = this.actors.get(id);
+    if (cell === undefined) return undefined;
+    const info: ActorInspection = {
+      id, kind: cell.def.kind, node: this.node, mailboxDepth: cell.mailbox.size, phase: cell.phase, incarnation: cell.incarnation,
+      handled: cell.handled, handlingMs: cell.handlingMs, busy: cell.busy, supervised: cell.supervision !== undefined,
+      persistent: cell.persistence !== undefined, messageTypes: Object.keys(cell.def.handlers),
+    };
+    if (withState) info.state = cell.state;
+    return info;
   }
 
   /** Stop every actor here (their queued mail becomes dead letters) and fail every ask still waiting. */

@@ -187,6 +187,11 @@ export class ActorPersistence {
     return undefined;
   }
 
+  /** Journaled messages not yet handled (durable mailbox). */
+  get pending(): number {
+    return this.lastSeq - this.seq;
+  }
+
   private lazy = false;
   /** A lazy snapshot's turn: written now, unless flushed or written meanwhile. */
   private readonly ride = (): void => {

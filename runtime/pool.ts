@@ -32,14 +32,14 @@ export class WorkerPool {
   private stopping = false;
   private spare: Promise<Worker | undefined> | undefined;
 
-  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly dataDir?: string, private readonly timebase?: Timebase) {
+  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly dataDir?: string, private readonly timebase?: Timebase, private readonly metrics?: boolean) {
     this.workers = new Array(size + 1).fill(undefined);
     this.lastPong = new Array(size + 1).fill(0);
   }
 
   /** `timebase`: how workers read the runtime's clock (runtime/timebase.ts). */
-  static async start(size: number, events: PoolEvents, dataDir?: string, timebase?: Timebase): Promise<WorkerPool> {
-    const pool = new WorkerPool(size, events, dataDir, timebase);
+  static async start(size: number, events: PoolEvents, dataDir?: string, timebase?: Timebase, metrics?: boolean): Promise<WorkerPool> {
+    const pool = new WorkerPool(size, events, dataDir, timebase, metrics);
     const meshes: (MessagePort | undefined)[][] = [];
     for (let i = 1; i <= size; i++) meshes[i] = new Array(size + 1).fill(undefined);
     for (let i = 1; i <= size; i++) {
@@ -67,7 +67,7 @@ export class WorkerPool {
    * has loaded, created them and said it is ready.
    */
   private boot(node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
-    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns };
+    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns, metrics: this.metrics };
     const worker = new Worker(workerEntry, { workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
     return this.whenReady(node, worker);
   }
@@ -75,7 +75,7 @@ export class WorkerPool {
   /** Give a booted spare the identity of thread `node`. */
   private assign(spare: Worker, node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
     const ready = this.whenReady(node, spare);
-    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns };
+    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns, metrics: this.metrics };
     spare.postMessage({ assign: boot }, ports.filter((p): p is MessagePort => p !== undefined));
     return ready;
   }

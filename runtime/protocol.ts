@@ -59,6 +59,11 @@ export type Control =
   | { op: 'kill'; id: string; reason: string }
   | { op: 'stats'; req: number; actors: boolean }
   | { op: 'stats-result'; req: number; stats: import('./stats.ts').NodeStats }
+  // introspection (runtime/thread-metrics.ts, Runtime.metricsSnapshot and Runtime.inspect)
+  | { op: 'metrics'; req: number }
+  | { op: 'metrics-result'; req: number; metrics: import('./thread-metrics.ts').ThreadMetrics }
+  | { op: 'inspect'; req: number; id: string; state: boolean }
+  | { op: 'inspect-result'; req: number; inspection?: import('./stats.ts').ActorInspection; error?: import('./errors.ts').ErrorData }
   | { op: 'shutdown'; req: number }
   | { op: 'shutdown-done'; req: number }
   // failed: stand-ins a replacement thread could not create (runtime/worker.ts)

@@ -13,7 +13,8 @@ import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateMessageId, validateSpawnOptions, validateStartOptions } from './validate.ts';
 import type { Control } from './protocol.ts';
-import type { DeadLetter, RuntimeStats } from './stats.ts';
+import type { ActorInspection, DeadLetter, RuntimeStats } from './stats.ts';
+import type { ThreadMetrics } from './thread-metrics.ts';
 import type { Supervision } from './cell.ts';
 import { WorkerPool, type Booted } from './pool.ts';
 import type { StandIn } from './supervision.ts';
@@ -37,7 +38,23 @@ export interface RuntimeOptions {
   spareWorker?: boolean;
   /** LMDB data directory for persistent actors (created if missing). Without it, persistent actors cannot start. */
   dataDir?: string;
+  /**
+   * Keep the per-thread counters that metricsSnapshot() reads (per actor kind: messages, crashes, restarts, circuit
+   * transitions, handling time per scheduler slice; asks; commit and snapshot times). Default true.
+   */
+  metrics?: boolean;
 }
+
+/** Every thread's counters and gauges (runtime/thread-metrics.ts), plus what only the main thread knows. */
+export interface RuntimeMetrics {
+  threads: ThreadMetrics[];
+  /** Worker threads lost (died or stalled) since start. */
+  threadsLost: number;
+  workers: number;
+}
+
+/** Where the runtime is in its life. */
+export type RuntimeLifecycle = 'running' | 'shutting-down' | 'stopped';
 
 interface Registration {
   node: number;
@@ -60,6 +77,9 @@ export class Runtime implements Messaging {
   private pool: WorkerPool | undefined;
   private reqSeq = 0;
   private stopped = false;
+  private shuttingDown = false;
+  private threadsLost = 0;
+  private readonly dataDir: string | undefined;
   private readonly clock: Clock;
   private readonly timebase: Timebase;
   private readonly random: () => number;
@@ -70,8 +90,10 @@ export class Runtime implements Messaging {
     ({ clock: this.clock, timebase: this.timebase } = mainTimebase(options.clock ?? systemClock, workerCount));
     this.random = options.random ?? Math.random;
     this.supervisionPort = this.makeSupervisionPort();
+    this.dataDir = options.dataDir;
     this.host = new Host({
       node: 0,
+      metrics: options.metrics,
       ports: new Array(workerCount + 1).fill(undefined),
       clock: this.clock,
       defer: options.defer,
@@ -95,7 +117,7 @@ export class Runtime implements Messaging {
       runtime.pool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
-      }, options.dataDir, runtime.timebase);
+      }, options.dataDir, runtime.timebase, options.metrics);
       for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
       if (options.spareWorker ?? true) runtime.pool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;
@@ -223,7 +245,11 @@ export class Runtime implements Messaging {
       case 'trial-ok':
         return this.owners.get(c.id)?.childTrialSucceeded(c.id);
       case 'pong':
-        return this.pool?.pong(from);
+        this.pool?.pong(from);
+        if (c.req === 0) return; // the stall watch's
+        this.requests.get(c.req)?.resolve(c);
+        this.requests.delete(c.req);
+        return;
       case 'spawn-request':
         return void this.place(c.module, c.kind, c.options as SpawnOptions).then(
           (ref) => this.host.sendControl(from, { op: 'spawn-result', req: c.req, ref }),
@@ -233,6 +259,8 @@ export class Runtime implements Messaging {
         return void this.lookup(c.id).then((ref) => this.host.sendControl(from, { op: 'lookup-result', req: c.req, ref }));
       case 'spawned':
       case 'stats-result':
+      case 'metrics-result':
+      case 'inspect-result':
       case 'shutdown-done':
         this.requests.get(c.req)?.resolve(c);
         this.requests.delete(c.req);
@@ -319,6 +347,7 @@ export class Runtime implements Messaging {
    */
   private async workerLost(node: number, why: string): Promise<void> {
     if (this.stopped) return;
+    this.threadsLost++;
     const lost: Array<[string, Registration]> = [];
     for (const entry of this.registry) if (entry[1].node === node) lost.push(entry);
     const survivors: string[] = [];
@@ -465,9 +494,102 @@ export class Runtime implements Messaging {
     return { nodes, deadLetters, recentDeadLetters };
   }
 
+  /** Every thread's counters and gauges, for metrics (a thread lost meanwhile is left out). */
+  async metricsSnapshot(): Promise<RuntimeMetrics> {
+    const threads = [this.host.metrics()];
+    const asked: Promise<Control | undefined>[] = [];
+    for (let node = 1; node <= this.workerCount; node++) {
+      if (this.live(node)) asked.push(this.request(node, (req) => ({ op: 'metrics', req })).catch(() => undefined));
+    }
+    for (const res of await Promise.all(asked)) if (res?.op === 'metrics-result') threads.push(res.metrics);
+    return { threads, threadsLost: this.threadsLost, workers: this.workerCount };
+  }
+
+  /** One actor, asked of its thread: mailbox depth, phase, incarnation, and its committed state when `state`. */
+  async inspect(id: string, options: { state?: boolean } = {}): Promise<ActorInspection | undefined> {
+    const reg = this.registry.get(id);
+    if (reg === undefined || reg.node < 0) return undefined;
+    if (reg.node === 0) return this.host.inspect(id, options.state ?? true);
+    const res = await this.request(reg.node, (req) => ({ op: 'inspect', req, id, state: options.state ?? true }));
+    if (res.op !== 'inspect-result') return undefined;
+    if (res.error) throw reviveError(res.error);
+    return res.inspection;
+  }
+
+  /** Ask every thread to answer: per thread whether it did within `timeoutMs` (real time) and how long it took. */
+  async ping(timeoutMs: number): Promise<Array<{ node: number; ok: boolean; ms: number; error?: string }>> {
+    const out = [{ node: 0, ok: true, ms: 0 }] as Array<{ node: number; ok: boolean; ms: number; error?: string }>;
+    const asked: Promise<void>[] = [];
+    for (let node = 1; node <= this.workerCount; node++) {
+      const t0 = performance.now();
+      const entry: { node: number; ok: boolean; ms: number; error?: string } = { node, ok: false, ms: 0 };
+      out.push(entry);
+      if (!this.live(node)) {
+        entry.error = 'thread not running (being replaced)';
+        continue;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
+      asked.push(Promise.race([this.request(node, (req) => ({ op: 'ping', req })), late]).then(
+        (res) => {
+          entry.ms = performance.now() - t0;
+          if (res === 'late') entry.error = `no answer within ${timeoutMs} ms`;
+          else entry.ok = true;
+        },
+        (err: unknown) => void (entry.error = String((err as Error)?.message ?? err)),
+      ).finally(() => clearTimeout(timer)));
+    }
+    await Promise.all(asked);
+    return out;
+  }
+
+  get lifecycle(): RuntimeLifecycle {
+    return this.stopped ? 'stopped' : this.shuttingDown ? 'shutting-down' : 'running';
+  }
+
+  /** The root supervisors started with supervise() (children: Supervisor.children() and child(id)). */
+  supervisors(): Supervisor[] {
+    return [...this.roots];
+  }
+
+  /** The supervisor of actor `id`, if it is supervised. */
+  supervisorOf(id: string): Supervisor | undefined {
+    return this.owners.get(id);
+  }
+
+  /** The store's state: none configured, open (opened now if need be), or the reason it cannot be opened. */
+  storeStatus(): { configured: boolean; open: boolean; error?: string } {
+    if (this.dataDir === undefined) return { configured: false, open: false };
+    if (this.stopped) return { configured: true, open: false, error: 'the runtime is shut down' };
+    try {
+      this.host.store();
+      return { configured: true, open: true };
+    } catch (err) {
+      return { configured: true, open: false, error: String((err as Error)?.message ?? err) };
+    }
+  }
+
+  /**
+   * Restart a supervised actor as if it had crashed (an operator's restart): it is killed, and its supervisor
+   * restarts it by its policy (counted in its restart intensity). Resolves once the old incarnation is gone.
+   */
+  async restart(ref: ActorRef): Promise<boolean> {
+    if (this.stopped) throw new RuntimeStoppedError('the runtime is shut down');
+    if (!this.owners.has(ref.id)) return false;
+    await this.supervisionPort.kill(ref, 'restart requested');
+    return true;
+  }
+
+  /** Close the open circuit of supervised actor `id` now and restart it (see Supervisor.resetCircuit). */
+  resetCircuit(id: string): boolean {
+    if (this.stopped) throw new RuntimeStoppedError('the runtime is shut down');
+    return this.owners.get(id)?.resetCircuit(id) ?? false;
+  }
+
   /** Stop every supervision tree and actor, terminate the workers and release every handle, so the process can exit. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
+    this.shuttingDown = true; // readiness fails from here on
     for (const root of this.roots) await root.stop();
     this.pool?.closing();
     const done: Promise<unknown>[] = [];

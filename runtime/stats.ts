@@ -46,3 +46,23 @@ export interface RuntimeStats {
   /** The most recent dead letters of all threads (at most 100), oldest first. */
   recentDeadLetters: DeadLetter[];
 }
+
+/** One actor seen from its thread (Runtime.inspect). */
+export interface ActorInspection {
+  id: string;
+  kind: string;
+  node: number;
+  /** The committed state (a copy when it crossed a thread; plain data). */
+  state?: unknown;
+  mailboxDepth: number;
+  phase: string;
+  incarnation: number;
+  handled: number;
+  handlingMs: number;
+  /** A handler is running (an async one awaiting). */
+  busy: boolean;
+  supervised: boolean;
+  persistent: boolean;
+  /** The message types it has handlers for. */
+  messageTypes: string[];
+}

@@ -106,6 +106,7 @@ export class CellSupervision {
   }
 
   trialSucceeded(cell: Cell): void {
+    if (cell.counters !== undefined) cell.counters.toClosed++;
     this.host.sendControl(0, { op: 'trial-ok', id: cell.id });
   }
 
@@ -137,6 +138,11 @@ export class CellSupervision {
       case 'restart':
       case 'half-open':
         sup.credit = c.op === 'restart' ? c.credit : 0;
+        // Counted as circuit transitions: a trial admitted, or an open circuit reset by an operator (Supervisor.resetCircuit).
+        if (cell.counters !== undefined && (c.op === 'half-open' || cell.phase === 'open')) {
+          if (c.op === 'half-open') cell.counters.toHalfOpen++;
+          else cell.counters.toClosed++;
+        }
         try {
           cell.reinit(c.op === 'restart' ? 'running' : 'half-open');
         } catch (err) {
@@ -155,6 +161,7 @@ export class CellSupervision {
     const host = this.host;
     cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
     cell.phase = 'open';
+    if (cell.counters !== undefined) cell.counters.toOpen++;
     if (cell.supervision !== undefined) cell.supervision.credit = 0;
     cell.retryAt = retryAt;
     const err = host.circuitOpen(cell);

@@ -18,6 +18,8 @@ export interface WorkerBoot {
   timebase?: Timebase;
   /** Replacing a lost thread: its supervised actors, created here before any message is taken (runtime/supervision.ts). */
   standIns?: StandIn[];
+  /** Keep the introspection counters (RuntimeOptions.metrics). */
+  metrics?: boolean;
 }
 
 (globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
@@ -49,6 +51,7 @@ const host: Host = new Host({
   clock: systemClock,
   runtimeNow: timebaseReader(boot.timebase),
   dataDir: boot.dataDir,
+  metrics: boot.metrics,
   onControl,
   async spawn(definition, options) {
     const res = await request((req) => ({ op: 'spawn-request', req, module: definition.module, kind: definition.kind, options: options as Record<string, unknown> }));
@@ -69,6 +72,10 @@ function onControl(_from: number, c: Control): void {
       return void spawnHere(c);
     case 'stats':
       return host.sendControl(0, { op: 'stats-result', req: c.req, stats: host.stats(c.actors) });
+    case 'metrics':
+      return host.sendControl(0, { op: 'metrics-result', req: c.req, metrics: host.metrics() });
+    case 'inspect':
+      return inspectHere(c);
     case 'node-lost':
       return host.nodeLost(c.node, c.survivors);
     case 'rewatch':
@@ -92,6 +99,18 @@ function onControl(_from: number, c: Control): void {
       waiting.delete(c.req);
       return;
   }
+}
+
+/** One actor's inspection; a state that cannot be posted (it should be plain data) is reported as an error. */
+function inspectHere(c: Extract<Control, { op: 'inspect' }>): void {
+  let inspection = host.inspect(c.id, c.state);
+  try {
+    // Cloned here, once: a state that cannot be posted would otherwise be dropped by the transport, unanswered.
+    inspection = structuredClone(inspection);
+  } catch (err) {
+    return host.sendControl(0, { op: 'inspect-result', req: c.req, error: errorToData(err) });
+  }
+  host.sendControl(0, { op: 'inspect-result', req: c.req, inspection });
 }
 
 /** Spawns arrive in order; a cached definition is created synchronously, so order is kept for the common case. */

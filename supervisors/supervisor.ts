@@ -310,6 +310,24 @@ export class Supervisor {
     return true;
   }
 
+  /**
+   * An operator's reset of a child's open circuit: its breaker is closed (open time back to its base), its restart
+   * window and backoff cleared, and it restarts now instead of waiting for its trial. False when the child's
+   * circuit is not open (closed, or a trial is in flight: its outcome decides) or its thread is being replaced.
+   */
+  resetCircuit(id: string): boolean {
+    const child = this.byId.get(id);
+    if (child === undefined || child.breaker === undefined || child.status !== 'circuit-open' || child.lost || this.state !== 'running') return false;
+    if (child.timer !== undefined) this.port.clock.clearTimer(child.timer);
+    child.timer = undefined;
+    child.breaker = new CircuitBreaker({ ...defaults.circuit, ...this.spec.circuit });
+    child.budget?.window.reset();
+    child.backoff.reset();
+    child.status = 'restarting';
+    void this.restartGroup([child]);
+    return true;
+  }
+
   childTrialSucceeded(id: string): void {
     const child = this.byId.get(id);
     if (child?.breaker === undefined) return;
