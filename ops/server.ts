@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { TroupeError } from '../runtime/errors.ts';
 import { rootLogger, type Logger } from '../runtime/logger.ts';
 import { bearer, generateToken, tokenChecker, validateToken, writeTokenFile } from './token.ts';
-import { InvalidOpsOptionError, UnauthorizedError } from './errors.ts';
+import { BadRequestError, InvalidJsonError, InvalidOpsOptionError, UnauthorizedError } from './errors.ts';
 import { OpsMetrics } from './metrics.ts';
 import { registerHealth } from './health.ts';
 import { registerAdmin } from './admin.ts';
@@ -97,6 +97,21 @@ export async function startOpsServer(runtime: Runtime, options: OpsServerOptions
       await reply.code(401).header('www-authenticate', 'Bearer').send(errorBody(err));
     },
   };
+
+  // JSON bodies: an empty one is no body (POST /stop needs none); a '__proto__' key is refused rather than carried.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text, (key, value: unknown) => {
+        if (key === '__proto__') throw new BadRequestError("a '__proto__' key is not accepted");
+        return value;
+      }));
+    } catch (err) {
+      done(err instanceof BadRequestError ? err : new InvalidJsonError(`the request body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
 
   app.setErrorHandler((raw: unknown, _req, reply) => {
     const err = normalize(raw);

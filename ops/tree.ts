@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import type { ActorStats } from '../runtime/stats.ts';
 import type { ChildInfo, Supervisor } from '../supervisors/supervisor.ts';
+import { defaults } from '../supervisors/spec.ts';
 
 /** One node of the supervision tree as the admin API and the web view show it. */
 export interface TreeNode {
@@ -33,6 +34,8 @@ export function supervisionTree(runtime: Runtime, stats: Map<string, ActorStats>
       }
       const leaf: TreeNode = { id: c.id, type: 'actor', status: c.status, restarts: c.restarts };
       if (c.circuit !== undefined) leaf.circuit = c.circuit;
+      // A breaker is made at its first trip: until then a circuit-mode child's circuit is closed.
+      else if (sup.spec.onExhausted === 'open-circuit') leaf.circuit = { state: 'closed', resetTimeoutMs: { ...defaults.circuit, ...sup.spec.circuit }.resetMs, trips: 0 };
       if (c.node !== undefined) leaf.node = c.node;
       const s = stats.get(c.id);
       if (s !== undefined) Object.assign(leaf, { kind: s.kind, node: s.node, phase: s.phase, mailboxDepth: s.mailboxDepth, handled: s.handled, incarnation: s.incarnation });
