@@ -17,7 +17,7 @@ const args = [
 export interface Browser {
   page: Page;
   context: BrowserContext;
-  /** Console messages and page errors, for a failure message that says what the page saw. */
+  /** Console messages, page errors and failed responses (`http <status>: <url>`), in order. */
   console: string[];
   close(): Promise<void>;
 }
@@ -36,8 +36,12 @@ export async function launchChromium(): Promise<Browser> {
   }
   const page = context.pages()[0] ?? (await context.newPage());
   const console: string[] = [];
-  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
+  // The location of a "Failed to load resource" message is the resource's URL.
+  page.on('console', (m) => console.push(`${m.type()}: ${m.text()} @ ${m.location().url}`));
   page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) console.push(`http ${r.status()}: ${r.url()}`);
+  });
   return {
     page,
     context,
