@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { findBinary, missingBinaries } from './support/binaries.ts';
+import { findBinary, missingBinaries, skipReason } from './support/binaries.ts';
 import { dashboardQueries, ruleQueries, selectorsOf } from './support/promql.ts';
 
 const run = promisify(execFile);
@@ -32,6 +32,16 @@ describe('the PromQL selector extractor', () => {
     expect(() => selectorsOf('sum(rate(troupe_x[5m])')).toThrow(/syntax error/);
     expect(() => selectorsOf('rate(troupe_x[$kind])')).toThrow(/syntax error/);
     expect(() => selectorsOf('{job="x"}')).toThrow(/without a metric name/);
+  });
+});
+
+describe('the harness', () => {
+  it('finds binaries on PATH and says what to install when one is missing', () => {
+    expect(findBinary('node') ?? findBinary(process.execPath)).toBeTruthy();
+    expect(skipReason('node', [process.execPath])).toBeUndefined();
+    expect(skipReason('troupe-nothing', ['troupe-no-such-binary'])).toBe(
+      "SKIPPED: troupe-no-such-binary not found on PATH: install Debian's troupe-nothing (apt-get install -y troupe-nothing; .ci/run does it)",
+    );
   });
 });
 

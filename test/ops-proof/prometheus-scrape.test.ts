@@ -81,7 +81,8 @@ describe.skipIf(noPrometheus)('a real Prometheus scraping the service', () => {
       const alerts = ((await prom.api('alerts')) as any).alerts as any[];
       return alerts.find((a) => a.labels.alertname === 'TroupeCircuitOpen');
     }, 20_000, 200);
-    expect(alert.state).toBe('pending'); // for: 1m
+    // for: 1m, so pending now (firing only if this test ran over a minute after the circuit opened).
+    expect(['pending', 'firing']).toContain(alert.state);
     expect(alert.labels).toMatchObject({ kind: 'flaky', severity: 'warning', job: 'troupe' });
   });
 });

@@ -17,12 +17,17 @@ export function findBinary(name: string): string | undefined {
 
 /**
  * Why a suite that needs Debian's `pkg` cannot run, or undefined when every binary is there. The message says how
- * to get it (.ci/run installs it before `npm test`); it is printed, so a skip never passes silently.
+ * to get it (.ci/run installs it before `npm test`).
  */
-export function missingBinaries(pkg: string, binaries: string[]): string | undefined {
+export function skipReason(pkg: string, binaries: string[]): string | undefined {
   const missing = binaries.filter((b) => !findBinary(b));
   if (missing.length === 0) return undefined;
-  const why = `SKIPPED: ${missing.join(', ')} not found on PATH: install Debian's ${pkg} (apt-get install -y ${pkg}; .ci/run does it)`;
-  console.warn(why);
+  return `SKIPPED: ${missing.join(', ')} not found on PATH: install Debian's ${pkg} (apt-get install -y ${pkg}; .ci/run does it)`;
+}
+
+/** skipReason, printed: a suite that skips never does so silently. */
+export function missingBinaries(pkg: string, binaries: string[]): string | undefined {
+  const why = skipReason(pkg, binaries);
+  if (why) console.warn(why);
   return why;
 }
