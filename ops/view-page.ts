@@ -39,6 +39,8 @@ export const PAGE = `<!doctype html>
 "use strict";
 const actors = new Map(); // id -> { row, el }
 const sups = new Map();   // id -> li
+let names = [];           // kind and supervisor names; rows name them by index
+let STATUSES = [], CIRCUITS = [];
 let ticks = 0;
 const $ = (id) => document.getElementById(id);
 function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
@@ -65,7 +67,8 @@ function setSupervisors(rows) {
   for (const [id, li] of sups) if (!seen.has(id)) { li.remove(); sups.delete(id); }
 }
 function setActor(row) {
-  const [id, sup, kind, node, status, restarts, depth, circuit] = row;
+  const id = row[0], sup = row[1] < 0 ? '' : names[row[1]], kind = names[row[2]], node = row[3];
+  const status = STATUSES[row[4]], restarts = row[5], depth = row[6], circuit = CIRCUITS[row[7]];
   let a = actors.get(id);
   if (!a) {
     const li = el('li', 'actor'); li.dataset.actorId = id;
@@ -95,15 +98,17 @@ function setThreads(rows) {
 }
 function summary() {
   let open = 0, restarting = 0;
-  for (const { row } of actors.values()) { if (row[7] === 'open') open++; if (row[4] === 'restarting') restarting++; }
+  for (const { row } of actors.values()) { if (CIRCUITS[row[7]] === 'open') open++; if (STATUSES[row[4]] === 'restarting') restarting++; }
   $('summary').textContent = actors.size + ' actors · ' + open + ' circuit(s) open · ' + restarting + ' restarting';
 }
 function applied() { ticks++; document.body.dataset.ticks = String(ticks); summary(); }
 const es = new EventSource('events');
 es.addEventListener('open', () => { $('conn').dataset.state = 'live'; $('conn').textContent = 'live'; });
 es.addEventListener('error', () => { $('conn').dataset.state = 'lost'; $('conn').textContent = 'reconnecting'; });
+es.addEventListener('hello', (e) => { const h = JSON.parse(e.data); STATUSES = h.statuses; CIRCUITS = h.circuits; });
 es.addEventListener('snapshot', (e) => {
   const v = JSON.parse(e.data);
+  names = v.names;
   setSupervisors(v.supervisors);
   const ids = new Set(v.actors.map((r) => r[0]));
   for (const [id, a] of actors) if (!ids.has(id)) { a.el.remove(); actors.delete(id); }
@@ -113,6 +118,7 @@ es.addEventListener('snapshot', (e) => {
 });
 es.addEventListener('diff', (e) => {
   const d = JSON.parse(e.data);
+  if (d.names) for (const [i, n] of d.names) names[i] = n;
   if (d.supervisors) setSupervisors(d.supervisors);
   for (const row of d.actors) setActor(row);
   for (const id of d.gone) { const a = actors.get(id); if (a) { a.el.remove(); actors.delete(id); } }

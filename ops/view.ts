@@ -5,7 +5,7 @@ import type { CrashReport } from '../supervisors/supervisor.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { OpsContext } from './server.ts';
 import { actorStats, supervisionTree } from './tree.ts';
-import { buildView, diffView, emptyView, snapshotOf, type ViewState } from './view-model.ts';
+import { CIRCUITS, Names, STATUSES, buildView, diffView, emptyView, snapshotOf, type ViewState } from './view-model.ts';
 import { PAGE } from './view-page.ts';
 
 /** How often the view is sampled and a diff sent (ms): a change shows within a second. */
@@ -19,8 +19,9 @@ interface Client {
   res: ServerResponse;
   /** Bytes written to it (the view's cost: see docs/ops.md). */
   bytes: number;
-  /** Its socket is backed up: diffs are skipped and it gets a full snapshot once it drains. */
+  /** Its socket is backed up: diffs are skipped meanwhile (missed) and it gets the whole view once it drains. */
   stalled: boolean;
+  missed: boolean;
 }
 
 /**
@@ -31,6 +32,7 @@ interface Client {
 export class ViewFeed {
   private readonly clients = new Set<Client>();
   private state: ViewState = emptyView();
+  private readonly names = new Names();
   private timer: NodeJS.Timeout | undefined;
   private sampling = false;
   private crashes: CrashReport[] = [];
@@ -51,23 +53,24 @@ export class ViewFeed {
   async add(res: ServerResponse): Promise<boolean> {
     if (this.clients.size >= MAX_CLIENTS) return false;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const client: Client = { res, bytes: 0, stalled: false };
+    const client: Client = { res, bytes: 0, stalled: false, missed: false };
     this.clients.add(client);
     res.on('close', () => {
       this.clients.delete(client);
       if (this.clients.size === 0) this.stop();
     });
     res.on('drain', () => {
-      if (!client.stalled) return;
       client.stalled = false;
-      this.write(client, 'snapshot', snapshotOf(this.state));
+      if (!client.missed) return;
+      client.missed = false;
+      this.write(client, 'snapshot', snapshotOf(this.state, this.names));
     });
-    this.write(client, 'hello', { tickMs: TICK_MS });
+    this.write(client, 'hello', { tickMs: TICK_MS, statuses: STATUSES, circuits: CIRCUITS });
     if (this.timer === undefined && !this.sampling) {
       // The first client: sample now; its first diff, against an empty view, is the whole view.
       this.state = emptyView();
       await this.tick();
-    } else this.write(client, 'snapshot', snapshotOf(this.state));
+    } else this.write(client, 'snapshot', snapshotOf(this.state, this.names));
     return true;
   }
 
@@ -90,12 +93,15 @@ export class ViewFeed {
     try {
       const stats = await this.runtime.stats({ actors: true });
       const byId = new Map(stats.nodes.flatMap((n) => n.actors.map((a) => [a.id, a] as const)));
-      const next = buildView(supervisionTree(this.runtime, byId), stats.nodes, byId);
-      const diff = diffView(this.state, next);
+      const next = buildView(supervisionTree(this.runtime, byId), stats.nodes, byId, this.names);
+      const diff = diffView(this.state, next, this.names);
       this.state = next;
       const crashes = this.crashes.splice(0).map((c) => ({ actorId: c.actorId, kind: c.kind, supervisor: c.supervisor, messageType: c.messageType, decision: c.decision, error: c.error.message, at: c.at }));
       for (const client of this.clients) {
-        if (client.stalled) continue;
+        if (client.stalled) {
+          client.missed = true;
+          continue;
+        }
         for (const c of crashes) this.write(client, 'crash', c);
         this.write(client, 'diff', diff);
       }
@@ -112,7 +118,8 @@ export class ViewFeed {
     const n = Buffer.byteLength(chunk);
     client.bytes += n;
     this.bytesSent += n;
-    if (!client.res.write(chunk)) client.stalled = true; // slow reader: nothing more piles up for it until it drains
+    // Backed up (a slow reader, or one big write): nothing more piles up for it until it drains.
+    if (!client.res.write(chunk)) client.stalled = true;
   }
 }
 
