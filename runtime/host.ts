@@ -53,6 +53,8 @@ export interface HostOptions {
   /** How spawn and lookup requests made on this thread are served (the main thread owns the registry). */
   spawn(definition: ActorDefinition, options: SpawnOptions): Promise<ActorRef>;
   lookup(id: string): Promise<ActorRef | undefined>;
+  /** How an actor module is imported by its file: URL (default: import(); workers: runtime/module-loader.ts). */
+  importModule?: (url: string) => Promise<Record<string, unknown>>;
   /** Keep the introspection counters (runtime/thread-metrics.ts; default true). */
   metrics?: boolean;
 }
@@ -433,7 +435,7 @@ export class Host {
     const key = `${module}#${kind}`;
     let found = this.definitions.get(key);
     if (found !== undefined) return found;
-    found = import(module).then(
+    found = (this.opts.importModule ?? ((url: string) => import(url)))(module).then(
       (mod: Record<string, unknown>) => {
         const def = Object.values(mod).find((v) => isActorDefinition(v) && v.kind === kind) as ActorDefinition | undefined;
         if (def === undefined) throw new DefinitionLoadError(`${module} exports no actor definition of kind '${kind}'`);

@@ -1,11 +1,31 @@
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Worker, MessageChannel, type MessagePort, type WorkerOptions } from 'node:worker_threads';
 import { systemClock } from './clock.ts';
 import { Op } from './protocol.ts';
 import type { WorkerBoot } from './worker.ts';
 import type { Timebase } from './timebase.ts';
 import type { StandIn } from './supervision.ts';
+import { withoutRefused, workerExecArgv } from './exec-argv.ts';
 
-const workerEntry = new URL('./worker-entry.mjs', import.meta.url);
+/**
+ * Compiled (the installed package, dist/runtime/pool.js): workers start from the compiled worker.js, which loads
+ * tsx only for TypeScript actor modules (runtime/module-loader.ts). From source: an entry that registers tsx first.
+ */
+const workerEntry = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
+
+/** The process's Node options fit for a thread (runtime/exec-argv.ts); undefined: inherit them unchanged. */
+let execArgv = workerExecArgv(process.execArgv);
+
+function newWorker(options: WorkerOptions): Worker {
+  for (;;) {
+    try {
+      return new Worker(workerEntry, execArgv === undefined ? options : { ...options, execArgv });
+    } catch (err) {
+      const fewer = execArgv === undefined ? undefined : withoutRefused(execArgv, err);
+      if (fewer === undefined) throw err;
+      execArgv = fewer; // learnt once for every later worker
+    }
+  }
+}
 
 /** A worker that said it is ready, and the stand-ins it could not create (their ids). */
 export interface Booted {
@@ -68,7 +88,7 @@ export class WorkerPool {
    */
   private boot(node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
     const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns, metrics: this.metrics };
-    const worker = new Worker(workerEntry, { workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
+    const worker = newWorker({ workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
     return this.whenReady(node, worker);
   }
 
@@ -103,7 +123,7 @@ export class WorkerPool {
   /** Boot a spare worker (modules loaded, no identity yet), so a lost thread is replaced without a full boot. */
   prepareSpare(): void {
     if (this.spare !== undefined || this.stopping) return;
-    const worker = new Worker(workerEntry, { workerData: { spare: true } });
+    const worker = newWorker({ workerData: { spare: true } });
     const booted = new Promise<Worker | undefined>((resolve) => {
       const gone = () => resolve(undefined);
       worker.once('message', () => {

@@ -586,11 +586,17 @@ export class Runtime implements Messaging {
     return this.owners.get(id)?.resetCircuit(id) ?? false;
   }
 
-  /** Stop every supervision tree and actor, terminate the workers and release every handle, so the process can exit. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stop every supervision tree and actor, terminate the workers and release every handle, so the process can exit.
+   * Supervised children stop by their shutdown policies. `graceMs`: the actors outside any tree are then stopped
+   * gracefully too (each finishes the message in hand; what is queued is dead-lettered, or stays journaled), and
+   * those not done within graceMs are killed. Without it they are killed at once.
+   */
+  async shutdown(options: { graceMs?: number } = {}): Promise<void> {
     if (this.stopped) return;
     this.shuttingDown = true; // readiness fails from here on
     for (const root of this.roots) await root.stop();
+    if (options.graceMs !== undefined && options.graceMs > 0) await this.stopRemaining(options.graceMs);
     this.pool?.closing();
     const done: Promise<unknown>[] = [];
     for (let node = 1; node <= this.workerCount; node++) {
@@ -610,6 +616,14 @@ export class Runtime implements Messaging {
     this.host.close();
     await this.host.closeStore();
     await this.pool?.terminate();
+  }
+
+  private async stopRemaining(graceMs: number): Promise<void> {
+    const refs: ActorRef[] = [];
+    for (const [id, reg] of this.registry) if (reg.node >= 0) refs.push({ id, kind: reg.kind, node: reg.node });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+    await Promise.race([Promise.all(refs.map((ref) => this.stop(ref))), late]).finally(() => clearTimeout(timer));
   }
 }
 

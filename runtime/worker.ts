@@ -7,6 +7,7 @@ import type { StandIn } from './supervision.ts';
 import { errorToData, reviveError } from './errors.ts';
 import type { Control } from './protocol.ts';
 import { Op } from './protocol.ts';
+import { importActorModule, whenAppRunsUnderTsx } from './module-loader.ts';
 
 /** What the main thread gives each worker: its node number and one port per other thread (the mesh). */
 export interface WorkerBoot {
@@ -23,6 +24,7 @@ export interface WorkerBoot {
 }
 
 (globalThis as { __troupeWorker?: boolean }).__troupeWorker = true;
+await whenAppRunsUnderTsx();
 const main = parentPort!;
 /**
  * A spare is started ahead of need, with every module loaded, and told which thread it replaces only when one is
@@ -51,6 +53,7 @@ const host: Host = new Host({
   clock: systemClock,
   runtimeNow: timebaseReader(boot.timebase),
   dataDir: boot.dataDir,
+  importModule: importActorModule,
   metrics: boot.metrics,
   onControl,
   async spawn(definition, options) {
