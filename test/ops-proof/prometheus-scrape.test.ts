@@ -8,6 +8,7 @@ import { until } from './support/ports.ts';
 import { startPrometheus, type PrometheusServer } from './support/prometheus.ts';
 import { dashboardQueries, selectorsOf } from './support/promql.ts';
 import { startService, type Service } from './support/service.ts';
+import { startDemoService, type DemoService } from './support/demo.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const rulesPath = join(root, 'ops/alerts/troupe-rules.yml');
@@ -19,33 +20,48 @@ const noPrometheus = missingBinaries('prometheus', ['prometheus']);
 const asGrafanaSends = (expr: string) =>
   expr.replace(/\$__rate_interval|\$__interval/g, '1m').replace(/"\$job"/g, '"troupe"').replace(/"\$(instance|kind)"/g, '".*"');
 
-describe.skipIf(noPrometheus)('a real Prometheus scraping the service', () => {
+describe.skipIf(noPrometheus)('a real Prometheus scraping the service and the demo service', () => {
   let service: Service;
+  let demo: DemoService;
   let prom: PrometheusServer;
+  const instance = () => new URL(service.url).host;
 
   beforeAll(async () => {
+    const starting = startDemoService();
     service = await startService();
     await service.traffic();
     await service.crash();
     await service.openCircuit();
-    prom = await startPrometheus({ target: new URL(service.url).host, ruleFiles: [rulesPath] });
-  }, 60_000);
+    demo = await starting;
+    prom = await startPrometheus({ targets: [instance(), new URL(demo.url).host], ruleFiles: [rulesPath] });
+  }, 90_000);
   afterAll(async () => {
     await prom?.close();
     await service?.close();
+    if (demo) expect(await demo.stop(), demo.output()).toBe(0); // SIGTERM drains and exits 0
   });
 
-  it('troupe_ series arrive through its query API', async () => {
-    const up = await until('troupe_up in Prometheus', async () => {
+  it('troupe_ series of both arrive through its query API', async () => {
+    const up = await until('troupe_up of both targets in Prometheus', async () => {
       const r = await prom.query('troupe_up');
-      return r.length > 0 && r;
-    }, 20_000, 200).catch((e) => {
+      return r.length === 2 && r;
+    }, 30_000, 200).catch((e) => {
       throw new Error(`${e}\nprometheus log:\n${prom.log()}`);
     });
-    expect(up[0]!.metric).toMatchObject({ __name__: 'troupe_up', job: 'troupe', instance: new URL(service.url).host });
-    expect(up[0]!.value[1]).toBe('1');
-    const target = ((await prom.api('targets')) as any).activeTargets[0];
-    expect(target.health, target.lastError).toBe('up');
+    expect(up.map((s) => s.metric.instance).sort()).toEqual([instance(), new URL(demo.url).host].sort());
+    for (const s of up) {
+      expect(s.metric).toMatchObject({ __name__: 'troupe_up', job: 'troupe' });
+      expect(s.value[1]).toBe('1');
+    }
+    for (const target of ((await prom.api('targets')) as any).activeTargets) expect(target.health, target.lastError).toBe('up');
+  });
+
+  it('the demo\'s workload shows: its researchers handled messages, one crashed and was restarted', async () => {
+    const at = `instance="${new URL(demo.url).host}"`;
+    const value = async (q: string) => Number((await prom.query(q))[0]?.value[1] ?? NaN);
+    expect(await value(`sum(troupe_messages_handled_total{${at}, kind="researcher", outcome="ok"})`)).toBeGreaterThan(0);
+    expect(await value(`sum(troupe_messages_handled_total{${at}, kind="researcher", outcome="crashed"})`)).toBeGreaterThanOrEqual(1);
+    expect(await value(`sum(troupe_restarts_total{${at}, kind="researcher"})`)).toBeGreaterThanOrEqual(1);
   });
 
   it('every metric the dashboard reads has series in Prometheus', async () => {
@@ -83,6 +99,6 @@ describe.skipIf(noPrometheus)('a real Prometheus scraping the service', () => {
     }, 20_000, 200);
     // for: 1m, so pending now (firing only if this test ran over a minute after the circuit opened).
     expect(['pending', 'firing']).toContain(alert.state);
-    expect(alert.labels).toMatchObject({ kind: 'flaky', severity: 'warning', job: 'troupe' });
+    expect(alert.labels).toMatchObject({ kind: 'flaky', severity: 'warning', job: 'troupe', instance: instance() });
   });
 });

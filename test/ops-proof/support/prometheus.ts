@@ -19,16 +19,16 @@ export interface PrometheusServer {
 }
 
 export interface PrometheusOptions {
-  /** host:port of the /metrics to scrape, every second. */
-  target: string;
+  /** host:port of each /metrics to scrape, every second (one job, one instance each). */
+  targets: string[];
   metricsPath?: string;
   /** Absolute paths of rule files to load (evaluated every second). */
   ruleFiles?: string[];
 }
 
 /**
- * A real Prometheus server (Debian's `prometheus`) on 127.0.0.1 with a fresh storage dir, scraping one target
- * every second; resolves once /-/ready answers. close() stops it (SIGTERM, SIGKILL after 10 s) and removes the dir.
+ * A real Prometheus server (Debian's `prometheus`) on 127.0.0.1 with a fresh storage dir, scraping its targets
+ * every second (job "troupe"); resolves once /-/ready answers. close() stops it (SIGTERM, SIGKILL after 10 s) and removes the dir.
  */
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
   const bin = findBinary('prometheus');
@@ -38,7 +38,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   writeFileSync(config, stringify({
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
     rule_files: options.ruleFiles ?? [],
-    scrape_configs: [{ job_name: 'troupe', metrics_path: options.metricsPath ?? '/metrics', static_configs: [{ targets: [options.target] }] }],
+    scrape_configs: [{ job_name: 'troupe', metrics_path: options.metricsPath ?? '/metrics', static_configs: [{ targets: options.targets }] }],
   }));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
