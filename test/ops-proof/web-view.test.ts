@@ -23,8 +23,8 @@ const view = {
   async read(page: Page, id: string) {
     const el = view.actor(page, id);
     if ((await el.count()) !== 1) return undefined;
-    const [status, restarts, circuit] = await Promise.all(['data-status', 'data-restarts', 'data-circuit'].map((a) => el.getAttribute(a)));
-    return { status, restarts: Number(restarts), circuit };
+    const [status, restarts, circuit, mailbox] = await Promise.all(['data-status', 'data-restarts', 'data-circuit', 'data-mailbox'].map((a) => el.getAttribute(a)));
+    return { status, restarts: Number(restarts), circuit, mailbox: Number(mailbox) };
   },
 };
 
@@ -62,11 +62,26 @@ describe.skipIf(noChromium)('the live web view in a real headless Chromium', () 
     expect(await view.read(page, 'crashy')).toMatchObject({ status: 'running', restarts: 0, circuit: 'closed' });
     // The tree's shape: fragile sits under its own supervisor, under the root.
     expect(await page.locator('li.sup[data-sup-id="app"] li.sup[data-sup-id="breakers"] li.actor[data-actor-id="fragile"]').count()).toBe(1);
-    // Per-thread load: the main thread and both workers.
+    // Per-thread load: the main thread and both workers, hosting the five actors between them.
     await until('threads on the page', async () => (await page.locator('#threads tr[data-thread]').count()) === 3, 5000);
+    const hosted = await page.evaluate(`[...document.querySelectorAll('#threads tr[data-thread]')].map((r) => Number(r.dataset.actors))`);
+    expect((hosted as number[]).reduce((a, b) => a + b, 0)).toBe(5);
     // Chromium asks for /favicon.ico by itself and the view serves none: that 404 is not the page's.
     const problems = browser.console.filter((m) => /^(pageerror|error|http)/.test(m) && !/\/favicon\.ico$/.test(m));
     expect(problems).toEqual([]);
+  });
+
+  it('shows a mailbox backing up behind a slow handler, and draining', async () => {
+    const { runtime, refs } = service;
+    runtime.tell(refs.sleepy, 'slow', 1500);
+    for (let i = 0; i < 30; i++) runtime.tell(refs.sleepy, 'add', 1);
+    const backed = await until('the backlog on the page', async () => {
+      const a = await view.read(page, 'sleepy');
+      return a && a.mailbox > 0 && a;
+    }, updateDeadlineMs, 20);
+    expect(backed.mailbox).toBeLessThanOrEqual(30);
+    await runtime.ask(refs.sleepy, 'get', undefined, { timeoutMs: 10_000 }); // behind the slow one and the 30 adds
+    await until('the drained mailbox on the page', async () => (await view.read(page, 'sleepy'))?.mailbox === 0, updateDeadlineMs);
   });
 
   it('reflects a crash within a second, without reloading the page', async () => {
