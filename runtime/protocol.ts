@@ -45,10 +45,11 @@ export type Control =
   | { op: 'pong'; req: number }
   // supervision: reports from the child's thread to the main thread, and the supervisor's decisions back
   // stopping: it crashed while a stop was queued, and stopped (the supervisor reports it and decides nothing)
-  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean; stopping?: true }
+  // incarnation: the one that crashed (for the crash report and its log line)
+  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean; stopping?: true; incarnation?: number }
   | { op: 'trial-ok'; id: string }
   // restarted on its own thread under a restart credit; the supervisor counts it (see supervisors/policy/credit.ts)
-  | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData }
+  | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; incarnation?: number }
   | { op: 'revoked'; id: string; seq: number }
   | { op: 'restart'; id: string; credit: number }
   | { op: 'grant'; id: string; credit: number }

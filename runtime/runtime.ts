@@ -237,9 +237,9 @@ export class Runtime implements Messaging {
         return this.owners.get(c.id)?.childGone(c.id, c.reason);
       }
       case 'crashed':
-        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true);
+        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true, c.incarnation);
       case 'crashed-restarted':
-        return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error);
+        return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error, c.incarnation);
       case 'revoked':
         return this.owners.get(c.id)?.childRevoked(c.id, c.seq);
       case 'trial-ok':
@@ -326,7 +326,11 @@ export class Runtime implements Messaging {
       report: (crash) => {
         if (this.recentCrashes.length >= 100) this.recentCrashes.shift();
         this.recentCrashes.push(crash);
-        rootLogger().warn({ crash }, 'actor crashed');
+        // One line per crash, with the cause and the decision (the crashing thread logs nothing for supervised actors).
+        rootLogger().warn({
+          actor: crash.actorId, kind: crash.kind, messageType: crash.messageType, incarnation: crash.incarnation, supervisor: crash.supervisor,
+          decision: crash.decision, restartCount: crash.restartCount, err: crash.error,
+        }, 'actor crashed');
         for (const l of this.crashListeners) l(crash);
       },
     };

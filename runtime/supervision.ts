@@ -46,19 +46,20 @@ export class CellSupervision {
     this.host.deadLetters.record(cell.id, env.type, env.from, 'crashed', (err as Error)?.message ?? String(err));
     const sup = cell.supervision;
     if (sup === undefined) {
-      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, err }, 'actor crashed');
+      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, incarnation: cell.incarnation, node: this.host.node, err }, 'actor crashed');
       return;
     }
     // A stop was queued behind this message: the stop wins. Held for a decision instead, the actor would keep the
     // stop waiting for good when its supervisor, stopping too, decides nothing ('ignore').
-    if (sup.stopping !== undefined) return this.stoppedByCrash(cell, env.type, errorToData(err), sup.stopping);
+    const incarnation = cell.incarnation; // the one that crashed (the steps below move to the next)
+    if (sup.stopping !== undefined) return this.stoppedByCrash(cell, env.type, errorToData(err), sup.stopping, incarnation);
     // Credit is used only by a running actor: a trial's outcome is the supervisor's (circuit) to judge.
-    if (cell.phase === 'running' && sup.credit > 0) return this.restartHere(cell, env.type, errorToData(err));
-    this.toSupervisor(cell, env.type, errorToData(err));
+    if (cell.phase === 'running' && sup.credit > 0) return this.restartHere(cell, env.type, errorToData(err), incarnation);
+    this.toSupervisor(cell, env.type, errorToData(err), incarnation);
   }
 
   /** Same path as a 'restart' decision, without waiting for it: the supervisor counts it when the report arrives. */
-  private restartHere(cell: Cell, messageType: string, error: ErrorData): void {
+  private restartHere(cell: Cell, messageType: string, error: ErrorData, incarnation: number): void {
     cell.supervision!.credit--;
     cell.phase = 'restarting';
     cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
@@ -68,22 +69,22 @@ export class CellSupervision {
     } catch (err) {
       initError = errorToData(err);
     }
-    this.host.sendControl(0, { op: 'crashed-restarted', id: cell.id, kind: cell.def.kind, messageType, error });
+    this.host.sendControl(0, { op: 'crashed-restarted', id: cell.id, kind: cell.def.kind, messageType, error, incarnation });
     // Posted now, not at the end of the turn: the new incarnation may take its next message in this same turn, and
     // if that one kills the thread a report still queued here would be lost with it (a restart never counted).
     this.host.flushOutgoing();
     // A restart that fails counts as a crash of its own (OTP), and that one goes to the supervisor.
-    if (initError !== undefined) this.toSupervisor(cell, '$init', initError);
+    if (initError !== undefined) this.toSupervisor(cell, '$init', initError, cell.incarnation);
   }
 
   /** Stop taking mail (it is held, up to the stash) until the supervisor decides; the credit goes with the report. */
-  private toSupervisor(cell: Cell, messageType: string, error: ErrorData): void {
+  private toSupervisor(cell: Cell, messageType: string, error: ErrorData, incarnation: number): void {
     const trial = cell.phase === 'trial';
     cell.phase = 'restarting';
     // Forfeited: grants still on their way arrive while the actor is not running and are dropped (see 'grant').
     cell.supervision!.credit = 0;
     cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
-    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial });
+    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, incarnation });
   }
 
   /**
@@ -91,10 +92,10 @@ export class CellSupervision {
    * stop's reason, so whoever waits for the stop sees it complete and watchers hear of it once. The supervisor then
    * handles the stop as it handles any ('gone'): nothing while stopping, else per the child's restart type.
    */
-  private stoppedByCrash(cell: Cell, messageType: string, error: ErrorData, reason: string): void {
+  private stoppedByCrash(cell: Cell, messageType: string, error: ErrorData, reason: string, incarnation: number): void {
     const trial = cell.phase === 'trial';
     cell.supervision!.credit = 0;
-    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, stopping: true });
+    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, stopping: true, incarnation });
     this.host.terminate(cell, reason);
   }
 
@@ -150,7 +151,7 @@ export class CellSupervision {
           sup.credit = 0;
           const trial = c.op === 'half-open';
           cell.phase = 'restarting';
-          host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: '$init', error: errorToData(err), trial });
+          host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType: '$init', error: errorToData(err), trial, incarnation: cell.incarnation });
         }
         return true;
     }
