@@ -29,9 +29,22 @@ export type RetryVerdict = { retry: true; delayMs: number } | { retry: false; wh
 /** After attempt `attempt` failed with `error`: try again (after delayMs), or fail for good and why. */
 export function decideRetry(spec: TaskRetry, attempt: number, firstStartedAt: number, now: number, error: TaskError, random: () => number): RetryVerdict {
   const { policy, deadlineMs } = resolve(spec);
-  if (classify(policy, error) === 'fail') return { retry: false, why: 'not retryable' };
+  const mark = retryableMark(error);
+  if (mark === false || (mark === undefined && classify(policy, error) === 'fail')) return { retry: false, why: 'not retryable' };
   if (attempt >= policy.maxAttempts) return { retry: false, why: `${attempt} attempt(s) made, the last of ${policy.maxAttempts}` };
   const delayMs = nextDelay(policy, attempt, random);
   if (now + delayMs - firstStartedAt >= deadlineMs) return { retry: false, why: `retry deadline of ${deadlineMs} ms passed` };
   return { retry: true, delayMs };
+}
+
+/**
+ * A worker says what it throws is (not) worth retrying with `retryable` or `details.retryable` (details cross
+ * threads with the error): the outermost mark in the cause chain wins over the policy's codes.
+ */
+function retryableMark(error: TaskError): boolean | undefined {
+  for (let e: TaskError | undefined = error, depth = 0; e !== undefined && depth < 8; e = e.cause, depth++) {
+    const m = (e as { retryable?: unknown }).retryable ?? e.details?.retryable;
+    if (typeof m === 'boolean') return m;
+  }
+  return undefined;
 }
