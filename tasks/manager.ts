@@ -38,9 +38,10 @@ export interface SubmitSpec {
   events?: boolean;
   /** Overrides the manager's `durable` for this graph. */
   durable?: boolean;
+  routing?: 'router' | 'sticky';
 }
 
-const OPTION_KEYS = new Set(['id', 'tasks', 'failurePolicy', 'deadlock', 'concurrency', 'perCapability', 'retry', 'timeoutMs', 'events', 'durable']);
+const OPTION_KEYS = new Set(['id', 'tasks', 'failurePolicy', 'deadlock', 'concurrency', 'perCapability', 'retry', 'timeoutMs', 'events', 'durable', 'routing']);
 
 export function graphOptions(spec: SubmitSpec, durable: boolean): GraphOptions {
   const bad = (option: string, must: string): never => {
@@ -57,7 +58,9 @@ export function graphOptions(spec: SubmitSpec, durable: boolean): GraphOptions {
     retry: spec.retry ?? DEFAULT_TASK_RETRY,
     timeoutMs: spec.timeoutMs ?? 60_000,
     durable: spec.durable ?? durable,
+    routing: spec.routing ?? 'router',
   };
+  if (!['router', 'sticky'].includes(o.routing)) bad('routing', "must be 'router' or 'sticky'");
   if (!['fail-fast', 'continue-independent'].includes(o.failurePolicy)) bad('failurePolicy', "must be 'fail-fast' or 'continue-independent'");
   if (!['remove-lowest', 'reject', 'report'].includes(o.deadlock)) bad('deadlock', "must be 'remove-lowest', 'reject' or 'report'");
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) bad('concurrency', 'must be an integer >= 1');

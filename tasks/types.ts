@@ -145,6 +145,12 @@ export interface GraphOptions {
   timeoutMs: number;
   /** Payloads and results must be msgpack-encodable too (they are stored in LMDB). */
   durable: boolean;
+  /**
+   * 'router' (default): each attempt is routed by the router (least loaded unless the strategy says otherwise).
+   * 'sticky': every attempt of a task goes to the same capable actor (rendezvous hashing of the task id over the
+   * actors offering it), for idempotent workers that recognise re-dispatches in their own state.
+   */
+  routing: 'router' | 'sticky';
 }
 
 export interface TaskOutcome {

@@ -7,7 +7,8 @@ import { ActorNotFoundError } from '../../runtime/errors.ts';
 import { TaskResultNotStorableError } from '../errors.ts';
 import type { Dispatch } from '../graph/graph.ts';
 import { storableProblem } from '../graph/validate.ts';
-import type { TaskCancel, TaskDef, TaskError, TaskMessage } from '../types.ts';
+import type { GraphOptions, TaskCancel, TaskDef, TaskError, TaskMessage } from '../types.ts';
+import { NoRouteError } from '../../router/errors.ts';
 
 /** The id of attempt `attempt` of a task: the same on every re-dispatch of that attempt, after a crash too. */
 export function taskMessageId(graphId: string, taskId: string, attempt: number): string {
@@ -24,7 +25,7 @@ export interface Settle {
 
 /** How a graph actor reaches workers: the seam to swap (a test double, another transport). */
 export interface Dispatcher {
-  dispatch(ctx: ActorContext, def: TaskDef, message: TaskMessage, timeoutMs: number): Promise<unknown>;
+  dispatch(ctx: ActorContext, def: TaskDef, message: TaskMessage, timeoutMs: number, sticky: boolean): Promise<unknown>;
   cancel(ctx: ActorContext, def: TaskDef, message: TaskCancel): void;
 }
 
@@ -39,9 +40,35 @@ async function targetRef(ctx: ActorContext, id: string): Promise<ActorRef> {
   return ref;
 }
 
+/**
+ * Sticky choice: the capable actor with the highest hash of (task id, actor id) among the healthy ones (rendezvous
+ * hashing), so every attempt and re-dispatch of a task goes to the same actor while the set of actors stays the
+ * same: what workers that recognise re-dispatches by message id, each in its own state, need.
+ */
+function stickyRef(ctx: ActorContext, capability: string, taskId: string): ActorRef {
+  const all = ctx.find({ capability });
+  const healthy = all.filter((m) => m.health === 'healthy');
+  let best: (typeof all)[number] | undefined, bestScore = -1;
+  for (const m of healthy.length > 0 ? healthy : all) {
+    const score = hash(`${taskId}\0${m.id}`);
+    if (score > bestScore) (best = m), (bestScore = score);
+  }
+  if (best === undefined) throw new NoRouteError(`no live actor offers capability '${capability}'`);
+  return { id: best.id, kind: best.kind, node: best.node };
+}
+
+/** FNV-1a, 32 bits. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export const routedDispatcher: Dispatcher = {
-  async dispatch(ctx, def, message, timeoutMs) {
-    if (def.target === undefined) return ctx.ask({ capability: def.capability!, retry: false }, def.type, message, { timeoutMs });
+  async dispatch(ctx, def, message, timeoutMs, sticky) {
+    if (def.target === undefined && sticky) return ctx.ask(stickyRef(ctx, def.capability!, def.id), def.type, message, { timeoutMs });
+    // The router picks (least loaded by default); the task id as key lets a consistent-hash strategy keep it sticky.
+    if (def.target === undefined) return ctx.ask({ capability: def.capability!, key: def.id, retry: false }, def.type, message, { timeoutMs });
     const ref = await targetRef(ctx, def.target);
     try {
       return await ctx.ask(ref, def.type, message, { timeoutMs });
@@ -83,7 +110,8 @@ export function toTaskError(err: unknown, depth = 0): TaskError {
  * Send attempt `d` and tell `self` its outcome. `inflight` holds the message ids sent from this thread and not
  * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
  */
-export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, timeoutMs: number, durable: boolean, inflight: Set<string>): void {
+export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>): void {
+  const { timeoutMs, durable } = opts;
   const taskId = d.def.id, attempt = d.attempt;
   const messageId = taskMessageId(graphId, taskId, attempt);
   inflight.add(messageId);
@@ -93,7 +121,8 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
     inflight.delete(messageId);
     ctx.tell(self, 'settle', s);
   };
-  dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs).then(
+  // A throw (no capable actor for a sticky choice) is a failed attempt like any other.
+  Promise.resolve().then(() => dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs, opts.routing === 'sticky')).then(
     (result) => {
       const problem = storableProblem(result, durable);
       if (problem === undefined) return settle({ taskId, attempt, ok: true, result });

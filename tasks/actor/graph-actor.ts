@@ -73,13 +73,15 @@ function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: 
 function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean {
   const g = live.graph;
   const now = Date.now();
-  const { graphId, options } = state;
+  // The graph's own options, not the draft's: dispatches run after the handler, when the draft is revoked.
+  const options = g.opts;
+  const graphId = options.graphId;
   const inflight = inflightOf(ctx.self.id);
   g.promote(now);
   for (const i of live.resend.splice(0)) {
-    if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options.timeoutMs, options.durable, inflight);
+    if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight);
   }
-  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options.timeoutMs, options.durable, inflight);
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight);
   const events = g.takeEvents();
   if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
   const dirty = g.takeDirty();

@@ -12,7 +12,7 @@ import type { TaskSpec } from '../../tasks/types.ts';
 
 const opts = (o: Partial<CoreOptions> = {}): CoreOptions => ({
   graphId: 'g', failurePolicy: 'continue-independent', deadlock: 'remove-lowest', concurrency: 100, perCapability: {},
-  retry: false, timeoutMs: 1000, durable: true, events: true, ...o,
+  retry: false, timeoutMs: 1000, durable: true, routing: 'router', events: true, ...o,
 });
 const t = (id: string, dependsOn: string[] = [], extra: Partial<TaskSpec> = {}): TaskSpec => ({ id, type: 'work', capability: 'c', dependsOn, ...extra });
 const status = (g: TaskGraph, id: string) => g.outcome(id).status;

@@ -99,7 +99,7 @@ describe('task graph against a reference model', () => {
         id: t.id, type: 'work', capability: t.cap, priority: t.prio, dependsOn: t.deps.map((d) => `t${d}`),
         retry: { maxAttempts: t.max, baseMs: 0, capMs: 0 },
       }));
-      const g = new TaskGraph({ graphId: 'g', failurePolicy: policy, deadlock: 'reject', concurrency, perCapability: { a: capA }, retry: false, timeoutMs: 1000, durable: false });
+      const g = new TaskGraph({ graphId: 'g', failurePolicy: policy, deadlock: 'reject', concurrency, perCapability: { a: capA }, retry: false, timeoutMs: 1000, durable: false, routing: 'router' });
       g.add(specs, 0);
       const model = new Model(tasks, policy, concurrency, capA);
       let now = 1;
