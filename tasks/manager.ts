@@ -108,14 +108,20 @@ export class TaskManager {
     // The whole batch, as the graph actor will check it (cycles under 'reject' too), before anything exists.
     new TaskGraph({ ...options, graphId }).add(spec.tasks, 0);
     await this.checkCapabilities(spec.tasks);
-    const known = (await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>;
-    if (known[graphId] !== undefined) throw new InvalidGraphOptionError(`graph '${graphId}' exists already`, { details: { option: 'id' } });
     const entry: GraphEntry = { durable: options.durable, createdAt: Date.now(), finished: false };
     if (this.options.pin !== undefined) entry.pin = this.options.pin;
-    const ref = await this.runtime.spawn(options.durable ? taskGraph : volatileTaskGraph, {
-      id: graphActorId(graphId), args: { graphId, options, events: spec.events ?? true }, ...(entry.pin !== undefined ? { pin: entry.pin } : {}),
-    });
-    await this.runtime.ask(this.registry, 'register', { graphId, entry });
+    if (!(await this.runtime.ask(this.registry, 'register', { graphId, entry }))) {
+      throw new InvalidGraphOptionError(`graph '${graphId}' exists already`, { details: { option: 'id' } });
+    }
+    let ref: ActorRef;
+    try {
+      ref = await this.runtime.spawn(options.durable ? taskGraph : volatileTaskGraph, {
+        id: graphActorId(graphId), args: { graphId, options, events: spec.events ?? true }, ...(entry.pin !== undefined ? { pin: entry.pin } : {}),
+      });
+    } catch (err) {
+      this.runtime.tell(this.registry, 'forget', graphId);
+      throw err;
+    }
     const handle = this.handle(graphId, ref);
     unwrap(await this.runtime.ask(ref, 'submit', { tasks: spec.tasks }, { timeoutMs: this.askTimeout }) as SubmitReply);
     return handle;

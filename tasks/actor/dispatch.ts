@@ -106,6 +106,24 @@ export function toTaskError(err: unknown, depth = 0): TaskError {
   return out;
 }
 
+const pending = new Map<string, Settle[]>();
+
+/**
+ * Outcomes arriving together (one batch of replies from a port) go to the graph as one 'settleMany' message: one
+ * journal entry, one state change and one write-back for the lot rather than one per task.
+ */
+function settleLater(ctx: ActorContext, s: Settle): void {
+  const id = ctx.self.id;
+  const list = pending.get(id);
+  if (list !== undefined) return void list.push(s);
+  pending.set(id, [s]);
+  queueMicrotask(() => {
+    const batch = pending.get(id)!;
+    pending.delete(id);
+    ctx.tell(ctx.self, 'settleMany', batch);
+  });
+}
+
 /**
  * Send attempt `d` and tell `self` its outcome. `inflight` holds the message ids sent from this thread and not
  * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
@@ -116,10 +134,9 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
   const messageId = taskMessageId(graphId, taskId, attempt);
   inflight.add(messageId);
   const message: TaskMessage = { graphId, taskId, attempt, messageId, payload: d.def.payload, deps: d.deps };
-  const self = ctx.self;
   const settle = (s: Settle) => {
     inflight.delete(messageId);
-    ctx.tell(self, 'settle', s);
+    settleLater(ctx, s);
   };
   // A throw (no capable actor for a sticky choice) is a failed attempt like any other.
   Promise.resolve().then(() => dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs, opts.routing === 'sticky')).then(

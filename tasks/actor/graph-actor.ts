@@ -86,7 +86,7 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
   const dirty = g.takeDirty();
   const before = state.seq + state.resolutions.length + Number(state.cancelled);
-  writeBack(state as GraphRecord, g, dirty, live.depLen);
+  writeBack(state as GraphRecord, committed(state), g, dirty, live.depLen);
   let changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
   if (state.waiters.length > 0 && g.status() !== 'running') {
     const summary = summaryOf(g);
@@ -126,6 +126,13 @@ function stopWorkers(g: TaskGraph, stopped: number[], ctx: ActorContext): void {
   }
 }
 
+function settle(g: TaskGraph, s: Settle, ctx: ActorContext): void {
+  if (!g.has(s.taskId)) return;
+  const i = g.indexOf(s.taskId);
+  if (s.ok) g.complete(i, s.attempt, s.result, Date.now());
+  else stopWorkers(g, g.fail(i, s.attempt, s.error!, Date.now(), Math.random), ctx);
+}
+
 export type SubmitReply = ({ ok: true } & AddResult) | { ok: false; error: ReturnType<typeof errorToData> };
 
 const handlers = {
@@ -137,11 +144,9 @@ const handlers = {
       return { ok: false, error: errorToData(err) };
     }
   }),
-  settle: onGraph((g, s: Settle, ctx) => {
-    if (!g.has(s.taskId)) return;
-    const i = g.indexOf(s.taskId);
-    if (s.ok) g.complete(i, s.attempt, s.result, Date.now());
-    else stopWorkers(g, g.fail(i, s.attempt, s.error!, Date.now(), Math.random), ctx);
+  settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
+  settleMany: onGraph((g, list: Settle[], ctx) => {
+    for (const s of list) settle(g, s, ctx);
   }),
   tick: onGraph(() => undefined),
   /** After a restart: nothing to do but pump (the live graph is rebuilt and running attempts re-sent). */

@@ -6,7 +6,7 @@ import type { ActorRef } from '../../runtime/index.ts';
 import { TaskGraph, type CoreOptions } from '../graph/graph.ts';
 import type { DeadlockResolution, GraphOptions, TaskDef, TaskRun } from '../types.ts';
 
-export const CHUNK = 128;
+export const CHUNK = 64;
 
 export interface GraphRecord {
   graphId: string;
@@ -44,23 +44,32 @@ export function restoreGraph(r: GraphRecord): TaskGraph {
 }
 
 /**
- * Write what changed into the draft. `depLen` is how many dependencies each stored definition has: a definition
- * is rewritten only when new or when its dependencies changed (edges added, a deadlock victim removed).
+ * Write what changed into the draft. Each changed chunk is rebuilt here as a frozen copy of the committed one (a
+ * slice) and assigned whole: immer then copies only the short outer arrays and stops at the frozen chunk, instead
+ * of drafting it and walking all its tasks to freeze them (that walk was most of a message's cost). `base` is the
+ * committed record. `depLen` is how many dependencies each stored definition has: a definition is rewritten only
+ * when new or when its dependencies changed (edges added, a deadlock victim removed).
  */
-export function writeBack(draft: GraphRecord, g: TaskGraph, dirty: readonly number[], depLen: number[]): void {
-  for (const i of dirty) {
-    const c = Math.floor(i / CHUNK), o = i % CHUNK;
-    while (draft.runs.length <= c) {
-      draft.runs.push([]);
-      draft.defs.push([]);
+export function writeBack(draft: GraphRecord, base: GraphRecord, g: TaskGraph, dirty: readonly number[], depLen: number[]): void {
+  if (dirty.length > 0) {
+    const runs = new Map<number, TaskRun[]>();
+    const defs = new Map<number, TaskDef[]>();
+    for (const i of dirty) {
+      const c = Math.floor(i / CHUNK), o = i % CHUNK;
+      let rc = runs.get(c);
+      if (rc === undefined) runs.set(c, (rc = base.runs[c]?.slice() ?? []));
+      const node = g.nodes[i];
+      // Copies: the graph keeps mutating its own objects.
+      rc[o] = Object.freeze({ ...node.run });
+      if (depLen[i] !== node.def.dependsOn.length) {
+        let dc = defs.get(c);
+        if (dc === undefined) defs.set(c, (dc = base.defs[c]?.slice() ?? []));
+        dc[o] = Object.freeze({ ...node.def, dependsOn: Object.freeze([...node.def.dependsOn]) as string[] });
+        depLen[i] = node.def.dependsOn.length;
+      }
     }
-    const node = g.nodes[i];
-    if (depLen[i] !== node.def.dependsOn.length) {
-      // Copies: the committed state is frozen, and the graph keeps mutating its own objects.
-      draft.defs[c][o] = { ...node.def, dependsOn: [...node.def.dependsOn] };
-      depLen[i] = node.def.dependsOn.length;
-    }
-    draft.runs[c][o] = { ...node.run };
+    for (const [c, rc] of runs) draft.runs[c] = Object.freeze(rc) as TaskRun[];
+    for (const [c, dc] of defs) draft.defs[c] = Object.freeze(dc) as TaskDef[];
   }
   if (draft.seq !== g.nextSeq) draft.seq = g.nextSeq;
   if (draft.cancelled !== g.cancelled) draft.cancelled = g.cancelled;

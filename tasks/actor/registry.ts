@@ -16,8 +16,11 @@ export const taskRegistry = defineActor({
   persistence: { durableMailbox: true },
   init: () => ({ graphs: {} as Record<string, GraphEntry> }),
   handlers: {
+    /** False (and nothing changed) when the id is taken. */
     register: (state, p: { graphId: string; entry: GraphEntry }) => {
+      if (state.graphs[p.graphId] !== undefined) return false;
       state.graphs[p.graphId] = p.entry;
+      return true;
     },
     finished: (state, p: { graphId: string; finished: boolean }) => {
       const g = state.graphs[p.graphId];

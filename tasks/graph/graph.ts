@@ -221,9 +221,10 @@ export class TaskGraph {
   private makeReady(i: number, now: number): void {
     const node = this.nodes[i];
     node.run.q = this.seq++;
-    delete node.run.retryAt;
-    delete node.run.reason;
-    this.waiting.delete(i);
+    // Deleting only what is there: a delete turns the object into a slow dictionary (spread on every write-back).
+    if (node.run.retryAt !== undefined) delete node.run.retryAt;
+    if (node.run.reason !== undefined) delete node.run.reason;
+    if (this.waiting.size > 0) this.waiting.delete(i);
     this.set(i, 'ready', now);
     this.heap(node.key).push({ priority: node.def.priority, seq: node.run.q, index: i });
   }
@@ -280,7 +281,7 @@ export class TaskGraph {
     const node = this.nodes[i];
     if (node.run.status !== 'running' || node.run.attempts !== attempt) return false;
     node.run.result = result;
-    delete node.run.error;
+    if (node.run.error !== undefined) delete node.run.error;
     this.stopRunning(i, 'completed', now);
     for (const t of node.dependents) {
       const dep = this.nodes[t];
@@ -377,7 +378,7 @@ export class TaskGraph {
     if (this.nodes[i].run.status === 'running') this.stopRunning(i, to, now, { reason });
     else this.set(i, to, now, { reason });
     this.waiting.delete(i);
-    delete this.nodes[i].run.retryAt;
+    if (this.nodes[i].run.retryAt !== undefined) delete this.nodes[i].run.retryAt;
   }
 
   private stopRunning(i: number, to: TaskStatus, now: number, extra?: { reason?: TaskReason }): void {
