@@ -13,6 +13,7 @@ const GROUPS = {
   kernel: ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
   supervision: ['restart', 'lost-thread', 'overhead'],
   persistence: ['durable', 'store', 'snapshot', 'resume'],
+  tasks: ['queue', 'throughput', 'critical-path'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));
