@@ -1,66 +1,18 @@
 // The pure core of a task graph: tasks, their dependencies (a DAG), the ready queue and every transition. No
 // threads, no timers, no I/O: time and randomness are passed in, so it is tested as a model and driven by the
 // durable actor (tasks/actor/) as plain data. Whatever it changes it marks dirty (takeDirty) and, when asked to,
-// records as events (takeEvents), so the actor writes back only what moved.
-import { InvalidTaskError, TaskDeadlockError, TaskNotFoundError, UnknownDependencyError } from '../errors.ts';
-import { TERMINAL, type AddResult, type DeadlockResolution, type GraphOptions, type GraphStatus, type Progress, type StuckReport, type TaskDef, type TaskEdge, type TaskError, type TaskEvent, type TaskOutcome, type TaskReason, type TaskRun, type TaskSpec, type TaskStatus } from '../types.ts';
+// records as events (takeEvents), so the actor writes back only what moved. State and shared transitions: store.ts.
+import { InvalidTaskError, TaskDeadlockError, UnknownDependencyError } from '../errors.ts';
+import { TERMINAL, type AddResult, type DeadlockResolution, type TaskDef, type TaskEdge, type TaskError, type TaskReason, type TaskRun, type TaskSpec } from '../types.ts';
 import { findCycles } from './cycles.ts';
-import { ReadyHeap, before, type QueueEntry } from './heap.ts';
+import { before, type QueueEntry, type ReadyHeap } from './heap.ts';
 import { decideRetry } from './retry.ts';
+import { GraphStore, type CoreExtra, type CoreOptions, type Dispatch } from './store.ts';
 import { validateBatch } from './validate.ts';
 
-export interface Node {
-  def: TaskDef;
-  run: TaskRun;
-  /** Indices of the tasks it waits for, and of those waiting for it. */
-  deps: number[];
-  dependents: number[];
-  /** Dependencies not completed yet. */
-  unmet: number;
-  /** Its ready queue and concurrency bucket: the capability, or '@' + the target id. */
-  key: string;
-  dirty: boolean;
-}
+export type { CoreExtra, CoreOptions, Dispatch, Node } from './store.ts';
 
-/** A task taken off the ready queue: what the plumbing needs to dispatch its attempt. */
-export interface Dispatch {
-  index: number;
-  def: TaskDef;
-  attempt: number;
-  deps: Record<string, unknown>;
-}
-
-export interface CoreOptions extends GraphOptions {
-  graphId: string;
-  /** Record a TaskEvent per transition (takeEvents). */
-  events?: boolean;
-}
-
-/** What the durable record keeps besides the tasks. */
-export interface CoreExtra {
-  seq: number;
-  resolutions: DeadlockResolution[];
-  cancelled: boolean;
-}
-
-const STATUSES: TaskStatus[] = ['blocked', 'ready', 'running', 'completed', 'failed', 'skipped', 'cancelled'];
-
-export class TaskGraph {
-  readonly nodes: Node[] = [];
-  readonly resolutions: DeadlockResolution[] = [];
-  cancelled = false;
-  private readonly byId = new Map<string, number>();
-  private readonly heaps = new Map<string, ReadyHeap>();
-  private readonly runningByKey = new Map<string, number>();
-  private readonly counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-  private readonly waiting = new Set<number>();
-  private seq = 0;
-  private dirtyList: number[] = [];
-  private events: TaskEvent[] = [];
-  private readonly valid = (e: QueueEntry) => this.nodes[e.index].run.status === 'ready' && this.nodes[e.index].run.q === e.seq;
-
-  constructor(readonly opts: CoreOptions) {}
-
+export class TaskGraph extends GraphStore {
   /** A graph rebuilt from its stored definitions and runs (copied: the stored ones are frozen). */
   static restore(opts: CoreOptions, defs: readonly TaskDef[], runs: readonly TaskRun[], extra: CoreExtra): TaskGraph {
     const g = new TaskGraph(opts);
@@ -76,29 +28,6 @@ export class TaskGraph {
       if (run.retryAt !== undefined && run.status === 'blocked') g.waiting.add(i);
     }
     return g;
-  }
-
-  get size(): number {
-    return this.nodes.length;
-  }
-  get nextSeq(): number {
-    return this.seq;
-  }
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-  indexOf(id: string): number {
-    const i = this.byId.get(id);
-    if (i === undefined) throw new TaskNotFoundError(`no task '${id}' in graph '${this.opts.graphId}'`, { details: { taskId: id } });
-    return i;
-  }
-  outcome(id: string): TaskOutcome {
-    const { run } = this.nodes[this.indexOf(id)];
-    const o: TaskOutcome = { id, status: run.status, attempts: run.attempts };
-    if (run.result !== undefined) o.result = run.result;
-    if (run.error !== undefined) o.error = run.error;
-    if (run.reason !== undefined) o.reason = run.reason;
-    return o;
   }
 
   // ---- adding tasks -------------------------------------------------------------------------------------------
@@ -147,7 +76,7 @@ export class TaskGraph {
     return { added: defs.map((d) => d.id), resolutions };
   }
 
-  private insert(def: TaskDef, run: TaskRun): void {
+  protected insert(def: TaskDef, run: TaskRun): void {
     const i = this.nodes.length;
     this.byId.set(def.id, i);
     this.nodes.push({ def, run, deps: [], dependents: [], unmet: 0, key: def.capability ?? `@${def.target}`, dirty: false });
@@ -155,12 +84,12 @@ export class TaskGraph {
     this.markDirty(i);
   }
 
-  private wire(i: number): void {
+  protected wire(i: number): void {
     for (const id of this.nodes[i].def.dependsOn) this.link(i, this.byId.get(id)!, 0, false);
   }
 
   /** `t` waits for `d`. `record`: a new edge, also written into t's stored dependsOn. */
-  private link(t: number, d: number, now: number, record = true): void {
+  protected link(t: number, d: number, now: number, record = true): void {
     const node = this.nodes[t];
     if (record) {
       if (node.deps.includes(d)) return;
@@ -174,7 +103,7 @@ export class TaskGraph {
   }
 
   /** A new (or newly linked) task: ready when nothing is unmet; failed or skipped at once behind a dead dependency. */
-  private settleNew(i: number, now: number): void {
+  protected settleNew(i: number, now: number): void {
     const node = this.nodes[i];
     if ((node.run.status !== 'blocked' && node.run.status !== 'ready') || node.run.retryAt !== undefined) return;
     const dead = node.deps.find((d) => ['failed', 'skipped', 'cancelled'].includes(this.nodes[d].run.status));
@@ -186,7 +115,7 @@ export class TaskGraph {
   }
 
   /** Remove the lowest-priority task of a cycle (the latest added among equals), then recheck what is left of it. */
-  private breakCycle(cycle: number[], now: number, out: DeadlockResolution[]): void {
+  protected breakCycle(cycle: number[], now: number, out: DeadlockResolution[]): void {
     const ids = cycle.map((v) => this.nodes[v].def.id);
     let victim = cycle[0];
     for (const v of cycle) {
@@ -208,34 +137,6 @@ export class TaskGraph {
     const rest = new Set(cycle.filter((v) => v !== victim));
     for (const c of findCycles(this.nodes.length, (v) => this.nodes[v].deps, (v) => rest.has(v))) this.breakCycle(c, now, out);
     for (const v of rest) if (this.nodes[v].unmet === 0) this.settleNew(v, now);
-  }
-
-  // ---- the ready queue ----------------------------------------------------------------------------------------
-
-  private heap(key: string): ReadyHeap {
-    let h = this.heaps.get(key);
-    if (h === undefined) this.heaps.set(key, (h = new ReadyHeap(this.valid)));
-    return h;
-  }
-
-  private makeReady(i: number, now: number): void {
-    const node = this.nodes[i];
-    node.run.q = this.seq++;
-    // Deleting only what is there: a delete turns the object into a slow dictionary (spread on every write-back).
-    if (node.run.retryAt !== undefined) delete node.run.retryAt;
-    if (node.run.reason !== undefined) delete node.run.reason;
-    if (this.waiting.size > 0) this.waiting.delete(i);
-    this.set(i, 'ready', now);
-    this.heap(node.key).push({ priority: node.def.priority, seq: node.run.q, index: i });
-  }
-
-  private limit(key: string): number {
-    const name = key.startsWith('@') ? key.slice(1) : key;
-    return this.opts.perCapability[name] ?? Infinity;
-  }
-
-  private bump(key: string, by: number): void {
-    this.runningByKey.set(key, (this.runningByKey.get(key) ?? 0) + by);
   }
 
   /** The highest-priority ready task (FIFO within a priority) whose capability has room: now running. */
@@ -350,113 +251,4 @@ export class TaskGraph {
     return s === 'running' ? [i, ...stopped] : stopped;
   }
 
-  /** Task `from` ended without completing: its dependents (or only `only`) are failed or skipped, per the policy. */
-  private propagateFrom(from: number, now: number, only?: number[]): number[] {
-    const src = this.nodes[from];
-    const failFast = this.opts.failurePolicy === 'fail-fast' && src.run.status === 'failed';
-    const to: TaskStatus = failFast ? 'failed' : 'skipped';
-    const reason: TaskReason = { code: 'dependency-failed', message: `dependency '${src.def.id}' ${src.run.status}`, dependency: src.def.id };
-    const queue = only ?? [...src.dependents];
-    for (let k = 0; k < queue.length; k++) {
-      const t = queue[k];
-      if (TERMINAL.has(this.nodes[t].run.status)) continue;
-      this.end(t, to, now, reason);
-      queue.push(...this.nodes[t].dependents);
-    }
-    if (!failFast) return [];
-    const stopped: number[] = [];
-    const fast: TaskReason = { code: 'fail-fast', message: `task '${src.def.id}' failed and the graph fails fast`, dependency: src.def.id };
-    for (let i = 0; i < this.nodes.length; i++) {
-      const s = this.nodes[i].run.status;
-      if (s === 'running') stopped.push(i);
-      if (!TERMINAL.has(s)) this.end(i, s === 'running' ? 'cancelled' : 'skipped', now, fast);
-    }
-    return stopped;
-  }
-
-  private end(i: number, to: TaskStatus, now: number, reason: TaskReason): void {
-    if (this.nodes[i].run.status === 'running') this.stopRunning(i, to, now, { reason });
-    else this.set(i, to, now, { reason });
-    this.waiting.delete(i);
-    if (this.nodes[i].run.retryAt !== undefined) delete this.nodes[i].run.retryAt;
-  }
-
-  private stopRunning(i: number, to: TaskStatus, now: number, extra?: { reason?: TaskReason }): void {
-    this.bump(this.nodes[i].key, -1);
-    this.nodes[i].run.endedAt = now;
-    this.set(i, to, now, extra);
-  }
-
-  private set(i: number, to: TaskStatus, now: number, extra?: { reason?: TaskReason }): void {
-    const run = this.nodes[i].run;
-    const from = run.status;
-    this.counts[from]--;
-    this.counts[to]++;
-    run.status = to;
-    if (extra?.reason !== undefined) run.reason = extra.reason;
-    if (TERMINAL.has(to) && run.endedAt === undefined) run.endedAt = now;
-    this.markDirty(i);
-    this.event(i, from, now);
-  }
-
-  private event(i: number, from: TaskStatus | 'new', now: number): void {
-    if (this.opts.events !== true) return;
-    const { def, run } = this.nodes[i];
-    const e: TaskEvent = { graphId: this.opts.graphId, taskId: def.id, from, to: run.status, at: now, attempt: run.attempts };
-    if (run.reason !== undefined) e.reason = run.reason;
-    if (run.error !== undefined && (run.status === 'failed' || run.reason?.code === 'retry-wait')) e.error = run.error;
-    this.events.push(e);
-  }
-
-  private markDirty(i: number): void {
-    if (this.nodes[i].dirty) return;
-    this.nodes[i].dirty = true;
-    this.dirtyList.push(i);
-  }
-
-  /** Indices of the tasks changed since the last call. */
-  takeDirty(): number[] {
-    const list = this.dirtyList;
-    this.dirtyList = [];
-    for (const i of list) this.nodes[i].dirty = false;
-    return list;
-  }
-
-  takeEvents(): TaskEvent[] {
-    const e = this.events;
-    this.events = [];
-    return e;
-  }
-
-  extra(): CoreExtra {
-    return { seq: this.seq, resolutions: [...this.resolutions], cancelled: this.cancelled };
-  }
-
-  // ---- progress -----------------------------------------------------------------------------------------------
-
-  progress(): Progress {
-    const c = this.counts;
-    return { graphId: this.opts.graphId, status: this.status(), total: this.nodes.length, blocked: c.blocked, ready: c.ready, running: c.running,
-      completed: c.completed, failed: c.failed, skipped: c.skipped, cancelled: c.cancelled, retrying: this.waiting.size };
-  }
-
-  status(): GraphStatus {
-    const c = this.counts;
-    if (c.blocked + c.ready + c.running > 0) return c.ready + c.running + this.waiting.size > 0 ? 'running' : 'stuck';
-    if (this.cancelled) return 'cancelled';
-    return c.failed > 0 ? 'failed' : 'completed';
-  }
-
-  /** The tasks blocked for ever and the cycles behind them, when nothing can move any more. */
-  stuck(): StuckReport | undefined {
-    if (this.status() !== 'stuck') return undefined;
-    const blocked = this.nodes.filter((n) => n.run.status === 'blocked').map((n) => n.def.id);
-    return { blocked, cycles: this.detectDeadlocks() };
-  }
-
-  /** Cycles among the tasks not ended yet, each as its task ids. */
-  detectDeadlocks(): string[][] {
-    const live = (v: number) => !TERMINAL.has(this.nodes[v].run.status);
-    return findCycles(this.nodes.length, (v) => this.nodes[v].deps, live).map((c) => c.map((v) => this.nodes[v].def.id));
-  }
 }
