@@ -10,7 +10,7 @@ import { GraphNotFoundError, InvalidGraphOptionError, TaskNotFoundError, Unknown
 import { TaskGraph } from './graph/graph.ts';
 import { DEFAULT_TASK_RETRY } from './graph/retry.ts';
 import { checkRetry, validId } from './graph/validate.ts';
-import { graphActorId, taskGraph, taskTopic, volatileTaskGraph, type SubmitReply } from './actor/graph-actor.ts';
+import { graphActorId, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type SubmitReply } from './actor/graph-actor.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
 import type { AddResult, CriticalPath, DeadlockPolicy, DeadlockResolution, FailurePolicy, GraphOptions, GraphSummary, Progress, TaskEdge, TaskEvent, TaskOutcome, TaskRetry, TaskSpec } from './types.ts';
@@ -38,10 +38,17 @@ export interface SubmitSpec {
   events?: boolean;
   /** Overrides the manager's `durable` for this graph. */
   durable?: boolean;
+  /**
+   * How a durable graph is kept: 'journal' (default) journals every outcome before it is applied (each step of the
+   * graph waits for an fsync); 'snapshot' applies outcomes at once and snapshots the record after every message
+   * (riding the next group commit): a crash may lose the last few ms of transitions, whose attempts are then sent
+   * again with the same message ids, so it suits idempotent workers (and is much faster).
+   */
+  durability?: Durability;
   routing?: 'router' | 'sticky';
 }
 
-const OPTION_KEYS = new Set(['id', 'tasks', 'failurePolicy', 'deadlock', 'concurrency', 'perCapability', 'retry', 'timeoutMs', 'events', 'durable', 'routing']);
+const OPTION_KEYS = new Set(['id', 'tasks', 'failurePolicy', 'deadlock', 'concurrency', 'perCapability', 'retry', 'timeoutMs', 'events', 'durable', 'routing', 'durability']);
 
 export function graphOptions(spec: SubmitSpec, durable: boolean): GraphOptions {
   const bad = (option: string, must: string): never => {
@@ -108,14 +115,16 @@ export class TaskManager {
     // The whole batch, as the graph actor will check it (cycles under 'reject' too), before anything exists.
     new TaskGraph({ ...options, graphId }).add(spec.tasks, 0);
     await this.checkCapabilities(spec.tasks);
-    const entry: GraphEntry = { durable: options.durable, createdAt: Date.now(), finished: false };
+    const durability = spec.durability ?? 'journal';
+    if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
+    const entry: GraphEntry = { durable: options.durable, createdAt: Date.now(), finished: false, durability };
     if (this.options.pin !== undefined) entry.pin = this.options.pin;
     if (!(await this.runtime.ask(this.registry, 'register', { graphId, entry }))) {
       throw new InvalidGraphOptionError(`graph '${graphId}' exists already`, { details: { option: 'id' } });
     }
     let ref: ActorRef;
     try {
-      ref = await this.runtime.spawn(options.durable ? taskGraph : volatileTaskGraph, {
+      ref = await this.runtime.spawn(definitionFor(entry), {
         id: graphActorId(graphId), args: { graphId, options, events: spec.events ?? true }, ...(entry.pin !== undefined ? { pin: entry.pin } : {}),
       });
     } catch (err) {
@@ -153,7 +162,7 @@ export class TaskManager {
     const running = await this.runtime.lookup(id);
     if (running !== undefined) return running;
     // Same id: a durable graph resumes from its record (and its journal).
-    return this.runtime.spawn(entry.durable ? taskGraph : volatileTaskGraph, { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
+    return this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
   }
 
   private async checkCapabilities(specs: readonly TaskSpec[]): Promise<void> {
@@ -219,6 +228,13 @@ export class TaskManager {
   private onEvents(events: TaskEvent[]): void {
     for (const e of events) for (const fn of this.followers.get(e.graphId) ?? []) fn(e);
   }
+}
+
+export type Durability = 'journal' | 'snapshot';
+
+function definitionFor(entry: GraphEntry): typeof taskGraph {
+  if (!entry.durable) return volatileTaskGraph;
+  return entry.durability === 'snapshot' ? snapshotTaskGraph : taskGraph;
 }
 
 function unwrap(reply: SubmitReply): AddResult {

@@ -34,7 +34,7 @@ for (const s of specs) if (len.get(s.id)!.ms > len.get(end)!.ms) end = s.id;
 const chain: TaskSpec[] = [];
 for (let id: string | undefined = end; id !== undefined; id = len.get(id)!.prev) chain.unshift(specs.find((s) => s.id === id)!);
 
-async function measure(durable: boolean, figure: string): Promise<Row> {
+async function measure(durable: boolean, figure: string, durability: 'journal' | 'snapshot' = 'journal'): Promise<Row> {
   return withDataDir(async (dataDir) => {
     const rt = await Runtime.start({ workers: 2, dataDir, stallMs: 0 });
     try {
@@ -45,7 +45,7 @@ async function measure(durable: boolean, figure: string): Promise<Row> {
       const out = await interleave({ warmup: 2, runs: 7 }, {
         graph: async () => {
           const t0 = performance.now();
-          const g = await tasks.submit({ id: `g${round++}`, tasks: specs, concurrency: COLS, events: false, retry: false });
+          const g = await tasks.submit({ id: `g${round++}`, tasks: specs, concurrency: COLS, events: false, retry: false, durability });
           const s = await g.done();
           if (s.progress.completed !== N) throw new Error(`graph: ${JSON.stringify(s.progress)}`);
           return performance.now() - t0;
@@ -69,7 +69,8 @@ async function measure(durable: boolean, figure: string): Promise<Row> {
 emit({
   rows: [
     await measure(false, 'tasks-5a. 100-task DAG over 8 workers, submit -> done, in-memory graph'),
-    await measure(true, 'tasks-5b. 100-task DAG over 8 workers, submit -> done, durable graph (LMDB)'),
+    await measure(true, 'tasks-5b. 100-task DAG over 8 workers, submit -> done, durable graph (LMDB, journal)'),
+    await measure(true, 'tasks-5c. 100-task DAG over 8 workers, submit -> done, durable graph (LMDB, snapshot)', 'snapshot'),
   ],
   detail: { tasks: N, workers: COLS, criticalPath: chain.map((s) => s.id), nominalMs: len.get(end)!.ms },
 });

@@ -2,7 +2,8 @@
 // to 4 no-op workers on 2 worker threads, submit -> done. Baseline in the same runtime, interleaved: the same 2,000
 // asks of the same work, routed by capability from the main thread, 64 in flight at most (target: the graph does
 // >= 50% of the baseline's rate). The graph actor lives on the main thread, where the baseline's asks start.
-// Volatile graph (in memory) and durable graph (every transition journaled and snapshotted in LMDB).
+// Volatile graph (in memory), durable graph with durability 'journal' (every outcome journaled before it is
+// applied) and 'snapshot' (the record snapshotted after every message).
 import '../lib/env.ts';
 import { Runtime } from '../../runtime/index.ts';
 import { TaskManager } from '../../tasks/index.ts';
@@ -16,7 +17,7 @@ const N = 2_000;
 const CONCURRENCY = 64;
 const specs: TaskSpec[] = Array.from({ length: N }, (_, i) => ({ id: `t${i}`, type: 'work', capability: 'noop', payload: i }));
 
-async function measure(durable: boolean, figure: string): Promise<Row[]> {
+async function measure(durable: boolean, figure: string, durability: 'journal' | 'snapshot' = 'journal'): Promise<Row[]> {
   return withDataDir(async (dataDir) => {
     const rt = await Runtime.start({ workers: 2, dataDir, stallMs: 0 });
     try {
@@ -27,7 +28,7 @@ async function measure(durable: boolean, figure: string): Promise<Row[]> {
       const out = await interleave({ warmup: 3, runs: 7 }, {
         graph: async () => {
           const t0 = performance.now();
-          const g = await tasks.submit({ id: `g${round++}`, tasks: specs, concurrency: CONCURRENCY, events: false, retry: false });
+          const g = await tasks.submit({ id: `g${round++}`, tasks: specs, concurrency: CONCURRENCY, events: false, retry: false, durability });
           const t1 = performance.now();
           const s = await g.done();
           if (round > 3) running.push((N * 1000) / (performance.now() - t1));
@@ -61,7 +62,8 @@ async function measure(durable: boolean, figure: string): Promise<Row[]> {
 emit({
   rows: [
     ...(await measure(false, 'tasks-4a. tasks/s, 2,000 no-op tasks, in-memory graph')),
-    ...(await measure(true, 'tasks-4b. tasks/s, 2,000 no-op tasks, durable graph (LMDB)')),
+    ...(await measure(true, 'tasks-4b. tasks/s, 2,000 no-op tasks, durable graph (LMDB, journal)')),
+    ...(await measure(true, 'tasks-4c. tasks/s, 2,000 no-op tasks, durable graph (LMDB, snapshot)', 'snapshot')),
   ],
   detail: { tasks: N, concurrency: CONCURRENCY, workers: 4, threads: 2 },
 });

@@ -180,6 +180,18 @@ export const taskGraph = defineActor({
   handlers,
 });
 
+/**
+ * A durable graph kept by snapshots only: outcomes are applied as they arrive (no fsync in the way of the next
+ * dispatch) and the record is snapshotted after every message, with the next group commit. A crash loses the last
+ * transitions not yet committed; their attempts are re-sent with the same message ids on resume.
+ */
+export const snapshotTaskGraph = defineActor({
+  kind: 'troupe.task-graph.snapshot',
+  persistence: { snapshot: { every: 'message' } },
+  init: (args: GraphInit) => newRecord(args),
+  handlers,
+});
+
 /** The same graph in memory only (no dataDir needed; gone with the process). */
 export const volatileTaskGraph = defineActor({
   kind: 'troupe.task-graph.volatile',

@@ -3,6 +3,8 @@ import { defineActor } from '../../runtime/index.ts';
 
 export interface GraphEntry {
   durable: boolean;
+  /** Durable graphs: 'journal' (durable mailbox) or 'snapshot' (snapshot after every message). */
+  durability?: 'journal' | 'snapshot';
   createdAt: number;
   finished: boolean;
   /** Thread the graph actor is pinned to, if it was. */

@@ -24,9 +24,9 @@ function expected(): Record<string, number> {
 }
 
 /** Run the child until `killAfter` completions are heard (then SIGKILL), or to the end (undefined). */
-function incarnation(dir: string, killAfter: number | undefined): Promise<{ done?: Done; heard: number }> {
+function incarnation(dir: string, durability: string, killAfter: number | undefined): Promise<{ done?: Done; heard: number }> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = fork(NODE, [dir], { execArgv: ['--import', 'tsx'], env: { ...process.env, TROUPE_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child: ChildProcess = fork(NODE, [dir, durability], { execArgv: ['--import', 'tsx'], env: { ...process.env, TROUPE_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout!.resume();
@@ -49,14 +49,14 @@ function incarnation(dir: string, killAfter: number | undefined): Promise<{ done
   });
 }
 
-describe('task graphs across kill -9', () => {
+describe.each(['journal', 'snapshot'])('task graphs across kill -9 (durability: %s)', (durability) => {
   it('resume: completed tasks are not run again, running ones re-dispatched with the same id, each effect once', async () => {
     await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: TASKS - 5 }), { minLength: 1, maxLength: 2 }), async (kills) => {
       const dir = mkdtempSync(join(tmpdir(), 'troupe-tasks-crash-'));
       try {
         const heard: number[] = [];
-        for (const k of kills) heard.push((await incarnation(dir, k)).heard);
-        const { done } = await incarnation(dir, undefined);
+        for (const k of kills) heard.push((await incarnation(dir, durability, k)).heard);
+        const { done } = await incarnation(dir, durability, undefined);
         if (process.env.TROUPE_CRASH_VERBOSE === '1') console.log(`kills after ${kills.join(', ')} completions (heard ${heard.join(', ')}); ${done?.redispatched} re-dispatch(es) recognised`);
         expect(done, 'the last incarnation reports the graph done').toBeDefined();
         expect(done!.summary.status, JSON.stringify((done as { failures?: unknown }).failures)).toBe('completed');
