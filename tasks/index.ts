@@ -2,7 +2,8 @@
 // retries, progress, on the router. The pure core is in graph/, the durable actor in actor/.
 export { TaskManager, GraphHandle, tasks, type TaskManagerOptions, type SubmitSpec, type Durability } from './manager.ts';
 export { PRIORITY, DEFAULT_PRIORITY, MIN_PRIORITY, MAX_PRIORITY, type PriorityName } from './priority.ts';
-export { taskTopic, graphActorId, taskGraph, snapshotTaskGraph, volatileTaskGraph } from './actor/graph-actor.ts';
+export { taskTopic, graphActorId, taskGraph, snapshotTaskGraph, volatileTaskGraph, useDispatcher } from './actor/graph-actor.ts';
+export { routedDispatcher, type Dispatcher } from './actor/dispatch.ts';
 export { taskMessageId } from './actor/dispatch.ts';
 export { TaskGraph } from './graph/graph.ts';
 export { criticalPath } from './graph/estimate.ts';

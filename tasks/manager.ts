@@ -47,7 +47,7 @@ export class TaskManager {
       if (entry.finished) continue;
       const ref = await m.graphRef(graphId, entry);
       await runtime.ask(ref, 'resume', undefined, { timeoutMs: m.askTimeout });
-      void m.handle(graphId).done();
+      m.handle(graphId).done().catch(() => undefined); // marks it finished in the registry when it is
     }
     return m;
   }
