@@ -1,4 +1,4 @@
-import type { ActorDefinition, ActorRef, Address, AskArgs, InitArgs, MessageType, PayloadArgs, Reply, Route, SendArgs, SendReceipt } from './define.ts';
+import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, InitArgs, MessageType, PayloadArgs, Reply, Route, SendArgs, SendReceipt } from './define.ts';
 import type { MailboxSpec } from '../mailbox/mailbox.ts';
 import type { Logger } from '../runtime/logger.ts';
 
@@ -20,10 +20,10 @@ export interface SpawnOptions<D extends ActorDefinition = ActorDefinition> {
 /** Messaging available both to handlers (through their context) and to code outside actors (the Runtime). */
 export interface Messaging {
   /** To an actor by ref, or by capability through the router (a Route). */
-  tell<D extends ActorDefinition, K extends MessageType<D>>(to: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
-  ask<D extends ActorDefinition, K extends MessageType<D>>(to: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
+  tell<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
+  ask<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
   /** Resolves once the target accepted the message: journaled on disk for a durable mailbox. */
-  send<D extends ActorDefinition, K extends MessageType<D>>(to: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt>;
+  send<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt>;
   spawn<D extends ActorDefinition>(definition: D, options?: SpawnOptions<D>): Promise<ActorRef<D>>;
   /** Deliver to every actor subscribed to `topic` that has a handler for `type`. */
   publish(topic: string, type: string, payload?: unknown): void;

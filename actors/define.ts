@@ -76,7 +76,10 @@ export interface ActorRef<D extends ActorDefinition = ActorDefinition> {
  * routing). Plain data like a ref: put it in messages, use it from any thread. `kind` (the definition, type-level
  * only) keeps payload and reply types inferred: make one with `route(definition, spec)` from the router.
  */
-export interface Route<D extends ActorDefinition = ActorDefinition> {
+/** What an untyped route may reach: any message type, any payload, replies typed `any`. */
+export type AnyActorDefinition = ActorDefinition<any, any, Record<string, (state: any, payload: any, ctx: ActorContext) => any>>;
+
+export interface Route<D extends ActorDefinition = AnyActorDefinition> {
   readonly capability: string | readonly string[];
   readonly prefer?: readonly string[];
   readonly key?: string;

@@ -109,3 +109,71 @@ export const plainTally = defineActor({
     get: (state) => state.count,
   },
 });
+
+/**
+ * The nested states of the headline figures (issue 15): what an agent's state looks like. Each counts its
+ * messages in `count` (or `n`), so a kernel checks them all alike with 'get'.
+ * - tallyLog: `{ count, log: {} }`, the handler changing only `count`.
+ * - tallyChat: `{ count, messages: [50 messages of ~200 characters] }`, the handler changing only `count`.
+ * - taskBoard: `{ n, tasks: { t0..t999: { status, runs } } }`, one record changed per message.
+ * - transcript: `{ count, items: [...] }`, the handler appends an entry; past 200 the oldest 100 are dropped (a
+ *   conversation trimmed to its window).
+ */
+export const chatMessages = (): { role: string; content: string }[] =>
+  Array.from({ length: 50 }, (_, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: `message ${i}: `.padEnd(200, 'lorem ipsum dolor sit amet ') }));
+
+export const tallyLog = defineActor({
+  kind: 'bench-tally-log',
+  init: () => ({ count: 0, log: {} as Record<string, string> }),
+  handlers: {
+    add: (state, by: number) => {
+      state.count += by;
+    },
+    get: (state) => state.count,
+  },
+});
+
+export const tallyChat = defineActor({
+  kind: 'bench-tally-chat',
+  init: () => ({ count: 0, messages: chatMessages() }),
+  handlers: {
+    add: (state, by: number) => {
+      state.count += by;
+    },
+    get: (state) => state.count,
+  },
+});
+
+export const taskBoard = defineActor({
+  kind: 'bench-task-board',
+  init: () => {
+    const tasks: Record<string, { status: string; runs: number }> = {};
+    for (let i = 0; i < 1000; i++) tasks[`t${i}`] = { status: 'idle', runs: 0 };
+    return { n: 0, tasks };
+  },
+  handlers: {
+    add: (state, by: number) => {
+      const task = state.tasks[`t${state.n % 1000}`];
+      task.runs += by;
+      task.status = 'ran';
+      state.n += by;
+    },
+    get: (state) => state.n,
+  },
+});
+
+export const transcript = defineActor({
+  kind: 'bench-transcript',
+  init: () => ({ count: 0, items: [] as { seq: number; by: number }[] }),
+  handlers: {
+    add: (state, by: number) => {
+      state.items.push({ seq: state.count, by });
+      if (state.items.length > 200) state.items.splice(0, 100);
+      state.count += by;
+    },
+    get: (state) => state.count,
+  },
+});
+
+/** The nested states by name, for kernels that run each (the flat `tally` beside them). */
+export const nestedStates = { 'log: {}': tallyLog, 'messages: 50': tallyChat, 'map: 1000': taskBoard, 'append': transcript };

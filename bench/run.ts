@@ -13,6 +13,8 @@ const GROUPS = {
   kernel: ['tell-same-thread', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
   supervision: ['restart', 'lost-thread', 'overhead'],
   persistence: ['durable', 'store', 'snapshot', 'resume'],
+  router: ['throughput', 'balance', 'resilience', 'scale', 'choice'],
+  agents: ['goodput', 'turn-overhead', 'agent-resume'],
   tasks: ['queue', 'throughput', 'critical-path'],
 };
 type Group = keyof typeof GROUPS;

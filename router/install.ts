@@ -4,6 +4,8 @@ import { Runtime } from '../runtime/runtime.ts';
 import { registerThreadExtension, type ThreadServices } from '../runtime/extensions.ts';
 import { ThreadRouter } from './thread-router.ts';
 import { normalRoute } from './route.ts';
+import { Pool, type PoolOptions } from './pool.ts';
+import type { ActorDefinition } from '../actors/define.ts';
 
 /** Every thread gets its router (runtime/extensions.ts): the main thread now, each worker at boot. */
 export function attachToThread(services: ThreadServices): void {
@@ -25,6 +27,8 @@ declare module '../runtime/runtime.ts' {
      * thread, e.g. `runtime.router({ capability: 'code-review', strategy: 'p2c' })`.
      */
     router<R extends Route>(route: R): R;
+    /** A supervised pool of `def` between min and max members, scaled by backlog, reached through `pool.route`. */
+    pool<D extends ActorDefinition>(def: D, options: PoolOptions<D>): Promise<Pool<D>>;
   }
 }
 
@@ -41,4 +45,8 @@ function router<R extends Route>(this: Runtime, route: R): R {
   return frozen;
 }
 
-Object.assign(Runtime.prototype, { capabilities, router });
+function pool<D extends ActorDefinition>(this: Runtime, def: D, options: PoolOptions<D>): Promise<Pool<D>> {
+  return Pool.start(this, def, options);
+}
+
+Object.assign(Runtime.prototype, { capabilities, router, pool });

@@ -1,59 +1,37 @@
-/**
- * What this thread has observed of each member it routes to: asks in flight, latency, success, ejection. The math
- * is the pure policies' (router/policy/); this file only keeps their state per member.
- */
+import { PeakEwma, SuccessRate } from './policy/peak-ewma.ts';
+import { OutlierEjection } from './policy/ejection.ts';
+import { weightsFor } from './policy/adaptive.ts';
+
+/** What this thread knows of one member beyond the policies' own state: its asks in flight, its trial, its weight. */
 export class Observed {
   inFlight = 0;
   /** Its one trial was sent from here while it was half-open (cleared when its phase changes). */
   trialSent = false;
-  successRate = 1;
+  /** Adaptive weight, refreshed with its candidate set's (router/policy/adaptive.ts). */
   weight = 1;
-  private ewma = -1;
-  private stamp = 0;
-  consecutiveFailures = 0;
-  ejectedUntil = 0;
-  ejections = 0;
-
-  latency(now: number): number {
-    if (this.ewma < 0) return START_LATENCY_MS;
-    return this.ewma * Math.exp(-(now - this.stamp) / DECAY_MS);
-  }
-
-  observe(latencyMs: number, now: number): void {
-    const current = this.latency(now);
-    // Peak EWMA: a slower sample counts at once, a faster one only decays the score toward it.
-    if (this.ewma < 0 || latencyMs > current) this.ewma = latencyMs;
-    else {
-      const w = Math.exp(-(now - this.stamp) / DECAY_MS);
-      this.ewma = current * w + latencyMs * (1 - w);
-    }
-    this.stamp = now;
-  }
+  constructor(readonly id: string) {}
 }
 
-const START_LATENCY_MS = 1;
-const DECAY_MS = 10_000;
+/** How often a candidate set's adaptive weights are recomputed (they move with decaying averages). */
+const WEIGHTS_EVERY_MS = 50;
 
+/**
+ * What this thread has observed of the members it routes to: latency (peak EWMA), success rate, outlier ejection
+ * and adaptive weights. The math is the pure policies' (router/policy/); this keeps their state for one thread.
+ */
 export class Observations {
   private readonly byId = new Map<string, Observed>();
+  readonly latency = new PeakEwma();
+  readonly success = new SuccessRate();
+  readonly ejection = new OutlierEjection();
+  private readonly weighedAt = new WeakMap<readonly Observed[], number>();
+
   constructor(private readonly changed: () => void) {}
 
   of(id: string): Observed {
     let o = this.byId.get(id);
-    if (o === undefined) this.byId.set(id, (o = new Observed()));
+    if (o === undefined) this.byId.set(id, (o = new Observed(id)));
     return o;
-  }
-
-  forget(id: string): void {
-    this.byId.delete(id);
-  }
-
-  ejected(o: Observed, now: number): boolean {
-    return o.ejectedUntil > now;
-  }
-
-  ejectedUntil(o: Observed, _now: number): number {
-    return o.ejectedUntil;
   }
 
   trial(o: Observed): void {
@@ -62,19 +40,32 @@ export class Observations {
   }
 
   succeeded(o: Observed, latencyMs: number, now: number): void {
-    o.observe(latencyMs, now);
-    o.successRate = o.successRate * 0.9 + 0.1;
-    o.consecutiveFailures = 0;
+    this.latency.observe(o.id, latencyMs, now);
+    this.success.record(o.id, true, now);
+    this.ejection.onSuccess(o.id, now);
   }
 
-  /** A failure counts as a penalty latency (Linkerd: 5 s, or the retry-after when longer, capped at 300 s). */
-  failed(o: Observed, latencyMs: number, now: number, retryAfterMs?: number): void {
-    o.observe(Math.max(latencyMs, Math.min(300_000, Math.max(5000, retryAfterMs ?? 0))), now);
-    o.successRate *= 0.9;
-    if (++o.consecutiveFailures >= 5) {
-      o.ejectedUntil = now + Math.min(300_000, 30_000 * ++o.ejections);
-      o.consecutiveFailures = 0;
-      this.changed();
-    }
+  /** A failure of the actor's handling (crash, timeout): a penalty latency, a failed sample, maybe an ejection. */
+  failed(o: Observed, now: number, poolSize: number, retryAfterMs?: number): void {
+    this.latency.fail(o.id, now, retryAfterMs);
+    this.success.record(o.id, false, now);
+    if (this.ejection.onFailure(o.id, now, poolSize)) this.changed();
+  }
+
+  /** Recompute the weights of a candidate set when they are older than WEIGHTS_EVERY_MS. */
+  weigh(set: readonly Observed[], now: number): void {
+    const at = this.weighedAt.get(set);
+    if (at !== undefined && now - at < WEIGHTS_EVERY_MS) return;
+    this.weighedAt.set(set, now);
+    const w = weightsFor(set.map((o) => o.id), this.latency, this.success, now);
+    for (const o of set) o.weight = w.get(o.id) ?? 1;
+  }
+
+  /** A member left for good (its id may come back as a new actor: it starts afresh). */
+  forget(id: string): void {
+    this.byId.delete(id);
+    this.latency.forget(id);
+    this.success.forget(id);
+    this.ejection.forget(id);
   }
 }

@@ -3,10 +3,11 @@ import type { MemberInfo } from '../actors/context.ts';
 import type { RouteResolver, ThreadServices } from '../runtime/extensions.ts';
 import { TroupeError } from '../runtime/errors.ts';
 import { normalRoute, type NormalRoute } from './route.ts';
-import { RoutingTable, type RouteCandidate, type View } from './table.ts';
+import { RouteCandidate, RoutingTable, type View } from './table.ts';
 import { InvalidStrategyChoiceError, NoRouteError } from './errors.ts';
 import { resolveStrategy } from './strategies/index.ts';
-import { classify, nextDelay, routingFailed, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
+import { classify, nextDelay, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
+import { routingFailed } from './policy/errors.ts';
 import type { Strategy, StrategyState } from './types.ts';
 
 type Purpose = 'tell' | 'ask';
@@ -18,51 +19,61 @@ type Purpose = 'tell' | 'ask';
  */
 export class ThreadRouter implements RouteResolver {
   readonly table: RoutingTable;
-  private readonly memory = new Map<string, Record<string, unknown>>();
-  private readonly policies = new WeakMap<object, RetryPolicy>();
+  private readonly states = new Map<string, StrategyState>();
+  private readonly byRoute = new WeakMap<Route, Compiled>();
+  private lastRoute: Route | undefined;
+  private lastCompiled: Compiled | undefined;
   private messageSeq = 0;
   private readonly idPrefix = `r${Math.floor(Math.random() * 2 ** 48).toString(36)}-`;
 
   constructor(private readonly services: ThreadServices) {
-    this.table = new RoutingTable(services.directory, services.localLoad, () => services.clock.now());
+    this.table = new RoutingTable(services.directory, services.localLoadProbe, () => services.clock.now());
   }
 
   tell(route: Route, type: string, payload: unknown, from: string): void {
-    const r = normalRoute(route);
+    const r = this.compiled(route);
     const c = this.choose(r, type, 'tell', undefined);
-    if (c === undefined) return this.services.deadLetter('', type, from, 'no-route', describe(r));
+    if (c === undefined) return this.services.deadLetter('', type, from, 'no-route', describe(r.normal));
     this.services.tell(c.ref, type, payload, from);
   }
 
   ask(route: Route, type: string, payload: unknown, from: string, timeoutMs: number | undefined): Promise<unknown> {
-    const r = normalRoute(route);
-    return this.attempts(r, type, (ref, remaining) => this.services.ask(ref, type, payload, from, remaining), timeoutMs);
+    const r = this.compiled(route);
+    return this.attempts(r, type, (ref, remaining) => this.services.ask(ref, type, payload, from, remaining), timeoutMs, false);
   }
 
   send(route: Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs: number | undefined): Promise<unknown> {
-    const r = normalRoute(route);
+    const r = this.compiled(route);
     // One id across every attempt: a durable target that journaled a first try recognises the retry.
     const id = messageId !== '' ? messageId : `${this.idPrefix}${(++this.messageSeq).toString(36)}`;
-    return this.attempts(r, type, (ref, remaining) => this.services.send(ref, type, payload, from, id, remaining), timeoutMs);
+    return this.attempts(r, type, (ref, remaining) => this.services.send(ref, type, payload, from, id, remaining), timeoutMs, true);
   }
 
   find(route: Route): readonly MemberInfo[] {
-    const view = this.table.view(normalRoute(route));
+    const view = this.table.view(this.compiled(route).normal);
+    this.table.observations.weigh(view.observed, this.services.clock.now());
     return view.all.map(info).sort((a, b) => a.load - b.load || (a.id < b.id ? -1 : 1));
   }
 
-  /** Try targets until one answers, the policy says stop, or the time is up (the ask's timeout bounds them all). */
-  private async attempts(r: NormalRoute, type: string, attempt: (ref: ActorRef, remainingMs: number) => Promise<unknown>, timeoutMs: number | undefined): Promise<unknown> {
+  /**
+   * Try targets until one answers, the policy says stop, or its deadline passes. Each attempt has the ask's timeout
+   * (default 5 s), cut to what is left of the deadline. A send whose outcome is unknown (it timed out, or its
+   * thread was lost: it may be journaled there) is retried on the same actor when it is still a member, with the
+   * same message id, so a durable actor recognises it: another actor would apply it a second time.
+   */
+  private async attempts(r: Compiled, type: string, attempt: (ref: ActorRef, remainingMs: number) => Promise<unknown>, timeoutMs: number | undefined, acknowledged: boolean): Promise<unknown> {
     const policy = this.policy(r);
     const clock = this.services.clock;
     const started = clock.now();
-    const budget = Math.min(timeoutMs ?? 5000, policy.deadlineMs ?? Infinity);
+    const perAttempt = timeoutMs ?? 5000;
     const tried = new Set<string>();
     const failures: Array<{ target: string; error: Error }> = [];
+    let again: RouteCandidate | undefined;
     for (let n = 1; ; n++) {
-      const c = this.choose(r, type, 'ask', tried);
+      const c = again !== undefined && this.services.directory.get(again.id) !== undefined ? again : this.choose(r, type, 'ask', tried);
+      again = undefined;
       if (c === undefined) {
-        if (failures.length === 0) throw new NoRouteError(`no live actor offers ${describe(r)}`, { details: { route: describe(r) } });
+        if (failures.length === 0) throw new NoRouteError(`no live actor offers ${describe(r.normal)}`, { details: { route: describe(r.normal) } });
         throw routingFailed(failures);
       }
       tried.add(c.id);
@@ -70,17 +81,20 @@ export class ThreadRouter implements RouteResolver {
       o.inFlight++;
       const t0 = clock.now();
       try {
-        const value = await attempt(c.ref, Math.max(1, budget - (t0 - started)));
+        const value = await attempt(c.ref, Math.max(1, Math.min(perAttempt, policy.deadlineMs - (t0 - started))));
         this.table.observations.succeeded(o, clock.now() - t0, clock.now());
         return value;
       } catch (err) {
         const now = clock.now();
         const verdict = classify(policy, err);
         if (verdict === 'fail' && !isRefusal(err)) throw err; // the target's own answer (a validation error...)
-        this.table.observations.failed(o, now - t0, now, retryAfter(err));
+        // A refusal (not there, circuit open, thread lost) is a health fact the directory carries, not a failure of
+        // the actor's handling: it does not count toward outlier ejection or the latency score.
+        if (!isRefusal(err)) this.table.observations.failed(o, now, this.table.view(r.normal).all.length, retryAfter(err));
         failures.push({ target: c.id, error: err as Error });
         const delay = nextDelay(policy, n, this.services.random);
-        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) throw routingFailed(failures);
+        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= policy.deadlineMs) throw routingFailed(failures);
+        if (acknowledged && isAmbiguous(err)) again = c;
         if (delay > 0) await new Promise((resolve) => clock.setTimer(() => resolve(undefined), delay));
       } finally {
         o.inFlight--;
@@ -88,11 +102,8 @@ export class ThreadRouter implements RouteResolver {
     }
   }
 
-  private policy(r: NormalRoute): RetryPolicy {
-    const key = (r.retry === false ? NO_RETRY : r.retry ?? DEFAULT) as object;
-    let p = this.policies.get(key);
-    if (p === undefined) this.policies.set(key, (p = validateRetryPolicy(r.retry === false ? { maxAttempts: 1 } : (r.retry ?? {}))));
-    return p;
+  private policy(r: Compiled): RetryPolicy {
+    return (r.policy ??= validateRetryPolicy(r.normal.retry));
   }
 
   /**
@@ -100,19 +111,24 @@ export class ThreadRouter implements RouteResolver {
    * send (which can be retried elsewhere if the trial slot is gone); a restarting one only when nobody else can
    * (its mail is held for it). Untried candidates first when retrying.
    */
-  private choose(r: NormalRoute, type: string, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate | undefined {
-    const view = this.table.view(r);
-    let pool = eligible(view, purpose, tried);
+  private choose(r: Compiled, type: string, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate | undefined {
+    const view = this.table.view(r.normal);
+    // A half-open actor gets its one trial from the next ask or send (retried elsewhere if the trial fails), so a
+    // recovered actor rejoins; a tell never is a trial unless nobody else can take it.
+    if (purpose === 'ask') for (const c of view.halfOpen) if (tried === undefined || !tried.has(c.id)) return this.picked(c);
+    const pool = eligible(view, purpose, tried, r.normal.key !== undefined);
     if (pool.length === 0) return undefined;
     if (pool.length === 1) return this.picked(pool[0]);
-    const strategy = resolveStrategy(r.strategy ?? (r.key !== undefined ? 'consistent-hash' : 'least-loaded')) as Strategy;
+    if (r.strategyName === 'weighted-adaptive') this.table.observations.weigh(view.observed, this.services.clock.now());
     let choice: unknown;
     try {
-      choice = strategy(pool, { type, key: r.key }, this.state(r));
+      r.message.type = type;
+      choice = r.strategy(pool, r.message, r.state);
     } catch (err) {
-      throw new InvalidStrategyChoiceError(`strategy '${r.strategy}' threw: ${(err as Error)?.message ?? err}`, { cause: err });
+      throw new InvalidStrategyChoiceError(`strategy '${r.strategyName}' threw: ${(err as Error)?.message ?? err}`, { cause: err });
     }
-    if (!pool.includes(choice as RouteCandidate)) throw new InvalidStrategyChoiceError(`strategy '${r.strategy ?? 'default'}' chose something that is not one of its candidates`);
+    const chosen = choice as RouteCandidate;
+    if (!(choice instanceof RouteCandidate) || (chosen.tier !== pool && !pool.includes(chosen))) throw new InvalidStrategyChoiceError(`strategy '${r.strategyName}' chose something that is not one of its candidates`);
     return this.picked(choice as RouteCandidate);
   }
 
@@ -121,18 +137,47 @@ export class ThreadRouter implements RouteResolver {
     return c;
   }
 
-  private state(r: NormalRoute): StrategyState {
-    let memory = this.memory.get(r.setKey);
-    if (memory === undefined) this.memory.set(r.setKey, (memory = {}));
-    return { now: this.services.clock.now(), random: this.services.random, memory };
+  /**
+   * A route as this thread routes it: validated, its strategy resolved, its strategy state kept (per candidate set
+   * and strategy), cached by the route object's identity (a route held in a constant costs one lookup per message).
+   */
+  private compiled(route: Route): Compiled {
+    if (route === this.lastRoute) return this.lastCompiled!;
+    let c = this.byRoute.get(route);
+    if (c === undefined) {
+      const normal = normalRoute(route);
+      const strategyName = normal.strategy ?? (normal.key !== undefined ? 'consistent-hash' : 'least-loaded');
+      const stateKey = `${normal.setKey}\u0002${strategyName}`;
+      let state = this.states.get(stateKey);
+      if (state === undefined) {
+        const clock = this.services.clock;
+        state = { get now() { return clock.now(); }, random: this.services.random, memory: {} };
+        this.states.set(stateKey, state);
+      }
+      c = { normal, strategyName, strategy: resolveStrategy(strategyName), state, message: { type: '', key: normal.key }, policy: undefined };
+      this.byRoute.set(route, c);
+    }
+    this.lastRoute = route;
+    this.lastCompiled = c;
+    return c;
   }
 }
 
-const DEFAULT = {};
-const NO_RETRY = {};
+interface Compiled {
+  readonly normal: NormalRoute;
+  readonly strategyName: string;
+  readonly strategy: Strategy;
+  readonly state: StrategyState;
+  /** Reused for every choice (a strategy must not keep it). */
+  readonly message: { type: string; key: string | undefined };
+  policy: RetryPolicy | undefined;
+}
 
-function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined): RouteCandidate[] {
-  const tiers = purpose === 'ask' ? [view.healthy, view.halfOpen, view.restarting] : [view.healthy, view.restarting, view.halfOpen];
+
+function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined, keyed: boolean): readonly RouteCandidate[] {
+  // A key stays with its actor while it restarts (its mail is held), or every restart would move its conversations.
+  if (keyed && (tried === undefined || tried.size === 0) && view.sticky.length > 0) return view.sticky;
+  const tiers = purpose === 'ask' ? [view.healthy, view.restarting] : [view.healthy, view.restarting, view.halfOpen];
   for (const tier of tiers) {
     if (tier.length === 0) continue;
     if (tried === undefined || tried.size === 0) return tier;
@@ -147,6 +192,12 @@ function eligible(view: View, purpose: Purpose, tried: Set<string> | undefined):
 function isRefusal(err: unknown): boolean {
   const code = (err as TroupeError)?.code;
   return code === 'ERR_ACTOR_NOT_FOUND' || code === 'ERR_CIRCUIT_OPEN' || code === 'ERR_WORKER_LOST';
+}
+
+/** A send that failed this way may still have been journaled by its target. */
+function isAmbiguous(err: unknown): boolean {
+  const code = (err as TroupeError)?.code;
+  return code === 'ERR_ASK_TIMEOUT' || code === 'ERR_WORKER_LOST';
 }
 
 function retryAfter(err: unknown): number | undefined {

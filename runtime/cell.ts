@@ -6,7 +6,20 @@ import { envelope, type Envelope } from '../mailbox/envelope.ts';
 import type { Runnable } from './scheduler.ts';
 import type { Host } from './host.ts';
 import { ActorCrashedError, HandlerTimeoutError, UnknownMessageTypeError } from './errors.ts';
-import { commitDraft, openDraft, type Shape, type StateSlot } from './draft.ts';
+import { commitDraft, isNested, openDraft, type Shape, type StateSlot } from './draft.ts';
+import { claimWork, deepFreeze, releaseWork, WorkCopy, type WorkHolder } from './workcopy.ts';
+
+const AsyncFunction = (async () => undefined).constructor;
+/** Handlers seen returning a promise: a run of messages is committed before them (their draft outlives the run). */
+const asyncHandlers = new WeakSet<object>();
+let anyAsyncHandler = false;
+function mayBeAsync(handler: object): boolean {
+  return handler.constructor === AsyncFunction || (anyAsyncHandler && asyncHandlers.has(handler));
+}
+function sawAsync(handler: object): void {
+  asyncHandlers.add(handler);
+  anyAsyncHandler = true;
+}
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
 
@@ -49,7 +62,7 @@ export interface Supervision {
  * Each message gets its own working copy of the state, so a handler that throws leaves the state as it was.
  * An async handler keeps the actor busy until it settles; later messages wait in the mailbox.
  */
-export class Cell implements Runnable, MessageSink, StateSlot {
+export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   queued = false;
   busy = false;
   stopped = false;
@@ -76,6 +89,17 @@ export class Cell implements Runnable, MessageSink, StateSlot {
   replaying = false;
   /** The state's shape when it is a flat record committed by commitDraft (runtime/draft.ts); set with `state`. */
   flat: Shape | undefined = undefined;
+  /**
+   * The working copy of a nested state over the run of messages being handled (runtime/workcopy.ts), committed
+   * before another actor's handler runs on this thread and at the end of the scheduler's turn (claimWork,
+   * commitOpenWork), before any message that is not a plain tell, before a crash is reported, and after every
+   * message of a persistent actor (its snapshots see each committed state). While it is open, `state` is the state
+   * before the run: nothing but this actor's handlers runs meanwhile. An async handler keeps the actor busy, and the
+   * copy open for its message alone (a run is committed before a handler that may be async), until it settles.
+   */
+  private work: WorkCopy | undefined = undefined;
+  /** `state` is frozen through (committed by a working copy): a state from init or a snapshot is frozen once. */
+  private sealed = false;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -134,6 +158,8 @@ export class Cell implements Runnable, MessageSink, StateSlot {
       return this.takesMail();
     }
     this.messageId = '';
+    if (this.work !== undefined || isNested(this)) return this.tellToWork(handler, type, payload, from);
+    claimWork(this);
     const draft = openDraft(this);
     let result: unknown;
     try {
@@ -161,11 +187,80 @@ export class Cell implements Runnable, MessageSink, StateSlot {
     return this.takesMail();
   }
 
+  /** handleTell() for a nested state: the message is handled in the run's working copy, with its own savepoint. */
+  private tellToWork(handler: (s: never, p: never, ctx: never) => unknown, type: string, payload: unknown, from: string): boolean {
+    const work = this.openWork(handler);
+    let result: unknown;
+    try {
+      result = handler(work.draft as never, payload as never, this.ctx as never);
+    } catch (err) {
+      this.crashed(envelope(type, payload, from, 0, 0), err); // rolls the message back, commits the run before it
+      return this.takesMail();
+    }
+    if (typeof (result as PromiseLike<unknown>)?.then === 'function') {
+      sawAsync(handler);
+      this.awaitResult(envelope(type, payload, from, 0, 0), work.draft, result as Promise<unknown>);
+      return false; // busy until it settles; the working copy stays open for it
+    }
+    try {
+      work.end();
+    } catch (err) {
+      this.crashed(envelope(type, payload, from, 0, 0), err);
+      return this.takesMail();
+    }
+    if (this.persistence !== undefined) {
+      this.closeWork();
+      this.persistence.applied(this.state);
+    }
+    this.succeeded();
+    return this.takesMail();
+  }
+
+  /** The open working copy, or a new one over the state, at a new message's savepoint. */
+  private openWork(handler: object): WorkCopy {
+    claimWork(this);
+    let work = this.work;
+    if (work !== undefined && mayBeAsync(handler)) {
+      this.closeWork();
+      work = undefined;
+    }
+    if (work === undefined) {
+      if (!this.sealed) deepFreeze(this.state);
+      work = this.work = new WorkCopy(this.state as object);
+    }
+    work.begin();
+    return work;
+  }
+
+  /** The run's messages become the state (the working copy's drafts refuse writes from now on). */
+  private closeWork(): void {
+    const work = this.work!;
+    this.work = undefined;
+    releaseWork(this);
+    this.state = work.commit();
+    this.flat = undefined;
+    this.sealed = true;
+  }
+
+  /** WorkHolder: another actor is about to run a handler, or the turn ends. An async handler's copy stays open. */
+  yieldWork(): void {
+    if (this.work !== undefined && !this.busy) this.closeWork();
+  }
+
+  /** The message in progress is dropped (its writes undone); the run before it is committed. */
+  private dropWorkMessage(): void {
+    if (this.work === undefined) return;
+    this.work.rollback();
+    this.closeWork();
+  }
+
   /**
    * Any other message from the mailbox, whole: asks, sends, journaled and system messages. (handleTell() is the
    * same steps for a plain tell to a running actor: a change here may need the same change there.)
    */
   handle(env: Envelope): void {
+    claimWork(this);
+    if (this.work !== undefined && !this.busy) this.closeWork(); // the run of tells before this message stands
     if (env.type === SYS_STOP) return this.host.terminate(this, env.payload as string);
     const isNotice = env.type === SYS_TERMINATED;
     // Half-open with mail already queued (journaled messages kept while the circuit was open): the first is the trial.
@@ -182,7 +277,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
       return this.succeeded();
     }
     this.messageId = env.id;
-    const draft = openDraft(this);
+    const draft = this.work !== undefined || isNested(this) ? this.openWork(handler).draft : openDraft(this);
     let result: unknown;
     try {
       result = handler(draft as never, env.payload as never, this.ctx);
@@ -190,6 +285,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
       return this.crashed(env, err);
     }
     if (typeof (result as PromiseLike<unknown>)?.then !== 'function') return this.commit(env, draft, result);
+    sawAsync(handler);
     this.awaitResult(env, draft, result as Promise<unknown>);
   }
 
@@ -232,6 +328,13 @@ export class Cell implements Runnable, MessageSink, StateSlot {
 
   /** The working copy becomes the state. Returns the reply: `result`, materialised if it is or holds the draft. */
   private apply(draft: unknown, result: unknown): unknown {
+    const work = this.work;
+    if (work !== undefined && draft === work.draft) {
+      // Committed first: a reply holding drafts reads their committed values (cloneable.undraft).
+      work.end();
+      this.closeWork();
+      return result === draft ? this.state : undraft(result);
+    }
     if (draft === this.state) return result;
     // A reply that is (part of) the draft must be materialised before the draft is finalised and revoked.
     const replyIsState = result === draft;
@@ -272,6 +375,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
 
   /** The handler threw or rejected: the message is lost to this actor, the state is unchanged, the asker is told. */
   private crashed(env: Envelope, err: unknown): void {
+    this.dropWorkMessage();
     // A durable message that crashed its handler is consumed with the state unchanged: not redelivered.
     if (this.persistence !== undefined && env.seq > 0) this.persistence.handled(env.seq, this.persistence.lastState, false);
     if (env.ask !== 0) {
@@ -286,6 +390,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
    */
   abandon(reason: () => Error): void {
     this.incarnation++;
+    this.dropWorkMessage(); // an async handler's message abandoned: the run before it stands
     const env = this.current;
     if (this.busy) this.settled();
     // Errors are built only when someone waits for them: a stack trace costs tens of microseconds.
@@ -297,6 +402,7 @@ export class Cell implements Runnable, MessageSink, StateSlot {
     this.abandon(() => new ActorCrashedError(`${this.def.kind} (${this.id}) was restarted by its supervisor`));
     this.state = this.persistence !== undefined ? this.persistence.lastState : this.def.init(this.args);
     this.flat = undefined;
+    this.sealed = false;
     this.phase = phase;
     if (this.runnable()) this.host.scheduler.schedule(this);
   }

@@ -1,4 +1,4 @@
-import { current, isDraft } from 'immer';
+import { currentOf, isWorkDraft } from './workcopy.ts';
 import { MessageNotCloneableError } from './errors.ts';
 import { types } from 'node:util';
 
@@ -26,13 +26,14 @@ export function assertCloneable(value: unknown, what: string, type?: string): vo
 }
 
 /**
- * What a handler sends or returns may hold pieces of its immer draft (`return { items: state.items }`); drafts are
- * revoked when the handler's message is done, so they are replaced by plain copies before they leave the handler.
- * Frozen values are committed state and cannot hold drafts, so the walk stops there.
+ * What a handler sends or returns may hold pieces of its draft (`return { items: state.items }`, runtime/workcopy.ts);
+ * drafts refuse writes once their message is committed and are proxies (which cannot cross a thread), so they are
+ * replaced by their values before they leave the handler (a reply: the committed values). Frozen values are
+ * committed state and cannot hold drafts, so the walk stops there.
  */
 export function undraft<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  if (isDraft(value)) return current(value as object) as T;
+  if (isWorkDraft(value)) return currentOf(value) as T;
   if (Object.isFrozen(value)) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = undraft(value[i]);

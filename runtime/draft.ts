@@ -1,4 +1,5 @@
-import { createDraft, finishDraft, freeze, isDraft, isDraftable } from 'immer';
+import { freeze } from 'immer';
+import { isDraftableState } from './workcopy.ts';
 
 /** Flat records up to this many keys are copied instead of drafted (copying them is cheaper than a proxy). */
 const FLAT_MAX_KEYS = 16;
@@ -14,19 +15,31 @@ export interface StateSlot {
 }
 
 /**
+ * Whether the state goes to a working copy (runtime/workcopy.ts) rather than openDraft: a plain object that is not
+ * a small flat record, a null-prototype object, an array.
+ */
+export function isNested(slot: StateSlot): boolean {
+  if (slot.flat !== undefined) return false;
+  const state = slot.state;
+  if (!isDraftableState(state)) return false;
+  if (Object.getPrototypeOf(state) !== Object.prototype) return true;
+  return flatShape(state, lastLookedUp) === undefined;
+}
+
+/**
  * The working copy a handler mutates for one message. Committing it gives the next state; dropping it leaves the
  * state exactly as before the message (that is how a throwing handler is rolled back).
  *
- * Most agent state is nested, and immer drafts it copy-on-write. A small flat record (no object values: a counter,
- * a status) gets a plain shallow copy instead: same semantics (the handler sees a mutable object, the previous
- * state is never touched, the committed state is frozen), at a fraction of the cost of an immer proxy, which
- * measured ~0.8 us per message and capped a thread at ~1 M msgs/s.
+ * Nested state (isNested) goes to a working copy instead (runtime/workcopy.ts: copy-on-write proxies over a run
+ * of messages). A small flat record (no object values: a counter, a status) gets a plain shallow copy per message:
+ * same semantics (the handler sees a mutable object, the previous state is never touched, the committed state is
+ * frozen), at a fraction of the cost of a proxy. Anything else (a primitive, a class instance) is the state itself.
  *
  * The copy is made by a function compiled per key list (an object literal `{"a": s["a"], ...}`), cached: V8 copies
  * a frozen object with `{...s}` on its slow path (~3x the literal). The copy has the state's own enumerable
  * string-keyed properties, in order, like a spread. State is plain data with string keys: symbol-keyed properties
  * are not part of it (snapshots and cross-thread copies drop them too), so a handler's draft never has them, on
- * this path and on immer's (see withoutSymbols).
+ * this path and in a working copy.
  */
 export function openDraft(slot: StateSlot): unknown {
   const state = slot.state;
@@ -37,21 +50,15 @@ export function openDraft(slot: StateSlot): unknown {
     const shape = flatShape(state, lastLookedUp);
     if (shape !== undefined) return shape.copy!(state);
   }
-  return isDraftable(state) ? createDraft(withoutSymbols(state)) : state;
+  return state;
 }
 
 /** Make the working copy opened from `slot` (with openDraft, the slot unchanged since) the slot's next state. */
 export function commitDraft(slot: StateSlot, draft: unknown): void {
   const base = slot.state;
   const baseShape = slot.flat;
-  if (baseShape === undefined) {
-    // Not known to be a flat copy: the state itself (not draftable), an immer draft, or a flat copy.
-    if (draft === base) return;
-    if (isDraft(draft)) {
-      slot.state = finishDraft(draft);
-      return;
-    }
-  }
+  // Not known to be a flat copy: the state itself (not draftable) or a flat copy.
+  if (baseShape === undefined && draft === base) return;
   // A flat copy from openDraft, most likely still of the base's shape.
   const shape = Object.getPrototypeOf(draft) === Object.prototype ? flatShape(draft as object, baseShape ?? lastLookedUp) : undefined;
   if (shape === undefined) {
@@ -154,18 +161,4 @@ function copyLoop(s: object): object {
     Object.defineProperty(out, key, { value: (s as Record<string, unknown>)[key], writable: true, enumerable: true, configurable: true });
   }
   return out;
-}
-
-/**
- * A plain-object state without its symbol-keyed properties (the state itself when it has none), so that immer's
- * draft does not carry them into the next state either (the flat path's copy never has them).
- */
-function withoutSymbols(state: object): object {
-  const proto = Object.getPrototypeOf(state);
-  if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(state).length === 0) return state;
-  const out = Object.create(proto) as Record<string, unknown>;
-  for (const key of Object.keys(state)) {
-    Object.defineProperty(out, key, { value: (state as Record<string, unknown>)[key], writable: true, enumerable: true, configurable: true });
-  }
-  return Object.freeze(out);
 }

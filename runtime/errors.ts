@@ -83,6 +83,8 @@ export interface ErrorData {
   stack?: string;
   cause?: ErrorData;
   details?: Record<string, unknown>;
+  /** An error's own `retryable` mark (the router's retry policy reads it), kept across threads. */
+  retryable?: boolean;
 }
 
 export function errorToData(err: unknown): ErrorData {
@@ -93,6 +95,8 @@ export function errorToData(err: unknown): ErrorData {
     if (err.cause !== undefined) data.cause = errorToData(err.cause);
     const details = (err as TroupeError).details;
     if (details !== undefined) data.details = details;
+    const retryable = (err as { retryable?: unknown }).retryable;
+    if (typeof retryable === 'boolean') data.retryable = retryable;
     return data;
   }
   return { name: 'Error', message: String(err) };
@@ -103,6 +107,7 @@ export function reviveError(data: ErrorData): Error {
   const Cls = byName[data.name];
   const err: Error = Cls ? new Cls(data.message, { cause }) : new Error(data.message, { cause });
   if (data.details) (err as TroupeError).details = data.details;
+  if (data.retryable !== undefined) (err as { retryable?: boolean }).retryable = data.retryable;
   if (!Cls) {
     err.name = data.name;
     if (data.code) (err as { code?: string }).code = data.code;

@@ -16,6 +16,8 @@ export interface ThreadServices {
   readonly directory: Directory;
   /** Mailbox depth of an actor on this thread (+1 while it handles a message); -1 when it is not here. */
   localLoad(id: string): number;
+  /** The same as a function bound to that actor (read per message by the router without a lookup); undefined when it is not here. */
+  localLoadProbe(id: string): (() => number) | undefined;
   /** The kernel's own delivery, after the checks a route already passed (type, cloneability). */
   tell(ref: ActorRef, type: string, payload: unknown, from: string): void;
   ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs?: number): Promise<unknown>;

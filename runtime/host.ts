@@ -182,6 +182,11 @@ export class Host {
         const cell = this.actors.get(id);
         return cell === undefined ? -1 : cell.mailbox.size + (cell.busy ? 1 : 0);
       },
+      localLoadProbe: (id) => {
+        const cell = this.actors.get(id);
+        // A stopped cell is never reused: the probe of one that stopped reads its drained mailbox (0).
+        return cell === undefined ? undefined : () => cell.mailbox.size + (cell.busy ? 1 : 0);
+      },
       tell: (ref, type, payload, from) => this.send(ref, type, payload, from, 0),
       ask: (ref, type, payload, from, timeoutMs) => this.askChecked(ref, type, payload, from, timeoutMs),
       send: (ref, type, payload, from, messageId, timeoutMs) => this.sendChecked(ref, type, payload, from, messageId, timeoutMs),

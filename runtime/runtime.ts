@@ -2,7 +2,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nanoid } from 'nanoid';
 import { createHash } from 'node:crypto';
-import type { ActorDefinition, ActorRef, Address, AskArgs, MessageType, PayloadArgs, Reply, Route, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, MessageType, PayloadArgs, Reply, Route, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
@@ -62,7 +62,7 @@ export class Runtime implements Messaging {
   private readonly owners = new Map<string, Supervisor>();
   private readonly crashListeners = new Set<(report: CrashReport) => void>();
   private readonly recentCrashes: CrashReport[] = [];
-  private pool: WorkerPool | undefined;
+  private workerPool: WorkerPool | undefined;
   private reqSeq = 0;
   private stopped = false;
   private readonly clock: Clock;
@@ -98,14 +98,14 @@ export class Runtime implements Messaging {
     const count = options.workers ?? availableParallelism();
     const runtime = new Runtime(count, options);
     if (count > 0) {
-      runtime.pool = await WorkerPool.start(count, {
+      runtime.workerPool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
       }, options.dataDir, runtime.timebase, threadExtensions().map((e) => e.module));
-      for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.pool.workers[node]!);
-      if (options.spareWorker ?? true) runtime.pool.prepareSpare();
+      for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.workerPool.workers[node]!);
+      if (options.spareWorker ?? true) runtime.workerPool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;
-      if (stallMs > 0) runtime.pool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
+      if (stallMs > 0) runtime.workerPool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
     return runtime;
   }
@@ -113,14 +113,14 @@ export class Runtime implements Messaging {
   // ---- messaging ----------------------------------------------------------------------------------------------
 
   /** To an actor by ref, or by capability (a Route: the router picks one, on this thread). */
-  tell<D extends ActorDefinition, K extends MessageType<D>>(to: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
+  tell<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(to: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
   // Not a rest parameter in the implementation: an array per call on the hottest path (types as declared above).
   tell(ref: ActorRef | Route, type: string, payload?: unknown): void {
     if (this.stopped) return this.host.deadLetters.record(ref.id ?? '', type, '', 'stopped');
     this.host.tell(ref, type, payload, '');
   }
 
-  ask<D extends ActorDefinition, K extends MessageType<D>>(ref: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>> {
+  ask<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>> {
     const options = args[1] as { timeoutMs?: number } | undefined;
     return this.host.ask(ref, type, args[0], '', options?.timeoutMs) as Promise<Reply<D, K>>;
   }
@@ -130,7 +130,7 @@ export class Runtime implements Messaging {
    * (it will be handled exactly once, even across a crash of the process); otherwise once it is in the mailbox.
    * Pass `messageId` to make retries safe: a message id already received is acknowledged as a duplicate.
    */
-  send<D extends ActorDefinition, K extends MessageType<D>>(ref: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt> {
+  send<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt> {
     const options = args[1] as SendOptions | undefined;
     if (options?.messageId !== undefined) validateMessageId(options.messageId);
     return this.host.sendAcknowledged(ref, type, args[0], '', options?.messageId ?? '', options?.timeoutMs) as Promise<SendReceipt>;
@@ -143,6 +143,11 @@ export class Runtime implements Messaging {
   /** The live actors offering `route`'s capabilities, least loaded first, as this thread sees them (router/). */
   find(route: Route): readonly MemberInfo[] {
     return this.host.find(route);
+  }
+
+  /** The runtime's clock (injected, or the system clock): what capabilities built on it schedule by. */
+  timeSource(): Clock {
+    return this.clock;
   }
 
   /** Every capability some live actor offers (runtime/directory.ts). */
@@ -237,7 +242,7 @@ export class Runtime implements Messaging {
   }
 
   private live(node: number): boolean {
-    return node === 0 || (this.pool?.live(node) ?? false);
+    return node === 0 || (this.workerPool?.live(node) ?? false);
   }
 
   private request(node: number, make: (req: number) => Control): Promise<Control> {
@@ -272,7 +277,7 @@ export class Runtime implements Messaging {
         this.memberPhase(c.id, 'running');
         return this.owners.get(c.id)?.childTrialSucceeded(c.id);
       case 'pong':
-        return this.pool?.pong(from);
+        return this.workerPool?.pong(from);
       case 'spawn-request':
         return void this.place(c.module, c.kind, c.options as SpawnOptions).then(
           (ref) => this.host.sendControl(from, { op: 'spawn-result', req: c.req, ref }),
@@ -421,7 +426,7 @@ export class Runtime implements Messaging {
     }
     let booted: Booted;
     try {
-      booted = await this.pool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
+      booted = await this.workerPool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
         WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
       }, standIns);
     } catch (err) {
@@ -531,7 +536,7 @@ export class Runtime implements Messaging {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     for (const root of this.roots) await root.stop();
-    this.pool?.closing();
+    this.workerPool?.closing();
     const done: Promise<unknown>[] = [];
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;
@@ -549,7 +554,7 @@ export class Runtime implements Messaging {
     this.stopped = true;
     this.host.close();
     await this.host.closeStore();
-    await this.pool?.terminate();
+    await this.workerPool?.terminate();
   }
 }
 

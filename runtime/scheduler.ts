@@ -1,4 +1,5 @@
 import { RingQueue } from '../mailbox/queue.ts';
+import { commitOpenWork } from './workcopy.ts';
 
 /** What the scheduler runs: an actor with mail. */
 export interface Runnable {
@@ -91,6 +92,7 @@ export class Scheduler {
       }
     } finally {
       this.inTurn = false;
+      commitOpenWork(); // an actor's run of messages ends with the turn (runtime/workcopy.ts)
       this.afterTurn();
       if (this.ready.size > 0 && !this.scheduled) {
         this.scheduled = true;

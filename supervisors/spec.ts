@@ -1,6 +1,7 @@
 import type { ActorDefinition, InitArgs } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { MailboxSpec } from '../mailbox/mailbox.ts';
+import { capabilitiesProblem } from '../runtime/validate.ts';
 import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
 import {
   Backoff, CircuitBreaker, InvalidSupervisorOptionError, RestartIntensity, type BackoffOptions, type CircuitOptions,
@@ -99,6 +100,8 @@ export function validateChild(spec: ChildSpec, ids: Set<string>): void {
   if (spec.handlerTimeoutMs !== undefined && !(Number.isFinite(spec.handlerTimeoutMs) && spec.handlerTimeoutMs >= 0)) fail('handlerTimeoutMs', 'must be a non-negative number');
   const problem = mailboxSpecProblem(spec.mailbox);
   if (problem) fail('mailbox', problem);
+  const capProblem = capabilitiesProblem(spec.capabilities);
+  if (capProblem) fail('capabilities', capProblem);
 }
 
 function checkId(id: unknown, ids: Set<string>): void {

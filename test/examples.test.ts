@@ -36,6 +36,21 @@ describe('examples run as documented', () => {
     expect(await example('examples/persistence.ts')).toBe('run 1: journaled deposit-1, balance = 10\nrun 2: journaled deposit-2, balance = 20\n');
   });
 
+  it('routing: by capability, a sticky key, a route handed to another actor, discovery, a pool', async () => {
+    expect(await example('examples/routing.ts')).toBe([
+      'alan reviewed 2 line(s)',
+      'pr-42 went to 1 reviewer',
+      'lead had 4 diffs reviewed',
+      'ada: healthy, alan: healthy',
+      'pool night-shift: 2 members on threads 1 and 2',
+      '',
+    ].join('\n'));
+  });
+
+  it('an LLM agent: its tool loop on the SDK against the local Messages API server, a 429 waited out', async () => {
+    expect(await example('examples/llm-agent.ts')).toBe('An actor has a mailbox (1 tool result used).\n2 turns, stop: end_turn, rate-limited 1 time(s)\n');
+  });
+
   it('every code block in the README that names an example file is that file, verbatim', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const blocks = [...readme.matchAll(/```ts\n\/\/ (examples\/[\w-]+\.ts)[^\n]*\n([\s\S]*?)```/g)];

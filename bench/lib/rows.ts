@@ -1,7 +1,7 @@
 import { median } from './stats.ts';
 
-/** msg/s: higher is better; us, ms, B: lower is better. */
-export type Unit = 'msg/s' | 'us' | 'ms' | 'B';
+/** msg/s: higher is better; ns, us, ms, B: lower is better; %: a share. */
+export type Unit = 'msg/s' | 'ns' | 'us' | 'ms' | 'B' | '%';
 
 /** A goal on the troupe/baseline ratio, or on Troupe's own figure. */
 export interface Target {
@@ -65,12 +65,16 @@ export function formatValue(unit: Unit, v: number): string {
     case 'msg/s':
       if (v >= 1e6) return `${(v / 1e6).toFixed(2)} M msg/s`;
       return v >= 1e4 ? `${(v / 1e3).toFixed(0)} k msg/s` : `${v.toFixed(0)} msg/s`;
+    case 'ns':
+      return `${v.toFixed(0)} ns`;
     case 'us':
       return `${v.toFixed(1)} us`;
     case 'ms':
       return `${v.toFixed(0)} ms`;
     case 'B':
       return `${v.toFixed(0)} B`;
+    case '%':
+      return `${(v * 100).toFixed(2)} %`;
   }
 }
 

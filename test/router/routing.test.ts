@@ -3,6 +3,7 @@ import '../../router/index.ts';
 import { NoRouteError, InvalidRouteError, route } from '../../router/index.ts';
 import { startRuntime, eventually } from '../kernel/helpers.ts';
 import { helper, dispatcher } from '../fixtures/routed.ts';
+import { recorder } from '../fixtures/kinds.ts';
 import { counter } from '../fixtures/counter.ts';
 import { UnknownMessageTypeError } from '../../runtime/errors.ts';
 
@@ -84,5 +85,91 @@ describe.each([0, 2])('routing by capability with %i workers', (workers) => {
     await rt.stop(a);
     await eventually(() => rt.capabilities('help').length === 0);
     await expect(rt.ask({ capability: 'help' }, 'quick', 1)).rejects.toBeInstanceOf(NoRouteError);
+  });
+});
+
+describe.each([0, 2])('routing and supervision with %i workers', (workers) => {
+  it('an open circuit is skipped, visible as such, and its actor rejoins after its trial', async () => {
+    const rt = await startRuntime({ workers });
+    const tree = await rt.supervise({
+      id: 'pool', strategy: 'one-for-one', intensity: { maxRestarts: 0, withinMs: 60_000 }, onExhausted: 'open-circuit',
+      circuit: { resetMs: 300, maxResetMs: 300, multiplier: 1 },
+      children: [{ id: 's1', actor: helper }, { id: 's2', actor: helper }, { id: 's3', actor: helper }],
+    });
+    const s1 = tree.ref<typeof helper>('s1')!;
+    await rt.ask(s1, 'fail', 'broken').catch(() => {});
+    await eventually(() => rt.capabilities('help').find((m) => m.id === 's1')?.health === 'open');
+    // Every routed ask goes to the other two while s1's circuit is open: none fails.
+    const by = new Set<string>();
+    for (let i = 0; i < 30; i++) by.add((await rt.ask({ capability: 'help' }, 'quick', i)).by);
+    expect([...by].sort()).toEqual(['s2', 's3']);
+    // After the reset time it is half-open: one routed ask is its trial, and success closes the circuit.
+    await eventually(() => rt.capabilities('help').find((m) => m.id === 's1')?.health === 'half-open');
+    for (let i = 0; i < 30 && !by.has('s1'); i++) by.add((await rt.ask({ capability: 'help' }, 'quick', i)).by);
+    expect(by.has('s1')).toBe(true);
+    await eventually(() => rt.capabilities('help').find((m) => m.id === 's1')?.health === 'healthy');
+  });
+
+  it('a routed ask whose target crashes mid-route is retried on another; the crashed one is restarted in place', async () => {
+    const rt = await startRuntime({ workers });
+    await rt.supervise({
+      id: 'team', strategy: 'one-for-one', intensity: { maxRestarts: 100, withinMs: 1000 },
+      children: [{ id: 'ok', actor: helper }, { id: 'bad', actor: helper, args: { failEvery: 1 } }],
+    });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => rt.ask({ capability: 'help' }, 'work', i)));
+    expect(results.every((r) => r.by === 'ok')).toBe(true);
+    expect(rt.crashes().length).toBeGreaterThan(0);
+  });
+});
+
+describe('routing while a worker thread is lost', () => {
+  it('no routed ask is left hanging: those on the lost thread are retried on the survivors, then traffic spreads again', async () => {
+    const rt = await startRuntime({ workers: 2 });
+    await rt.supervise({
+      id: 'spread', strategy: 'one-for-one', intensity: { maxRestarts: 10, withinMs: 1000 },
+      children: [
+        { id: 'w1a', actor: helper, args: { slowMs: 2 }, pin: 1 }, { id: 'w1b', actor: helper, args: { slowMs: 2 }, pin: 1 },
+        { id: 'w2a', actor: helper, args: { slowMs: 2 }, pin: 2 }, { id: 'w2b', actor: helper, args: { slowMs: 2 }, pin: 2 },
+      ],
+    });
+    const killer = await rt.spawn(recorder, { pin: 1 });
+    const inFlight = Array.from({ length: 400 }, (_, i) => rt.ask({ capability: 'help' }, 'work', i, { timeoutMs: 10_000 }));
+    await Promise.all(inFlight.slice(0, 10)); // traffic flows...
+    rt.tell(killer, 'die'); // ...when thread 1 dies
+    const settled = await Promise.allSettled(inFlight);
+    expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+    await eventually(() => rt.crashes().length === 2); // w1a and w1b, lost with their thread
+    expect(rt.crashes().map((c) => c.messageType)).toEqual(['$exit', '$exit']);
+    // The lost thread's actors are restarted there and take routed traffic again.
+    await eventually(() => rt.capabilities('help').every((m) => m.health === 'healthy'));
+    const by = new Set<string>();
+    for (let i = 0; i < 200 && by.size < 4; i++) by.add((await rt.ask({ capability: 'help' }, 'quick', i)).by);
+    expect(by.size).toBe(4);
+  });
+});
+
+describe('routed sends to durable actors', () => {
+  it('a routed send is journaled once: a retry with the same message id is recognised by the actor that has it', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { durableCounter } = await import('../fixtures/durable.ts');
+    const dataDir = mkdtempSync(join(tmpdir(), 'troupe-routed-'));
+    try {
+      const rt = await startRuntime({ workers: 2, dataDir });
+      const a = await rt.spawn(durableCounter, { id: 'ledger-a', capabilities: ['ledger'] });
+      const b = await rt.spawn(durableCounter, { id: 'ledger-b', capabilities: ['ledger'] });
+      const keyed = { capability: 'ledger', key: 'account-7' };
+      const first = await rt.send(keyed, 'inc', undefined, { messageId: 'deposit-1' });
+      const retry = await rt.send(keyed, 'inc', undefined, { messageId: 'deposit-1' });
+      expect(first).toEqual({ messageId: 'deposit-1', duplicate: false });
+      expect(retry).toEqual({ messageId: 'deposit-1', duplicate: true });
+      // Without an id, a routed send gets one id for all its attempts (returned in the receipt).
+      const generated = await rt.send({ capability: 'ledger' }, 'inc');
+      expect(generated.messageId).toMatch(/^r/);
+      expect((await rt.ask(a, 'get')) + (await rt.ask(b, 'get'))).toBe(2);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

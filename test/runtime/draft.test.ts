@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isDraft } from 'immer';
-import { commitDraft, openDraft, type StateSlot } from '../../runtime/draft.ts';
+import { commitDraft, isNested, openDraft, type StateSlot } from '../../runtime/draft.ts';
+import { deepFreeze, isWorkDraft, WorkCopy } from '../../runtime/workcopy.ts';
 import { Runtime } from '../../runtime/index.ts';
 import { defineActor } from '../../actors/define.ts';
 
@@ -16,6 +16,20 @@ function slotOf(state: unknown): StateSlot {
 
 /** One message: open a draft, run the handler on it, commit it unless the handler throws (then: rolled back). */
 function step(slot: StateSlot, handler: (draft: Rec) => void): unknown {
+  if (isNested(slot)) {
+    // As a cell does for a nested state: a working copy (here a run of one message).
+    deepFreeze(slot.state);
+    const work = new WorkCopy(slot.state as object);
+    work.begin();
+    try {
+      handler(work.draft as Rec);
+      work.end();
+    } catch {
+      work.rollback();
+    }
+    slot.state = work.commit();
+    return slot.state;
+  }
   const draft = openDraft(slot) as Rec;
   try {
     handler(draft);
@@ -97,7 +111,7 @@ describe('draft: the working copy of a state for one message', () => {
       for (const { which, m } of turns) {
         const before = slots[which].state as object;
         const beforeData = entries(before);
-        const isImmer = isDraft(open(before));
+        const isImmer = isNested(slotOf(before));
         const state = step(slots[which], (d) => {
           // A handler's draft has the state's string keys only, and is not the state.
           expect(Object.getOwnPropertySymbols(d)).toEqual([]);
@@ -169,15 +183,18 @@ describe('draft: the working copy of a state for one message', () => {
     expect(draft).toEqual({ ...state });
   });
 
-  it('only plain objects are copied: class instances are the state itself, null-prototype records go to immer', () => {
+  it('only plain objects are copied: class instances are the state itself, null-prototype records go to a working copy', () => {
     class Box { n = 1; }
     const box = new Box();
     expect(open(box)).toBe(box);
     const bare = Object.freeze(Object.assign(Object.create(null) as Rec, { n: 1 }));
-    const draft = open(bare) as Rec;
-    expect(isDraft(draft)).toBe(true);
-    draft.n = 2;
-    const next = commit(bare, draft) as Rec;
+    expect(isNested(slotOf(bare))).toBe(true);
+    const slot = slotOf(bare);
+    step(slot, (d) => {
+      expect(isWorkDraft(d)).toBe(true);
+      d.n = 2;
+    });
+    const next = slot.state as Rec;
     expect(Object.getPrototypeOf(next)).toBe(null);
     expect(next.n).toBe(2);
     expect(bare.n).toBe(1);
@@ -195,15 +212,16 @@ describe('draft: the working copy of a state for one message', () => {
     }
   });
 
-  it('objects put into a flat record are frozen with it, and the record is drafted by immer from then on', () => {
+  it('objects put into a flat record are frozen with it, and the record goes to a working copy from then on', () => {
     const slot = slotOf(Object.freeze({ n: 1 }));
     step(slot, (d) => { d.list = [1, 2]; });
     const state = slot.state;
     expect(Object.isFrozen((state as Rec).list)).toBe(true);
-    const draft = openDraft(slot) as Rec;
-    expect(isDraft(draft)).toBe(true);
-    (draft.list as number[]).push(3);
-    commitDraft(slot, draft);
+    expect(isNested(slot)).toBe(true);
+    step(slot, (d) => {
+      expect(isWorkDraft(d)).toBe(true);
+      (d.list as number[]).push(3);
+    });
     const next = slot.state as Rec;
     expect(next.list).toEqual([1, 2, 3]);
     expect((state as Rec).list).toEqual([1, 2]);
@@ -217,18 +235,18 @@ describe('draft: the working copy of a state for one message', () => {
     };
     for (const [, init] of Object.entries(paths)) {
       const slot = slotOf(init);
-      const draft = openDraft(slot) as Rec;
-      expect(Object.getOwnPropertySymbols(draft)).toEqual([]);
-      expect(Object.keys(draft)).toEqual(['n']);
-      // Added by a handler: on the state it committed, and in no later draft (the flat copier's cached path too).
-      commitDraft(slot, draft);
+      step(slot, (draft) => {
+        expect(Object.getOwnPropertySymbols(draft)).toEqual([]);
+        expect(Object.keys(draft)).toEqual(['n']);
+      });
+      // Added by a handler: in no later draft (the flat copier's cached path too).
       for (let i = 0; i < 3; i++) {
         step(slot, (d) => {
           expect(Object.getOwnPropertySymbols(d)).toEqual([]);
           (d as Record<symbol, unknown>)[s] = i;
         });
       }
-      expect(Object.getOwnPropertySymbols(openDraft(slot) as object)).toEqual([]);
+      step(slot, (d) => expect(Object.getOwnPropertySymbols(d)).toEqual([]));
     }
   });
 

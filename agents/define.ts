@@ -1,0 +1,179 @@
+/**
+ * defineAgent: an actor kind whose persistent state is its conversation and its stats. `ask(agent, 'run',
+ * { task })` runs the tool loop (loop.ts) and answers with the final text, stop reason, turns and usage.
+ * The actor has a durable mailbox: a run interrupted by a lost thread or a killed process is replayed on
+ * restart and resumes from its journal (journal.ts).
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { defineActor, type ActorRef } from '../actors/define.ts';
+import { reviveError } from '../runtime/errors.ts';
+import { InvalidAgentDefinitionError } from './errors.ts';
+import { resolveEndpoint, type Endpoint, type EndpointOptions } from './endpoint.ts';
+import { GOVERNOR_ID } from './governor.ts';
+import { runLoop, type RunRequest } from './loop.ts';
+import type { RecoveryOptions } from './policy/recovery.ts';
+import { costUsd, defaultPrices, priceFor, type PriceTable, type TokenCounts } from './prices.ts';
+import type { ConvMessage } from './policy/compaction.ts';
+import type { FailureClass } from './policy/classify.ts';
+import { compileTools, type ToolSpec } from './tools.ts';
+
+export interface AgentSpec {
+  kind: string;
+  model: string;
+  system?: string;
+  tools?: ToolSpec[];
+  capabilities?: string[];
+  /** Model turns per run before MaxTurnsExceededError (default 20). */
+  maxTurns?: number;
+  /** max_tokens of each request (default 1024). */
+  maxTokens?: number;
+  /** Compact before a request whose estimated prompt is above this many tokens (default: only on the API's error). */
+  contextWindow?: number;
+  /** Messages kept whole by compaction (default 4). */
+  keepRecent?: number;
+  /** Stream responses (text deltas reach `notify`); default true. */
+  stream?: boolean;
+  /** Merged over the default price table; the model must be in the result. */
+  prices?: PriceTable;
+  recovery?: RecoveryOptions;
+  /**
+   * true (default): the conversation and each turn are on disk (durable mailbox, run journal): exactly-once turns
+   * across crashes, at the price of two durable commits per turn. false: nothing is persisted (a crash loses the
+   * run in flight), for agents whose runs are cheap to redo.
+   */
+  durable?: boolean;
+  /** Pass import.meta.url when the defining module cannot be found from the call stack. */
+  module?: string;
+}
+
+export interface AgentArgs {
+  endpoint?: EndpointOptions;
+  /** The quota governor: a ref, an id, or false for none (default: the one started with startQuotaGovernor, if any). */
+  governor?: ActorRef | string | false;
+  /** Priority of this agent's requests at the governor (default 0; higher first). */
+  priority?: number;
+}
+
+export interface RunResult {
+  runId: string;
+  text: string;
+  stopReason: string;
+  turns: number;
+  tokens: TokenCounts;
+  costUsd: number;
+  failures: Partial<Record<FailureClass, number>>;
+  compactions: number;
+  toolCalls: number;
+}
+
+export interface AgentStats {
+  runs: number;
+  turns: number;
+  toolCalls: number;
+  toolErrors: number;
+  compactions: number;
+  failures: Partial<Record<FailureClass, number>>;
+  /** Tokens by type per model, and their cost. */
+  byModel: Record<string, TokenCounts & { costUsd: number }>;
+  costUsd: number;
+}
+
+interface AgentState {
+  endpoint: Endpoint;
+  governor: ActorRef | string | false | undefined;
+  priority: number;
+  conversation: ConvMessage[];
+  results: Record<string, RunResult>;
+  stats: AgentStats;
+}
+
+const KEEP_RESULTS = 100;
+
+export function defineAgent(spec: AgentSpec) {
+  if (typeof spec !== 'object' || spec === null) throw new InvalidAgentDefinitionError('defineAgent expects an object');
+  const kind = spec.kind;
+  if (typeof kind !== 'string' || kind === '') throw new InvalidAgentDefinitionError('kind must be a non-empty string');
+  if (typeof spec.model !== 'string' || spec.model === '') throw new InvalidAgentDefinitionError(`${kind}: model must be a non-empty string`);
+  const maxTurns = spec.maxTurns ?? 20;
+  if (!Number.isInteger(maxTurns) || maxTurns < 1) throw new InvalidAgentDefinitionError(`${kind}: maxTurns must be a positive integer`);
+  const maxTokens = spec.maxTokens ?? 1024;
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new InvalidAgentDefinitionError(`${kind}: maxTokens must be a positive integer`);
+  if (spec.contextWindow !== undefined && !(spec.contextWindow > 0)) throw new InvalidAgentDefinitionError(`${kind}: contextWindow must be a positive number`);
+  const prices = { ...defaultPrices, ...(spec.prices ?? {}) };
+  const price = priceFor(spec.model, prices); // an unknown model is a named error here, at definition
+  const tools = compileTools(kind, spec.tools);
+  const durable = spec.durable ?? true;
+  const cfg = { durable, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools };
+
+  return defineActor({
+    kind,
+    capabilities: spec.capabilities ?? [],
+    persistence: durable ? { durableMailbox: true } : undefined,
+    module: spec.module ?? callerModule(),
+    init: (args: AgentArgs | undefined): AgentState => ({
+      endpoint: resolveEndpoint(args?.endpoint), // a missing key for the real API fails the spawn, by name
+      governor: args?.governor,
+      priority: args?.priority ?? 0,
+      conversation: [],
+      results: {},
+      stats: { runs: 0, turns: 0, toolCalls: 0, toolErrors: 0, compactions: 0, failures: {}, byModel: {}, costUsd: 0 },
+    }),
+    handlers: {
+      run: async (state, req: RunRequest, ctx): Promise<RunResult> => {
+        if (typeof req?.task !== 'string' || req.task === '') throw new InvalidAgentDefinitionError(`${kind}: run needs { task: string }`);
+        const runId = req.runId ?? (ctx.messageId || `${ctx.self.id}:${Date.now()}`);
+        const known = state.results[runId];
+        if (known) return { ...known, failures: { ...known.failures }, tokens: { ...known.tokens } };
+        const governor = await findGovernor(ctx, state.governor);
+        const env = { endpoint: { ...state.endpoint }, governor, priority: req.priority ?? state.priority, done: Object.keys(state.results) };
+        const run = await runLoop(cfg, ctx, req, runId, env);
+        if (run.status === 'failed') throw reviveError({ name: run.error?.name ?? 'Error', message: run.error?.message ?? 'run failed', code: run.error?.code });
+        const model = run.model ?? spec.model;
+        const cost = costUsd(run.tokens, prices[model] ?? price);
+        const result: RunResult = {
+          runId, text: run.finalText ?? '', stopReason: run.stopReason ?? 'end_turn', turns: run.turns, tokens: run.tokens, costUsd: cost,
+          failures: run.failures, compactions: run.compactions, toolCalls: run.toolCalls,
+        };
+        const s = state.stats;
+        s.runs++;
+        s.turns += run.turns;
+        s.toolCalls += run.toolCalls;
+        s.toolErrors += run.toolErrors;
+        s.compactions += run.compactions;
+        for (const [c, n] of Object.entries(run.failures)) s.failures[c as FailureClass] = (s.failures[c as FailureClass] ?? 0) + (n ?? 0);
+        const m = (s.byModel[model] ??= { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
+        m.input += run.tokens.input;
+        m.output += run.tokens.output;
+        m.cacheRead += run.tokens.cacheRead;
+        m.cacheWrite += run.tokens.cacheWrite;
+        m.costUsd += cost;
+        s.costUsd += cost;
+        state.conversation = run.messages as never;
+        state.results[runId] = result;
+        const ids = Object.keys(state.results);
+        for (const old of ids.slice(0, Math.max(0, ids.length - KEEP_RESULTS))) delete state.results[old];
+        return result;
+      },
+      result: (state, runId: string) => state.results[runId],
+      stats: (state) => state.stats,
+      conversation: (state) => state.conversation,
+    },
+  });
+}
+
+async function findGovernor(ctx: { lookup(id: string): Promise<ActorRef | undefined> }, g: ActorRef | string | false | undefined): Promise<ActorRef | undefined> {
+  if (g === false) return undefined;
+  if (g && typeof g === 'object') return g;
+  return ctx.lookup(g ?? GOVERNOR_ID);
+}
+
+function callerModule(): string {
+  const here = fileURLToPath(import.meta.url);
+  for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
+    if (!m) continue;
+    const path = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
+    if (path !== here) return pathToFileURL(path).href;
+  }
+  throw new InvalidAgentDefinitionError('cannot tell which module defines this agent: pass module: import.meta.url');
+}

@@ -1,0 +1,56 @@
+/**
+ * The quota governor actor: one per runtime, on the main thread (pin: 0), shared by every agent on every thread.
+ * Agents ask it for a permit before each model request and tell it the real usage and the rate-limit headers
+ * after. The policy (policy/quota.ts) is pure and keeps its buckets in memory: quota is about the next minute,
+ * nothing worth a disk write. A waiting agent is told how long to wait (no handler blocks, so the governor
+ * answers every thread at once).
+ */
+import { defineActor, type ActorRef } from '../actors/define.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { QuotaPolicy, type Permit, type PermitDecision, type PermitRequest, type QuotaOptions, type Usage } from './policy/quota.ts';
+
+export const GOVERNOR_ID = 'troupe.quota-governor';
+
+/** The policy objects live beside the actor (state must be plain data); keyed by actor id. */
+const policies = new Map<string, QuotaPolicy>();
+let clock: () => number = Date.now;
+
+export const quotaGovernor = defineActor({
+  kind: 'troupe.quota-governor',
+  init: (options: QuotaOptions) => ({ options }),
+  handlers: {
+    acquire: (s, r: PermitRequest, ctx): PermitDecision => policyOf(ctx.self.id, s.options).request(r, clock()),
+    settle: (s, m: { permit: Permit; usage: Usage; headers?: Record<string, string> }, ctx) => {
+      const p = policyOf(ctx.self.id, s.options);
+      p.settle(m.permit, m.usage, clock());
+      if (m.headers) p.resync(m.permit.key, m.headers, clock());
+    },
+    /** The request failed: give back its tokens; a 429 also blocks the key for its retry-after. */
+    failed: (s, m: { permit: Permit; blockMs?: number; headers?: Record<string, string> }, ctx) => {
+      const p = policyOf(ctx.self.id, s.options);
+      p.release(m.permit, clock());
+      if (m.blockMs !== undefined) p.blockKey(m.permit.key, m.blockMs, clock());
+      if (m.headers) p.resync(m.permit.key, m.headers, clock());
+    },
+    stats: (s, key: string | undefined, ctx) => {
+      const p = policyOf(ctx.self.id, s.options);
+      return { ...p.counters, ...(key ? { waiting: p.waiting(key), available: p.available(key, clock()) } : {}) };
+    },
+  },
+});
+
+function policyOf(id: string, options: QuotaOptions): QuotaPolicy {
+  let p = policies.get(id);
+  // options is an immer draft here: the policy outlives the handler, so it gets a plain copy.
+  if (!p) policies.set(id, (p = new QuotaPolicy(JSON.parse(JSON.stringify(options)) as QuotaOptions)));
+  return p;
+}
+
+/** Start the governor on the main thread. Agents find it by its id (GOVERNOR_ID) unless told otherwise. */
+export async function startQuotaGovernor(runtime: Runtime, options: QuotaOptions, o: { id?: string; now?: () => number } = {}): Promise<ActorRef<typeof quotaGovernor>> {
+  const id = o.id ?? GOVERNOR_ID;
+  new QuotaPolicy(options); // bad limits are a named error here, at start
+  if (o.now) clock = o.now;
+  policies.delete(id);
+  return runtime.spawn(quotaGovernor, { id, pin: 0, args: options });
+}

@@ -1,0 +1,11 @@
+/** The agent layer: LLM agents as actors on @anthropic-ai/sdk. */
+export { defineAgent, type AgentSpec, type AgentArgs, type RunResult, type AgentStats } from './define.ts';
+export type { RunRequest, AgentEvent } from './loop.ts';
+export type { ToolSpec, ToolCall } from './tools.ts';
+export { idempotencyKey } from './tools.ts';
+export { startQuotaGovernor, quotaGovernor, GOVERNOR_ID } from './governor.ts';
+export { agentJournal, journalId } from './journal.ts';
+export type { EndpointOptions } from './endpoint.ts';
+export { defaultPrices, costUsd, type PriceTable, type ModelPrice, type TokenCounts } from './prices.ts';
+export type { QuotaLimits, QuotaOptions } from './policy/quota.ts';
+export * from './errors.ts';

@@ -1,0 +1,202 @@
+/**
+ * The tool loop of one run: model turn, tool calls (in parallel, each answered by an actor), tool results back,
+ * until the model ends its turn or maxTurns. Every completed response and every tool result is saved to the
+ * journal (a durable ask) before the loop goes on, so a replayed run resumes where it was.
+ */
+import type { ActorRef } from '../actors/define.ts';
+import type { ActorContext } from '../actors/context.ts';
+import { ContextWindowExceededError, MaxTurnsExceededError, ModelRefusalError } from './errors.ts';
+import type { Endpoint } from './endpoint.ts';
+import { agentJournal, journalId } from './journal.ts';
+import { callModel, type AssistantMessage } from './model-call.ts';
+import { compactConversation } from './policy/compaction.ts';
+import type { RecoveryOptions } from './policy/recovery.ts';
+import { onStopReason } from './policy/recovery.ts';
+import { addUsage, newRun, type RunDelta, type RunState, type ToolUse } from './run-state.ts';
+import { estimateInputTokens } from './tokens.ts';
+import { runTool, type CompiledTools } from './tools.ts';
+
+export interface LoopConfig {
+  /** false: no journal (nothing saved, nothing resumed). */
+  durable: boolean;
+  model: string;
+  system?: string;
+  maxTurns: number;
+  maxTokens: number;
+  contextWindow?: number;
+  keepRecent?: number;
+  stream: boolean;
+  recovery: RecoveryOptions;
+  tools: CompiledTools;
+}
+
+export interface RunRequest {
+  task: string;
+  /** Names the run: asking again with the same runId returns its result, or resumes it. Default: the message id. */
+  runId?: string;
+  /** Gets an 'agentEvent' message per event (text deltas, progress, retries, compactions). */
+  notify?: ActorRef;
+  priority?: number;
+}
+
+export type AgentEvent =
+  | { type: 'text'; runId: string; turn: number; delta: string }
+  | { type: 'progress'; runId: string; turn: number; maxTurns: number; phase: 'model' | 'tools'; toolsInFlight: number }
+  | { type: 'retry'; runId: string; turn: number; class: string; delayMs: number; attempt: number }
+  | { type: 'compacted'; runId: string; turn: number; truncated: number; dropped: number; tokens: number }
+  | { type: 'done'; runId: string; turns: number; stopReason?: string };
+
+export interface LoopEnv {
+  endpoint: Endpoint;
+  governor: ActorRef | undefined;
+  priority: number;
+  done: string[];
+}
+
+export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv): Promise<RunState> {
+  const journal = cfg.durable ? await ensureJournal(ctx) : undefined;
+  if (journal && env.done.length) ctx.tell(journal, 'forget', env.done);
+  const saved = journal ? ((await ctx.ask(journal, 'get', runId)) as RunState | undefined) : undefined;
+  let run: RunState = saved ? structuredClone(saved) : newRun(runId, req.task, Date.now());
+  if (run.status !== 'running') return run;
+  // What the journal has: a save sends only the messages appended since (and the small fields), unless the
+  // conversation was rewritten (compaction). Same-thread payloads go by reference and the journal freezes its
+  // state: what is sent is a copy, ours stays mutable.
+  let savedMessages = saved ? run.messages.length : -1;
+  let savedArray = run.messages;
+  const save = async () => {
+    if (!journal) return;
+    const { messages, ...fields } = run;
+    const whole = savedMessages < 0 || savedArray !== messages || messages.length < savedMessages;
+    const delta: RunDelta = whole ? { ...fields, messages } : { ...fields, append: messages.slice(savedMessages) };
+    savedMessages = messages.length;
+    savedArray = messages;
+    await ctx.ask(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
+  };
+  const emit = (ev: AgentEvent) => {
+    if (req.notify) ctx.tell(req.notify, 'agentEvent' as never, ev as never);
+  };
+  const fail = async (err: Error): Promise<never> => {
+    run.status = 'failed';
+    run.error = { name: err.name, message: err.message, code: (err as { code?: string }).code };
+    await save();
+    throw err;
+  };
+  const compact = async (budget: number) => {
+    const r = compactConversation({ system: cfg.system, tools: cfg.tools.api, messages: run.messages, budgetTokens: budget, keepRecent: cfg.keepRecent });
+    if (!r.ok) return fail(new ContextWindowExceededError(`the conversation (${r.tokens} tokens) cannot be compacted below ${budget} tokens`));
+    run.messages = r.messages;
+    run.compactions++;
+    await save();
+    emit({ type: 'compacted', runId, turn: run.turns, truncated: r.truncated, dropped: r.dropped, tokens: r.tokens });
+  };
+  await save();
+  const callEnv = {
+    ctx, endpoint: env.endpoint, governor: env.governor, priority: env.priority, stream: cfg.stream, recovery: cfg.recovery, random: Math.random,
+    onText: (delta: string) => emit({ type: 'text', runId, turn: run.turns + 1, delta }),
+    onRetry: (r: { class: string; delayMs: number; attempt: number }) => emit({ type: 'retry', runId, turn: run.turns + 1, ...r }),
+    onFailure: (c: string) => {
+      run.failures[c as keyof RunState['failures']] = (run.failures[c as keyof RunState['failures']] ?? 0) + 1;
+    },
+  };
+
+  let compactedThisTurn = 0; // compactions before this turn's response: the recovery policy caps them per turn
+  for (;;) {
+    if (run.pending) {
+      const p = run.pending;
+      const missing = p.uses.filter((u) => !p.results[u.id]);
+      emit({ type: 'progress', runId, turn: run.turns, maxTurns: cfg.maxTurns, phase: 'tools', toolsInFlight: missing.length });
+      let left = missing.length;
+      await Promise.all(missing.map(async (u) => {
+        p.results[u.id] = await runTool(ctx, cfg.tools, u, p.turn);
+        run.toolCalls++;
+        if (p.results[u.id].is_error) run.toolErrors++;
+        if (--left === 0) {
+          // the last result in: it and the user message carrying all of them are one save
+          run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
+          run.pending = undefined;
+        }
+        await save();
+      }));
+      if (run.pending) {
+        // nothing was missing (every result was saved before a crash): only the user message is left to add
+        run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
+        run.pending = undefined;
+        await save();
+      }
+    }
+    if (run.turns >= cfg.maxTurns) return fail(new MaxTurnsExceededError(`run ${runId} took ${run.turns} turns without ending (maxTurns ${cfg.maxTurns})`, { details: { runId, turns: run.turns } }));
+    const body = { model: cfg.model, max_tokens: cfg.maxTokens, ...(cfg.system ? { system: cfg.system } : {}), ...(cfg.tools.api.length ? { tools: cfg.tools.api } : {}), messages: run.messages };
+    if (cfg.contextWindow && estimateInputTokens(body) > cfg.contextWindow) {
+      await compact(Math.floor(cfg.contextWindow * 0.8));
+      continue;
+    }
+    emit({ type: 'progress', runId, turn: run.turns + 1, maxTurns: cfg.maxTurns, phase: 'model', toolsInFlight: 0 });
+    const out = await callModel(body, callEnv, compactedThisTurn);
+    if (out.kind === 'compact') {
+      compactedThisTurn++;
+      const limit = out.maxTokens ?? cfg.contextWindow ?? estimateInputTokens(body);
+      await compact(Math.floor(Math.min(limit, estimateInputTokens(body)) * 0.8));
+      continue;
+    }
+    const msg: AssistantMessage = out.message;
+    compactedThisTurn = 0;
+    run.messages.push({ role: 'assistant', content: msg.content.map(plainBlock) });
+    run.turns++;
+    run.tokens = addUsage(run.tokens, msg.usage);
+    run.model = msg.model;
+    const text = msg.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
+    switch (onStopReason(msg.stop_reason)) {
+      case 'done':
+        run.status = 'done';
+        run.finalText = (run.partial ?? '') + text;
+        run.partial = undefined;
+        run.stopReason = msg.stop_reason ?? 'end_turn';
+        await save();
+        emit({ type: 'done', runId, turns: run.turns, stopReason: run.stopReason });
+        return run;
+      case 'run-tools': {
+        const uses: ToolUse[] = msg.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id!, name: b.name!, input: b.input }));
+        run.partial = undefined;
+        run.pending = { turn: run.turns, uses, results: {} };
+        await save();
+        break;
+      }
+      case 'continue':
+        run.continuations++;
+        if (msg.stop_reason === 'max_tokens') {
+          run.partial = (run.partial ?? '') + text;
+          run.messages.push({ role: 'user', content: 'Continue exactly where you stopped.' });
+        } // pause_turn: the paused assistant message goes back as it is and the model carries on
+        await save();
+        break;
+      case 'refused':
+        return fail(new ModelRefusalError(`the model refused run ${runId}`, { details: { runId, turn: run.turns } }));
+      case 'compact':
+        run.messages.push({ role: 'user', content: 'Continue exactly where you stopped.' });
+        await compact(Math.floor((cfg.contextWindow ?? estimateInputTokens(body)) * 0.7));
+        break;
+    }
+  }
+}
+
+/** The SDK's blocks carry client-side extras (parsed fields, nulls): keep what the API wants sent back. */
+function plainBlock(b: AssistantMessage['content'][number]) {
+  if (b.type === 'text') return { type: 'text', text: b.text ?? '' };
+  if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: b.input ?? {} };
+  return JSON.parse(JSON.stringify(b));
+}
+
+async function ensureJournal(ctx: ActorContext): Promise<ActorRef<typeof agentJournal>> {
+  const id = journalId(ctx.self.id);
+  for (let i = 0; i < 3; i++) {
+    const found = await ctx.lookup(id);
+    if (found) return found as ActorRef<typeof agentJournal>;
+    try {
+      return await ctx.spawn(agentJournal, { id, near: ctx.self });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_DUPLICATE_ACTOR_ID') throw err;
+    }
+  }
+  throw new Error(`cannot find or start the journal ${id}`);
+}

@@ -1,0 +1,119 @@
+/**
+ * One model turn: a permit from the quota governor, the Messages API call (streamed or not) on a client with
+ * maxRetries 0, the real usage and headers back to the governor, and the recovery decided by class on failure:
+ * wait (retry-after however long, or backoff), compact (the caller does it), or fail with a named error.
+ * Waits are not crashes: the same turn continues.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ActorRef } from '../actors/define.ts';
+import type { ActorContext } from '../actors/context.ts';
+import { ContextWindowExceededError, ModelRequestRejectedError, ModelUnavailableError } from './errors.ts';
+import type { Endpoint } from './endpoint.ts';
+import { clientFor } from './endpoint.ts';
+import { classifyFailure, type FailureClass } from './policy/classify.ts';
+import type { Permit, PermitDecision } from './policy/quota.ts';
+import { decideRecovery, type RecoveryOptions } from './policy/recovery.ts';
+import { estimateInputTokens } from './tokens.ts';
+
+export interface ModelRequestBody {
+  model: string;
+  max_tokens: number;
+  system?: string;
+  tools?: unknown[];
+  messages: unknown[];
+}
+
+export interface AssistantMessage {
+  id: string;
+  content: Array<{ type: string; text?: string; id?: string; name?: string; input?: unknown; [k: string]: unknown }>;
+  stop_reason: string | null;
+  model: string;
+  usage: { input_tokens: number; output_tokens: number; cache_read_input_tokens?: number | null; cache_creation_input_tokens?: number | null };
+}
+
+export interface CallEnv {
+  ctx: ActorContext;
+  endpoint: Endpoint;
+  governor: ActorRef | undefined;
+  priority: number;
+  stream: boolean;
+  recovery: RecoveryOptions;
+  random: () => number;
+  onText: (delta: string) => void;
+  onRetry: (what: { class: FailureClass; delayMs: number; attempt: number }) => void;
+  /** A failure of this class happened (counted in the run's stats). */
+  onFailure: (c: FailureClass) => void;
+}
+
+export type CallOutcome = { kind: 'message'; message: AssistantMessage } | { kind: 'compact'; promptTokens?: number; maxTokens?: number };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function callModel(body: ModelRequestBody, env: CallEnv, compactions: number): Promise<CallOutcome> {
+  const client = clientFor(env.endpoint);
+  const estimate = estimateInputTokens(body);
+  let last: FailureClass | undefined;
+  let sameClass = 0;
+  for (;;) {
+    const permit = env.governor ? await acquire(env, estimate, body.max_tokens) : undefined;
+    try {
+      const { message, headers } = await send(client, body, env);
+      if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: message.usage, headers } as never);
+      return { kind: 'message', message };
+    } catch (err) {
+      const f = classifyFailure(err);
+      env.onFailure(f.class);
+      if (permit) {
+        const headers = headersOf(err);
+        env.ctx.tell(env.governor!, 'failed' as never, { permit, ...(f.class === 'rate-limited' ? { blockMs: f.retryAfterMs ?? 1000 } : {}), ...(headers ? { headers } : {}) } as never);
+      }
+      sameClass = f.class === last ? sameClass + 1 : 1;
+      last = f.class;
+      const action = decideRecovery(f, { sameClass, compactions }, env.random, env.recovery);
+      if (action.kind === 'wait') {
+        env.onRetry({ class: f.class, delayMs: action.delayMs, attempt: sameClass });
+        await sleep(action.delayMs);
+        continue;
+      }
+      if (action.kind === 'compact') return { kind: 'compact', promptTokens: f.promptTokens, maxTokens: f.maxTokens };
+      const details = { class: f.class, status: f.status, type: f.type };
+      if (action.reason === 'context-too-long') throw new ContextWindowExceededError(`the conversation does not fit the context window after ${compactions} compaction(s): ${f.message}`, { details });
+      if (action.reason === 'fatal') throw new ModelRequestRejectedError(`the model API rejected the request (${f.type ?? f.status}): ${f.message}`, { details });
+      throw new ModelUnavailableError(`model call failed ${sameClass} time(s) in a row (${f.class}): ${f.message}`, { details });
+    }
+  }
+}
+
+async function acquire(env: CallEnv, inputTokens: number, maxTokens: number): Promise<Permit> {
+  for (;;) {
+    const d = (await env.ctx.ask(env.governor!, 'acquire' as never, { requester: env.ctx.self.id, key: env.endpoint.keyId, inputTokens, maxTokens, priority: env.priority } as never)) as PermitDecision;
+    if (d.granted) return d.permit;
+    await sleep(d.waitMs);
+  }
+}
+
+async function send(client: Anthropic, body: ModelRequestBody, env: CallEnv): Promise<{ message: AssistantMessage; headers: Record<string, string> | undefined }> {
+  if (!env.stream) {
+    const { data, response } = await client.messages.create(body as never).withResponse();
+    return { message: data as unknown as AssistantMessage, headers: rateHeaders(response.headers) };
+  }
+  const s = client.messages.stream(body as never);
+  s.on('text', (delta) => env.onText(delta));
+  const { response } = await s.withResponse();
+  const message = (await s.finalMessage()) as unknown as AssistantMessage;
+  return { message, headers: rateHeaders(response.headers) };
+}
+
+function rateHeaders(h: Headers | undefined): Record<string, string> | undefined {
+  if (!h) return undefined;
+  const out: Record<string, string> = {};
+  h.forEach((v, k) => {
+    if (k.startsWith('anthropic-ratelimit-')) out[k] = v;
+  });
+  return Object.keys(out).length ? out : undefined;
+}
+
+function headersOf(err: unknown): Record<string, string> | undefined {
+  const h = (err as { headers?: unknown }).headers;
+  return h instanceof Headers ? rateHeaders(h) : undefined;
+}

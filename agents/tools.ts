@@ -1,0 +1,111 @@
+/**
+ * Tools: declared with a JSON Schema, validated with ajv before dispatch, and answered by an actor named by ref,
+ * by id, or by capability (through the router: `ctx.ask({ capability }, type, payload, { timeoutMs })`).
+ * Whatever goes wrong with one call (an unknown tool, input that fails the schema, a tool actor that crashes or
+ * times out) becomes an is_error tool_result for the model, not a crash of the agent.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+// Tools named by capability are asked through the router, which must be installed on every thread agents run on.
+import '../router/index.ts';
+import type { ActorRef } from '../actors/define.ts';
+import type { ActorContext } from '../actors/context.ts';
+import { InvalidAgentDefinitionError, InvalidToolSchemaError } from './errors.ts';
+import type { ToolResultBlock, ToolUse } from './run-state.ts';
+
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  input_schema: Record<string, unknown>;
+  /** The actor that answers: a ref or an actor id... */
+  actor?: ActorRef | string;
+  /** ...or any actor with this capability (through the router). */
+  capability?: string;
+  /** Message type sent to it (default: the tool's name). */
+  message?: string;
+  /** 'call' (default) sends a ToolCall with an idempotency key; 'input' sends the bare input. */
+  pass?: 'call' | 'input';
+  /** Per call (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** What a tool actor receives with pass: 'call'. `idempotencyKey` is the same for a retry of the same call. */
+export interface ToolCall<I = unknown> {
+  input: I;
+  idempotencyKey: string;
+  toolUseId: string;
+  agentId: string;
+  turn: number;
+}
+
+export interface CompiledTools {
+  /** As the Messages API wants them. */
+  api: Array<{ name: string; description?: string; input_schema: Record<string, unknown> }>;
+  byName: Map<string, { spec: ToolSpec; validate: ValidateFunction }>;
+}
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+export function compileTools(kind: string, tools: ToolSpec[] = []): CompiledTools {
+  if (!Array.isArray(tools)) throw new InvalidAgentDefinitionError(`${kind}: tools must be an array`);
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const byName = new Map<string, { spec: ToolSpec; validate: ValidateFunction }>();
+  for (const t of tools) {
+    if (typeof t?.name !== 'string' || !TOOL_NAME.test(t.name)) throw new InvalidAgentDefinitionError(`${kind}: tool name ${JSON.stringify(t?.name)} must match ${TOOL_NAME}`);
+    if (byName.has(t.name)) throw new InvalidAgentDefinitionError(`${kind}: two tools named '${t.name}'`);
+    if ((t.actor === undefined) === (t.capability === undefined)) throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}' must name exactly one of actor or capability`);
+    if (t.actor !== undefined && typeof t.actor !== 'string' && typeof t.actor?.id !== 'string') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': actor must be a ref or an actor id`);
+    if (t.pass !== undefined && t.pass !== 'call' && t.pass !== 'input') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': pass must be 'call' or 'input'`);
+    if (typeof t.input_schema !== 'object' || t.input_schema === null || (t.input_schema as { type?: unknown }).type !== 'object') {
+      throw new InvalidToolSchemaError(`${kind}: tool '${t.name}': input_schema must be a JSON Schema object with type 'object'`);
+    }
+    let validate: ValidateFunction;
+    try {
+      validate = ajv.compile(t.input_schema);
+    } catch (err) {
+      throw new InvalidToolSchemaError(`${kind}: tool '${t.name}': input_schema is not valid JSON Schema: ${(err as Error).message}`, { cause: err });
+    }
+    byName.set(t.name, { spec: t, validate });
+  }
+  const api = tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.input_schema }));
+  return { api, byName };
+}
+
+export function idempotencyKey(agentId: string, turn: number, toolUseId: string): string {
+  return `${agentId}:${turn}:${toolUseId}`;
+}
+
+/** Run one tool call and turn whatever happens into a tool_result block. */
+export async function runTool(ctx: ActorContext, tools: CompiledTools, use: ToolUse, turn: number): Promise<ToolResultBlock> {
+  const err = (content: string): ToolResultBlock => ({ type: 'tool_result', tool_use_id: use.id, content, is_error: true });
+  const tool = tools.byName.get(use.name);
+  if (!tool) return err(`unknown tool '${use.name}' (available: ${[...tools.byName.keys()].join(', ') || 'none'})`);
+  if (!tool.validate(use.input)) {
+    const why = (tool.validate.errors ?? []).map((e) => `${e.instancePath || '(input)'} ${e.message}`).join('; ');
+    return err(`invalid input for tool '${use.name}': ${why}`);
+  }
+  const { spec } = tool;
+  const type = spec.message ?? spec.name;
+  const payload: unknown = spec.pass === 'input' ? use.input : ({ input: use.input, idempotencyKey: idempotencyKey(ctx.self.id, turn, use.id), toolUseId: use.id, agentId: ctx.self.id, turn } satisfies ToolCall);
+  const options = { timeoutMs: spec.timeoutMs ?? 30_000 };
+  try {
+    const out = await askRoute(ctx, spec, type, payload, options);
+    return { type: 'tool_result', tool_use_id: use.id, content: typeof out === 'string' ? out : JSON.stringify(out ?? null) };
+  } catch (e) {
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    return err(`tool '${use.name}' failed: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
+  }
+}
+
+type Ask = (target: unknown, type: string, payload: unknown, o: { timeoutMs: number }) => Promise<unknown>;
+
+async function askRoute(ctx: ActorContext, spec: ToolSpec, type: string, payload: unknown, o: { timeoutMs: number }): Promise<unknown> {
+  const ask = ctx.ask.bind(ctx) as unknown as Ask;
+  if (spec.capability !== undefined) return ask({ capability: spec.capability }, type, payload, o); // the router's route object
+  let ref = spec.actor!;
+  if (typeof ref === 'string') {
+    const found = await ctx.lookup(ref);
+    if (!found) throw new Error(`no running actor with id '${ref}'`);
+    ref = found;
+  }
+  return ask(ref, type, payload, o);
+}

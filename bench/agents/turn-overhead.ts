@@ -1,0 +1,82 @@
+// Figure 13: the runtime's overhead per model turn, the HTTP round trip excluded. One agent on the calling thread
+// (workers: 0, a real LMDB directory, the quota governor) runs TURNS tool-calling turns against the local server
+// (no latency): each turn is a permit, a Messages API call, a journal commit of the response, the tool call to an
+// actor, a commit of its result and one of the next user message. Baseline, interleaved in the same process against
+// the same server: the same TURNS requests (the same growing conversation) made straight with the SDK in a plain
+// loop, the tool called as a function. Overhead per turn = (agent run - plain loop) / turns. Also an agent with
+// durable: false (no journal): the same loop without the commits.
+import '../lib/env.ts';
+import Anthropic from '@anthropic-ai/sdk';
+import { Runtime } from '../../runtime/index.ts';
+import { rules, startModelServer } from '../../agents/model-server/index.ts';
+import { startQuotaGovernor } from '../../agents/index.ts';
+import { withDataDir } from '../lib/datadir.ts';
+import { emit } from '../lib/measure.ts';
+import { makePairedRow, makeRow } from '../lib/rows.ts';
+import { echo, lightLooper, looper } from './team.ts';
+
+const TURNS = 40;
+const ROUNDS = Number(process.env.TROUPE_BENCH_ROUNDS ?? 5);
+const server = await startModelServer({ rules: [rules.when((v) => v.toolResults().length < TURNS - 1, (v) => ({ toolUse: { name: 'echo', input: { n: v.toolResults().length } } })), rules.answer('done')] });
+const tools = [{ name: 'echo', input_schema: { type: 'object' as const, properties: { n: { type: 'number' } }, required: ['n'] } }];
+
+async function plainLoop(client: Anthropic, task: string): Promise<number> {
+  const t0 = performance.now();
+  const messages: Anthropic.MessageParam[] = [{ role: 'user', content: task }];
+  for (let turn = 0; turn < TURNS; turn++) {
+    const m = await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, tools, messages });
+    messages.push({ role: 'assistant', content: m.content.map((b) => (b.type === 'tool_use' ? { type: 'tool_use', id: b.id, name: b.name, input: b.input } : { type: 'text', text: (b as { text: string }).text })) as never });
+    if (m.stop_reason !== 'tool_use') break;
+    const uses = m.content.filter((b) => b.type === 'tool_use') as Array<{ id: string; input: { n: number } }>;
+    messages.push({ role: 'user', content: uses.map((u) => ({ type: 'tool_result' as const, tool_use_id: u.id, content: `echo ${u.input.n}` })) });
+  }
+  return performance.now() - t0;
+}
+
+const agentMs: number[] = [];
+const lightMs: number[] = [];
+const plainMs: number[] = [];
+await withDataDir(async (dataDir) => {
+  const rt = await Runtime.start({ workers: 0, dataDir, stallMs: 0, spareWorker: false });
+  try {
+    await startQuotaGovernor(rt, { limits: { default: { requestsPerMinute: 1e6, inputTokensPerMinute: 1e9, outputTokensPerMinute: 1e9 } } });
+    await rt.spawn(echo, { id: 'echo' });
+    const agent = await rt.spawn(looper, { id: 'loop', args: { endpoint: { mode: 'local', baseURL: server.baseURL } } });
+    const light = await rt.spawn(lightLooper, { id: 'light', args: { endpoint: { mode: 'local', baseURL: server.baseURL } } });
+    const client = new Anthropic({ apiKey: 'local', baseURL: server.baseURL, maxRetries: 0 });
+    const runAgent = async (r: number, which = agent) => {
+      const t0 = performance.now();
+      const res = await rt.ask(which, 'run', { task: `round ${r}`, runId: `r${r}` }, { timeoutMs: 120_000 });
+      if (res.turns !== TURNS) throw new Error(`expected ${TURNS} turns, got ${res.turns}`);
+      return performance.now() - t0;
+    };
+    await runAgent(-1); // warmup
+    await runAgent(-1, light as never);
+    await plainLoop(client, 'warmup');
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2 === 0) {
+        agentMs.push(await runAgent(r));
+        lightMs.push(await runAgent(r, light as never));
+        plainMs.push(await plainLoop(client, `round ${r}`));
+      } else {
+        plainMs.push(await plainLoop(client, `round ${r}`));
+        lightMs.push(await runAgent(r, light as never));
+        agentMs.push(await runAgent(r));
+      }
+    }
+  } finally {
+    await rt.shutdown();
+    await server.close();
+  }
+});
+const perTurn = (ms: number[]) => ms.map((m) => (m * 1000) / TURNS);
+const overhead = agentMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
+const lightOverhead = lightMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
+emit({
+  rows: [
+    makePairedRow({ figure: `13a. one model turn with a tool call (${TURNS}-turn run, same thread, LMDB, governor)`, unit: 'us', baselineName: 'plain SDK loop', runs: { troupe: perTurn(agentMs), baseline: perTurn(plainMs) } }),
+    makeRow({ figure: '13b. runtime overhead per turn, durable agent (two journal commits per turn)', unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: overhead, baseline: perTurn(plainMs) } }),
+    makeRow({ figure: '13c. runtime overhead per turn, agent with durable: false', unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: lightOverhead, baseline: perTurn(plainMs) } }),
+  ],
+  detail: { turns: TURNS, rounds: ROUNDS, agentMs, lightMs, plainMs },
+});

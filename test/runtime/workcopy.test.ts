@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { deepFreeze, isWorkDraft, WorkCopy } from '../../runtime/workcopy.ts';
+import { Runtime } from '../../runtime/index.ts';
+import { defineActor } from '../../actors/define.ts';
+
+const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
+
+type Json = unknown;
+type Rec = Record<string, Json>;
+
+// Random nested states: records, arrays and Maps (values, replaced whole) of small records and primitives.
+const key = fc.constantFrom('a', 'b', 'c', 'count', 'log', 'items', '0', '__proto__', 'constructor');
+const leaf = fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null));
+const tree: fc.Arbitrary<Json> = fc.letrec((tie) => ({
+  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('rec'), tie('arr')),
+  rec: fc.array(fc.tuple(key, tie('node')), { maxLength: 4 }).map((kvs) => {
+    const o: Rec = {};
+    for (const [k, v] of kvs) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+    return o;
+  }),
+  arr: fc.array(tie('node'), { maxLength: 4 }),
+})).node;
+const rootState = fc.tuple(tree, tree, fc.array(fc.tuple(fc.string({ maxLength: 2 }), fc.integer()), { maxLength: 3 }))
+  .map(([a, b, m]) => ({ count: 0, a, b, m: new Map(m) }) as Rec);
+
+/** A path of choices: walked from the root, each picks a child (by index among the keys) while there is one. */
+const path = fc.array(fc.nat(), { maxLength: 4 });
+const op = fc.oneof(
+  fc.record({ op: fc.constant('set' as const), path, key, value: tree }),
+  fc.record({ op: fc.constant('del' as const), path, key }),
+  fc.record({ op: fc.constant('push' as const), path, value: tree }),
+  fc.record({ op: fc.constant('splice' as const), path, start: fc.nat(4), del: fc.nat(3), value: tree }),
+  fc.record({ op: fc.constant('replace' as const), path, value: tree }),
+  fc.record({ op: fc.constant('count' as const) }),
+  fc.record({ op: fc.constant('map' as const), k: fc.string({ maxLength: 2 }), v: fc.integer() }),
+);
+type Op = { op: string; path?: number[]; key?: string; value?: Json; start?: number; del?: number; k?: string; v?: number };
+const message = fc.record({ ops: fc.array(op, { maxLength: 5 }), throws: fc.boolean() });
+
+function isObj(v: unknown): v is Rec {
+  return typeof v === 'object' && v !== null && !(v instanceof Map);
+}
+
+/** Walk `path` from the root (the same choices on the draft and on the reference pick the same place). */
+function walk(root: Rec, p: readonly number[]): Rec {
+  let at: Rec = root;
+  for (const choice of p) {
+    const ks = Object.keys(at).filter((k) => isObj(at[k]));
+    if (ks.length === 0) break;
+    at = at[ks[choice % ks.length]] as Rec;
+  }
+  return at;
+}
+
+function put(o: Rec, k: string, v: unknown): void {
+  if (k === '__proto__' || Array.isArray(o)) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
+/** One op, on a draft or on the plain mutable reference alike. Values are fresh copies (no aliasing). */
+function apply(root: Rec, o: Op): void {
+  if (o.op === 'count') {
+    root.count = (root.count as number) + 1;
+    return;
+  }
+  if (o.op === 'map') {
+    root.m = new Map(root.m as Map<string, number>).set(o.k!, o.v!);
+    return;
+  }
+  const at = walk(root, o.path!);
+  const value = structuredClone(o.value);
+  if (o.op === 'set' && !Array.isArray(at)) put(at, o.key!, value);
+  else if (o.op === 'del' && !Array.isArray(at)) delete at[o.key!];
+  else if (o.op === 'push' && Array.isArray(at)) at.push(value);
+  else if (o.op === 'splice' && Array.isArray(at)) at.splice(o.start!, o.del!, value);
+  else if (o.op === 'replace') {
+    const ks = Object.keys(at).filter((k) => isObj(at[k]));
+    if (ks.length > 0 && !Array.isArray(at)) put(at, ks[0], isObj(value) ? value : { value });
+  }
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+function expectDeepFrozen(v: unknown, seen = new Set<unknown>()): void {
+  if (typeof v !== 'object' || v === null || seen.has(v)) return;
+  seen.add(v);
+  expect(isWorkDraft(v)).toBe(false);
+  expect(Object.isFrozen(v)).toBe(true);
+  if (v instanceof Map) {
+    expect(() => (v as Map<string, number>).set('x', 1)).toThrow();
+    return;
+  }
+  for (const k of Object.keys(v)) expectDeepFrozen((v as Rec)[k], seen);
+}
+
+describe('working copy: nested state over runs of messages', () => {
+  it('matches a deep-copy reference for random nested states, mutations and throwing handlers', () => {
+    // Runs of messages (each run one WorkCopy), a throw rolling back its message only.
+    const run = fc.array(message, { minLength: 1, maxLength: 6 });
+    fc.assert(fc.property(rootState, fc.array(run, { minLength: 1, maxLength: 4 }), (init, runsOfMessages) => {
+      let reference = clone(init);
+      let state: unknown = init;
+      deepFreeze(state);
+      const kept: Rec[] = [];
+      for (const messages of runsOfMessages) {
+        const before = state;
+        const beforeData = clone(before);
+        const work = new WorkCopy(state as object);
+        for (const m of messages) {
+          work.begin();
+          const draft = work.draft as Rec;
+          kept.push(draft);
+          // The effects of the messages before are visible: the draft reads as the reference.
+          expect(clone(JSON.parse(JSON.stringify({ ...draft, m: undefined })))).toEqual(JSON.parse(JSON.stringify({ ...reference, m: undefined })));
+          const next = clone(reference);
+          let threw = false;
+          try {
+            for (const o of m.ops) apply(draft, o);
+            if (m.throws) throw new Error('boom');
+            work.end();
+          } catch (err) {
+            if ((err as Error).message !== 'boom') throw err;
+            threw = true;
+            work.rollback();
+          }
+          if (!threw) {
+            for (const o of m.ops) apply(next, o);
+            reference = next;
+          }
+        }
+        state = work.commit();
+        expect(state).toEqual(reference);
+        expectDeepFrozen(state);
+        // The state before the run is untouched.
+        expect(before).toEqual(beforeData);
+        // A draft kept from any message cannot change the committed state.
+        const snapshot = clone(state);
+        for (const d of kept) {
+          expect(() => { d.count = -1; }).toThrow(TypeError);
+          expect(() => { delete d.a; }).toThrow(TypeError);
+          const inner = walk(d, [0]);
+          if (inner !== d) expect(() => { inner.zz = 1; }).toThrow(TypeError);
+        }
+        expect(state).toEqual(snapshot);
+      }
+    }), { numRuns: runs });
+  });
+
+  it('a draft stored elsewhere (aliasing) is its value at the end of the message, not a live view', () => {
+    const state = { a: { n: 1 }, b: null as unknown, list: [{ x: 1 }] };
+    deepFreeze(state);
+    const work = new WorkCopy(state);
+    work.begin();
+    const d = work.draft as Rec;
+    d.b = d.a;
+    (d.list as unknown[]).unshift({ x: 0 });
+    work.end();
+    work.begin();
+    (d.a as Rec).n = 2;
+    ((d.list as Rec[])[1]).x = 5;
+    work.end();
+    const next = work.commit() as Rec;
+    expect(next).toEqual({ a: { n: 2 }, b: { n: 1 }, list: [{ x: 0 }, { x: 5 }] });
+    expectDeepFrozen(next);
+  });
+
+  it('reading only: the run commits the very state it started from', () => {
+    const state = deepFrozen({ a: { b: [1, 2, { c: 3 }] } });
+    const work = new WorkCopy(state);
+    work.begin();
+    const d = work.draft as Rec;
+    expect(JSON.stringify(d)).toBe(JSON.stringify(state));
+    work.end();
+    expect(work.commit()).toBe(state);
+  });
+});
+
+function deepFrozen<T>(v: T): T {
+  deepFreeze(v);
+  return v;
+}
+
+describe('working copy in an actor', () => {
+  const board = defineActor({
+    kind: 'workcopy-board',
+    init: () => ({ count: 0, tasks: {} as Record<string, { runs: number }>, log: [] as string[] }),
+    handlers: {
+      add: (state, p: { id: string; boom?: boolean }) => {
+        state.count += 1;
+        (state.tasks[p.id] ??= { runs: 0 }).runs += 1;
+        state.log.push(p.id);
+        if (p.boom) throw new Error('boom');
+      },
+      keep: (state) => {
+        kept = state;
+      },
+      later: async (state, id: string) => {
+        await new Promise((r) => setTimeout(r, 1));
+        state.log.push(id);
+        return state.log.length;
+      },
+      laterBoom: async (state) => {
+        state.count += 100;
+        await new Promise((r) => setTimeout(r, 1));
+        throw new Error('late boom');
+      },
+      self: (state) => state,
+      tasks: (state) => ({ tasks: state.tasks }),
+    },
+  });
+  let kept: { count: number } | undefined;
+
+  it('rollback per message within a run, frozen replies, kept drafts refused, async handlers', async () => {
+    const rt = await Runtime.start({ workers: 0 });
+    try {
+      const ref = await rt.spawn(board);
+      for (let i = 0; i < 50; i++) rt.tell(ref, 'add', { id: `t${i % 5}`, boom: i % 7 === 3 });
+      rt.tell(ref, 'keep');
+      const self = (await rt.ask(ref, 'self')) as { count: number; tasks: Record<string, { runs: number }>; log: string[] };
+      const ok = Array.from({ length: 50 }, (_, i) => i).filter((i) => i % 7 !== 3);
+      expect(self.count).toBe(ok.length);
+      expect(self.log).toEqual(ok.map((i) => `t${i % 5}`));
+      expect(Object.isFrozen(self) && Object.isFrozen(self.tasks) && Object.isFrozen(self.log)).toBe(true);
+      expect(() => { kept!.count = 99; }).toThrow(TypeError);
+      const { tasks } = (await rt.ask(ref, 'tasks')) as { tasks: Record<string, { runs: number }> };
+      expect(isWorkDraft(tasks)).toBe(false);
+      expect(tasks).toEqual(self.tasks);
+      expect(await rt.ask(ref, 'later', 'x')).toBe(ok.length + 1);
+      await expect(rt.ask(ref, 'laterBoom')).rejects.toThrow();
+      rt.tell(ref, 'add', { id: 'z' });
+      const after = (await rt.ask(ref, 'self')) as { count: number; log: string[] };
+      expect(after.count).toBe(ok.length + 1);
+      expect(after.log.at(-2)).toBe('x');
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
