@@ -121,6 +121,16 @@ describe.each([true, false])('task graphs (durable: %s) on worker threads', (dur
     expect([...(await rt.ask(refs[0], 'cancelled')), ...(await rt.ask(refs[1], 'cancelled'))]).toEqual(['long', 'long']);
   });
 
+  it('runtime.tasks (tasks/install.ts) is the same service', async () => {
+    await import('../../tasks/install.ts');
+    const { rt, tasks } = await setup();
+    expect(await rt.tasks.manager()).not.toBe(undefined);
+    // tasks(runtime) was not used to start `tasks` here, so runtime.tasks has a manager of its own; both see the registry.
+    const g = await rt.tasks.submit({ id: 'via-runtime', durable, tasks: [w('a')] });
+    expect((await g.done()).status).toBe('completed');
+    expect(Object.keys(await tasks.graphs())).toContain('via-runtime');
+  });
+
   it('bad input: a named error with the task id at submit, nothing submitted', async () => {
     const { tasks } = await setup();
     const cases: Array<[TaskSpec[], new (...a: never[]) => Error]> = [
