@@ -6,3 +6,5 @@ export * from './supervisors/index.ts';
 export { defineSystem, type SystemDefinition, type SystemContext } from './ops/system.ts';
 export type { ServiceConfig } from './ops/config.ts';
 export * from './router/index.ts';
+import './tasks/install.ts'; // runtime.tasks
+export * from './tasks/index.ts';

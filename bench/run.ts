@@ -16,6 +16,7 @@ const GROUPS = {
   router: ['throughput', 'balance', 'resilience', 'scale', 'choice'],
   agents: ['goodput', 'turn-overhead', 'agent-resume'],
   ops: ['metrics-overhead', 'scrape'],
+  tasks: ['queue', 'throughput', 'critical-path'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));

@@ -1,0 +1,150 @@
+// Sending one attempt of a task to a worker, and telling a worker to stop. By capability the router picks a live
+// actor offering it (router/, with its own retries off: the task's retry policy owns retries); by target, the actor
+// with that id. The attempt's outcome comes back to the graph actor as a 'settle' message to itself, so it is
+// journaled (durable graphs) and handled in order with everything else.
+import type { ActorContext, ActorRef } from '../../runtime/index.ts';
+import { ActorNotFoundError } from '../../runtime/errors.ts';
+import { TaskResultNotStorableError } from '../errors.ts';
+import type { Dispatch } from '../graph/graph.ts';
+import { storableProblem } from '../graph/validate.ts';
+import type { GraphOptions, TaskCancel, TaskDef, TaskError, TaskMessage } from '../types.ts';
+import { NoRouteError } from '../../router/errors.ts';
+
+/** The id of attempt `attempt` of a task: the same on every re-dispatch of that attempt, after a crash too. */
+export function taskMessageId(graphId: string, taskId: string, attempt: number): string {
+  return `${graphId}/${taskId}/${attempt}`;
+}
+
+export interface Settle {
+  taskId: string;
+  attempt: number;
+  ok: boolean;
+  result?: unknown;
+  error?: TaskError;
+}
+
+/** How a graph actor reaches workers: the seam to swap (a test double, another transport). */
+export interface Dispatcher {
+  dispatch(ctx: ActorContext, def: TaskDef, message: TaskMessage, timeoutMs: number, sticky: boolean): Promise<unknown>;
+  cancel(ctx: ActorContext, def: TaskDef, message: TaskCancel): void;
+}
+
+const refs = new Map<string, ActorRef>();
+
+async function targetRef(ctx: ActorContext, id: string): Promise<ActorRef> {
+  const known = refs.get(id);
+  if (known !== undefined) return known;
+  const ref = await ctx.lookup(id);
+  if (ref === undefined) throw new ActorNotFoundError(`task target '${id}' is not running`);
+  refs.set(id, ref);
+  return ref;
+}
+
+/**
+ * Sticky choice: the capable actor with the highest hash of (task id, actor id) among the healthy ones (rendezvous
+ * hashing), so every attempt and re-dispatch of a task goes to the same actor while the set of actors stays the
+ * same: what workers that recognise re-dispatches by message id, each in its own state, need.
+ */
+function stickyRef(ctx: ActorContext, capability: string, taskId: string): ActorRef {
+  const all = ctx.find({ capability });
+  const healthy = all.filter((m) => m.health === 'healthy');
+  let best: (typeof all)[number] | undefined, bestScore = -1;
+  for (const m of healthy.length > 0 ? healthy : all) {
+    const score = hash(`${taskId}\0${m.id}`);
+    if (score > bestScore) (best = m), (bestScore = score);
+  }
+  if (best === undefined) throw new NoRouteError(`no live actor offers capability '${capability}'`);
+  return { id: best.id, kind: best.kind, node: best.node };
+}
+
+/** FNV-1a, 32 bits. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export const routedDispatcher: Dispatcher = {
+  async dispatch(ctx, def, message, timeoutMs, sticky) {
+    if (def.target === undefined && sticky) return ctx.ask(stickyRef(ctx, def.capability!, def.id), def.type, message, { timeoutMs });
+    // The router picks (least loaded by default); the task id as key lets a consistent-hash strategy keep it sticky.
+    if (def.target === undefined) return ctx.ask({ capability: def.capability!, key: def.id, retry: false }, def.type, message, { timeoutMs });
+    const ref = await targetRef(ctx, def.target);
+    try {
+      return await ctx.ask(ref, def.type, message, { timeoutMs });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_ACTOR_NOT_FOUND') refs.delete(def.target);
+      throw err;
+    }
+  },
+  cancel(ctx, def, message) {
+    // By capability we do not know which actor took it: every actor offering it hears, and checks the id.
+    if (def.target !== undefined) void targetRef(ctx, def.target).then((ref) => ctx.tell(ref, 'cancel', message), () => {});
+    else for (const m of ctx.find({ capability: def.capability! })) ctx.tell({ id: m.id, kind: m.kind, node: m.node }, 'cancel', message);
+  },
+};
+
+/**
+ * The router reports a failed routed ask as RoutingFailedError (every attempt failed) with the last failure as its
+ * cause; with the router's retries off there was one attempt: the task's retry policy classifies that failure.
+ */
+function unwrapRouting(err: unknown): unknown {
+  const e = err as { code?: unknown; cause?: unknown };
+  return e?.code === 'ERR_ROUTING_FAILED' && e.cause !== undefined ? e.cause : err;
+}
+
+/** Plain error data for the record: no stack (it would be stored with every failed task), the cause chain kept. */
+export function toTaskError(err: unknown, depth = 0): TaskError {
+  if (!(err instanceof Error) && (typeof err !== 'object' || err === null)) return { name: 'Error', message: String(err) };
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; details?: unknown; cause?: unknown; retryable?: unknown };
+  const out: TaskError = { name: typeof e.name === 'string' ? e.name : 'Error', message: typeof e.message === 'string' ? e.message : String(err) };
+  if (typeof e.code === 'string') out.code = e.code;
+  const details = typeof e.details === 'object' && e.details !== null ? { ...(e.details as Record<string, unknown>) } : undefined;
+  if (typeof e.retryable === 'boolean') Object.assign((out.details = details ?? {}), { retryable: e.retryable });
+  else if (details !== undefined && storableProblem(details, true) === undefined) out.details = details;
+  if (e.cause !== undefined && depth < 4) out.cause = toTaskError(e.cause, depth + 1);
+  return out;
+}
+
+const pending = new Map<string, Settle[]>();
+
+/**
+ * Outcomes arriving together (one batch of replies from a port) go to the graph as one 'settleMany' message: one
+ * journal entry, one state change and one write-back for the lot rather than one per task.
+ */
+function settleLater(ctx: ActorContext, s: Settle): void {
+  const id = ctx.self.id;
+  const list = pending.get(id);
+  if (list !== undefined) return void list.push(s);
+  pending.set(id, [s]);
+  queueMicrotask(() => {
+    const batch = pending.get(id)!;
+    pending.delete(id);
+    ctx.tell(ctx.self, 'settleMany', batch);
+  });
+}
+
+/**
+ * Send attempt `d` and tell `self` its outcome. `inflight` holds the message ids sent from this thread and not
+ * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
+ */
+export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>): void {
+  const { timeoutMs, durable } = opts;
+  const taskId = d.def.id, attempt = d.attempt;
+  const messageId = taskMessageId(graphId, taskId, attempt);
+  inflight.add(messageId);
+  const message: TaskMessage = { graphId, taskId, attempt, messageId, payload: d.def.payload, deps: d.deps };
+  const settle = (s: Settle) => {
+    inflight.delete(messageId);
+    settleLater(ctx, s);
+  };
+  // A throw (no capable actor for a sticky choice) is a failed attempt like any other.
+  Promise.resolve().then(() => dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs, opts.routing === 'sticky')).then(
+    (result) => {
+      const problem = storableProblem(result, durable);
+      if (problem === undefined) return settle({ taskId, attempt, ok: true, result });
+      settle({ taskId, attempt, ok: false, error: toTaskError(new TaskResultNotStorableError(`task '${taskId}': result cannot be stored: ${problem}`, { details: { taskId } })) });
+    },
+    (err: unknown) => settle({ taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) }),
+  );
+}

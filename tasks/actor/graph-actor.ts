@@ -1,0 +1,201 @@
+// The TaskGraph actor: one per graph, its state the graph's durable record (record.ts). Every message runs the
+// pure graph (tasks/graph/) on a live index kept on the actor's thread, then `pump`s: due retries become ready,
+// ready tasks are dispatched up to the concurrency limits, transitions are published, what changed is written
+// back into the state. The live index belongs to one rev of the record: a crash of a handler (state rolled back),
+// a restart or a fresh process finds the rev moved and rebuilds it, and re-sends the attempts that were running
+// and are not in flight from this thread, with their message ids.
+import { isDraft, original, type Draft } from 'immer';
+import { defineActor, type ActorContext, type ActorRef } from '../../runtime/index.ts';
+import { errorToData } from '../../runtime/errors.ts';
+import type { TaskGraph } from '../graph/graph.ts';
+import { criticalPath } from '../graph/estimate.ts';
+import type { AddResult, CriticalPath, GraphSummary, Progress, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
+import { newRecord, restoreGraph, writeBack, type GraphInit, type GraphRecord } from './record.ts';
+import { routedDispatcher, sendAttempt, taskMessageId, type Dispatcher, type Settle } from './dispatch.ts';
+
+/** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
+export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
+/** The graph's actor id. */
+export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`;
+
+interface Live {
+  graph: TaskGraph;
+  rev: number;
+  depLen: number[];
+  timer?: { at: number; handle: NodeJS.Timeout };
+  /** Running tasks to re-send after a rebuild (their attempts are not in flight from this thread). */
+  resend: number[];
+}
+const lives = new Map<string, Live>();
+const inflights = new Map<string, Set<string>>();
+let dispatcher: Dispatcher = routedDispatcher;
+
+/** Replace how graphs on this thread reach workers (tests of the dispatch seam). */
+export function useDispatcher(d: Dispatcher): void {
+  dispatcher = d;
+}
+
+function committed(state: Draft<GraphRecord>): GraphRecord {
+  return (isDraft(state) ? original(state) : state) as GraphRecord;
+}
+
+function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
+  let live = lives.get(ctx.self.id);
+  if (live !== undefined && live.rev === state.rev) return live;
+  const record = committed(state);
+  const graph = restoreGraph(record);
+  const inflight = inflightOf(ctx.self.id);
+  const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
+  if (live?.timer) clearTimeout(live.timer.handle);
+  live = { graph, rev: record.rev, depLen: record.defs.flat().map((d) => d.dependsOn.length), resend };
+  lives.set(ctx.self.id, live);
+  return live;
+}
+
+function inflightOf(id: string): Set<string> {
+  let s = inflights.get(id);
+  if (s === undefined) inflights.set(id, (s = new Set()));
+  return s;
+}
+
+/** A handler on the live graph, followed by the pump. */
+function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: Draft<GraphRecord>) => R) {
+  return (state: Draft<GraphRecord>, payload: P, ctx: ActorContext): R => {
+    const live = liveOf(state, ctx);
+    live.rev = -1; // until the end: a throw below leaves the live graph out of step, and it is rebuilt
+    const result = fn(live.graph, payload, ctx, state);
+    if (pump(live, state, ctx)) state.rev++;
+    live.rev = state.rev;
+    return result;
+  };
+}
+
+function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean {
+  const g = live.graph;
+  const now = Date.now();
+  // The graph's own options, not the draft's: dispatches run after the handler, when the draft is revoked.
+  const options = g.opts;
+  const graphId = options.graphId;
+  const inflight = inflightOf(ctx.self.id);
+  g.promote(now);
+  for (const i of live.resend.splice(0)) {
+    if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight);
+  }
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight);
+  const events = g.takeEvents();
+  if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
+  const dirty = g.takeDirty();
+  const before = state.seq + state.resolutions.length + Number(state.cancelled);
+  writeBack(state as GraphRecord, committed(state), g, dirty, live.depLen);
+  let changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
+  if (state.waiters.length > 0 && g.status() !== 'running') {
+    const summary = summaryOf(g);
+    for (const w of state.waiters) ctx.tell(w as ActorRef, 'graphDone', summary);
+    state.waiters = [];
+    changed = true;
+  }
+  schedule(live, g.nextRetryAt(), now, ctx);
+  return changed;
+}
+
+/** One timer per graph, for the earliest retry backoff to end: a 'tick' to itself. */
+function schedule(live: Live, at: number | undefined, now: number, ctx: ActorContext): void {
+  if (at === undefined || (live.timer !== undefined && live.timer.at <= at)) return;
+  if (live.timer) clearTimeout(live.timer.handle);
+  const self = ctx.self;
+  const handle = setTimeout(() => {
+    if (live.timer?.handle === handle) live.timer = undefined;
+    ctx.tell(self, 'tick');
+  }, Math.max(0, at - now) + 1);
+  handle.unref();
+  live.timer = { at, handle };
+}
+
+function summaryOf(g: TaskGraph): GraphSummary {
+  const progress = g.progress();
+  const s: GraphSummary = { graphId: g.opts.graphId, status: progress.status, progress };
+  const stuck = g.stuck();
+  if (stuck) s.stuck = stuck;
+  return s;
+}
+
+function stopWorkers(g: TaskGraph, stopped: number[], ctx: ActorContext): void {
+  for (const i of stopped) {
+    const { def, run } = g.nodes[i];
+    dispatcher.cancel(ctx, def, { graphId: g.opts.graphId, taskId: def.id, attempt: run.attempts, messageId: taskMessageId(g.opts.graphId, def.id, run.attempts) });
+  }
+}
+
+function settle(g: TaskGraph, s: Settle, ctx: ActorContext): void {
+  if (!g.has(s.taskId)) return;
+  const i = g.indexOf(s.taskId);
+  if (s.ok) g.complete(i, s.attempt, s.result, Date.now());
+  else stopWorkers(g, g.fail(i, s.attempt, s.error!, Date.now(), Math.random), ctx);
+}
+
+export type SubmitReply = ({ ok: true } & AddResult) | { ok: false; error: ReturnType<typeof errorToData> };
+
+const handlers = {
+  /** Add tasks (and edges): accepted whole, or refused with the error (as data: the actor does not crash). */
+  submit: onGraph((g, p: { tasks: TaskSpec[]; edges?: TaskEdge[] }): SubmitReply => {
+    try {
+      return { ok: true, ...g.add(p.tasks, Date.now(), p.edges) };
+    } catch (err) {
+      return { ok: false, error: errorToData(err) };
+    }
+  }),
+  settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
+  settleMany: onGraph((g, list: Settle[], ctx) => {
+    for (const s of list) settle(g, s, ctx);
+  }),
+  tick: onGraph(() => undefined),
+  /** After a restart: nothing to do but pump (the live graph is rebuilt and running attempts re-sent). */
+  resume: onGraph((g) => g.progress()),
+  cancel: onGraph((g, taskId: string | undefined, ctx): SubmitReply => {
+    try {
+      stopWorkers(g, g.cancel(taskId, Date.now()), ctx);
+      return { ok: true, added: [], resolutions: [] };
+    } catch (err) {
+      return { ok: false, error: errorToData(err) };
+    }
+  }),
+  progress: onGraph((g): Progress => g.progress()),
+  result: onGraph((g, taskId: string): TaskOutcome | undefined => (g.has(taskId) ? g.outcome(taskId) : undefined)),
+  outcomes: onGraph((g): TaskOutcome[] => g.nodes.map((n) => g.outcome(n.def.id))),
+  detectDeadlocks: onGraph((g) => g.detectDeadlocks()),
+  resolutions: onGraph((g) => [...g.resolutions]),
+  criticalPath: onGraph((g): CriticalPath => criticalPath(g, Date.now())),
+  summary: onGraph((g) => summaryOf(g)),
+  /** Tell `ref` 'graphDone' with the summary once nothing can move (at once if so already). */
+  await: onGraph((_g, ref: ActorRef, _ctx, state) => {
+    state.waiters.push(ref as Draft<ActorRef>);
+  }),
+};
+
+/** A durable graph: every message journaled, the record in LMDB; resumes after a crash of the process. */
+export const taskGraph = defineActor({
+  kind: 'troupe.task-graph',
+  persistence: { durableMailbox: true },
+  init: (args: GraphInit) => newRecord(args),
+  handlers,
+});
+
+/**
+ * A durable graph kept by snapshots only: outcomes are applied as they arrive (no fsync in the way of the next
+ * dispatch) and the record is snapshotted every 10 ms (a snapshot encodes the whole record: one per message cost
+ * more than the graph's own work). A crash loses the transitions of the last 10 ms or so; their attempts are
+ * re-sent with the same message ids on resume.
+ */
+export const snapshotTaskGraph = defineActor({
+  kind: 'troupe.task-graph.snapshot',
+  persistence: { snapshot: { everyMs: 10 } },
+  init: (args: GraphInit) => newRecord(args),
+  handlers,
+});
+
+/** The same graph in memory only (no dataDir needed; gone with the process). */
+export const volatileTaskGraph = defineActor({
+  kind: 'troupe.task-graph.volatile',
+  init: (args: GraphInit) => newRecord(args),
+  handlers,
+});
