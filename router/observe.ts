@@ -5,8 +5,9 @@ import { weightsFor } from './policy/adaptive.ts';
 /** What this thread knows of one member beyond the policies' own state: its asks in flight, its trial, its weight. */
 export class Observed {
   inFlight = 0;
-  /** Its one trial was sent from here while it was half-open (cleared when its phase changes). */
+  /** Its one trial was sent from here in the half-open period `trialEpoch` (Member.epoch): later periods get theirs. */
   trialSent = false;
+  trialEpoch = -1;
   /** Adaptive weight, refreshed with its candidate set's (router/policy/adaptive.ts). */
   weight = 1;
   constructor(readonly id: string) {}
@@ -34,8 +35,16 @@ export class Observations {
     return o;
   }
 
-  trial(o: Observed): void {
+  trial(o: Observed, epoch: number): void {
     o.trialSent = true;
+    o.trialEpoch = epoch;
+    this.changed();
+  }
+
+  /** The trial never reached a half-open actor (its circuit was still open there): the next ask may try again. */
+  trialRefused(o: Observed): void {
+    if (!o.trialSent) return;
+    o.trialSent = false;
     this.changed();
   }
 

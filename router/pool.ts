@@ -39,6 +39,7 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
   private samples: PoolSample[] = [];
   private lastScaledAt = -Infinity;
   private busy = false;
+  private sampling: Promise<void> | undefined;
   private stopped = false;
 
   private constructor(private readonly runtime: Runtime, readonly id: string, private readonly def: D, private readonly options: PoolOptions<D>, private readonly sup: Supervisor, private readonly config: PoolConfig) {
@@ -74,13 +75,14 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
   /** Set the size by hand (within min..max). */
   async resize(n: number): Promise<void> {
     const target = Math.max(this.config.min, Math.min(this.config.max, Math.floor(n)));
-    while (this.members.length < target) await this.grow();
-    while (this.members.length > target) await this.shrink();
+    while (!this.stopped && this.members.length < target) await this.grow();
+    while (!this.stopped && this.members.length > target) await this.shrink();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) this.runtime.timeSource().clearTimer(this.timer);
+    await this.sampling; // a grow in progress finishes first, then everything stops
     await this.sup.stop();
   }
 
@@ -91,6 +93,8 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
       capabilities: [...(this.options.capabilities ?? []), `pool:${this.id}`],
     });
     this.members.push(memberId);
+    // Stopped while it started: its supervisor may have stopped already, so it goes now (no orphan member).
+    if (this.stopped) await this.sup.stopChild(memberId).catch(() => {});
   }
 
   /** The newest member goes (it has the least warm state); its queued mail, if any arrived meanwhile, is dead-lettered. */
@@ -104,7 +108,11 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
     this.timer = this.runtime.timeSource().setTimer(() => void this.sample(), this.options.sampleEveryMs ?? 500);
   }
 
-  private async sample(): Promise<void> {
+  private sample(): Promise<void> {
+    return (this.sampling = this.sampleOnce());
+  }
+
+  private async sampleOnce(): Promise<void> {
     if (this.stopped || this.busy) return this.schedule();
     this.busy = true;
     try {
@@ -119,7 +127,7 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
       this.samples.push({ at: now, instances: this.members.length, backlog });
       const decision = decide(this.samples, this.config, now, this.lastScaledAt);
       if (decision.action === 'hold') return;
-      for (let i = 0; i < decision.by; i++) await (decision.action === 'grow' ? this.grow() : this.shrink());
+      for (let i = 0; i < decision.by && !this.stopped; i++) await (decision.action === 'grow' ? this.grow() : this.shrink());
       this.lastScaledAt = this.runtime.timeSource().now();
       this.samples = [];
     } catch {

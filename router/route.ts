@@ -17,6 +17,8 @@ const cache = new WeakMap<object, NormalRoute>();
 
 /** Throws InvalidRouteError naming what is wrong. */
 export function normalRoute(route: Route): NormalRoute {
+  // Only a frozen route can be cached by identity: a caller may reuse and change a plain object between messages.
+  if (!Object.isFrozen(route)) return normalise(route);
   const hit = cache.get(route);
   if (hit !== undefined) return hit;
   const normal = normalise(route);

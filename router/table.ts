@@ -44,6 +44,11 @@ export class RouteCandidate implements Candidate {
   }
 }
 
+/** This thread sent the member its trial in its current half-open period. */
+function trialPending(c: RouteCandidate): boolean {
+  return c.observed.trialSent && c.observed.trialEpoch === c.member.epoch;
+}
+
 /** The candidates of one set, split by what they may receive (rebuilt when the directory or a health fact moves). */
 export interface View {
   version: number;
@@ -87,7 +92,7 @@ export class RoutingTable {
 
   health(c: RouteCandidate): Health {
     const phase = c.member.phase;
-    if (phase !== 'running') return c.observed.trialSent && phase === 'half-open' ? 'trial' : phase;
+    if (phase !== 'running') return phase === 'half-open' && trialPending(c) ? 'trial' : phase;
     return this.observations.ejection.isEjected(c.id, this.now()) ? 'ejected' : 'healthy';
   }
 
@@ -111,7 +116,6 @@ export class RoutingTable {
     const ejected: RouteCandidate[] = [];
     for (const c of all) {
       const phase = c.member.phase;
-      if (phase !== 'half-open') c.observed.trialSent = false; // its trial is over (or not yet due)
       if (phase === 'running') {
         const until = this.observations.ejection.ejectedUntil(c.id, now);
         if (until !== undefined) {
@@ -119,7 +123,7 @@ export class RoutingTable {
           view.rebuildAt = Math.min(view.rebuildAt, until);
         } else view.healthy.push(c);
       } else if (phase === 'half-open') {
-        if (!c.observed.trialSent) view.halfOpen.push(c);
+        if (!trialPending(c)) view.halfOpen.push(c);
       } else if (phase === 'restarting') view.restarting.push(c);
     }
     // Ejection never empties a set on its own (and below half healthy, balance over all: Envoy's panic mode).

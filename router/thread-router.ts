@@ -65,12 +65,13 @@ export class ThreadRouter implements RouteResolver {
     const policy = this.policy(r);
     const clock = this.services.clock;
     const started = clock.now();
-    const perAttempt = timeoutMs ?? 5000;
+    // The ask's timeout bounds every attempt together (the caller's budget), and the policy's deadline too.
+    const budget = Math.min(timeoutMs ?? 5000, policy.deadlineMs);
     const tried = new Set<string>();
     const failures: Array<{ target: string; error: Error }> = [];
     let again: RouteCandidate | undefined;
     for (let n = 1; ; n++) {
-      const c = again !== undefined && this.services.directory.get(again.id) !== undefined ? again : this.choose(r, type, 'ask', tried);
+      const c = (again !== undefined ? this.sameActor(r, again) : undefined) ?? this.choose(r, type, 'ask', tried);
       again = undefined;
       if (c === undefined) {
         if (failures.length === 0) throw new NoRouteError(`no live actor offers ${describe(r.normal)}`, { details: { route: describe(r.normal) } });
@@ -81,7 +82,7 @@ export class ThreadRouter implements RouteResolver {
       o.inFlight++;
       const t0 = clock.now();
       try {
-        const value = await attempt(c.ref, Math.max(1, Math.min(perAttempt, policy.deadlineMs - (t0 - started))));
+        const value = await attempt(c.ref, Math.max(1, budget - (t0 - started)));
         this.table.observations.succeeded(o, clock.now() - t0, clock.now());
         return value;
       } catch (err) {
@@ -91,15 +92,24 @@ export class ThreadRouter implements RouteResolver {
         // A refusal (not there, circuit open, thread lost) is a health fact the directory carries, not a failure of
         // the actor's handling: it does not count toward outlier ejection or the latency score.
         if (!isRefusal(err)) this.table.observations.failed(o, now, this.table.view(r.normal).all.length, retryAfter(err));
+        else if ((err as TroupeError).details?.phase === 'open') this.table.observations.trialRefused(o);
         failures.push({ target: c.id, error: err as Error });
         const delay = nextDelay(policy, n, this.services.random);
-        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= policy.deadlineMs) throw routingFailed(failures);
+        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) throw routingFailed(failures);
         if (acknowledged && isAmbiguous(err)) again = c;
         if (delay > 0) await new Promise((resolve) => clock.setTimer(() => resolve(undefined), delay));
       } finally {
         o.inFlight--;
       }
     }
+  }
+
+  /** The candidate for the same actor as `c` now (it may have been restarted on another thread), if it is a member. */
+  private sameActor(r: Compiled, c: RouteCandidate): RouteCandidate | undefined {
+    const member = this.services.directory.get(c.id);
+    if (member === undefined) return undefined;
+    if (member === c.member) return c;
+    return this.table.view(r.normal).all.find((x) => x.id === c.id);
   }
 
   private policy(r: Compiled): RetryPolicy {
@@ -133,7 +143,7 @@ export class ThreadRouter implements RouteResolver {
   }
 
   private picked(c: RouteCandidate): RouteCandidate {
-    if (c.member.phase === 'half-open') this.table.observations.trial(c.observed);
+    if (c.member.phase === 'half-open') this.table.observations.trial(c.observed, c.member.epoch);
     return c;
   }
 
@@ -142,8 +152,9 @@ export class ThreadRouter implements RouteResolver {
    * and strategy), cached by the route object's identity (a route held in a constant costs one lookup per message).
    */
   private compiled(route: Route): Compiled {
-    if (route === this.lastRoute) return this.lastCompiled!;
-    let c = this.byRoute.get(route);
+    const frozen = Object.isFrozen(route);
+    if (frozen && route === this.lastRoute) return this.lastCompiled!;
+    let c = frozen ? this.byRoute.get(route) : undefined;
     if (c === undefined) {
       const normal = normalRoute(route);
       const strategyName = normal.strategy ?? (normal.key !== undefined ? 'consistent-hash' : 'least-loaded');
@@ -155,6 +166,7 @@ export class ThreadRouter implements RouteResolver {
         this.states.set(stateKey, state);
       }
       c = { normal, strategyName, strategy: resolveStrategy(strategyName), state, message: { type: '', key: normal.key }, policy: undefined };
+      if (!frozen) return c; // (a plain object may be changed before its next use: compiled afresh each time)
       this.byRoute.set(route, c);
     }
     this.lastRoute = route;

@@ -14,6 +14,8 @@ export interface Member {
   readonly node: number;
   readonly capabilities: readonly string[];
   phase: MemberPhase;
+  /** Bumped on every phase change: tells one half-open period from the next (the router's one trial per period). */
+  epoch: number;
 }
 
 /** One change, as posted between threads (flat tuples: many of them go in one post). */
@@ -60,11 +62,12 @@ export class Directory {
   apply(change: DirectoryChange): void {
     switch (change[0]) {
       case 'join':
-        return this.join({ id: change[1], kind: change[2], node: change[3], capabilities: change[4], phase: change[5] });
+        return this.join({ id: change[1], kind: change[2], node: change[3], capabilities: change[4], phase: change[5], epoch: 0 });
       case 'phase': {
         const m = this.members.get(change[1]);
         if (m !== undefined && m.phase !== change[2]) {
           m.phase = change[2];
+          m.epoch++;
           this.version++;
         }
         return;

@@ -227,12 +227,17 @@ export class Runtime implements Messaging {
       }
     } catch (err) {
       this.registry.delete(id);
+      this.reservedPhase.delete(id);
       this.loads[node] = Math.max(0, this.loads[node] - 1); // (counted from 0 again if its thread was lost meanwhile)
       throw err;
     }
     const capabilities = mergeCapabilities(local?.capabilities, options.capabilities);
     this.registry.set(id, capabilities === undefined ? { node, kind } : { node, kind, capabilities });
-    if (capabilities !== undefined) this.directoryChange(['join', id, kind, node, capabilities, 'running']);
+    // A crash report (and its supervisor's decision) can come in the same batch as the spawn's answer: the phase
+    // decided while the id was only reserved is the one it joins with.
+    const phase = this.reservedPhase.get(id) ?? 'running';
+    this.reservedPhase.delete(id);
+    if (capabilities !== undefined) this.directoryChange(['join', id, kind, node, capabilities, phase]);
     return Object.freeze({ id, kind, node });
   }
 
@@ -257,9 +262,14 @@ export class Runtime implements Messaging {
   private memberPhase(id: string, phase: MemberPhase): void {
     const member = this.host.directory.get(id);
     if (member !== undefined && member.phase !== phase) this.directoryChange(['phase', id, phase]);
+    else if (member === undefined && this.registry.get(id)?.node === -1) this.reservedPhase.set(id, phase);
   }
 
+  /** Phases decided for ids still being spawned (see place()). */
+  private readonly reservedPhase = new Map<string, MemberPhase>();
+
   private memberLeft(id: string): void {
+    this.reservedPhase.delete(id);
     if (this.host.directory.get(id) !== undefined) this.directoryChange(['leave', id]);
   }
 

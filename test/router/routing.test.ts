@@ -173,3 +173,46 @@ describe('routed sends to durable actors', () => {
     }
   });
 });
+
+describe('router edge cases (review)', () => {
+  it('a half-open actor whose trial failed gets a trial again in its next half-open period, even if nothing was routed meanwhile', async () => {
+    const rt = await startRuntime({ workers: 0 });
+    await rt.supervise({
+      id: 'solo', strategy: 'one-for-one', intensity: { maxRestarts: 0, withinMs: 60_000 }, onExhausted: 'open-circuit',
+      circuit: { resetMs: 50, maxResetMs: 50, multiplier: 1 }, children: [{ id: 'only', actor: helper }],
+    });
+    await rt.ask({ capability: 'help' }, 'fail', 'first crash').catch(() => {});
+    await eventually(() => rt.capabilities('help')[0]?.health === 'half-open');
+    rt.tell({ capability: 'help' }, 'fail', 'the trial fails too'); // a tell is the trial: nobody else can take it
+    await eventually(() => rt.capabilities('help')[0]?.health === 'open');
+    await eventually(() => rt.capabilities('help')[0]?.health === 'half-open');
+    expect((await rt.ask({ capability: 'help' }, 'quick', 1)).by).toBe('only'); // its second trial, which succeeds
+  });
+
+  it('a plain route object changed between messages is routed by what it says now', async () => {
+    const rt = await startRuntime({ workers: 0 });
+    await rt.spawn(helper, { id: 'p1' });
+    await rt.spawn(helper, { id: 'p2', capabilities: ['special'] });
+    const r: { capability: string } = { capability: 'help' };
+    await rt.ask(r, 'quick', 1);
+    r.capability = 'special';
+    for (let i = 0; i < 5; i++) expect((await rt.ask(r, 'quick', i)).by).toBe('p2');
+  });
+
+  it("a routed ask's timeout bounds all its attempts together", async () => {
+    const rt = await startRuntime({ workers: 0 });
+    for (let i = 0; i < 3; i++) await rt.spawn(helper, { id: `slow-${i}`, args: { slowMs: 300 } });
+    const err = await rt.ask({ capability: 'help' }, 'work', 1, { timeoutMs: 100 }).catch((e) => e);
+    expect(err.code).toBe('ERR_ROUTING_FAILED');
+    expect(err.details.attempts).toEqual([expect.objectContaining({ code: 'ERR_ASK_TIMEOUT' })]); // no time left for another
+  });
+
+  it('stopping a pool while it grows leaves no member behind', async () => {
+    const rt = await startRuntime({ workers: 0 });
+    const pool = await rt.pool(helper, { id: 'brief', min: 1, max: 4, scale: false });
+    const growing = pool.resize(4);
+    await pool.stop();
+    await growing;
+    await eventually(() => rt.capabilities('pool:brief').length === 0);
+  });
+});
