@@ -1,10 +1,11 @@
 // Figure 1: 200k tells to one counting actor on the calling thread, then one ask to wait for them, vs nact (a
 // counting actor, its state a number). Headline: the conversation state `{ count, messages: [50 x ~200 chars] }`
-// (bench/actors.ts); beside it the flat `{ count }` (the old figure 1) and the other nested states of issue 15.
+// (bench/actors.ts); beside it the other nested states of issue 15. The flat `{ count }` (the old figure 1) runs in a
+// process of its own (tell-flat.ts).
 import '../lib/env.ts';
 import { Runtime } from '../../runtime/index.ts';
 import type { ActorDefinition, ActorRef } from '../../actors/define.ts';
-import { nestedStates, tally, tallyChat } from '../actors.ts';
+import { nestedStates, tallyChat } from '../actors.ts';
 import { nactGet, nactSystem, nactTell } from '../lib/nact.ts';
 import { emit, interleave } from '../lib/measure.ts';
 import { makePairedRow } from '../lib/rows.ts';
@@ -48,7 +49,6 @@ async function figure(label: string, def: ActorDefinition, target: number | unde
 
 const rows = [
   await figure('. same-thread tell throughput, state { count, messages: [50] }', tallyChat, 15),
-  await figure('-flat. the same, flat state { count }', tally, 20),
 ];
 for (const [name, def] of Object.entries(nestedStates)) {
   if (def === tallyChat) continue;
