@@ -6,6 +6,9 @@ import { nanoid } from 'nanoid';
 import { InvalidPoolOptionError } from './policy/errors.ts';
 import { decide, validatePoolOptions, type PoolConfig, type PoolSample, type ScaleOptions } from './policy/scaling.ts';
 
+/** Longest a shrinking pool waits for a withdrawn member's mailbox to empty before stopping it. */
+const DRAIN_MS = 2000;
+
 export interface PoolOptions<D extends ActorDefinition = ActorDefinition> {
   /** Names the pool (its supervisor, its members `<id>-<n>` and its capability `pool:<id>`). Generated when omitted. */
   id?: string;
@@ -97,10 +100,24 @@ export class Pool<D extends ActorDefinition = ActorDefinition> {
     if (this.stopped) await this.sup.stopChild(memberId).catch(() => {});
   }
 
-  /** The newest member goes (it has the least warm state); its queued mail, if any arrived meanwhile, is dead-lettered. */
+  /**
+   * The newest member goes (it has the least warm state): first out of routing ('draining' on every thread), then
+   * stopped once its mailbox is empty (at most DRAIN_MS), so what was routed to it is handled, not dead-lettered.
+   */
   private async shrink(): Promise<void> {
     const memberId = this.members.pop();
-    if (memberId !== undefined) await this.sup.stopChild(memberId);
+    if (memberId === undefined) return;
+    this.runtime.withdraw(memberId);
+    const clock = this.runtime.timeSource();
+    const until = clock.now() + DRAIN_MS;
+    while (clock.now() < until && (await this.queued(memberId)) > 0) await new Promise((r) => clock.setTimer(() => r(undefined), 20));
+    await this.sup.stopChild(memberId);
+  }
+
+  private async queued(memberId: string): Promise<number> {
+    const stats = await this.runtime.stats();
+    for (const node of stats.nodes) for (const a of node.actors) if (a.id === memberId) return a.mailboxDepth;
+    return 0;
   }
 
   private schedule(): void {

@@ -5,7 +5,7 @@
  */
 
 /** How healthy a candidate is, as the routing table on this thread knows it. */
-export type Health = 'healthy' | 'restarting' | 'open' | 'half-open' | 'trial' | 'ejected';
+export type Health = 'healthy' | 'restarting' | 'open' | 'half-open' | 'trial' | 'ejected' | 'draining';
 
 /** One actor a route may choose. */
 export interface Candidate {

@@ -5,8 +5,11 @@
  * turn (`Runtime`). Only actors that offer a capability are members; the others cost nothing here.
  */
 
-/** A member's health as its supervisor last decided it (unsupervised actors are always 'running'). */
-export type MemberPhase = 'running' | 'restarting' | 'open' | 'half-open';
+/**
+ * A member's health as its supervisor last decided it (unsupervised actors are always 'running'), or 'draining': it is
+ * about to be stopped (a pool shrinking) and takes no new routed messages while it finishes its queued ones.
+ */
+export type MemberPhase = 'running' | 'restarting' | 'open' | 'half-open' | 'draining';
 
 export interface Member {
   readonly id: string;

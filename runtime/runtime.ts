@@ -172,6 +172,14 @@ export class Runtime implements Messaging {
     return this.clock;
   }
 
+  /**
+   * Take an actor out of routing before stopping it: every thread's directory marks it 'draining', so no route
+   * picks it any more; messages sent to its ref are still delivered. (A pool shrinking does this first.)
+   */
+  withdraw(id: string): void {
+    this.memberPhase(id, 'draining');
+  }
+
   /** Every capability some live actor offers (runtime/directory.ts). */
   directoryCapabilities(): string[] {
     return [...this.host.directory.capabilities()];

@@ -33,3 +33,19 @@ describe('pools', () => {
     await expect(rt.pool(helper, { min: -1, max: 2 })).rejects.toMatchObject({ code: 'ERR_INVALID_POOL_OPTION' });
   });
 });
+
+describe('pool shrinking', () => {
+  it('takes the member out of routing first and stops it once its mailbox is empty: nothing routed to it is dead-lettered', async () => {
+    const rt = await startRuntime({ workers: 2 });
+    const pool = await rt.pool(helper, { id: 'ebb', min: 1, max: 2, scale: false, args: { slowMs: 10 } });
+    await pool.resize(2);
+    for (let i = 0; i < 40; i++) rt.tell(pool.route, 'work', i);
+    const shrinking = pool.resize(1);
+    await eventually(() => rt.capabilities('pool:ebb').some((m) => m.health === 'draining'));
+    await shrinking;
+    expect(pool.size).toBe(1);
+    const stats = await rt.stats();
+    expect(stats.deadLetters.stopped ?? 0).toBe(0);
+    expect(await rt.ask(pool.route, 'handled')).toBeGreaterThan(0);
+  });
+});
