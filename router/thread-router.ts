@@ -56,8 +56,8 @@ export class ThreadRouter implements RouteResolver {
   }
 
   /**
-   * Try targets until one answers, the policy says stop, or its deadline passes. Each attempt has the ask's timeout
-   * (default 5 s), cut to what is left of the deadline. A send whose outcome is unknown (it timed out, or its
+   * Try targets until one answers, the policy says stop, or the time is up: all attempts share the ask's timeout
+   * (default 5 s), itself bounded by the policy's deadline. A send whose outcome is unknown (it timed out, or its
    * thread was lost: it may be journaled there) is retried on the same actor when it is still a member, with the
    * same message id, so a durable actor recognises it: another actor would apply it a second time.
    */
