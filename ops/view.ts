@@ -96,7 +96,9 @@ export class ViewFeed {
       const next = buildView(supervisionTree(this.runtime, byId), stats.nodes, byId, this.names);
       const diff = diffView(this.state, next, this.names);
       this.state = next;
-      const crashes = this.crashes.splice(0).map((c) => ({ actorId: c.actorId, kind: c.kind, supervisor: c.supervisor, messageType: c.messageType, decision: c.decision, error: c.error.message, at: c.at }));
+      // A report's `at` is in the runtime's clock (monotonic, from the process start): the page shows wall time.
+      const wallOffset = Date.now() - this.runtime.timeSource().now();
+      const crashes = this.crashes.splice(0).map((c) => ({ actorId: c.actorId, kind: c.kind, supervisor: c.supervisor, messageType: c.messageType, decision: c.decision, error: c.error.message, at: c.at + wallOffset }));
       for (const client of this.clients) {
         if (client.stalled) {
           client.missed = true;
@@ -126,6 +128,7 @@ export class ViewFeed {
 export function registerView(app: FastifyInstance, ctx: OpsContext): ViewFeed {
   const feed = new ViewFeed(ctx.runtime, ctx.logger);
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send()); // no icon: no 404 in the browser's console
   app.get('/events', async (req, reply) => {
     reply.hijack();
     if (!(await feed.add(reply.raw))) {
