@@ -2,14 +2,7 @@
  * Named errors of the agent layer. They extend TroupeError (a stable `code`, facts in `details`) and are
  * registered with the kernel so they keep their class when they cross a thread.
  */
-import { TroupeError, registerErrors } from '../runtime/errors.ts';
-
-function define<C extends string>(code: C) {
-  return class extends TroupeError {
-    static readonly code: C = code;
-    override readonly code: C = code;
-  };
-}
+import { errorClass as define, registerErrors } from '../runtime/errors.ts';
 
 /** defineAgent() input that is malformed (no model, bad maxTurns, a tool naming neither actor nor capability...). */
 export class InvalidAgentDefinitionError extends define('ERR_INVALID_AGENT_DEFINITION') {}

@@ -1,11 +1,4 @@
-import { TroupeError } from '../runtime/errors.ts';
-
-function define<C extends string>(code: C) {
-  return class extends TroupeError {
-    static readonly code: C = code;
-    override readonly code: C = code;
-  };
-}
+import { errorClass as define } from '../runtime/errors.ts';
 
 /** A mutating admin call without a valid bearer token. */
 export class UnauthorizedError extends define('ERR_UNAUTHORIZED') {}

@@ -14,12 +14,14 @@ export class TroupeError extends Error {
   }
 }
 
-function define<C extends string>(code: C) {
+/** The base of a named error with a stable `code`: `class XError extends errorClass('ERR_X') {}` (every folder's errors). */
+export function errorClass<C extends string>(code: C) {
   return class extends TroupeError {
     static readonly code: C = code;
     override readonly code: C = code;
   };
 }
+const define = errorClass;
 
 /** The target id names no running actor (never spawned, or already stopped). */
 export class ActorNotFoundError extends define('ERR_ACTOR_NOT_FOUND') {}

@@ -1,14 +1,7 @@
 // Bad input to task graphs: each mistake a named error with a stable `code`, raised at submit (or add) before
 // anything is changed, `details.taskId` naming the task at fault. Registered so they keep their class across
 // threads (the graph actor may live on a worker).
-import { TroupeError, registerErrors } from '../runtime/errors.ts';
-
-function define<C extends string>(code: C) {
-  return class extends TroupeError {
-    static readonly code: C = code;
-    override readonly code: C = code;
-  };
-}
+import { errorClass as define, registerErrors } from '../runtime/errors.ts';
 
 /** A task spec that is malformed (no id, no type, neither capability nor target, a bad timeout...). */
 export class InvalidTaskError extends define('ERR_INVALID_TASK') {}
