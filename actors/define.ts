@@ -87,18 +87,13 @@ export interface Route<D extends ActorDefinition = AnyActorDefinition> {
   readonly strategy?: string;
   /** Retries of asks and sends on another capable actor (router/policy/retry.ts); false: none. */
   readonly retry?: Readonly<Record<string, unknown>> | false;
-  /** A refs's fields are absent: that is how a route is told apart from a ref. */
+  /** A ref's fields are absent: that is how a route is told apart from a ref. */
   readonly id?: undefined;
   readonly __definition?: D;
 }
 
 /** Where a message can go: an actor (its ref) or whoever offers a capability (a route). */
 export type Address<D extends ActorDefinition = ActorDefinition> = ActorRef<D> | Route<D>;
-
-/** A route (no actor id) rather than a ref. */
-export function isRoute(address: unknown): address is Route {
-  return typeof address === 'object' && address !== null && (address as { id?: unknown }).id === undefined;
-}
 
 type HandlersOf<D> = D extends ActorDefinition<any, any, infer H> ? H : never;
 export type MessageType<D> = keyof HandlersOf<D> & string;

@@ -33,10 +33,6 @@ export class Directory {
   /** Bumped on every change: whoever caches a view of the members (the router) rebuilds it when this moves. */
   version = 0;
 
-  get size(): number {
-    return this.members.size;
-  }
-
   get(id: string): Member | undefined {
     return this.members.get(id);
   }

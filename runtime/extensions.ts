@@ -14,9 +14,10 @@ export interface ThreadServices {
   readonly clock: Clock;
   readonly random: () => number;
   readonly directory: Directory;
-  /** Mailbox depth of an actor on this thread (+1 while it handles a message); -1 when it is not here. */
-  localLoad(id: string): number;
-  /** The same as a function bound to that actor (read per message by the router without a lookup); undefined when it is not here. */
+  /**
+   * Mailbox depth of an actor on this thread (+1 while it handles a message), as a function bound to that actor (the
+   * router reads it per choice without a lookup); undefined when the actor is not here.
+   */
   localLoadProbe(id: string): (() => number) | undefined;
   /** The kernel's own delivery, after the checks a route already passed (type, cloneability). */
   tell(ref: ActorRef, type: string, payload: unknown, from: string): void;

@@ -188,10 +188,6 @@ export class Host {
       clock: this.clock,
       random,
       directory: this.directory,
-      localLoad: (id) => {
-        const cell = this.actors.get(id);
-        return cell === undefined ? -1 : cell.mailbox.size + (cell.busy ? 1 : 0);
-      },
       localLoadProbe: (id) => {
         const cell = this.actors.get(id);
         // A stopped cell is never reused: the probe of one that stopped reads its drained mailbox (0).

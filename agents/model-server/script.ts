@@ -4,6 +4,7 @@
  * tool_result for it yet, call X with Y", "answer with text T", "fail the 3rd request with 429, retry-after 2".
  * Everything is deterministic: the same request gives the same reply (tool_use ids derive from the prompt).
  */
+import type { Block as ContentBlockParam, ConvMessage as MessageParam } from '../policy/compaction.ts';
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
 
 export type ErrorKind =
@@ -28,21 +29,8 @@ export type ScriptedReply =
   /** Accept the request, then drop the connection (a network failure as the client sees it). */
   | { hangUp: true };
 
-export interface ContentBlockParam {
-  type: string;
-  text?: string;
-  id?: string;
-  name?: string;
-  input?: unknown;
-  tool_use_id?: string;
-  content?: unknown;
-  is_error?: boolean;
-}
-
-export interface MessageParam {
-  role: 'user' | 'assistant';
-  content: string | ContentBlockParam[];
-}
+/** A request's content blocks and messages: the shapes the agents' conversations use (agents/policy/compaction.ts). */
+export type { Block as ContentBlockParam, ConvMessage as MessageParam } from '../policy/compaction.ts';
 
 export interface MessagesRequest {
   model: string;

@@ -5,7 +5,7 @@ import { tally } from '../actors.ts';
 import { RawWorker } from '../lib/raw.ts';
 import { emit, interleave } from '../lib/measure.ts';
 import { makeRow } from '../lib/rows.ts';
-import { latency, type Latency } from '../lib/stats.ts';
+import { sequentialLatency, type Latency } from '../lib/stats.ts';
 
 const ASKS = 5_000;
 
@@ -13,19 +13,10 @@ const rt = await Runtime.start({ workers: 1 });
 const ref = await rt.spawn(tally, { pin: 1 });
 const raw = await RawWorker.start();
 
-async function sample(ask: (i: number) => Promise<unknown>): Promise<Latency> {
-  const us = new Array<number>(ASKS);
-  for (let i = 0; i < ASKS; i++) {
-    const t0 = performance.now();
-    await ask(i);
-    us[i] = (performance.now() - t0) * 1000;
-  }
-  return latency(us);
-}
 
 const runs = await interleave({ warmup: 1, runs: 5 }, {
-  troupe: () => sample(() => rt.ask(ref, 'get')),
-  raw: () => sample((i) => raw.roundTrip(i)),
+  troupe: () => sequentialLatency(ASKS, () => rt.ask(ref, 'get')),
+  raw: () => sequentialLatency(ASKS, (i) => raw.roundTrip(i)),
 });
 
 await rt.shutdown();

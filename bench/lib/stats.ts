@@ -28,3 +28,14 @@ export function latency(samples: readonly number[]): Latency {
   for (const x of s) sum += x;
   return { p50: percentile(s as unknown as number[], 50), p99: percentile(s as unknown as number[], 99), max: s[s.length - 1], mean: sum / s.length };
 }
+
+/** Latency (us) of `n` sequential calls of `ask` (each awaited before the next). */
+export async function sequentialLatency(n: number, ask: (i: number) => Promise<unknown>): Promise<Latency> {
+  const us = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await ask(i);
+    us[i] = (performance.now() - t0) * 1000;
+  }
+  return latency(us);
+}

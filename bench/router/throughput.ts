@@ -7,7 +7,7 @@ import type { ActorRef } from '../../actors/define.ts';
 import { routedTally } from './actors.ts';
 import { emit, interleave } from '../lib/measure.ts';
 import { makePairedRow, makeRow } from '../lib/rows.ts';
-import { latency, type Latency } from '../lib/stats.ts';
+import { sequentialLatency } from '../lib/stats.ts';
 
 const N = 200_000;
 const ASKS = 5_000;
@@ -46,18 +46,9 @@ async function asks() {
   const rt = await Runtime.start({ workers: 1 });
   const refs: ActorRef<typeof routedTally>[] = [];
   for (let i = 0; i < 4; i++) refs.push(await rt.spawn(routedTally, { pin: 1 }));
-  async function sample(ask: (i: number) => Promise<unknown>): Promise<Latency> {
-    const us = new Array<number>(ASKS);
-    for (let i = 0; i < ASKS; i++) {
-      const t0 = performance.now();
-      await ask(i);
-      us[i] = (performance.now() - t0) * 1000;
-    }
-    return latency(us);
-  }
   const runs = await interleave({ warmup: 1, runs: 5 }, {
-    routed: () => sample(() => rt.ask(route, 'get')),
-    direct: () => sample((i) => rt.ask(refs[i & 3], 'get')),
+    routed: () => sequentialLatency(ASKS, () => rt.ask(route, 'get')),
+    direct: () => sequentialLatency(ASKS, (i) => rt.ask(refs[i & 3], 'get')),
   });
   await rt.shutdown();
   return makeRow({
