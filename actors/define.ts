@@ -83,8 +83,13 @@ export interface Route<D extends ActorDefinition = AnyActorDefinition> {
   readonly capability: string | readonly string[];
   readonly prefer?: readonly string[];
   readonly key?: string;
-  /** A strategy name ('least-loaded', 'round-robin', 'random', 'p2c', 'consistent-hash', 'weighted-adaptive'). */
-  readonly strategy?: string;
+  /**
+   * A strategy name ('least-loaded', 'round-robin', 'random', 'p2c', 'consistent-hash', 'hash-ring',
+   * 'weighted-adaptive'), or your own `(candidates, message, state) => candidate` (router/types.ts Strategy). A
+   * function cannot cross a thread: a route carrying one is used where it was made (a message carrying it is refused
+   * as not cloneable).
+   */
+  readonly strategy?: string | ((candidates: readonly any[], message: any, state: any) => unknown);
   /** Retries of asks and sends on another capable actor (router/policy/retry.ts); false: none. */
   readonly retry?: Readonly<Record<string, unknown>> | false;
   /** A ref's fields are absent: that is how a route is told apart from a ref. */

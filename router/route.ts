@@ -1,5 +1,6 @@
 import type { ActorDefinition, Route } from '../actors/define.ts';
 import { InvalidRouteError } from './errors.ts';
+import type { Strategy } from './types.ts';
 
 /** A route as the router works with it: validated once, cached by the route object's identity. */
 export interface NormalRoute {
@@ -7,7 +8,7 @@ export interface NormalRoute {
   readonly setKey: string;
   readonly required: readonly string[];
   readonly prefer: readonly string[];
-  readonly strategy: string | undefined;
+  readonly strategy: string | Strategy | undefined;
   readonly retry: Readonly<Record<string, unknown>> | false | undefined;
   readonly key: string | undefined;
 }
@@ -38,7 +39,7 @@ function normalise(route: Route): NormalRoute {
   if (!Array.isArray(prefer)) fail('prefer must be an array of capability names');
   for (const c of [...required, ...prefer]) if (typeof c !== 'string' || c.length === 0) fail('capability names are non-empty strings');
   if (route.key !== undefined && (typeof route.key !== 'string' || route.key.length === 0)) fail('key must be a non-empty string');
-  if (route.strategy !== undefined && typeof route.strategy !== 'string') fail('strategy must be a strategy name');
+  if (route.strategy !== undefined && typeof route.strategy !== 'string' && typeof route.strategy !== 'function') fail('strategy must be a strategy name or a function');
   if (route.retry !== undefined && route.retry !== false && (typeof route.retry !== 'object' || route.retry === null)) fail('retry must be a retry policy or false');
   const sortedReq = [...new Set(required as string[])].sort();
   const sortedPref = [...new Set(prefer as string[])].sort();
@@ -46,7 +47,7 @@ function normalise(route: Route): NormalRoute {
     setKey: `${sortedReq.join('\u0000')}\u0001${sortedPref.join('\u0000')}`,
     required: sortedReq,
     prefer: sortedPref,
-    strategy: route.strategy,
+    strategy: route.strategy as string | Strategy | undefined,
     retry: route.retry,
     key: route.key,
   });

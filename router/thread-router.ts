@@ -104,6 +104,13 @@ export class ThreadRouter implements RouteResolver {
     }
   }
 
+  /** A user's strategy function, numbered: its state (memory) is its own per candidate set. */
+  private functionId(fn: Strategy): number {
+    let id = functionIds.get(fn);
+    if (id === undefined) functionIds.set(fn, (id = ++functionCount));
+    return id;
+  }
+
   /** The candidate for the same actor as `c` now (it may have been restarted on another thread), if it is a member. */
   private sameActor(r: Compiled, c: RouteCandidate): RouteCandidate | undefined {
     const member = this.services.directory.get(c.id);
@@ -157,7 +164,8 @@ export class ThreadRouter implements RouteResolver {
     let c = frozen ? this.byRoute.get(route) : undefined;
     if (c === undefined) {
       const normal = normalRoute(route);
-      const strategyName = normal.strategy ?? (normal.key !== undefined ? 'consistent-hash' : 'least-loaded');
+      const chosen = normal.strategy ?? (normal.key !== undefined ? 'consistent-hash' : 'least-loaded');
+      const strategyName = typeof chosen === 'string' ? chosen : `${chosen.name || 'custom'}#${this.functionId(chosen)}`;
       const stateKey = `${normal.setKey}\u0002${strategyName}`;
       let state = this.states.get(stateKey);
       if (state === undefined) {
@@ -165,7 +173,7 @@ export class ThreadRouter implements RouteResolver {
         state = { get now() { return clock.now(); }, random: this.services.random, memory: {} };
         this.states.set(stateKey, state);
       }
-      c = { normal, strategyName, strategy: resolveStrategy(strategyName), state, message: { type: '', key: normal.key }, policy: undefined };
+      c = { normal, strategyName, strategy: resolveStrategy(chosen), state, message: { type: '', key: normal.key }, policy: undefined };
       if (!frozen) return c; // (a plain object may be changed before its next use: compiled afresh each time)
       this.byRoute.set(route, c);
     }
@@ -174,6 +182,9 @@ export class ThreadRouter implements RouteResolver {
     return c;
   }
 }
+
+const functionIds = new WeakMap<object, number>();
+let functionCount = 0;
 
 interface Compiled {
   readonly normal: NormalRoute;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import '../../router/index.ts';
-import { NoRouteError, InvalidRouteError, route } from '../../router/index.ts';
+import { NoRouteError, InvalidRouteError, InvalidStrategyChoiceError, UnknownStrategyError, route } from '../../router/index.ts';
 import { startRuntime, eventually } from '../kernel/helpers.ts';
 import { helper, dispatcher } from '../fixtures/routed.ts';
 import { recorder } from '../fixtures/kinds.ts';
@@ -75,7 +75,6 @@ describe.each([0, 2])('routing by capability with %i workers', (workers) => {
     expect(err.code).toBe('ERR_ROUTING_FAILED');
     expect(err.details.attempts.map((a: { target: string }) => a.target).sort()).toEqual(expect.arrayContaining(['x1', 'x2']));
     expect(err.details.attempts.every((a: { code: string }) => a.code === 'ERR_ACTOR_CRASHED')).toBe(true);
-    await rt.spawn(helper, { id: 'flaky', args: { failEvery: 2 } });
   });
 
   it('actors leave the table when they stop for good', async () => {
@@ -214,5 +213,21 @@ describe('router edge cases (review)', () => {
     await pool.stop();
     await growing;
     await eventually(() => rt.capabilities('pool:brief').length === 0);
+  });
+});
+
+describe('strategies given by the user', () => {
+  it("a route's own strategy function chooses; one that throws or picks a non-candidate fails that message only", async () => {
+    const rt = await startRuntime({ workers: 0 });
+    await rt.spawn(helper, { id: 'u1' });
+    await rt.spawn(helper, { id: 'u2' });
+    const last = Object.freeze({ capability: 'help', strategy: (cs: readonly { id: string }[]) => [...cs].sort((a, b) => (a.id < b.id ? 1 : -1))[0] });
+    for (let i = 0; i < 5; i++) expect((await rt.ask(last, 'quick', i)).by).toBe('u2');
+    const throws = { capability: 'help', strategy: () => { throw new Error('no idea'); } };
+    await expect(rt.ask(throws, 'quick', 1)).rejects.toBeInstanceOf(InvalidStrategyChoiceError);
+    const stranger = { capability: 'help', strategy: () => ({ id: 'u1' }) }; // looks like one, is not one of them
+    expect(() => rt.tell(stranger, 'quick', 1)).toThrow(InvalidStrategyChoiceError);
+    expect(() => rt.ask({ capability: 'help', strategy: 'fastest' }, 'quick', 1)).toThrow(UnknownStrategyError);
+    expect((await rt.ask({ capability: 'help' }, 'quick', 2)).n).toBe(2); // the runtime keeps running
   });
 });
