@@ -31,7 +31,8 @@ describe.each([true, false])('task graphs (durable: %s) on worker threads', (dur
     const { rt, refs, tasks } = await setup();
     const g = await tasks.submit({
       id: 'dag',
-      tasks: [w('a', [], { payload: { ms: 5 } }), w('b', ['a']), w('c', ['a'], { priority: 'critical' }), w('d', ['b', 'c']), w('e')],
+      // d takes time too: a zero-length last task ties [a, b] with [a, b, d], and the critical path may stop at b.
+      tasks: [w('a', [], { payload: { ms: 20 } }), w('b', ['a']), w('c', ['a'], { priority: 'critical' }), w('d', ['b', 'c'], { payload: { ms: 5 } }), w('e')],
     });
     const events: TaskEvent[] = [];
     await g.on((e) => events.push(e));
