@@ -16,7 +16,7 @@ import {
 } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { Op, ReplyCode, opArity, type Control } from './protocol.ts';
-import { Scheduler } from './scheduler.ts';
+import { Scheduler, type SchedulingPolicy } from './scheduler.ts';
 import { Transport, type Port } from './transport.ts';
 import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
@@ -49,6 +49,8 @@ export interface HostOptions {
   runtimeNow?: () => number;
   /** How the scheduler defers its next turn (setImmediate by default). */
   defer?: (fn: () => void) => void;
+  /** How the scheduler shapes its turns (runtime/scheduler.ts; default: the production budgets, FIFO). */
+  scheduling?: SchedulingPolicy;
   /** LMDB data directory for persistent actors (each thread opens the same environment). */
   dataDir?: string;
   /** Control operations addressed to this thread. */
@@ -103,7 +105,7 @@ export class Host {
     this.clock = opts.clock;
     this.counters = new ThreadCounters(opts.metrics ?? true);
     this.transport = new Transport(opts.node, opts.ports, (node, ops, err) => this.undeliverable(node, ops, err));
-    this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush(), () => this.actorStore?.commitAboutToStart() === true);
+    this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush(), () => this.actorStore?.commitAboutToStart() === true, opts.scheduling);
     this.deadLetters = new DeadLetters(opts.node);
     this.deadlines = new Deadlines(
       opts.clock,

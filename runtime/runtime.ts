@@ -13,6 +13,7 @@ import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateMessageId, validateSpawnOptions, validateStartOptions } from './validate.ts';
 import type { Control } from './protocol.ts';
+import type { SchedulingPolicy } from './scheduler.ts';
 import type { ActorInspection, DeadLetter, RuntimeStats } from './stats.ts';
 import type { ThreadMetrics } from './thread-metrics.ts';
 import type { Supervision } from './cell.ts';
@@ -33,6 +34,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** How the main thread's scheduler defers a turn (default: setImmediate). */
   defer?: (fn: () => void) => void;
+  /** How the main thread's scheduler shapes its turns (runtime/scheduler.ts): a deterministic harness's hook. */
+  scheduling?: SchedulingPolicy;
   /** A worker that does not answer for this long (real time) is terminated and replaced (default 5000 ms; 0: off). */
   stallMs?: number;
   /** Randomness for backoff jitter (default Math.random); inject for reproducible tests. */
@@ -102,6 +105,7 @@ export class Runtime implements Messaging {
       ports: new Array(workerCount + 1).fill(undefined),
       clock: this.clock,
       defer: options.defer,
+      scheduling: options.scheduling,
       dataDir: options.dataDir,
       onControl: (from, c) => this.onControl(from, c),
       spawn: (def, opts) => this.spawn(def, opts),

@@ -16,6 +16,17 @@ export const TURN_BUDGET = 10_000;
 export const SLICE = 512;
 
 /**
+ * How a thread's turns are shaped (default: TURN_BUDGET, SLICE, ready actors in FIFO order). A deterministic test
+ * harness shrinks both to 1 and lets `pick` choose which ready actor runs next (an index into the ready queue), so a
+ * seed decides the interleaving; every choice is one any real schedule could make.
+ */
+export interface SchedulingPolicy {
+  turnBudget?: number;
+  slice?: number;
+  pick?: (ready: number) => number;
+}
+
+/**
  * Per-thread scheduler: a ready queue of actors with mail, drained under a budget per event-loop turn. One deferred
  * turn is scheduled when the queue becomes non-empty, never one per message. `defer` is injected (setImmediate by
  * default) and `afterTurn` flushes coalesced outgoing traffic.
@@ -36,7 +47,32 @@ export class Scheduler {
      * start: its fsync then overlaps the handling instead of waiting for it). Never asked twice in a row.
      */
     private readonly yieldFirst: () => boolean = () => false,
-  ) {}
+    private readonly policy: SchedulingPolicy = {},
+  ) {
+    this.turnBudget = policy.turnBudget ?? TURN_BUDGET;
+    this.slice = policy.slice ?? SLICE;
+  }
+
+  private readonly turnBudget: number;
+  private readonly slice: number;
+
+  /** The next actor to run: the head of the ready queue, or the one the policy picks (the others keep their order). */
+  private next(): Runnable {
+    const pick = this.policy.pick;
+    if (pick !== undefined && this.ready.size > 1) {
+      const k = pick(this.ready.size);
+      const skipped: Runnable[] = [];
+      for (let i = 0; i < k && i < this.ready.size - 1; i++) skipped.push(this.ready.shift()!);
+      const chosen = this.ready.shift()!;
+      // Put the skipped ones back in front of the rest, in their order: rebuild the queue.
+      const rest: Runnable[] = [];
+      while (this.ready.size > 0) rest.push(this.ready.shift()!);
+      for (const r of skipped) this.ready.push(r);
+      for (const r of rest) this.ready.push(r);
+      return chosen;
+    }
+    return this.ready.shift()!;
+  }
 
   get depth(): number {
     return this.ready.size;
@@ -78,12 +114,12 @@ export class Scheduler {
     }
     this.yielded = false;
     this.inTurn = true;
-    let budget = TURN_BUDGET;
+    let budget = this.turnBudget;
     try {
       while (budget > 0 && this.ready.size > 0) {
-        const r = this.ready.shift()!;
+        const r = this.next();
         r.queued = false;
-        budget -= r.run(Math.min(budget, SLICE));
+        budget -= r.run(Math.min(budget, this.slice));
         // (run() may have re-queued it itself, e.g. after a restart within the turn)
         if (!r.queued && r.runnable()) {
           r.queued = true;

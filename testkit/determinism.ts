@@ -1,0 +1,72 @@
+import { NondeterminismError } from './errors.ts';
+
+/** The real functions, captured before any simulation patches them (the simulation itself needs setImmediate). */
+export const realSetImmediate = globalThis.setImmediate;
+const originals = {
+  setTimeout: globalThis.setTimeout,
+  setInterval: globalThis.setInterval,
+  setImmediate: globalThis.setImmediate,
+  fetch: globalThis.fetch,
+  random: Math.random,
+};
+
+const ADVICE: Record<string, string> = {
+  setTimeout: 'a real timer fires in real time, outside the virtual clock. Model the wait as a message to self, '
+    + 'an ask timeout or a supervisor backoff (they run on the runtime\'s clock), or pass the simulation\'s clock (sim.clock) in the actor\'s args',
+  setInterval: 'a real interval ticks in real time, outside the virtual clock. Drive the repetition with messages (a tick the test or a supervisor sends), '
+    + 'or pass the simulation\'s clock (sim.clock) in the actor\'s args and set timers on it',
+  setImmediate: 'setImmediate runs outside the simulated scheduler. Send a message to self instead (ctx.tell(ctx.self, ...))',
+  fetch: 'real network I/O completes at a time the simulation does not choose. Put the call behind an actor the test replaces with a simulated one, '
+    + 'or inject the client through the actor\'s args',
+  'async-io': 'the handler\'s promise settled while the simulation was not running a step: it awaited real I/O or a real timer. '
+    + 'Await only messages (ctx.ask) and values the simulation controls, or inject the I/O through the actor\'s args',
+};
+
+/** The error telling the author what escaped the simulation, where, and what to change. */
+export function nondeterminism(api: string, where: string): NondeterminismError {
+  return new NondeterminismError(`${where} used ${api === 'async-io' ? 'real asynchronous I/O' : `${api}()`} inside a simulated handler: ${ADVICE[api]}.`, {
+    details: { api, where },
+  });
+}
+
+/**
+ * While a simulation step runs, real timers and fetch are replaced by traps that report where they were called
+ * (the handler running then) and throw, and Math.random draws from the run's seed (so user code that rolls dice
+ * replays too). Everything is restored when the step ends.
+ */
+export class DeterminismGuard {
+  private installed = false;
+
+  constructor(
+    private readonly random: () => number,
+    private readonly where: () => string | undefined,
+    private readonly report: (err: NondeterminismError) => void,
+  ) {}
+
+  install(): void {
+    if (this.installed) return;
+    this.installed = true;
+    const trap = (api: string) => (..._args: unknown[]): never => {
+      const err = nondeterminism(api, this.where() ?? 'code running in the simulation');
+      this.report(err);
+      throw err;
+    };
+    const g = globalThis as Record<string, unknown>;
+    g.setTimeout = trap('setTimeout');
+    g.setInterval = trap('setInterval');
+    g.setImmediate = trap('setImmediate');
+    if (originals.fetch !== undefined) g.fetch = trap('fetch');
+    Math.random = this.random;
+  }
+
+  uninstall(): void {
+    if (!this.installed) return;
+    this.installed = false;
+    const g = globalThis as Record<string, unknown>;
+    g.setTimeout = originals.setTimeout;
+    g.setInterval = originals.setInterval;
+    g.setImmediate = originals.setImmediate;
+    if (originals.fetch !== undefined) g.fetch = originals.fetch;
+    Math.random = originals.random;
+  }
+}

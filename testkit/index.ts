@@ -1,0 +1,11 @@
+// troupe/testkit: deterministic simulation of Troupe systems for property-based tests (docs/testkit.md).
+export { Simulation, type SimulationOptions } from './simulation.ts';
+export type { HandledMessage } from './instrument.ts';
+export { type Fault, type FaultPlan, validatePlan, printPlan } from './faults.ts';
+export { SeededRandom } from './random.ts';
+export { VirtualClock } from './virtual-clock.ts';
+export { Trace, type TraceEvent } from './trace.ts';
+export {
+  StepBudgetExceededError, TimeBudgetExceededError, UnknownFaultTargetError, InvalidSimulationOptionError,
+  NondeterminismError, SimulationStoppedError, InjectedFaultError,
+} from './errors.ts';
