@@ -436,7 +436,14 @@ export class Supervisor {
           this.childCrashed(k.id, spec.actor.kind, '$init', { name: 'Error', message: String((err as Error)?.message ?? err) }, false);
           continue;
         }
-      } else this.port.restart(k.ref!, this.creditFor(k));
+      } else {
+        // Running before the command goes out: on the main thread a restart that fails reports its crash (and this
+        // supervisor decides again, status 'restarting') inside port.restart, which must not be overwritten after.
+        const credit = this.creditFor(k);
+        k.status = 'running';
+        this.port.restart(k.ref!, credit);
+        continue;
+      }
       k.status = 'running';
     }
   }

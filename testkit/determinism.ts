@@ -30,9 +30,10 @@ export function nondeterminism(api: string, where: string): NondeterminismError 
 }
 
 /**
- * While a simulation step runs, real timers and fetch are replaced by traps that report where they were called
- * (the handler running then) and throw, and Math.random draws from the run's seed (so user code that rolls dice
- * replays too). Everything is restored when the step ends.
+ * While a simulation runs, real timers and fetch called from a handler or init (synchronously) are traps that report
+ * where they were called and throw, and Math.random called there draws from the run's seed (so user code that rolls
+ * dice replays too). A handler that awaits real I/O is caught differently: its promise settles outside any step, or
+ * is still pending when the simulation goes idle (testkit/instrument.ts). Everything is restored when the run ends.
  */
 export class DeterminismGuard {
   private installed = false;
@@ -46,17 +47,21 @@ export class DeterminismGuard {
   install(): void {
     if (this.installed) return;
     this.installed = true;
-    const trap = (api: string) => (..._args: unknown[]): never => {
-      const err = nondeterminism(api, this.where() ?? 'code running in the simulation');
+    // Only user code running synchronously inside a handler or init is trapped: the runtime and lmdb-js schedule
+    // their own real callbacks (I/O completions) between steps, and the simulation waits for those itself.
+    const trap = (api: string, original: unknown) => (...args: unknown[]): unknown => {
+      const where = this.where();
+      if (where === undefined) return (original as (...a: unknown[]) => unknown)(...args);
+      const err = nondeterminism(api, where);
       this.report(err);
       throw err;
     };
     const g = globalThis as Record<string, unknown>;
-    g.setTimeout = trap('setTimeout');
-    g.setInterval = trap('setInterval');
-    g.setImmediate = trap('setImmediate');
-    if (originals.fetch !== undefined) g.fetch = trap('fetch');
-    Math.random = this.random;
+    g.setTimeout = trap('setTimeout', originals.setTimeout);
+    g.setInterval = trap('setInterval', originals.setInterval);
+    g.setImmediate = trap('setImmediate', originals.setImmediate);
+    if (originals.fetch !== undefined) g.fetch = trap('fetch', originals.fetch);
+    Math.random = () => (this.where() === undefined ? originals.random() : this.random());
   }
 
   uninstall(): void {

@@ -114,8 +114,9 @@ describe('Simulation', () => {
     sim.tell(await sim.spawn(sleepy, { id: 's' }), 'wait');
     const err = await sim.runUntilIdle().catch((e) => e);
     expect(err).toBeInstanceOf(NondeterminismError);
-    // (its setTimeout runs after an await, outside the handler's synchronous part: still inside the run's step)
-    expect(err.details.api).toBe('setTimeout');
+    // (its setTimeout runs after an await, outside the handler's synchronous part: caught as still running at idle)
+    expect(err.details.api).toBe('async-io');
+    expect(err.message).toMatch(/handler 'wait' of actor 's'/);
     await sim.stop();
   });
 
