@@ -150,13 +150,13 @@ export class Instrumentation {
       if (direct(ref)) return ctx.ask(ref, type as never, payload as never, options as never);
       const value = undraft(payload);
       assertCloneable(value, 'payload of', type);
-      return sim.later(from, ref, type, value, () => ctx.ask(ref, type as never, value as never, options as never));
+      return sim.later(from, ref, type, value, () => ctx.ask(ref, type as never, value as never, options as never), (options as { timeoutMs?: number } | undefined)?.timeoutMs);
     };
     c.send = (ref: ActorRef, type: string, payload?: unknown, options?: unknown) => {
       if (direct(ref)) return ctx.send(ref, type as never, payload as never, options as never);
       const value = undraft(payload);
       assertCloneable(value, 'payload of', type);
-      return sim.later(from, ref, type, value, () => ctx.send(ref, type as never, value as never, options as never));
+      return sim.later(from, ref, type, value, () => ctx.send(ref, type as never, value as never, options as never), (options as { timeoutMs?: number } | undefined)?.timeoutMs);
     };
     c.spawn = (def: ActorDefinition, options: { id?: string } = {}) => {
       const id = options.id ?? this.nextId(def.kind);

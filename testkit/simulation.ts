@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../runtime/runtime.ts';
+import { DEFAULT_ASK_TIMEOUT_MS } from '../runtime/host.ts';
+import { AskTimeoutError } from '../runtime/errors.ts';
 import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, MessageType, PayloadArgs, Reply, SendArgs, SendReceipt } from '../actors/define.ts';
 import type { SpawnOptions } from '../actors/context.ts';
 import type { CrashReport, Supervisor } from '../supervisors/supervisor.ts';
 import type { SupervisorSpec } from '../supervisors/spec.ts';
 import type { DeadLetter } from '../runtime/stats.ts';
-import { InjectedFaultError, InvalidSimulationOptionError, NondeterminismError, SimulationStoppedError } from './errors.ts';
+import { InjectedFaultError, InvalidSimulationOptionError, NondeterminismError, SimulationStoppedError, UnknownFaultTargetError } from './errors.ts';
 import { checkTargets, validatePlan, type Fault, type FaultPlan } from './faults.ts';
 import { SeededRandom } from './random.ts';
 import { SimLoop } from './loop.ts';
@@ -65,6 +67,9 @@ export class Simulation {
   private checked = false;
   private stopped = false;
   private readonly pending = new Set<(err: Error) => void>();
+  /** Messages landed since the system last started, per `<to> '<type>'` (invariants.ts, nothingLost). */
+  private landed = new Map<string, number>();
+  private deadLettersAtStart = 0;
 
   private constructor(private readonly options: SimulationOptions) {
     if (!Number.isInteger(options.seed)) throw new InvalidSimulationOptionError(`seed must be an integer (got ${String(options.seed)})`);
@@ -155,6 +160,8 @@ export class Simulation {
     this.pending.clear();
     await old['host'].closeStore();
     this.instrument.systemRestarted();
+    this.landed = new Map();
+    this.deadLettersAtStart = this.deadLetters.length;
     this.incarnation--;
     await this.boot();
   }
@@ -182,12 +189,19 @@ export class Simulation {
 
   ask<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
   ask(ref: ActorRef, type: string, payload?: unknown, options?: { timeoutMs?: number }): Promise<unknown> {
-    return this.later('test', ref, type, payload, () => this.rt.ask(ref, type as never, payload as never, options as never));
+    return this.later('test', ref, type, payload, () => this.rt.ask(ref, type as never, payload as never, options as never), options?.timeoutMs);
   }
 
   send<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt>;
   send(ref: ActorRef, type: string, payload?: unknown, options?: { messageId?: string; timeoutMs?: number }): Promise<unknown> {
-    return this.later('test', ref, type, payload, () => this.rt.send(ref, type as never, payload as never, options as never));
+    return this.later('test', ref, type, payload, () => this.rt.send(ref, type as never, payload as never, options as never), options?.timeoutMs);
+  }
+
+  /** The ref of a running actor by id (refs are plain data; the simulation's actors all live on thread 0). */
+  ref<D extends ActorDefinition = AnyActorDefinition>(id: string): ActorRef<D> {
+    const reg = this.rt['registry'].get(id);
+    if (reg === undefined || reg.node < 0) throw new UnknownFaultTargetError(`no running actor '${id}' in the simulation`, { details: { actor: id } });
+    return Object.freeze({ id, kind: reg.kind, node: reg.node }) as ActorRef<D>;
   }
 
   /** ask, then run until it settles. */
@@ -198,23 +212,38 @@ export class Simulation {
   /** A message from `from` (an actor id or 'test'), landing in a step of its own (instrument.ts routes ctx messages here). */
   dispatch(from: string, ref: ActorRef, type: string, payload: unknown, land: () => void): void {
     const delay = this.deliveryDelay(from, ref.id);
-    this.loop.deliver(from, ref.id, `${type} ${show(payload)}`, delay, land);
+    const key = `${ref.id} '${type}'`;
+    this.loop.deliver(from, ref.id, `${type} ${show(payload)}`, delay, () => {
+      this.landed.set(key, (this.landed.get(key) ?? 0) + 1);
+      land();
+    });
   }
 
   /** Like dispatch, for a message whose sender waits on a promise (ask, send). */
-  later<T>(from: string, ref: ActorRef, type: string, payload: unknown, land: () => Promise<T>): Promise<T> {
+  later<T>(from: string, ref: ActorRef, type: string, payload: unknown, land: () => Promise<T>, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<T> {
     this.live();
     return new Promise<T>((resolve, reject) => {
       const fail = (err: Error) => reject(err);
       this.pending.add(fail);
       const inc = this.incarnation;
+      // The sender's timeout counts from the send, the time the message spends on its way included (the runtime's
+      // own timer, armed when it lands, fires later and finds the ask already answered).
+      const timer = this.clock.setTimer(() => {
+        if (inc === this.incarnation && this.pending.delete(fail)) reject(new AskTimeoutError('ask timed out'));
+      }, timeoutMs);
       this.dispatch(from, ref, type, payload, () => {
         land().then(
           (v) => {
-            if (inc === this.incarnation && this.pending.delete(fail)) resolve(v);
+            if (inc === this.incarnation && this.pending.delete(fail)) {
+              this.clock.clearTimer(timer);
+              resolve(v);
+            }
           },
           (e: unknown) => {
-            if (inc === this.incarnation && this.pending.delete(fail)) reject(e);
+            if (inc === this.incarnation && this.pending.delete(fail)) {
+              this.clock.clearTimer(timer);
+              reject(e);
+            }
           },
         );
       });
@@ -338,6 +367,13 @@ export class Simulation {
       this.guard.uninstall();
       if (this.ownDir && this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
     }
+  }
+
+  landedSinceStart(): ReadonlyMap<string, number> {
+    return this.landed;
+  }
+  deadLettersSinceStart(): readonly DeadLetter[] {
+    return this.deadLetters.slice(this.deadLettersAtStart);
   }
 
   /** Faults of the plan (for helpers). */
