@@ -136,6 +136,15 @@ export class Instrumentation {
 
   /** The handler's context, with tell/ask/send routed through the simulation and deterministic ids for spawns. */
   private context(ctx: ActorContext): ActorContext {
+    let cached = this.contexts.get(ctx);
+    if (cached === undefined) this.contexts.set(ctx, (cached = this.makeContext(ctx)));
+    return cached;
+  }
+
+  /** One per actor context (the runtime keeps one per actor), made on its first message. */
+  private readonly contexts = new WeakMap<ActorContext, ActorContext>();
+
+  private makeContext(ctx: ActorContext): ActorContext {
     const sim = this.sim;
     const from = ctx.self.id;
     const c = Object.create(ctx) as Record<string, unknown>;

@@ -37,8 +37,10 @@ export class SimLoop {
     private readonly rng: SeededRandom,
     readonly budgets: Budgets,
     private readonly trace: Trace,
-    /** Let everything a step set off settle (microtasks, durable writes) before the next step. */
+    /** Let what a step set off settle (microtasks, durable writes) before the next step. */
     private readonly settle: () => Promise<void>,
+    /** Let everything pending run, however deep (one turn of the real event loop). */
+    private readonly fullDrain: () => Promise<void>,
     private readonly beforeStep: () => void = () => undefined,
   ) {}
 
@@ -100,7 +102,13 @@ export class SimLoop {
   async run(limit: number | undefined, stop: () => boolean = () => false): Promise<void> {
     for (;;) {
       if (stop()) return;
-      const due = this.due();
+      let due = this.due();
+      if (due.length === 0) {
+        // Before time jumps or the run ends: let every microtask left by the last steps run (a step's drain is
+        // bounded, see settle), and look again.
+        await this.fullDrain();
+        due = this.due();
+      }
       if (due.length === 0) {
         const next = this.nextAt();
         if (next === undefined || (limit !== undefined && next > limit)) {
