@@ -367,7 +367,9 @@ export class Simulation {
   /** Shut the runtime down (its supervision trees stop by their policies, in simulated time) and remove a temp store. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    // Stopping gets budgets of its own: a run that just exceeded its budget must still shut down.
+    // Stopping gets budgets of its own (a run that just exceeded its budget must still shut down), and a violation
+    // already reported does not fail the shutdown.
+    this.violations.length = 0;
     this.loop.budgets.maxSteps = this.loop.steps + 100_000;
     this.loop.budgets.maxVirtualMs = Math.max(this.loop.budgets.maxVirtualMs, this.clock.now() + 3_600_000);
     try {
