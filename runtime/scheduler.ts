@@ -60,9 +60,10 @@ export class Scheduler {
   private next(): Runnable {
     const pick = this.policy.pick;
     if (pick !== undefined && this.ready.size > 1) {
-      const k = pick(this.ready.size);
+      const size = this.ready.size;
+      const k = Math.min(size - 1, Math.max(0, Math.floor(pick(size))));
       const skipped: Runnable[] = [];
-      for (let i = 0; i < k && i < this.ready.size - 1; i++) skipped.push(this.ready.shift()!);
+      for (let i = 0; i < k; i++) skipped.push(this.ready.shift()!);
       const chosen = this.ready.shift()!;
       // Put the skipped ones back in front of the rest, in their order: rebuild the queue.
       const rest: Runnable[] = [];

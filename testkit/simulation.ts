@@ -239,12 +239,14 @@ export class Simulation {
           (v) => {
             if (inc === this.incarnation && this.pending.delete(fail)) {
               this.clock.clearTimer(timer);
+              this.record('reply', `${ref.id}>${from}`, `${type} -> ${show(v)}`);
               resolve(v);
             }
           },
           (e: unknown) => {
             if (inc === this.incarnation && this.pending.delete(fail)) {
               this.clock.clearTimer(timer);
+              this.record('reply', `${ref.id}>${from}`, `${type} -> ${(e as { code?: string })?.code ?? 'error'}`);
               reject(e);
             }
           },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulation, StepBudgetExceededError, TimeBudgetExceededError, UnknownFaultTargetError, NondeterminismError, InvalidSimulationOptionError } from '../../testkit/index.ts';
 import { counter, relay, fragile, sleepy, looper } from './fixtures/systems.ts';
+import { Scheduler } from '../../runtime/scheduler.ts';
 import '../kernel/helpers.ts';
 
 async function relaySystem(seed: number, delay = 5) {
@@ -16,7 +17,46 @@ async function relaySystem(seed: number, delay = 5) {
   return sim;
 }
 
+describe('the scheduler hook (runtime/scheduler.ts SchedulingPolicy)', () => {
+  it('runs the ready actor the policy picks, one message per turn, and keeps the others in order', () => {
+    const ran: string[] = [];
+    const deferred: Array<() => void> = [];
+    const picks = [2, 0, 1, 0];
+    const s = new Scheduler((fn) => deferred.push(fn), () => undefined, () => false, { turnBudget: 1, slice: 1, pick: () => picks.shift() ?? 0 });
+    const actor = (name: string, mail: number) => ({
+      queued: false, mail,
+      run(budget: number) { const n = Math.min(budget, this.mail); this.mail -= n; for (let i = 0; i < n; i++) ran.push(name); return n; },
+      runnable() { return this.mail > 0; },
+    });
+    for (const a of [actor('a', 1), actor('b', 2), actor('c', 1)]) s.schedule(a);
+    while (deferred.length > 0) deferred.shift()!();
+    // ready a b c: pick 2 -> c; ready a b: pick 0 -> a; ready b: b, b
+    expect(ran).toEqual(['c', 'a', 'b', 'b']);
+  });
+});
+
 describe('Simulation', () => {
+  it('prints a readable timeline: deliveries, handling, replies, crashes, restarts', async () => {
+    const sim = await Simulation.start({ seed: 4, faults: [{ kind: 'crash', actor: 'f', onMessage: 1 }] });
+    const f = (await sim.supervise({ id: 'sup', children: [{ id: 'f', actor: fragile }] })).ref<typeof fragile>('f')!;
+    await sim.call(f, 'work').catch(() => undefined);
+    expect(await sim.call(f, 'work')).toBe(1);
+    const lines = sim.timeline().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^ +0ms +#0 +start +f +fragile start #1$/),
+      expect.stringMatching(/deliver +test>f +work $/),
+      expect.stringMatching(/handle +f +work  -> injected crash on message #1$/),
+      expect.stringMatching(/dead-letter +f +'work' from test: crashed$/),
+      expect.stringMatching(/start +f +fragile start #2$/), // restarted at once under restart credit, then reported
+      expect.stringMatching(/crash +f +on 'work': f: injected crash on message #1 -> restart$/),
+      expect.stringMatching(/reply +f>test +work -> ERR_ACTOR_CRASHED$/),
+      expect.stringMatching(/deliver +test>f +work $/),
+      expect.stringMatching(/handle +f +work $/),
+      expect.stringMatching(/reply +f>test +work -> 1$/),
+    ]);
+    await sim.stop();
+  });
+
   it('runs unchanged definitions to idle and answers asks', async () => {
     const sim = await relaySystem(1);
     expect(await sim.call({ id: 'c', kind: 'counter', node: 0 } as never, 'get')).toBe(190 + 500);
