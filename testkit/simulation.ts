@@ -68,6 +68,8 @@ export class Simulation {
   private readonly storeFaults: StoreFaults;
   private incarnation = 0;
   private checked = false;
+  /** A crash-system fault landed: the system dies at the end of this step. */
+  private crashDue = false;
   private stopped = false;
   private readonly pending = new Set<(err: Error) => void>();
   /** Messages landed since the system last started, per `<to> '<type>'` (invariants.ts, nothingLost). */
@@ -102,7 +104,8 @@ export class Simulation {
     if (typeof options !== 'object' || options === null) throw new InvalidSimulationOptionError('Simulation.start expects options with a seed');
     const sim = new Simulation(options);
     await sim.boot();
-    for (const f of sim.plan) if (f.kind === 'crash-system') sim.loop.deliver('sim', 'system', `crash-system at ${f.atMs} ms`, f.atMs, () => void sim.crashSystem());
+    // Taken at the end of the step in which it lands (settle), so the crash happens between two steps.
+    for (const f of sim.plan) if (f.kind === 'crash-system') sim.loop.deliver('sim', 'system', `crash-system at ${f.atMs} ms`, f.atMs, () => void (sim.crashDue = true));
     return sim;
   }
 
@@ -174,12 +177,12 @@ export class Simulation {
   /** Spawn as runtime.spawn does (its id defaults to `<kind>-<n>`, so runs stay reproducible). */
   spawn<D extends ActorDefinition>(definition: D, options: SpawnOptions<D> = {}): Promise<ActorRef<D>> {
     const id = options.id ?? this.instrument.nextId(definition.kind);
-    return this.until(this.rt.spawn(this.instrument.wrap(definition, id), { ...options, id }));
+    return this.settleOn(this.rt.spawn(this.instrument.wrap(definition, id), { ...options, id }), false);
   }
 
   /** Start a supervision tree of the user's definitions (wrapped per child for faults and tracing). */
   supervise(spec: SupervisorSpec): Promise<Supervisor> {
-    return this.until(this.rt.supervise(this.instrument.wrapTree(spec)));
+    return this.settleOn(this.rt.supervise(this.instrument.wrapTree(spec)), false);
   }
 
   // ---- the test's messages: each lands in a step of its own, in order per receiver -----------------------------------
@@ -278,7 +281,12 @@ export class Simulation {
   }
 
   /** Run until `promise` settles, then return its outcome. */
-  async until<T>(promise: Promise<T>): Promise<T> {
+  until<T>(promise: Promise<T>): Promise<T> {
+    return this.settleOn(promise, true);
+  }
+
+  /** until(); `check`: this run is the test's, so the plan's targets must exist by now (not while building). */
+  private async settleOn<T>(promise: Promise<T>, check: boolean): Promise<T> {
     let settled = false;
     const watched = promise.then(
       (v) => ((settled = true), v),
@@ -289,7 +297,7 @@ export class Simulation {
     );
     watched.catch(() => undefined);
     await new Promise<void>((r) => realSetImmediate(r));
-    if (!settled) await this.run(undefined, () => settled);
+    if (!settled) await this.run(undefined, () => settled, check);
     if (!settled) {
       this.instrument.checkStuck();
       throw new InvalidSimulationOptionError('until(): the simulation went idle and the promise never settled (it waits on something outside the simulation)');
@@ -297,9 +305,9 @@ export class Simulation {
     return watched;
   }
 
-  private async run(limit: number | undefined, stop?: () => boolean): Promise<void> {
+  private async run(limit: number | undefined, stop?: () => boolean, check = true): Promise<void> {
     this.live();
-    if (!this.checked) {
+    if (check && !this.checked) {
       checkTargets(this.plan, this.instrument.known);
       this.checked = true;
     }
@@ -326,6 +334,14 @@ export class Simulation {
 
   /** Everything one step set off: microtasks, and durable writes until they are on disk. */
   private async settle(): Promise<void> {
+    await this.settleStep();
+    if (this.crashDue) {
+      this.crashDue = false;
+      await this.crashSystem();
+    }
+  }
+
+  private async settleStep(): Promise<void> {
     const host = this.rt['host'];
     if (!host.storeOpen) {
       // The microtasks a step sets off (replies, async handlers resuming), up to a depth: cheaper than a turn of the
@@ -375,7 +391,7 @@ export class Simulation {
     this.loop.budgets.maxSteps = this.loop.steps + 100_000;
     this.loop.budgets.maxVirtualMs = Math.max(this.loop.budgets.maxVirtualMs, this.clock.now() + 3_600_000);
     try {
-      await this.until(this.rt.shutdown());
+      await this.settleOn(this.rt.shutdown(), false);
     } finally {
       this.stopped = true;
       this.guard.uninstall();

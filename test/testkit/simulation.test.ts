@@ -169,3 +169,16 @@ describe('Simulation', () => {
     expect(err.message).toMatch(/handler 'io' of actor 's'/);
   });
 });
+
+describe('fault plan targets', () => {
+  it('may name actors the setup spawns later: they are checked when the test first runs the system', async () => {
+    const sim = await Simulation.start({ seed: 1, faults: [{ kind: 'crash', actor: 'b', onMessage: 1 }] });
+    const a = await sim.spawn(counter, { id: 'a' });
+    const b = await sim.spawn(fragile, { id: 'b' });
+    sim.tell(a, 'add', 1);
+    sim.tell(b, 'work');
+    await sim.runUntilIdle();
+    expect(sim.handled.map((h) => `${h.actor}:${h.outcome}`).sort()).toEqual(['a:applied', 'b:injected-crash']);
+    await sim.stop();
+  });
+});
