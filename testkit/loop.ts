@@ -12,6 +12,8 @@ interface Delivery {
 
 /** One step the scheduler may take now. */
 type Candidate = { kind: 'turn' } | { kind: 'timer' } | { kind: 'channel'; key: string };
+const TURN: Candidate = { kind: 'turn' };
+const TIMER: Candidate = { kind: 'timer' };
 
 export interface Budgets {
   maxSteps: number;
@@ -79,14 +81,24 @@ export class SimLoop {
     return this.turns.length === 0 && this.clock.pending === 0 && this.inFlight === 0;
   }
 
-  private due(): Candidate[] {
+  /** How many steps are possible now (a turn, the earliest due timer, each channel whose head is due). */
+  private dueCount(): number {
     const now = this.clock.now();
-    const out: Candidate[] = [];
-    if (this.turns.length > 0) out.push({ kind: 'turn' });
+    let n = this.turns.length > 0 ? 1 : 0;
     const timer = this.clock.earliest();
-    if (timer !== undefined && timer.at <= now) out.push({ kind: 'timer' });
-    for (const [key, q] of this.channels) if (q.length > 0 && q[0].at <= now) out.push({ kind: 'channel', key });
-    return out;
+    if (timer !== undefined && timer.at <= now) n++;
+    for (const q of this.channels.values()) if (q.length > 0 && q[0].at <= now) n++;
+    return n;
+  }
+
+  /** The i-th possible step, in the order dueCount counts them (no allocation per step on the hot path). */
+  private dueAt(i: number): Candidate {
+    const now = this.clock.now();
+    if (this.turns.length > 0 && i-- === 0) return TURN;
+    const timer = this.clock.earliest();
+    if (timer !== undefined && timer.at <= now && i-- === 0) return TIMER;
+    for (const [key, q] of this.channels) if (q.length > 0 && q[0].at <= now && i-- === 0) return { kind: 'channel', key };
+    throw new Error('unreachable: no such step');
   }
 
   private nextAt(): number | undefined {
@@ -102,14 +114,14 @@ export class SimLoop {
   async run(limit: number | undefined, stop: () => boolean = () => false): Promise<void> {
     for (;;) {
       if (stop()) return;
-      let due = this.due();
-      if (due.length === 0) {
+      let due = this.dueCount();
+      if (due === 0) {
         // Before time jumps or the run ends: let every microtask left by the last steps run (a step's drain is
         // bounded, see settle), and look again.
         await this.fullDrain();
-        due = this.due();
+        due = this.dueCount();
       }
-      if (due.length === 0) {
+      if (due === 0) {
         const next = this.nextAt();
         if (next === undefined || (limit !== undefined && next > limit)) {
           if (limit !== undefined) this.clock.moveTo(limit);
@@ -130,7 +142,7 @@ export class SimLoop {
           details: { budget: 'maxSteps', maxSteps: this.budgets.maxSteps, at: this.clock.now() },
         });
       }
-      const chosen = due.length === 1 ? due[0] : due[this.rng.int(due.length)];
+      const chosen = this.dueAt(due === 1 ? 0 : this.rng.int(due));
       this.steps++;
       this.inStep = true;
       try {

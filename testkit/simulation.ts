@@ -20,7 +20,7 @@ import { Instrumentation, type HandledMessage } from './instrument.ts';
 import { StoreFaults } from './store-faults.ts';
 
 /** Microtask hops a step's consequences get before the next step (see settle). */
-const MICROTASK_DEPTH = 24;
+const MICROTASK_DEPTH = 6;
 
 export interface SimulationOptions {
   /** Every choice of the run comes from this seed: the same seed (and plan) replays the same run. */
