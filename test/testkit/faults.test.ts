@@ -100,6 +100,19 @@ describe('faults', () => {
     expect(sim.timeline()).toMatch(/system\s+system\s+crash/);
   });
 
+  it('a durable run with a whole-system crash replays exactly: same seed, same trace hash', async () => {
+    const once = async () => {
+      const sim = await start({ seed: 3, durable: true, maxDeliveryDelayMs: 3, faults: [{ kind: 'crash-system', atMs: 4 }, { kind: 'crash', actor: 'a', onMessage: 3 }], setup: async (s) => void (await s.spawn(account, { id: 'a' })) });
+      for (let i = 0; i < 6; i++) sim.send(sim.ref('a'), 'deposit', { id: `d${i}`, amount: 1 }, { messageId: `d${i}` }).catch(() => undefined);
+      await sim.runUntilIdle();
+      return { hash: sim.hash(), steps: sim.steps, crashes: sim.systemCrashes };
+    };
+    const a = await once();
+    const b = await once();
+    expect(a.crashes).toBe(1);
+    expect(b).toEqual(a);
+  });
+
   it('a failed LMDB write fails what it carried, and the system keeps running', async () => {
     const sim = await start({ seed: 1, durable: true, faults: [{ kind: 'store-fail', onWrite: 2 }], setup: async (s) => void (await s.spawn(account, { id: 'a' })) });
     const a = { id: 'a', kind: 'account', node: 0 } as never;
