@@ -18,12 +18,15 @@ export class Trace {
   private readonly hash: Hash = createHash('sha256');
   private readonly events: TraceEvent[] = [];
   private count = 0;
+  /** Event lines not yet folded into the hash: hashed in bulk (one update per thousand events is much cheaper). */
+  private pending: string[] = [];
 
   constructor(private readonly keep = 10_000) {}
 
   record(event: TraceEvent): void {
     this.count++;
-    this.hash.update(`${event.step}|${event.at}|${event.what}|${event.actor}|${event.detail}\n`);
+    this.pending.push(`${event.step}|${event.at}|${event.what}|${event.actor}|${event.detail}\n`);
+    if (this.pending.length >= 1024) this.fold();
     if (this.events.length >= this.keep) this.events.shift();
     this.events.push(event);
   }
@@ -34,7 +37,14 @@ export class Trace {
 
   /** The hash of every event so far (the same seed and plan give the same hash). */
   digest(): string {
+    this.fold();
     return this.hash.copy().digest('hex').slice(0, 16);
+  }
+
+  private fold(): void {
+    if (this.pending.length === 0) return;
+    this.hash.update(this.pending.join(''));
+    this.pending = [];
   }
 
   list(): readonly TraceEvent[] {
@@ -59,6 +69,7 @@ function formatTime(ms: number): string {
 
 /** A short, stable rendering of a payload for the trace (never throws). */
 export function show(value: unknown, max = 60): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   let s: string;
   try {
     s = value === undefined ? '' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
