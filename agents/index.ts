@@ -1,5 +1,6 @@
 /** The agent layer: LLM agents as actors on @anthropic-ai/sdk. */
-export { defineAgent, type AgentSpec, type AgentArgs, type RunResult, type AgentStats } from './define.ts';
+export { defineAgent, type AgentSpec, type AgentArgs, type RunResult, type AgentStats, type HandoffRecord, type AgentTaskResult } from './define.ts';
+export { HANDOFF_TOOL, filterConversation, renderBrief, chooseReceiver, type HandoffContext, type HandoffInput, type HandoffOptions, type HandoffLine } from './policy/handoff.ts';
 export type { RunRequest, AgentEvent } from './loop.ts';
 export type { ToolSpec, ToolCall } from './tools.ts';
 export { idempotencyKey } from './tools.ts';

@@ -15,6 +15,9 @@ import { onStopReason } from './policy/recovery.ts';
 import { addUsage, newRun, type RunDelta, type RunState, type ToolUse } from './run-state.ts';
 import { estimateInputTokens } from './tokens.ts';
 import { runTool, type CompiledTools } from './tools.ts';
+import { handOff } from './handoff.ts';
+import { HANDOFF_TOOL, handoffToolSpec, renderBrief, type HandoffContext, type HandoffOptions } from './policy/handoff.ts';
+import type { ValidateFunction } from 'ajv';
 
 export interface LoopConfig {
   /** false: no journal (nothing saved, nothing resumed). */
@@ -28,6 +31,9 @@ export interface LoopConfig {
   stream: boolean;
   recovery: RecoveryOptions;
   tools: CompiledTools;
+  kind: string;
+  /** The handoff tool is offered (and handled here, not dispatched) when set. */
+  handoff?: { options: HandoffOptions; validate: ValidateFunction };
 }
 
 export interface RunRequest {
@@ -37,6 +43,8 @@ export interface RunRequest {
   /** Gets an 'agentEvent' message per event (text deltas, progress, retries, compactions). */
   notify?: ActorRef;
   priority?: number;
+  /** Continue a task another agent handed off: the run starts from this context (agents/policy/handoff.ts). */
+  handoff?: HandoffContext;
 }
 
 export type AgentEvent =
@@ -44,6 +52,7 @@ export type AgentEvent =
   | { type: 'progress'; runId: string; turn: number; maxTurns: number; phase: 'model' | 'tools'; toolsInFlight: number }
   | { type: 'retry'; runId: string; turn: number; class: string; delayMs: number; attempt: number }
   | { type: 'compacted'; runId: string; turn: number; truncated: number; dropped: number; tokens: number }
+  | { type: 'handoff'; runId: string; turn: number; outcome: 'sent' | 'refused' | 'received'; capability?: string; to?: string; from?: string; code?: string }
   | { type: 'done'; runId: string; turns: number; stopReason?: string };
 
 export interface LoopEnv {
@@ -57,7 +66,11 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
   const journal = cfg.durable ? await ensureJournal(ctx) : undefined;
   if (journal && env.done.length) ctx.tell(journal, 'forget', env.done);
   const saved = journal ? ((await ctx.ask(journal, 'get', runId)) as RunState | undefined) : undefined;
-  let run: RunState = saved ? structuredClone(saved) : newRun(runId, req.task, Date.now());
+  let run: RunState = saved ? structuredClone(saved) : newRun(runId, req.task, Date.now(), req.handoff ? renderBrief(req.handoff) : req.task);
+  if (!saved && req.handoff) {
+    run.receivedFrom = { id: req.handoff.from.id, kind: req.handoff.from.kind, runId: req.handoff.runId };
+    run.chain = req.handoff.chain;
+  }
   if (run.status !== 'running') return run;
   // What the journal has: a save sends only the messages appended since (and the small fields), unless the
   // conversation was rewritten (compaction). Same-thread payloads go by reference and the journal freezes its
@@ -100,33 +113,57 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
     },
   };
 
+  const toolsApi = cfg.handoff ? [...cfg.tools.api, handoffToolSpec(cfg.handoff.options)] : cfg.tools.api;
+  if (run.receivedFrom && !saved) emit({ type: 'handoff', runId, turn: 0, outcome: 'received', from: run.receivedFrom.id, capability: req.handoff?.capability });
   let compactedThisTurn = 0; // compactions before this turn's response: the recovery policy caps them per turn
   for (;;) {
     if (run.pending) {
       const p = run.pending;
-      const missing = p.uses.filter((u) => !p.results[u.id]);
+      // A handoff call is not dispatched: it is done here once the other calls of the response are answered.
+      const hand = cfg.handoff ? p.uses.find((u) => u.name === HANDOFF_TOOL && !p.results[u.id]) : undefined;
+      const missing = p.uses.filter((u) => !p.results[u.id] && u !== hand);
       emit({ type: 'progress', runId, turn: run.turns, maxTurns: cfg.maxTurns, phase: 'tools', toolsInFlight: missing.length });
       let left = missing.length;
       await Promise.all(missing.map(async (u) => {
         p.results[u.id] = await runTool(ctx, cfg.tools, u, p.turn);
         run.toolCalls++;
         if (p.results[u.id].is_error) run.toolErrors++;
-        if (--left === 0) {
+        if (--left === 0 && !hand) {
           // the last result in: it and the user message carrying all of them are one save
           run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
           run.pending = undefined;
         }
         await save();
       }));
+      if (hand) {
+        const out = await handOff({ ctx, agentKind: cfg.kind, options: cfg.handoff!.options, validate: cfg.handoff!.validate, run, save }, hand);
+        if (out.kind === 'done') {
+          p.results[hand.id] = { type: 'tool_result', tool_use_id: hand.id, content: `handed off to ${out.to.kind} '${out.to.id}', which answered` };
+          run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
+          run.pending = undefined;
+          run.handoff = undefined;
+          run.handedOffTo = { id: out.to.id, kind: out.to.kind, runId: out.receiverRunId };
+          run.status = 'done';
+          run.finalText = out.text;
+          run.stopReason = 'handoff';
+          await save();
+          emit({ type: 'handoff', runId, turn: run.turns, outcome: 'sent', capability: (hand.input as { capability?: string }).capability, to: out.to.id });
+          emit({ type: 'done', runId, turns: run.turns, stopReason: run.stopReason });
+          return run;
+        }
+        p.results[hand.id] = out.block;
+        run.handoffsRefused = (run.handoffsRefused ?? 0) + 1;
+        emit({ type: 'handoff', runId, turn: run.turns, outcome: 'refused', capability: (hand.input as { capability?: string })?.capability, code: out.code });
+      }
       if (run.pending) {
-        // nothing was missing (every result was saved before a crash): only the user message is left to add
+        // every result was in (saved before a crash, or a handoff refused): only the user message is left to add
         run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
         run.pending = undefined;
         await save();
       }
     }
     if (run.turns >= cfg.maxTurns) return fail(new MaxTurnsExceededError(`run ${runId} took ${run.turns} turns without ending (maxTurns ${cfg.maxTurns})`, { details: { runId, turns: run.turns } }));
-    const body = { model: cfg.model, max_tokens: cfg.maxTokens, ...(cfg.system ? { system: cfg.system } : {}), ...(cfg.tools.api.length ? { tools: cfg.tools.api } : {}), messages: run.messages };
+    const body = { model: cfg.model, max_tokens: cfg.maxTokens, ...(cfg.system ? { system: cfg.system } : {}), ...(toolsApi.length ? { tools: toolsApi } : {}), messages: run.messages };
     if (cfg.contextWindow && estimateInputTokens(body) > cfg.contextWindow) {
       await compact(Math.floor(cfg.contextWindow * 0.8));
       continue;
