@@ -34,8 +34,12 @@ export class HandoffTargetNotFoundError extends define('ERR_HANDOFF_NO_TARGET') 
 /** The receiving agent's run failed: the task goes back to the sender. */
 export class HandoffFailedError extends define('ERR_HANDOFF_FAILED') {}
 
+/** The planner was asked for a plan it cannot run (not started on the main thread with startPlanner). */
+export class InvalidPlanError extends define('ERR_INVALID_PLAN') {}
+
 registerErrors(
   InvalidAgentDefinitionError, InvalidToolSchemaError, MaxTurnsExceededError, ModelRequestRejectedError,
   ModelUnavailableError, ContextWindowExceededError, ModelRefusalError, UnknownModelPriceError, MissingApiKeyError,
   InvalidScriptError, InvalidQuotaError, InvalidHandoffError, HandoffTargetNotFoundError, HandoffFailedError,
+  InvalidPlanError,
 );
