@@ -137,7 +137,7 @@ function progressLine(e: TaskEvent, capability: string | undefined): string {
   if (e.to === 'running') return `${what} started, attempt ${e.attempt}`;
   if (e.to === 'completed') return `${what} completed`;
   if (e.to === 'blocked' && e.reason?.code === 'retry-wait') return `${what} attempt ${e.attempt} failed (${e.error?.code ?? e.error?.name ?? 'error'}): retrying`;
-  if (e.to === 'ready' && e.from === 'blocked') return `${what} ready: its dependencies are done`;
+  if (e.to === 'ready' && e.from === 'blocked') return e.attempt > 0 ? `${what} ready for attempt ${e.attempt + 1}` : `${what} ready: its dependencies are done`;
   return `${what} ${e.to}${e.reason ? ` (${e.reason.code})` : ''}`;
 }
 

@@ -61,12 +61,12 @@ describe('examples run as documented', () => {
     }
   });
 
-  it('the demo system runs, survives a crash and shuts down cleanly', async () => {
+  it('the demo system runs: a manager plans, agents carry it out through a rate limit and a crash, it shuts down cleanly', async () => {
     const out = await example('examples/demo.ts');
-    expect(out).toMatch(/finding {2}ada: "actor model" has 2 words/);
-    expect(out).toMatch(/crash {4}ERR_ACTOR_CRASHED/);
-    expect(out).toMatch(/after {4}ada: "still alive" has 2 words/);
-    expect(out).toMatch(/reporter heard 5 progress reports/);
+    expect(out).toMatch(/crash {4}researcher '\w+' crashed \(ERR_MODEL_UNAVAILABLE\): restart/);
+    expect(out).toMatch(/progress task review \(review\) completed/);
+    expect(out).toMatch(/result {3}4\/4 tasks done; /);
+    expect(out).toMatch(/recovered 1 rate limit\(s\) waited out, 1 crash\(es\) restarted/);
     expect(out).toMatch(/troupe demo: shut down cleanly\n$/);
   });
 });
