@@ -148,7 +148,8 @@ export function defineAgent(spec: AgentSpec) {
   }
   if (handoffOptions && tools.byName.has(HANDOFF_TOOL)) throw new InvalidAgentDefinitionError(`${kind}: a tool named '${HANDOFF_TOOL}' clashes with handoff: true`);
   const handoff = handoffOptions ? { options: handoffOptions, validate: new Ajv({ allErrors: true, strict: false }).compile(handoffToolSpec(handoffOptions).input_schema) } : undefined;
-  const cfg = { durable, kind, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools, handoff };
+  const cfg = { durable, kind, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools, handoff,
+    cost: (model: string, tokens: TokenCounts) => costUsd(tokens, prices[model] ?? price) };
 
   const runTask = async (state: AgentState, req: RunRequest, ctx: ActorContext, runId: string): Promise<RunResult> => {
     if (typeof req?.task !== 'string' || req.task === '') throw new InvalidAgentDefinitionError(`${kind}: run needs { task: string }`);

@@ -18,6 +18,8 @@ import { runTool, type CompiledTools } from './tools.ts';
 import { handOff } from './handoff.ts';
 import { HANDOFF_TOOL, handoffToolSpec, renderBrief, type HandoffContext, type HandoffOptions } from './policy/handoff.ts';
 import type { ValidateFunction } from 'ajv';
+import { failureSample, report, usageSamples, type MeterSample } from './meter.ts';
+import type { TokenCounts } from './prices.ts';
 
 export interface LoopConfig {
   /** false: no journal (nothing saved, nothing resumed). */
@@ -32,6 +34,8 @@ export interface LoopConfig {
   recovery: RecoveryOptions;
   tools: CompiledTools;
   kind: string;
+  /** USD for tokens of a model (the agent's price table). */
+  cost: (model: string, tokens: TokenCounts) => number;
   /** The handoff tool is offered (and handled here, not dispatched) when set. */
   handoff?: { options: HandoffOptions; validate: ValidateFunction };
 }
@@ -62,7 +66,23 @@ export interface LoopEnv {
   done: string[];
 }
 
+/** The run, and what it met and spent counted at the meter (agents/meter.ts) when it ends, fails or crashes. */
 export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv): Promise<RunState> {
+  const metered: MeterSample[] = [];
+  const outcome = (o: string) => metered.push(['runs', { kind: cfg.kind, outcome: o }, 1]);
+  try {
+    const run = await loop(cfg, ctx, req, runId, env, metered);
+    if (metered.length) outcome(run.handedOffTo ? 'handed_off' : 'completed'); // nothing metered: a run answered from its journal
+    return run;
+  } catch (err) {
+    outcome('failed');
+    throw err;
+  } finally {
+    void report(ctx, metered);
+  }
+}
+
+async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv, metered: MeterSample[]): Promise<RunState> {
   const journal = cfg.durable ? await ensureJournal(ctx) : undefined;
   if (journal && env.done.length) ctx.tell(journal, 'forget', env.done);
   const saved = journal ? ((await ctx.ask(journal, 'get', runId)) as RunState | undefined) : undefined;
@@ -109,11 +129,13 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
     onText: (delta: string) => emit({ type: 'text', runId, turn: run.turns + 1, delta }),
     onRetry: (r: { class: string; delayMs: number; attempt: number }) => emit({ type: 'retry', runId, turn: run.turns + 1, ...r }),
     onFailure: (c: string) => {
+      metered.push(failureSample(cfg.kind, c as never));
       run.failures[c as keyof RunState['failures']] = (run.failures[c as keyof RunState['failures']] ?? 0) + 1;
     },
   };
 
   const toolsApi = cfg.handoff ? [...cfg.tools.api, handoffToolSpec(cfg.handoff.options)] : cfg.tools.api;
+  if (run.receivedFrom && !saved) metered.push(['handoffs', { kind: cfg.kind, outcome: 'received' }, 1]);
   if (run.receivedFrom && !saved) emit({ type: 'handoff', runId, turn: 0, outcome: 'received', from: run.receivedFrom.id, capability: req.handoff?.capability });
   let compactedThisTurn = 0; // compactions before this turn's response: the recovery policy caps them per turn
   for (;;) {
@@ -147,12 +169,14 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
           run.finalText = out.text;
           run.stopReason = 'handoff';
           await save();
+          metered.push(['handoffs', { kind: cfg.kind, outcome: 'sent' }, 1]);
           emit({ type: 'handoff', runId, turn: run.turns, outcome: 'sent', capability: (hand.input as { capability?: string }).capability, to: out.to.id });
           emit({ type: 'done', runId, turns: run.turns, stopReason: run.stopReason });
           return run;
         }
         p.results[hand.id] = out.block;
         run.handoffsRefused = (run.handoffsRefused ?? 0) + 1;
+        metered.push(['handoffs', { kind: cfg.kind, outcome: 'refused' }, 1]);
         emit({ type: 'handoff', runId, turn: run.turns, outcome: 'refused', capability: (hand.input as { capability?: string })?.capability, code: out.code });
       }
       if (run.pending) {
@@ -181,6 +205,8 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
     run.messages.push({ role: 'assistant', content: msg.content.map(plainBlock) });
     run.turns++;
     run.tokens = addUsage(run.tokens, msg.usage);
+    const used = addUsage({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, msg.usage);
+    metered.push(...usageSamples(cfg.kind, msg.model, used, cfg.cost(msg.model, used)));
     run.model = msg.model;
     const text = msg.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
     switch (onStopReason(msg.stop_reason)) {

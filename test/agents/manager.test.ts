@@ -31,7 +31,7 @@ async function team(runtime: import('../../runtime/index.ts').Runtime, baseURL: 
   const progress: string[] = [];
   await startPlanner(runtime, { onProgress: (line) => progress.push(line) });
   for (const [i, def] of [researchWorker, researchWorker, codeWorker, reviewWorker].entries()) {
-    await runtime.spawn(def, { id: `${def.kind.split('.')[1]}-${i}`, pin: 1 + (i % 2), args: local(baseURL) });
+    await runtime.spawn(def, { id: `${def.kind.split('.')[1].split('-')[0]}-${i}`, pin: 1 + (i % 2), args: local(baseURL) });
   }
   const boss = await runtime.spawn(manager, { id: 'boss', pin: 1, args: local(baseURL) });
   return { boss, progress };
@@ -50,10 +50,10 @@ describe('a manager agent decomposes work into a task graph of agents', { timeou
     const result = await runtime.ask(boss, 'run', { task: 'build a parser' }, { timeoutMs: 45_000 });
     expect(result.turns).toBe(2);
     expect(result.text).toBe([
-      "completed: facts@researcher[1]=You do research. on 'collect facts about parsers'",
-      "prior@researcher[1]=You do research. on 'find prior art'",
-      "impl@codeer[1]=You do code. on 'write the parser' after facts+prior",
-      "check@reviewer[1]=You do review. on 'review the parser' after impl",
+      "completed: facts@research[1]=You do research. on 'collect facts about parsers'",
+      "prior@research[1]=You do research. on 'find prior art'",
+      "impl@code[1]=You do code. on 'write the parser' after facts+prior",
+      "check@review[1]=You do review. on 'review the parser' after impl",
     ].join(' | '));
     expect(progress).toContain('task check (review) completed');
     expect(progress).toContain('task impl (code) ready: its dependencies are done');
@@ -62,7 +62,7 @@ describe('a manager agent decomposes work into a task graph of agents', { timeou
     expect(graphs).toHaveLength(1);
     expect(graphs[0]).toMatch(/^plan~boss:1:/);
     // each worker's run is in its own state: the task's runId is the attempt's message id
-    const impl = await runtime.ask(await runtime.lookup('codeer-2') as never, 'stats' as never) as { runs: number };
+    const impl = await runtime.ask(await runtime.lookup('code-2') as never, 'stats' as never) as { runs: number };
     expect(impl.runs).toBe(1);
   });
 
@@ -84,10 +84,10 @@ describe('a manager agent decomposes work into a task graph of agents', { timeou
     const { boss, progress } = await team(runtime, model.baseURL);
     const result = await runtime.ask(boss, 'run', { task: 'build a parser' }, { timeoutMs: 45_000 });
     expect(result.text.split(' -> ')[0]).toBe('ERR_UNKNOWN_CAPABILITY, ERR_TASK_DEADLOCK, ok');
-    expect(result.text).toContain("impl@codeer[2]=You do code. on 'write the parser' after facts+prior");
+    expect(result.text).toContain("impl@code[2]=You do code. on 'write the parser' after facts+prior");
     expect(result.text.startsWith('ERR_UNKNOWN_CAPABILITY, ERR_TASK_DEADLOCK, ok -> completed: ')).toBe(true);
     expect(progress.some((l) => /^task impl \(code\) attempt 1 failed \(ERR_ACTOR_CRASHED\): retrying$/.test(l))).toBe(true);
-    const crashed = (await runtime.metricsSnapshot()).threads.reduce((n, t) => n + (t.kinds['test.codeer']?.crashed ?? 0), 0);
+    const crashed = (await runtime.metricsSnapshot()).threads.reduce((n, t) => n + (t.kinds['test.code-worker']?.crashed ?? 0), 0);
     expect(crashed).toBe(1); // the coder's run crashed once (the actor kept running: the retry went to it again)
     expect(codeRequests).toBe(2);
   });
