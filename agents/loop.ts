@@ -104,7 +104,9 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     const delta: RunDelta = whole ? { ...fields, messages } : { ...fields, append: messages.slice(savedMessages) };
     savedMessages = messages.length;
     savedArray = messages;
-    await ctx.ask(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
+    // A send resolves once the message is journaled (one commit): the journal applies it and snapshots its state
+    // later, riding a later commit. An ask would wait for a second commit, of the snapshot.
+    await ctx.send(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
   };
   const emit = (ev: AgentEvent) => {
     if (req.notify) ctx.tell(req.notify, 'agentEvent' as never, ev as never);
@@ -138,6 +140,8 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
   if (run.receivedFrom && !saved) metered.push(['handoffs', { kind: cfg.kind, outcome: 'received' }, 1]);
   if (run.receivedFrom && !saved) emit({ type: 'handoff', runId, turn: 0, outcome: 'received', from: run.receivedFrom.id, capability: req.handoff?.capability });
   let compactedThisTurn = 0; // compactions before this turn's response: the recovery policy caps them per turn
+  /** The save of the last tool results, committing while the next request is in flight. */
+  let carried: Promise<void> | undefined;
   for (;;) {
     if (run.pending) {
       const p = run.pending;
@@ -151,9 +155,13 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
         run.toolCalls++;
         if (p.results[u.id].is_error) run.toolErrors++;
         if (--left === 0 && !hand) {
-          // the last result in: it and the user message carrying all of them are one save
+          // The last result in: it and the user message carrying all of them are one save, which commits while
+          // the next model request is in flight (its response is taken only once the save is durable).
           run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
           run.pending = undefined;
+          carried = save();
+          carried.catch(() => undefined); // awaited after the request; a failure surfaces there
+          return;
         }
         await save();
       }));
@@ -193,7 +201,14 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
       continue;
     }
     emit({ type: 'progress', runId, turn: run.turns + 1, maxTurns: cfg.maxTurns, phase: 'model', toolsInFlight: 0 });
-    const out = await callModel(body, callEnv, compactedThisTurn);
+    const committing = carried;
+    carried = undefined;
+    let out: Awaited<ReturnType<typeof callModel>>;
+    try {
+      out = await callModel(body, callEnv, compactedThisTurn);
+    } finally {
+      await committing; // the request's content is durable before anything is done with its response
+    }
     if (out.kind === 'compact') {
       compactedThisTurn++;
       const limit = out.maxTokens ?? cfg.contextWindow ?? estimateInputTokens(body);
