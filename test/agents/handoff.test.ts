@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { rules, type RequestView } from '../../agents/model-server/index.ts';
 import { chooseReceiver, defineAgent, filterConversation, InvalidAgentDefinitionError, renderBrief, type HandoffContext } from '../../agents/index.ts';
-import { coder, collector, dictionary, dispatcher } from './fixtures/team.ts';
-import { setup } from './helpers.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { coder, collector, dictionary, dispatcher, tripwire } from './fixtures/team.ts';
+import { setup, tempDir } from './helpers.ts';
 
 const local = (baseURL: string) => ({ endpoint: { mode: 'local' as const, baseURL } });
 const isCoder = (v: RequestView) => v.request.system === 'You are a coder.';
@@ -68,6 +70,47 @@ describe('handoff: an agent hands its task to another agent by capability', { ti
     const r2 = await again.runtime.spawn(coder, { id: 'coder-2', args: local(again.model.baseURL) });
     expect((await again.runtime.ask(s2, 'handoffs')).map((h) => `${h.direction}:${h.peer.id}`)).toEqual(['sent:coder-2']);
     expect((await again.runtime.ask(r2, 'handoffs')).map((h) => `${h.direction}:${h.peer.id}`)).toEqual(['received:disp2']);
+  });
+
+  it('the sender\'s thread is lost while the receiver works: the sender resumes and asks the same receiver for the same run, which runs once', { timeout: 120_000 }, async () => {
+    let coderCalls = 0;
+    let senderCalls = 0;
+    const { runtime, model } = await setup({
+      rules: [
+        rules.when(isCoder, () => (coderCalls++, { text: 'the coder finished it', delayMs: 1500 })),
+        rules.when((v) => v.offers('handoff'), () => (senderCalls++, { toolUse: { name: 'handoff', input: handoffInput('coding') } })),
+      ],
+    });
+    const marker = path.join(tempDir(), 'tripped');
+    await runtime.spawn(dictionary, { id: 'dict', pin: 2 });
+    const receiver = await runtime.spawn(coder, { id: 'coder-3', pin: 2, args: local(model.baseURL) });
+    const tree = await runtime.supervise({
+      id: 'crew', strategy: 'one-for-one',
+      children: [{ id: 'wire', actor: tripwire, pin: 1 }, { id: 'disp4', actor: dispatcher, pin: 1, args: local(model.baseURL) }],
+    });
+    const sender = tree.ref<typeof dispatcher>('disp4')!;
+    const first = runtime.ask(sender, 'run', { task: 'a long task', runId: 'job-4' }, { timeoutMs: 30_000 }).catch((e) => e);
+    for (let i = 0; i < 2000 && coderCalls === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(coderCalls).toBe(1);
+    runtime.tell(tree.ref<typeof tripwire>('wire')!, 'trip', { input: { marker }, idempotencyKey: 'k', toolUseId: 't', agentId: 'test', turn: 0 }); // thread 1 exits
+    expect(((await first) as { code?: string }).code).toBe('ERR_WORKER_LOST');
+    const deadline = Date.now() + 60_000;
+    let result;
+    for (;;) {
+      try {
+        result = await runtime.ask(sender, 'run', { task: 'a long task', runId: 'job-4' }, { timeoutMs: 30_000 });
+        break;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ERR_WORKER_LOST' || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(result.text).toBe('the coder finished it');
+    expect(result.handedOffTo).toEqual({ id: 'coder-3', kind: 'test.coder', runId: 'job-4>coder-3' });
+    expect(senderCalls).toBe(1); // the sender's handoff response was in its journal
+    expect(coderCalls).toBe(1); // the receiver ran the handed-off task once
+    expect((await runtime.ask(receiver, 'stats')).runs).toBe(1);
+    expect((await runtime.ask(sender, 'handoffs')).map((h) => `${h.direction}:${h.peer.id}`)).toEqual(['sent:coder-3']);
   });
 
   it('bad input: no agent offers the capability, or the input is invalid: a named error to the model, the sender keeps its task', async () => {
