@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Run an example as a user would (tsx, no build step); it must exit on its own, so shutdown left no handle. */
 async function example(file: string): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 60_000, env: { ...process.env, TROUPE_LOG_LEVEL: 'silent' } });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, timeout: 85_000, env: { ...process.env, TROUPE_LOG_LEVEL: 'silent' } });
   return stdout;
 }
 
@@ -61,7 +61,7 @@ describe('examples run as documented', () => {
     }
   });
 
-  it('the demo system runs: a manager plans, agents carry it out through a rate limit and a crash, it shuts down cleanly', async () => {
+  it('the demo system runs: a manager plans, agents carry it out through a rate limit and a crash, it shuts down cleanly', { timeout: 90_000 }, async () => {
     const out = await example('examples/demo.ts');
     expect(out).toMatch(/crash {4}researcher '\w+' crashed \(ERR_MODEL_UNAVAILABLE\): restart/);
     expect(out).toMatch(/progress task review \(review\) completed/);

@@ -3,7 +3,9 @@ import { Child } from './helpers.ts';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-describe('npm start: the demo system as a service', () => {
+// The demo boots an agent team (the SDK and the agent layer load on every worker thread under tsx): 10-20 s on a
+// loaded 2-core host, so these tests get more than the default 30 s.
+describe('npm start: the demo system as a service', { timeout: 90_000 }, () => {
   it('prints where metrics, health and the web view are, runs the workload with progress and exits 0 by itself', async () => {
     const child = new Child(npm, ['start', '--silent', '--', '--ops-port', '0']);
     const { code } = await child.exited;
@@ -29,7 +31,7 @@ describe('npm start: the demo system as a service', () => {
   it('--serve keeps it running after the workload, its ops server answers, and SIGTERM ends it with 0', async () => {
     const child = Child.troupe(['start', 'examples/demo-system.ts', '--serve', '--ops-port', '0']);
     const [, url] = await child.waitFor(/troupe: metrics {3}(http:\/\/127\.0\.0\.1:\d+)\/metrics/);
-    await child.waitFor(/troupe: run done; serving until SIGTERM or SIGINT \(--serve\)\n/);
+    await child.waitFor(/troupe: run done; serving until SIGTERM or SIGINT \(--serve\)\n/, 75_000);
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
