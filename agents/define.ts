@@ -35,6 +35,8 @@ export interface AgentSpec {
   contextWindow?: number;
   /** Messages kept whole by compaction (default 4). */
   keepRecent?: number;
+  /** Compaction summarises the exchanges it drops with a model call (default false: their decisions, shortened). */
+  summarize?: boolean;
   /** Stream responses (text deltas reach `notify`); default true. */
   stream?: boolean;
   /** Merged over the default price table; the model must be in the result. */
@@ -148,7 +150,7 @@ export function defineAgent(spec: AgentSpec) {
   }
   if (handoffOptions && tools.byName.has(HANDOFF_TOOL)) throw new InvalidAgentDefinitionError(`${kind}: a tool named '${HANDOFF_TOOL}' clashes with handoff: true`);
   const handoff = handoffOptions ? { options: handoffOptions, validate: new Ajv({ allErrors: true, strict: false }).compile(handoffToolSpec(handoffOptions).input_schema) } : undefined;
-  const cfg = { durable, kind, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools, handoff,
+  const cfg = { durable, kind, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools, handoff, summarize: spec.summarize === true,
     cost: (model: string, tokens: TokenCounts) => costUsd(tokens, prices[model] ?? price) };
 
   const runTask = async (state: AgentState, req: RunRequest, ctx: ActorContext, runId: string): Promise<RunResult> => {

@@ -20,6 +20,7 @@ import { HANDOFF_TOOL, handoffToolSpec, renderBrief, type HandoffContext, type H
 import type { ValidateFunction } from 'ajv';
 import { failureSample, report, usageSamples, type MeterSample } from './meter.ts';
 import type { TokenCounts } from './prices.ts';
+import { summarizeExchanges } from './summarize.ts';
 
 export interface LoopConfig {
   /** false: no journal (nothing saved, nothing resumed). */
@@ -34,6 +35,8 @@ export interface LoopConfig {
   recovery: RecoveryOptions;
   tools: CompiledTools;
   kind: string;
+  /** Compaction summarises the exchanges it drops with a model call (agents/summarize.ts). */
+  summarize?: boolean;
   /** USD for tokens of a model (the agent's price table). */
   cost: (model: string, tokens: TokenCounts) => number;
   /** The handoff tool is offered (and handled here, not dispatched) when set. */
@@ -118,7 +121,17 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     throw err;
   };
   const compact = async (budget: number) => {
-    const r = compactConversation({ system: cfg.system, tools: cfg.tools.api, messages: run.messages, budgetTokens: budget, keepRecent: cfg.keepRecent });
+    const input = { system: cfg.system, tools: cfg.tools.api, messages: run.messages, budgetTokens: budget, keepRecent: cfg.keepRecent };
+    let r = compactConversation(input);
+    if (r.ok && r.dropped > 0 && cfg.summarize) {
+      const summary = await summarizeExchanges(cfg.model, run.messages, r.dropped, callEnv);
+      if (summary) {
+        const used = addUsage({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, summary.usage);
+        run.tokens = addUsage(run.tokens, summary.usage);
+        metered.push(...usageSamples(cfg.kind, summary.model, used, cfg.cost(summary.model, used)).filter((x) => x[0] !== 'turns'));
+        r = compactConversation({ ...input, summary: { text: summary.text, exchanges: r.dropped } });
+      }
+    }
     if (!r.ok) return fail(new ContextWindowExceededError(`the conversation (${r.tokens} tokens) cannot be compacted below ${budget} tokens`));
     run.messages = r.messages;
     run.compactions++;

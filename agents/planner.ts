@@ -10,7 +10,7 @@
  */
 import { defineActor, type ActorRef } from '../actors/define.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { tasks as taskService, type GraphHandle, type TaskManagerOptions } from '../tasks/manager.ts';
+import type { GraphHandle, TaskManagerOptions } from '../tasks/manager.ts';
 import type { TaskEvent, TaskOutcome } from '../tasks/types.ts';
 import { InvalidPlanError } from './errors.ts';
 import { toolError, type ToolCall, type ToolSpec } from './tools.ts';
@@ -101,6 +101,8 @@ export const taskPlanner = defineActor({
       const host = hosts.get(ctx.self.id);
       if (!host) throw new InvalidPlanError(`planner '${ctx.self.id}' was not started with startPlanner() on the main thread`);
       const graphId = `plan~${call.idempotencyKey}`;
+      // Imported here, on the main thread: the worker threads that load the agent layer need not load tasks/.
+      const { tasks: taskService } = await import('../tasks/manager.ts');
       const service = await taskService(host.runtime, host.options.tasks);
       let handle: GraphHandle;
       if ((await service.graphs())[graphId]) handle = await service.graph(graphId);
