@@ -6,6 +6,7 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineActor, type ActorRef } from '../actors/define.ts';
+import type { ActorContext } from '../actors/context.ts';
 import { reviveError } from '../runtime/errors.ts';
 import { InvalidAgentDefinitionError } from './errors.ts';
 import { resolveEndpoint, type Endpoint, type EndpointOptions } from './endpoint.ts';
@@ -16,6 +17,9 @@ import { costUsd, defaultPrices, priceFor, type PriceTable, type TokenCounts } f
 import type { ConvMessage } from './policy/compaction.ts';
 import type { FailureClass } from './policy/classify.ts';
 import { compileTools, type ToolSpec } from './tools.ts';
+import { Ajv } from 'ajv';
+import { HANDOFF_TOOL, handoffToolSpec, type HandoffOptions } from './policy/handoff.ts';
+import type { TaskMessage } from '../tasks/types.ts';
 
 export interface AgentSpec {
   kind: string;
@@ -31,6 +35,8 @@ export interface AgentSpec {
   contextWindow?: number;
   /** Messages kept whole by compaction (default 4). */
   keepRecent?: number;
+  /** Compaction summarises the exchanges it drops with a model call (default false: their decisions, shortened). */
+  summarize?: boolean;
   /** Stream responses (text deltas reach `notify`); default true. */
   stream?: boolean;
   /** Merged over the default price table; the model must be in the result. */
@@ -42,6 +48,12 @@ export interface AgentSpec {
    * run in flight), for agents whose runs are cheap to redo.
    */
   durable?: boolean;
+  /**
+   * Offer the model a `handoff` tool: it hands the whole task to another live agent offering a capability, with a
+   * context (objective, progress, decisions, artifacts, next steps, the conversation filtered); that agent's answer
+   * ends this run. true: to any capability; or options (which capabilities, chain length, timeout).
+   */
+  handoff?: boolean | HandoffOptions;
   /** Pass import.meta.url when the defining module cannot be found from the call stack. */
   module?: string;
 }
@@ -64,6 +76,33 @@ export interface RunResult {
   failures: Partial<Record<FailureClass, number>>;
   compactions: number;
   toolCalls: number;
+  /** The run ended by handing its task to this agent; `text` is that agent's answer. */
+  handedOffTo?: { id: string; kind: string; runId: string };
+  /** The run continued a task handed off by this agent's run. */
+  receivedFrom?: { id: string; kind: string; runId: string };
+}
+
+/** A handoff as both agents keep it in their state (the last 100). */
+export interface HandoffRecord {
+  direction: 'sent' | 'received';
+  /** This agent's run. */
+  runId: string;
+  /** The other agent and its run. */
+  peer: { id: string; kind: string; runId: string };
+  capability?: string;
+  objective?: string;
+  at: number;
+}
+
+/** What an agent answers to a task graph's task (plain data: it is the task's result). */
+export interface AgentTaskResult {
+  agent: string;
+  kind: string;
+  text: string;
+  turns: number;
+  tokens: TokenCounts;
+  costUsd: number;
+  stopReason: string;
 }
 
 export interface AgentStats {
@@ -73,6 +112,7 @@ export interface AgentStats {
   toolErrors: number;
   compactions: number;
   failures: Partial<Record<FailureClass, number>>;
+  handoffs: { sent: number; received: number; refused: number };
   /** Tokens by type per model, and their cost. */
   byModel: Record<string, TokenCounts & { costUsd: number }>;
   costUsd: number;
@@ -85,6 +125,7 @@ interface AgentState {
   conversation: ConvMessage[];
   results: Record<string, RunResult>;
   stats: AgentStats;
+  handoffs: HandoffRecord[];
 }
 
 const KEEP_RESULTS = 100;
@@ -103,7 +144,65 @@ export function defineAgent(spec: AgentSpec) {
   const price = priceFor(spec.model, prices); // an unknown model is a named error here, at definition
   const tools = compileTools(kind, spec.tools);
   const durable = spec.durable ?? true;
-  const cfg = { durable, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools };
+  const handoffOptions: HandoffOptions | undefined = spec.handoff === true ? {} : spec.handoff || undefined;
+  if (handoffOptions !== undefined && (typeof handoffOptions !== 'object' || (handoffOptions.capabilities !== undefined && !Array.isArray(handoffOptions.capabilities)))) {
+    throw new InvalidAgentDefinitionError(`${kind}: handoff must be true or { capabilities?: string[], maxChain?, maxMessages?, timeoutMs? }`);
+  }
+  if (handoffOptions && tools.byName.has(HANDOFF_TOOL)) throw new InvalidAgentDefinitionError(`${kind}: a tool named '${HANDOFF_TOOL}' clashes with handoff: true`);
+  const handoff = handoffOptions ? { options: handoffOptions, validate: new Ajv({ allErrors: true, strict: false }).compile(handoffToolSpec(handoffOptions).input_schema) } : undefined;
+  const cfg = { durable, kind, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools, handoff, summarize: spec.summarize === true,
+    cost: (model: string, tokens: TokenCounts) => costUsd(tokens, prices[model] ?? price) };
+
+  const runTask = async (state: AgentState, req: RunRequest, ctx: ActorContext, runId: string): Promise<RunResult> => {
+    if (typeof req?.task !== 'string' || req.task === '') throw new InvalidAgentDefinitionError(`${kind}: run needs { task: string }`);
+    const known = state.results[runId];
+    if (known) return { ...known, failures: { ...known.failures }, tokens: { ...known.tokens } };
+    const governor = await findGovernor(ctx, state.governor);
+    const env = { endpoint: { ...state.endpoint }, governor, priority: req.priority ?? state.priority, done: Object.keys(state.results) };
+    const run = await runLoop(cfg, ctx, req, runId, env);
+    if (run.status === 'failed') throw reviveError({ name: run.error?.name ?? 'Error', message: run.error?.message ?? 'run failed', code: run.error?.code });
+    const model = run.model ?? spec.model;
+    const cost = costUsd(run.tokens, prices[model] ?? price);
+    const result: RunResult = {
+      runId, text: run.finalText ?? '', stopReason: run.stopReason ?? 'end_turn', turns: run.turns, tokens: run.tokens, costUsd: cost,
+      failures: run.failures, compactions: run.compactions, toolCalls: run.toolCalls,
+      ...(run.handedOffTo ? { handedOffTo: run.handedOffTo } : {}), ...(run.receivedFrom ? { receivedFrom: run.receivedFrom } : {}),
+    };
+    const s = state.stats;
+    s.handoffs ??= { sent: 0, received: 0, refused: 0 }; // state written before handoffs existed
+    state.handoffs ??= [];
+    s.runs++;
+    s.turns += run.turns;
+    s.toolCalls += run.toolCalls;
+    s.toolErrors += run.toolErrors;
+    s.compactions += run.compactions;
+    for (const [c, n] of Object.entries(run.failures)) s.failures[c as FailureClass] = (s.failures[c as FailureClass] ?? 0) + (n ?? 0);
+    const m = (s.byModel[model] ??= { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
+    m.input += run.tokens.input;
+    m.output += run.tokens.output;
+    m.cacheRead += run.tokens.cacheRead;
+    m.cacheWrite += run.tokens.cacheWrite;
+    m.costUsd += cost;
+    s.costUsd += cost;
+    s.handoffs.refused += run.handoffsRefused ?? 0;
+    const at = Date.now();
+    if (run.receivedFrom) {
+      s.handoffs.received++;
+      state.handoffs.push({ direction: 'received', runId, peer: run.receivedFrom, capability: req.handoff?.capability, objective: req.handoff?.objective, at });
+    }
+    if (run.handedOffTo) {
+      s.handoffs.sent++;
+      const sent = run.messages.flatMap((msg) => (typeof msg.content === 'string' ? [] : msg.content)).filter((b) => b.type === 'tool_use' && b.name === HANDOFF_TOOL).pop();
+      const input = (sent?.input ?? {}) as { capability?: string; objective?: string };
+      state.handoffs.push({ direction: 'sent', runId, peer: run.handedOffTo, capability: input.capability, objective: input.objective, at });
+    }
+    if (state.handoffs.length > KEEP_RESULTS) state.handoffs.splice(0, state.handoffs.length - KEEP_RESULTS);
+    state.conversation = run.messages as never;
+    state.results[runId] = result;
+    const ids = Object.keys(state.results);
+    for (const old of ids.slice(0, Math.max(0, ids.length - KEEP_RESULTS))) delete state.results[old];
+    return result;
+  };
 
   return defineActor({
     kind,
@@ -116,47 +215,26 @@ export function defineAgent(spec: AgentSpec) {
       priority: args?.priority ?? 0,
       conversation: [],
       results: {},
-      stats: { runs: 0, turns: 0, toolCalls: 0, toolErrors: 0, compactions: 0, failures: {}, byModel: {}, costUsd: 0 },
+      stats: { runs: 0, turns: 0, toolCalls: 0, toolErrors: 0, compactions: 0, failures: {}, handoffs: { sent: 0, received: 0, refused: 0 }, byModel: {}, costUsd: 0 },
+      handoffs: [],
     }),
     handlers: {
-      run: async (state, req: RunRequest, ctx): Promise<RunResult> => {
-        if (typeof req?.task !== 'string' || req.task === '') throw new InvalidAgentDefinitionError(`${kind}: run needs { task: string }`);
-        const runId = req.runId ?? (ctx.messageId || `${ctx.self.id}:${Date.now()}`);
-        const known = state.results[runId];
-        if (known) return { ...known, failures: { ...known.failures }, tokens: { ...known.tokens } };
-        const governor = await findGovernor(ctx, state.governor);
-        const env = { endpoint: { ...state.endpoint }, governor, priority: req.priority ?? state.priority, done: Object.keys(state.results) };
-        const run = await runLoop(cfg, ctx, req, runId, env);
-        if (run.status === 'failed') throw reviveError({ name: run.error?.name ?? 'Error', message: run.error?.message ?? 'run failed', code: run.error?.code });
-        const model = run.model ?? spec.model;
-        const cost = costUsd(run.tokens, prices[model] ?? price);
-        const result: RunResult = {
-          runId, text: run.finalText ?? '', stopReason: run.stopReason ?? 'end_turn', turns: run.turns, tokens: run.tokens, costUsd: cost,
-          failures: run.failures, compactions: run.compactions, toolCalls: run.toolCalls,
-        };
-        const s = state.stats;
-        s.runs++;
-        s.turns += run.turns;
-        s.toolCalls += run.toolCalls;
-        s.toolErrors += run.toolErrors;
-        s.compactions += run.compactions;
-        for (const [c, n] of Object.entries(run.failures)) s.failures[c as FailureClass] = (s.failures[c as FailureClass] ?? 0) + (n ?? 0);
-        const m = (s.byModel[model] ??= { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
-        m.input += run.tokens.input;
-        m.output += run.tokens.output;
-        m.cacheRead += run.tokens.cacheRead;
-        m.cacheWrite += run.tokens.cacheWrite;
-        m.costUsd += cost;
-        s.costUsd += cost;
-        state.conversation = run.messages as never;
-        state.results[runId] = result;
-        const ids = Object.keys(state.results);
-        for (const old of ids.slice(0, Math.max(0, ids.length - KEEP_RESULTS))) delete state.results[old];
-        return result;
+      run: (state, req: RunRequest, ctx): Promise<RunResult> => runTask(state, req, ctx, req?.runId ?? (ctx.messageId || `${ctx.self.id}:${Date.now()}`)),
+      /**
+       * A task of a task graph (tasks/): the payload's `task`, with the results of the tasks it depends on. The run
+       * is named after the attempt's message id, so a re-dispatch of the same attempt resumes or answers that run.
+       */
+      task: async (state, msg: TaskMessage<{ task: string }>, ctx): Promise<AgentTaskResult> => {
+        const deps = Object.entries(msg?.deps ?? {}).map(([id, r]) => `- ${id}: ${typeof r === 'object' && r !== null && 'text' in r ? (r as { text: string }).text : JSON.stringify(r)}`);
+        const task = deps.length ? `${msg.payload?.task}\n\nResults of the tasks this one depends on:\n${deps.join('\n')}` : msg?.payload?.task;
+        const r = await runTask(state, { task }, ctx, `task:${msg.messageId}`);
+        return { agent: ctx.self.id, kind, text: r.text, turns: r.turns, tokens: r.tokens, costUsd: r.costUsd, stopReason: r.stopReason };
       },
       result: (state, runId: string) => state.results[runId],
       stats: (state) => state.stats,
       conversation: (state) => state.conversation,
+      /** Handoffs this agent sent and received (the last 100). */
+      handoffs: (state) => state.handoffs,
     },
   });
 }

@@ -27,8 +27,19 @@ export class InvalidScriptError extends define('ERR_INVALID_SCRIPT') {}
 /** A quota governor option that is malformed (a limit that is not a positive number...). */
 export class InvalidQuotaError extends define('ERR_INVALID_QUOTA') {}
 
+/** The model's handoff tool input is malformed, names a capability this agent may not hand off to, or the chain is too long. */
+export class InvalidHandoffError extends define('ERR_INVALID_HANDOFF') {}
+/** No live agent (other than the sender and those the task went through) offers the capability handed off to. */
+export class HandoffTargetNotFoundError extends define('ERR_HANDOFF_NO_TARGET') {}
+/** The receiving agent's run failed: the task goes back to the sender. */
+export class HandoffFailedError extends define('ERR_HANDOFF_FAILED') {}
+
+/** The planner was asked for a plan it cannot run (not started on the main thread with startPlanner). */
+export class InvalidPlanError extends define('ERR_INVALID_PLAN') {}
+
 registerErrors(
   InvalidAgentDefinitionError, InvalidToolSchemaError, MaxTurnsExceededError, ModelRequestRejectedError,
   ModelUnavailableError, ContextWindowExceededError, ModelRefusalError, UnknownModelPriceError, MissingApiKeyError,
-  InvalidScriptError, InvalidQuotaError,
+  InvalidScriptError, InvalidQuotaError, InvalidHandoffError, HandoffTargetNotFoundError, HandoffFailedError,
+  InvalidPlanError,
 );

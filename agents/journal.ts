@@ -22,6 +22,7 @@ export const agentJournal = defineActor({
         if (!prev) throw new Error(`journal: a delta for run ${d.runId} that it does not have`);
         Object.assign(prev, fields);
         if (!('pending' in fields)) delete prev.pending;
+        if (!('handoff' in fields)) delete prev.handoff;
         prev.messages.push(...append);
       }
     },

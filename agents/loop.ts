@@ -15,6 +15,12 @@ import { onStopReason } from './policy/recovery.ts';
 import { addUsage, newRun, type RunDelta, type RunState, type ToolUse } from './run-state.ts';
 import { estimateInputTokens } from './tokens.ts';
 import { runTool, type CompiledTools } from './tools.ts';
+import { handOff } from './handoff.ts';
+import { HANDOFF_TOOL, handoffToolSpec, renderBrief, type HandoffContext, type HandoffOptions } from './policy/handoff.ts';
+import type { ValidateFunction } from 'ajv';
+import { failureSample, report, usageSamples, type MeterSample } from './meter.ts';
+import type { TokenCounts } from './prices.ts';
+import { summarizeExchanges } from './summarize.ts';
 
 export interface LoopConfig {
   /** false: no journal (nothing saved, nothing resumed). */
@@ -28,6 +34,13 @@ export interface LoopConfig {
   stream: boolean;
   recovery: RecoveryOptions;
   tools: CompiledTools;
+  kind: string;
+  /** Compaction summarises the exchanges it drops with a model call (agents/summarize.ts). */
+  summarize?: boolean;
+  /** USD for tokens of a model (the agent's price table). */
+  cost: (model: string, tokens: TokenCounts) => number;
+  /** The handoff tool is offered (and handled here, not dispatched) when set. */
+  handoff?: { options: HandoffOptions; validate: ValidateFunction };
 }
 
 export interface RunRequest {
@@ -37,6 +50,8 @@ export interface RunRequest {
   /** Gets an 'agentEvent' message per event (text deltas, progress, retries, compactions). */
   notify?: ActorRef;
   priority?: number;
+  /** Continue a task another agent handed off: the run starts from this context (agents/policy/handoff.ts). */
+  handoff?: HandoffContext;
 }
 
 export type AgentEvent =
@@ -44,6 +59,7 @@ export type AgentEvent =
   | { type: 'progress'; runId: string; turn: number; maxTurns: number; phase: 'model' | 'tools'; toolsInFlight: number }
   | { type: 'retry'; runId: string; turn: number; class: string; delayMs: number; attempt: number }
   | { type: 'compacted'; runId: string; turn: number; truncated: number; dropped: number; tokens: number }
+  | { type: 'handoff'; runId: string; turn: number; outcome: 'sent' | 'refused' | 'received'; capability?: string; to?: string; from?: string; code?: string }
   | { type: 'done'; runId: string; turns: number; stopReason?: string };
 
 export interface LoopEnv {
@@ -53,11 +69,31 @@ export interface LoopEnv {
   done: string[];
 }
 
+/** The run, and what it met and spent counted at the meter (agents/meter.ts) when it ends, fails or crashes. */
 export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv): Promise<RunState> {
+  const metered: MeterSample[] = [];
+  const outcome = (o: string) => metered.push(['runs', { kind: cfg.kind, outcome: o }, 1]);
+  try {
+    const run = await loop(cfg, ctx, req, runId, env, metered);
+    if (metered.length) outcome(run.handedOffTo ? 'handed_off' : 'completed'); // nothing metered: a run answered from its journal
+    return run;
+  } catch (err) {
+    outcome('failed');
+    throw err;
+  } finally {
+    void report(ctx, metered);
+  }
+}
+
+async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv, metered: MeterSample[]): Promise<RunState> {
   const journal = cfg.durable ? await ensureJournal(ctx) : undefined;
   if (journal && env.done.length) ctx.tell(journal, 'forget', env.done);
   const saved = journal ? ((await ctx.ask(journal, 'get', runId)) as RunState | undefined) : undefined;
-  let run: RunState = saved ? structuredClone(saved) : newRun(runId, req.task, Date.now());
+  let run: RunState = saved ? structuredClone(saved) : newRun(runId, req.task, Date.now(), req.handoff ? renderBrief(req.handoff) : req.task);
+  if (!saved && req.handoff) {
+    run.receivedFrom = { id: req.handoff.from.id, kind: req.handoff.from.kind, runId: req.handoff.runId };
+    run.chain = req.handoff.chain;
+  }
   if (run.status !== 'running') return run;
   // What the journal has: a save sends only the messages appended since (and the small fields), unless the
   // conversation was rewritten (compaction). Same-thread payloads go by reference and the journal freezes its
@@ -71,7 +107,9 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
     const delta: RunDelta = whole ? { ...fields, messages } : { ...fields, append: messages.slice(savedMessages) };
     savedMessages = messages.length;
     savedArray = messages;
-    await ctx.ask(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
+    // A send resolves once the message is journaled (one commit): the journal applies it and snapshots its state
+    // later, riding a later commit. An ask would wait for a second commit, of the snapshot.
+    await ctx.send(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
   };
   const emit = (ev: AgentEvent) => {
     if (req.notify) ctx.tell(req.notify, 'agentEvent' as never, ev as never);
@@ -83,7 +121,17 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
     throw err;
   };
   const compact = async (budget: number) => {
-    const r = compactConversation({ system: cfg.system, tools: cfg.tools.api, messages: run.messages, budgetTokens: budget, keepRecent: cfg.keepRecent });
+    const input = { system: cfg.system, tools: cfg.tools.api, messages: run.messages, budgetTokens: budget, keepRecent: cfg.keepRecent };
+    let r = compactConversation(input);
+    if (r.ok && r.dropped > 0 && cfg.summarize) {
+      const summary = await summarizeExchanges(cfg.model, run.messages, r.dropped, callEnv);
+      if (summary) {
+        const used = addUsage({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, summary.usage);
+        run.tokens = addUsage(run.tokens, summary.usage);
+        metered.push(...usageSamples(cfg.kind, summary.model, used, cfg.cost(summary.model, used)).filter((x) => x[0] !== 'turns'));
+        r = compactConversation({ ...input, summary: { text: summary.text, exchanges: r.dropped } });
+      }
+    }
     if (!r.ok) return fail(new ContextWindowExceededError(`the conversation (${r.tokens} tokens) cannot be compacted below ${budget} tokens`));
     run.messages = r.messages;
     run.compactions++;
@@ -96,43 +144,84 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
     onText: (delta: string) => emit({ type: 'text', runId, turn: run.turns + 1, delta }),
     onRetry: (r: { class: string; delayMs: number; attempt: number }) => emit({ type: 'retry', runId, turn: run.turns + 1, ...r }),
     onFailure: (c: string) => {
+      metered.push(failureSample(cfg.kind, c as never));
       run.failures[c as keyof RunState['failures']] = (run.failures[c as keyof RunState['failures']] ?? 0) + 1;
     },
   };
 
+  const toolsApi = cfg.handoff ? [...cfg.tools.api, handoffToolSpec(cfg.handoff.options)] : cfg.tools.api;
+  if (run.receivedFrom && !saved) metered.push(['handoffs', { kind: cfg.kind, outcome: 'received' }, 1]);
+  if (run.receivedFrom && !saved) emit({ type: 'handoff', runId, turn: 0, outcome: 'received', from: run.receivedFrom.id, capability: req.handoff?.capability });
   let compactedThisTurn = 0; // compactions before this turn's response: the recovery policy caps them per turn
+  /** The save of the last tool results, committing while the next request is in flight. */
+  let carried: Promise<void> | undefined;
   for (;;) {
     if (run.pending) {
       const p = run.pending;
-      const missing = p.uses.filter((u) => !p.results[u.id]);
+      // A handoff call is not dispatched: it is done here once the other calls of the response are answered.
+      const hand = cfg.handoff ? p.uses.find((u) => u.name === HANDOFF_TOOL && !p.results[u.id]) : undefined;
+      const missing = p.uses.filter((u) => !p.results[u.id] && u !== hand);
       emit({ type: 'progress', runId, turn: run.turns, maxTurns: cfg.maxTurns, phase: 'tools', toolsInFlight: missing.length });
       let left = missing.length;
       await Promise.all(missing.map(async (u) => {
         p.results[u.id] = await runTool(ctx, cfg.tools, u, p.turn);
         run.toolCalls++;
         if (p.results[u.id].is_error) run.toolErrors++;
-        if (--left === 0) {
-          // the last result in: it and the user message carrying all of them are one save
+        if (--left === 0 && !hand) {
+          // The last result in: it and the user message carrying all of them are one save, which commits while
+          // the next model request is in flight (its response is taken only once the save is durable).
           run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
           run.pending = undefined;
+          carried = save();
+          carried.catch(() => undefined); // awaited after the request; a failure surfaces there
+          return;
         }
         await save();
       }));
+      if (hand) {
+        const out = await handOff({ ctx, agentKind: cfg.kind, options: cfg.handoff!.options, validate: cfg.handoff!.validate, run, save }, hand);
+        if (out.kind === 'done') {
+          p.results[hand.id] = { type: 'tool_result', tool_use_id: hand.id, content: `handed off to ${out.to.kind} '${out.to.id}', which answered` };
+          run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
+          run.pending = undefined;
+          run.handoff = undefined;
+          run.handedOffTo = { id: out.to.id, kind: out.to.kind, runId: out.receiverRunId };
+          run.status = 'done';
+          run.finalText = out.text;
+          run.stopReason = 'handoff';
+          await save();
+          metered.push(['handoffs', { kind: cfg.kind, outcome: 'sent' }, 1]);
+          emit({ type: 'handoff', runId, turn: run.turns, outcome: 'sent', capability: (hand.input as { capability?: string }).capability, to: out.to.id });
+          emit({ type: 'done', runId, turns: run.turns, stopReason: run.stopReason });
+          return run;
+        }
+        p.results[hand.id] = out.block;
+        run.handoffsRefused = (run.handoffsRefused ?? 0) + 1;
+        metered.push(['handoffs', { kind: cfg.kind, outcome: 'refused' }, 1]);
+        emit({ type: 'handoff', runId, turn: run.turns, outcome: 'refused', capability: (hand.input as { capability?: string })?.capability, code: out.code });
+      }
       if (run.pending) {
-        // nothing was missing (every result was saved before a crash): only the user message is left to add
+        // every result was in (saved before a crash, or a handoff refused): only the user message is left to add
         run.messages.push({ role: 'user', content: p.uses.map((x) => ({ ...p.results[x.id] })) });
         run.pending = undefined;
         await save();
       }
     }
     if (run.turns >= cfg.maxTurns) return fail(new MaxTurnsExceededError(`run ${runId} took ${run.turns} turns without ending (maxTurns ${cfg.maxTurns})`, { details: { runId, turns: run.turns } }));
-    const body = { model: cfg.model, max_tokens: cfg.maxTokens, ...(cfg.system ? { system: cfg.system } : {}), ...(cfg.tools.api.length ? { tools: cfg.tools.api } : {}), messages: run.messages };
+    const body = { model: cfg.model, max_tokens: cfg.maxTokens, ...(cfg.system ? { system: cfg.system } : {}), ...(toolsApi.length ? { tools: toolsApi } : {}), messages: run.messages };
     if (cfg.contextWindow && estimateInputTokens(body) > cfg.contextWindow) {
       await compact(Math.floor(cfg.contextWindow * 0.8));
       continue;
     }
     emit({ type: 'progress', runId, turn: run.turns + 1, maxTurns: cfg.maxTurns, phase: 'model', toolsInFlight: 0 });
-    const out = await callModel(body, callEnv, compactedThisTurn);
+    const committing = carried;
+    carried = undefined;
+    let out: Awaited<ReturnType<typeof callModel>>;
+    try {
+      out = await callModel(body, callEnv, compactedThisTurn);
+    } finally {
+      await committing; // the request's content is durable before anything is done with its response
+    }
     if (out.kind === 'compact') {
       compactedThisTurn++;
       const limit = out.maxTokens ?? cfg.contextWindow ?? estimateInputTokens(body);
@@ -144,6 +233,8 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
     run.messages.push({ role: 'assistant', content: msg.content.map(plainBlock) });
     run.turns++;
     run.tokens = addUsage(run.tokens, msg.usage);
+    const used = addUsage({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, msg.usage);
+    metered.push(...usageSamples(cfg.kind, msg.model, used, cfg.cost(msg.model, used)));
     run.model = msg.model;
     const text = msg.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
     switch (onStopReason(msg.stop_reason)) {

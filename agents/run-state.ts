@@ -2,6 +2,7 @@
 import type { ConvMessage } from './policy/compaction.ts';
 import type { FailureClass } from './policy/classify.ts';
 import type { TokenCounts } from './prices.ts';
+import type { HandoffInFlight } from './handoff.ts';
 
 export interface ToolUse {
   id: string;
@@ -39,14 +40,25 @@ export interface RunState {
   error?: { name: string; message: string; code?: string };
   stopReason?: string;
   startedAt: number;
+  /** A handoff asked of another agent and not answered yet. */
+  handoff?: HandoffInFlight;
+  /** The run ended by handing its task to this agent (its run's answer is this run's text). */
+  handedOffTo?: { id: string; kind: string; runId: string };
+  /** This run continues a task handed off by that agent's run. */
+  receivedFrom?: { id: string; kind: string; runId: string };
+  /** Agent ids the task went through before this run (handoffs). */
+  chain?: string[];
+  /** Handoffs the model asked for that could not go ahead (the task stayed here). */
+  handoffsRefused?: number;
 }
 
 /** What a save sends: the whole run, or its small fields and the messages appended since the last save. */
 export type RunDelta = (Omit<RunState, 'messages'> & { messages: RunState['messages'] }) | (Omit<RunState, 'messages'> & { append: RunState['messages'] });
 
-export function newRun(runId: string, task: string, now: number): RunState {
+/** `first`: the first user message when it is not the task itself (a handoff's brief). */
+export function newRun(runId: string, task: string, now: number, first: string = task): RunState {
   return {
-    runId, task, status: 'running', messages: [{ role: 'user', content: task }], turns: 0,
+    runId, task, status: 'running', messages: [{ role: 'user', content: first }], turns: 0,
     tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, failures: {}, compactions: 0, continuations: 0, toolCalls: 0, toolErrors: 0, startedAt: now,
   };
 }

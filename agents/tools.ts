@@ -37,6 +37,17 @@ export interface ToolCall<I = unknown> {
   turn: number;
 }
 
+/** What a tool actor answers to report an error to the model (an is_error tool_result) without crashing. */
+export interface ToolError {
+  toolError: string;
+}
+
+export function toolError(message: string): ToolError {
+  return { toolError: message };
+}
+
+const isToolError = (x: unknown): x is ToolError => typeof x === 'object' && x !== null && typeof (x as ToolError).toolError === 'string' && Object.keys(x).length === 1;
+
 export interface CompiledTools {
   /** As the Messages API wants them. */
   api: Array<{ name: string; description?: string; input_schema: Record<string, unknown> }>;
@@ -89,6 +100,7 @@ export async function runTool(ctx: ActorContext, tools: CompiledTools, use: Tool
   const options = { timeoutMs: spec.timeoutMs ?? 30_000 };
   try {
     const out = await askRoute(ctx, spec, type, payload, options);
+    if (isToolError(out)) return err(out.toolError);
     return { type: 'tool_result', tool_use_id: use.id, content: typeof out === 'string' ? out : JSON.stringify(out ?? null) };
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;

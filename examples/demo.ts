@@ -1,12 +1,14 @@
-// The demo system as a plain program: a coordinator spreads research topics over three supervised agents on worker
-// threads, a reporter follows their progress on a topic, one agent is sent a bad request (it crashes and is
-// restarted, the others carry on), then it all shuts down cleanly. Run: npm run demo (as a service: npm start)
+// The demo system as a plain program: a manager agent decomposes a request into a task graph that researchers, a
+// coder and a reviewer on worker threads carry out (against the local Messages API server), with a rate limit and a
+// crashing agent on the way, then it all shuts down cleanly. Run: npm run demo (as a service: npm start)
 import { Runtime } from '../index.ts';
 import { demoTeam, runDemo } from './demo-workload.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
 const runtime = await Runtime.start({ workers: Number(process.env.TROUPE_WORKERS ?? 2) });
 console.log(`troupe demo: ${runtime.workerCount} worker threads`);
-await runDemo(runtime, await demoTeam(runtime), (line) => console.log(line));
+const team = await demoTeam(runtime);
+await runDemo(runtime, team, (line) => console.log(line));
 await runtime.shutdown();
+await team.close();
 console.log('troupe demo: shut down cleanly');

@@ -2,6 +2,8 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Runtime, RuntimeMetrics } from '../runtime/runtime.ts';
 import { DURATION_BUCKETS_MS, type HistogramData } from '../runtime/thread-metrics.ts';
 import { MonotonicSum } from './monotonic.ts';
+import { readAgentMeter, type MeterEntry, type MeterFamily } from '../agents/meter.ts';
+import { FAILURE_CLASSES } from '../agents/policy/classify.ts';
 
 type Labels = Record<string, string>;
 interface Value { metricName?: string; labels: Labels; value: number }
@@ -26,6 +28,7 @@ export class OpsMetrics {
   private inflight: Promise<string> | undefined;
   private readonly counters = new MonotonicSum();
   private totals = new Map<string, number>();
+  private agents: MeterEntry[] = [];
 
   constructor(private readonly runtime: Runtime) {
     collectDefaultMetrics({ register: this.registry });
@@ -68,6 +71,19 @@ export class OpsMetrics {
       () => this.current?.threads.map((t) => ({ labels: { thread: String(t.node) }, value: t.eventLoopUtilization })) ?? []);
     m('troupe_worker_heap_used_bytes', 'V8 heap used per thread', 'gauge',
       () => this.current?.threads.map((t) => ({ labels: { thread: String(t.node) }, value: t.heapUsedBytes })) ?? []);
+    // LLM agents (agents/meter.ts), per agent kind: bounded labels (kind, class, model, token type, outcome).
+    const agent = (family: MeterFamily) => this.agents.filter((e) => e.family === family).map((e) => ({ labels: e.labels, value: e.value }));
+    m('troupe_agent_failures_total', 'Model call failures of agents by kind and class (rate-limited|overloaded|transient|context-too-long|fatal)', 'counter', () => {
+      const out = agent('failures');
+      const kinds = new Set(this.agents.map((e) => e.labels.kind!));
+      for (const kind of kinds) for (const c of FAILURE_CLASSES) if (!out.some((v) => v.labels.kind === kind && v.labels.class === c)) out.push({ labels: { kind, class: c }, value: 0 });
+      return out;
+    });
+    m('troupe_agent_tokens_total', 'Tokens of agents\' model calls by kind, model and type (input|output|cache_read|cache_write)', 'counter', () => agent('tokens'));
+    m('troupe_agent_cost_usd_total', 'Cost of agents\' model calls in USD (the agents\' price tables) by kind and model', 'counter', () => agent('cost'));
+    m('troupe_agent_turns_total', 'Model responses agents received, by kind and model', 'counter', () => agent('turns'));
+    m('troupe_agent_runs_total', 'Agent runs by kind and outcome (completed|handed_off|failed)', 'counter', () => agent('runs'));
+    m('troupe_agent_handoffs_total', 'Handoffs by kind and outcome (sent|received|refused)', 'counter', () => agent('handoffs'));
     m('troupe_threads_lost_total', 'Worker threads lost (died or stalled) since start', 'counter', () => [{ labels: {}, value: this.current?.threadsLost ?? 0 }]);
   }
 
@@ -93,6 +109,7 @@ export class OpsMetrics {
   private async collect(): Promise<string> {
     this.current = this.runtime.lifecycle === 'stopped' ? undefined : await withDeadline(this.runtime.metricsSnapshot(), SNAPSHOT_DEADLINE_MS);
     if (this.current !== undefined) this.totals = this.counters.sum(samples(this.current));
+    if (this.runtime.lifecycle === 'running') this.agents = (await withDeadline(readAgentMeter(this.runtime), SNAPSHOT_DEADLINE_MS)) ?? this.agents;
     return this.registry.metrics();
   }
 

@@ -10,6 +10,8 @@ export type FailureClass =
   | 'context-too-long' // 400 "prompt is too long: N tokens > M maximum"
   | 'fatal'; // authentication, permission, billing, invalid request, not found: never retried
 
+export const FAILURE_CLASSES: readonly FailureClass[] = ['rate-limited', 'overloaded', 'transient', 'context-too-long', 'fatal'];
+
 export interface Classified {
   class: FailureClass;
   /** What the API said to wait (retry-after / retry-after-ms), uncapped, in ms. */

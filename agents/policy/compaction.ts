@@ -34,6 +34,11 @@ export interface CompactionInput {
   budgetTokens: number;
   /** Messages at the end kept whole in stages 1 and 2 (default 4: two exchanges). */
   keepRecent?: number;
+  /**
+   * A summary of the oldest `exchanges` exchanges (made by a model call, agents/loop.ts): the note after the task
+   * carries it instead of their shortened decisions.
+   */
+  summary?: { text: string; exchanges: number };
 }
 
 export type CompactionResult =
@@ -76,7 +81,7 @@ export function compactConversation(input: CompactionInput): CompactionResult {
     dropped++;
     const said = textOf(assistant.content).trim();
     if (said) decisions.push(said.length > 160 ? said.slice(0, 157) + '...' : said);
-    messages = withNote(messages, dropped, decisions);
+    messages = withNote(messages, dropped, decisions, input.summary);
     if (fits()) return done();
   }
 
@@ -85,12 +90,14 @@ export function compactConversation(input: CompactionInput): CompactionResult {
   return { ok: false, tokens: size(messages) };
 }
 
-function withNote(messages: ConvMessage[], dropped: number, decisions: string[]): ConvMessage[] {
+function withNote(messages: ConvMessage[], dropped: number, decisions: string[], summary?: { text: string; exchanges: number }): ConvMessage[] {
   const [task, ...rest] = messages;
   const blocks = typeof task.content === 'string' ? [{ type: 'text', text: task.content }] : task.content.filter((b) => !(b.type === 'text' && b.text?.startsWith(NOTE_PREFIX)));
-  // Only the latest decisions: the note must not grow without bound as more exchanges are dropped.
-  const kept = decisions.slice(-5);
-  const note = `${NOTE_PREFIX}${dropped} earlier exchange(s) were dropped to fit the context window.${kept.length ? ' Decisions so far: ' + kept.join(' | ') : ''}`;
+  // Only the latest decisions: the note must not grow without bound as more exchanges are dropped. With a
+  // summary, the decisions of the exchanges it covers are in it.
+  const kept = (summary ? decisions.slice(summary.exchanges) : decisions).slice(-5);
+  const summarized = summary && dropped >= summary.exchanges ? ` Summary of them: ${summary.text}` : '';
+  const note = `${NOTE_PREFIX}${dropped} earlier exchange(s) were dropped to fit the context window.${summarized}${kept.length ? ' Decisions so far: ' + kept.join(' | ') : ''}`;
   return [{ role: 'user', content: [...blocks, { type: 'text', text: note }] }, ...rest];
 }
 
@@ -103,6 +110,11 @@ function textOf(c: string | Block[]): string {
 }
 
 /** The task's content blocks, as compaction keeps them (a string task becomes one text block). */
+/** Text of the compaction note in a task message (what an earlier compaction kept), or ''. */
+export function noteOf(task: ConvMessage): string {
+  return typeof task.content === 'string' ? '' : task.content.filter((b) => b.type === 'text' && b.text?.startsWith(NOTE_PREFIX)).map((b) => b.text!.slice(NOTE_PREFIX.length)).join(' ');
+}
+
 export function taskBlocks(task: ConvMessage): Block[] {
   return typeof task.content === 'string' ? [{ type: 'text', text: task.content }] : task.content.filter((b) => !(b.type === 'text' && b.text?.startsWith(NOTE_PREFIX)));
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../agents/model-server/index.ts';
 import { InvalidToolSchemaError, InvalidAgentDefinitionError, MaxTurnsExceededError, ModelRequestRejectedError, UnknownModelPriceError, defineAgent } from '../../agents/index.ts';
-import { calculator, collector, dictionary, hasty, librarian, researcher, thesaurus } from './fixtures/team.ts';
+import { calculator, collector, dictionary, hasty, librarian, researcher, summarizer, thesaurus } from './fixtures/team.ts';
+import { SUMMARY_SYSTEM } from '../../agents/summarize.ts';
 import { setup } from './helpers.ts';
 
 const local = (baseURL: string) => ({ endpoint: { mode: 'local' as const, baseURL } });
@@ -86,6 +87,27 @@ describe('agents on worker threads, the real SDK against the local server', { ti
     expect(model.log.messages.at(-1)!.outcome).toBe('ok');
     const conv = await runtime.ask(agent, 'conversation');
     expect(JSON.stringify(conv[0])).toContain('a long task');
+  });
+
+  it('summarising compaction: the dropped exchanges are summarised by a model call, the note carries the summary', async () => {
+    let summaries = 0;
+    const { runtime, model } = await setup({
+      rules: [
+        rules.when((v) => v.request.system === SUMMARY_SYSTEM, (v) => ({ text: `SUMMARY#${++summaries} of ${v.lastUserText.split('\n').length - 1} lines` })),
+        rules.when((v) => v.toolResults().length + (JSON.stringify(v.request.messages[0]).match(/dropped/) ? 10 : 0) < 4, (v) => ({ toolUse: { name: 'define', input: { word: `w${v.index}`.padEnd(400, 'x') } } })),
+        rules.answer((v) => `done: ${JSON.stringify(v.request.messages[0]).includes('Summary of them: SUMMARY#') ? 'the note has the summary' : 'no summary'}`),
+      ],
+    });
+    await runtime.spawn(dictionary, { id: 'dict', pin: 2 });
+    const agent = await runtime.spawn(summarizer, { id: 's1', pin: 1, args: local(model.baseURL) });
+    const result = await runtime.ask(agent, 'run', { task: 'define many long words' }, { timeoutMs: 20_000 });
+    expect(result.compactions).toBeGreaterThanOrEqual(1);
+    expect(summaries).toBeGreaterThanOrEqual(1);
+    expect(result.text).toBe('done: the note has the summary');
+    const conv = await runtime.ask(agent, 'conversation');
+    expect(JSON.stringify(conv[0])).toContain('define many long words'); // the task is kept
+    // the summary call's tokens are in the run's usage: more input than the turns' requests alone
+    expect(result.turns).toBeLessThan(model.log.messages.filter((e) => e.outcome === 'ok').length);
   });
 
   it('an authentication error fails at once with a named error, one request, never retried', async () => {

@@ -22,7 +22,9 @@ export async function setup(server: ModelServerOptions, o: { workers?: number; g
   const model = await startModelServer(server);
   cleanups.push(() => model.close());
   const dataDir = o.dataDir ?? tempDir();
-  const runtime = await Runtime.start({ workers: o.workers ?? 2, dataDir });
+  // A thread that does not answer pings for stallMs is declared lost: 5 s (the default) is too little for a worker
+  // loading the SDK under tsx on a 2-core host at load 20+; a real exit is still seen at once.
+  const runtime = await Runtime.start({ workers: o.workers ?? 2, dataDir, stallMs: 30_000 });
   cleanups.push(() => runtime.shutdown());
   if (o.governor !== false) await startQuotaGovernor(runtime, { limits: { default: { requestsPerMinute: 600, inputTokensPerMinute: 1_000_000, outputTokensPerMinute: 1_000_000 } } });
   return { runtime, model, dataDir };

@@ -180,3 +180,25 @@ describe('compaction (properties)', () => {
     );
   });
 });
+
+describe('compaction with a summary (pure)', () => {
+  const long = (s: string) => s.padEnd(400, '.');
+  const conv: ConvMessage[] = [
+    { role: 'user', content: 'the task' },
+    { role: 'assistant', content: [{ type: 'text', text: long('first thought') }] },
+    { role: 'user', content: long('more') },
+    { role: 'assistant', content: [{ type: 'text', text: long('second thought') }] },
+    { role: 'user', content: long('more again') },
+    { role: 'assistant', content: 'recent' },
+    { role: 'user', content: 'last' },
+  ];
+  it('the note carries the summary of the exchanges it covers and the decisions of those beyond them', () => {
+    const plain = compactConversation({ messages: conv, budgetTokens: 150, keepRecent: 2 });
+    expect(plain.ok && plain.dropped).toBe(2);
+    const withSummary = compactConversation({ messages: conv, budgetTokens: 150, keepRecent: 2, summary: { text: 'S', exchanges: 1 } });
+    expect(withSummary.ok).toBe(true);
+    const note = JSON.stringify(withSummary.ok && withSummary.messages[0]);
+    expect(note).toContain('2 earlier exchange(s) were dropped to fit the context window. Summary of them: S Decisions so far: second thought');
+    expect(note).not.toContain('first thought');
+  });
+});

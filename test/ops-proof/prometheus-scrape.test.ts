@@ -56,7 +56,7 @@ describe.skipIf(noPrometheus)('a real Prometheus scraping the service and the de
     for (const target of ((await prom.api('targets')) as any).activeTargets) expect(target.health, target.lastError).toBe('up');
   });
 
-  it('the demo\'s workload shows: its researchers handled messages, one crashed and was restarted', async () => {
+  it('the demo\'s workload shows: its researcher agents handled messages, one crashed and was restarted', async () => {
     const at = `instance="${new URL(demo.url).host}"`;
     const value = async (q: string) => Number((await prom.query(q))[0]?.value[1] ?? NaN);
     expect(await value(`sum(troupe_messages_handled_total{${at}, kind="researcher", outcome="ok"})`)).toBeGreaterThan(0);
