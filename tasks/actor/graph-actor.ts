@@ -4,13 +4,13 @@
 // back into the state. The live index belongs to one rev of the record: a crash of a handler (state rolled back),
 // a restart or a fresh process finds the rev moved and rebuilds it, and re-sends the attempts that were running
 // and are not in flight from this thread, with their message ids.
-import { isDraft, original, type Draft } from 'immer';
+import type { Draft } from 'immer';
 import { defineActor, type ActorContext, type ActorRef } from '../../runtime/index.ts';
 import { errorToData } from '../../runtime/errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
-import { newRecord, restoreGraph, writeBack, type GraphInit, type GraphRecord } from './record.ts';
+import { chunksOf, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
 import { routedDispatcher, sendAttempt, taskMessageId, type Dispatcher, type Settle } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
@@ -21,7 +21,8 @@ export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`
 interface Live {
   graph: TaskGraph;
   rev: number;
-  depLen: number[];
+  /** The record's task chunks as last written (record.ts). */
+  chunks: Chunks;
   timer?: { at: number; handle: NodeJS.Timeout };
   /** Running tasks to re-send after a rebuild (their attempts are not in flight from this thread). */
   resend: number[];
@@ -35,19 +36,15 @@ export function useDispatcher(d: Dispatcher): void {
   dispatcher = d;
 }
 
-function committed(state: Draft<GraphRecord>): GraphRecord {
-  return (isDraft(state) ? original(state) : state) as GraphRecord;
-}
-
 function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
   if (live !== undefined && live.rev === state.rev) return live;
-  const record = committed(state);
+  const record = plainRecord(state as GraphRecord);
   const graph = restoreGraph(record);
   const inflight = inflightOf(ctx.self.id);
   const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
   if (live?.timer) clearTimeout(live.timer.handle);
-  live = { graph, rev: record.rev, depLen: record.defs.flat().map((d) => d.dependsOn.length), resend };
+  live = { graph, rev: record.rev, chunks: chunksOf(record), resend };
   lives.set(ctx.self.id, live);
   return live;
 }
@@ -86,7 +83,7 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
   const dirty = g.takeDirty();
   const before = state.seq + state.resolutions.length + Number(state.cancelled);
-  writeBack(state as GraphRecord, committed(state), g, dirty, live.depLen);
+  writeBack(state as GraphRecord, live.chunks, g, dirty);
   let changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
   if (state.waiters.length > 0 && g.status() !== 'running') {
     const summary = summaryOf(g);

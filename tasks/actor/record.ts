@@ -44,32 +44,72 @@ export function restoreGraph(r: GraphRecord): TaskGraph {
 }
 
 /**
- * Write what changed into the draft. Each changed chunk is rebuilt here as a frozen copy of the committed one (a
- * slice) and assigned whole: immer then copies only the short outer arrays and stops at the frozen chunk, instead
- * of drafting it and walking all its tasks to freeze them (that walk was most of a message's cost). `base` is the
- * committed record. `depLen` is how many dependencies each stored definition has: a definition is rewritten only
- * when new or when its dependencies changed (edges added, a deadlock victim removed).
+ * The record as plain data, read through the actor's draft (the kernel hands a handler a copy-on-write proxy of the
+ * committed state, runtime/workcopy.ts): only when the live graph is rebuilt (a start, a restart, a rolled-back
+ * message). Whatever is read through a draft is a draft too, so nothing of it may be kept or written back as is.
  */
-export function writeBack(draft: GraphRecord, base: GraphRecord, g: TaskGraph, dirty: readonly number[], depLen: number[]): void {
+export function plainRecord(state: GraphRecord): GraphRecord {
+  return plain(state) as GraphRecord;
+}
+
+function plain(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(plain);
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v; // a Map, a Date...: a value, read as it is
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = plain((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+/**
+ * The record's task chunks as last written, kept by the graph's actor on its thread: plain frozen arrays, never
+ * read back through the draft (a chunk read through the draft is a proxy, and its tasks too: slicing one copied
+ * proxies into the state, and every snapshot then encoded the record through them, ~20 ms per 2,000 tasks).
+ * `depLen` is how many dependencies each stored definition has.
+ */
+export interface Chunks {
+  defs: TaskDef[][];
+  runs: TaskRun[][];
+  depLen: number[];
+}
+
+export function chunksOf(r: GraphRecord): Chunks {
+  return { defs: r.defs.map((c) => Object.freeze(c.slice()) as TaskDef[]), runs: r.runs.map((c) => Object.freeze(c.slice()) as TaskRun[]), depLen: r.defs.flat().map((d) => d.dependsOn.length) };
+}
+
+/**
+ * Write what changed into the draft. Each changed chunk is rebuilt from the kept one (a slice) as a frozen array and
+ * assigned whole: the draft copies only the short outer arrays and stops at the frozen chunk. A definition is
+ * rewritten only when new or when its dependencies changed (edges added, a deadlock victim removed).
+ */
+export function writeBack(draft: GraphRecord, kept: Chunks, g: TaskGraph, dirty: readonly number[]): void {
   if (dirty.length > 0) {
     const runs = new Map<number, TaskRun[]>();
     const defs = new Map<number, TaskDef[]>();
+    const depLen = kept.depLen;
     for (const i of dirty) {
       const c = Math.floor(i / CHUNK), o = i % CHUNK;
       let rc = runs.get(c);
-      if (rc === undefined) runs.set(c, (rc = base.runs[c]?.slice() ?? []));
+      if (rc === undefined) runs.set(c, (rc = kept.runs[c]?.slice() ?? []));
       const node = g.nodes[i];
       // Copies: the graph keeps mutating its own objects.
       rc[o] = Object.freeze({ ...node.run });
       if (depLen[i] !== node.def.dependsOn.length) {
         let dc = defs.get(c);
-        if (dc === undefined) defs.set(c, (dc = base.defs[c]?.slice() ?? []));
+        if (dc === undefined) defs.set(c, (dc = kept.defs[c]?.slice() ?? []));
         dc[o] = Object.freeze({ ...node.def, dependsOn: Object.freeze([...node.def.dependsOn]) as string[] });
         depLen[i] = node.def.dependsOn.length;
       }
     }
-    for (const [c, rc] of runs) draft.runs[c] = Object.freeze(rc) as TaskRun[];
-    for (const [c, dc] of defs) draft.defs[c] = Object.freeze(dc) as TaskDef[];
+    if (runs.size > 0) {
+      const all = draft.runs;
+      for (const [c, rc] of runs) all[c] = kept.runs[c] = Object.freeze(rc) as TaskRun[];
+    }
+    if (defs.size > 0) {
+      const all = draft.defs;
+      for (const [c, dc] of defs) all[c] = kept.defs[c] = Object.freeze(dc) as TaskDef[];
+    }
   }
   if (draft.seq !== g.nextSeq) draft.seq = g.nextSeq;
   if (draft.cancelled !== g.cancelled) draft.cancelled = g.cancelled;
