@@ -113,13 +113,21 @@ export class TaskManager {
     return this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
   }
 
+  /** Each capability and target once (a graph has many tasks and few of them), in task order for the error. */
   private async checkCapabilities(specs: readonly TaskSpec[]): Promise<void> {
+    const seen = new Set<string>(), seenTargets = new Set<string>();
     for (const t of specs) {
-      if (t.capability !== undefined && this.runtime.capabilities(t.capability).length === 0) {
-        throw new UnknownCapabilityError(`task '${t.id}': no live actor offers capability '${t.capability}'`, { details: { taskId: t.id, capability: t.capability } });
+      if (t.capability !== undefined && !seen.has(t.capability)) {
+        if (this.runtime.capabilities(t.capability).length === 0) {
+          throw new UnknownCapabilityError(`task '${t.id}': no live actor offers capability '${t.capability}'`, { details: { taskId: t.id, capability: t.capability } });
+        }
+        seen.add(t.capability);
       }
-      if (t.target !== undefined && (await this.runtime.lookup(t.target)) === undefined) {
-        throw new UnknownCapabilityError(`task '${t.id}': target actor '${t.target}' is not running`, { details: { taskId: t.id, target: t.target } });
+      if (t.target !== undefined && !seenTargets.has(t.target)) {
+        if ((await this.runtime.lookup(t.target)) === undefined) {
+          throw new UnknownCapabilityError(`task '${t.id}': target actor '${t.target}' is not running`, { details: { taskId: t.id, target: t.target } });
+        }
+        seenTargets.add(t.target);
       }
     }
   }

@@ -3,6 +3,7 @@
 // with that id. The attempt's outcome comes back to the graph actor as a 'settle' message to itself, so it is
 // journaled (durable graphs) and handled in order with everything else.
 import type { ActorContext, ActorRef } from '../../runtime/index.ts';
+import type { Route } from '../../actors/define.ts';
 import { ActorNotFoundError } from '../../runtime/errors.ts';
 import { TaskResultNotStorableError } from '../errors.ts';
 import type { Dispatch } from '../graph/graph.ts';
@@ -30,6 +31,14 @@ export interface Dispatcher {
 }
 
 const refs = new Map<string, ActorRef>();
+const routes = new Map<string, Route>();
+
+/** One frozen route per capability: the router caches what it compiled of a frozen route by identity. */
+function capabilityRoute(capability: string): Route {
+  let r = routes.get(capability);
+  if (r === undefined) routes.set(capability, (r = Object.freeze({ capability, retry: false as const })));
+  return r;
+}
 
 async function targetRef(ctx: ActorContext, id: string): Promise<ActorRef> {
   const known = refs.get(id);
@@ -67,8 +76,10 @@ function hash(s: string): number {
 export const routedDispatcher: Dispatcher = {
   async dispatch(ctx, def, message, timeoutMs, sticky) {
     if (def.target === undefined && sticky) return ctx.ask(stickyRef(ctx, def.capability!, def.id), def.type, message, { timeoutMs });
-    // The router picks (least loaded by default); the task id as key lets a consistent-hash strategy keep it sticky.
-    if (def.target === undefined) return ctx.ask({ capability: def.capability!, key: def.id, retry: false }, def.type, message, { timeoutMs });
+    // The router picks the least loaded. No key: a key makes the router hash it (consistent-hash), which split every
+    // batch of dispatches across the worker threads at random, until the graph and its workers exchanged one
+    // message per post; least-loaded sends a batch freed by one thread's replies back to that thread, as plain asks do.
+    if (def.target === undefined) return ctx.ask(capabilityRoute(def.capability!), def.type, message, { timeoutMs });
     const ref = await targetRef(ctx, def.target);
     try {
       return await ctx.ask(ref, def.type, message, { timeoutMs });
