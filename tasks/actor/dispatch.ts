@@ -149,8 +149,15 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
     inflight.delete(messageId);
     settleLater(ctx, s);
   };
-  // A throw (no capable actor for a sticky choice) is a failed attempt like any other.
-  Promise.resolve().then(() => dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs, opts.routing === 'sticky')).then(
+  // Sent now, from the handler: it joins this turn's outgoing batch (a microtask later, every dispatch of a turn
+  // was posted on its own flush). A throw (no capable actor for a sticky choice) is a failed attempt like any other.
+  let reply: Promise<unknown>;
+  try {
+    reply = dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs, opts.routing === 'sticky');
+  } catch (err) {
+    reply = Promise.reject(err);
+  }
+  reply.then(
     (result) => {
       const problem = storableProblem(result, durable);
       if (problem === undefined) return settle({ taskId, attempt, ok: true, result });
