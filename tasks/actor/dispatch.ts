@@ -140,29 +140,35 @@ function settleLater(ctx: ActorContext, s: Settle): void {
  * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
  */
 export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>): void {
-  const { timeoutMs, durable } = opts;
   const taskId = d.def.id, attempt = d.attempt;
   const messageId = taskMessageId(graphId, taskId, attempt);
   inflight.add(messageId);
   const message: TaskMessage = { graphId, taskId, attempt, messageId, payload: d.def.payload, deps: d.deps };
-  const settle = (s: Settle) => {
-    inflight.delete(messageId);
-    settleLater(ctx, s);
-  };
   // Sent now, from the handler: it joins this turn's outgoing batch (a microtask later, every dispatch of a turn
   // was posted on its own flush). A throw (no capable actor for a sticky choice) is a failed attempt like any other.
   let reply: Promise<unknown>;
   try {
-    reply = dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs, opts.routing === 'sticky');
+    reply = dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? opts.timeoutMs, opts.routing === 'sticky');
   } catch (err) {
     reply = Promise.reject(err);
   }
+  // (Anonymous callbacks: under tsx a named closure costs a naming call per task.)
+  const durable = opts.durable;
   reply.then(
     (result) => {
-      const problem = storableProblem(result, durable);
-      if (problem === undefined) return settle({ taskId, attempt, ok: true, result });
-      settle({ taskId, attempt, ok: false, error: toTaskError(new TaskResultNotStorableError(`task '${taskId}': result cannot be stored: ${problem}`, { details: { taskId } })) });
+      inflight.delete(messageId);
+      settleLater(ctx, succeeded(taskId, attempt, result, durable));
     },
-    (err: unknown) => settle({ taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) }),
+    (err: unknown) => {
+      inflight.delete(messageId);
+      settleLater(ctx, { taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) });
+    },
   );
+}
+
+/** A result is the task's only once it can be stored; else the attempt failed. */
+function succeeded(taskId: string, attempt: number, result: unknown, durable: boolean): Settle {
+  const problem = storableProblem(result, durable);
+  if (problem === undefined) return { taskId, attempt, ok: true, result };
+  return { taskId, attempt, ok: false, error: toTaskError(new TaskResultNotStorableError(`task '${taskId}': result cannot be stored: ${problem}`, { details: { taskId } })) };
 }

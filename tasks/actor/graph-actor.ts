@@ -9,7 +9,7 @@ import { defineActor, type ActorContext, type ActorRef } from '../../runtime/ind
 import { errorToData } from '../../runtime/errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
-import type { AddResult, CriticalPath, GraphSummary, Progress, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
+import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
 import { chunksOf, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
 import { routedDispatcher, sendAttempt, taskMessageId, type Dispatcher, type Settle } from './dispatch.ts';
 
@@ -137,6 +137,14 @@ const handlers = {
   submit: onGraph((g, p: { tasks: TaskSpec[]; edges?: TaskEdge[] }): SubmitReply => {
     try {
       return { ok: true, ...g.add(p.tasks, Date.now(), p.edges) };
+    } catch (err) {
+      return { ok: false, error: errorToData(err) };
+    }
+  }),
+  /** A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. */
+  create: onGraph((g, p: { defs: TaskDef[] }): SubmitReply => {
+    try {
+      return { ok: true, ...g.addDefs(p.defs, Date.now()) };
     } catch (err) {
       return { ok: false, error: errorToData(err) };
     }
