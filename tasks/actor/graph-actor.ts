@@ -40,11 +40,12 @@ function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
   if (live !== undefined && live.rev === state.rev) return live;
   const record = plainRecord(state as GraphRecord);
-  const graph = restoreGraph(record);
+  const chunks = chunksOf(record);
+  const graph = restoreGraph(record, chunks);
   const inflight = inflightOf(ctx.self.id);
   const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
   if (live?.timer) clearTimeout(live.timer.handle);
-  live = { graph, rev: record.rev, chunks: chunksOf(record), resend };
+  live = { graph, rev: record.rev, chunks, resend };
   lives.set(ctx.self.id, live);
   return live;
 }

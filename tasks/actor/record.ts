@@ -2,6 +2,10 @@
 // immutable between messages). Definitions and runs are kept in chunks of CHUNK tasks, so a transition copies one
 // chunk and the short outer array rather than the whole graph (immer copies every object on a changed path).
 // The live index (ready heaps, dependents, counts: tasks/graph/graph.ts) is derived, never stored.
+// A durable graph keeps each chunk msgpack-packed, packed once when it changes: the kernel encodes an actor's whole
+// state at every snapshot (with a durable mailbox, at nearly every commit), and a snapshot then copies the bytes of
+// the unchanged chunks instead of encoding every task again (that encode was most of a journaled graph's CPU).
+import { pack, unpack } from 'msgpackr';
 import type { ActorRef } from '../../runtime/index.ts';
 import { TaskGraph, type CoreOptions } from '../graph/graph.ts';
 import type { DeadlockResolution, GraphOptions, TaskDef, TaskRun } from '../types.ts';
@@ -15,8 +19,9 @@ export interface GraphRecord {
   events: boolean;
   /** Bumped by every message that changed the graph: the live index on the actor's thread is that of this rev. */
   rev: number;
-  defs: TaskDef[][];
-  runs: TaskRun[][];
+  /** Chunks of CHUNK tasks: arrays (an in-memory graph) or their msgpack bytes (a durable graph). */
+  defs: Array<TaskDef[] | Uint8Array>;
+  runs: Array<TaskRun[] | Uint8Array>;
   seq: number;
   resolutions: DeadlockResolution[];
   cancelled: boolean;
@@ -38,9 +43,9 @@ export function coreOptions(r: GraphRecord): CoreOptions {
   return { ...r.options, graphId: r.graphId, events: r.events };
 }
 
-/** The live graph of a committed record (frozen: restore copies what it keeps). */
-export function restoreGraph(r: GraphRecord): TaskGraph {
-  return TaskGraph.restore(coreOptions(r), r.defs.flat(), r.runs.flat(), { seq: r.seq, resolutions: r.resolutions, cancelled: r.cancelled });
+/** The live graph of a committed record, from its chunks (chunksOf; restore copies what it keeps). */
+export function restoreGraph(r: GraphRecord, chunks: Chunks): TaskGraph {
+  return TaskGraph.restore(coreOptions(r), chunks.defs.flat(), chunks.runs.flat(), { seq: r.seq, resolutions: r.resolutions, cancelled: r.cancelled });
 }
 
 /**
@@ -74,8 +79,19 @@ export interface Chunks {
   depLen: number[];
 }
 
+/** The record's chunks as arrays (unpacked). */
 export function chunksOf(r: GraphRecord): Chunks {
-  return { defs: r.defs.map((c) => Object.freeze(c.slice()) as TaskDef[]), runs: r.runs.map((c) => Object.freeze(c.slice()) as TaskRun[]), depLen: r.defs.flat().map((d) => d.dependsOn.length) };
+  const defs = r.defs.map((c) => Object.freeze(decode<TaskDef>(c)) as TaskDef[]);
+  return { defs, runs: r.runs.map((c) => Object.freeze(decode<TaskRun>(c)) as TaskRun[]), depLen: defs.flat().map((d) => d.dependsOn.length) };
+}
+
+function decode<T>(c: T[] | Uint8Array): T[] {
+  return c instanceof Uint8Array ? (unpack(c) as T[]) : c.slice();
+}
+
+/** What the state holds of a chunk: its bytes for a durable graph (copied: msgpackr packs into a shared buffer). */
+function stored<T>(chunk: T[], packed: boolean): T[] | Uint8Array {
+  return packed ? Uint8Array.prototype.slice.call(pack(chunk)) : chunk;
 }
 
 /**
@@ -102,13 +118,14 @@ export function writeBack(draft: GraphRecord, kept: Chunks, g: TaskGraph, dirty:
         depLen[i] = node.def.dependsOn.length;
       }
     }
+    const packed = draft.options.durable;
     if (runs.size > 0) {
       const all = draft.runs;
-      for (const [c, rc] of runs) all[c] = kept.runs[c] = Object.freeze(rc) as TaskRun[];
+      for (const [c, rc] of runs) all[c] = stored((kept.runs[c] = Object.freeze(rc) as TaskRun[]), packed);
     }
     if (defs.size > 0) {
       const all = draft.defs;
-      for (const [c, dc] of defs) all[c] = kept.defs[c] = Object.freeze(dc) as TaskDef[];
+      for (const [c, dc] of defs) all[c] = stored((kept.defs[c] = Object.freeze(dc) as TaskDef[]), packed);
     }
   }
   if (draft.seq !== g.nextSeq) draft.seq = g.nextSeq;
