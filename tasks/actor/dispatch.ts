@@ -139,9 +139,11 @@ function settleLater(ctx: ActorContext, s: Settle): void {
  * Send attempt `d` and tell `self` its outcome. `inflight` holds the message ids sent from this thread and not
  * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
  */
-export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>): void {
+export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>, early: Early): void {
   const taskId = d.def.id, attempt = d.attempt;
   const messageId = taskMessageId(graphId, taskId, attempt);
+  // Already on its way (sent before a rebuild of the live graph lost its start): its outcome will come.
+  if (inflight.has(messageId)) return;
   inflight.add(messageId);
   const message: TaskMessage = { graphId, taskId, attempt, messageId, payload: d.def.payload, deps: d.deps };
   // Sent now, from the handler: it joins this turn's outgoing batch (a microtask later, every dispatch of a turn
@@ -157,13 +159,22 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
   reply.then(
     (result) => {
       inflight.delete(messageId);
-      settleLater(ctx, succeeded(taskId, attempt, result, durable));
+      outcome(ctx, succeeded(taskId, attempt, result, durable), early);
     },
     (err: unknown) => {
       inflight.delete(messageId);
-      settleLater(ctx, { taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) });
+      outcome(ctx, { taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) }, early);
     },
   );
+}
+
+/** Applies an outcome to the graph's live index at once, and sends what it frees (graph-actor.ts). */
+export type Early = (ctx: ActorContext, s: Settle) => void;
+
+/** An outcome: told to the graph (journaled, written back) and applied at once. */
+function outcome(ctx: ActorContext, s: Settle, early: Early): void {
+  settleLater(ctx, s);
+  early(ctx, s);
 }
 
 /** A result is the task's only once it can be stored; else the attempt failed. */

@@ -77,9 +77,9 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   const inflight = inflightOf(ctx.self.id);
   g.promote(now);
   for (const i of live.resend.splice(0)) {
-    if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight);
+    if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight, applyEarly);
   }
-  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight);
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight, applyEarly);
   const events = g.takeEvents();
   if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
   const dirty = g.takeDirty();
@@ -94,6 +94,28 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   }
   schedule(live, g.nextRetryAt(), now, ctx);
   return changed;
+}
+
+/**
+ * An outcome as it arrives (a reply's callback, between messages): applied to the live index at once, and the tasks
+ * it frees or makes ready sent at once, in the same outgoing batch as the other outcomes of that reply batch, as a
+ * caller's own asks would be. The outcome is also told to the graph ('settleMany': journaled for a journal graph),
+ * whose handler finds it applied (complete and fail ignore an attempt that no longer runs) and writes back what
+ * changed. The record, and what a restart resumes from, changes only in handlers; tasks sent here are in no record
+ * until then, so a crash before it sends them again, with the same message ids (their attempt numbers were not
+ * recorded either). Skipped while the live index is out of step with the record (rebuilt at the next message).
+ */
+function applyEarly(ctx: ActorContext, s: Settle): void {
+  const live = lives.get(ctx.self.id);
+  if (live === undefined || live.rev < 0) return;
+  const g = live.graph;
+  if (!g.has(s.taskId)) return;
+  settle(g, s, ctx);
+  const now = Date.now();
+  const options = g.opts;
+  const inflight = inflightOf(ctx.self.id);
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, inflight, applyEarly);
+  schedule(live, g.nextRetryAt(), now, ctx);
 }
 
 /** One timer per graph, for the earliest retry backoff to end: a 'tick' to itself. */
