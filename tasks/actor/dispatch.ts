@@ -168,13 +168,22 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
   );
 }
 
-/** Applies an outcome to the graph's live index at once, and sends what it frees (graph-actor.ts). */
-export type Early = (ctx: ActorContext, s: Settle) => void;
+/**
+ * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts). True when that is
+ * all it needs (a graph that does not journal its outcomes): the graph is then only told to write back.
+ */
+export type Early = (ctx: ActorContext, s: Settle) => boolean;
 
-/** An outcome: told to the graph (journaled, written back) and applied at once. */
+/** Graphs told to write back and not yet handling it: one 'tick' at a time, however many outcomes arrive meanwhile. */
+export const writeBackDue = new Set<string>();
+
+/** An outcome: applied at once, and told to the graph (journaled, written back) or only a write-back asked for. */
 function outcome(ctx: ActorContext, s: Settle, early: Early): void {
-  settleLater(ctx, s);
-  early(ctx, s);
+  if (!early(ctx, s)) return settleLater(ctx, s);
+  const id = ctx.self.id;
+  if (writeBackDue.has(id)) return;
+  writeBackDue.add(id);
+  ctx.tell(ctx.self, 'tick');
 }
 
 /** A result is the task's only once it can be stored; else the attempt failed. */

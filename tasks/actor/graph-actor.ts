@@ -11,7 +11,7 @@ import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
 import { chunksOf, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { routedDispatcher, sendAttempt, taskMessageId, type Dispatcher, type Settle } from './dispatch.ts';
+import { routedDispatcher, sendAttempt, taskMessageId, writeBackDue, type Dispatcher, type Settle } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -60,6 +60,7 @@ function inflightOf(id: string): Set<string> {
 function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: Draft<GraphRecord>) => R) {
   return (state: Draft<GraphRecord>, payload: P, ctx: ActorContext): R => {
     const live = liveOf(state, ctx);
+    writeBackDue.delete(ctx.self.id); // this message writes back whatever changed
     live.rev = -1; // until the end: a throw below leaves the live graph out of step, and it is rebuilt
     const result = fn(live.graph, payload, ctx, state);
     if (pump(live, state, ctx)) state.rev++;
@@ -99,23 +100,25 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
 /**
  * An outcome as it arrives (a reply's callback, between messages): applied to the live index at once, and the tasks
  * it frees or makes ready sent at once, in the same outgoing batch as the other outcomes of that reply batch, as a
- * caller's own asks would be. The outcome is also told to the graph ('settleMany': journaled for a journal graph),
- * whose handler finds it applied (complete and fail ignore an attempt that no longer runs) and writes back what
- * changed. The record, and what a restart resumes from, changes only in handlers; tasks sent here are in no record
+ * caller's own asks would be. A journal graph also tells itself the outcome ('settleMany', journaled), whose
+ * handler finds it applied (complete and fail ignore an attempt that no longer runs) and writes back what changed;
+ * the others tell themselves only a 'tick' (one at a time) for the write-back. The record, and what a restart resumes from, changes only in handlers; tasks sent here are in no record
  * until then, so a crash before it sends them again, with the same message ids (their attempt numbers were not
  * recorded either). Skipped while the live index is out of step with the record (rebuilt at the next message).
  */
-function applyEarly(ctx: ActorContext, s: Settle): void {
+function applyEarly(ctx: ActorContext, s: Settle): boolean {
   const live = lives.get(ctx.self.id);
-  if (live === undefined || live.rev < 0) return;
+  if (live === undefined || live.rev < 0) return false;
   const g = live.graph;
-  if (!g.has(s.taskId)) return;
+  if (!g.has(s.taskId)) return false;
   settle(g, s, ctx);
   const now = Date.now();
   const options = g.opts;
   const inflight = inflightOf(ctx.self.id);
   for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, inflight, applyEarly);
   schedule(live, g.nextRetryAt(), now, ctx);
+  // A journal graph journals every outcome ('settleMany'); the others need only a write-back of what changed.
+  return ctx.self.kind !== taskGraph.kind;
 }
 
 /** One timer per graph, for the earliest retry backoff to end: a 'tick' to itself. */
