@@ -118,6 +118,12 @@ export function toTaskError(err: unknown, depth = 0): TaskError {
 }
 
 const pending = new Map<string, Settle[]>();
+/**
+ * Outcomes told to each graph ('settleMany') and not handled yet: a journal graph reports itself done only once
+ * none is left (an outcome applied as it arrived is not on disk before its message is handled, and a graph the
+ * registry marks finished is not resumed).
+ */
+export const unhandled = new Map<string, number>();
 
 /**
  * Outcomes arriving together (one batch of replies from a port) go to the graph as one 'settleMany' message: one
@@ -125,6 +131,7 @@ const pending = new Map<string, Settle[]>();
  */
 function settleLater(ctx: ActorContext, s: Settle): void {
   const id = ctx.self.id;
+  unhandled.set(id, (unhandled.get(id) ?? 0) + 1);
   const list = pending.get(id);
   if (list !== undefined) return void list.push(s);
   pending.set(id, [s]);

@@ -11,7 +11,7 @@ import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
 import { chunksOf, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { routedDispatcher, sendAttempt, taskMessageId, writeBackDue, type Dispatcher, type Settle } from './dispatch.ts';
+import { routedDispatcher, sendAttempt, taskMessageId, unhandled, writeBackDue, type Dispatcher, type Settle } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -87,7 +87,7 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   const before = state.seq + state.resolutions.length + Number(state.cancelled);
   writeBack(state as GraphRecord, live.chunks, g, dirty);
   let changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
-  if (state.waiters.length > 0 && g.status() !== 'running') {
+  if (state.waiters.length > 0 && g.status() !== 'running' && !unhandled.has(ctx.self.id)) {
     const summary = summaryOf(g);
     for (const w of state.waiters) ctx.tell(w as ActorRef, 'graphDone', summary);
     state.waiters = [];
@@ -177,6 +177,9 @@ const handlers = {
   }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
   settleMany: onGraph((g, list: Settle[], ctx) => {
+    const left = (unhandled.get(ctx.self.id) ?? 0) - list.length;
+    if (left > 0) unhandled.set(ctx.self.id, left);
+    else unhandled.delete(ctx.self.id); // (replayed after a restart: told by an earlier process)
     for (const s of list) settle(g, s, ctx);
   }),
   tick: onGraph(() => undefined),
