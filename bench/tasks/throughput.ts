@@ -3,8 +3,8 @@
 // asks of the same work, routed by capability from the main thread on one route held by the caller (as the graph
 // holds one per capability), 64 in flight at most (target: the graph does >= 50% of the baseline's rate). The graph
 // actor lives on the main thread, where the baseline's asks start.
-// Volatile graph (in memory), durable graph with durability 'journal' (every outcome journaled before it is
-// applied) and 'snapshot' (the record snapshotted after every message).
+// Volatile graph (in memory), durable graph with durability 'journal' (every outcome journaled) and 'snapshot' (the
+// record snapshotted every 10 ms).
 import '../lib/env.ts';
 import { Runtime } from '../../runtime/index.ts';
 import { TaskManager } from '../../tasks/index.ts';

@@ -206,7 +206,7 @@ const handlers = {
   }),
 };
 
-/** A durable graph: every message journaled, the record in LMDB; resumes after a crash of the process. */
+/** A durable graph: every message (every outcome too) journaled, the record in LMDB; resumes after a crash. */
 export const taskGraph = defineActor({
   kind: 'troupe.task-graph',
   persistence: { durableMailbox: true },
@@ -215,9 +215,7 @@ export const taskGraph = defineActor({
 });
 
 /**
- * A durable graph kept by snapshots only: outcomes are applied as they arrive (no fsync in the way of the next
- * dispatch) and the record is snapshotted every 10 ms (a snapshot encodes the whole record: one per message cost
- * more than the graph's own work). A crash loses the transitions of the last 10 ms or so; their attempts are
+ * A durable graph kept by snapshots only: outcomes are not journaled, and the record is snapshotted every 10 ms. A crash loses the transitions of the last 10 ms or so; their attempts are
  * re-sent with the same message ids on resume.
  */
 export const snapshotTaskGraph = defineActor({
