@@ -8,6 +8,7 @@ import type { ActorRef, Runtime } from '../runtime/index.ts';
 import { reviveError } from '../runtime/errors.ts';
 import { GraphNotFoundError, InvalidGraphOptionError, TaskNotFoundError, UnknownCapabilityError } from './errors.ts';
 import { TaskGraph } from './graph/graph.ts';
+import { validateBatch } from './graph/validate.ts';
 import { graphOptions, type Durability, type SubmitSpec } from './options.ts';
 import { graphActorId, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type SubmitReply } from './actor/graph-actor.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
@@ -60,8 +61,10 @@ export class TaskManager {
   async submit(spec: SubmitSpec): Promise<GraphHandle> {
     const options = graphOptions(spec, this.durable);
     const graphId = spec.id ?? nanoid();
-    // The whole batch, as the graph actor will check it (cycles under 'reject' too), before anything exists.
-    new TaskGraph({ ...options, graphId }).add(spec.tasks, 0);
+    // The whole batch, before anything exists; the graph's actor is handed the definitions made here. A cycle is
+    // refused here too under 'reject' (the other policies resolve or keep cycles in the actor).
+    const defs = validateBatch(spec.tasks, () => false, options.durable);
+    if (options.deadlock === 'reject') new TaskGraph({ ...options, graphId }).addDefs(defs.map((d) => ({ ...d, dependsOn: [...d.dependsOn] })), 0);
     await this.checkCapabilities(spec.tasks);
     const durability = spec.durability ?? 'journal';
     if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
@@ -80,7 +83,7 @@ export class TaskManager {
       throw err;
     }
     const handle = this.handle(graphId, ref);
-    unwrap(await this.runtime.ask(ref, 'submit', { tasks: spec.tasks }, { timeoutMs: this.askTimeout }) as SubmitReply);
+    unwrap(await this.runtime.ask(ref, 'create', { defs }, { timeoutMs: this.askTimeout }) as SubmitReply);
     return handle;
   }
 
@@ -113,13 +116,21 @@ export class TaskManager {
     return this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
   }
 
+  /** Each capability and target once (a graph has many tasks and few of them), in task order for the error. */
   private async checkCapabilities(specs: readonly TaskSpec[]): Promise<void> {
+    const seen = new Set<string>(), seenTargets = new Set<string>();
     for (const t of specs) {
-      if (t.capability !== undefined && this.runtime.capabilities(t.capability).length === 0) {
-        throw new UnknownCapabilityError(`task '${t.id}': no live actor offers capability '${t.capability}'`, { details: { taskId: t.id, capability: t.capability } });
+      if (t.capability !== undefined && !seen.has(t.capability)) {
+        if (this.runtime.capabilities(t.capability).length === 0) {
+          throw new UnknownCapabilityError(`task '${t.id}': no live actor offers capability '${t.capability}'`, { details: { taskId: t.id, capability: t.capability } });
+        }
+        seen.add(t.capability);
       }
-      if (t.target !== undefined && (await this.runtime.lookup(t.target)) === undefined) {
-        throw new UnknownCapabilityError(`task '${t.id}': target actor '${t.target}' is not running`, { details: { taskId: t.id, target: t.target } });
+      if (t.target !== undefined && !seenTargets.has(t.target)) {
+        if ((await this.runtime.lookup(t.target)) === undefined) {
+          throw new UnknownCapabilityError(`task '${t.id}': target actor '${t.target}' is not running`, { details: { taskId: t.id, target: t.target } });
+        }
+        seenTargets.add(t.target);
       }
     }
   }

@@ -21,10 +21,10 @@ export interface SubmitSpec {
   /** Overrides the manager's `durable` for this graph. */
   durable?: boolean;
   /**
-   * How a durable graph is kept: 'journal' (default) journals every outcome before it is applied (each step of the
-   * graph waits for an fsync); 'snapshot' applies outcomes at once and snapshots the record every 10 ms: a crash
-   * may lose the last ~10 ms of transitions, whose attempts are then sent again with the same message ids, so it
-   * suits idempotent workers.
+   * How a durable graph is kept: 'journal' (default) journals every outcome (the graph dispatches what an outcome
+   * frees as it arrives, while it is journaled; a crash before its commit sends those tasks again, same ids);
+   * 'snapshot' journals nothing and snapshots the record every 10 ms: a crash may lose the last ~10 ms of
+   * transitions, whose attempts are then sent again with the same message ids, so it suits idempotent workers.
    */
   durability?: Durability;
   routing?: 'router' | 'sticky';

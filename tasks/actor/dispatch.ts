@@ -3,6 +3,7 @@
 // with that id. The attempt's outcome comes back to the graph actor as a 'settle' message to itself, so it is
 // journaled (durable graphs) and handled in order with everything else.
 import type { ActorContext, ActorRef } from '../../runtime/index.ts';
+import type { Route } from '../../actors/define.ts';
 import { ActorNotFoundError } from '../../runtime/errors.ts';
 import { TaskResultNotStorableError } from '../errors.ts';
 import type { Dispatch } from '../graph/graph.ts';
@@ -30,6 +31,14 @@ export interface Dispatcher {
 }
 
 const refs = new Map<string, ActorRef>();
+const routes = new Map<string, Route>();
+
+/** One frozen route per capability: the router caches what it compiled of a frozen route by identity. */
+function capabilityRoute(capability: string): Route {
+  let r = routes.get(capability);
+  if (r === undefined) routes.set(capability, (r = Object.freeze({ capability, retry: false as const })));
+  return r;
+}
 
 async function targetRef(ctx: ActorContext, id: string): Promise<ActorRef> {
   const known = refs.get(id);
@@ -67,8 +76,10 @@ function hash(s: string): number {
 export const routedDispatcher: Dispatcher = {
   async dispatch(ctx, def, message, timeoutMs, sticky) {
     if (def.target === undefined && sticky) return ctx.ask(stickyRef(ctx, def.capability!, def.id), def.type, message, { timeoutMs });
-    // The router picks (least loaded by default); the task id as key lets a consistent-hash strategy keep it sticky.
-    if (def.target === undefined) return ctx.ask({ capability: def.capability!, key: def.id, retry: false }, def.type, message, { timeoutMs });
+    // The router picks the least loaded. No key: a key makes the router hash it (consistent-hash), which split every
+    // batch of dispatches across the worker threads at random, until the graph and its workers exchanged one
+    // message per post; least-loaded sends a batch freed by one thread's replies back to that thread, as plain asks do.
+    if (def.target === undefined) return ctx.ask(capabilityRoute(def.capability!), def.type, message, { timeoutMs });
     const ref = await targetRef(ctx, def.target);
     try {
       return await ctx.ask(ref, def.type, message, { timeoutMs });
@@ -107,6 +118,12 @@ export function toTaskError(err: unknown, depth = 0): TaskError {
 }
 
 const pending = new Map<string, Settle[]>();
+/**
+ * Outcomes told to each graph ('settleMany') and not handled yet: a journal graph reports itself done only once
+ * none is left (an outcome applied as it arrived is not on disk before its message is handled, and a graph the
+ * registry marks finished is not resumed).
+ */
+export const unhandled = new Map<string, number>();
 
 /**
  * Outcomes arriving together (one batch of replies from a port) go to the graph as one 'settleMany' message: one
@@ -114,6 +131,7 @@ const pending = new Map<string, Settle[]>();
  */
 function settleLater(ctx: ActorContext, s: Settle): void {
   const id = ctx.self.id;
+  unhandled.set(id, (unhandled.get(id) ?? 0) + 1);
   const list = pending.get(id);
   if (list !== undefined) return void list.push(s);
   pending.set(id, [s]);
@@ -128,23 +146,56 @@ function settleLater(ctx: ActorContext, s: Settle): void {
  * Send attempt `d` and tell `self` its outcome. `inflight` holds the message ids sent from this thread and not
  * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
  */
-export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>): void {
-  const { timeoutMs, durable } = opts;
+export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>, early: Early): void {
   const taskId = d.def.id, attempt = d.attempt;
   const messageId = taskMessageId(graphId, taskId, attempt);
+  // Already on its way (sent before a rebuild of the live graph lost its start): its outcome will come.
+  if (inflight.has(messageId)) return;
   inflight.add(messageId);
   const message: TaskMessage = { graphId, taskId, attempt, messageId, payload: d.def.payload, deps: d.deps };
-  const settle = (s: Settle) => {
-    inflight.delete(messageId);
-    settleLater(ctx, s);
-  };
-  // A throw (no capable actor for a sticky choice) is a failed attempt like any other.
-  Promise.resolve().then(() => dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? timeoutMs, opts.routing === 'sticky')).then(
+  // Sent now, from the handler: it joins this turn's outgoing batch (a microtask later, every dispatch of a turn
+  // was posted on its own flush). A throw (no capable actor for a sticky choice) is a failed attempt like any other.
+  let reply: Promise<unknown>;
+  try {
+    reply = dispatcher.dispatch(ctx, d.def, message, d.def.timeoutMs ?? opts.timeoutMs, opts.routing === 'sticky');
+  } catch (err) {
+    reply = Promise.reject(err);
+  }
+  // (Anonymous callbacks: under tsx a named closure costs a naming call per task.)
+  const durable = opts.durable;
+  reply.then(
     (result) => {
-      const problem = storableProblem(result, durable);
-      if (problem === undefined) return settle({ taskId, attempt, ok: true, result });
-      settle({ taskId, attempt, ok: false, error: toTaskError(new TaskResultNotStorableError(`task '${taskId}': result cannot be stored: ${problem}`, { details: { taskId } })) });
+      inflight.delete(messageId);
+      outcome(ctx, succeeded(taskId, attempt, result, durable), early);
     },
-    (err: unknown) => settle({ taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) }),
+    (err: unknown) => {
+      inflight.delete(messageId);
+      outcome(ctx, { taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) }, early);
+    },
   );
+}
+
+/**
+ * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts). True when that is
+ * all it needs (a graph that does not journal its outcomes): the graph is then only told to write back.
+ */
+export type Early = (ctx: ActorContext, s: Settle) => boolean;
+
+/** Graphs told to write back and not yet handling it: one 'tick' at a time, however many outcomes arrive meanwhile. */
+export const writeBackDue = new Set<string>();
+
+/** An outcome: applied at once, and told to the graph (journaled, written back) or only a write-back asked for. */
+function outcome(ctx: ActorContext, s: Settle, early: Early): void {
+  if (!early(ctx, s)) return settleLater(ctx, s);
+  const id = ctx.self.id;
+  if (writeBackDue.has(id)) return;
+  writeBackDue.add(id);
+  ctx.tell(ctx.self, 'tick');
+}
+
+/** A result is the task's only once it can be stored; else the attempt failed. */
+function succeeded(taskId: string, attempt: number, result: unknown, durable: boolean): Settle {
+  const problem = storableProblem(result, durable);
+  if (problem === undefined) return { taskId, attempt, ok: true, result };
+  return { taskId, attempt, ok: false, error: toTaskError(new TaskResultNotStorableError(`task '${taskId}': result cannot be stored: ${problem}`, { details: { taskId } })) };
 }

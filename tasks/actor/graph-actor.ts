@@ -4,14 +4,14 @@
 // back into the state. The live index belongs to one rev of the record: a crash of a handler (state rolled back),
 // a restart or a fresh process finds the rev moved and rebuilds it, and re-sends the attempts that were running
 // and are not in flight from this thread, with their message ids.
-import { isDraft, original, type Draft } from 'immer';
+import type { Draft } from 'immer';
 import { defineActor, type ActorContext, type ActorRef } from '../../runtime/index.ts';
 import { errorToData } from '../../runtime/errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
-import type { AddResult, CriticalPath, GraphSummary, Progress, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
-import { newRecord, restoreGraph, writeBack, type GraphInit, type GraphRecord } from './record.ts';
-import { routedDispatcher, sendAttempt, taskMessageId, type Dispatcher, type Settle } from './dispatch.ts';
+import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
+import { chunksOf, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
+import { routedDispatcher, sendAttempt, taskMessageId, unhandled, writeBackDue, type Dispatcher, type Settle } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -21,7 +21,8 @@ export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`
 interface Live {
   graph: TaskGraph;
   rev: number;
-  depLen: number[];
+  /** The record's task chunks as last written (record.ts). */
+  chunks: Chunks;
   timer?: { at: number; handle: NodeJS.Timeout };
   /** Running tasks to re-send after a rebuild (their attempts are not in flight from this thread). */
   resend: number[];
@@ -35,19 +36,16 @@ export function useDispatcher(d: Dispatcher): void {
   dispatcher = d;
 }
 
-function committed(state: Draft<GraphRecord>): GraphRecord {
-  return (isDraft(state) ? original(state) : state) as GraphRecord;
-}
-
 function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
   if (live !== undefined && live.rev === state.rev) return live;
-  const record = committed(state);
-  const graph = restoreGraph(record);
+  const record = plainRecord(state as GraphRecord);
+  const chunks = chunksOf(record);
+  const graph = restoreGraph(record, chunks);
   const inflight = inflightOf(ctx.self.id);
   const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
   if (live?.timer) clearTimeout(live.timer.handle);
-  live = { graph, rev: record.rev, depLen: record.defs.flat().map((d) => d.dependsOn.length), resend };
+  live = { graph, rev: record.rev, chunks, resend };
   lives.set(ctx.self.id, live);
   return live;
 }
@@ -62,6 +60,7 @@ function inflightOf(id: string): Set<string> {
 function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: Draft<GraphRecord>) => R) {
   return (state: Draft<GraphRecord>, payload: P, ctx: ActorContext): R => {
     const live = liveOf(state, ctx);
+    writeBackDue.delete(ctx.self.id); // this message writes back whatever changed
     live.rev = -1; // until the end: a throw below leaves the live graph out of step, and it is rebuilt
     const result = fn(live.graph, payload, ctx, state);
     if (pump(live, state, ctx)) state.rev++;
@@ -79,16 +78,16 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   const inflight = inflightOf(ctx.self.id);
   g.promote(now);
   for (const i of live.resend.splice(0)) {
-    if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight);
+    if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight, applyEarly);
   }
-  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight);
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight, applyEarly);
   const events = g.takeEvents();
   if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
   const dirty = g.takeDirty();
   const before = state.seq + state.resolutions.length + Number(state.cancelled);
-  writeBack(state as GraphRecord, committed(state), g, dirty, live.depLen);
+  writeBack(state as GraphRecord, live.chunks, g, dirty);
   let changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
-  if (state.waiters.length > 0 && g.status() !== 'running') {
+  if (state.waiters.length > 0 && g.status() !== 'running' && !unhandled.has(ctx.self.id)) {
     const summary = summaryOf(g);
     for (const w of state.waiters) ctx.tell(w as ActorRef, 'graphDone', summary);
     state.waiters = [];
@@ -96,6 +95,30 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   }
   schedule(live, g.nextRetryAt(), now, ctx);
   return changed;
+}
+
+/**
+ * An outcome as it arrives (a reply's callback, between messages): applied to the live index at once, and the tasks
+ * it frees or makes ready sent at once, in the same outgoing batch as the other outcomes of that reply batch, as a
+ * caller's own asks would be. A journal graph also tells itself the outcome ('settleMany', journaled), whose
+ * handler finds it applied (complete and fail ignore an attempt that no longer runs) and writes back what changed;
+ * the others tell themselves only a 'tick' (one at a time) for the write-back. The record, and what a restart resumes from, changes only in handlers; tasks sent here are in no record
+ * until then, so a crash before it sends them again, with the same message ids (their attempt numbers were not
+ * recorded either). Skipped while the live index is out of step with the record (rebuilt at the next message).
+ */
+function applyEarly(ctx: ActorContext, s: Settle): boolean {
+  const live = lives.get(ctx.self.id);
+  if (live === undefined || live.rev < 0) return false;
+  const g = live.graph;
+  if (!g.has(s.taskId)) return false;
+  settle(g, s, ctx);
+  const now = Date.now();
+  const options = g.opts;
+  const inflight = inflightOf(ctx.self.id);
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, inflight, applyEarly);
+  schedule(live, g.nextRetryAt(), now, ctx);
+  // A journal graph journals every outcome ('settleMany'); the others need only a write-back of what changed.
+  return ctx.self.kind !== taskGraph.kind;
 }
 
 /** One timer per graph, for the earliest retry backoff to end: a 'tick' to itself. */
@@ -144,8 +167,19 @@ const handlers = {
       return { ok: false, error: errorToData(err) };
     }
   }),
+  /** A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. */
+  create: onGraph((g, p: { defs: TaskDef[] }): SubmitReply => {
+    try {
+      return { ok: true, ...g.addDefs(p.defs, Date.now()) };
+    } catch (err) {
+      return { ok: false, error: errorToData(err) };
+    }
+  }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
   settleMany: onGraph((g, list: Settle[], ctx) => {
+    const left = (unhandled.get(ctx.self.id) ?? 0) - list.length;
+    if (left > 0) unhandled.set(ctx.self.id, left);
+    else unhandled.delete(ctx.self.id); // (replayed after a restart: told by an earlier process)
     for (const s of list) settle(g, s, ctx);
   }),
   tick: onGraph(() => undefined),
@@ -172,7 +206,7 @@ const handlers = {
   }),
 };
 
-/** A durable graph: every message journaled, the record in LMDB; resumes after a crash of the process. */
+/** A durable graph: every message (every outcome too) journaled, the record in LMDB; resumes after a crash. */
 export const taskGraph = defineActor({
   kind: 'troupe.task-graph',
   persistence: { durableMailbox: true },
@@ -181,9 +215,7 @@ export const taskGraph = defineActor({
 });
 
 /**
- * A durable graph kept by snapshots only: outcomes are applied as they arrive (no fsync in the way of the next
- * dispatch) and the record is snapshotted every 10 ms (a snapshot encodes the whole record: one per message cost
- * more than the graph's own work). A crash loses the transitions of the last 10 ms or so; their attempts are
+ * A durable graph kept by snapshots only: outcomes are not journaled, and the record is snapshotted every 10 ms. A crash loses the transitions of the last 10 ms or so; their attempts are
  * re-sent with the same message ids on resume.
  */
 export const snapshotTaskGraph = defineActor({

@@ -37,7 +37,15 @@ export class TaskGraph extends GraphStore {
    * policy included, runs before anything changes. Cycles are then resolved per the deadlock policy.
    */
   add(specs: readonly TaskSpec[], now: number, edges: readonly TaskEdge[] = []): AddResult {
-    const defs = validateBatch(specs, (id) => this.byId.has(id), this.opts.durable);
+    return this.addDefs(validateBatch(specs, (id) => this.byId.has(id), this.opts.durable), now, edges);
+  }
+
+  /**
+   * add() of definitions validateBatch made already, against this graph's ids (the manager validates a submit
+   * before the graph's actor exists, and hands the actor the definitions: each payload is checked once). The
+   * definitions become the graph's own.
+   */
+  addDefs(defs: TaskDef[], now: number, edges: readonly TaskEdge[] = []): AddResult {
     const n0 = this.nodes.length;
     const batch = new Map(defs.map((d, k) => [d.id, n0 + k]));
     const at = (id: string) => this.byId.get(id) ?? batch.get(id);

@@ -28,7 +28,8 @@ export function validateBatch(specs: unknown, exists: (id: string) => boolean, d
     if (!validId(s.id)) {
       throw new InvalidTaskError(`task id must be a non-empty string of at most ${MAX_ID} characters without '/' or NUL (got ${JSON.stringify(s.id)})`, { details: { taskId: String(s.id) } });
     }
-    const bad = (msg: string) => new InvalidTaskError(`task '${s.id}': ${msg}`, { details: { taskId: s.id } });
+    // (Not a closure per task: under tsx a named closure costs a naming call each time, a tenth of a submit.)
+    const bad = badTask.bind(undefined, s.id);
     for (const k of Object.keys(s)) if (!SPEC_KEYS.has(k)) throw bad(`unknown field '${k}' (known: ${[...SPEC_KEYS].join(', ')})`);
     if (ids.has(s.id) || exists(s.id)) throw new DuplicateTaskIdError(`task id '${s.id}' is given twice`, { details: { taskId: s.id } });
     ids.add(s.id);
@@ -57,6 +58,10 @@ export function validateBatch(specs: unknown, exists: (id: string) => boolean, d
     }
   }
   return defs;
+}
+
+function badTask(taskId: string, msg: string): Error {
+  return new InvalidTaskError(`task '${taskId}': ${msg}`, { details: { taskId } });
 }
 
 export function checkRetry(retry: unknown, bad: (msg: string) => Error): void {

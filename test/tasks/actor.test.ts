@@ -32,10 +32,12 @@ describe.each([true, false])('task graphs (durable: %s) on worker threads', (dur
     const g = await tasks.submit({
       id: 'dag',
       // d takes time too: a zero-length last task ties [a, b] with [a, b, d], and the critical path may stop at b.
-      tasks: [w('a', [], { payload: { ms: 20 } }), w('b', ['a']), w('c', ['a'], { priority: 'critical' }), w('d', ['b', 'c'], { payload: { ms: 5 } }), w('e')],
+      tasks: [w('a', [], { payload: { ms: 20 } }), w('b', ['a']), w('c', ['a'], { priority: 'critical' }), w('e')],
     });
     const events: TaskEvent[] = [];
     await g.on((e) => events.push(e));
+    // d joins once the follower is subscribed: the graph may be done with the rest before that (no fixed wait).
+    await g.add([w('d', ['b', 'c'], { payload: { ms: 5 } })]);
     const summary = await g.done();
     expect(summary.status).toBe('completed');
     expect(summary.progress).toMatchObject({ total: 5, completed: 5 });

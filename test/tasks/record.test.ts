@@ -1,0 +1,60 @@
+// The graph actor's record as the kernel hands it to handlers: a copy-on-write draft (runtime/workcopy.ts) over a run
+// of messages. What writeBack stores must be plain data, never drafts (a chunk sliced out of the draft once copied
+// proxies into the state, and every snapshot then encoded the record through them); a durable record keeps its
+// chunks packed, and a record rebuilt from the committed state gives back the same graph.
+import { describe, expect, it } from 'vitest';
+import { deepFreeze, isWorkDraft, WorkCopy } from '../../runtime/workcopy.ts';
+import { TaskGraph } from '../../tasks/graph/graph.ts';
+import { chunksOf, CHUNK, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphRecord } from '../../tasks/actor/record.ts';
+import { graphOptions } from '../../tasks/options.ts';
+import type { TaskSpec } from '../../tasks/types.ts';
+
+const N = CHUNK * 3 + 5;
+const specs: TaskSpec[] = Array.from({ length: N }, (_, i) => ({ id: `t${i}`, type: 'work', capability: 'c', payload: { i }, dependsOn: i > 0 ? [`t${i - 1}`] : [] }));
+
+function drafts(v: unknown, seen = new Set<unknown>()): number {
+  if (typeof v !== 'object' || v === null || seen.has(v)) return 0;
+  seen.add(v);
+  if (isWorkDraft(v)) return 1;
+  if (v instanceof Uint8Array) return 0;
+  let n = 0;
+  for (const k of Object.keys(v)) n += drafts((v as Record<string, unknown>)[k], seen);
+  return n;
+}
+
+describe.each([true, false])('the graph record (durable: %s)', (durable) => {
+  it('written back through working copies over many messages, holds no drafts and restores the same graph', () => {
+    const options = graphOptions({ tasks: specs, retry: false, events: false }, durable);
+    const g = new TaskGraph({ ...options, graphId: 'g' });
+    let state: GraphRecord = newRecord({ graphId: 'g', options, events: false });
+    deepFreeze(state);
+    const kept: Chunks = chunksOf(state);
+    // One message: a working copy over the committed state, the graph's changes written back, committed.
+    const message = (change: () => void) => {
+      const wc = new WorkCopy(state);
+      wc.begin();
+      change();
+      const draft = wc.draft as GraphRecord;
+      void draft.runs[0]; // a handler reading the record makes drafts of what it reads
+      writeBack(draft, kept, g, g.takeDirty());
+      draft.rev++;
+      wc.end();
+      state = wc.commit() as GraphRecord;
+    };
+    message(() => g.add(specs, 0));
+    for (let now = 1; ; now++) {
+      const d = g.next(now);
+      if (d === undefined) break;
+      message(() => g.complete(d.index, d.attempt, { done: d.def.id }, now));
+    }
+    expect(g.progress().completed).toBe(N);
+    expect(drafts(state)).toBe(0);
+    expect(state.runs.length).toBe(Math.ceil(N / CHUNK));
+    for (const c of [...state.runs, ...state.defs]) expect(c instanceof Uint8Array).toBe(durable);
+    const plain = plainRecord(state);
+    const back = restoreGraph(plain, chunksOf(plain));
+    expect(back.nodes.map((n) => n.def.id)).toEqual(g.nodes.map((n) => n.def.id));
+    expect(back.nodes.map((n) => n.run)).toEqual(g.nodes.map((n) => n.run));
+    expect(back.outcome(`t${N - 1}`)).toMatchObject({ status: 'completed', result: { done: `t${N - 1}` } });
+  });
+});
