@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import fc from 'fast-check';
 import { Runtime, InvalidTraceparentError, parseTraceparent, traceIdOf } from '../../runtime/index.ts';
 import type { ActorRef } from '../../actors/define.ts';
@@ -107,6 +108,24 @@ describe('trace context (runtime/tracing.ts), no tracer installed', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('logs carry the trace', () => {
+  it('ctx.log lines on every thread carry the trace id and the handling span id; an unsupervised crash line too', async () => {
+    const crashTrace = CALLER.replace('4bf9', 'bbbb');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', 'test/fixtures/traced-logs.ts', CALLER, crashTrace], { env: { ...process.env, TROUPE_LOG_LEVEL: 'debug' } },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+    const relays = lines.filter((l) => l.msg === 'relay');
+    expect(relays.map((l) => l.actor)).toEqual(['a', 'b', 'a']);
+    for (const l of relays) expect(l.trace_id).toBe(traceIdOf(CALLER));
+    expect(new Set(relays.map((l) => l.span_id)).size).toBe(3);
+    for (const l of relays) expect(l.span_id).toMatch(/^[0-9a-f]{16}$/);
+    const crash = lines.find((l) => l.msg === 'actor crashed');
+    expect(crash).toMatchObject({ actor: 'b', node: 1, trace_id: traceIdOf(crashTrace) });
+  }, 30_000);
 });
 
 describe('traceparent parsing and children (pure)', () => {
