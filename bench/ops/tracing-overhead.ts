@@ -2,12 +2,12 @@
 // thread (workers: 0), three modes interleaved round by round in this process:
 // - none: no tracer installed (the kernel only carries trace context: a string per message, made per handling);
 // - off:  troupe/otel's tracer installed, no OpenTelemetry provider registered (it checks per message and records nothing);
-// - on:   a real BasicTracerProvider registered (SimpleSpanProcessor, an exporter that counts and drops): a span per message.
-// Two workloads: 200k tells from outside (each starts a trace), and 200k tells made by one handler (each continues
+// - on:   a real BasicTracerProvider registered (BatchSpanProcessor, an exporter that counts and drops): a span per message.
+// Two workloads: 100k tells from outside (each starts a trace), and 200k tells made by one handler (each continues
 // its trace). Ratios: median over rounds of off / none and on / none (paired).
 import '../lib/env.ts';
-import { trace } from '@opentelemetry/api';
-import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { trace, type ProxyTracerProvider } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Runtime } from '../../runtime/index.ts';
 import { setMessageTracer } from '../../runtime/tracing.ts';
 import { otelMessageTracer } from '../../ops/tracing/otel-tracer.ts';
@@ -15,7 +15,7 @@ import { blaster, tally } from '../actors.ts';
 import { emit, interleave } from '../lib/measure.ts';
 import { makePairedRow } from '../lib/rows.ts';
 
-const N = 200_000;
+const N = Number(process.env.TROUPE_BENCH_TRACING_N ?? 100_000);
 let exported = 0;
 const exporter: SpanExporter = {
   export(spans, done) {
@@ -24,15 +24,21 @@ const exporter: SpanExporter = {
   },
   shutdown: async () => undefined,
 };
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const tracer = otelMessageTracer();
+// Batched, as a service would export them; the queue holds a whole round (none dropped), flushed after each round.
+const processor = new BatchSpanProcessor(exporter, { maxQueueSize: 2 * N + 10, maxExportBatchSize: 4096, scheduledDelayMillis: 20 });
+const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+
+// Registered once; 'off' rounds unset the global proxy's delegate (what it reads before any provider is registered).
+trace.setGlobalTracerProvider(provider);
+const proxy = trace.getTracerProvider() as ProxyTracerProvider;
 
 function mode(m: 'none' | 'off' | 'on'): void {
   setMessageTracer(m === 'none' ? undefined : tracer);
-  trace.disable();
-  if (m === 'on') trace.setGlobalTracerProvider(provider);
+  proxy.setDelegate(m === 'on' ? provider : (undefined as never));
+  tracer.refresh(); // instead of waiting for its next look (PROVIDER_CHECK_MS)
 }
 
+const tracer = otelMessageTracer();
 const rt = await Runtime.start({ workers: 0, stallMs: 0, spareWorker: false });
 const target = await rt.spawn(tally, { pin: 0 });
 const sender = await rt.spawn(blaster, { pin: 0 });
@@ -45,6 +51,7 @@ async function fromOutside(m: 'none' | 'off' | 'on'): Promise<number> {
   const count = await rt.ask(target, 'get', undefined, { timeoutMs: 60_000 });
   const s = (performance.now() - t0) / 1000;
   if (count !== (total += N)) throw new Error(`counted ${count}, expected ${total}`);
+  await processor.forceFlush();
   return N / s;
 }
 
@@ -54,10 +61,11 @@ async function fromHandler(m: 'none' | 'off' | 'on'): Promise<number> {
   const count = await rt.ask(sender, 'blast', { target, n: N }, { timeoutMs: 60_000 });
   const s = (performance.now() - t0) / 1000;
   if (count !== (total += N)) throw new Error(`counted ${count}, expected ${total}`);
+  await processor.forceFlush();
   return N / s;
 }
 
-const rounds = { warmup: 3, runs: 9 };
+const rounds = { warmup: 2, runs: 7 };
 const rows = [];
 for (const [label, run] of [['from outside', fromOutside], ['from a handler', fromHandler]] as const) {
   const before = exported;
@@ -75,6 +83,7 @@ for (const [label, run] of [['from outside', fromOutside], ['from a handler', fr
   }));
 }
 mode('none');
+tracer.close();
 await rt.shutdown();
 await provider.shutdown();
 emit({ rows });

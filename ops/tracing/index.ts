@@ -4,11 +4,11 @@ import { pathToFileURL } from 'node:url';
 import type { TracerProvider } from '@opentelemetry/api';
 import { registerThreadExtension } from '../../runtime/extensions.ts';
 import { setMessageTracer } from '../../runtime/tracing.ts';
-import { otelMessageTracer } from './otel-tracer.ts';
+import { otelMessageTracer, type OtelMessageTracer } from './otel-tracer.ts';
 import { THREAD_MODULE } from './thread.ts';
 import { TracingSetupError } from '../errors.ts';
 
-export { otelMessageTracer } from './otel-tracer.ts';
+export { otelMessageTracer, PROVIDER_CHECK_MS, type OtelMessageTracer } from './otel-tracer.ts';
 export { TracingSetupError } from '../errors.ts';
 
 export interface TracingOptions {
@@ -24,7 +24,8 @@ export interface TracingOptions {
 
 /**
  * Record a span per handled message on this thread now, and on the workers of every runtime started from now on
- * (call it before Runtime.start). Spans record only while a tracer provider is registered.
+ * (call it before Runtime.start). Spans record only while a tracer provider is registered (looked at every
+ * PROVIDER_CHECK_MS: a provider registered later records from then on).
  */
 export function installTracing(options: TracingOptions = {}): void {
   const setup = options.workerSetup === undefined ? '' : setupUrl(options.workerSetup);
@@ -36,7 +37,8 @@ export function installTracing(options: TracingOptions = {}): void {
 
 /** Stop recording spans on this thread (workers already started keep theirs). */
 export function uninstallTracing(): void {
-  setMessageTracer(undefined);
+  const previous = setMessageTracer(undefined) as OtelMessageTracer | undefined;
+  previous?.close?.();
 }
 
 function setupUrl(value: string | URL): string {

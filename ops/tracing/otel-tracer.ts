@@ -14,25 +14,45 @@ const TRACER_NAME = 'troupe';
  * type and the outcome. It records only while a tracer provider is registered (the global one, on this thread, or
  * `provider`); otherwise the kernel stays on its fast path and only carries trace context on.
  */
-export function otelMessageTracer(provider?: TracerProvider): MessageTracer {
+/** How often the tracer looks again whether a provider is registered (ms): what it costs is one boolean per message. */
+export const PROVIDER_CHECK_MS = 100;
+
+export interface OtelMessageTracer extends MessageTracer {
+  /** Look now whether a provider is registered (otherwise it is looked at every PROVIDER_CHECK_MS). */
+  refresh(): void;
+  /** Stop looking (the timer is unref'd: it does not keep a thread alive either way). */
+  close(): void;
+}
+
+/**
+ * The kernel's MessageTracer (runtime/tracing.ts) over the OpenTelemetry API: each handled message becomes a
+ * CONSUMER span named '<kind> <type>', child of the span that sent it, with the actor's kind and id, the message
+ * type and the outcome. It records only while a tracer provider is registered (the global one, on this thread, or
+ * `provider`); otherwise the kernel stays on its fast path and only carries trace context on. Whether one is
+ * registered is read every PROVIDER_CHECK_MS, not per message: looking up the global provider per message cost
+ * half of the same-thread tell figure.
+ */
+export function otelMessageTracer(provider?: TracerProvider): OtelMessageTracer {
+  let live: TracerProvider | undefined;
   let tracer: Tracer | undefined;
-  let tracerOf: TracerProvider | undefined;
-  const live = (): TracerProvider | undefined => {
+  const refresh = (): void => {
     const p = provider ?? trace.getTracerProvider();
     const delegate = p instanceof ProxyTracerProvider ? p.getDelegate() : p;
-    return delegate === NOOP_PROVIDER ? undefined : delegate;
+    const next = delegate === NOOP_PROVIDER ? undefined : delegate;
+    if (next !== live) tracer = next?.getTracer(TRACER_NAME);
+    live = next;
   };
+  refresh();
+  const timer = setInterval(refresh, PROVIDER_CHECK_MS);
+  timer.unref();
   return {
-    recording: () => live() !== undefined,
+    refresh,
+    close: () => clearInterval(timer),
+    recording: () => live !== undefined,
     start(parent, kind, actor, type) {
-      const p = live();
-      if (p === undefined) return undefined;
-      if (tracerOf !== p) {
-        tracer = p.getTracer(TRACER_NAME);
-        tracerOf = p;
-      }
+      if (tracer === undefined) return undefined;
       const ctx = parent === '' ? context.active() : trace.setSpanContext(context.active(), spanContextOf(parent));
-      const span = tracer!.startSpan(`${kind} ${type}`, {
+      const span = tracer.startSpan(`${kind} ${type}`, {
         kind: SpanKind.CONSUMER,
         attributes: { 'troupe.actor.kind': kind, 'troupe.actor.id': actor, 'troupe.message.type': type },
       }, ctx);
@@ -41,6 +61,7 @@ export function otelMessageTracer(provider?: TracerProvider): MessageTracer {
       return new OtelMessageSpan(span, traceparentOf(sc));
     },
     outside() {
+      if (live === undefined) return ''; // nothing records: no context worth the lookup
       const sc = trace.getSpanContext(context.active());
       return sc !== undefined && trace.isSpanContextValid(sc) ? traceparentOf(sc) : '';
     },

@@ -4,7 +4,7 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Runtime, traceIdOf } from '../../runtime/index.ts';
 import type { ActorRef } from '../../actors/define.ts';
-import { installTracing, uninstallTracing, TracingSetupError } from '../../ops/tracing/index.ts';
+import { installTracing, uninstallTracing, TracingSetupError, PROVIDER_CHECK_MS } from '../../ops/tracing/index.ts';
 import { hop, type Step } from '../fixtures/traced.ts';
 import { spanData, type SpanData } from '../fixtures/otel-span-data.ts';
 import { eventually } from './helpers.ts';
@@ -78,11 +78,15 @@ describe('OpenTelemetry spans per handled message (troupe/otel)', () => {
 
   it('records nothing while no provider is registered, and still carries the trace', async () => {
     trace.disable();
+    await new Promise((r) => setTimeout(r, 3 * PROVIDER_CHECK_MS)); // each thread's tracer looks again
     const before = exporter.getFinishedSpans().length;
     await rt.ask(refs.a, 'relay', { route: [] }, { traceparent: CALLER });
     expect(traceIdOf((await rt.ask(refs.a, 'seen')).at(-1)!)).toBe(traceIdOf(CALLER));
     expect(exporter.getFinishedSpans().length).toBe(before);
     trace.setGlobalTracerProvider(provider);
+    await new Promise((r) => setTimeout(r, 3 * PROVIDER_CHECK_MS));
+    await rt.ask(refs.a, 'relay', { route: [] }, { traceparent: CALLER.replace('4bf9', 'cccc') });
+    expect(exporter.getFinishedSpans().length).toBe(before + 1); // registered again: recording again
   });
 
   it('refuses a workerSetup that is neither a URL nor a path', () => {
