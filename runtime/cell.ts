@@ -109,6 +109,9 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private span: MessageSpan | undefined = undefined;
   /** This thread's counters for the actor's kind (runtime/thread-metrics.ts); undefined when counting is off. */
   readonly counters: KindCounters | undefined;
+  /** Messages handled, counted by type in runs of one type (a field compare per message, a map update per run). */
+  private runType = '';
+  private runCount = 0;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -122,7 +125,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     readonly supervision: Supervision | undefined,
   ) {
     this.ref = Object.freeze({ id, kind: def.kind, node: host.node });
-    this.counters = host.counters.forKind(def.kind);
+    this.counters = host.counters.forKind(def.kind, Object.keys(def.handlers));
   }
 
   get ctx(): ActorContext {
@@ -173,6 +176,8 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     this.messageId = '';
     this.trace = trace;
     this.traceOut = '';
+    if (type === this.runType) this.runCount++;
+    else this.countType(type);
     if (this.work !== undefined || isNested(this)) return this.tellToWork(handler, type, payload, from);
     claimWork(this);
     const draft = openDraft(this);
@@ -274,6 +279,8 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
    * same steps for a plain tell to a running actor: a change here may need the same change there.)
    */
   handle(env: Envelope): void {
+    if (env.type === this.runType) this.runCount++;
+    else this.countType(env.type);
     claimWork(this);
     if (this.work !== undefined && !this.busy) this.closeWork(); // the run of tells before this message stands
     if (env.type === SYS_STOP) return this.host.terminate(this, env.payload as string);
@@ -305,6 +312,19 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     if (typeof (result as PromiseLike<unknown>)?.then !== 'function') return this.commit(env, draft, result);
     sawAsync(handler);
     this.awaitResult(env, draft, result as Promise<unknown>);
+  }
+
+  /** A message of another type than the run before it: the run goes to the kind's counters. */
+  private countType(type: string): void {
+    this.flushTypeCount();
+    this.runType = type;
+    this.runCount = 1;
+  }
+
+  /** The run of one type in progress, into the kind's counters (before a scrape reads them, and at the end). */
+  flushTypeCount(): void {
+    if (this.runCount > 0) this.counters?.handledType(this.runType, this.runCount);
+    this.runCount = 0;
   }
 
   private startSpan(type: string): void {

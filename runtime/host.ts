@@ -521,6 +521,7 @@ export class Host {
   /** Final stop: what is still queued becomes dead letters, watchers are told, the id is released. */
   terminate(cell: Cell, reason: string): void {
     if (this.lastCell === cell) this.lastCell = undefined; // not kept alive by the delivery cache
+    cell.flushTypeCount();
     if (cell.busy) cell.abandon(() => new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
     cell.stopped = true;
     const written = cell.persistence?.flush();
@@ -557,7 +558,10 @@ export class Host {
 
   /** A handler threw: see CellSupervision (runtime/supervision.ts). */
   crashed(cell: Cell, env: Envelope, err: unknown): void {
-    if (cell.counters !== undefined) cell.counters.crashed++;
+    if (cell.counters !== undefined) {
+      cell.counters.crashed++;
+      cell.counters.crashedType(env.type);
+    }
     this.supervision.crashed(cell, env, err);
   }
 
@@ -650,8 +654,9 @@ export class Host {
     const kinds: Record<string, KindMetrics> = {};
     const kindOf = (kind: string): KindMetrics => (kinds[kind] ??= {
       handled: 0, crashed: 0, restarts: 0, transitions: { open: 0, 'half-open': 0, closed: 0 },
-      handling: { counts: [], sumMs: 0, count: 0 }, phases: {}, mailboxDepth: 0,
+      handling: { counts: [], sumMs: 0, count: 0 }, types: {}, phases: {}, mailboxDepth: 0,
     });
+    for (const cell of this.actors.values()) cell.flushTypeCount();
     for (const [kind, c] of this.counters.allKinds()) {
       const k = kindOf(kind);
       k.handled = c.handled;
@@ -659,6 +664,7 @@ export class Host {
       k.restarts = c.restarts;
       k.transitions = { open: c.toOpen, 'half-open': c.toHalfOpen, closed: c.toClosed };
       k.handling = c.handling.data();
+      for (const [type, t] of c.types) k.types[type] = { handled: t.handled, crashed: t.crashed };
     }
     let journalDepth = 0;
     for (const cell of this.actors.values()) {
@@ -671,12 +677,15 @@ export class Host {
     this.metricsElu = performance.eventLoopUtilization();
     const c = this.counters;
     return {
-      node: this.node, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>,
+      node: this.node, epoch: this.epoch, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>,
       asks: { ok: c.asksOk, error: c.asksError, timeout: c.asksTimeout }, journalDepth,
       journalCommit: c.journalCommit.data(), snapshot: c.snapshot.data(),
       eventLoopUtilization: elu.utilization, heapUsedBytes: process.memoryUsage().heapUsed,
     };
   }
+
+  /** Which incarnation of this thread counted (ThreadMetrics.epoch; worker threads share the process's timeOrigin). */
+  private readonly epoch = Math.random();
 
   /** Its own baseline: a metrics scrape does not reset what stats() reports, nor the other way round. */
   private metricsElu = performance.eventLoopUtilization();

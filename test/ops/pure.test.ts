@@ -11,6 +11,7 @@ import { InvalidTokenError } from '../../ops/errors.ts';
 import { ActorNotFoundError } from '../../runtime/errors.ts';
 import { table } from '../../ops/table.ts';
 import type { ActorStats } from '../../runtime/stats.ts';
+import { KindCounters, MAX_TYPE_LABELS } from '../../runtime/thread-metrics.ts';
 
 const RUNS = Number(process.env.TROUPE_FC_RUNS ?? 100);
 
@@ -57,6 +58,15 @@ describe('admin token', () => {
 });
 
 describe('MonotonicSum', () => {
+  it('carries every counter of a thread whose epoch changed, even one that reads as high as before', () => {
+    const m = new MonotonicSum();
+    expect(m.sum([[1, 'a', 5], [1, 'b', 1]], new Map([[1, 100]])).get('b')).toBe(1);
+    expect(m.sum([[1, 'a', 5], [1, 'b', 1]], new Map([[1, 100]])).get('b')).toBe(1); // same thread: no change
+    const replaced = m.sum([[1, 'b', 1]], new Map([[1, 200]])); // replacement: 'a' not seen yet, 'b' counted 1 again
+    expect(replaced.get('b')).toBe(2);
+    expect(replaced.get('a')).toBe(5);
+  });
+
   it('sums threads per series, carries what a replaced thread counted, keeps a silent thread\'s last value', () => {
     const m = new MonotonicSum();
     expect(m.sum([[1, 'a', 5], [2, 'a', 3], [1, 'b', 1]])).toEqual(new Map([['a', 8], ['b', 1]]));
@@ -112,6 +122,21 @@ describe('view model', () => {
     const v = buildView(roots, [], new Map(), names);
     expect(v.supervisors.map(([id, parent, , , pos]) => [id, parent, pos])).toEqual([['root', '', 0], ['mid', 'root', 1], ['deep', 'mid', 0], ['other', '', 1]]);
     expect([...v.actors.values()].map((r) => [r[0], names.list[r[1]], r[8]])).toEqual([['x', 'root', 0], ['z', 'deep', 0], ['y', 'mid', 1], ['w', 'root', 2]]);
+  });
+});
+
+describe('handled messages by type (runtime/thread-metrics.ts)', () => {
+  it('labels a kind\'s first MAX_TYPE_LABELS handler types and the runtime\'s own; any other type counts as other', () => {
+    const handlerTypes = Array.from({ length: MAX_TYPE_LABELS + 8 }, (_, i) => `t${i}`);
+    const k = new KindCounters(handlerTypes);
+    for (const t of [...handlerTypes, 'no-such-handler', '$stop']) k.handledType(t, 2);
+    k.crashedType('t0');
+    k.crashedType(`t${MAX_TYPE_LABELS + 3}`);
+    const labels = [...k.types.keys()];
+    expect(labels).toHaveLength(MAX_TYPE_LABELS + 2);
+    expect(labels).toEqual([...handlerTypes.slice(0, MAX_TYPE_LABELS), 'other', '$stop']);
+    expect(k.types.get('other')).toEqual({ handled: 2 * 9, crashed: 1 });
+    expect(k.types.get('t0')).toEqual({ handled: 2, crashed: 1 });
   });
 });
 
