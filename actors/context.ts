@@ -41,6 +41,12 @@ export interface ActorContext extends Messaging {
    */
   readonly messageId: string;
   readonly incarnation: number;
+  /**
+   * W3C trace context of this handling ('00-<trace id>-<span id>-<flags>'): the trace of the message being handled
+   * (a new one when it came with none), this handling's span id. Messages it sends carry it; pass it on as the
+   * `traceparent` header of an HTTP call to keep the trace going outside Troupe.
+   */
+  readonly traceparent: string;
   /** Stop this actor (no argument) or another one. The current message is finished first. */
   stop(ref?: ActorRef): void;
   /** Get exactly one termination notice (to the definition's onTerminated) when `ref` stops. */

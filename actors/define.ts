@@ -113,6 +113,11 @@ export type InitArgs<D> = D extends ActorDefinition<any, infer A, any> ? A : nev
 export interface AskOptions {
   /** Milliseconds before the ask rejects with AskTimeoutError (default 5000). */
   timeoutMs?: number;
+  /**
+   * W3C trace context the message continues (e.g. an incoming HTTP request's `traceparent` header). Default: inside
+   * a handler, the trace of the message it handles; outside, a new trace. A malformed one: InvalidTraceparentError.
+   */
+  traceparent?: string;
 }
 
 export interface SendOptions extends AskOptions {

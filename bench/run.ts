@@ -15,7 +15,7 @@ const GROUPS = {
   persistence: ['durable', 'store', 'snapshot', 'resume'],
   router: ['throughput', 'balance', 'resilience', 'scale', 'choice'],
   agents: ['goodput', 'turn-overhead', 'agent-resume'],
-  ops: ['metrics-overhead', 'scrape'],
+  ops: ['metrics-overhead', 'scrape', 'tracing-overhead'],
   tasks: ['queue', 'throughput', 'critical-path'],
   testkit: ['fuzz', 'time-speedup', 'replay'],
 };

@@ -13,8 +13,10 @@ export interface Envelope {
   id: string;
   /** Journal sequence number once journaled (durable mailboxes); 0 otherwise. */
   seq: number;
+  /** W3C traceparent of the sender's context (runtime/tracing.ts); '' when sent from outside any trace. */
+  trace: string;
 }
 
-export function envelope(type: string, payload: unknown, from: string, ask: number, replyNode: number, id = ''): Envelope {
-  return { type, payload, from, ask, replyNode, id, seq: 0 };
+export function envelope(type: string, payload: unknown, from: string, ask: number, replyNode: number, id = '', trace = ''): Envelope {
+  return { type, payload, from, ask, replyNode, id, seq: 0, trace };
 }

@@ -21,7 +21,7 @@ export interface Mailbox {
   /** false when the mailbox is full (the message was not taken). */
   offer(msg: Envelope): boolean;
   /** A plain tell (no ask, no message id): queued without an envelope object. false when the mailbox is full. */
-  offerTell(type: string, payload: unknown, from: string): boolean;
+  offerTell(type: string, payload: unknown, from: string, trace?: string): boolean;
   offerSystem(msg: Envelope): void;
   /** Next message: system messages first, then user messages by the mailbox's order. */
   take(): Envelope | undefined;
@@ -51,9 +51,9 @@ class FifoMailbox implements Mailbox {
     this.user.push(msg);
     return true;
   }
-  offerTell(type: string, payload: unknown, from: string): boolean {
+  offerTell(type: string, payload: unknown, from: string, trace = ''): boolean {
     if (this.user.size >= this.capacity) return false;
-    this.user.pushTell(type, payload, from);
+    this.user.pushTell(type, payload, from, trace);
     return true;
   }
   offerSystem(msg: Envelope): void {
@@ -106,9 +106,9 @@ class PriorityMailbox implements Mailbox {
     this.userCount++;
     return true;
   }
-  offerTell(type: string, payload: unknown, from: string): boolean {
+  offerTell(type: string, payload: unknown, from: string, trace = ''): boolean {
     if (this.userCount >= this.capacity) return false;
-    this.level(type).pushTell(type, payload, from);
+    this.level(type).pushTell(type, payload, from, trace);
     this.userCount++;
     return true;
   }

@@ -1,7 +1,7 @@
 import { envelope, type Envelope } from './envelope.ts';
 
-/** Slots per queued message: type, payload, sender. */
-const STRIDE = 3;
+/** Slots per queued message: type, payload, sender, traceparent. */
+const STRIDE = 4;
 /** In the sender slot: the message is not a plain tell, and its Envelope is in the payload slot. */
 const WHOLE = Symbol('envelope');
 const NONE: unknown[] = [];
@@ -10,13 +10,13 @@ const NONE: unknown[] = [];
 export interface MessageSink {
   handle(env: Envelope): void;
   /** Returns whether the sink takes the next message at once (see shiftTellsTo). */
-  handleTell(type: string, payload: unknown, from: string): boolean;
+  handleTell(type: string, payload: unknown, from: string, trace: string): boolean;
 }
 
 /**
- * The FIFO of a mailbox, kept as a struct of arrays: one ring with three slots per message instead of one object
+ * The FIFO of a mailbox, kept as a struct of arrays: one ring with four slots per message instead of one object
  * per message. A plain tell (no ask, no message id, no journal sequence), the bulk of the traffic, is stored as its
- * type, payload and sender, and allocates nothing; any other message keeps its Envelope (in the payload slot).
+ * type, payload, sender and traceparent, and allocates nothing; any other message keeps its Envelope (in the payload slot).
  *
  * Why: in a deep queue every envelope object survives young-generation collections and is copied by each of them
  * (a third of the same-thread tell figure went to GC). Strings and small numbers in the ring are not copied. The
@@ -38,12 +38,13 @@ export class MessageRing {
   }
 
   /** Queue a plain tell without allocating an envelope for it. */
-  pushTell(type: string, payload: unknown, from: string): void {
+  pushTell(type: string, payload: unknown, from: string, trace = ''): void {
     const i = this.tail();
     const buf = this.buf;
     buf[i] = type;
     buf[i + 1] = payload;
     buf[i + 2] = from;
+    buf[i + 3] = trace;
     this.count++;
   }
 
@@ -53,6 +54,7 @@ export class MessageRing {
     buf[i] = env.type;
     buf[i + 1] = env;
     buf[i + 2] = WHOLE;
+    buf[i + 3] = '';
     this.count++;
   }
 
@@ -61,8 +63,8 @@ export class MessageRing {
     const buf = this.buf;
     const i = this.head;
     const from = buf[i + 2];
-    const env = from === WHOLE ? (buf[i + 1] as Envelope) : envelope(buf[i] as string, buf[i + 1], from as string, 0, 0);
-    buf[i] = buf[i + 1] = buf[i + 2] = undefined;
+    const env = from === WHOLE ? (buf[i + 1] as Envelope) : envelope(buf[i] as string, buf[i + 1], from as string, 0, 0, '', buf[i + 3] as string);
+    buf[i] = buf[i + 1] = buf[i + 2] = buf[i + 3] = undefined;
     this.head = i + STRIDE === buf.length ? 0 : i + STRIDE;
     this.count--;
     return env;
@@ -76,12 +78,13 @@ export class MessageRing {
     const type = buf[i] as string;
     const payload = buf[i + 1];
     const from = buf[i + 2];
-    buf[i] = buf[i + 1] = buf[i + 2] = undefined;
+    const trace = buf[i + 3] as string;
+    buf[i] = buf[i + 1] = buf[i + 2] = buf[i + 3] = undefined;
     this.head = i + STRIDE === buf.length ? 0 : i + STRIDE;
     this.count--;
     // Taken before the hand-off: the handler may queue more mail here.
     if (from === WHOLE) sink.handle(payload as Envelope);
-    else sink.handleTell(type, payload, from as string);
+    else sink.handleTell(type, payload, from as string, trace);
     return true;
   }
 
@@ -100,12 +103,13 @@ export class MessageRing {
       if (from === WHOLE) break;
       const type = buf[i] as string;
       const payload = buf[i + 1];
-      buf[i] = buf[i + 1] = buf[i + 2] = undefined;
+      const trace = buf[i + 3] as string;
+      buf[i] = buf[i + 1] = buf[i + 2] = buf[i + 3] = undefined;
       this.head = i + STRIDE === buf.length ? 0 : i + STRIDE;
       this.count--;
       n++;
       // Taken before the hand-off: the handler may queue more mail here.
-      if (!sink.handleTell(type, payload, from as string)) break;
+      if (!sink.handleTell(type, payload, from as string, trace)) break;
     }
     return n;
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ActorRef } from '../actors/define.ts';
 import { ActorNotFoundError, UnknownMessageTypeError } from '../runtime/errors.ts';
+import { parseTraceparent, traceIdOf } from '../runtime/tracing.ts';
 import type { OpsContext } from './server.ts';
 import { BadRequestError, CircuitNotOpenError, NotSupervisedError, PoisonMessageNotFoundError } from './errors.ts';
 import { actorLeaves, actorStats, supervisionTree } from './tree.ts';
@@ -76,8 +77,9 @@ export function registerAdmin(app: FastifyInstance, ctx: OpsContext): void {
     const { type, payload, messageId } = messageBody(req.body);
     if (messageId !== undefined && typeof messageId !== 'string') throw new BadRequestError('messageId must be a string');
     const ref = await checkedTarget(req.params.id, type);
-    audit(req, 'send', { actor: ref.id, messageType: type });
-    const receipt = await runtime.send(ref, type as never, payload as never, messageId === undefined ? undefined : { messageId } as never);
+    const traceparent = requestTrace(req.headers.traceparent);
+    audit(req, 'send', { actor: ref.id, messageType: type, trace_id: traceIdOf(traceparent ?? '') || undefined });
+    const receipt = await runtime.send(ref, type as never, payload as never, { messageId, traceparent } as never);
     return { receipt };
   });
 
@@ -87,8 +89,9 @@ export function registerAdmin(app: FastifyInstance, ctx: OpsContext): void {
       throw new BadRequestError(`timeoutMs must be an integer 1..${MAX_ASK_TIMEOUT_MS}`);
     }
     const ref = await checkedTarget(req.params.id, type);
-    audit(req, 'ask', { actor: ref.id, messageType: type });
-    const reply = await runtime.ask(ref, type as never, payload as never, { timeoutMs: (timeoutMs as number | undefined) ?? 5000 } as never);
+    const traceparent = requestTrace(req.headers.traceparent);
+    audit(req, 'ask', { actor: ref.id, messageType: type, trace_id: traceIdOf(traceparent ?? '') || undefined });
+    const reply = await runtime.ask(ref, type as never, payload as never, { timeoutMs: (timeoutMs as number | undefined) ?? 5000, traceparent } as never);
     return { reply: reply === undefined ? null : reply };
   });
 
@@ -157,4 +160,12 @@ function seqOf(raw: string): number {
   const seq = Number(raw);
   if (!Number.isSafeInteger(seq) || seq <= 0) throw new BadRequestError(`seq must be a positive integer, got '${raw}'`);
   return seq;
+}
+
+/**
+ * The W3C `traceparent` header of an admin request, continued by the message it sends; a malformed one is ignored
+ * (the message starts a new trace), as trace context says a receiver must.
+ */
+function requestTrace(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' ? parseTraceparent(header) : undefined;
 }

@@ -20,3 +20,5 @@ export class CircuitNotOpenError extends define('ERR_CIRCUIT_NOT_OPEN') {}
 export class InvalidJsonError extends define('ERR_INVALID_JSON') {}
 /** A request body over the size limit. */
 export class BodyTooLargeError extends define('ERR_BODY_TOO_LARGE') {}
+/** installTracing() with a workerSetup that is not a file URL or a path (ops/tracing). */
+export class TracingSetupError extends define('ERR_TRACING_SETUP') {}

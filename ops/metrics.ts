@@ -20,7 +20,7 @@ const SNAPSHOT_DEADLINE_MS = 2000;
 /**
  * One prom-client Registry per server. The troupe_ metrics are collected at scrape time: one metrics control request
  * to each thread (runtime.metricsSnapshot), aggregated here; nothing is counted per message on the threads beyond
- * plain numbers (runtime/thread-metrics.ts). Labels are bounded: kind, status, reason, outcome, thread; never an id.
+ * plain numbers (runtime/thread-metrics.ts). Labels are bounded: kind, message type (from the definitions), status, reason, outcome, thread; never an id.
  */
 export class OpsMetrics {
   readonly registry = new Registry();
@@ -49,7 +49,7 @@ export class OpsMetrics {
 
     m('troupe_up', '1 while the runtime is running and its threads answer metrics requests', 'gauge',
       () => [{ labels: {}, value: this.current !== undefined && this.runtime.lifecycle === 'running' ? 1 : 0 }]);
-    m('troupe_messages_handled_total', 'Messages handled, by actor kind and outcome (ok|crashed)', 'counter', () => this.series('handled'));
+    m('troupe_messages_handled_total', 'Messages handled, by actor kind, message type (a kind\'s first 32 handler types; the rest: other) and outcome (ok|crashed)', 'counter', () => this.series('handled'));
     m('troupe_message_handling_seconds', 'Handling time per message (timed per scheduler slice: a slice of n messages counts n times its mean)', 'histogram',
       () => this.series('handling'));
     m('troupe_mailbox_depth', 'Messages waiting in mailboxes, summed per actor kind', 'gauge',
@@ -108,7 +108,7 @@ export class OpsMetrics {
 
   private async collect(): Promise<string> {
     this.current = this.runtime.lifecycle === 'stopped' ? undefined : await withDeadline(this.runtime.metricsSnapshot(), SNAPSHOT_DEADLINE_MS);
-    if (this.current !== undefined) this.totals = this.counters.sum(samples(this.current));
+    if (this.current !== undefined) this.totals = this.counters.sum(samples(this.current), new Map(this.current.threads.map((t) => [t.node, t.epoch])));
     if (this.runtime.lifecycle === 'running') this.agents = (await withDeadline(readAgentMeter(this.runtime), SNAPSHOT_DEADLINE_MS)) ?? this.agents;
     return this.registry.metrics();
   }
@@ -145,8 +145,11 @@ function* samples(m: RuntimeMetrics): Generator<readonly [number, string, number
   for (const t of m.threads) {
     const n = t.node;
     for (const [kind, k] of Object.entries(t.kinds)) {
-      yield [n, key('handled', 'troupe_messages_handled_total', { kind, outcome: 'ok' }), k.handled - k.crashed];
-      yield [n, key('handled', 'troupe_messages_handled_total', { kind, outcome: 'crashed' }), k.crashed];
+      // By type: a kind's first handler types by name, the rest as 'other' (runtime/thread-metrics.ts MAX_TYPE_LABELS).
+      for (const [type, t] of Object.entries(k.types)) {
+        yield [n, key('handled', 'troupe_messages_handled_total', { kind, type, outcome: 'ok' }), t.handled - t.crashed];
+        yield [n, key('handled', 'troupe_messages_handled_total', { kind, type, outcome: 'crashed' }), t.crashed];
+      }
       yield [n, key('restarts', 'troupe_restarts_total', { kind }), k.restarts];
       for (const [to, v] of Object.entries(k.transitions)) yield [n, key('transitions', 'troupe_circuit_transitions_total', { kind, to }), v];
       if (k.handling.count > 0 || k.handled > 0) yield* histogram(n, 'handling', 'troupe_message_handling_seconds', k.handling, { kind });

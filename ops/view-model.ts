@@ -10,10 +10,11 @@ import type { TreeNode } from './tree.ts';
 
 /**
  * [id, supervisor (index into the names table, -1 when unsupervised), kind (index into names), thread,
- * status (index into STATUSES), restarts, mailbox depth, circuit state (index into CIRCUITS)]. Indices, not
- * strings: the same few kind and supervisor names on 10,000 rows would be most of the bytes.
+ * status (index into STATUSES), restarts, mailbox depth, circuit state (index into CIRCUITS), position among its
+ * supervisor's children (0 when unsupervised)]. Indices, not strings: the same few kind and supervisor names on
+ * 10,000 rows would be most of the bytes.
  */
-export type ActorRow = [string, number, number, number, number, number, number, number];
+export type ActorRow = [string, number, number, number, number, number, number, number, number];
 
 export const STATUSES = ['running', 'restarting', 'circuit-open', 'half-open', 'starting', 'stopping', 'stopped'] as const;
 export const CIRCUITS = ['closed', 'open', 'half-open'] as const;
@@ -32,8 +33,12 @@ export class Names {
     return i;
   }
 }
-/** [id, parent supervisor id ('' for a root), status, strategy] */
-export type SupervisorRow = [string, string, string, string];
+/**
+ * [id, parent supervisor id ('' for a root), status, strategy, position among its parent's children (roots: among
+ * the roots)]. Positions keep the page in tree order: a supervisor's actors and sub-supervisors interleaved as
+ * its spec lists them.
+ */
+export type SupervisorRow = [string, string, string, string, number];
 /** [thread, event-loop utilization (0..1, 2 decimals), actors, heap MiB (1 decimal)] */
 export type ThreadRow = [number, number, number, number];
 
@@ -69,20 +74,20 @@ const circuitCode = (s: string): number => Math.max(0, (CIRCUITS as readonly str
 export function buildView(roots: TreeNode[], nodes: NodeStats[], stats: Map<string, ActorStats>, names: Names): ViewState {
   const supervisors: SupervisorRow[] = [];
   const actors = new Map<string, ActorRow>();
-  const walk = (n: TreeNode, parent: string) => {
+  const walk = (n: TreeNode, parent: string, pos: number) => {
     if (n.type === 'supervisor') {
-      supervisors.push([n.id, parent, n.status, n.strategy ?? '']);
-      for (const c of n.children ?? []) walk(c, n.id);
+      supervisors.push([n.id, parent, n.status, n.strategy ?? '', pos]);
+      (n.children ?? []).forEach((c, i) => walk(c, n.id, i));
       return;
     }
     const s = stats.get(n.id);
     const circuit = n.circuit?.state ?? (s !== undefined ? PHASE_CIRCUIT[s.phase] ?? 'closed' : 'closed');
-    actors.set(n.id, [n.id, names.of(parent), names.of(s?.kind ?? n.kind ?? ''), s?.node ?? n.node ?? -1, statusCode(n.status), n.restarts ?? 0, s?.mailboxDepth ?? 0, circuitCode(circuit)]);
+    actors.set(n.id, [n.id, names.of(parent), names.of(s?.kind ?? n.kind ?? ''), s?.node ?? n.node ?? -1, statusCode(n.status), n.restarts ?? 0, s?.mailboxDepth ?? 0, circuitCode(circuit), pos]);
   };
-  for (const r of roots) walk(r, '');
+  roots.forEach((r, i) => walk(r, '', i));
   for (const s of stats.values()) {
     if (actors.has(s.id)) continue;
-    actors.set(s.id, [s.id, -1, names.of(s.kind), s.node, statusCode(PHASE_STATUS[s.phase] ?? s.phase), 0, s.mailboxDepth, circuitCode(PHASE_CIRCUIT[s.phase] ?? 'closed')]);
+    actors.set(s.id, [s.id, -1, names.of(s.kind), s.node, statusCode(PHASE_STATUS[s.phase] ?? s.phase), 0, s.mailboxDepth, circuitCode(PHASE_CIRCUIT[s.phase] ?? 'closed'), 0]);
   }
   const threads: ThreadRow[] = nodes.map((n) => [n.node, Math.round(n.eventLoopUtilization * 100) / 100, n.actorCount, Math.round(n.heapUsedBytes / 104857.6) / 10]);
   return { names: names.list.length, supervisors, actors, threads };

@@ -49,9 +49,22 @@ function kidsOf(supId) {
   const li = sups.get(supId);
   return li ? li.querySelector(':scope > ul.kids') : $('unsupervised');
 }
+// Lists whose children were added, moved or renumbered since the last tick: sorted by position once per tick.
+const unsorted = new Set();
+function place(li, into, pos) {
+  if (li.parentElement !== into || li.dataset.pos !== String(pos)) { li.dataset.pos = String(pos); into.append(li); unsorted.add(into); }
+}
+function sortLists() {
+  for (const ul of unsorted) {
+    const kids = [...ul.children];
+    const sorted = kids.slice().sort((a, b) => Number(a.dataset.pos) - Number(b.dataset.pos)); // stable
+    if (sorted.some((k, i) => k !== kids[i])) ul.append(...sorted);
+  }
+  unsorted.clear();
+}
 function setSupervisors(rows) {
   const seen = new Set();
-  for (const [id, parent, status, strategy] of rows) {
+  for (const [id, parent, status, strategy, pos] of rows) {
     seen.add(id);
     let li = sups.get(id);
     if (!li) {
@@ -62,7 +75,7 @@ function setSupervisors(rows) {
     li.dataset.status = status;
     li.querySelector('.meta').textContent = ' ' + strategy + ', ' + status;
     const into = parent === '' ? $('roots') : (sups.get(parent) ? sups.get(parent).querySelector(':scope > ul.kids') : $('roots'));
-    if (li.parentElement !== into) into.append(li);
+    place(li, into, pos);
   }
   for (const [id, li] of sups) if (!seen.has(id)) { li.remove(); sups.delete(id); }
 }
@@ -83,8 +96,7 @@ function setActor(row) {
   li.querySelector('.kind').textContent = kind;
   li.querySelector('.st').textContent = status;
   li.querySelector('.info').textContent = 'restarts ' + restarts + ' · mailbox ' + depth + ' · circuit ' + circuit + ' · thread ' + node;
-  const into = kidsOf(sup);
-  if (li.parentElement !== into) into.append(li);
+  place(li, kidsOf(sup), row[8]);
   a.row = row;
 }
 function setThreads(rows) {
@@ -101,7 +113,7 @@ function summary() {
   for (const { row } of actors.values()) { if (CIRCUITS[row[7]] === 'open') open++; if (STATUSES[row[4]] === 'restarting') restarting++; }
   $('summary').textContent = actors.size + ' actors · ' + open + ' circuit(s) open · ' + restarting + ' restarting';
 }
-function applied() { ticks++; document.body.dataset.ticks = String(ticks); summary(); }
+function applied() { sortLists(); ticks++; document.body.dataset.ticks = String(ticks); summary(); }
 const es = new EventSource('events');
 es.addEventListener('open', () => { $('conn').dataset.state = 'live'; $('conn').textContent = 'live'; });
 es.addEventListener('error', () => { $('conn').dataset.state = 'lost'; $('conn').textContent = 'reconnecting'; });

@@ -30,23 +30,24 @@ export class ThreadRouter implements RouteResolver {
     this.table = new RoutingTable(services.directory, services.localLoadProbe, () => services.clock.now());
   }
 
-  tell(route: Route, type: string, payload: unknown, from: string): void {
+  /** `trace`: the sender's traceparent, carried to whichever member is chosen (runtime/tracing.ts). */
+  tell(route: Route, type: string, payload: unknown, from: string, trace = ''): void {
     const r = this.compiled(route);
     const c = this.choose(r, type, 'tell', undefined);
     if (c === undefined) return this.services.deadLetter('', type, from, 'no-route', describe(r.normal));
-    this.services.tell(c.ref, type, payload, from);
+    this.services.tell(c.ref, type, payload, from, trace);
   }
 
-  ask(route: Route, type: string, payload: unknown, from: string, timeoutMs: number | undefined): Promise<unknown> {
+  ask(route: Route, type: string, payload: unknown, from: string, timeoutMs: number | undefined, trace = ''): Promise<unknown> {
     const r = this.compiled(route);
-    return this.attempts(r, type, (ref, remaining) => this.services.ask(ref, type, payload, from, remaining), timeoutMs, false);
+    return this.attempts(r, type, (ref, remaining) => this.services.ask(ref, type, payload, from, remaining, trace), timeoutMs, false);
   }
 
-  send(route: Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs: number | undefined): Promise<unknown> {
+  send(route: Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs: number | undefined, trace = ''): Promise<unknown> {
     const r = this.compiled(route);
     // One id across every attempt: a durable target that journaled a first try recognises the retry.
     const id = messageId !== '' ? messageId : `${this.idPrefix}${(++this.messageSeq).toString(36)}`;
-    return this.attempts(r, type, (ref, remaining) => this.services.send(ref, type, payload, from, id, remaining), timeoutMs, true);
+    return this.attempts(r, type, (ref, remaining) => this.services.send(ref, type, payload, from, id, remaining, trace), timeoutMs, true);
   }
 
   find(route: Route): readonly MemberInfo[] {

@@ -23,6 +23,7 @@ function sawAsync(handler: object): void {
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
 import type { KindCounters } from './thread-metrics.ts';
+import { childTraceparent, messageTracer, type MessageSpan, type SpanOutcome } from './tracing.ts';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
@@ -101,8 +102,16 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private work: WorkCopy | undefined = undefined;
   /** `state` is frozen through (committed by a working copy): a state from init or a snapshot is frozen once. */
   private sealed = false;
+  /** The traceparent of the message being handled ('' for none), and the handling's own, made when first asked for. */
+  private trace = '';
+  private traceOut = '';
+  /** The handling's span, while an installed tracer records (runtime/tracing.ts). */
+  private span: MessageSpan | undefined = undefined;
   /** This thread's counters for the actor's kind (runtime/thread-metrics.ts); undefined when counting is off. */
   readonly counters: KindCounters | undefined;
+  /** Messages handled, counted by type in runs of one type (a field compare per message, a map update per run). */
+  private runType = '';
+  private runCount = 0;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
 
@@ -116,7 +125,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     readonly supervision: Supervision | undefined,
   ) {
     this.ref = Object.freeze({ id, kind: def.kind, node: host.node });
-    this.counters = host.counters.forKind(def.kind);
+    this.counters = host.counters.forKind(def.kind, Object.keys(def.handlers));
   }
 
   get ctx(): ActorContext {
@@ -156,14 +165,19 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
    * envelopes: they never come this way); anything else goes to handle() with an envelope. Returns whether the
    * actor takes its next message at once (a run of tells goes on: MessageRing.shiftTellsTo).
    */
-  handleTell(type: string, payload: unknown, from: string): boolean {
+  handleTell(type: string, payload: unknown, from: string, trace: string): boolean {
     const handler = this.def.handlers[type];
     // (System messages never come this way: their '$' types have no handler and are refused where sent.)
-    if (handler === undefined || this.phase !== 'running') {
-      this.handle(envelope(type, payload, from, 0, 0));
+    // A recording tracer takes handle()'s path: a span per message costs far more than the envelope.
+    if (handler === undefined || this.phase !== 'running' || (messageTracer !== undefined && messageTracer.recording())) {
+      this.handle(envelope(type, payload, from, 0, 0, '', trace));
       return this.takesMail();
     }
     this.messageId = '';
+    this.trace = trace;
+    this.traceOut = '';
+    if (type === this.runType) this.runCount++;
+    else this.countType(type);
     if (this.work !== undefined || isNested(this)) return this.tellToWork(handler, type, payload, from);
     claimWork(this);
     const draft = openDraft(this);
@@ -171,11 +185,11 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     try {
       result = handler(draft as never, payload as never, this.ctx);
     } catch (err) {
-      this.crashed(envelope(type, payload, from, 0, 0), err);
+      this.crashed(envelope(type, payload, from, 0, 0, '', this.trace), err);
       return this.takesMail();
     }
     if (typeof (result as PromiseLike<unknown>)?.then === 'function') {
-      this.awaitResult(envelope(type, payload, from, 0, 0), draft, result as Promise<unknown>);
+      this.awaitResult(envelope(type, payload, from, 0, 0, '', this.trace), draft, result as Promise<unknown>);
       return false; // busy until it settles
     }
     // A tell has no reply: what the handler returned is dropped, not materialised (apply()).
@@ -184,7 +198,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
         commitDraft(this, draft);
       } catch (err) {
         // What the handler left cannot be committed (a throwing getter on the draft...): a crash like any other.
-        this.crashed(envelope(type, payload, from, 0, 0), err);
+        this.crashed(envelope(type, payload, from, 0, 0, '', this.trace), err);
         return this.takesMail();
       }
     }
@@ -200,18 +214,18 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     try {
       result = handler(work.draft as never, payload as never, this.ctx as never);
     } catch (err) {
-      this.crashed(envelope(type, payload, from, 0, 0), err); // rolls the message back, commits the run before it
+      this.crashed(envelope(type, payload, from, 0, 0, '', this.trace), err); // rolls the message back, commits the run before it
       return this.takesMail();
     }
     if (typeof (result as PromiseLike<unknown>)?.then === 'function') {
       sawAsync(handler);
-      this.awaitResult(envelope(type, payload, from, 0, 0), work.draft, result as Promise<unknown>);
+      this.awaitResult(envelope(type, payload, from, 0, 0, '', this.trace), work.draft, result as Promise<unknown>);
       return false; // busy until it settles; the working copy stays open for it
     }
     try {
       work.end();
     } catch (err) {
-      this.crashed(envelope(type, payload, from, 0, 0), err);
+      this.crashed(envelope(type, payload, from, 0, 0, '', this.trace), err);
       return this.takesMail();
     }
     if (this.persistence !== undefined) {
@@ -265,6 +279,8 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
    * same steps for a plain tell to a running actor: a change here may need the same change there.)
    */
   handle(env: Envelope): void {
+    if (env.type === this.runType) this.runCount++;
+    else this.countType(env.type);
     claimWork(this);
     if (this.work !== undefined && !this.busy) this.closeWork(); // the run of tells before this message stands
     if (env.type === SYS_STOP) return this.host.terminate(this, env.payload as string);
@@ -283,6 +299,9 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
       return this.succeeded();
     }
     this.messageId = env.id;
+    this.trace = env.trace;
+    this.traceOut = '';
+    if (messageTracer !== undefined && messageTracer.recording()) this.startSpan(env.type);
     const draft = this.work !== undefined || isNested(this) ? this.openWork(handler).draft : openDraft(this);
     let result: unknown;
     try {
@@ -293,6 +312,38 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     if (typeof (result as PromiseLike<unknown>)?.then !== 'function') return this.commit(env, draft, result);
     sawAsync(handler);
     this.awaitResult(env, draft, result as Promise<unknown>);
+  }
+
+  /** A message of another type than the run before it: the run goes to the kind's counters. */
+  private countType(type: string): void {
+    this.flushTypeCount();
+    this.runType = type;
+    this.runCount = 1;
+  }
+
+  /** The run of one type in progress, into the kind's counters (before a scrape reads them, and at the end). */
+  flushTypeCount(): void {
+    if (this.runCount > 0) this.counters?.handledType(this.runType, this.runCount);
+    this.runCount = 0;
+  }
+
+  private startSpan(type: string): void {
+    const span = messageTracer!.start(this.trace, this.def.kind, this.id, type);
+    if (span === undefined) return;
+    this.span = span;
+    this.traceOut = span.traceparent;
+  }
+
+  private endSpan(outcome: SpanOutcome, error?: unknown): void {
+    const span = this.span;
+    if (span === undefined) return;
+    this.span = undefined;
+    span.end(outcome, error);
+  }
+
+  /** What the handler's outgoing messages carry: the trace of the message it handles, the handling's span id. */
+  outgoingTrace(): string {
+    return this.traceOut !== '' ? this.traceOut : (this.traceOut = childTraceparent(this.trace));
   }
 
   // Apart from handle() (and replyWhenDurable apart from commit()) because a closure capturing a parameter makes
@@ -365,6 +416,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
       if (p !== undefined && env.type !== SYS_TERMINATED) p.applied(this.state);
       if (env.ask !== 0) this.host.reply(env, result);
     }
+    if (this.span !== undefined) this.endSpan('ok');
     this.succeeded();
   }
 
@@ -381,6 +433,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
 
   /** The handler threw or rejected: the message is lost to this actor, the state is unchanged, the asker is told. */
   private crashed(env: Envelope, err: unknown): void {
+    if (this.span !== undefined) this.endSpan('crashed', err);
     this.dropWorkMessage();
     // A durable message that crashed its handler is consumed with the state unchanged: not redelivered.
     if (this.persistence !== undefined && env.seq > 0) this.persistence.handled(env.seq, this.persistence.lastState, false);
@@ -398,6 +451,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     this.incarnation++;
     this.dropWorkMessage(); // an async handler's message abandoned: the run before it stands
     const env = this.current;
+    if (this.span !== undefined) this.endSpan('abandoned');
     if (this.busy) this.settled();
     // Errors are built only when someone waits for them: a stack trace costs tens of microseconds.
     if (env !== undefined && env.ask !== 0) this.host.replyError(env, reason());

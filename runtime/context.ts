@@ -6,6 +6,7 @@ import type { Host } from './host.ts';
 import { rootLogger, type Logger } from './logger.ts';
 import { undraft } from './cloneable.ts';
 import { validateMessageId } from './validate.ts';
+import { callerTraceparent, traceIdOf } from './tracing.ts';
 
 /**
  * The context handed to handlers. A small object with prototype methods (not a bag of closures), created on an
@@ -13,6 +14,9 @@ import { validateMessageId } from './validate.ts';
  */
 export class CellContext implements ActorContext {
   private logger: Logger | undefined;
+  /** The logger of the last traced handling that logged, and its traceparent (a child per trace, made on use). */
+  private tracedLogger: Logger | undefined;
+  private loggedTrace = '';
 
   constructor(private readonly host: Host, private readonly cell: Cell) {}
 
@@ -25,25 +29,40 @@ export class CellContext implements ActorContext {
   get incarnation(): number {
     return this.cell.incarnation;
   }
-  send(ref: ActorRef | Route, type: string, ...args: unknown[]): Promise<any> {
-    const options = args[1] as { messageId?: string; timeoutMs?: number } | undefined;
-    if (options?.messageId !== undefined) validateMessageId(options.messageId);
-    return this.host.sendAcknowledged(ref, type, undraft(args[0]), this.cell.id, options?.messageId ?? '', options?.timeoutMs);
+  get traceparent(): string {
+    return this.cell.outgoingTrace();
   }
+  send(ref: ActorRef | Route, type: string, ...args: unknown[]): Promise<any> {
+    const options = args[1] as { messageId?: string; timeoutMs?: number; traceparent?: string } | undefined;
+    if (options?.messageId !== undefined) validateMessageId(options.messageId);
+    return this.host.sendAcknowledged(ref, type, undraft(args[0]), this.cell.id, options?.messageId ?? '', options?.timeoutMs, this.trace(options?.traceparent));
+  }
+  /** With the trace of the message being handled: `trace_id` and `span_id` (its handling's), as OpenTelemetry names them. */
   get log(): Logger {
-    return (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
+    const base = (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
+    const trace = this.cell.outgoingTrace();
+    if (trace !== this.loggedTrace || this.tracedLogger === undefined) {
+      this.loggedTrace = trace;
+      this.tracedLogger = base.child({ trace_id: traceIdOf(trace), span_id: trace.slice(36, 52) });
+    }
+    return this.tracedLogger;
   }
   tell(ref: ActorRef | Route, type: string, payload?: unknown): void {
-    this.host.tell(ref, type, undraft(payload), this.cell.id);
+    this.host.tell(ref, type, undraft(payload), this.cell.id, this.cell.outgoingTrace());
   }
   ask(ref: ActorRef | Route, type: string, ...args: unknown[]): Promise<any> {
-    return this.host.ask(ref, type, undraft(args[0]), this.cell.id, (args[1] as AskOptions | undefined)?.timeoutMs);
+    const options = args[1] as AskOptions | undefined;
+    return this.host.ask(ref, type, undraft(args[0]), this.cell.id, options?.timeoutMs, this.trace(options?.traceparent));
+  }
+  /** A traceparent given in the options wins over the handled message's (runtime/tracing.ts). */
+  private trace(given: string | undefined): string {
+    return given === undefined ? this.cell.outgoingTrace() : callerTraceparent(given);
   }
   spawn<D extends ActorDefinition>(definition: D, options: SpawnOptions<D> = {}): Promise<ActorRef<D>> {
     return this.host.spawn(definition, options) as Promise<ActorRef<D>>;
   }
   publish(topic: string, type: string, payload?: unknown): void {
-    this.host.publish(topic, type, undraft(payload), this.cell.id);
+    this.host.publish(topic, type, undraft(payload), this.cell.id, this.cell.outgoingTrace());
   }
   lookup(id: string): Promise<ActorRef | undefined> {
     return this.host.lookup(id);

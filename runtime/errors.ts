@@ -61,12 +61,15 @@ export class InvalidMessageIdError extends define('ERR_INVALID_MESSAGE_ID') {}
 /** A message addressed by capability (a route) on a runtime started without the router. */
 export class RouterNotInstalledError extends define('ERR_ROUTER_NOT_INSTALLED') {}
 
+/** A traceparent given by a caller (ask/send options, Runtime.inTrace) that is not W3C trace context. */
+export class InvalidTraceparentError extends define('ERR_INVALID_TRACEPARENT') {}
+
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => Error;
 const byName: Record<string, ErrorClass> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
   MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError, DuplicateMessageError,
-  InvalidMessageIdError, RouterNotInstalledError,
+  InvalidMessageIdError, RouterNotInstalledError, InvalidTraceparentError,
 };
 
 /**

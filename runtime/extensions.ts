@@ -19,10 +19,13 @@ export interface ThreadServices {
    * router reads it per choice without a lookup); undefined when the actor is not here.
    */
   localLoadProbe(id: string): (() => number) | undefined;
-  /** The kernel's own delivery, after the checks a route already passed (type, cloneability). */
-  tell(ref: ActorRef, type: string, payload: unknown, from: string): void;
-  ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs?: number): Promise<unknown>;
-  send(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs?: number): Promise<unknown>;
+  /**
+   * The kernel's own delivery, after the checks a route already passed (type, cloneability). `trace`: the sender's
+   * traceparent (runtime/tracing.ts), passed on as the route received it.
+   */
+  tell(ref: ActorRef, type: string, payload: unknown, from: string, trace?: string): void;
+  ask(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs?: number, trace?: string): Promise<unknown>;
+  send(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs?: number, trace?: string): Promise<unknown>;
   deadLetter(to: string, type: string, from: string, reason: DeadLetterReason, detail?: string): void;
   /** Messages addressed by route on this thread go to `resolver`. */
   useRouter(resolver: RouteResolver): void;
@@ -30,9 +33,9 @@ export interface ThreadServices {
 
 /** What resolves a route to an actor on one thread (router/thread-router.ts). */
 export interface RouteResolver {
-  tell(route: Route, type: string, payload: unknown, from: string): void;
-  ask(route: Route, type: string, payload: unknown, from: string, timeoutMs: number | undefined): Promise<unknown>;
-  send(route: Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs: number | undefined): Promise<unknown>;
+  tell(route: Route, type: string, payload: unknown, from: string, trace?: string): void;
+  ask(route: Route, type: string, payload: unknown, from: string, timeoutMs: number | undefined, trace?: string): Promise<unknown>;
+  send(route: Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs: number | undefined, trace?: string): Promise<unknown>;
   find(route: Route): readonly MemberInfo[];
 }
 

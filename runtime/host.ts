@@ -17,7 +17,7 @@ import {
 import { assertCloneable } from './cloneable.ts';
 import { Op, ReplyCode, opArity, type Control } from './protocol.ts';
 import { Scheduler, type SchedulingPolicy } from './scheduler.ts';
-import { Transport, type Port } from './transport.ts';
+import { Transport, readTrace, type Port } from './transport.ts';
 import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
@@ -126,47 +126,48 @@ export class Host {
 
   // ---- sending -------------------------------------------------------------------------------------------------
 
-  tell(ref: ActorRef | Route, type: string, payload: unknown, from: string): void {
+  /** `trace`: the sender's traceparent (runtime/tracing.ts), '' for none. */
+  tell(ref: ActorRef | Route, type: string, payload: unknown, from: string, trace = ''): void {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
-    if (ref.id === undefined) return this.routes().tell(ref as Route, type, payload, from);
+    if (ref.id === undefined) return this.routes().tell(ref as Route, type, payload, from, trace);
     // Again to the actor last delivered to, here and running: straight to its mailbox (deliver() decides the rest).
     const cell = this.lastCell;
     if (cell !== undefined && cell.id === ref.id && ref.node === this.node && !cell.stopped && cell.phase === 'running'
       && cell.persistence?.durable !== true) {
-      return this.queueTell(cell, type, payload, from);
+      return this.queueTell(cell, type, payload, from, trace);
     }
-    this.send(ref as ActorRef, type, payload, from, 0);
+    this.send(ref as ActorRef, type, payload, from, 0, trace);
   }
 
-  ask(ref: ActorRef | Route, type: string, payload: unknown, from: string, timeoutMs?: number): Promise<unknown> {
+  ask(ref: ActorRef | Route, type: string, payload: unknown, from: string, timeoutMs?: number, trace = ''): Promise<unknown> {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
-    if (ref.id === undefined) return this.routes().ask(ref as Route, type, payload, from, timeoutMs);
-    return this.askChecked(ref as ActorRef, type, payload, from, timeoutMs);
+    if (ref.id === undefined) return this.routes().ask(ref as Route, type, payload, from, timeoutMs, trace);
+    return this.askChecked(ref as ActorRef, type, payload, from, timeoutMs, trace);
   }
 
   /** An ask whose type and payload were checked where it was made. */
-  private askChecked(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
-    return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id), this.counters.enabled);
+  private askChecked(ref: ActorRef, type: string, payload: unknown, from: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS, trace = ''): Promise<unknown> {
+    return this.expectReply(ref, timeoutMs, (id) => this.send(ref, type, payload, from, id, trace), this.counters.enabled);
   }
 
   /**
    * Send and be told once the message is accepted: for a durable mailbox, once it is journaled on disk (the
    * acknowledgement); otherwise once it is in the mailbox. A `messageId` makes a retried send recognisable.
    */
-  sendAcknowledged(ref: ActorRef | Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs?: number): Promise<unknown> {
+  sendAcknowledged(ref: ActorRef | Route, type: string, payload: unknown, from: string, messageId: string, timeoutMs?: number, trace = ''): Promise<unknown> {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
-    if (ref.id === undefined) return this.routes().send(ref as Route, type, payload, from, messageId, timeoutMs);
-    return this.sendChecked(ref as ActorRef, type, payload, from, messageId, timeoutMs);
+    if (ref.id === undefined) return this.routes().send(ref as Route, type, payload, from, messageId, timeoutMs, trace);
+    return this.sendChecked(ref as ActorRef, type, payload, from, messageId, timeoutMs, trace);
   }
 
-  private sendChecked(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<unknown> {
+  private sendChecked(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS, trace = ''): Promise<unknown> {
     return this.expectReply(ref, timeoutMs, (id) => {
-      if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true);
+      if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true, trace);
       if (!this.transport.has(ref.node)) return this.settle(id, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
-      this.transport.out(ref.node).push(Op.Send, ref.id, type, payload, from, id, messageId);
+      this.transport.out(ref.node).push(Op.Send, ref.id, type, payload, from, id, messageId, trace);
       this.transport.requestFlush();
     });
   }
@@ -195,9 +196,9 @@ export class Host {
         // A stopped cell is never reused: the probe of one that stopped reads its drained mailbox (0).
         return cell === undefined ? undefined : () => cell.mailbox.size + (cell.busy ? 1 : 0);
       },
-      tell: (ref, type, payload, from) => this.send(ref, type, payload, from, 0),
-      ask: (ref, type, payload, from, timeoutMs) => this.askChecked(ref, type, payload, from, timeoutMs),
-      send: (ref, type, payload, from, messageId, timeoutMs) => this.sendChecked(ref, type, payload, from, messageId, timeoutMs),
+      tell: (ref, type, payload, from, trace = '') => this.send(ref, type, payload, from, 0, trace),
+      ask: (ref, type, payload, from, timeoutMs, trace = '') => this.askChecked(ref, type, payload, from, timeoutMs, trace),
+      send: (ref, type, payload, from, messageId, timeoutMs, trace = '') => this.sendChecked(ref, type, payload, from, messageId, timeoutMs, trace),
       deadLetter: (to, type, from, reason: DeadLetterReason, detail) => this.deadLetters.record(to, type, from, reason, detail),
       useRouter: (resolver) => {
         this.router = resolver;
@@ -216,22 +217,22 @@ export class Host {
     });
   }
 
-  private send(ref: ActorRef, type: string, payload: unknown, from: string, ask: number): void {
-    if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, ask, this.node);
+  private send(ref: ActorRef, type: string, payload: unknown, from: string, ask: number, trace: string): void {
+    if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, ask, this.node, '', false, trace);
     if (!this.transport.has(ref.node)) {
       if (ask !== 0) return this.settle(ask, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
       return this.deadLetters.record(ref.id, type, from, 'worker-lost');
     }
-    this.transport.out(ref.node).push(Op.Msg, ref.id, type, payload, from, ask);
+    this.transport.out(ref.node).push(Op.Msg, ref.id, type, payload, from, ask, this.transport.traceField(ref.node, trace));
     this.transport.requestFlush();
   }
 
-  publish(topic: string, type: string, payload: unknown, from: string): void {
+  publish(topic: string, type: string, payload: unknown, from: string, trace = ''): void {
     assertUserType(type);
     assertCloneable(payload, 'payload of', type);
     for (let node = 0; node < this.opts.ports.length; node++) {
-      if (node === this.node) this.deliverPublication(topic, type, payload, from);
-      else if (this.transport.has(node)) this.transport.out(node).push(Op.Publish, topic, type, payload, from);
+      if (node === this.node) this.deliverPublication(topic, type, payload, from, trace);
+      else if (this.transport.has(node)) this.transport.out(node).push(Op.Publish, topic, type, payload, from, trace);
     }
     this.transport.requestFlush();
   }
@@ -284,11 +285,13 @@ export class Host {
   }
 
   private apply(from: number, ops: unknown[]): void {
+    let trace = ''; // of the last message in the batch (runtime/transport.ts traceField)
     for (let i = 0; i < ops.length;) {
       switch (ops[i] as number) {
         case Op.Msg:
-          this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from);
-          i += 6;
+          trace = readTrace(ops[i + 6], trace);
+          this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from, '', false, trace);
+          i += 7;
           break;
         case Op.Reply:
           if ((ops[i + 2] as number) >= ReplyCode.Receipt) {
@@ -297,8 +300,8 @@ export class Host {
           i += 4;
           break;
         case Op.Publish:
-          this.deliverPublication(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string);
-          i += 5;
+          this.deliverPublication(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as string);
+          i += 6;
           break;
         case Op.Watch:
           this.watches.watchedBy(from, ops[i + 1] as string, ops[i + 2] as string);
@@ -321,8 +324,8 @@ export class Host {
           i += 2;
           break;
         case Op.Send:
-          this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from, ops[i + 6] as string, true);
-          i += 7;
+          this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from, ops[i + 6] as string, true, ops[i + 7] as string);
+          i += 8;
           break;
         default:
           throw new Error(`unknown op ${String(ops[i])} from thread ${from}`);
@@ -344,11 +347,11 @@ export class Host {
 
   /** Deliver `env` again, to whichever actor now runs under `id` (a retry whose original failed to journal). */
   redeliver(id: string, env: Envelope, ack: boolean): void {
-    this.deliver(id, env.type, env.payload, env.from, env.ask, env.replyNode, env.id, ack);
+    this.deliver(id, env.type, env.payload, env.from, env.ask, env.replyNode, env.id, ack, env.trace);
   }
 
   /** `ack`: the ask is a send's acknowledgement, answered once the message is accepted, not when handled. */
-  private deliver(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId = '', ack = false): void {
+  private deliver(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId = '', ack = false, trace = ''): void {
     let cell = this.lastCell;
     if (cell === undefined || cell.id !== id || cell.stopped) this.lastCell = cell = this.actors.get(id);
     if (cell === undefined) {
@@ -367,8 +370,8 @@ export class Host {
         return this.deadLetters.record(id, type, from, 'circuit-open');
       }
     }
-    if (ask === 0 && messageId === '' && cell.persistence?.durable !== true) return this.queueTell(cell, type, payload, from);
-    const env = envelope(type, payload, from, ask, replyNode, messageId);
+    if (ask === 0 && messageId === '' && cell.persistence?.durable !== true) return this.queueTell(cell, type, payload, from, trace);
+    const env = envelope(type, payload, from, ask, replyNode, messageId, trace);
     if (cell.persistence?.durable) return this.journaling.journal(cell, env, ack);
     if (ack) env.ask = 0;
     if (!cell.mailbox.offer(env)) {
@@ -382,8 +385,8 @@ export class Host {
   }
 
   /** A plain tell, the bulk of the traffic: queued as its fields, without an envelope object (mailbox/ring.ts). */
-  private queueTell(cell: Cell, type: string, payload: unknown, from: string): void {
-    if (!cell.mailbox.offerTell(type, payload, from)) return this.deadLetters.record(cell.id, type, from, 'mailbox-full');
+  private queueTell(cell: Cell, type: string, payload: unknown, from: string, trace: string): void {
+    if (!cell.mailbox.offerTell(type, payload, from, trace)) return this.deadLetters.record(cell.id, type, from, 'mailbox-full');
     if (!cell.queued && cell.runnable()) this.scheduler.schedule(cell);
   }
 
@@ -409,10 +412,10 @@ export class Host {
     return new CircuitOpenError(`circuit open for ${cell.def.kind} (${cell.id}): ${when}`, { details: { id: cell.id, retryInMs, phase: cell.phase } });
   }
 
-  private deliverPublication(topic: string, type: string, payload: unknown, from: string): void {
+  private deliverPublication(topic: string, type: string, payload: unknown, from: string, trace: string): void {
     const subs = this.topics.get(topic);
     if (subs === undefined) return;
-    for (const cell of subs) this.deliver(cell.id, type, payload, from, 0, this.node);
+    for (const cell of subs) this.deliver(cell.id, type, payload, from, 0, this.node, '', false, trace);
   }
 
   // ---- replies -------------------------------------------------------------------------------------------------
@@ -520,6 +523,7 @@ export class Host {
   /** Final stop: what is still queued becomes dead letters, watchers are told, the id is released. */
   terminate(cell: Cell, reason: string): void {
     if (this.lastCell === cell) this.lastCell = undefined; // not kept alive by the delivery cache
+    cell.flushTypeCount();
     if (cell.busy) cell.abandon(() => new ActorStoppedError(`${cell.def.kind} (${cell.id}) was killed (${reason})`));
     cell.stopped = true;
     const written = cell.persistence?.flush();
@@ -556,7 +560,10 @@ export class Host {
 
   /** A handler threw: see CellSupervision (runtime/supervision.ts). */
   crashed(cell: Cell, env: Envelope, err: unknown): void {
-    if (cell.counters !== undefined) cell.counters.crashed++;
+    if (cell.counters !== undefined) {
+      cell.counters.crashed++;
+      cell.counters.crashedType(env.type);
+    }
     this.supervision.crashed(cell, env, err);
   }
 
@@ -649,8 +656,9 @@ export class Host {
     const kinds: Record<string, KindMetrics> = {};
     const kindOf = (kind: string): KindMetrics => (kinds[kind] ??= {
       handled: 0, crashed: 0, restarts: 0, transitions: { open: 0, 'half-open': 0, closed: 0 },
-      handling: { counts: [], sumMs: 0, count: 0 }, phases: {}, mailboxDepth: 0,
+      handling: { counts: [], sumMs: 0, count: 0 }, types: {}, phases: {}, mailboxDepth: 0,
     });
+    for (const cell of this.actors.values()) cell.flushTypeCount();
     for (const [kind, c] of this.counters.allKinds()) {
       const k = kindOf(kind);
       k.handled = c.handled;
@@ -658,6 +666,7 @@ export class Host {
       k.restarts = c.restarts;
       k.transitions = { open: c.toOpen, 'half-open': c.toHalfOpen, closed: c.toClosed };
       k.handling = c.handling.data();
+      for (const [type, t] of c.types) k.types[type] = { handled: t.handled, crashed: t.crashed };
     }
     let journalDepth = 0;
     for (const cell of this.actors.values()) {
@@ -670,12 +679,15 @@ export class Host {
     this.metricsElu = performance.eventLoopUtilization();
     const c = this.counters;
     return {
-      node: this.node, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>,
+      node: this.node, epoch: this.epoch, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>,
       asks: { ok: c.asksOk, error: c.asksError, timeout: c.asksTimeout }, journalDepth,
       journalCommit: c.journalCommit.data(), snapshot: c.snapshot.data(),
       eventLoopUtilization: elu.utilization, heapUsedBytes: process.memoryUsage().heapUsed,
     };
   }
+
+  /** Which incarnation of this thread counted (ThreadMetrics.epoch; worker threads share the process's timeOrigin). */
+  private readonly epoch = Math.random();
 
   /** Its own baseline: a metrics scrape does not reset what stats() reports, nor the other way round. */
   private metricsElu = performance.eventLoopUtilization();

@@ -10,3 +10,7 @@ export { defineActor } from '../actors/define.ts';
 export type { ActorDefinition, ActorRef, TerminationNotice, AskOptions } from '../actors/define.ts';
 export type { ActorContext, SpawnOptions } from '../actors/context.ts';
 export type { MailboxSpec } from '../mailbox/mailbox.ts';
+export {
+  setMessageTracer, parseTraceparent, traceIdOf,
+  type MessageTracer, type MessageSpan, type SpanOutcome,
+} from './tracing.ts';

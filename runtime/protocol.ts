@@ -3,11 +3,11 @@
  * fixed number of fields (flat arrays clone faster than arrays of objects). Control operations carry one object.
  */
 export const Op = {
-  /** to, type, payload, from, ask */
+  /** to, type, payload, from, ask, trace (a W3C traceparent or '': runtime/tracing.ts) */
   Msg: 1,
   /** ask, code (ReplyCode), value | ErrorData | the message id of a receipt */
   Reply: 2,
-  /** topic, type, payload, from */
+  /** topic, type, payload, from, trace */
   Publish: 3,
   /** target, kind */
   Watch: 4,
@@ -19,7 +19,7 @@ export const Op = {
   Stop: 7,
   /** one Control object */
   Control: 8,
-  /** to, type, payload, from, ask, messageId: a send, acknowledged (through `ask`) once journaled */
+  /** to, type, payload, from, ask, messageId, trace: a send, acknowledged (through `ask`) once journaled */
   Send: 9,
 } as const;
 
@@ -27,7 +27,7 @@ export const Op = {
 export const ReplyCode = { Error: 0, Ok: 1, Receipt: 2, DuplicateReceipt: 3 } as const;
 
 /** Number of fields after the op code, indexed by op code. */
-export const opArity = [0, 5, 3, 4, 2, 1, 3, 2, 1, 6];
+export const opArity = [0, 6, 3, 5, 2, 1, 3, 2, 1, 7];
 
 /** Control-plane requests and answers (spawning, lookups, stats, shutdown). Rare, so plain objects. */
 export type Control =

@@ -2,7 +2,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nanoid } from 'nanoid';
 import { createHash } from 'node:crypto';
-import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, MessageType, PayloadArgs, Reply, Route, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, AskOptions, MessageType, PayloadArgs, Reply, Route, SendArgs, SendOptions, SendReceipt, TerminationNotice } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
@@ -20,6 +20,7 @@ import type { Supervision } from './cell.ts';
 import { WorkerPool, type Booted } from './pool.ts';
 import type { StandIn } from './supervision.ts';
 import { rootLogger } from './logger.ts';
+import { callerTraceparent } from './tracing.ts';
 import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
 import type { ActorStore, PoisonMessage } from '../persistence/store.ts';
@@ -143,12 +144,35 @@ export class Runtime implements Messaging {
   // Not a rest parameter in the implementation: an array per call on the hottest path (types as declared above).
   tell(ref: ActorRef | Route, type: string, payload?: unknown): void {
     if (this.stopped) return this.host.deadLetters.record(ref.id ?? '', type, '', 'stopped');
-    this.host.tell(ref, type, payload, '');
+    this.host.tell(ref, type, payload, '', this.scopeTrace !== '' ? this.scopeTrace : callerTraceparent(undefined));
+  }
+
+  /**
+   * Run `fn` with every message it sends from outside any handler (tell, ask, send, publish) continuing the W3C
+   * trace `traceparent` (e.g. an HTTP request's header): their handlers, and what those send on, share its trace
+   * id. A malformed traceparent throws InvalidTraceparentError. Synchronous sends only: the scope ends when `fn` returns.
+   */
+  inTrace<T>(traceparent: string, fn: () => T): T {
+    const trace = callerTraceparent(traceparent);
+    const outer = this.scopeTrace;
+    this.scopeTrace = trace;
+    try {
+      return fn();
+    } finally {
+      this.scopeTrace = outer;
+    }
+  }
+
+  /** The trace of an inTrace() scope being run ('' outside one). */
+  private scopeTrace = '';
+
+  private outsideTrace(given: string | undefined): string {
+    return given !== undefined || this.scopeTrace === '' ? callerTraceparent(given) : this.scopeTrace;
   }
 
   ask<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>> {
-    const options = args[1] as { timeoutMs?: number } | undefined;
-    return this.host.ask(ref, type, args[0], '', options?.timeoutMs) as Promise<Reply<D, K>>;
+    const options = args[1] as AskOptions | undefined;
+    return this.host.ask(ref, type, args[0], '', options?.timeoutMs, this.outsideTrace(options?.traceparent)) as Promise<Reply<D, K>>;
   }
 
   /**
@@ -159,11 +183,11 @@ export class Runtime implements Messaging {
   send<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt> {
     const options = args[1] as SendOptions | undefined;
     if (options?.messageId !== undefined) validateMessageId(options.messageId);
-    return this.host.sendAcknowledged(ref, type, args[0], '', options?.messageId ?? '', options?.timeoutMs) as Promise<SendReceipt>;
+    return this.host.sendAcknowledged(ref, type, args[0], '', options?.messageId ?? '', options?.timeoutMs, this.outsideTrace(options?.traceparent)) as Promise<SendReceipt>;
   }
 
   publish(topic: string, type: string, payload?: unknown): void {
-    this.host.publish(topic, type, payload, '');
+    this.host.publish(topic, type, payload, '', this.outsideTrace(undefined));
   }
 
   /** The live actors offering `route`'s capabilities, least loaded first, as this thread sees them (router/). */

@@ -4,6 +4,7 @@ import type { Host } from './host.ts';
 import type { Control } from './protocol.ts';
 import { ActorCrashedError, errorToData, type ErrorData } from './errors.ts';
 import { rootLogger } from './logger.ts';
+import { traceIdOf } from './tracing.ts';
 
 /** The supervision controls a thread hosting supervised actors acts on (from the supervisors on the main thread). */
 type SupervisionControl = Extract<Control, { op: 'restart' | 'circuit-open' | 'half-open' | 'kill' | 'grant' | 'revoke' }>;
@@ -46,7 +47,8 @@ export class CellSupervision {
     this.host.deadLetters.record(cell.id, env.type, env.from, 'crashed', (err as Error)?.message ?? String(err));
     const sup = cell.supervision;
     if (sup === undefined) {
-      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, incarnation: cell.incarnation, node: this.host.node, err }, 'actor crashed');
+      const trace_id = traceIdOf(cell.outgoingTrace()); // the handling's trace, as its ctx.log lines carry it
+      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, incarnation: cell.incarnation, node: this.host.node, trace_id, err }, 'actor crashed');
       return;
     }
     // A stop was queued behind this message: the stop wins. Held for a decision instead, the actor would keep the

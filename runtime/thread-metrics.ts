@@ -34,8 +34,45 @@ export class DurationHistogram {
   }
 }
 
+/**
+ * Message types of a kind counted under their own name: its first MAX_TYPE_LABELS handler types in definition
+ * order (the same on every thread) and the runtime's own; any other type (no handler, or past the bound) counts as
+ * 'other'. Label values come from code, never from message traffic, so the series stay bounded and never move.
+ */
+export const MAX_TYPE_LABELS = 32;
+const SYSTEM_TYPES = ['$stop', '$terminated', '$replay'];
+
+/** Messages of one type (or 'other') of one kind on one thread. */
+export interface TypeCount {
+  handled: number;
+  crashed: number;
+}
+
 /** Counters of one actor kind on one thread (every cell of that kind holds the same object). */
 export class KindCounters {
+  /** By type label (see MAX_TYPE_LABELS); fed by the cells in runs of one type (Cell.countType). */
+  readonly types = new Map<string, TypeCount>();
+  private readonly labelled: Set<string>;
+
+  constructor(handlerTypes: readonly string[] = []) {
+    this.labelled = new Set([...handlerTypes.slice(0, MAX_TYPE_LABELS), ...SYSTEM_TYPES]);
+  }
+
+  private of(type: string): TypeCount {
+    const label = this.labelled.has(type) ? type : 'other';
+    let c = this.types.get(label);
+    if (c === undefined) this.types.set(label, (c = { handled: 0, crashed: 0 }));
+    return c;
+  }
+
+  handledType(type: string, n: number): void {
+    this.of(type).handled += n;
+  }
+
+  crashedType(type: string): void {
+    this.of(type).crashed++;
+  }
+
   /** Messages taken from mailboxes (crashed ones included). */
   handled = 0;
   crashed = 0;
@@ -62,6 +99,8 @@ export interface KindMetrics {
   restarts: number;
   transitions: { open: number; 'half-open': number; closed: number };
   handling: HistogramData;
+  /** By message type label (KindCounters.types); their sum is `handled` (as of the last scrape of this thread). */
+  types: Record<string, TypeCount>;
   /** Now: actors of this kind here, by phase (runtime/cell.ts Phase). */
   phases: Record<string, number>;
   /** Now: messages waiting in their mailboxes. */
@@ -70,6 +109,8 @@ export interface KindMetrics {
 
 export interface ThreadMetrics {
   node: number;
+  /** Drawn at this thread's start: a thread replaced after a loss has another, its counters from zero. */
+  epoch: number;
   kinds: Record<string, KindMetrics>;
   deadLetters: Record<string, number>;
   asks: { ok: number; error: number; timeout: number };
@@ -94,10 +135,10 @@ export class ThreadCounters {
   constructor(readonly enabled: boolean) {}
 
   /** The counters a new cell of `kind` counts in (undefined when counting is off). */
-  forKind(kind: string): KindCounters | undefined {
+  forKind(kind: string, handlerTypes?: readonly string[]): KindCounters | undefined {
     if (!this.enabled) return undefined;
     let k = this.kinds.get(kind);
-    if (k === undefined) this.kinds.set(kind, (k = new KindCounters()));
+    if (k === undefined) this.kinds.set(kind, (k = new KindCounters(handlerTypes)));
     return k;
   }
 

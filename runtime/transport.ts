@@ -1,4 +1,12 @@
-import { opArity } from './protocol.ts';
+import { Op, opArity } from './protocol.ts';
+
+/** In a message's trace field: the same traceparent as the message before it in the batch (Transport.traceField). */
+export const SAME_TRACE = 0;
+
+/** The traceparent of a message whose trace field is `field`, `previous` being the one of the message before it. */
+export function readTrace(field: unknown, previous: string): string {
+  return field === SAME_TRACE ? previous : (field as string);
+}
 
 /** Anything we can post to: a Worker, parentPort or a MessagePort of the mesh. */
 export interface Port {
@@ -15,6 +23,8 @@ const MAX_BATCH = 16_384;
  */
 export class Transport {
   private outboxes: unknown[][];
+  /** Per outbox: the traceparent of its last message (see traceField). */
+  private lastTraces: string[];
   private flushQueued = false;
   private readonly boundFlush = () => this.flush();
 
@@ -24,6 +34,19 @@ export class Transport {
     private readonly onPostError: (node: number, ops: unknown[], err: unknown) => void,
   ) {
     this.outboxes = ports.map(() => []);
+    this.lastTraces = ports.map(() => '');
+  }
+
+  /**
+   * The trace field of a message appended to `node`'s outbox (after out(node)): SAME_TRACE when it is the trace of
+   * the message before it in the batch. A handler's tells all carry one traceparent; a 55-character string cloned
+   * per message cost a fifth of the worker-to-worker tell figure. The receiver reads it back with `readTrace`.
+   */
+  traceField(node: number, trace: string): string | number {
+    if (trace === '') return trace;
+    if (this.lastTraces[node] === trace) return SAME_TRACE;
+    this.lastTraces[node] = trace;
+    return trace;
   }
 
   /** The outbox to append an operation to; `requestFlush` must follow when sending outside a turn. */
@@ -56,12 +79,14 @@ export class Transport {
   connect(node: number, port: Port): void {
     this.ports[node] = port;
     this.outboxes[node] = [];
+    this.lastTraces[node] = '';
   }
 
   /** Forget a thread that is gone; returns what was still waiting for it. */
   disconnect(node: number): unknown[] {
     const pending = this.outboxes[node];
     this.outboxes[node] = [];
+    this.lastTraces[node] = '';
     this.ports[node] = undefined;
     return pending;
   }
@@ -69,14 +94,17 @@ export class Transport {
   private post(node: number): void {
     const ops = this.outboxes[node];
     this.outboxes[node] = [];
+    this.lastTraces[node] = '';
     const port = this.ports[node];
     if (port === undefined) return this.onPostError(node, ops, new Error('thread is gone'));
     try {
       port.postMessage(ops);
     } catch (err) {
       // One operation slipped past the send-site checks: post the rest one by one and report the bad ones.
+      let trace = '';
       for (let i = 0; i < ops.length; i += 1 + opArity[ops[i] as number]) {
         const one = ops.slice(i, i + 1 + opArity[ops[i] as number]);
+        if (one[0] === Op.Msg) one[6] = trace = readTrace(one[6], trace); // alone, it cannot refer to the one before
         try {
           port.postMessage(one);
         } catch (e) {

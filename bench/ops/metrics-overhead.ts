@@ -55,7 +55,7 @@ async function configuration(workers: number, figure: string) {
   }
   // The counters saw every message: what the 'on' side's scrape says must match what was sent.
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const handled = Number(/troupe_messages_handled_total\{kind="bench-tally",outcome="ok"\} (\d+)/.exec(text)?.[1]);
+  const handled = [...text.matchAll(/troupe_messages_handled_total\{kind="bench-tally",type="[^"]*",outcome="ok"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
   const expected = (WARMUP + RUNS) * (N + 1);
   if (handled !== expected) throw new Error(`metrics counted ${handled} messages handled, expected ${expected}`);
   await server.close();

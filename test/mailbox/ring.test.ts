@@ -25,11 +25,12 @@ describe('MessageRing', () => {
   it('keeps plain tells as fields and other messages whole, in one FIFO', () => {
     const ring = new MessageRing();
     const ask = envelope('get', null, 'a', 7, 2, 'm-1');
-    ring.pushTell('add', 1, 'a');
+    const trace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    ring.pushTell('add', 1, 'a', trace);
     ring.push(ask);
     ring.pushTell('add', { n: 2 }, '');
     expect(ring.size).toBe(3);
-    expect(ring.shift()).toEqual({ type: 'add', payload: 1, from: 'a', ask: 0, replyNode: 0, id: '', seq: 0 });
+    expect(ring.shift()).toEqual({ type: 'add', payload: 1, from: 'a', ask: 0, replyNode: 0, id: '', seq: 0, trace });
     expect(ring.shift()).toBe(ask); // the very envelope, with its ask, reply node and id
     const sink = new Recorder();
     expect(ring.shiftTo(sink)).toBe(true);

@@ -62,6 +62,9 @@ describe.skipIf(noChromium)('the live web view in a real headless Chromium', () 
     expect(await view.read(page, 'crashy')).toMatchObject({ status: 'running', restarts: 0, circuit: 'closed' });
     // The tree's shape: fragile sits under its own supervisor, under the root.
     expect(await page.locator('li.sup[data-sup-id="app"] li.sup[data-sup-id="breakers"] li.actor[data-actor-id="fragile"]').count()).toBe(1);
+    // In tree order: app's children as its spec lists them, the nested supervisor where it stands (last), not first.
+    const order = await page.evaluate(`[...document.querySelector('li.sup[data-sup-id="app"] > ul.kids').children].map((li) => li.dataset.actorId ?? li.dataset.supId)`);
+    expect(order).toEqual(['steady', 'crashy', 'sleepy', 'ledger', 'breakers']);
     // Per-thread load: the main thread and both workers, hosting the five actors between them.
     await until('threads on the page', async () => (await page.locator('#threads tr[data-thread]').count()) === 3, 5000);
     const hosted = await page.evaluate(`[...document.querySelectorAll('#threads tr[data-thread]')].map((r) => Number(r.dataset.actors))`);

@@ -39,6 +39,19 @@ export function sample(text: string, name: string, labels: Record<string, string
   return undefined;
 }
 
+/** The sum of every sample of `name` whose labels include `labels` (0 when there is none). */
+export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([^{ ]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const got: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) got[l[1]!] = l[2]!;
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
 /** Poll until `check` returns a value (not undefined/false), or fail after `ms`. */
 export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms = 5000, what = 'condition'): Promise<T> {
   const until = Date.now() + ms;

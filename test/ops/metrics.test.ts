@@ -6,7 +6,7 @@ import { Runtime } from '../../runtime/index.ts';
 import { startOpsServer } from '../../ops/server.ts';
 import { flaky } from '../fixtures/flaky.ts';
 import { durableCounter } from '../fixtures/durable.ts';
-import { call, eventually, sample } from './helpers.ts';
+import { call, eventually, sample, sampleSum } from './helpers.ts';
 
 describe('metrics across a lost thread and with persistence', () => {
   it('counts the lost thread, and counters do not go back when its replacement starts from zero', async () => {
@@ -16,7 +16,7 @@ describe('metrics across a lost thread and with persistence', () => {
       const doomed = await rt.spawn(flaky, { pin: 2 });
       for (let i = 0; i < 100; i++) rt.tell(doomed, 'add', 1);
       expect(await rt.ask(doomed, 'get')).toBe(100);
-      const before = sample((await call(server, 'GET', '/metrics')).text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })!;
+      const before = sampleSum((await call(server, 'GET', '/metrics')).text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })!;
       expect(before).toBe(101);
       rt.tell(doomed, 'die'); // process.exit in a worker ends that thread
       await eventually(async () => sample((await call(server, 'GET', '/metrics')).text, 'troupe_threads_lost_total') === 1 || undefined, 10_000, 'the lost thread');
@@ -24,7 +24,7 @@ describe('metrics across a lost thread and with persistence', () => {
       const fresh = await rt.spawn(flaky, { pin: 2 });
       expect(await rt.ask(fresh, 'get')).toBe(0);
       const text = (await call(server, 'GET', '/metrics')).text;
-      expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBe(before + 1);
+      expect(sampleSum(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBe(before + 1);
       expect(sample(text, 'troupe_up')).toBe(1);
     } finally {
       await server.close();
@@ -45,7 +45,7 @@ describe('metrics across a lost thread and with persistence', () => {
       expect(sample(text, 'troupe_snapshot_seconds_count')).toBeGreaterThan(0);
       expect(sample(text, 'troupe_journal_commit_seconds_bucket', { le: '+Inf' })).toBe(sample(text, 'troupe_journal_commit_seconds_count'));
       expect(sample(text, 'troupe_journal_depth')).toBe(0); // all handled
-      expect(sample(text, 'troupe_messages_handled_total', { kind: 'durable-counter', outcome: 'ok' })).toBe(51);
+      expect(sampleSum(text, 'troupe_messages_handled_total', { kind: 'durable-counter', outcome: 'ok' })).toBe(51);
     } finally {
       await server.close();
       await rt.shutdown();
@@ -61,7 +61,7 @@ describe('metrics across a lost thread and with persistence', () => {
       for (let i = 0; i < 10; i++) rt.tell(a, 'add', 1);
       expect(await rt.ask(a, 'get')).toBe(10);
       const text = (await call(server, 'GET', '/metrics')).text;
-      expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBe(0);
+      expect(sampleSum(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBe(0);
       expect(sample(text, 'troupe_asks_total', { outcome: 'ok' })).toBe(0);
       expect(sample(text, 'troupe_actors', { kind: 'flaky', status: 'running' })).toBe(1);
     } finally {

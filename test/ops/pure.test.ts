@@ -11,6 +11,7 @@ import { InvalidTokenError } from '../../ops/errors.ts';
 import { ActorNotFoundError } from '../../runtime/errors.ts';
 import { table } from '../../ops/table.ts';
 import type { ActorStats } from '../../runtime/stats.ts';
+import { KindCounters, MAX_TYPE_LABELS } from '../../runtime/thread-metrics.ts';
 
 const RUNS = Number(process.env.TROUPE_FC_RUNS ?? 100);
 
@@ -57,6 +58,15 @@ describe('admin token', () => {
 });
 
 describe('MonotonicSum', () => {
+  it('carries every counter of a thread whose epoch changed, even one that reads as high as before', () => {
+    const m = new MonotonicSum();
+    expect(m.sum([[1, 'a', 5], [1, 'b', 1]], new Map([[1, 100]])).get('b')).toBe(1);
+    expect(m.sum([[1, 'a', 5], [1, 'b', 1]], new Map([[1, 100]])).get('b')).toBe(1); // same thread: no change
+    const replaced = m.sum([[1, 'b', 1]], new Map([[1, 200]])); // replacement: 'a' not seen yet, 'b' counted 1 again
+    expect(replaced.get('b')).toBe(2);
+    expect(replaced.get('a')).toBe(5);
+  });
+
   it('sums threads per series, carries what a replaced thread counted, keeps a silent thread\'s last value', () => {
     const m = new MonotonicSum();
     expect(m.sum([[1, 'a', 5], [2, 'a', 3], [1, 'b', 1]])).toEqual(new Map([['a', 8], ['b', 1]]));
@@ -91,17 +101,42 @@ describe('view model', () => {
     expect(d1.actors.map((r) => r[0]).sort()).toEqual(['a', 'b']);
     expect(d1.names).toEqual(names.list.map((n, i) => [i, n]));
     expect(names.list).toEqual(expect.arrayContaining(['sup', 'k']));
-    expect(d1.supervisors).toEqual([['sup', '', 'running', 'one-for-one']]);
+    expect(d1.supervisors).toEqual([['sup', '', 'running', 'one-for-one', 0]]);
     const v2 = buildView(roots, nodes, new Map([['a', stat('a', 'running', 3)]]), names);
     const d2 = diffView(v1, v2, names);
-    expect(d2.actors).toEqual([['a', names.of('sup'), names.of('k'), 1, 0, 0, 3, 0]]);
+    expect(d2.actors).toEqual([['a', names.of('sup'), names.of('k'), 1, 0, 0, 3, 0, 0]]);
     expect(d2.gone).toEqual(['b']);
     expect(d2.supervisors).toBeUndefined();
     expect(d2.names).toBeUndefined();
     const roots3 = [{ ...roots[0]!, children: [{ id: 'a', type: 'actor' as const, status: 'circuit-open', restarts: 2, circuit: { state: 'open' as const, resetTimeoutMs: 1, trips: 1 } }] }];
     const v3 = buildView(roots3, nodes, new Map([['a', stat('a', 'open', 3)]]), names);
-    expect(diffView(v2, v3, names).actors).toEqual([['a', names.of('sup'), names.of('k'), 1, 2, 2, 3, 1]]);
+    expect(diffView(v2, v3, names).actors).toEqual([['a', names.of('sup'), names.of('k'), 1, 2, 2, 3, 1, 0]]);
     expect(snapshotOf(v3, names).actors).toHaveLength(1);
+  });
+
+  it('numbers every child by its place under its supervisor, nested supervisors included (the page keeps tree order)', () => {
+    const names = new Names();
+    const leaf = (id: string) => ({ id, type: 'actor' as const, status: 'running', restarts: 0 });
+    const sup = (id: string, children: unknown[]) => ({ id, type: 'supervisor' as const, status: 'running', strategy: 'one-for-one', children: children as never[] });
+    const roots = [sup('root', [leaf('x'), sup('mid', [sup('deep', [leaf('z')]), leaf('y')]), leaf('w')]), sup('other', [])];
+    const v = buildView(roots, [], new Map(), names);
+    expect(v.supervisors.map(([id, parent, , , pos]) => [id, parent, pos])).toEqual([['root', '', 0], ['mid', 'root', 1], ['deep', 'mid', 0], ['other', '', 1]]);
+    expect([...v.actors.values()].map((r) => [r[0], names.list[r[1]], r[8]])).toEqual([['x', 'root', 0], ['z', 'deep', 0], ['y', 'mid', 1], ['w', 'root', 2]]);
+  });
+});
+
+describe('handled messages by type (runtime/thread-metrics.ts)', () => {
+  it('labels a kind\'s first MAX_TYPE_LABELS handler types and the runtime\'s own; any other type counts as other', () => {
+    const handlerTypes = Array.from({ length: MAX_TYPE_LABELS + 8 }, (_, i) => `t${i}`);
+    const k = new KindCounters(handlerTypes);
+    for (const t of [...handlerTypes, 'no-such-handler', '$stop']) k.handledType(t, 2);
+    k.crashedType('t0');
+    k.crashedType(`t${MAX_TYPE_LABELS + 3}`);
+    const labels = [...k.types.keys()];
+    expect(labels).toHaveLength(MAX_TYPE_LABELS + 2);
+    expect(labels).toEqual([...handlerTypes.slice(0, MAX_TYPE_LABELS), 'other', '$stop']);
+    expect(k.types.get('other')).toEqual({ handled: 2 * 9, crashed: 1 });
+    expect(k.types.get('t0')).toEqual({ handled: 2, crashed: 1 });
   });
 });
 

@@ -8,7 +8,7 @@ import { startOpsServer, LIMITS, type OpsServer } from '../../ops/server.ts';
 import { InvalidOpsOptionError, InvalidTokenError } from '../../ops/errors.ts';
 import { flaky } from '../fixtures/flaky.ts';
 import { counter } from '../fixtures/counter.ts';
-import { call, eventually, sample } from './helpers.ts';
+import { call, eventually, sample, sampleSum } from './helpers.ts';
 
 /** The metric names other parts (dashboard, alert rules) are written against: see docs/ops.md. */
 const CONTRACT = [
@@ -70,8 +70,13 @@ describe('ops server on a live runtime (2 workers)', () => {
     for (const name of CONTRACT) expect(text, name).toContain(`# TYPE ${name} `);
     expect(text).toContain('process_cpu_user_seconds_total'); // prom-client's default Node metrics
     expect(sample(text, 'troupe_up')).toBe(1);
-    expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBeGreaterThanOrEqual(1001);
-    expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'crashed' })).toBe(2);
+    expect(sampleSum(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'ok' })).toBeGreaterThanOrEqual(1001);
+    expect(sampleSum(text, 'troupe_messages_handled_total', { kind: 'flaky', outcome: 'crashed' })).toBe(2);
+    // By message type: the crashes under their type, every type label one of flaky's handlers (or 'other', '$...').
+    expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', type: 'crash', outcome: 'crashed' })).toBe(2);
+    expect(sample(text, 'troupe_messages_handled_total', { kind: 'flaky', type: 'add', outcome: 'ok' })).toBeGreaterThanOrEqual(1000);
+    const types = new Set([...text.matchAll(/^troupe_messages_handled_total\{kind="flaky",type="([^"]*)"/gm)].map((m) => m[1]));
+    for (const t of types) expect(['other', '$stop', '$terminated', '$replay', ...Object.keys(flaky.handlers)], t).toContain(t);
     expect(sample(text, 'troupe_message_handling_seconds_count', { kind: 'flaky' })).toBeGreaterThanOrEqual(1003);
     expect(sample(text, 'troupe_message_handling_seconds_bucket', { kind: 'flaky', le: '+Inf' })).toBe(sample(text, 'troupe_message_handling_seconds_count', { kind: 'flaky' }));
     expect(sample(text, 'troupe_restarts_total', { kind: 'flaky' })).toBe(1);

@@ -1,0 +1,89 @@
+// What tracing costs tell throughput (issue 10: with no provider registered <= 2%). One runtime on the calling
+// thread (workers: 0), three modes interleaved round by round in this process:
+// - none: no tracer installed (the kernel only carries trace context: a string per message, made per handling);
+// - off:  troupe/otel's tracer installed, no OpenTelemetry provider registered (it checks per message and records nothing);
+// - on:   a real BasicTracerProvider registered (BatchSpanProcessor, an exporter that counts and drops): a span per message.
+// Two workloads: 100k tells from outside (each starts a trace), and 200k tells made by one handler (each continues
+// its trace). Ratios: median over rounds of off / none and on / none (paired).
+import '../lib/env.ts';
+import { trace, type ProxyTracerProvider } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Runtime } from '../../runtime/index.ts';
+import { setMessageTracer } from '../../runtime/tracing.ts';
+import { otelMessageTracer } from '../../ops/tracing/otel-tracer.ts';
+import { blaster, tally } from '../actors.ts';
+import { emit, interleave } from '../lib/measure.ts';
+import { makePairedRow } from '../lib/rows.ts';
+
+const N = Number(process.env.TROUPE_BENCH_TRACING_N ?? 100_000);
+let exported = 0;
+const exporter: SpanExporter = {
+  export(spans, done) {
+    exported += spans.length;
+    done({ code: 0 });
+  },
+  shutdown: async () => undefined,
+};
+// Batched, as a service would export them; the queue holds a whole round (none dropped), flushed after each round.
+const processor = new BatchSpanProcessor(exporter, { maxQueueSize: 2 * N + 10, maxExportBatchSize: 4096, scheduledDelayMillis: 20 });
+const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+
+// Registered once; 'off' rounds unset the global proxy's delegate (what it reads before any provider is registered).
+trace.setGlobalTracerProvider(provider);
+const proxy = trace.getTracerProvider() as ProxyTracerProvider;
+
+function mode(m: 'none' | 'off' | 'on'): void {
+  setMessageTracer(m === 'none' ? undefined : tracer);
+  proxy.setDelegate(m === 'on' ? provider : (undefined as never));
+  tracer.refresh(); // instead of waiting for its next look (PROVIDER_CHECK_MS)
+}
+
+const tracer = otelMessageTracer();
+const rt = await Runtime.start({ workers: 0, stallMs: 0, spareWorker: false });
+const target = await rt.spawn(tally, { pin: 0 });
+const sender = await rt.spawn(blaster, { pin: 0 });
+let total = 0;
+
+async function fromOutside(m: 'none' | 'off' | 'on'): Promise<number> {
+  mode(m);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) rt.tell(target, 'add', 1);
+  const count = await rt.ask(target, 'get', undefined, { timeoutMs: 60_000 });
+  const s = (performance.now() - t0) / 1000;
+  if (count !== (total += N)) throw new Error(`counted ${count}, expected ${total}`);
+  await processor.forceFlush();
+  return N / s;
+}
+
+async function fromHandler(m: 'none' | 'off' | 'on'): Promise<number> {
+  mode(m);
+  const t0 = performance.now();
+  const count = await rt.ask(sender, 'blast', { target, n: N }, { timeoutMs: 60_000 });
+  const s = (performance.now() - t0) / 1000;
+  if (count !== (total += N)) throw new Error(`counted ${count}, expected ${total}`);
+  await processor.forceFlush();
+  return N / s;
+}
+
+const rounds = { warmup: 2, runs: 7 };
+const rows = [];
+for (const [label, run] of [['from outside', fromOutside], ['from a handler', fromHandler]] as const) {
+  const before = exported;
+  const runs = await interleave(rounds, { none: () => run('none'), off: () => run('off'), on: () => run('on') });
+  const spans = exported - before;
+  // Every 'on' round recorded a span per message: the tracer did work, not a no-op.
+  if (spans < (rounds.warmup + rounds.runs) * N) throw new Error(`${label}: ${spans} spans exported, expected at least ${(rounds.warmup + rounds.runs) * N}`);
+  rows.push(makePairedRow({
+    figure: `11d. same-thread tell ${label}, troupe/otel installed, no provider`, unit: 'msg/s', baselineName: 'no tracer',
+    target: { on: 'ratio', op: '>=', value: 0.98 }, runs: { troupe: runs.off, baseline: runs.none },
+  }));
+  rows.push(makePairedRow({
+    figure: `11e. same-thread tell ${label}, a span per message (in-process SDK)`, unit: 'msg/s', baselineName: 'no tracer',
+    runs: { troupe: runs.on, baseline: runs.none },
+  }));
+}
+mode('none');
+tracer.close();
+await rt.shutdown();
+await provider.shutdown();
+emit({ rows });
