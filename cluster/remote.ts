@@ -46,8 +46,8 @@ export class Remote {
   ) {}
 
   start(): void {
-    this.subs.push(this.nc.subscribe(this.subject.inbox(this.self), { callback: (err, msg) => err === null && this.inbound(msg) }));
-    this.subs.push(this.nc.subscribe(this.subject.replies(this.self), { callback: (err, msg) => err === null && this.answered(msg) }));
+    this.subs.push(this.nc.subscribe(this.subject.inbox(this.self), { callback: (err, msg) => void (err === null && this.inbound(msg)) }));
+    this.subs.push(this.nc.subscribe(this.subject.replies(this.self), { callback: (err, msg) => void (err === null && this.answered(msg)) }));
     this.sweeper = setInterval(() => {
       const old = Date.now() - FORGET_AFTER_MS;
       for (const [corr, w] of this.waiting) if (w.at < old) this.waiting.delete(corr);
