@@ -77,7 +77,7 @@ describe.skipIf(noNats)('messages between nodes', () => {
   it('a payload over the server max_payload is a named error at the call site', async () => {
     const book = await b.spawn(notebook, { id: 'book-7' });
     const big = 'x'.repeat(MAX_PAYLOAD + 1);
-    const err = await a.ask(book, 'echo', big).catch((e) => e);
+    const err: any = await a.ask(book, 'echo', big).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PayloadTooLargeError);
     expect(err.details.maxPayload).toBe(MAX_PAYLOAD);
     await expect(a.send(book, 'note', big)).rejects.toBeInstanceOf(PayloadTooLargeError);
