@@ -12,5 +12,8 @@ export type Frame = [mode: number, to: string, type: string, payload: unknown, f
 /** Its answer: code 0 an error (ErrorData), 1 a reply value, 2 a send's receipt `{ messageId, duplicate }`. */
 export type ReplyFrame = [corr: number, code: number, value: unknown];
 
-export const encode = (frame: Frame | ReplyFrame): Uint8Array => packr.pack(frame);
-export const decode = <T extends Frame | ReplyFrame>(data: Uint8Array): T => packr.unpack(data) as T;
+/** A message in a failover actor's journal; `replyTo` names the node whose reply subject an ask's answer goes to. */
+export type JournalFrame = [mode: number, type: string, payload: unknown, from: string, corr: number, messageId: string, replyTo: string];
+
+export const encode = (frame: Frame | ReplyFrame | JournalFrame): Uint8Array => packr.pack(frame);
+export const decode = <T extends Frame | ReplyFrame | JournalFrame>(data: Uint8Array): T => packr.unpack(data) as T;

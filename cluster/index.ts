@@ -6,5 +6,6 @@ import { ClusterNode } from './node.ts';
 registerCluster((options, services) => ClusterNode.join(options, services));
 
 export { ClusterNode } from './node.ts';
+export { clusterOf, spawnFailover } from './api.ts';
 export * from './errors.ts';
 export type { ClusterConfig } from './options.ts';

@@ -8,6 +8,8 @@ import { clusterConfig, names, type ClusterConfig } from './options.ts';
 import { ActorRegistry } from './registry.ts';
 import { NodeRegistry } from './nodes.ts';
 import { Remote } from './remote.ts';
+import { Failover } from './failover.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 
 /** The main thread's part of a node in the cluster (what `Runtime.start({ cluster })` joins through). */
 export class ClusterNode implements ClusterMembership {
@@ -22,6 +24,8 @@ export class ClusterNode implements ClusterMembership {
     private readonly remote: Remote,
     /** Actors of this node: id -> local thread. */
     private readonly local: Map<string, number>,
+    /** Failover actors (cluster/failover.ts). */
+    readonly failover: Failover,
   ) {}
 
   static async join(options: ClusterOptions, services: ThreadServices): Promise<ClusterNode> {
@@ -41,7 +45,8 @@ export class ClusterNode implements ClusterMembership {
       const actors = new ActorRegistry(actorsKv, config.node, nodes.liveness);
       await actors.watch();
       const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
-      const node = new ClusterNode(config, nc, nodes, actors, remote, local);
+      const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
+      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover);
       remote.start();
       services.onMiss(remote.miss);
       nodes.onGone((peer) => remote.failWaiting(new NodeLostError(`node ${peer} left the cluster before replying`), peer));
@@ -65,8 +70,12 @@ export class ClusterNode implements ClusterMembership {
     })().catch(() => {});
   }
 
-  reserve(id: string, kind: string): Promise<void> {
-    return this.actors.claim(id, kind);
+  started(runtime: unknown): void {
+    this.failover.started(runtime as Runtime);
+  }
+
+  async reserve(id: string, kind: string): Promise<void> {
+    await this.actors.claim(id, kind);
   }
 
   placed(id: string, _kind: string, node: number): void {
@@ -94,6 +103,7 @@ export class ClusterNode implements ClusterMembership {
   async leave(): Promise<void> {
     if (this.left) return;
     this.left = true;
+    this.failover.close();
     this.remote.close();
     this.actors.close();
     await this.actors.releaseAll();

@@ -21,6 +21,8 @@ export interface NodeRecord {
 export class NodeRegistry {
   readonly liveness: Liveness;
   private revision = 0;
+  /** When this node last knew its key was its own (clock.now()): a failover actor applies mail only while recent. */
+  confirmedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private stopWatch: (() => void) | undefined;
@@ -54,6 +56,7 @@ export class NodeRegistry {
       throw new NodeIdTakenError(`node id '${this.self}' is taken by a live node of the cluster (pid ${pid ?? '?'}; it frees ${this.ttlMs / 1000} s after that node stops heartbeating)`, { details: { node: this.self } });
     }
     this.liveness.heard(this.self, this.clock.now());
+    this.confirmedAt = this.clock.now();
     const iter = await this.kv.watch();
     this.stopWatch = () => iter.stop();
     void (async () => {
@@ -62,7 +65,7 @@ export class NodeRegistry {
         else if (this.liveness.left(e.key)) this.tellGone(e.key);
       }
     })().catch(() => {});
-    this.timer = setInterval(() => void this.beat(), this.everyMs);
+    this.timer = setInterval(() => void this.beat().catch(() => {}), this.everyMs);
     this.sweeper = setInterval(() => {
       for (const node of this.liveness.expire(this.clock.now())) if (node !== this.self) this.tellGone(node);
     }, Math.max(50, Math.round(this.ttlMs / 4)));
@@ -72,16 +75,22 @@ export class NodeRegistry {
 
   private lostIdentity = false;
 
-  private async beat(): Promise<void> {
+  /** Heartbeat now (also what a node that finds its lease stale does before it decides anything). */
+  async beat(): Promise<void> {
     if (this.lostIdentity) return;
+    const at = this.clock.now();
     try {
       this.revision = await this.kv.update(this.self, this.record(), this.revision);
+      this.confirmedAt = at;
     } catch (err) {
       // Our key expired (a pause, a partition) and someone wrote it since: we are no longer this node.
       if (isWrongRevision(err)) {
         const held = await this.kv.get(this.self).catch(() => null);
         if (held === null || held.operation !== 'PUT') {
-          this.revision = await this.kv.create(this.self, this.record()).catch(() => this.revision);
+          // Expired while this node was paused or cut off: it is this node again from now on (its actors are
+          // fenced separately: cluster/failover.ts).
+          this.revision = await this.kv.create(this.self, this.record());
+          this.confirmedAt = at;
           return;
         }
         this.lostIdentity = true;

@@ -7,6 +7,10 @@ import type { Liveness } from './liveness.ts';
 export interface Ownership {
   node: string;
   kind: string;
+  /** A failover actor (cluster/failover.ts): its mail goes through its journal, and survivors take it over. */
+  failover?: { module: string; args: unknown };
+  /** The key's revision when this was read: the fencing token of the owner. */
+  revision?: number;
 }
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
@@ -34,7 +38,7 @@ export class ActorRegistry {
 
   private seen(e: KvEntry): void {
     const id = keyToId(e.key);
-    if (e.operation === 'PUT') this.owners.set(id, e.json<Ownership>());
+    if (e.operation === 'PUT') this.owners.set(id, { ...e.json<Ownership>(), revision: e.revision });
     else this.owners.delete(id);
   }
 
@@ -47,7 +51,7 @@ export class ActorRegistry {
   async resolve(id: string): Promise<Ownership | undefined> {
     const e = await this.kv.get(idToKey(id));
     if (e === null || e.operation !== 'PUT') return undefined;
-    const owner = e.json<Ownership>();
+    const owner = { ...e.json<Ownership>(), revision: e.revision };
     this.owners.set(id, owner);
     return owner;
   }
@@ -56,14 +60,16 @@ export class ActorRegistry {
    * Claim `id` for this node. A claim held by a node that is no longer alive (or by an earlier life of this node)
    * is taken over at its revision; a live one is a DuplicateActorIdError.
    */
-  async claim(id: string, kind: string): Promise<void> {
+  async claim(id: string, kind: string, failover?: Ownership['failover']): Promise<number> {
     const key = idToKey(id);
-    const value = json({ node: this.self, kind } satisfies Ownership);
+    const owned: Ownership = failover === undefined ? { node: this.self, kind } : { node: this.self, kind, failover };
+    const value = json(owned);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        this.claims.set(id, await this.kv.create(key, value));
-        this.owners.set(id, { node: this.self, kind });
-        return;
+        const revision = await this.kv.create(key, value);
+        this.claims.set(id, revision);
+        this.owners.set(id, { ...owned, revision });
+        return revision;
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
       }
@@ -74,14 +80,37 @@ export class ActorRegistry {
         throw new DuplicateActorIdError(`an actor with id '${id}' is already running on node ${owner.node}`, { details: { id, node: owner.node } });
       }
       try {
-        this.claims.set(id, await this.kv.update(key, value, held.revision));
-        this.owners.set(id, { node: this.self, kind });
-        return;
+        const revision = await this.kv.update(key, value, held.revision);
+        this.claims.set(id, revision);
+        this.owners.set(id, { ...owned, revision });
+        return revision;
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
       }
     }
     throw new DuplicateActorIdError(`an actor with id '${id}' is being claimed by another node`, { details: { id } });
+  }
+
+  /** Every id whose owner this node's copy knows, with what it knows. */
+  entries(): IterableIterator<[string, Ownership]> {
+    return this.owners.entries();
+  }
+
+  /**
+   * Write `id`'s entry as owned by this node if it is still at `revision` (compare-and-set): the new revision (the
+   * fencing token) when this node won, undefined when someone else changed it first.
+   */
+  async takeOver(id: string, revision: number, owned: Ownership): Promise<number | undefined> {
+    const { revision: _, ...value } = owned;
+    try {
+      const next = await this.kv.update(idToKey(id), json({ ...value, node: this.self }), revision);
+      this.claims.set(id, next);
+      this.owners.set(id, { ...value, node: this.self, revision: next });
+      return next;
+    } catch (err) {
+      if (isWrongRevision(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Let go of an id this node claimed (fire and forget: a failure leaves a claim a later spawn takes over). */
@@ -95,7 +124,8 @@ export class ActorRegistry {
 
   /** Every claim of this node, released (leaving the cluster). */
   async releaseAll(): Promise<void> {
-    const ids = [...this.claims];
+    // A failover actor is not released: the survivors take it over once this node's key is gone.
+    const ids = [...this.claims].filter(([id]) => this.owners.get(id)?.failover === undefined);
     this.claims.clear();
     await Promise.allSettled(ids.map(([id, revision]) => this.kv.delete(idToKey(id), { previousSeq: revision })));
   }

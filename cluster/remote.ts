@@ -33,6 +33,8 @@ export class Remote {
   private subs: Subscription[] = [];
   private sweeper: NodeJS.Timeout | undefined;
   connected = true;
+  /** Where mail for a failover actor goes (cluster/failover.ts: its journal stream). */
+  journal: ((...m: Held) => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -71,6 +73,10 @@ export class Remote {
       return true;
     }
     const owner = this.registry.known(id);
+    if (owner?.failover !== undefined && this.journal !== undefined) {
+      this.journal(id, type, payload, from, ask, replyNode, messageId, ack);
+      return true;
+    }
     if (owner !== undefined && owner.node !== this.self) {
       this.publish(owner.node, id, type, payload, from, ask, replyNode, messageId, ack);
       return true;
@@ -81,7 +87,8 @@ export class Remote {
       const held = this.held.get(id) ?? [];
       this.held.delete(id);
       for (const m of held) {
-        if (found !== undefined && found.node !== this.self) this.publish(found.node, ...m);
+        if (found?.failover !== undefined && this.journal !== undefined) this.journal(...m);
+        else if (found !== undefined && found.node !== this.self) this.publish(found.node, ...m);
         else this.notFound(m[0], m[1], m[3], m[4], m[5]);
       }
     });
@@ -123,6 +130,28 @@ export class Remote {
       this.waiting.delete(corr);
       this.fail(id, type, from, ask, replyNode, new ClusterDisconnectedError(`cannot publish to node ${peer}: ${(err as Error).message}`), 'worker-lost');
     }
+  }
+
+  /** Wait for an answer on this node's reply subject (an ask to a failover actor: whoever hosts it answers). */
+  expect(replyNode: number, ask: number): number {
+    const corr = ++this.corr;
+    this.waiting.set(corr, { replyNode, ask, peer: '', at: Date.now() });
+    return corr;
+  }
+
+  forget(corr: number): void {
+    this.waiting.delete(corr);
+  }
+
+  /** Answer `corr` on node `node`'s reply subject. */
+  answer(node: string, corr: number, code: number, value: unknown): void {
+    let data: Uint8Array;
+    try {
+      data = encode([corr, code, value]);
+    } catch (err) {
+      data = encode([corr, 0, errorToData(err)]);
+    }
+    this.nc.publish(this.subject.replies(node), data);
   }
 
   private answered(msg: Msg): void {

@@ -59,6 +59,8 @@ export interface ClusterMembership {
   lookup(id: string): Promise<ActorRef | undefined>;
   /** A module every worker of this runtime attaches (`attachToThread`), as the thread extensions are. */
   readonly threadModule?: string;
+  /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
+  started?(runtime: unknown): void;
   /** Leave the cluster (called first in shutdown). */
   leave(): Promise<void>;
 }

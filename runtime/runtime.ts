@@ -143,6 +143,7 @@ export class Runtime implements Messaging {
       const stallMs = options.stallMs ?? 5000;
       if (stallMs > 0) runtime.workerPool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
+    runtime.cluster?.started?.(runtime);
     return runtime;
   }
 
@@ -179,6 +180,11 @@ export class Runtime implements Messaging {
   /** The live actors offering `route`'s capabilities, least loaded first, as this thread sees them (router/). */
   find(route: Route): readonly MemberInfo[] {
     return this.host.find(route);
+  }
+
+  /** The cluster this runtime joined (`Runtime.start({ cluster })`), for the cluster layer's own API (cluster/). */
+  get clusterMembership(): ClusterMembership | undefined {
+    return this.cluster;
   }
 
   /** The runtime's clock (injected, or the system clock): what capabilities built on it schedule by. */
