@@ -17,7 +17,7 @@ const GROUPS = {
   agents: ['goodput', 'turn-overhead', 'agent-resume'],
   ops: ['metrics-overhead', 'scrape'],
   tasks: ['queue', 'throughput', 'critical-path'],
-  cluster: ['messaging'],
+  cluster: ['messaging', 'failover'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));

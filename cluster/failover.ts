@@ -196,13 +196,15 @@ export class Failover {
       this.orphanSince.set(id, since);
       if (preferredNode(id, alive) !== this.self && now - since < this.ttlMs) continue;
       this.pending.add(id);
-      void this.adopt(id, owned).finally(() => this.pending.delete(id));
+      // A failure (the connection closing, the module not loading here) leaves it orphaned: the next sweep retries.
+      void this.adopt(id, owned).catch(() => {}).finally(() => this.pending.delete(id));
     }
   }
 
   private async adopt(id: string, owned: Ownership): Promise<void> {
+    if (this.closed) return;
     const revision = await this.registry.takeOver(id, owned.revision ?? 0, owned).catch(() => undefined);
-    if (revision === undefined) return; // another survivor won
+    if (revision === undefined || this.closed) return; // another survivor won (or this node is leaving)
     this.orphanSince.delete(id);
     const def = await loadDefinition(owned.failover!.module, owned.kind);
     await this.host(id, def, revision, { ...owned, node: this.self, revision });

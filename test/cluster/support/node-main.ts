@@ -9,6 +9,9 @@ const cluster = JSON.parse(process.argv[2]!);
 const rt = await Runtime.start({ workers: 1, cluster });
 const ops: Record<string, (m: Record<string, unknown>) => Promise<unknown> | unknown> = {
   spawnFailover: (m) => spawnFailover(rt, account, { id: m.id as string }),
+  spawnMany: async (m) => {
+    for (let i = 0; i < (m.count as number); i++) await spawnFailover(rt, account, { id: `${m.prefix as string}${i}` });
+  },
   hosted: () => clusterOf(rt).failover.hostedIds(),
   shutdown: async () => {
     await rt.shutdown();
