@@ -20,6 +20,8 @@ interface Hosted {
   revision: number;
   owned: Ownership;
   queue: JournalFrame[];
+  /** An adopted incarnation applies nothing before this (clock.now()): the old owner has stopped by then. */
+  applyFrom: number;
   stop(): void;
 }
 
@@ -38,6 +40,8 @@ const LONG_MS = 10 * 60_000;
  */
 export class Failover {
   private readonly hosted = new Map<string, Hosted>();
+  /** Local ids of incarnations being spawned: their public id is claimed already, they need no claim of their own. */
+  readonly incarnations = new Set<string>();
   private readonly pending = new Set<string>();
   private readonly orphanSince = new Map<string, number>();
   private runtime: Runtime | undefined;
@@ -61,7 +65,15 @@ export class Failover {
   ) {
     this.joinedAt = services.clock.now();
     remote.journal = (...m) => this.journal(...m);
+    // Someone else wrote the key of an actor hosted here (took it over): this incarnation is stale, stop it now.
+    registry.onChange = (id, owner) => {
+      const h = this.hosted.get(id);
+      if (h !== undefined && (owner === undefined || owner.node !== this.self || (owner.revision !== undefined && owner.revision > h.revision && !this.renewing.has(id)))) this.giveUp(h);
+    };
   }
+
+  /** Ids whose token this node is rewriting itself (a fence): the watch will show its own write. */
+  private readonly renewing = new Set<string>();
 
   static async open(nc: NatsConnection, cluster: string, self: string, ttlMs: number, services: ThreadServices, registry: ActorRegistry, nodes: NodeRegistry, remote: Remote): Promise<Failover> {
     const jsm = await jetstreamManager(nc);
@@ -96,7 +108,7 @@ export class Failover {
     this.pending.add(id);
     try {
       const revision = await this.registry.claim(id, def.kind, { module: def.module, args });
-      await this.host(id, def, revision, { node: this.self, kind: def.kind, failover: { module: def.module, args } });
+      await this.host(id, def, revision, { node: this.self, kind: def.kind, failover: { module: def.module, args } }, 0);
     } finally {
       this.pending.delete(id);
     }
@@ -108,11 +120,30 @@ export class Failover {
     return [...this.hosted.keys()].sort();
   }
 
-  private async host(id: string, def: ActorDefinition, revision: number, owned: Ownership): Promise<void> {
-    const ref = await this.runtime!.spawn(def, { id: `${id}~${revision}`, args: owned.failover?.args });
-    const h: Hosted = { id, ref, revision, owned, queue: [], stop: () => {} };
+  private async host(id: string, def: ActorDefinition, revision: number, owned: Ownership, applyFrom: number): Promise<void> {
+    const local = `${id}~${revision}`;
+    this.incarnations.add(local);
+    let ref: ActorRef;
+    try {
+      ref = await this.runtime!.spawn(def, { id: local, args: owned.failover?.args });
+    } finally {
+      this.incarnations.delete(local);
+    }
+    const h: Hosted = { id, ref, revision, owned, queue: [], applyFrom, stop: () => {} };
     this.hosted.set(id, h);
-    // From the start of its journal: the fresh incarnation's state is the fold of every message journaled.
+    try {
+      await this.feed(h);
+    } catch (err) {
+      // No feed (a JetStream API call timed out under load...): not hosted after all; the sweep adopts it again.
+      this.hosted.delete(id);
+      void this.runtime?.stop(ref);
+      throw err;
+    }
+  }
+
+  /** From the start of its journal: the fresh incarnation's state is the fold of every message journaled. */
+  private async feed(h: Hosted): Promise<void> {
+    const id = h.id;
     const consumer = await this.js.consumers.get(this.stream, { filter_subjects: this.subject(id), deliver_policy: DeliverPolicy.All });
     const feed = await consumer.consume({
       callback: (m) => {
@@ -129,6 +160,11 @@ export class Failover {
   }
 
   private drain(h: Hosted): void {
+    const wait = h.applyFrom - this.services.clock.now();
+    if (wait > 0 && h.queue.length > 0) {
+      setTimeout(() => this.hosted.get(h.id) === h && this.drain(h), wait + 1).unref();
+      return;
+    }
     while (h.queue.length > 0) {
       if (!this.fresh()) return void this.fence();
       this.apply(h, h.queue.shift()!);
@@ -148,19 +184,25 @@ export class Failover {
   private fence(): Promise<void> {
     this.fencing ??= (async () => {
       try {
+        const silentMs = this.services.clock.now() - this.nodes.confirmedAt;
         await this.nodes.beat().catch(() => {});
         if (!this.fresh()) return; // still cut off: apply nothing, try again shortly
+        // Survivors take over only after a whole TTL without hearing us: a shorter silence (a busy event loop) needs
+        // no new tokens, only the heartbeat just written.
+        if (silentMs < this.ttlMs * 0.75) return;
         for (const h of [...this.hosted.values()]) {
-          const next = await this.registry.takeOver(h.id, h.revision, h.owned).catch(() => undefined);
+          this.renewing.add(h.id);
+          const next = await this.registry.takeOver(h.id, h.revision, h.owned).catch(() => undefined).finally(() => this.renewing.delete(h.id));
           if (next === undefined) this.giveUp(h);
           else h.revision = next;
         }
       } finally {
         this.fencing = undefined;
       }
-      for (const h of this.hosted.values()) this.drain(h);
     })().finally(() => {
-      if (!this.closed && [...this.hosted.values()].some((h) => h.queue.length > 0) && !this.fresh()) setTimeout(() => void this.fence(), 200).unref();
+      if (this.closed) return;
+      if (this.fresh()) for (const h of this.hosted.values()) this.drain(h);
+      else if ([...this.hosted.values()].some((h) => h.queue.length > 0)) setTimeout(() => void this.fence(), 200).unref();
     });
     return this.fencing;
   }
@@ -177,7 +219,7 @@ export class Failover {
   private sweep(): void {
     const now = this.services.clock.now();
     // Paused (SIGSTOP, starved)? What this node believes about the others is stale: start over as if it just joined.
-    if (this.lastSweep !== 0 && now - this.lastSweep > this.ttlMs / 2) {
+    if (this.lastSweep !== 0 && now - this.lastSweep > this.ttlMs) {
       this.joinedAt = now;
       this.orphanSince.clear();
     }
@@ -185,6 +227,7 @@ export class Failover {
     // Until one TTL has passed, this node may not have heard every live node's heartbeat yet.
     if (!this.fresh() || this.closed || this.runtime === undefined || now - this.joinedAt < this.ttlMs * 1.5) return;
     const alive = this.nodes.liveness.nodes();
+    const candidates: Array<[string, Ownership]> = [];
     for (const [id, owned] of this.registry.entries()) {
       if (owned.failover === undefined || this.hosted.has(id) || this.pending.has(id)) continue;
       const orphan = owned.node === this.self || !this.nodes.alive(owned.node);
@@ -195,10 +238,30 @@ export class Failover {
       const since = this.orphanSince.get(id) ?? now;
       this.orphanSince.set(id, since);
       if (preferredNode(id, alive) !== this.self && now - since < this.ttlMs) continue;
-      this.pending.add(id);
-      // A failure (the connection closing, the module not loading here) leaves it orphaned: the next sweep retries.
-      void this.adopt(id, owned).catch(() => {}).finally(() => this.pending.delete(id));
+      candidates.push([id, owned]);
     }
+    if (candidates.length === 0) return;
+    for (const [id] of candidates) this.pending.add(id);
+    void this.adoptAll(candidates);
+  }
+
+  /** Adopt orphans, once the bucket confirms each one's old node is really gone (its key expired on the server). */
+  private async adoptAll(candidates: Array<[string, Ownership]>): Promise<void> {
+    const gone = new Map<string, Promise<boolean>>();
+    await Promise.all(candidates.map(async ([id, owned]) => {
+      try {
+        if (owned.node !== this.self) {
+          if (!gone.has(owned.node)) gone.set(owned.node, this.nodes.stillThere(owned.node).then((there) => !there, () => false));
+          if (!(await gone.get(owned.node))) return this.orphanSince.delete(id);
+        }
+        // A failure (the connection closing, the module not loading here) leaves it orphaned: the next sweep retries.
+        await this.adopt(id, owned);
+      } catch (err) {
+        if (process.env.TROUPE_CLUSTER_DEBUG) console.error(`adopting ${id} failed:`, err);
+      } finally {
+        this.pending.delete(id);
+      }
+    }));
   }
 
   private async adopt(id: string, owned: Ownership): Promise<void> {
@@ -207,7 +270,8 @@ export class Failover {
     if (revision === undefined || this.closed) return; // another survivor won (or this node is leaving)
     this.orphanSince.delete(id);
     const def = await loadDefinition(owned.failover!.module, owned.kind);
-    await this.host(id, def, revision, { ...owned, node: this.self, revision });
+    // Applies nothing for half a TTL: an old owner that was only slow has seen the new token by then, or stopped.
+    await this.host(id, def, revision, { ...owned, node: this.self, revision }, this.services.clock.now() + this.ttlMs / 2);
   }
 
   // ---- the sending side: any node's mail to a failover actor goes into its journal --------------------------------

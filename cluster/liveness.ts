@@ -25,11 +25,11 @@ export class Liveness {
 
   /**
    * Forget nodes silent for longer than the TTL; returns them. Called every fraction of the TTL: a gap of more than
-   * half the TTL since the last call means this process itself was paused (or starved), and the silence it saw is
+   * the TTL since the last call means this process itself was paused (or starved), and the silence it saw is
    * its own: everyone gets a fresh TTL instead of being declared gone.
    */
   expire(now: number): string[] {
-    const paused = this.lastSweep !== undefined && now - this.lastSweep > this.ttlMs / 2;
+    const paused = this.lastSweep !== undefined && now - this.lastSweep > this.ttlMs;
     this.lastSweep = now;
     if (paused) {
       for (const node of this.lastSeen.keys()) this.lastSeen.set(node, now);

@@ -75,6 +75,7 @@ export class ClusterNode implements ClusterMembership {
   }
 
   async reserve(id: string, kind: string): Promise<void> {
+    if (this.failover.incarnations.has(id)) return; // a failover actor's incarnation: its public id is claimed
     await this.actors.claim(id, kind);
   }
 

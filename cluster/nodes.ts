@@ -99,6 +99,17 @@ export class NodeRegistry {
     }
   }
 
+  /**
+   * Is `node`'s key still in the bucket? The server expires it by its own clock, so this is the word that counts
+   * before taking over a node's actors (this process's view can be late when its own event loop is).
+   */
+  async stillThere(node: string): Promise<boolean> {
+    const e = await this.kv.get(node);
+    if (e === null || e.operation !== 'PUT') return false;
+    this.liveness.heard(node, this.clock.now());
+    return true;
+  }
+
   onGone(listener: (node: string) => void): void {
     this.goneListeners.add(listener);
   }

@@ -25,6 +25,8 @@ export class ActorRegistry {
   /** The revision of each claim this node holds (releases delete at it: never someone else's newer claim). */
   private readonly claims = new Map<string, number>();
   private stopWatch: (() => void) | undefined;
+  /** Told of every change another node makes to an id's entry (a failover actor taken over from this node...). */
+  onChange: ((id: string, owner: Ownership | undefined) => void) | undefined;
 
   constructor(private readonly kv: KV, private readonly self: string, private readonly liveness: Liveness) {}
 
@@ -38,8 +40,10 @@ export class ActorRegistry {
 
   private seen(e: KvEntry): void {
     const id = keyToId(e.key);
-    if (e.operation === 'PUT') this.owners.set(id, { ...e.json<Ownership>(), revision: e.revision });
+    const owner = e.operation === 'PUT' ? { ...e.json<Ownership>(), revision: e.revision } : undefined;
+    if (owner !== undefined) this.owners.set(id, owner);
     else this.owners.delete(id);
+    this.onChange?.(id, owner);
   }
 
   /** The owner as this node's copy knows it (no I/O). */
