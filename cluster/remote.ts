@@ -151,7 +151,16 @@ export class Remote {
     } catch (err) {
       data = encode([corr, 0, errorToData(err)]);
     }
-    this.nc.publish(this.subject.replies(node), data);
+    this.send(this.subject.replies(node), data);
+  }
+
+  /** An answer published late (the connection closing as the runtime shuts down) is dropped, never thrown. */
+  private send(subject: string, data: Uint8Array): void {
+    try {
+      this.nc.publish(subject, data);
+    } catch {
+      // closed or draining: the asker's own timeout (or shutdown) settles it
+    }
   }
 
   private answered(msg: Msg): void {
@@ -190,7 +199,7 @@ export class Remote {
       } catch (err) {
         data = encode([corr, 0, errorToData(err)]);
       }
-      this.nc.publish(msg.reply, data);
+      this.send(msg.reply, data);
     };
     if (thread === undefined) {
       if (mode === Mode.Tell) this.services.deadLetter(to, type, from, 'not-found');
