@@ -656,6 +656,11 @@ export class Host {
         this.deadLetters.record(to, type, from, reason, (err as Error)?.message);
         const error = reason === 'worker-lost' ? new WorkerLostError(`thread ${node} is gone`) : new MessageNotCloneableError(String((err as Error)?.message));
         if (ask !== 0) this.settle(ask, false, errorToData(error));
+      } else if (op === Op.Forward) {
+        // Passed on for an asker elsewhere (a cluster): that thread's wait is answered here, not by its own nodeLost.
+        const [to, type, , from, ask, replyNode] = ops.slice(i + 1, i + 7) as [string, string, unknown, string, number, number];
+        this.deadLetters.record(to, type, from, 'worker-lost', (err as Error)?.message);
+        if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new WorkerLostError(`thread ${node} is gone`)));
       }
       i += 1 + opArity[op];
     }
