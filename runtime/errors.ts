@@ -58,6 +58,9 @@ export class HandlerTimeoutError extends define('ERR_HANDLER_TIMEOUT') {}
 /** send() with a messageId that is not a non-empty string without NUL of at most 900 UTF-8 bytes. */
 export class InvalidMessageIdError extends define('ERR_INVALID_MESSAGE_ID') {}
 
+/** Runtime.start({ cluster }) on a runtime that never imported the cluster layer (cluster/index.ts). */
+export class ClusterNotInstalledError extends define('ERR_CLUSTER_NOT_INSTALLED') {}
+
 /** A message addressed by capability (a route) on a runtime started without the router. */
 export class RouterNotInstalledError extends define('ERR_ROUTER_NOT_INSTALLED') {}
 
@@ -69,7 +72,7 @@ const byName: Record<string, ErrorClass> = {
   ActorNotFoundError, AskTimeoutError, ActorCrashedError, ActorStoppedError, DuplicateActorIdError,
   InvalidSpawnOptionError, UnknownMessageTypeError, MessageNotCloneableError, DefinitionLoadError,
   MailboxFullError, WorkerLostError, RuntimeStoppedError, InvalidDefinitionError, CircuitOpenError, HandlerTimeoutError, DuplicateMessageError,
-  InvalidMessageIdError, RouterNotInstalledError, InvalidTraceparentError,
+  InvalidMessageIdError, RouterNotInstalledError, InvalidTraceparentError, ClusterNotInstalledError,
 };
 
 /**

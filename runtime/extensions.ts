@@ -29,6 +29,56 @@ export interface ThreadServices {
   deadLetter(to: string, type: string, from: string, reason: DeadLetterReason, detail?: string): void;
   /** Messages addressed by route on this thread go to `resolver`. */
   useRouter(resolver: RouteResolver): void;
+  /** Messages for ids this thread does not host go to `handler` first (a cluster: the actor may be on another node). */
+  onMiss(handler: MissHandler): void;
+  /** Answer the ask (or send acknowledgement) `ask` made on thread `node` (a reply that came back from another node). */
+  reply(node: number, ask: number, ok: boolean, value: unknown): void;
+  /** Pass a message on to thread `node` keeping its reply address: what it answers goes to thread `replyNode`. */
+  forward(node: number, id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId: string, ack: boolean): void;
+}
+
+/**
+ * A message for an id not hosted on this thread (or for a thread number this node does not have). Return true when
+ * taken; false lets the kernel report it as usual (not found). `forwarded`: it was passed on to this thread already.
+ */
+export type MissHandler = (id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId: string, ack: boolean, forwarded: boolean) => boolean;
+
+/** `Runtime.start({ cluster })`: what the cluster layer (cluster/) reads; the kernel only passes it on. */
+export interface ClusterOptions {
+  servers: string | string[];
+  node: string;
+  [option: string]: unknown;
+}
+
+/** What a joined cluster does for the runtime on the main thread: the registry of ids spans the nodes. */
+export interface ClusterMembership {
+  /** Claim `id` cluster-wide before it is placed here (rejects with DuplicateActorIdError when another node has it). */
+  reserve(id: string, kind: string): Promise<void>;
+  /** The actor now runs on local thread `node`. */
+  placed(id: string, kind: string, node: number): void;
+  /** A reserved or placed id is free again (the spawn failed, or the actor stopped for good). */
+  released(id: string): void;
+  /** An actor of another node, as a ref usable here. */
+  lookup(id: string): Promise<ActorRef | undefined>;
+  /** A module every worker of this runtime attaches (`attachToThread`), as the thread extensions are. */
+  readonly threadModule?: string;
+  /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
+  started?(runtime: unknown): void;
+  /** Leave the cluster (called first in shutdown). */
+  leave(): Promise<void>;
+}
+
+export type ClusterJoin = (options: ClusterOptions, services: ThreadServices) => Promise<ClusterMembership>;
+
+let clusterJoin: ClusterJoin | undefined;
+
+/** Installed by cluster/index.ts when imported: `Runtime.start({ cluster })` calls it. */
+export function registerCluster(join: ClusterJoin): void {
+  clusterJoin = join;
+}
+
+export function clusterProvider(): ClusterJoin | undefined {
+  return clusterJoin;
 }
 
 /** What resolves a route to an actor on one thread (router/thread-router.ts). */

@@ -25,7 +25,7 @@ import { Replays, queueJournal } from './replay.ts';
 import type { ActorInspection, ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
 import { ThreadCounters, type KindMetrics, type ThreadMetrics } from './thread-metrics.ts';
 import { Directory } from './directory.ts';
-import type { RouteResolver, ThreadServices } from './extensions.ts';
+import type { MissHandler, RouteResolver, ThreadServices } from './extensions.ts';
 import { RouterNotInstalledError } from './errors.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
@@ -99,6 +99,10 @@ export class Host {
   readonly directory = new Directory();
   /** Resolves messages addressed by route (installed by the router: runtime/extensions.ts). */
   private router: RouteResolver | undefined;
+  /** Takes messages for ids not hosted here, in a cluster (runtime/extensions.ts); never set otherwise. */
+  private miss: MissHandler | undefined;
+  /** Applying an Op.Forward: the miss handler is told the message was passed on already. */
+  private forwarded = false;
 
   constructor(private readonly opts: HostOptions) {
     this.node = opts.node;
@@ -166,7 +170,10 @@ export class Host {
   private sendChecked(ref: ActorRef, type: string, payload: unknown, from: string, messageId: string, timeoutMs = DEFAULT_ASK_TIMEOUT_MS, trace = ''): Promise<unknown> {
     return this.expectReply(ref, timeoutMs, (id) => {
       if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, id, this.node, messageId, true, trace);
-      if (!this.transport.has(ref.node)) return this.settle(id, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
+      if (!this.transport.has(ref.node)) {
+        if (this.missedThread(ref, type, payload, from, id, messageId, true)) return;
+        return this.settle(id, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
+      }
       this.transport.out(ref.node).push(Op.Send, ref.id, type, payload, from, id, messageId, trace);
       this.transport.requestFlush();
     });
@@ -203,7 +210,29 @@ export class Host {
       useRouter: (resolver) => {
         this.router = resolver;
       },
+      onMiss: (handler) => {
+        this.miss = handler;
+      },
+      reply: (node, ask, ok, value) => this.replyTo(node, ask, ok, value),
+      forward: (node, id, type, payload, from, ask, replyNode, messageId, ack) => {
+        if (node === this.node) return this.deliver(id, type, payload, from, ask, replyNode, messageId, ack);
+        if (!this.transport.has(node)) {
+          if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new WorkerLostError(`thread ${node} hosting ${id} is gone`)));
+          return this.deadLetters.record(id, type, from, 'worker-lost');
+        }
+        this.transport.out(node).push(Op.Forward, id, type, payload, from, ask, replyNode, messageId, ack);
+        this.transport.requestFlush();
+      },
     };
+  }
+
+  /**
+   * A ref naming a thread number this node does not have (in a cluster: a ref made on another node) goes to the miss
+   * handler; a lost thread of this node does not (its actors are not elsewhere).
+   */
+  private missedThread(ref: ActorRef, type: string, payload: unknown, from: string, ask: number, messageId: string, ack: boolean): boolean {
+    return this.miss !== undefined && ref.node >= this.opts.ports.length
+      && this.miss(ref.id, type, payload, from, ask, this.node, messageId, ack, false);
   }
 
   /** Register a pending reply (with its deadline) under a fresh id, then let `post` send the message carrying it. */
@@ -220,6 +249,7 @@ export class Host {
   private send(ref: ActorRef, type: string, payload: unknown, from: string, ask: number, trace: string): void {
     if (ref.node === this.node) return this.deliver(ref.id, type, payload, from, ask, this.node, '', false, trace);
     if (!this.transport.has(ref.node)) {
+      if (this.missedThread(ref, type, payload, from, ask, '', false)) return;
       if (ask !== 0) return this.settle(ask, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
       return this.deadLetters.record(ref.id, type, from, 'worker-lost');
     }
@@ -327,6 +357,15 @@ export class Host {
           this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from, ops[i + 6] as string, true, ops[i + 7] as string);
           i += 8;
           break;
+        case Op.Forward:
+          this.forwarded = true;
+          try {
+            this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, ops[i + 6] as number, ops[i + 7] as string, ops[i + 8] as boolean);
+          } finally {
+            this.forwarded = false;
+          }
+          i += 9;
+          break;
         default:
           throw new Error(`unknown op ${String(ops[i])} from thread ${from}`);
       }
@@ -355,6 +394,7 @@ export class Host {
     let cell = this.lastCell;
     if (cell === undefined || cell.id !== id || cell.stopped) this.lastCell = cell = this.actors.get(id);
     if (cell === undefined) {
+      if (this.miss !== undefined && this.miss(id, type, payload, from, ask, replyNode, messageId, ack, this.forwarded)) return;
       if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new ActorNotFoundError(`no actor with id '${id}'`)));
       return this.deadLetters.record(id, type, from, 'not-found');
     }
@@ -625,6 +665,11 @@ export class Host {
         this.deadLetters.record(to, type, from, reason, (err as Error)?.message);
         const error = reason === 'worker-lost' ? new WorkerLostError(`thread ${node} is gone`) : new MessageNotCloneableError(String((err as Error)?.message));
         if (ask !== 0) this.settle(ask, false, errorToData(error));
+      } else if (op === Op.Forward) {
+        // Passed on for an asker elsewhere (a cluster): that thread's wait is answered here, not by its own nodeLost.
+        const [to, type, , from, ask, replyNode] = ops.slice(i + 1, i + 7) as [string, string, unknown, string, number, number];
+        this.deadLetters.record(to, type, from, 'worker-lost', (err as Error)?.message);
+        if (ask !== 0) this.replyTo(replyNode, ask, false, errorToData(new WorkerLostError(`thread ${node} is gone`)));
       }
       i += 1 + opArity[op];
     }

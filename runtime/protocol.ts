@@ -21,13 +21,15 @@ export const Op = {
   Control: 8,
   /** to, type, payload, from, ask, messageId, trace: a send, acknowledged (through `ask`) once journaled */
   Send: 9,
+  /** to, type, payload, from, ask, replyNode, messageId, ack: a message passed on with its reply address (a cluster) */
+  Forward: 10,
 } as const;
 
 /** How a Reply's value reads: a result, an error, or a send's acknowledgement (value: the message id). */
 export const ReplyCode = { Error: 0, Ok: 1, Receipt: 2, DuplicateReceipt: 3 } as const;
 
 /** Number of fields after the op code, indexed by op code. */
-export const opArity = [0, 6, 3, 5, 2, 1, 3, 2, 1, 7];
+export const opArity = [0, 6, 3, 5, 2, 1, 3, 2, 1, 7, 8];
 
 /** Control-plane requests and answers (spawning, lookups, stats, shutdown). Rare, so plain objects. */
 export type Control =

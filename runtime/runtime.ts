@@ -8,7 +8,7 @@ import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { mainTimebase, type Timebase } from './timebase.ts';
-import { DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
+import { ClusterNotInstalledError, DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateMessageId, validateSpawnOptions, validateStartOptions } from './validate.ts';
@@ -25,7 +25,7 @@ import { Supervisor, type CrashReport, type SupervisionPort } from '../superviso
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
 import type { ActorStore, PoisonMessage } from '../persistence/store.ts';
 import type { DirectoryChange, MemberPhase } from './directory.ts';
-import { threadExtensions } from './extensions.ts';
+import { clusterProvider, threadExtensions, type ClusterMembership, type ClusterOptions } from './extensions.ts';
 import type { MemberInfo } from '../actors/context.ts';
 
 export interface RuntimeOptions {
@@ -50,6 +50,11 @@ export interface RuntimeOptions {
    * transitions, handling time per scheduler slice; asks; commit and snapshot times). Default true.
    */
   metrics?: boolean;
+  /**
+   * Join a cluster of runtimes on NATS (`{ servers, node }`; the other options: cluster/options.ts). Needs the
+   * cluster layer imported first (cluster/index.ts); without it the runtime is a single process, as before.
+   */
+  cluster?: ClusterOptions;
 }
 
 /** Every thread's counters and gauges (runtime/thread-metrics.ts), plus what only the main thread knows. */
@@ -92,6 +97,8 @@ export class Runtime implements Messaging {
   private readonly clock: Clock;
   private readonly timebase: Timebase;
   private readonly random: () => number;
+  /** The cluster this runtime joined (runtime/extensions.ts), if any. */
+  private cluster: ClusterMembership | undefined;
 
   private constructor(readonly workerCount: number, options: RuntimeOptions) {
     this.loads = new Array(workerCount + 1).fill(0);
@@ -124,16 +131,24 @@ export class Runtime implements Messaging {
     validateStartOptions(options);
     const count = options.workers ?? availableParallelism();
     const runtime = new Runtime(count, options);
+    if (options.cluster !== undefined) {
+      const join = clusterProvider();
+      if (join === undefined) throw new ClusterNotInstalledError("Runtime.start({ cluster }) needs the cluster layer: import its cluster/index.ts first");
+      runtime.cluster = await join(options.cluster, runtime.host.services(() => runtime.random()));
+    }
+    const modules = threadExtensions().map((e) => e.module);
+    if (runtime.cluster?.threadModule !== undefined) modules.push(runtime.cluster.threadModule);
     if (count > 0) {
       runtime.workerPool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
-      }, options.dataDir, runtime.timebase, options.metrics, threadExtensions().map((e) => e.module));
+      }, options.dataDir, runtime.timebase, options.metrics, modules);
       for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.workerPool.workers[node]!);
       if (options.spareWorker ?? true) runtime.workerPool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;
       if (stallMs > 0) runtime.workerPool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
+    runtime.cluster?.started?.(runtime);
     return runtime;
   }
 
@@ -195,6 +210,11 @@ export class Runtime implements Messaging {
     return this.host.find(route);
   }
 
+  /** The cluster this runtime joined (`Runtime.start({ cluster })`), for the cluster layer's own API (cluster/). */
+  get clusterMembership(): ClusterMembership | undefined {
+    return this.cluster;
+  }
+
   /** The runtime's clock (injected, or the system clock): what capabilities built on it schedule by. */
   timeSource(): Clock {
     return this.clock;
@@ -215,6 +235,7 @@ export class Runtime implements Messaging {
 
   async lookup(id: string): Promise<ActorRef | undefined> {
     const reg = this.registry.get(id);
+    if (reg === undefined && this.cluster !== undefined) return this.cluster.lookup(id);
     return reg === undefined || reg.node < 0 ? undefined : { id, kind: reg.kind, node: reg.node };
   }
 
@@ -253,7 +274,12 @@ export class Runtime implements Messaging {
     const node = choosePlacement({ pin: options.pin, nearNode: options.near?.node }, this.loads, (n) => this.live(n));
     this.registry.set(id, { node: -1, kind }); // reserved: a concurrent spawn of the same id fails at once
     this.loads[node]++;
+    let claimed = false;
     try {
+      if (this.cluster !== undefined) {
+        await this.cluster.reserve(id, kind); // unique across the cluster's nodes too
+        claimed = true;
+      }
       if (node === 0) {
         const def = local ?? (await this.host.definition(module, kind));
         this.host.createLocal(id, def, options.args, options.mailbox, supervision);
@@ -265,8 +291,10 @@ export class Runtime implements Messaging {
       this.registry.delete(id);
       this.reservedPhase.delete(id);
       this.loads[node] = Math.max(0, this.loads[node] - 1); // (counted from 0 again if its thread was lost meanwhile)
+      if (claimed) this.cluster?.released(id);
       throw err;
     }
+    this.cluster?.placed(id, kind, node);
     const capabilities = mergeCapabilities(local?.capabilities, options.capabilities);
     this.registry.set(id, capabilities === undefined ? { node, kind } : { node, kind, capabilities });
     // A crash report (and its supervisor's decision) can come in the same batch as the spawn's answer: the phase
@@ -331,6 +359,7 @@ export class Runtime implements Messaging {
           this.registry.delete(c.id);
           this.loads[from]--;
           this.memberLeft(c.id);
+          this.cluster?.released(c.id);
         }
         return this.owners.get(c.id)?.childGone(c.id, c.reason);
       }
@@ -712,6 +741,7 @@ export class Runtime implements Messaging {
   async shutdown(options: { graceMs?: number } = {}): Promise<void> {
     if (this.stopped) return;
     this.shuttingDown = true; // readiness fails from here on
+    await this.cluster?.leave();
     for (const root of this.roots) await root.stop();
     if (options.graceMs !== undefined && options.graceMs > 0) await this.stopRemaining(options.graceMs);
     this.workerPool?.closing();

@@ -1,0 +1,125 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { Kvm } from '@nats-io/kv';
+import type { ActorRef } from '../actors/define.ts';
+import type { ClusterMembership, ClusterOptions, ThreadServices } from '../runtime/extensions.ts';
+import { ClusterDisconnectedError, ClusterUnreachableError, NodeLostError } from './errors.ts';
+import { clusterConfig, names, type ClusterConfig } from './options.ts';
+import { ActorRegistry } from './registry.ts';
+import { NodeRegistry } from './nodes.ts';
+import { Remote } from './remote.ts';
+import { Failover } from './failover.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+
+/** The main thread's part of a node in the cluster (what `Runtime.start({ cluster })` joins through). */
+export class ClusterNode implements ClusterMembership {
+  readonly threadModule = new URL(import.meta.url.endsWith('.ts') ? './thread.ts' : './thread.js', import.meta.url).href;
+  private left = false;
+
+  private constructor(
+    readonly config: ClusterConfig,
+    readonly nc: NatsConnection,
+    private readonly nodes: NodeRegistry,
+    private readonly actors: ActorRegistry,
+    private readonly remote: Remote,
+    /** Actors of this node: id -> local thread. */
+    private readonly local: Map<string, number>,
+    /** Failover actors (cluster/failover.ts). */
+    readonly failover: Failover,
+  ) {}
+
+  static async join(options: ClusterOptions, services: ThreadServices): Promise<ClusterNode> {
+    const config = clusterConfig(options);
+    const nc = await connectOrExplain(config);
+    try {
+      const kvm = new Kvm(nc);
+      const n = names(config);
+      const ttlMs = config.heartbeatTtlS * 1000;
+      const [nodesKv, actorsKv] = await Promise.all([
+        kvm.create(n.nodesBucket, { ttl: ttlMs, history: 1 }),
+        kvm.create(n.actorsBucket, { history: 1 }),
+      ]);
+      const local = new Map<string, number>();
+      const nodes = new NodeRegistry(nodesKv, config.node, ttlMs, config.heartbeatEveryMs, services.clock, () => local.size);
+      await nodes.join();
+      const actors = new ActorRegistry(actorsKv, config.node, nodes.liveness);
+      await actors.watch();
+      const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
+      const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
+      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover);
+      remote.start();
+      services.onMiss(remote.miss);
+      nodes.onGone((peer) => remote.failWaiting(new NodeLostError(`node ${peer} left the cluster before replying`), peer));
+      node.watchConnection(services);
+      await nc.flush();
+      return node;
+    } catch (err) {
+      await nc.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  private watchConnection(_services: ThreadServices): void {
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (s.type === 'disconnect') {
+          this.remote.connected = false;
+          if (this.config.whenDisconnected === 'fail') this.remote.failWaiting(new ClusterDisconnectedError('the connection to NATS was lost before the reply came'));
+        } else if (s.type === 'reconnect') this.remote.connected = true;
+      }
+    })().catch(() => {});
+  }
+
+  started(runtime: unknown): void {
+    this.failover.started(runtime as Runtime);
+  }
+
+  async reserve(id: string, kind: string): Promise<void> {
+    if (this.failover.incarnations.has(id)) return; // a failover actor's incarnation: its public id is claimed
+    await this.actors.claim(id, kind);
+  }
+
+  placed(id: string, _kind: string, node: number): void {
+    this.local.set(id, node);
+  }
+
+  released(id: string): void {
+    if (this.left) return;
+    this.local.delete(id);
+    this.actors.release(id);
+  }
+
+  async lookup(id: string): Promise<ActorRef | undefined> {
+    const owner = await this.actors.resolve(id);
+    if (owner === undefined || owner.node === this.config.node || !this.nodes.alive(owner.node)) return undefined;
+    // Thread 0 of this node: the main thread publishes it to the owner (from a worker, one hop saved).
+    return Object.freeze({ id, kind: owner.kind, node: 0 });
+  }
+
+  /** The live nodes as this node sees them. */
+  members(): string[] {
+    return this.nodes.liveness.nodes().sort();
+  }
+
+  async leave(): Promise<void> {
+    if (this.left) return;
+    this.left = true;
+    this.failover.close();
+    this.remote.close();
+    this.actors.close();
+    await this.actors.releaseAll();
+    await this.nodes.leave();
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+async function connectOrExplain(config: ClusterConfig): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: config.servers, name: `troupe-${config.name}-${config.node}`, timeout: config.connectTimeoutMs,
+      maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 10_000,
+    });
+  } catch (err) {
+    throw new ClusterUnreachableError(`cannot reach NATS at ${config.servers.join(', ')}: ${(err as Error)?.message ?? err}`, { cause: err, details: { servers: config.servers } });
+  }
+}

@@ -1,0 +1,20 @@
+import { appendFileSync } from 'node:fs';
+import { defineActor } from '../../runtime/index.ts';
+
+/**
+ * A failover account: its state is what the journal folds to. Every deposit it applies is also a side effect, a
+ * line `pid time messageId` in $TROUPE_EFFECTS_FILE: how a test sees which process applied what, and when.
+ */
+export const account = defineActor({
+  kind: 'failover-account',
+  init: () => ({ total: 0, ids: [] as string[] }),
+  handlers: {
+    deposit: (state, amount: number, ctx) => {
+      state.total += amount;
+      state.ids.push(ctx.messageId);
+      const file = process.env.TROUPE_EFFECTS_FILE;
+      if (file) appendFileSync(file, `${process.pid} ${Date.now()} ${ctx.messageId}\n`);
+    },
+    state: (state) => ({ total: state.total, ids: state.ids, pid: process.pid }),
+  },
+});

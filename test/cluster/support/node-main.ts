@@ -1,0 +1,26 @@
+// One Troupe node in a process of its own (for the tests that kill or pause a node): started with the cluster
+// options as JSON in argv[2]; answers the parent's IPC requests { req, op, ... } with { req, ok, value | error }.
+import '../../../cluster/index.ts';
+import { Runtime } from '../../../runtime/index.ts';
+import { clusterOf, spawnFailover } from '../../../cluster/index.ts';
+import { account } from '../failover-actors.ts';
+
+const cluster = JSON.parse(process.argv[2]!);
+const rt = await Runtime.start({ workers: 1, cluster });
+const ops: Record<string, (m: Record<string, unknown>) => Promise<unknown> | unknown> = {
+  spawnFailover: (m) => spawnFailover(rt, account, { id: m.id as string }),
+  spawnMany: async (m) => {
+    for (let i = 0; i < (m.count as number); i++) await spawnFailover(rt, account, { id: `${m.prefix as string}${i}` });
+  },
+  hosted: () => clusterOf(rt).failover.hostedIds(),
+  shutdown: async () => {
+    await rt.shutdown();
+    setImmediate(() => process.exit(0));
+  },
+};
+process.on('message', (m: Record<string, unknown>) => {
+  void Promise.resolve()
+    .then(() => ops[m.op as string]!(m))
+    .then((value) => process.send!({ req: m.req, ok: true, value }), (err: Error) => process.send!({ req: m.req, ok: false, error: String(err?.message ?? err) }));
+});
+process.send!({ ready: true, pid: process.pid });
