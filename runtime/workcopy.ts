@@ -1,4 +1,5 @@
 import { freeze as freezeCollection } from 'immer';
+import { flatRecordShape, isPlainDraftable, recordShape, type Shape } from './draft.ts';
 
 /**
  * The working copy of a nested state over a run of messages (runtime/cell.ts opens one per run of tells an actor
@@ -19,32 +20,63 @@ import { freeze as freezeCollection } from 'immer';
 export class WorkCopy {
   open = true;
   readonly root: Node;
+  /**
+   * Set when the root is a small plain record (up to 16 keys, runtime/draft.ts): it is then copied per message like
+   * a flat state, with its objects as drafts, so the handler's reads and writes of the root are plain property
+   * accesses (no proxy trap). `root.copy` is the draft of the message in progress.
+   */
+  private rootShape: Shape | undefined;
+  /** Plain root: the root before the message in progress (a throw goes back to it). */
+  private prevRoot: Record<string, unknown> | undefined;
   /** Undo log of the message in progress: container, key, had, old (four slots per write). */
   log: unknown[] = [];
   top = 0;
   /** Where the message in progress stored objects: container, key (two slots each); frozen at end(). */
   fresh: unknown[] = [];
   freshTop = 0;
+  /** Flat records lent to the message in progress as plain copies: node, key, record, copy, shape (five slots each). */
+  lent: unknown[] = [];
+  lentTop = 0;
   symbolNodes: Node[] | undefined = undefined;
+  /** Counts the messages of the run (Node.touchedAt). */
+  seq = 0;
   /** A message of the run ended with writes (else the run commits the state it started from, as it was). */
   dirty = false;
 
   constructor(state: object) {
-    this.root = new Node(state, this, undefined, '');
+    const shape = Object.getPrototypeOf(state) === Object.prototype ? recordShape(state) : undefined;
+    this.root = new Node(state, this, undefined, '', shape === undefined);
+    this.rootShape = shape;
+    if (shape !== undefined) {
+      const r = shape.copy!(state) as Record<string, unknown>;
+      this.root.copy = r;
+      for (const key in r) this.wrapRootValue(r, key, r[key]);
+      openRoots.push(this);
+    }
   }
 
   get draft(): object {
-    return this.root.proxy;
+    return this.rootShape !== undefined ? this.root.copy! : this.root.proxy;
   }
 
   /** A message starts: its savepoint. */
   begin(): void {
+    this.seq++;
     this.top = 0;
     this.freshTop = 0;
+    this.lentTop = 0;
     if (this.symbolNodes !== undefined) {
       for (const node of this.symbolNodes) node.syms = undefined;
       this.symbolNodes = undefined;
     }
+    if (this.rootShape === undefined) return;
+    const prev = this.root.copy!;
+    // The draft of the message before: a handler that kept it cannot write through it any more.
+    Object.freeze(prev);
+    const shape = recordShape(prev, this.rootShape);
+    if (shape !== undefined) this.rootShape = shape;
+    this.prevRoot = prev;
+    this.root.copy = (shape !== undefined ? shape.copy!(prev) : copyOf(prev)) as Record<string, unknown>;
   }
 
   /** Undo the writes of the message in progress (newest first). */
@@ -60,13 +92,40 @@ export class WorkCopy {
       else if (log[i + 2] === true) setRaw(target, key, log[i + 3]);
       else delete target[key];
     }
+    // Kept copies of the message refuse writes, as its drafts do once committed.
+    for (let i = 0; i < this.lentTop; i += 5) Object.freeze(this.lent[i + 3]);
+    if (this.rootShape !== undefined) {
+      // The thrown message's draft, frozen with what it stored (a kept one refuses writes, as a closed draft does).
+      const r = this.root.copy!;
+      const prev = this.prevRoot!;
+      for (const key in r) if (r[key] !== prev[key]) deepFreeze(r[key]);
+      Object.freeze(r);
+      this.root.copy = prev;
+    }
     this.top = 0;
     this.freshTop = 0;
+    this.lentTop = 0;
   }
 
   /** The message succeeded: what it stored becomes state (frozen; drafts inside it replaced by their values). */
   end(): void {
     if (this.top > 0) this.dirty = true;
+    const lent = this.lent;
+    for (let i = 0; i < this.lentTop; i += 5) {
+      const node = lent[i] as Node;
+      const key = lent[i + 1] as string;
+      const copy = lent[i + 3] as Record<string, unknown>;
+      const container = node.copy!;
+      if (node.touchedAt !== this.seq || container[key] === copy) {
+        if (sameRecord(copy, lent[i + 2] as Record<string, unknown>, (lent[i + 4] as Shape).keys)) {
+          setRaw(container, key, lent[i + 2]); // only read: the committed record stays
+          Object.freeze(copy);
+          continue;
+        }
+        node.written = true;
+      }
+      settleLent(copy);
+    }
     const fresh = this.fresh;
     for (let i = 0; i < this.freshTop; i += 2) {
       const target = fresh[i] as Record<string, unknown>;
@@ -77,18 +136,69 @@ export class WorkCopy {
       }
       if (!Object.prototype.hasOwnProperty.call(target, key)) continue;
       const v = target[key];
+      if (isFlatFresh(v, this.root.copy)) {
+        Object.freeze(v); // the common case (an entry appended, a record set): a plain object of primitives
+        continue;
+      }
       const settled = settle(v);
       if (settled !== v) setRaw(target, key, settled);
     }
+    if (this.rootShape !== undefined) {
+      // What the handler stored on the root (plain writes): frozen, and drafted for the next message.
+      const r = this.root.copy!;
+      const prev = this.prevRoot!;
+      for (const key in r) {
+        const v = r[key];
+        if (typeof v === 'object' && v !== null && v !== prev[key]) this.wrapRootValue(r, key, v);
+      }
+    }
     this.top = 0;
     this.freshTop = 0;
+    this.lentTop = 0;
+  }
+
+  /** A value on the plain root: settled (frozen, drafts in it replaced by their values) and drafted at its key. */
+  private wrapRootValue(r: Record<string, unknown>, key: string, v: unknown): void {
+    if (typeof v !== 'object' || v === null) return;
+    const n = nodes.get(v);
+    if (n !== undefined && n.parent === this.root && n.key === key && n.wc === this) return; // the draft of its place
+    const value = n !== undefined ? frozenValue(n) : settle(v);
+    if (!isPlainDraftable(value as object)) {
+      if (value !== v) setRaw(r, key, value);
+      return;
+    }
+    const kid = new Node(value as object, this, this.root, key, true);
+    setRaw(r, key, kid.proxy);
+    (this.root.kids ??= []).push(kid);
   }
 
   /** The run is over: the next committed state (frozen). Every draft of the run refuses writes from now on. */
   commit(): unknown {
-    const state = this.dirty ? this.root.seal() : this.root.origin;
+    let state: unknown;
+    if (this.rootShape !== undefined) state = this.sealRoot();
+    else state = this.dirty ? this.root.seal() : this.root.origin;
     this.close();
     return state;
+  }
+
+  /** Plain root: its last draft, its drafts replaced by their values, frozen; the committed root if all is the same. */
+  private sealRoot(): object {
+    const root = this.root;
+    let r = root.copy!;
+    if (Object.isFrozen(r)) r = root.copy = copyOf(r); // the draft before a rolled-back message
+    const kids = root.kids;
+    if (kids !== undefined) {
+      for (const kid of kids) if (r[kid.key] === kid.proxy) setRaw(r, kid.key, kid.seal());
+    }
+    root.kids = undefined;
+    Object.freeze(r);
+    // Unchanged (same keys in the same order, same values): the committed root itself.
+    const base = root.base as Record<string, unknown>;
+    const rk = Object.keys(r);
+    const bk = Object.keys(base);
+    if (rk.length !== bk.length) return r;
+    for (let i = 0; i < rk.length; i++) if (rk[i] !== bk[i] || !Object.is(r[rk[i]], base[bk[i]])) return r;
+    return base;
   }
 
   /** Drop the run's writes (the state is replaced from elsewhere: a restart). */
@@ -96,8 +206,49 @@ export class WorkCopy {
     this.open = false;
     this.log.length = 0;
     this.fresh.length = 0;
-    this.top = this.freshTop = 0;
+    this.lent.length = 0;
+    this.top = this.freshTop = this.lentTop = 0;
+    if (this.rootShape !== undefined) {
+      const at = openRoots.indexOf(this);
+      if (at >= 0) openRoots.splice(at, 1);
+      Object.freeze(this.root.copy); // a kept draft of the last message refuses writes
+    }
   }
+}
+
+/** Open working copies with a plain root: their root draft is a plain object (nodeOf finds it here). */
+const openRoots: WorkCopy[] = [];
+
+/** A plain object of primitives that the handler made (not a plain root's draft, `root`): settled by freezing it. */
+function isFlatFresh(v: unknown, root: unknown): v is object {
+  if (typeof v !== 'object' || v === null || v === root || Object.getPrototypeOf(v) !== Object.prototype || !Object.isExtensible(v)) return false;
+  for (const key in v) {
+    const c = (v as Record<string, unknown>)[key];
+    if (typeof c === 'object' && c !== null) return false;
+  }
+  return true;
+}
+
+/** A lent copy made state: frozen (deeply, drafts replaced, if the handler stored objects in it). */
+function settleLent(copy: Record<string, unknown>): void {
+  for (const key in copy) {
+    const v = copy[key];
+    if (typeof v === 'object' && v !== null) {
+      settle(copy);
+      return;
+    }
+  }
+  Object.freeze(copy);
+}
+
+/** `copy` (a flat record lent to a message) has the keys `keys` in order, with the values of `record`. */
+function sameRecord(copy: Record<string, unknown>, record: Record<string, unknown>, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in copy) {
+    if (key !== keys[i] || !Object.is(copy[key], record[key])) return false;
+    i++;
+  }
+  return i === keys.length;
 }
 
 /** Who holds the thread's open working copy (at most one: opening another commits it first). */
@@ -127,7 +278,8 @@ export function commitOpenWork(): void {
   holder?.yieldWork();
 }
 
-const NODE = Symbol('troupe.workcopy.node');
+/** Draft proxy -> its node: a lookup with no proxy trap (reading a symbol off the proxy cost a trap per read). */
+const nodes = new WeakMap<object, Node>();
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /** One object or array of the state as seen in a run: its committed value, its copy once written, its proxy. */
@@ -135,14 +287,20 @@ class Node {
   copy: Record<PropertyKey, unknown> | undefined = undefined;
   kids: Node[] | undefined = undefined;
   written = false;
+  /** The message (WorkCopy.seq) that last wrote here through the proxy (a lent record is where it was lent else). */
+  touchedAt = 0;
   syms: Map<symbol, unknown> | undefined = undefined;
+  /** The draft (none for a plain root: WorkCopy.draft). */
   readonly proxy: object;
   /** The committed value this node started from (seal tells a changed node from an unchanged one). */
   readonly origin: object;
 
-  constructor(public base: object, readonly wc: WorkCopy, readonly parent: Node | undefined, readonly key: string) {
+  constructor(public base: object, readonly wc: WorkCopy, readonly parent: Node | undefined, readonly key: string, proxied: boolean) {
     this.origin = base;
-    this.proxy = Array.isArray(base) ? new Proxy([this], arrayTraps) : new Proxy(this, objectTraps as ProxyHandler<Node>);
+    if (proxied) {
+      this.proxy = Array.isArray(base) ? new Proxy([this], arrayTraps) : new Proxy(this, objectTraps as ProxyHandler<Node>);
+      nodes.set(this.proxy, this);
+    } else this.proxy = base;
   }
 
   prepare(): Record<PropertyKey, unknown> {
@@ -192,11 +350,6 @@ function closed(): TypeError {
   return new TypeError('this draft belongs to a message already committed: it cannot change the state');
 }
 
-function isPlainDraftable(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === Array.prototype || proto === null;
-}
-
 /** Stored by the message in progress at (container, key)? Scans its few stores (only for unfrozen objects read back). */
 function isFresh(wc: WorkCopy, container: object, key: PropertyKey): boolean {
   for (let i = 0; i < wc.freshTop; i += 2) if (wc.fresh[i] === container && wc.fresh[i + 1] === key) return true;
@@ -206,22 +359,58 @@ function isFresh(wc: WorkCopy, container: object, key: PropertyKey): boolean {
 function read(node: Node, key: PropertyKey): unknown {
   const src = node.copy ?? node.base;
   if (typeof key === 'symbol') {
-    if (key === NODE) return node;
     if (node.syms?.has(key)) return node.syms.get(key);
     return hasOwn.call(src, key) ? undefined : (src as Record<symbol, unknown>)[key];
   }
   const v = (src as Record<string, unknown>)[key];
-  if (typeof v !== 'object' || v === null || !node.wc.open) return typeof v === 'function' ? (arrayMethods.get(v) ?? v) : v;
-  if ((v as Record<symbol, unknown>)[NODE] !== undefined) return v; // a draft already
+  if (typeof v !== 'object' || v === null || !node.wc.open) return typeof v === 'function' ? (v === arrayPush ? fastPush : (arrayMethods.get(v) ?? v)) : v;
+  // Committed values are frozen; a draft (a proxy over a node) or an object stored by this message is not.
+  if (Object.isExtensible(v)) return v;
   if (!Object.isFrozen(v)) {
     if (isFresh(node.wc, src, key)) return v; // stored by this message: the handler's own object until end()
     deepFreeze(v); // committed but not frozen (a state set from outside): it is state, so it is frozen now
   }
-  if (!isPlainDraftable(v) || !hasOwn.call(src, key)) return v;
-  const kid = new Node(v, node.wc, node, key as string);
+  // (An inherited value is never a frozen object: a node's prototype is Object.prototype, Array.prototype or null.)
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype) {
+    const shape = flatRecordShape(v, lastRecord);
+    if (shape !== undefined) return lend(node, key as string, v as Record<string, unknown>, (lastRecord = shape));
+  } else if (proto !== Array.prototype && proto !== null) return v; // a Map, a Date...: a value, replaced whole
+  const kid = new Node(v, node.wc, node, key as string, true);
   setRaw(node.copy ?? node.prepare(), key, kid.proxy);
   (node.kids ??= []).push(kid);
   return kid.proxy;
+}
+
+/** The flat record shape last lent (records of a map mostly share one). */
+let lastRecord: Shape = recordShape({})!;
+
+/**
+ * A flat record (no object values) read by a message: lent to it as a plain copy (a compiled copy, runtime/draft.ts)
+ * in its place, so the handler reads and writes it with no proxy trap (what a map of records is touched with). The
+ * place's undo entry is the record; at end() the copy is frozen and stays if it changed, else the record comes back.
+ */
+function lend(node: Node, key: string, record: Record<string, unknown>, shape: Shape): Record<string, unknown> {
+  const wc = node.wc;
+  const container = node.copy ?? node.prepare();
+  const copy = shape.copy!(record) as Record<string, unknown>;
+  const log = wc.log;
+  const i = wc.top;
+  log[i] = container;
+  log[i + 1] = key;
+  log[i + 2] = true;
+  log[i + 3] = record;
+  wc.top = i + 4;
+  const lent = wc.lent;
+  const j = wc.lentTop;
+  lent[j] = node;
+  lent[j + 1] = key;
+  lent[j + 2] = record;
+  lent[j + 3] = copy;
+  lent[j + 4] = shape;
+  wc.lentTop = j + 5;
+  setRaw(container, key, copy);
+  return copy;
 }
 
 const arrayPush = Array.prototype.push;
@@ -230,8 +419,10 @@ const arrayPush = Array.prototype.push;
  * `push` on an array draft: one undo entry (the length) and the elements stored on the copy directly, instead of two
  * traps and two entries per element (a transcript's append is most of its handler).
  */
-function fastPush(this: unknown[], ...items: unknown[]): number {
-  const node = nodeOf(this);
+function fastPush(this: unknown[]): number {
+  // (`arguments`, not a rest parameter: no array per call for the usual one item)
+  const items = arguments as unknown as unknown[];
+  const node = nodes.get(this);
   if (node === undefined || !node.wc.open || !Array.isArray(node.base)) return arrayPush.apply(this, items);
   const wc = node.wc;
   const copy = (node.copy ?? node.prepare()) as unknown as unknown[];
@@ -243,13 +434,14 @@ function fastPush(this: unknown[], ...items: unknown[]): number {
   wc.log[i + 3] = len;
   wc.top = i + 4;
   node.written = true;
+  node.touchedAt = wc.seq;
   for (let k = 0; k < items.length; k++) {
     const v = items[k];
     copy[len + k] = v;
     if (typeof v === 'object' && v !== null) {
       const j = wc.freshTop;
       wc.fresh[j] = copy;
-      wc.fresh[j + 1] = String(len + k);
+      wc.fresh[j + 1] = len + k; // (an index: hasOwnProperty and stores take numbers as keys)
       wc.freshTop = j + 2;
     }
   }
@@ -278,6 +470,7 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     wc.log[i + 3] = copy.slice();
     wc.top = i + 4;
     node.written = true;
+    node.touchedAt = wc.seq;
     const j = wc.freshTop;
     wc.fresh[j] = copy;
     wc.fresh[j + 1] = ALL;
@@ -325,6 +518,7 @@ function write(node: Node, key: PropertyKey, value: unknown, define?: PropertyDe
   log[i + 3] = old;
   wc.top = i + 4;
   node.written = true;
+  node.touchedAt = wc.seq;
   if (define !== undefined) {
     Object.defineProperty(copy, key, define);
     value = define.value;
@@ -356,6 +550,7 @@ function remove(node: Node, key: PropertyKey): boolean {
   wc.log[i + 3] = isArray ? copy[key] : copyOf(copy);
   wc.top = i + 4;
   node.written = true;
+  node.touchedAt = wc.seq;
   delete copy[key];
   return true;
 }
@@ -430,7 +625,10 @@ const arrayTraps: ProxyHandler<ArrayTarget> = {
 /** The draft node behind `value`, if it is a draft of a working copy. */
 function nodeOf(value: unknown): Node | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  return (value as Record<symbol, Node | undefined>)[NODE];
+  const node = nodes.get(value);
+  if (node !== undefined || openRoots.length === 0) return node;
+  for (const wc of openRoots) if (wc.root.copy === value) return wc.root;
+  return undefined;
 }
 
 export function isWorkDraft(value: unknown): boolean {
@@ -516,7 +714,7 @@ function frozenValue(node: Node): object {
 function settleElements(a: unknown[]): void {
   for (let k = 0; k < a.length; k++) {
     const v = a[k];
-    if (typeof v !== 'object' || v === null) continue;
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue; // (frozen: state already)
     const n = nodeOf(v);
     if (n !== undefined && n.parent?.copy === (a as unknown) && n.key === String(k)) continue;
     const settled = settle(v);
@@ -536,7 +734,3 @@ export function deepFreeze(v: unknown, seen: Set<object> = new Set()): void {
   for (const key of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[key], seen);
 }
 
-/** A state the working copy handles: a plain object, a null-prototype object or an array. */
-export function isDraftableState(state: unknown): state is object {
-  return typeof state === 'object' && state !== null && isPlainDraftable(state);
-}
