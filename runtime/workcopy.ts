@@ -26,8 +26,12 @@ export class WorkCopy {
    * accesses (no proxy trap). `root.copy` is the draft of the message in progress.
    */
   private rootShape: Shape | undefined;
-  /** Plain root: the root before the message in progress (a throw goes back to it). */
-  private prevRoot: Record<string, unknown> | undefined;
+  /**
+   * Plain root: its values before the message in progress (a throw puts them back). The root draft is one object
+   * over the run, as a proxy root was: a handler that kept it writes into the message in progress (undone with it if
+   * that throws), and once the run is committed it is frozen.
+   */
+  private saved: Record<string, unknown> | undefined;
   /** Undo log of the message in progress: container, key, had, old (four slots per write). */
   log: unknown[] = [];
   top = 0;
@@ -70,13 +74,13 @@ export class WorkCopy {
       this.symbolNodes = undefined;
     }
     if (this.rootShape === undefined) return;
-    const prev = this.root.copy!;
-    // The draft of the message before: a handler that kept it cannot write through it any more.
-    Object.freeze(prev);
-    const shape = recordShape(prev, this.rootShape);
+    let r = this.root.copy!;
+    // The handler made its draft non-extensible or changed its prototype: the next message gets a plain copy.
+    if (!Object.isExtensible(r) || Object.getPrototypeOf(r) !== Object.prototype) r = this.root.copy = copyOf(r);
+    const shape = recordShape(r, this.rootShape);
     if (shape !== undefined) this.rootShape = shape;
-    this.prevRoot = prev;
-    this.root.copy = (shape !== undefined ? shape.copy!(prev) : copyOf(prev)) as Record<string, unknown>;
+    // The savepoint: the root's values (its objects are drafts, rolled back through their own undo entries).
+    this.saved = (shape !== undefined ? shape.copy!(r) : copyOf(r)) as Record<string, unknown>;
   }
 
   /** Undo the writes of the message in progress (newest first). */
@@ -94,17 +98,30 @@ export class WorkCopy {
     }
     // Kept copies of the message refuse writes, as its drafts do once committed.
     for (let i = 0; i < this.lentTop; i += 5) Object.freeze(this.lent[i + 3]);
-    if (this.rootShape !== undefined) {
-      // The thrown message's draft, frozen with what it stored (a kept one refuses writes, as a closed draft does).
-      const r = this.root.copy!;
-      const prev = this.prevRoot!;
-      for (const key in r) if (r[key] !== prev[key]) deepFreeze(r[key]);
-      Object.freeze(r);
-      this.root.copy = prev;
-    }
+    if (this.rootShape !== undefined) this.restoreRoot();
     this.top = 0;
     this.freshTop = 0;
     this.lentTop = 0;
+  }
+
+  /** Plain root: its values back as saved at begin(), in place (a new root object if the handler locked this one). */
+  private restoreRoot(): void {
+    const r = this.root.copy!;
+    const saved = this.saved!;
+    // What the thrown message stored, frozen: a handler that kept it cannot write it into a later message.
+    for (const key in r) if (r[key] !== saved[key]) deepFreeze(r[key]);
+    const keys = Object.keys(saved);
+    try {
+      if (Object.isExtensible(r) && Object.getPrototypeOf(r) === Object.prototype && Reflect.ownKeys(r).join('\0') === keys.join('\0')) {
+        // Defined, not assigned: a key the handler turned into an accessor is a value again, its setter not called.
+        for (const key of keys) Object.defineProperty(r, key, { value: saved[key], writable: true, enumerable: true, configurable: true });
+        return;
+      }
+    } catch {
+      // (a property the handler defined read-only: the root is rebuilt below)
+    }
+    Object.freeze(r);
+    this.root.copy = copyOf(saved);
   }
 
   /** The message succeeded: what it stored becomes state (frozen; drafts inside it replaced by their values). */
@@ -146,10 +163,10 @@ export class WorkCopy {
     if (this.rootShape !== undefined) {
       // What the handler stored on the root (plain writes): frozen, and drafted for the next message.
       const r = this.root.copy!;
-      const prev = this.prevRoot!;
+      const saved = this.saved!;
       for (const key in r) {
         const v = r[key];
-        if (typeof v === 'object' && v !== null && v !== prev[key]) this.wrapRootValue(r, key, v);
+        if (typeof v === 'object' && v !== null && v !== saved[key]) this.wrapRootValue(r, key, v);
       }
     }
     this.top = 0;
@@ -185,7 +202,8 @@ export class WorkCopy {
   private sealRoot(): object {
     const root = this.root;
     let r = root.copy!;
-    if (Object.isFrozen(r)) r = root.copy = copyOf(r); // the draft before a rolled-back message
+    // Locked by the handler, or holding symbol-keyed properties (not state): committed as a plain copy.
+    if (!Object.isExtensible(r) || Object.getPrototypeOf(r) !== Object.prototype || Object.getOwnPropertySymbols(r).length > 0) r = root.copy = copyOf(r);
     const kids = root.kids;
     if (kids !== undefined) {
       for (const kid of kids) if (r[kid.key] === kid.proxy) setRaw(r, kid.key, kid.seal());
