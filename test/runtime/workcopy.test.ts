@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { deepFreeze, isWorkDraft, WorkCopy } from '../../runtime/workcopy.ts';
 import { Runtime } from '../../runtime/index.ts';
-import { defineActor } from '../../actors/define.ts';
+import { defineActor, type ActorRef } from '../../actors/define.ts';
 
 const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
 
@@ -240,6 +240,40 @@ describe('working copy in an actor', () => {
       const after = (await rt.ask(ref, 'self')) as { count: number; log: string[] };
       expect(after.count).toBe(ok.length + 1);
       expect(after.log.at(-2)).toBe('x');
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('a record sent while its message is in progress is its value at the send (a lent copy is a draft too)', async () => {
+    const seen: unknown[] = [];
+    const sink = defineActor({
+      kind: 'workcopy-sink',
+      init: () => ({}),
+      handlers: { got: (_s, task: unknown) => void seen.push(task) },
+    });
+    const sender = defineActor({
+      kind: 'workcopy-sender',
+      init: () => ({ n: 0, tasks: { a: { runs: 0, status: 'idle' } } }),
+      handlers: {
+        send: (state, to: ActorRef, ctx) => {
+          const task = state.tasks.a;
+          task.runs += 1;
+          ctx.tell(to, 'got', task);
+          task.runs += 10; // after the send: not in what was sent
+          task.status = 'sent';
+        },
+        get: (state) => state.tasks.a,
+      },
+    });
+    const rt = await Runtime.start({ workers: 0 });
+    try {
+      const to = await rt.spawn(sink);
+      const ref = await rt.spawn(sender);
+      rt.tell(ref, 'send', to);
+      expect(await rt.ask(ref, 'get')).toEqual({ runs: 11, status: 'sent' });
+      await vi.waitFor(() => expect(seen.length).toBe(1));
+      expect(seen[0]).toEqual({ runs: 1, status: 'idle' });
     } finally {
       await rt.shutdown();
     }
