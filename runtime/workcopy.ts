@@ -6,27 +6,26 @@ export { currentOf, deepFreeze, isWorkDraft } from './workcopy-settle.ts';
 
 /**
  * The working copy of a nested state over a run of messages (runtime/cell.ts opens one per run of tells an actor
- * handles in one go), with a savepoint per message. Copy-on-write proxies: a node (a plain object or array of the
- * state) is copied on its first write in the run, not per message, so a 1,000-key map is copied once per run,
- * not once per message, and a handler that only changes `state.count` pays two proxy traps.
- *
- * - Rollback: every write of the message in progress is logged (container, key, old value); a handler that throws
- *   has its writes undone, back to the state after the previous message.
- * - Effects are visible to the next message: it reads the same working copy.
- * - Committed state is frozen: commit() freezes the copies made in the run (the rest is the previous, frozen
- *   state); objects a message stored are frozen when the message ends (end()), so a message cannot change what an
- *   earlier one stored except through a proxy (which logs the write), and a handler that kept one cannot either.
- * - A draft kept past the run refuses writes (DraftClosedError-like TypeError): the committed state never changes.
- * Symbol-keyed properties are not state (as on the flat path): a handler may set them, they last for its message.
+ * handles in one go), with a savepoint per message (docs/nested-state.md):
+ * - A small plain root (up to 16 keys) is one plain object over the run: the handler reads and writes it with no
+ *   proxy trap; its savepoint is a copy of its values per message; its object values are drafts.
+ * - A flat record (a plain object of primitives) read through a draft is lent to the message as a plain copy in
+ *   its place (workcopy-node.ts lend): frozen at end(), kept if it changed, else the committed record comes back.
+ * - Other objects and arrays (and a wide, array or null-prototype root) are copy-on-write proxies: copied on their
+ *   first write in the run, so a 1,000-key map is copied once per run, each write logged for the message's undo.
+ * - Rollback: the message's logged writes undone, the root's values put back: the state after the previous message.
+ * - Committed state is frozen: what a message stored at its end (end()), the copies of the run at commit().
+ * - After commit() the root is frozen and every proxy refuses writes (TypeError): a kept draft changes nothing.
+ * Symbol-keyed properties are not state (as on the flat path): dropped at commit at the latest.
  * Maps, Sets, Dates and class instances in the state are values: frozen, read as they are, replaced whole.
  */
 export class WorkCopy {
   open = true;
   readonly root: Node;
   /**
-   * Set when the root is a small plain record (up to 16 keys, runtime/draft.ts): it is then copied per message like
-   * a flat state, with its objects as drafts, so the handler's reads and writes of the root are plain property
-   * accesses (no proxy trap). `root.copy` is the draft of the message in progress.
+   * Set when the root is a small plain record (up to 16 keys, runtime/draft.ts): the root is then a plain object
+   * (`root.copy`, the handler's draft), its objects drafts, so the handler's reads and writes of the root are plain
+   * property accesses (no proxy trap).
    */
   private rootShape: Shape | undefined;
   /**
