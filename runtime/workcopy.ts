@@ -135,15 +135,30 @@ export class WorkCopy {
       const key = lent[i + 1] as string;
       const copy = lent[i + 3] as Record<string, unknown>;
       const container = node.copy!;
-      if (node.touchedAt !== this.seq || container[key] === copy) {
-        if (sameRecord(copy, lent[i + 2] as Record<string, unknown>, (lent[i + 4] as Shape).keys)) {
-          setRaw(container, key, lent[i + 2]); // only read: the committed record stays
-          Object.freeze(copy);
-          continue;
-        }
-        node.written = true;
+      if (node.touchedAt === this.seq && container[key] !== copy) {
+        settleLent(copy); // replaced or deleted in its place by the handler (those writes are logged)
+        continue;
       }
-      settleLent(copy);
+      // One pass: unchanged (only read)? holding objects the handler stored in it?
+      const record = lent[i + 2] as Record<string, unknown>;
+      const keys = (lent[i + 4] as Shape).keys;
+      let k = 0;
+      let same = true;
+      let flat = true;
+      for (const p in copy) {
+        const v = copy[p];
+        if (typeof v === 'object' && v !== null) flat = false;
+        if (same && (p !== keys[k] || !Object.is(v, record[p]))) same = false;
+        k++;
+      }
+      if (same && k === keys.length) {
+        setRaw(container, key, record); // only read: the committed record stays
+        Object.freeze(copy);
+        continue;
+      }
+      node.written = true;
+      if (flat) Object.freeze(copy);
+      else settle(copy);
     }
     const fresh = this.fresh;
     for (let i = 0; i < this.freshTop; i += 2) {
@@ -255,16 +270,6 @@ function settleLent(copy: Record<string, unknown>): void {
     }
   }
   Object.freeze(copy);
-}
-
-/** `copy` (a flat record lent to a message) has the keys `keys` in order, with the values of `record`. */
-function sameRecord(copy: Record<string, unknown>, record: Record<string, unknown>, keys: readonly string[]): boolean {
-  let i = 0;
-  for (const key in copy) {
-    if (key !== keys[i] || !Object.is(copy[key], record[key])) return false;
-    i++;
-  }
-  return i === keys.length;
 }
 
 /** Who holds the thread's open working copy (at most one: opening another commits it first). */
