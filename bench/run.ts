@@ -10,7 +10,7 @@ import { formatTable } from './lib/table.ts';
 import { tableCells, type Row } from './lib/rows.ts';
 
 const GROUPS = {
-  kernel: ['tell-same-thread', 'tell-flat', 'tell-cross-thread', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
+  kernel: ['tell-same-thread', 'tell-flat', 'tell-cross-thread', 'tell-cross-nested', 'ask-same-thread', 'ask-cross-thread', 'spawn'],
   supervision: ['restart', 'lost-thread', 'overhead'],
   persistence: ['durable', 'store', 'snapshot', 'resume'],
   router: ['throughput', 'balance', 'resilience', 'scale', 'choice'],

@@ -1,5 +1,4 @@
 import { freeze } from 'immer';
-import { isDraftableState } from './workcopy.ts';
 
 /** Flat records up to this many keys are copied instead of drafted (copying them is cheaper than a proxy). */
 const FLAT_MAX_KEYS = 16;
@@ -73,6 +72,43 @@ export function commitDraft(slot: StateSlot, draft: unknown): void {
 
 type Copier = (s: object) => object;
 
+/** A state the working copy handles (runtime/workcopy.ts): a plain object, a null-prototype object or an array. */
+export function isDraftableState(state: unknown): state is object {
+  return typeof state === 'object' && state !== null && isPlainDraftable(state);
+}
+
+export function isPlainDraftable(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === Array.prototype || proto === null;
+}
+
+/**
+ * The shape of `o` if it is a flat record (a plain object, up to FLAT_MAX_KEYS keys, no object values), checked
+ * against `expected` first: a working copy lends such a record to a message as a plain copy (runtime/workcopy.ts).
+ */
+export function flatRecordShape(o: object, expected: Shape): Shape | undefined {
+  const shape = flatShape(o, expected);
+  return shape === loopShape ? undefined : shape;
+}
+
+/**
+ * The shape of `o` (a plain object of up to FLAT_MAX_KEYS keys, whatever its values), checked against `expected`
+ * first: the root of a nested state is copied per message with it, like a flat state (runtime/workcopy.ts).
+ */
+export function recordShape(o: object, expected: Shape = shapes): Shape | undefined {
+  const keys = expected.keys;
+  let i = 0;
+  let same = true;
+  for (const key in o) {
+    if (i === FLAT_MAX_KEYS) return undefined;
+    if (key !== keys[i]) same = false;
+    i++;
+  }
+  if (same && i === keys.length) return expected;
+  const shape = find(o);
+  return shape === loopShape ? undefined : shape;
+}
+
 /** The shape last looked up: a shape check against it is one pass with no lookup. */
 let lastLookedUp: Shape;
 
@@ -106,6 +142,10 @@ lastLookedUp = shapes;
 const loopShape: Shape = { keys: [], copy: copyLoop, next: undefined };
 
 function lookUp(o: object): Shape {
+  return (lastLookedUp = find(o));
+}
+
+function find(o: object): Shape {
   let node: Shape | undefined = shapes;
   for (const key in o) {
     node = node.next?.get(key);
@@ -113,7 +153,7 @@ function lookUp(o: object): Shape {
   }
   if (node === undefined || node.copy === undefined) node = addShape(Object.keys(o));
   if (node === undefined) return loopShape; // the tree is full, or a key is too long: a generic copy, nothing kept
-  return (lastLookedUp = node);
+  return node;
 }
 
 function addShape(keys: readonly string[]): Shape | undefined {

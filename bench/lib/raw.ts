@@ -34,6 +34,13 @@ export class RawWorker {
     await done;
   }
 
+  /** From now on the worker applies the handler of this nested state (bench/actors.ts nestedStates) to each add. */
+  async shape(name: string): Promise<void> {
+    const shaped = this.next();
+    this.worker.postMessage({ type: 'shape', name });
+    await shaped;
+  }
+
   async roundTrip(i = 0): Promise<void> {
     const pong = this.next();
     this.worker.postMessage({ type: 'ping', i });
