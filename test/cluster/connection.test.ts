@@ -21,21 +21,21 @@ describe.skipIf(noNats)('the connection to NATS lost while running', () => {
     await nats?.stop();
   });
 
-  it('local work goes on, remote calls fail fast, and traffic resumes once NATS is back', async () => {
+  it('local work goes on, remote calls fail fast, and traffic resumes once NATS is back', { timeout: 120_000 }, async () => {
     const local = await a.spawn(notebook, { id: 'local-book' });
     const remote = await b.spawn(notebook, { id: 'remote-book' });
     expect(await a.ask(remote, 'count')).toBe(0);
     await nats.kill();
     // Fails fast (not after the ask's timeout) once the client has noticed.
     await until('a remote ask fails with ClusterDisconnectedError', async () => {
-      const err = await a.ask(remote, 'count', undefined, { timeoutMs: 20_000 }).catch((e) => e);
+      const err = await a.ask(remote, 'count', undefined, { timeoutMs: 3000 }).catch((e) => e);
       return err instanceof ClusterDisconnectedError;
-    }, 20_000);
+    }, 45_000);
     await expect(a.send(remote, 'note', 'x')).rejects.toBeInstanceOf(ClusterDisconnectedError);
     a.tell(local, 'note', 'still here');
     expect(await a.ask(local, 'count')).toBe(1);
     await nats.restart();
-    await until('remote asks work again', async () => (await a.ask(remote, 'count', undefined, { timeoutMs: 2000 }).catch(() => -1)) === 0, 30_000);
+    await until('remote asks work again', async () => (await a.ask(remote, 'count', undefined, { timeoutMs: 2000 }).catch(() => -1)) === 0, 60_000);
     await a.send(remote, 'note', 'after the restart');
     expect(await a.ask(remote, 'notes')).toEqual(['after the restart']);
   });
