@@ -496,6 +496,7 @@ export class Runtime implements Messaging {
       } else {
         this.registry.delete(id);
         this.memberLeft(id);
+        this.cluster?.released(id); // gone with its thread: its cluster-wide id is free again
       }
     }
     this.loads[node] = 0;
@@ -569,6 +570,7 @@ export class Runtime implements Messaging {
       } else if (reg?.node === -1) {
         this.registry.delete(id); // its reservation (see workerLost)
         this.memberLeft(id);
+        this.cluster?.released(id);
       }
     }
     // Watches held here and on other threads on the lost actors: registered again with their stand-ins, which exist

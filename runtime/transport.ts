@@ -43,8 +43,9 @@ export class Transport {
    * per message cost a fifth of the worker-to-worker tell figure. The receiver reads it back with `readTrace`.
    */
   traceField(node: number, trace: string): string | number {
-    if (trace === '') return trace;
-    if (this.lastTraces[node] === trace) return SAME_TRACE;
+    // An untraced message ('') also becomes "the one before" on both sides (readTrace returns it as is), so the
+    // sender must remember it too: a SAME_TRACE after it would otherwise be read back as ''.
+    if (this.lastTraces[node] === trace) return trace === '' ? trace : SAME_TRACE;
     this.lastTraces[node] = trace;
     return trace;
   }
