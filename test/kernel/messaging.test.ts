@@ -213,18 +213,30 @@ describe.each([0, 2])('kernel with %i workers', (workers) => {
 
   it('bounded mailbox: drop sends overflow to dead letters, fail rejects the ask with MailboxFullError', async () => {
     const rt = await startRuntime({ workers });
+    // Taken once the actor is busy with it and its mailbox is empty again (no fixed sleeps: a loaded host may take
+    // longer than any sleep to start the handler). The blocker runs long enough for the poll to see it busy.
+    const takenAlone = (id: string) => eventually(async () => {
+      const seen = await rt.inspect(id, { state: false });
+      return seen !== undefined && seen.busy && seen.mailboxDepth === 0;
+    });
     const failing = await rt.spawn(serial, { mailbox: { kind: 'bounded', capacity: 1, overflow: 'fail' } });
-    void rt.ask(failing, 'work', { n: 1, ms: 40 }); // taken at once: the mailbox is empty again
-    await sleep(5);
-    void rt.ask(failing, 'work', { n: 2, ms: 1 }); // fills the mailbox
+    const first = rt.ask(failing, 'work', { n: 1, ms: 400 });
+    await takenAlone(failing.id);
+    const second = rt.ask(failing, 'work', { n: 2, ms: 1 }); // fills the mailbox
     await expect(rt.ask(failing, 'work', { n: 3, ms: 1 })).rejects.toBeInstanceOf(MailboxFullError);
+    await Promise.all([first, second]);
+    expect((await rt.ask(failing, 'report')).order).toEqual([1, 2]);
     const dropping = await rt.spawn(serial, { mailbox: { kind: 'bounded', capacity: 1 } });
-    void rt.ask(dropping, 'work', { n: 1, ms: 40 });
-    await sleep(5);
+    void rt.ask(dropping, 'work', { n: 1, ms: 400 });
+    await takenAlone(dropping.id);
     rt.tell(dropping, 'work', { n: 2, ms: 1 });
     rt.tell(dropping, 'work', { n: 3, ms: 1 });
     await eventually(async () => (await rt.stats()).deadLetters['mailbox-full'] === 2);
-    await sleep(60); // an ask to a full 'drop' mailbox would itself be dropped: ask once it has room
+    // An ask to a full 'drop' mailbox would itself be dropped: ask once it is idle and empty.
+    await eventually(async () => {
+      const seen = await rt.inspect(dropping.id, { state: false });
+      return seen !== undefined && !seen.busy && seen.mailboxDepth === 0;
+    });
     expect((await rt.ask(dropping, 'report')).order).toEqual([1, 2]);
   });
 
