@@ -9,6 +9,8 @@ import { ActorRegistry } from './registry.ts';
 import { NodeRegistry } from './nodes.ts';
 import { Remote } from './remote.ts';
 import { Failover } from './failover.ts';
+import { Spawner } from './spawner.ts';
+import type { RemoteSpawnOptions } from '../runtime/extensions.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 /** The main thread's part of a node in the cluster (what `Runtime.start({ cluster })` joins through). */
@@ -26,7 +28,13 @@ export class ClusterNode implements ClusterMembership {
     private readonly local: Map<string, number>,
     /** Failover actors (cluster/failover.ts). */
     readonly failover: Failover,
+    /** Spawns on other nodes (cluster/spawner.ts). */
+    readonly spawner: Spawner,
   ) {}
+
+  get nodeId(): string {
+    return this.config.node;
+  }
 
   static async join(options: ClusterOptions, services: ThreadServices): Promise<ClusterNode> {
     const config = clusterConfig(options);
@@ -46,7 +54,8 @@ export class ClusterNode implements ClusterMembership {
       await actors.watch();
       const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
       const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
-      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover);
+      const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement);
+      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner);
       remote.start();
       services.onMiss(remote.miss);
       nodes.onGone((peer) => remote.failWaiting(new NodeLostError(`node ${peer} left the cluster before replying`), peer));
@@ -72,6 +81,11 @@ export class ClusterNode implements ClusterMembership {
 
   started(runtime: unknown): void {
     this.failover.started(runtime as Runtime);
+    this.spawner.start(runtime as Runtime);
+  }
+
+  spawnElsewhere(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined> {
+    return this.spawner.spawnElsewhere(module, kind, options);
   }
 
   async reserve(id: string, kind: string): Promise<void> {
@@ -105,6 +119,7 @@ export class ClusterNode implements ClusterMembership {
     if (this.left) return;
     this.left = true;
     this.failover.close();
+    this.spawner.close();
     this.remote.close();
     this.actors.close();
     await this.actors.releaseAll();

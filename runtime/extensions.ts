@@ -52,6 +52,8 @@ export interface ClusterOptions {
 
 /** What a joined cluster does for the runtime on the main thread: the registry of ids spans the nodes. */
 export interface ClusterMembership {
+  /** This node's id in the cluster. */
+  readonly nodeId?: string;
   /** Claim `id` cluster-wide before it is placed here (rejects with DuplicateActorIdError when another node has it). */
   reserve(id: string, kind: string): Promise<void>;
   /** The actor now runs on local thread `node`. */
@@ -60,12 +62,27 @@ export interface ClusterMembership {
   released(id: string): void;
   /** An actor of another node, as a ref usable here. */
   lookup(id: string): Promise<ActorRef | undefined>;
+  /**
+   * Where an unsupervised spawn goes (its `node` / `placement` options, or the cluster's default): the ref of the
+   * actor started on another node, or undefined to start it here. Rejects when the node named is not usable.
+   */
+  spawnElsewhere?(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined>;
   /** A module every worker of this runtime attaches (`attachToThread`), as the thread extensions are. */
   readonly threadModule?: string;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
   started?(runtime: unknown): void;
   /** Leave the cluster (called first in shutdown). */
   leave(): Promise<void>;
+}
+
+/** What a spawn on another node carries (the rest of SpawnOptions are this node's threads: pin, near). */
+export interface RemoteSpawnOptions {
+  id?: string;
+  args?: unknown;
+  mailbox?: unknown;
+  capabilities?: readonly string[];
+  node?: string;
+  placement?: 'local' | 'least-loaded';
 }
 
 export type ClusterJoin = (options: ClusterOptions, services: ThreadServices) => Promise<ClusterMembership>;

@@ -8,7 +8,7 @@ import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { mainTimebase, type Timebase } from './timebase.ts';
-import { ClusterNotInstalledError, DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
+import { ClusterNotInstalledError, DuplicateActorIdError, InvalidDefinitionError, InvalidSpawnOptionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateMessageId, validateSpawnOptions, validateStartOptions } from './validate.ts';
@@ -271,6 +271,10 @@ export class Runtime implements Messaging {
     const id = options.id ?? nanoid();
     if (this.registry.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
     assertCloneable(options.args, 'spawn args');
+    if (options.node !== undefined || this.cluster?.spawnElsewhere !== undefined) {
+      const elsewhere = await this.spawnElsewhere(id, module, kind, options, supervision);
+      if (elsewhere !== undefined) return elsewhere;
+    }
     const node = choosePlacement({ pin: options.pin, nearNode: options.near?.node }, this.loads, (n) => this.live(n));
     this.registry.set(id, { node: -1, kind }); // reserved: a concurrent spawn of the same id fails at once
     this.loads[node]++;
@@ -303,6 +307,25 @@ export class Runtime implements Messaging {
     this.reservedPhase.delete(id);
     if (capabilities !== undefined) this.directoryChange(['join', id, kind, node, capabilities, phase]);
     return Object.freeze({ id, kind, node });
+  }
+
+  /**
+   * A spawn another node of the cluster takes (its `node` or `placement` option, or the cluster's default), or
+   * undefined: it starts here. Supervised, pinned and near actors always start here (their supervisor and threads are).
+   */
+  private async spawnElsewhere(id: string, module: string, kind: string, options: SpawnOptions, supervision: Supervision | undefined): Promise<ActorRef | undefined> {
+    const { node, placement } = options;
+    if (this.cluster === undefined) {
+      if (node !== undefined) throw new InvalidSpawnOptionError(`spawn option node ('${node}') needs a cluster: Runtime.start({ cluster })`);
+      return undefined;
+    }
+    if (this.cluster.spawnElsewhere === undefined || (node !== undefined && node === this.cluster.nodeId)) return undefined;
+    const bound = supervision !== undefined ? 'a supervised' : options.pin !== undefined ? 'a pinned' : options.near !== undefined ? "a 'near'" : undefined;
+    if (bound !== undefined) {
+      if (node !== undefined) throw new InvalidSpawnOptionError(`${bound} actor starts on this node (${this.cluster.nodeId}), not on node '${node}'`);
+      return undefined;
+    }
+    return this.cluster.spawnElsewhere(module, kind, { id, args: options.args, mailbox: options.mailbox, capabilities: options.capabilities, node, placement });
   }
 
   // ---- the directory (runtime/directory.ts): changed here only, posted to the workers once per turn -------------

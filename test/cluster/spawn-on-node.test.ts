@@ -1,0 +1,110 @@
+import '../../router/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuplicateActorIdError, InvalidSpawnOptionError, Runtime } from '../../runtime/index.ts';
+import { clusterOf, NodeLostError, UnknownNodeError } from '../../cluster/index.ts';
+import { until } from '../ops-proof/support/ports.ts';
+import { NatsServer, noNats } from './support/nats.ts';
+import { notebook, relay } from './fixtures.ts';
+
+describe.skipIf(noNats)('spawning on other nodes', () => {
+  let nats: NatsServer;
+  let a: Runtime;
+  let b: Runtime;
+  let c: Runtime;
+  const started: Runtime[] = [];
+  const start = async (node: string, workers: number, extra: Record<string, unknown> = {}) => {
+    const rt = await Runtime.start({ workers, cluster: { servers: nats.url, node, heartbeatTtlS: 2, heartbeatEveryMs: 200, ...extra } });
+    started.push(rt);
+    return rt;
+  };
+
+  beforeAll(async () => {
+    nats = await NatsServer.start();
+    a = await start('sa', 1);
+    b = await start('sb', 2);
+    c = await start('sc', 0);
+    // Everyone has seen everyone's record (placement reads them).
+    await until('the nodes see each other', () => [a, b, c].every((rt) => clusterOf(rt).spawner.loads().size === 3), 10_000);
+  });
+  afterAll(async () => {
+    for (const rt of started.reverse()) await rt.shutdown();
+    await nats?.stop();
+  });
+
+  it("spawn(def, { node }) starts it on that node; the ref works from every node and every thread", async () => {
+    const ref = await a.spawn(notebook, { id: 'on-b', node: 'sb', args: undefined });
+    expect(ref).toEqual({ id: 'on-b', kind: 'notebook', node: 0 });
+    expect(await b.inspect('on-b')).toBeDefined(); // hosted by b...
+    expect(await a.inspect('on-b')).toBeUndefined(); // ...not by a
+    a.tell(ref, 'note', 'from a');
+    c.tell(JSON.parse(JSON.stringify(ref)), 'note', 'from c');
+    await until('both notes arrived', async () => (await b.ask(ref, 'count')) === 2, 10_000);
+    // From an actor on a worker of a, with the ref in a message.
+    const r = await a.spawn(relay, { id: 'relay-a', pin: 1 });
+    expect(await a.ask(r, 'askIt', { to: ref, text: 'from a worker' })).toBe(3);
+    expect((await c.lookup('on-b'))?.id).toBe('on-b');
+    await b.stop((await b.lookup('on-b'))!);
+  });
+
+  it('capabilities and args travel with the spawn; an id taken on any node is a DuplicateActorIdError', async () => {
+    const ref = await c.spawn(notebook, { id: 'book-caps', node: 'sb', capabilities: ['notes'] });
+    expect(b.capabilities('notes').map((m) => m.id)).toContain('book-caps');
+    await a.spawn(notebook, { id: 'taken-on-a' });
+    await expect(c.spawn(notebook, { id: 'taken-on-a', node: 'sb' })).rejects.toBeInstanceOf(DuplicateActorIdError);
+    await expect(c.spawn(notebook, { id: 'book-caps', node: 'sa' })).rejects.toBeInstanceOf(DuplicateActorIdError);
+    expect(await a.ask(ref, 'count')).toBe(0);
+  });
+
+  it('an unknown node is UnknownNodeError, a node that left is NodeLostError; bad combinations are refused', async () => {
+    const err: any = await a.spawn(notebook, { node: 'no-such-node' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownNodeError);
+    expect(err.code).toBe('ERR_UNKNOWN_NODE');
+    expect(err.details.node).toBe('no-such-node');
+    const d = await start('sd', 0);
+    await until('a sees sd', () => clusterOf(a).members().includes('sd'), 10_000);
+    await d.shutdown();
+    await until('a sees sd leave', () => !clusterOf(a).members().includes('sd'), 10_000);
+    const down: any = await a.spawn(notebook, { node: 'sd' }).catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(NodeLostError);
+    expect(down.code).toBe('ERR_NODE_LOST');
+    await expect(a.spawn(notebook, { node: 'sb', pin: 1 })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    await expect(a.spawn(notebook, { node: 'sb', placement: 'local' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    await expect(a.spawn(notebook, { node: 'not a node id' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    // The runtime goes on: a spawn on this node by name is a local spawn.
+    const here = await a.spawn(notebook, { node: 'sa' });
+    expect(await a.inspect(here.id)).toBeDefined();
+  });
+
+  it('the node option without a cluster is refused; least-loaded placement alone is a local spawn', async () => {
+    const solo = await Runtime.start({ workers: 0 });
+    try {
+      await expect(solo.spawn(notebook, { node: 'sb' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+      const ref = await solo.spawn(notebook, { placement: 'least-loaded' });
+      expect(await solo.ask(ref, 'count')).toBe(0);
+    } finally {
+      await solo.shutdown();
+    }
+  });
+
+  it("placement 'least-loaded' sends new actors to the nodes hosting fewest, spreading a burst", async () => {
+    const e = await start('se', 1, { placement: 'least-loaded' });
+    await until('e sees every node', () => clusterOf(e).spawner.loads().size >= 4, 10_000);
+    // The others host a few actors already; e hosts none and fills up first, then everyone shares.
+    const count = (rt: Runtime) => clusterOf(rt).spawner.loads().get(clusterOf(rt).nodeId)!.actors;
+    const before = [a, b, c, e].map(count);
+    const refs = [];
+    for (let i = 0; i < 12; i++) refs.push(await e.spawn(notebook, { id: `spread-${i}` }));
+    const after = [a, b, c, e].map(count);
+    const added = after.map((n, i) => n - before[i]);
+    expect(added.reduce((x, y) => x + y, 0)).toBe(12);
+    // Every node got what brings it closest to level (a spawn counts on top of the target's heartbeat until a
+    // heartbeat shows it), and the spawning node did not keep them all.
+    expect(Math.max(...after) - Math.min(...after), `before ${before}, after ${after}`).toBeLessThanOrEqual(1);
+    expect(added[3]).toBeLessThan(12);
+    expect(added[2]).toBeGreaterThan(0);
+    for (const ref of refs) expect(await e.ask(ref, 'count')).toBe(0);
+    // A spawn option overrides the cluster's default.
+    const local = await e.spawn(notebook, { placement: 'local' });
+    expect(await e.inspect(local.id)).toBeDefined();
+  });
+});
