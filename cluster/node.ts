@@ -10,6 +10,8 @@ import { NodeRegistry } from './nodes.ts';
 import { Remote } from './remote.ts';
 import { Failover } from './failover.ts';
 import { Spawner } from './spawner.ts';
+import { MemberTable } from './members.ts';
+import type { DirectoryChange } from '../runtime/directory.ts';
 import type { RemoteSpawnOptions } from '../runtime/extensions.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
@@ -30,6 +32,8 @@ export class ClusterNode implements ClusterMembership {
     readonly failover: Failover,
     /** Spawns on other nodes (cluster/spawner.ts). */
     readonly spawner: Spawner,
+    /** The capability table across nodes (cluster/members.ts). */
+    readonly capabilityTable: MemberTable,
   ) {}
 
   get nodeId(): string {
@@ -43,9 +47,10 @@ export class ClusterNode implements ClusterMembership {
       const kvm = new Kvm(nc);
       const n = names(config);
       const ttlMs = config.heartbeatTtlS * 1000;
-      const [nodesKv, actorsKv] = await Promise.all([
+      const [nodesKv, actorsKv, membersKv] = await Promise.all([
         kvm.create(n.nodesBucket, { ttl: ttlMs, history: 1 }),
         kvm.create(n.actorsBucket, { history: 1 }),
+        kvm.create(`troupe_${config.name}_members`, { history: 1 }),
       ]);
       const local = new Map<string, number>();
       const nodes = new NodeRegistry(nodesKv, config.node, ttlMs, config.heartbeatEveryMs, services.clock, () => local.size);
@@ -55,10 +60,13 @@ export class ClusterNode implements ClusterMembership {
       const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
       const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
       const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement);
-      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner);
+      const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
+      await members.watch();
+      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members);
       remote.start();
       services.onMiss(remote.miss);
       nodes.onGone((peer) => remote.failWaiting(new NodeLostError(`node ${peer} left the cluster before replying`), peer));
+      nodes.onGone((peer) => members.nodeGone(peer));
       node.watchConnection(services);
       await nc.flush();
       return node;
@@ -84,7 +92,16 @@ export class ClusterNode implements ClusterMembership {
     this.spawner.start(runtime as Runtime);
   }
 
+  directoryChanged(change: DirectoryChange): void {
+    this.capabilityTable.changed(change);
+  }
+
+  attachDirectory(apply: (change: DirectoryChange) => void): void {
+    this.capabilityTable.attach(apply);
+  }
+
   spawnElsewhere(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined> {
+    if (options.id !== undefined && this.failover.incarnations.has(options.id)) return Promise.resolve(undefined); // hosted here
     return this.spawner.spawnElsewhere(module, kind, options);
   }
 
@@ -122,6 +139,7 @@ export class ClusterNode implements ClusterMembership {
     this.spawner.close();
     this.remote.close();
     this.actors.close();
+    await this.capabilityTable.close();
     await this.actors.releaseAll();
     await this.nodes.leave();
     await this.nc.drain().catch(() => this.nc.close());

@@ -1,7 +1,7 @@
 import type { ActorRef, Route } from '../actors/define.ts';
 import type { MemberInfo } from '../actors/context.ts';
 import type { Clock } from './clock.ts';
-import type { Directory } from './directory.ts';
+import type { Directory, DirectoryChange } from './directory.ts';
 import type { DeadLetterReason } from './stats.ts';
 
 /**
@@ -69,6 +69,13 @@ export interface ClusterMembership {
   spawnElsewhere?(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined>;
   /** A module every worker of this runtime attaches (`attachToThread`), as the thread extensions are. */
   readonly threadModule?: string;
+  /**
+   * The routing directory spans the nodes: the runtime tells the cluster each change of its own members
+   * (`directoryChanged`), and hands it `apply` for the members of other nodes (applied on every thread here, never
+   * echoed back). Members of another node join with thread 0 (the main thread sends their mail over the cluster).
+   */
+  directoryChanged?(change: DirectoryChange): void;
+  attachDirectory?(apply: (change: DirectoryChange) => void): void;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
   started?(runtime: unknown): void;
   /** Leave the cluster (called first in shutdown). */

@@ -148,6 +148,8 @@ export class Runtime implements Messaging {
       const stallMs = options.stallMs ?? 5000;
       if (stallMs > 0) runtime.workerPool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
+    // Once the workers are up: the other nodes' members reach every thread's directory from here on.
+    runtime.cluster?.attachDirectory?.((change) => runtime.directoryChange(change, true));
     runtime.cluster?.started?.(runtime);
     return runtime;
   }
@@ -332,8 +334,10 @@ export class Runtime implements Messaging {
 
   private directoryOut: DirectoryChange[] = [];
 
-  private directoryChange(change: DirectoryChange): void {
+  /** `remote`: a change of another node's members (from the cluster), not told back to it. */
+  private directoryChange(change: DirectoryChange, remote = false): void {
     this.host.directory.apply(change);
+    if (!remote) this.cluster?.directoryChanged?.(change);
     if (this.workerCount === 0) return;
     if (this.directoryOut.length === 0) queueMicrotask(() => this.postDirectory());
     this.directoryOut.push(change);
