@@ -11,8 +11,9 @@ import { Remote } from './remote.ts';
 import { Failover } from './failover.ts';
 import { Spawner } from './spawner.ts';
 import { MemberTable } from './members.ts';
+import { RemoteWatch } from './watch.ts';
 import type { DirectoryChange } from '../runtime/directory.ts';
-import type { RemoteSpawnOptions } from '../runtime/extensions.ts';
+import type { ClusterView, RemoteSpawnOptions } from '../runtime/extensions.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 /** The main thread's part of a node in the cluster (what `Runtime.start({ cluster })` joins through). */
@@ -34,6 +35,8 @@ export class ClusterNode implements ClusterMembership {
     readonly spawner: Spawner,
     /** The capability table across nodes (cluster/members.ts). */
     readonly capabilityTable: MemberTable,
+    /** Watch and stop across nodes (cluster/watch.ts). */
+    private readonly watches: RemoteWatch,
   ) {}
 
   get nodeId(): string {
@@ -62,11 +65,15 @@ export class ClusterNode implements ClusterMembership {
       const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement);
       const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
       await members.watch();
-      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members);
+      const p = `troupe.${config.name}`;
+      const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, services, (peer) => nodes.alive(peer));
+      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members, watches);
+      services.onRemoteActors(watches);
       remote.start();
       services.onMiss(remote.miss);
       nodes.onGone((peer) => remote.failWaiting(new NodeLostError(`node ${peer} left the cluster before replying`), peer));
       nodes.onGone((peer) => members.nodeGone(peer));
+      nodes.onGone((peer) => watches.nodeGone(peer));
       node.watchConnection(services);
       await nc.flush();
       return node;
@@ -90,6 +97,7 @@ export class ClusterNode implements ClusterMembership {
   started(runtime: unknown): void {
     this.failover.started(runtime as Runtime);
     this.spawner.start(runtime as Runtime);
+    this.watches.start(runtime as Runtime);
   }
 
   directoryChanged(change: DirectoryChange): void {
@@ -127,6 +135,17 @@ export class ClusterNode implements ClusterMembership {
     return Object.freeze({ id, kind: owner.kind, node: 0 });
   }
 
+  view(): ClusterView {
+    const loads = this.spawner.loads();
+    const members = this.capabilityTable.countByNode();
+    const nodes = [...loads].map(([id, load]) => {
+      const rec = this.nodes.records.get(id);
+      return { id, alive: load.alive, self: id === this.config.node, actors: load.actors, members: members.get(id) ?? 0, pid: id === this.config.node ? process.pid : rec?.pid, joinedAt: rec?.joinedAt };
+    });
+    nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { name: this.config.name, node: this.config.node, nodes };
+  }
+
   /** The live nodes as this node sees them. */
   members(): string[] {
     return this.nodes.liveness.nodes().sort();
@@ -137,6 +156,7 @@ export class ClusterNode implements ClusterMembership {
     this.left = true;
     this.failover.close();
     this.spawner.close();
+    this.watches.close();
     this.remote.close();
     this.actors.close();
     await this.capabilityTable.close();

@@ -243,16 +243,29 @@ export class Runtime implements Messaging {
 
   /** Stop an actor; resolves once it has terminated (its current message finished, the rest dead-lettered). */
   stop(ref: ActorRef): Promise<void> {
+    const to = this.hostOf(ref);
     return new Promise((resolve) => {
-      this.host.watch(() => resolve(), ref);
-      this.host.stop(ref);
+      this.host.watch(() => resolve(), to);
+      this.host.stop(to);
     });
   }
 
   /** Call `onTerminated` once when `ref` stops (at once if it is already gone). Returns the unwatch function. */
   watch(ref: ActorRef, onTerminated: (notice: TerminationNotice) => void): () => void {
-    const id = this.host.watch(onTerminated, ref);
-    return () => this.host.unwatch(id, ref);
+    const to = this.hostOf(ref);
+    const id = this.host.watch(onTerminated, to);
+    return () => this.host.unwatch(id, to);
+  }
+
+  /**
+   * The thread a stop or watch of `ref` goes to: where the registry has it (a ref may name a thread of another
+   * node); in a cluster, an actor this node does not host goes to thread 0 (which reaches its node).
+   */
+  private hostOf(ref: ActorRef): ActorRef {
+    if (this.cluster === undefined) return ref;
+    const reg = this.registry.get(ref.id);
+    if (reg === undefined) return ref.node === 0 ? ref : { id: ref.id, kind: ref.kind, node: 0 };
+    return reg.node < 0 || reg.node === ref.node ? ref : { id: ref.id, kind: ref.kind, node: reg.node };
   }
 
   /** Follow dead letters recorded on the main thread (those of workers are counted in stats()). */

@@ -91,6 +91,8 @@ describe.skipIf(noNats)('spawning on other nodes', () => {
     await until('e sees every node', () => clusterOf(e).spawner.loads().size >= 4, 10_000);
     // The others host a few actors already; e hosts none and fills up first, then everyone shares.
     const count = (rt: Runtime) => clusterOf(rt).spawner.loads().get(clusterOf(rt).nodeId)!.actors;
+    // From here only e's spawns change the loads: e's view (the others' heartbeats) is current first.
+    await until("e's view of the loads is current", () => [a, b, c].every((rt) => clusterOf(e).spawner.loads().get(clusterOf(rt).nodeId)?.actors === count(rt)), 10_000);
     const before = [a, b, c, e].map(count);
     const refs = [];
     for (let i = 0; i < 12; i++) refs.push(await e.spawn(notebook, { id: `spread-${i}` }));
