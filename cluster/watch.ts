@@ -189,18 +189,18 @@ export class RemoteWatch implements RemoteActors {
   }
 
   private publish(node: string, frame: CtlFrame): void {
-    try {
-      this.nc.publish(this.subject.ctl(node), packr.pack(frame));
-    } catch {
-      // closed or draining
-    }
+    this.publishTo(this.subject.ctl(node), frame);
   }
 
   private publishNotice(node: string, frame: NoticeFrame): void {
+    this.publishTo(this.subject.notice(node), frame);
+  }
+
+  private publishTo(subject: string, frame: CtlFrame | NoticeFrame): void {
     try {
-      this.nc.publish(this.subject.notice(node), packr.pack(frame));
+      this.nc.publish(subject, packr.pack(frame));
     } catch {
-      // closed or draining
+      // closed or draining: a watcher hears of this node leaving instead
     }
   }
 

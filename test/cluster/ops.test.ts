@@ -45,8 +45,9 @@ describe.skipIf(noNats)('the cluster in the CLI, the admin API and the web view'
     await b.spawn(notebook, { id: 'ob-1', capabilities: ['notes'] });
     await b.spawn(notebook, { id: 'ob-2' });
     await until('a has b\'s count', async () => {
-      const c = await (await fetch(`${server.url}/api/cluster`)).json();
-      return c.nodes.find((n: { id: string }) => n.id === 'ob')?.actors === 2 && c.nodes.find((n: { id: string }) => n.id === 'ob')?.members === 1;
+      const c = (await (await fetch(`${server.url}/api/cluster`)).json()) as { nodes: Array<{ id: string; actors: number; members: number }> };
+      const ob = c.nodes.find((n) => n.id === 'ob');
+      return ob?.actors === 2 && ob.members === 1;
     }, 10_000);
     const res = await troupe(['cluster', '--url', server.url]);
     expect(res.code).toBe(EXIT.ok);
