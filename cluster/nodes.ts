@@ -69,7 +69,11 @@ export class NodeRegistry {
       for await (const e of iter) {
         if (e.operation === 'PUT') {
           this.liveness.heard(e.key, this.clock.now());
-          this.records.set(e.key, e.json<NodeRecord>());
+          try {
+            this.records.set(e.key, e.json<NodeRecord>());
+          } catch {
+            // not a node record: liveness is all it gives
+          }
         }
         else if (this.liveness.left(e.key)) this.tellGone(e.key);
       }

@@ -68,7 +68,9 @@ export class Spawner {
 
   /** The ref of the actor started on the node chosen, or undefined when that is this node. */
   async spawnElsewhere(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined> {
-    const choice = chooseNode({ node: options.node, placement: options.placement ?? this.defaultPlacement }, this.self, this.loads());
+    const placement = options.placement ?? this.defaultPlacement;
+    if (options.node === undefined && placement === 'local') return undefined; // (the common case: no loads to read)
+    const choice = chooseNode({ node: options.node, placement }, this.self, this.loads());
     if ('unknown' in choice) throw new UnknownNodeError(`no node '${choice.unknown}' has joined this cluster`, { details: { node: choice.unknown } });
     if ('down' in choice) throw new NodeLostError(`node '${choice.down}' is not alive (it left or stopped heartbeating)`, { details: { node: choice.down } });
     const target = choice.node;
