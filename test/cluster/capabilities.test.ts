@@ -48,6 +48,19 @@ describe.skipIf(noNats)("the router's capability table across nodes", () => {
     expect(await b.ask({ capability: 'summarize-a' }, 'count')).toBe(0);
   });
 
+  it('pools on two nodes offering one capability: a route from either node spreads over both pools', async () => {
+    const pa = await a.pool(notebook, { id: 'pool-a', min: 2, max: 2, capabilities: ['shared-work'], scale: false });
+    const pb = await b.pool(notebook, { id: 'pool-b', min: 2, max: 2, capabilities: ['shared-work'], scale: false });
+    await until('each node sees all four members', () => ids(a, 'shared-work').length === 4 && ids(b, 'shared-work').length === 4, 10_000);
+    const route = { capability: 'shared-work', strategy: 'round-robin' };
+    for (let i = 0; i < 16; i++) await a.ask(route, 'note', `w${i}`);
+    const counts = await Promise.all([...pa.memberIds().map((id) => a.ask({ id, kind: 'notebook', node: 0 }, 'count')), ...pb.memberIds().map((id) => b.ask({ id, kind: 'notebook', node: 0 }, 'count'))]);
+    expect(counts.reduce((x, y) => x + y, 0)).toBe(16);
+    expect(counts.every((n) => n > 0)).toBe(true);
+    // The pool's own route stays its node's: pool:<id> is offered by its members only.
+    expect(ids(a, 'pool:pool-b')).toEqual(pb.memberIds().slice().sort());
+  });
+
   it("a remote member's health travels: draining and open circuits are steered around, a stopped one leaves", async () => {
     const healthy = await a.spawn(notebook, { id: 'tool-a', capabilities: ['tool'] });
     const sup = await b.supervise({
