@@ -86,7 +86,12 @@ export class MemberTable {
 
   private seen(e: KvEntry): void {
     const id = keyToId(e.key);
-    if (e.operation !== 'PUT') return this.gone(id);
+    if (e.operation !== 'PUT') {
+      // One of ours deleted by another node (it thought this node dead: a pause, a partition): written again.
+      const mine = this.mine.get(id);
+      if (mine !== undefined && !this.closed) void this.kv.put(e.key, json(mine)).catch(() => {});
+      return this.gone(id);
+    }
     let m: MemberRecord;
     try {
       m = e.json<MemberRecord>();

@@ -31,7 +31,7 @@ export class Spawner {
    * Spawns this node sent to each node that its last record may not count yet: those awaiting their answer, and
    * those answered with the target's spawn number until a record shows that many spawns taken.
    */
-  private readonly sent = new Map<string, { inFlight: number; answered: number[] }>();
+  private readonly sent = new Map<string, { joinedAt: number | undefined; inFlight: number; answered: number[] }>();
   private readonly definitions = new Map<string, Promise<ActorDefinition>>();
 
   constructor(
@@ -56,6 +56,7 @@ export class Spawner {
       const sent = this.sent.get(node);
       let extra = 0;
       if (sent !== undefined) {
+        if (sent.joinedAt !== record.joinedAt) [sent.joinedAt, sent.answered] = [record.joinedAt, []]; // a new life: counts anew
         const taken = record.spawnsTaken ?? 0;
         sent.answered = sent.answered.filter((n) => n > taken);
         extra = sent.inFlight + sent.answered.length;
@@ -77,7 +78,7 @@ export class Spawner {
     if (target === this.self) return undefined;
     const frame: SpawnFrame = [options.id, module, kind, options.args, options.mailbox, options.capabilities];
     let sent = this.sent.get(target);
-    if (sent === undefined) this.sent.set(target, (sent = { inFlight: 0, answered: [] }));
+    if (sent === undefined) this.sent.set(target, (sent = { joinedAt: this.nodes.records.get(target)?.joinedAt, inFlight: 0, answered: [] }));
     sent.inFlight++;
     let msg: Msg;
     try {

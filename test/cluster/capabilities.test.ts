@@ -104,6 +104,20 @@ describe.skipIf(noNats)("the router's capability table across nodes", () => {
     } finally {
       await k.kill();
     }
+    // A node paused past its TTL: the others drop its members, and it writes them again once it runs again.
+    const p = await NodeProcess.start('cp', { servers: nats.url, heartbeatTtlS: 2, heartbeatEveryMs: 300 });
+    try {
+      await p.request('spawnMember', { id: 'paused', capabilities: ['transient'] });
+      await until('a sees the member of p', () => ids(a, 'transient').join() === 'paused', 20_000);
+      p.signal('SIGSTOP');
+      await until('a drops it while p is paused', () => ids(a, 'transient').length === 0, 15_000);
+      p.signal('SIGCONT');
+      await until('a sees it again once p resumed', () => ids(a, 'transient').join() === 'paused', 15_000);
+      expect(await a.ask({ capability: 'transient' }, 'count')).toBe(0);
+    } finally {
+      await p.kill();
+    }
+    await until('a drops it with p killed', () => ids(a, 'transient').length === 0, 15_000);
     // Its entry is gone from the bucket too: a node joining now does not see it.
     const late = await Runtime.start({ workers: 0, cluster: cluster('cl') });
     others.push(late);
