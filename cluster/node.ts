@@ -146,6 +146,11 @@ export class ClusterNode implements ClusterMembership {
     return { name: this.config.name, node: this.config.node, nodes };
   }
 
+  /** The other nodes watching actor `id` of this node (cluster/watch.ts). */
+  watchersOf(id: string): string[] {
+    return this.watches.watchersOf(id);
+  }
+
   /** The live nodes as this node sees them. */
   members(): string[] {
     return this.nodes.liveness.nodes().sort();

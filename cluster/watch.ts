@@ -147,6 +147,11 @@ export class RemoteWatch implements RemoteActors {
 
   // ---- owning side -----------------------------------------------------------------------------------------------
 
+  /** The nodes watching `id` (hosted here), sorted. */
+  watchersOf(id: string): string[] {
+    return [...(this.watchedBy.get(id)?.nodes ?? [])].sort();
+  }
+
   private control(msg: Msg): void {
     let frame: CtlFrame;
     try {

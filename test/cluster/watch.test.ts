@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TerminationNotice } from '../../actors/define.ts';
 import { Runtime } from '../../runtime/index.ts';
-import '../../cluster/index.ts';
+import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
 import { NodeProcess } from './support/node-process.ts';
@@ -52,8 +52,10 @@ describe.skipIf(noNats)('watch and stop across nodes', () => {
     await a.ask(other, 'watch', t1);
     await a.ask(watcher, 'watch', viaLookup);
     await a.ask(watcher, 'watch', t3);
+    await until('b knows a watches w-4', () => clusterOf(b).watchersOf('w-4').join() === 'wa', 5_000);
     await a.ask(watcher, 'unwatch', t3);
-    await new Promise((r) => setTimeout(r, 100)); // (the watches travel; nothing to wait on here but the wire)
+    await until('the unwatch reached b', () => clusterOf(b).watchersOf('w-4').length === 0, 5_000);
+    await until('b knows a watches w-2 and w-3', () => clusterOf(b).watchersOf('w-2').join() === 'wa' && clusterOf(b).watchersOf('w-3').join() === 'wa', 5_000);
     await b.stop(t1); // stopped by its own node: both watchers on a hear it
     await a.ask(watcher, 'stop', viaLookup); // stopped from a worker of a
     await until('w-3 is gone on b', async () => (await b.lookup('w-3')) === undefined, 5_000);
@@ -76,7 +78,6 @@ describe.skipIf(noNats)('watch and stop across nodes', () => {
       const heard = new Promise<TerminationNotice>((r) => a.watch(ref, r));
       const viaWorker = await a.spawn(overseer, { id: 'overseer-3', pin: 1 });
       await a.ask(viaWorker, 'watch', ref);
-      await new Promise((r) => setTimeout(r, 200)); // (registered with k: nothing to wait on but the wire)
       await k.kill();
       expect((await heard).reason).toBe('node-lost');
       await until('the actor watcher heard it too', async () => (await a.ask(viaWorker, 'notices')).length === 1, 10_000);
