@@ -1,10 +1,13 @@
 import '../../router/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuplicateActorIdError, InvalidSpawnOptionError, Runtime } from '../../runtime/index.ts';
+import { DefinitionLoadError, defineActor, DuplicateActorIdError, InvalidSpawnOptionError, Runtime } from '../../runtime/index.ts';
 import { clusterOf, NodeLostError, UnknownNodeError } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
 import { notebook, relay } from './fixtures.ts';
+
+/** Not exported: a node asked to spawn it cannot find it in its module. */
+const hidden = defineActor({ kind: 'hidden', init: () => ({}), handlers: { ping: () => 'pong' } });
 
 describe.skipIf(noNats)('spawning on other nodes', () => {
   let nats: NatsServer;
@@ -70,6 +73,11 @@ describe.skipIf(noNats)('spawning on other nodes', () => {
     await expect(a.spawn(notebook, { node: 'sb', pin: 1 })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
     await expect(a.spawn(notebook, { node: 'sb', placement: 'local' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
     await expect(a.spawn(notebook, { node: 'not a node id' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    // The target's own errors come back with their class.
+    const load: any = await a.spawn(hidden, { node: 'sb', id: 'hidden-1' }).catch((e: unknown) => e);
+    expect(load).toBeInstanceOf(DefinitionLoadError);
+    expect(load.message).toContain("no actor definition of kind 'hidden' (on node sb)");
+    expect(await c.lookup('hidden-1')).toBeUndefined();
     // The runtime goes on: a spawn on this node by name is a local spawn.
     const here = await a.spawn(notebook, { node: 'sa' });
     expect(await a.inspect(here.id)).toBeDefined();
