@@ -62,7 +62,7 @@ export class ClusterNode implements ClusterMembership {
       await actors.watch();
       const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
       const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
-      const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement);
+      const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement, config.spawnTimeoutMs);
       const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
       await members.watch();
       const p = `troupe.${config.name}`;

@@ -15,9 +15,6 @@ const packr = new Packr({ useRecords: false, moreTypes: true });
 type SpawnFrame = [id: string | undefined, module: string, kind: string, args: unknown, mailbox: unknown, capabilities: readonly string[] | undefined];
 type SpawnReply = [ok: number, value: unknown, spawnsTaken?: number];
 
-/** How long a spawn on another node may take (its id claim, a worker's spawn, the module's first import there). */
-const SPAWN_TIMEOUT_MS = 15_000;
-
 /**
  * Spawning on other nodes (`spawn(def, { node })`, least-loaded placement). The caller chooses the node
  * (cluster/placement.ts) and asks it on its spawn subject; the target loads the definition from its module (every
@@ -41,6 +38,8 @@ export class Spawner {
     private readonly nodes: NodeRegistry,
     private readonly localActors: () => number,
     private readonly defaultPlacement: 'local' | 'least-loaded',
+    /** How long a spawn there may take (its id claim, a worker's spawn, the module's first import there). */
+    private readonly timeoutMs: number,
   ) {}
 
   /** Take spawns from other nodes (once the runtime is up: it spawns them). */
@@ -67,33 +66,49 @@ export class Spawner {
     return out;
   }
 
-  /** The ref of the actor started on the node chosen, or undefined when that is this node. */
+  /**
+   * The ref of the actor started on the node chosen, or undefined when that is this node. A node placement chose
+   * that takes no spawns (it died a moment ago and is still within its TTL) is passed over for the next choice.
+   */
   async spawnElsewhere(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined> {
     const placement = options.placement ?? this.defaultPlacement;
     if (options.node === undefined && placement === 'local') return undefined; // (the common case: no loads to read)
-    const choice = chooseNode({ node: options.node, placement }, this.self, this.loads());
-    if ('unknown' in choice) throw new UnknownNodeError(`no node '${choice.unknown}' has joined this cluster`, { details: { node: choice.unknown } });
-    if ('down' in choice) throw new NodeLostError(`node '${choice.down}' is not alive (it left or stopped heartbeating)`, { details: { node: choice.down } });
-    const target = choice.node;
-    if (target === this.self) return undefined;
     const frame: SpawnFrame = [options.id, module, kind, options.args, options.mailbox, options.capabilities];
+    const passedOver = new Set<string>();
+    for (;;) {
+      const loads = this.loads();
+      for (const node of passedOver) loads.delete(node);
+      const choice = chooseNode({ node: options.node, placement }, this.self, loads);
+      if ('unknown' in choice) throw new UnknownNodeError(`no node '${choice.unknown}' has joined this cluster`, { details: { node: choice.unknown } });
+      if ('down' in choice) throw new NodeLostError(`node '${choice.down}' is not alive (it left or stopped heartbeating)`, { details: { node: choice.down } });
+      if (choice.node === this.self) return undefined;
+      try {
+        return await this.spawnOn(choice.node, kind, frame);
+      } catch (err) {
+        if (options.node !== undefined || !(err instanceof NodeLostError)) throw err;
+        passedOver.add(choice.node);
+      }
+    }
+  }
+
+  private async spawnOn(target: string, kind: string, frame: SpawnFrame): Promise<ActorRef> {
     let sent = this.sent.get(target);
     if (sent === undefined) this.sent.set(target, (sent = { joinedAt: this.nodes.records.get(target)?.joinedAt, inFlight: 0, answered: [] }));
     sent.inFlight++;
     let msg: Msg;
     try {
-      msg = await this.nc.request(this.subject(target), packr.pack(frame), { timeout: SPAWN_TIMEOUT_MS });
+      msg = await this.nc.request(this.subject(target), packr.pack(frame), { timeout: this.timeoutMs });
     } catch (err) {
-      sent.inFlight--;
       if (isNamed(err, 'NoRespondersError', /no responders/i)) {
         throw new NodeLostError(`node '${target}' takes no spawns (it left, or it is still starting)`, { cause: err, details: { node: target } });
       }
       if (isNamed(err, 'TimeoutError', /timeout/i)) {
-        throw new SpawnTimeoutError(`node '${target}' did not confirm the spawn of ${kind} within ${SPAWN_TIMEOUT_MS} ms (it may still start there)`, { cause: err, details: { node: target } });
+        throw new SpawnTimeoutError(`node '${target}' did not confirm the spawn of ${kind} within ${this.timeoutMs} ms (it may still start there)`, { cause: err, details: { node: target } });
       }
       throw err;
+    } finally {
+      sent.inFlight--;
     }
-    sent.inFlight--;
     const [ok, value, taken] = packr.unpack(msg.data) as SpawnReply;
     if (ok !== 1) throw reviveError(value as ErrorData);
     sent.answered.push(taken ?? 0);
