@@ -1,7 +1,7 @@
 import '../../router/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefinitionLoadError, defineActor, DuplicateActorIdError, InvalidSpawnOptionError, Runtime } from '../../runtime/index.ts';
-import { clusterOf, NodeLostError, SpawnTimeoutError, UnknownNodeError } from '../../cluster/index.ts';
+import { clusterOf, InvalidClusterOptionError, NodeLostError, SpawnTimeoutError, UnknownNodeError } from '../../cluster/index.ts';
 import { NodeProcess } from './support/node-process.ts';
 import { until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
@@ -74,6 +74,9 @@ describe.skipIf(noNats)('spawning on other nodes', () => {
     await expect(a.spawn(notebook, { node: 'sb', pin: 1 })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
     await expect(a.spawn(notebook, { node: 'sb', placement: 'local' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
     await expect(a.spawn(notebook, { node: 'not a node id' })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    await expect(a.spawn(notebook, { placement: 'nearest' as never })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    await expect(start('sx', 0, { placement: 'nearest' })).rejects.toBeInstanceOf(InvalidClusterOptionError);
+    await expect(start('sx', 0, { spawnTimeoutMs: 0 })).rejects.toBeInstanceOf(InvalidClusterOptionError);
     // The target's own errors come back with their class.
     const load: any = await a.spawn(hidden, { node: 'sb', id: 'hidden-1' }).catch((e: unknown) => e);
     expect(load).toBeInstanceOf(DefinitionLoadError);
