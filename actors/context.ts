@@ -15,6 +15,13 @@ export interface SpawnOptions<D extends ActorDefinition = ActorDefinition> {
   mailbox?: MailboxSpec;
   /** Capabilities this actor offers on top of its definition's (routing by capability: router/). */
   capabilities?: readonly string[];
+  /** In a cluster (`Runtime.start({ cluster })`): start it on this node (its node id); the ref works from anywhere. */
+  node?: string;
+  /**
+   * In a cluster, for a spawn that names no node: 'local' (this node) or 'least-loaded' (the live node hosting the
+   * fewest actors). Default: the cluster's `placement` option ('local' unless set).
+   */
+  placement?: 'local' | 'least-loaded';
 }
 
 /** Messaging available both to handlers (through their context) and to code outside actors (the Runtime). */

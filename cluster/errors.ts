@@ -15,3 +15,9 @@ export class InvalidClusterOptionError extends errorClass('ERR_INVALID_CLUSTER_O
 
 // Rebuilt with their class after crossing a thread (a worker's ask to a remote actor is answered on the main thread).
 registerErrors(ClusterUnreachableError, NodeIdTakenError, PayloadTooLargeError, ClusterDisconnectedError, NodeLostError, InvalidClusterOptionError);
+
+/** `spawn(def, { node })` names a node that never joined this cluster. */
+export class UnknownNodeError extends errorClass('ERR_UNKNOWN_NODE') {}
+/** A node asked to spawn an actor did not confirm it in time (it may still start there). */
+export class SpawnTimeoutError extends errorClass('ERR_SPAWN_TIMEOUT') {}
+registerErrors(UnknownNodeError, SpawnTimeoutError);

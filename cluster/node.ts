@@ -9,6 +9,11 @@ import { ActorRegistry } from './registry.ts';
 import { NodeRegistry } from './nodes.ts';
 import { Remote } from './remote.ts';
 import { Failover } from './failover.ts';
+import { Spawner } from './spawner.ts';
+import { MemberTable } from './members.ts';
+import { RemoteWatch } from './watch.ts';
+import type { DirectoryChange } from '../runtime/directory.ts';
+import type { ClusterView, RemoteSpawnOptions } from '../runtime/extensions.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 
 /** The main thread's part of a node in the cluster (what `Runtime.start({ cluster })` joins through). */
@@ -26,7 +31,17 @@ export class ClusterNode implements ClusterMembership {
     private readonly local: Map<string, number>,
     /** Failover actors (cluster/failover.ts). */
     readonly failover: Failover,
+    /** Spawns on other nodes (cluster/spawner.ts). */
+    readonly spawner: Spawner,
+    /** The capability table across nodes (cluster/members.ts). */
+    readonly capabilityTable: MemberTable,
+    /** Watch and stop across nodes (cluster/watch.ts). */
+    private readonly watches: RemoteWatch,
   ) {}
+
+  get nodeId(): string {
+    return this.config.node;
+  }
 
   static async join(options: ClusterOptions, services: ThreadServices): Promise<ClusterNode> {
     const config = clusterConfig(options);
@@ -35,9 +50,10 @@ export class ClusterNode implements ClusterMembership {
       const kvm = new Kvm(nc);
       const n = names(config);
       const ttlMs = config.heartbeatTtlS * 1000;
-      const [nodesKv, actorsKv] = await Promise.all([
+      const [nodesKv, actorsKv, membersKv] = await Promise.all([
         kvm.create(n.nodesBucket, { ttl: ttlMs, history: 1 }),
         kvm.create(n.actorsBucket, { history: 1 }),
+        kvm.create(`troupe_${config.name}_members`, { history: 1 }),
       ]);
       const local = new Map<string, number>();
       const nodes = new NodeRegistry(nodesKv, config.node, ttlMs, config.heartbeatEveryMs, services.clock, () => local.size);
@@ -46,10 +62,18 @@ export class ClusterNode implements ClusterMembership {
       await actors.watch();
       const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
       const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
-      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover);
+      const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement, config.spawnTimeoutMs);
+      const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
+      await members.watch();
+      const p = `troupe.${config.name}`;
+      const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, services, (peer) => nodes.alive(peer));
+      const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members, watches);
+      services.onRemoteActors(watches);
       remote.start();
       services.onMiss(remote.miss);
       nodes.onGone((peer) => remote.failWaiting(new NodeLostError(`node ${peer} left the cluster before replying`), peer));
+      nodes.onGone((peer) => members.nodeGone(peer));
+      nodes.onGone((peer) => watches.nodeGone(peer));
       node.watchConnection(services);
       await nc.flush();
       return node;
@@ -72,6 +96,21 @@ export class ClusterNode implements ClusterMembership {
 
   started(runtime: unknown): void {
     this.failover.started(runtime as Runtime);
+    this.spawner.start(runtime as Runtime);
+    this.watches.start(runtime as Runtime);
+  }
+
+  directoryChanged(change: DirectoryChange): void {
+    this.capabilityTable.changed(change);
+  }
+
+  attachDirectory(apply: (change: DirectoryChange) => void): void {
+    this.capabilityTable.attach(apply);
+  }
+
+  spawnElsewhere(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined> {
+    if (options.id !== undefined && this.failover.incarnations.has(options.id)) return Promise.resolve(undefined); // hosted here
+    return this.spawner.spawnElsewhere(module, kind, options);
   }
 
   async reserve(id: string, kind: string): Promise<void> {
@@ -96,6 +135,22 @@ export class ClusterNode implements ClusterMembership {
     return Object.freeze({ id, kind: owner.kind, node: 0 });
   }
 
+  view(): ClusterView {
+    const loads = this.spawner.loads();
+    const members = this.capabilityTable.countByNode();
+    const nodes = [...loads].map(([id, load]) => {
+      const rec = this.nodes.records.get(id);
+      return { id, alive: load.alive, self: id === this.config.node, actors: load.actors, members: members.get(id) ?? 0, pid: id === this.config.node ? process.pid : rec?.pid, joinedAt: rec?.joinedAt };
+    });
+    nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { name: this.config.name, node: this.config.node, nodes };
+  }
+
+  /** The other nodes watching actor `id` of this node (cluster/watch.ts). */
+  watchersOf(id: string): string[] {
+    return this.watches.watchersOf(id);
+  }
+
   /** The live nodes as this node sees them. */
   members(): string[] {
     return this.nodes.liveness.nodes().sort();
@@ -105,8 +160,11 @@ export class ClusterNode implements ClusterMembership {
     if (this.left) return;
     this.left = true;
     this.failover.close();
+    this.spawner.close();
+    this.watches.close();
     this.remote.close();
     this.actors.close();
+    await this.capabilityTable.close();
     await this.actors.releaseAll();
     await this.nodes.leave();
     await this.nc.drain().catch(() => this.nc.close());

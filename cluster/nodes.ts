@@ -11,6 +11,8 @@ export interface NodeRecord {
   joinedAt: number;
   /** Actors hosted here when it last heartbeat (placement and the ops view read it). */
   actors: number;
+  /** Spawns it took from other nodes so far (cluster/spawner.ts: tells a caller its spawn is in `actors`). */
+  spawnsTaken?: number;
 }
 
 /**
@@ -28,6 +30,10 @@ export class NodeRegistry {
   private stopWatch: (() => void) | undefined;
   private readonly goneListeners = new Set<(node: string) => void>();
   private readonly joinedAt: number;
+  /** Counted by cluster/spawner.ts, published with each heartbeat. */
+  spawnsTaken = 0;
+  /** Each node's last record seen (kept after it is gone: a node once seen is 'down', never 'unknown'). */
+  readonly records = new Map<string, NodeRecord>();
 
   constructor(
     private readonly kv: KV,
@@ -42,7 +48,7 @@ export class NodeRegistry {
   }
 
   private record(): Uint8Array {
-    const rec: NodeRecord = { node: this.self, pid: process.pid, joinedAt: this.joinedAt, actors: this.load() };
+    const rec: NodeRecord = { node: this.self, pid: process.pid, joinedAt: this.joinedAt, actors: this.load(), spawnsTaken: this.spawnsTaken };
     return new TextEncoder().encode(JSON.stringify(rec));
   }
 
@@ -61,7 +67,14 @@ export class NodeRegistry {
     this.stopWatch = () => iter.stop();
     void (async () => {
       for await (const e of iter) {
-        if (e.operation === 'PUT') this.liveness.heard(e.key, this.clock.now());
+        if (e.operation === 'PUT') {
+          this.liveness.heard(e.key, this.clock.now());
+          try {
+            this.records.set(e.key, e.json<NodeRecord>());
+          } catch {
+            // not a node record: liveness is all it gives
+          }
+        }
         else if (this.liveness.left(e.key)) this.tellGone(e.key);
       }
     })().catch(() => {});

@@ -17,9 +17,13 @@ export interface ClusterConfig {
   connectTimeoutMs: number;
   /** While the connection is down: 'fail' remote calls at once (default), or 'wait' (buffered; asks time out). */
   whenDisconnected: 'fail' | 'wait';
+  /** Where a spawn that names no node starts: 'local' (default) or 'least-loaded' (cluster/placement.ts). */
+  placement: 'local' | 'least-loaded';
+  /** How long a spawn on another node may take before SpawnTimeoutError (default 15000 ms). */
+  spawnTimeoutMs: number;
 }
 
-const keys = new Set(['servers', 'node', 'name', 'heartbeatTtlS', 'heartbeatEveryMs', 'connectTimeoutMs', 'whenDisconnected']);
+const keys = new Set(['servers', 'node', 'name', 'heartbeatTtlS', 'heartbeatEveryMs', 'connectTimeoutMs', 'whenDisconnected', 'placement', 'spawnTimeoutMs']);
 const token = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Throws InvalidClusterOptionError naming the first bad option. */
@@ -44,9 +48,14 @@ export function clusterConfig(options: ClusterOptions): ClusterConfig {
   if (typeof connectTimeoutMs !== 'number' || !(connectTimeoutMs > 0)) fail('connectTimeoutMs must be a positive number');
   const when = options.whenDisconnected ?? 'fail';
   if (when !== 'fail' && when !== 'wait') fail("whenDisconnected must be 'fail' or 'wait'");
+  const placement = options.placement ?? 'local';
+  if (placement !== 'local' && placement !== 'least-loaded') fail("placement must be 'local' or 'least-loaded'");
+  const spawnTimeoutMs = options.spawnTimeoutMs ?? 15_000;
+  if (typeof spawnTimeoutMs !== 'number' || !(spawnTimeoutMs > 0)) fail('spawnTimeoutMs must be a positive number');
   return {
     servers: servers as string[], node: options.node as string, name: name as string, heartbeatTtlS: ttl as number,
     heartbeatEveryMs: every as number, connectTimeoutMs: connectTimeoutMs as number, whenDisconnected: when as 'fail' | 'wait',
+    placement: placement as 'local' | 'least-loaded', spawnTimeoutMs: spawnTimeoutMs as number,
   };
 }
 

@@ -11,4 +11,15 @@ export function attachToThread(services: ThreadServices): void {
     services.forward(0, id, type, payload, from, ask, replyNode, messageId, ack);
     return true;
   });
+  // Watches and stops of ids not here (a ref naming this thread number, made on another node) go to the main
+  // thread, which knows where they are: the watcher is sent there, the stop passed on (once: not back to it).
+  services.onRemoteActors({
+    watch: (node) => (node === 0 ? false : 0),
+    unwatch: () => {},
+    stop(id, reason, from) {
+      if (from === 0) return false;
+      services.stop({ id, kind: '', node: 0 }, reason);
+      return true;
+    },
+  });
 }

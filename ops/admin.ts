@@ -62,6 +62,12 @@ export function registerAdmin(app: FastifyInstance, ctx: OpsContext): void {
     return { circuits };
   });
 
+  // The cluster's nodes, when the runtime joined one (through the kernel's interface: ops never imports cluster/).
+  app.get('/api/cluster', async () => {
+    const view = runtime.clusterMembership?.view?.();
+    return view === undefined ? { configured: false, nodes: [] } : { configured: true, ...view };
+  });
+
   app.get('/api/crashes', async () => ({ crashes: runtime.crashes().map((c) => ({ ...c, error: { name: c.error.name, message: c.error.message, code: c.error.code } })) }));
 
   app.get('/api/dead-letters', async () => {

@@ -164,6 +164,16 @@ export function registerAdminCommands(program: Command, io: CliIo = processIo): 
       });
     }));
 
+  command('cluster', "the cluster's nodes (id, alive, actors hosted, capability members), when the runtime joined one")
+    .action(run(async (client, opts) => {
+      const c = await client.get<{ configured: boolean; name?: string; node?: string; nodes: Array<Record<string, unknown>> }>('/api/cluster');
+      print(opts, c, () => {
+        if (!c.configured) return '(no cluster configured: a single-process runtime)';
+        const rows = c.nodes.map((n) => [`${n.id as string}${n.self ? ' *' : ''}`, n.alive ? 'yes' : 'no', n.actors, n.members, n.pid ?? '-', n.joinedAt ? new Date(n.joinedAt as number).toISOString() : '-']);
+        return `cluster '${c.name}', seen from node ${c.node} (*)\n${table(['NODE', 'ALIVE', 'ACTORS', 'MEMBERS', 'PID', 'JOINED'], rows)}`;
+      });
+    }));
+
   command('metrics', 'the Prometheus metrics (troupe_ series; --all adds Node\'s default metrics)')
     .option('--all', 'include the process and Node.js metrics')
     .action(run(async (client, opts) => {

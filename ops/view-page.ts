@@ -31,6 +31,8 @@ export const PAGE = `<!doctype html>
 <h1>Troupe <span id="conn" data-state="connecting">connecting</span> <span class="muted" id="summary"></span></h1>
 <h2>Threads</h2>
 <table id="threads"><thead><tr><th>thread</th><th>event-loop utilization</th><th>actors</th><th>heap MiB</th></tr></thead><tbody></tbody></table>
+<h2 id="cluster-title" hidden>Cluster</h2>
+<table id="cluster" hidden><thead><tr><th>node</th><th>alive</th><th>actors</th><th>capability members</th></tr></thead><tbody></tbody></table>
 <h2>Supervision tree</h2>
 <div id="tree"><ul id="roots"></ul><ul><li class="sup" data-sup-id=""><span class="label">unsupervised</span><ul class="kids" id="unsupervised"></ul></li></ul></div>
 <h2>Recent crashes</h2>
@@ -114,6 +116,23 @@ function summary() {
   $('summary').textContent = actors.size + ' actors · ' + open + ' circuit(s) open · ' + restarting + ' restarting';
 }
 function applied() { sortLists(); ticks++; document.body.dataset.ticks = String(ticks); summary(); }
+// The cluster's nodes (GET api/cluster), every 2 s while the runtime is in one; hidden otherwise.
+async function cluster() {
+  try {
+    const c = await (await fetch('api/cluster')).json();
+    $('cluster').hidden = $('cluster-title').hidden = !c.configured;
+    const body = $('cluster').tBodies[0];
+    body.textContent = '';
+    for (const n of c.nodes) {
+      const tr = el('tr'); tr.dataset.node = n.id; tr.dataset.alive = String(n.alive); tr.dataset.actors = String(n.actors);
+      tr.append(el('td', '', n.id + (n.self ? ' (this node)' : '')), el('td', '', n.alive ? 'yes' : 'no'), el('td', '', String(n.actors)), el('td', '', String(n.members)));
+      body.append(tr);
+    }
+    document.body.dataset.clusterTicks = String(Number(document.body.dataset.clusterTicks || 0) + 1);
+    if (c.configured) setTimeout(cluster, 2000);
+  } catch { setTimeout(cluster, 5000); }
+}
+cluster();
 const es = new EventSource('events');
 es.addEventListener('open', () => { $('conn').dataset.state = 'live'; $('conn').textContent = 'live'; });
 es.addEventListener('error', () => { $('conn').dataset.state = 'lost'; $('conn').textContent = 'reconnecting'; });

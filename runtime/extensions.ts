@@ -1,7 +1,7 @@
 import type { ActorRef, Route } from '../actors/define.ts';
 import type { MemberInfo } from '../actors/context.ts';
 import type { Clock } from './clock.ts';
-import type { Directory } from './directory.ts';
+import type { Directory, DirectoryChange } from './directory.ts';
 import type { DeadLetterReason } from './stats.ts';
 
 /**
@@ -31,6 +31,12 @@ export interface ThreadServices {
   useRouter(resolver: RouteResolver): void;
   /** Messages for ids this thread does not host go to `handler` first (a cluster: the actor may be on another node). */
   onMiss(handler: MissHandler): void;
+  /** Watches and stops of ids this thread does not host go to `handler` first (a cluster: on another node). */
+  onRemoteActors(handler: RemoteActors): void;
+  /** Tell thread `node`'s watchers of `id` that it terminated (a notice that came from another node). */
+  terminated(node: number, id: string, kind: string, reason: string): void;
+  /** The kernel's own stop, from this thread. */
+  stop(ref: ActorRef, reason: string): void;
   /** Answer the ask (or send acknowledgement) `ask` made on thread `node` (a reply that came back from another node). */
   reply(node: number, ask: number, ok: boolean, value: unknown): void;
   /** Pass a message on to thread `node` keeping its reply address: what it answers goes to thread `replyNode`. */
@@ -43,6 +49,18 @@ export interface ThreadServices {
  */
 export type MissHandler = (id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId: string, ack: boolean, forwarded: boolean) => boolean;
 
+/** Death watch and stop of actors this thread does not host (the cluster's, on the main thread). */
+export interface RemoteActors {
+  /**
+   * Thread `node` wants one notice when `id` stops: true when taken (it then calls ThreadServices.terminated), a
+   * thread number to send the watcher there instead (the thread that has it, or the main thread), false: not found.
+   */
+  watch(node: number, id: string, kind: string): boolean | number;
+  unwatch(node: number, id: string): void;
+  /** Stop `id` (asked by thread `from`: a thread that does not have it either is not asked back); true when taken. */
+  stop(id: string, reason: string, from: number): boolean;
+}
+
 /** `Runtime.start({ cluster })`: what the cluster layer (cluster/) reads; the kernel only passes it on. */
 export interface ClusterOptions {
   servers: string | string[];
@@ -52,6 +70,8 @@ export interface ClusterOptions {
 
 /** What a joined cluster does for the runtime on the main thread: the registry of ids spans the nodes. */
 export interface ClusterMembership {
+  /** This node's id in the cluster. */
+  readonly nodeId?: string;
   /** Claim `id` cluster-wide before it is placed here (rejects with DuplicateActorIdError when another node has it). */
   reserve(id: string, kind: string): Promise<void>;
   /** The actor now runs on local thread `node`. */
@@ -60,12 +80,56 @@ export interface ClusterMembership {
   released(id: string): void;
   /** An actor of another node, as a ref usable here. */
   lookup(id: string): Promise<ActorRef | undefined>;
+  /**
+   * Where an unsupervised spawn goes (its `node` / `placement` options, or the cluster's default): the ref of the
+   * actor started on another node, or undefined to start it here. Rejects when the node named is not usable.
+   */
+  spawnElsewhere?(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined>;
   /** A module every worker of this runtime attaches (`attachToThread`), as the thread extensions are. */
   readonly threadModule?: string;
+  /**
+   * The routing directory spans the nodes: the runtime tells the cluster each change of its own members
+   * (`directoryChanged`), and hands it `apply` for the members of other nodes (applied on every thread here, never
+   * echoed back). Members of another node join with thread 0 (the main thread sends their mail over the cluster).
+   */
+  directoryChanged?(change: DirectoryChange): void;
+  attachDirectory?(apply: (change: DirectoryChange) => void): void;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
   started?(runtime: unknown): void;
+  /** The nodes as this node sees them (the ops view: `troupe cluster`, GET /api/cluster). */
+  view?(): ClusterView;
   /** Leave the cluster (called first in shutdown). */
   leave(): Promise<void>;
+}
+
+/** One node of the cluster as a node sees it: from its last heartbeat record; a node once seen stays listed. */
+export interface ClusterNodeView {
+  id: string;
+  alive: boolean;
+  /** The node answering. */
+  self: boolean;
+  /** Actors it hosts (its last heartbeat's count; this node's own, live): the load placement goes by. */
+  actors: number;
+  /** Its actors offering capabilities, as the routing table knows them. */
+  members: number;
+  pid?: number;
+  joinedAt?: number;
+}
+
+export interface ClusterView {
+  name: string;
+  node: string;
+  nodes: ClusterNodeView[];
+}
+
+/** What a spawn on another node carries (the rest of SpawnOptions are this node's threads: pin, near). */
+export interface RemoteSpawnOptions {
+  id?: string;
+  args?: unknown;
+  mailbox?: unknown;
+  capabilities?: readonly string[];
+  node?: string;
+  placement?: 'local' | 'least-loaded';
 }
 
 export type ClusterJoin = (options: ClusterOptions, services: ThreadServices) => Promise<ClusterMembership>;

@@ -25,7 +25,7 @@ import { Replays, queueJournal } from './replay.ts';
 import type { ActorInspection, ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
 import { ThreadCounters, type KindMetrics, type ThreadMetrics } from './thread-metrics.ts';
 import { Directory } from './directory.ts';
-import type { MissHandler, RouteResolver, ThreadServices } from './extensions.ts';
+import type { MissHandler, RemoteActors, RouteResolver, ThreadServices } from './extensions.ts';
 import { RouterNotInstalledError } from './errors.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
@@ -101,6 +101,8 @@ export class Host {
   private router: RouteResolver | undefined;
   /** Takes messages for ids not hosted here, in a cluster (runtime/extensions.ts); never set otherwise. */
   private miss: MissHandler | undefined;
+  /** Takes watches and stops of ids not hosted here, in a cluster (runtime/extensions.ts); never set otherwise. */
+  remoteActors: RemoteActors | undefined;
   /** Applying an Op.Forward: the miss handler is told the message was passed on already. */
   private forwarded = false;
 
@@ -213,6 +215,11 @@ export class Host {
       onMiss: (handler) => {
         this.miss = handler;
       },
+      onRemoteActors: (handler) => {
+        this.remoteActors = handler;
+      },
+      terminated: (node, id, kind, reason) => this.watches.notify(node, id, kind, reason),
+      stop: (ref, reason) => this.stop(ref, reason),
       reply: (node, ask, ok, value) => this.replyTo(node, ask, ok, value),
       forward: (node, id, type, payload, from, ask, replyNode, messageId, ack) => {
         if (node === this.node) return this.deliver(id, type, payload, from, ask, replyNode, messageId, ack);
@@ -346,7 +353,7 @@ export class Host {
           i += 4;
           break;
         case Op.Stop:
-          this.stopLocal(ops[i + 1] as string, ops[i + 2] as string);
+          this.stopLocal(ops[i + 1] as string, ops[i + 2] as string, from);
           i += 3;
           break;
         case Op.Control:
@@ -549,9 +556,10 @@ export class Host {
     return found;
   }
 
-  private stopLocal(id: string, reason: string): void {
+  private stopLocal(id: string, reason: string, from = this.node): void {
     const cell = this.actors.get(id);
-    if (cell === undefined || cell.stopped) return;
+    if (cell === undefined) return void this.remoteActors?.stop(id, reason, from);
+    if (cell.stopped) return;
     // Not running (restarting, circuit open): nothing to finish, stop now.
     if (cell.phase === 'restarting' || cell.phase === 'open') return this.terminate(cell, reason);
     // A system message: it overtakes user mail, and waits for a running async handler to settle.

@@ -8,7 +8,7 @@ import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { mainTimebase, type Timebase } from './timebase.ts';
-import { ClusterNotInstalledError, DuplicateActorIdError, InvalidDefinitionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
+import { ClusterNotInstalledError, DuplicateActorIdError, InvalidDefinitionError, InvalidSpawnOptionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateMessageId, validateSpawnOptions, validateStartOptions } from './validate.ts';
@@ -148,6 +148,8 @@ export class Runtime implements Messaging {
       const stallMs = options.stallMs ?? 5000;
       if (stallMs > 0) runtime.workerPool.watchStalls(stallMs, (node) => runtime.host.sendControl(node, { op: 'ping', req: 0 }));
     }
+    // Once the workers are up: the other nodes' members reach every thread's directory from here on.
+    runtime.cluster?.attachDirectory?.((change) => runtime.directoryChange(change, true));
     runtime.cluster?.started?.(runtime);
     return runtime;
   }
@@ -241,16 +243,29 @@ export class Runtime implements Messaging {
 
   /** Stop an actor; resolves once it has terminated (its current message finished, the rest dead-lettered). */
   stop(ref: ActorRef): Promise<void> {
+    const to = this.hostOf(ref);
     return new Promise((resolve) => {
-      this.host.watch(() => resolve(), ref);
-      this.host.stop(ref);
+      this.host.watch(() => resolve(), to);
+      this.host.stop(to);
     });
   }
 
   /** Call `onTerminated` once when `ref` stops (at once if it is already gone). Returns the unwatch function. */
   watch(ref: ActorRef, onTerminated: (notice: TerminationNotice) => void): () => void {
-    const id = this.host.watch(onTerminated, ref);
-    return () => this.host.unwatch(id, ref);
+    const to = this.hostOf(ref);
+    const id = this.host.watch(onTerminated, to);
+    return () => this.host.unwatch(id, to);
+  }
+
+  /**
+   * The thread a stop or watch of `ref` goes to: where the registry has it (a ref may name a thread of another
+   * node); in a cluster, an actor this node does not host goes to thread 0 (which reaches its node).
+   */
+  private hostOf(ref: ActorRef): ActorRef {
+    if (this.cluster === undefined) return ref;
+    const reg = this.registry.get(ref.id);
+    if (reg === undefined) return ref.node === 0 ? ref : { id: ref.id, kind: ref.kind, node: 0 };
+    return reg.node < 0 || reg.node === ref.node ? ref : { id: ref.id, kind: ref.kind, node: reg.node };
   }
 
   /** Follow dead letters recorded on the main thread (those of workers are counted in stats()). */
@@ -271,6 +286,10 @@ export class Runtime implements Messaging {
     const id = options.id ?? nanoid();
     if (this.registry.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
     assertCloneable(options.args, 'spawn args');
+    if (options.node !== undefined || this.cluster?.spawnElsewhere !== undefined) {
+      const elsewhere = await this.spawnElsewhere(id, module, kind, options, supervision);
+      if (elsewhere !== undefined) return elsewhere;
+    }
     const node = choosePlacement({ pin: options.pin, nearNode: options.near?.node }, this.loads, (n) => this.live(n));
     this.registry.set(id, { node: -1, kind }); // reserved: a concurrent spawn of the same id fails at once
     this.loads[node]++;
@@ -305,12 +324,33 @@ export class Runtime implements Messaging {
     return Object.freeze({ id, kind, node });
   }
 
+  /**
+   * A spawn another node of the cluster takes (its `node` or `placement` option, or the cluster's default), or
+   * undefined: it starts here. Supervised, pinned and near actors always start here (their supervisor and threads are).
+   */
+  private async spawnElsewhere(id: string, module: string, kind: string, options: SpawnOptions, supervision: Supervision | undefined): Promise<ActorRef | undefined> {
+    const { node, placement } = options;
+    if (this.cluster === undefined) {
+      if (node !== undefined) throw new InvalidSpawnOptionError(`spawn option node ('${node}') needs a cluster: Runtime.start({ cluster })`);
+      return undefined;
+    }
+    if (this.cluster.spawnElsewhere === undefined || (node !== undefined && node === this.cluster.nodeId)) return undefined;
+    const bound = supervision !== undefined ? 'a supervised' : options.pin !== undefined ? 'a pinned' : options.near !== undefined ? "a 'near'" : undefined;
+    if (bound !== undefined) {
+      if (node !== undefined) throw new InvalidSpawnOptionError(`${bound} actor starts on this node (${this.cluster.nodeId}), not on node '${node}'`);
+      return undefined;
+    }
+    return this.cluster.spawnElsewhere(module, kind, { id, args: options.args, mailbox: options.mailbox, capabilities: options.capabilities, node, placement });
+  }
+
   // ---- the directory (runtime/directory.ts): changed here only, posted to the workers once per turn -------------
 
   private directoryOut: DirectoryChange[] = [];
 
-  private directoryChange(change: DirectoryChange): void {
+  /** `remote`: a change of another node's members (from the cluster), not told back to it. */
+  private directoryChange(change: DirectoryChange, remote = false): void {
     this.host.directory.apply(change);
+    if (!remote) this.cluster?.directoryChanged?.(change);
     if (this.workerCount === 0) return;
     if (this.directoryOut.length === 0) queueMicrotask(() => this.postDirectory());
     this.directoryOut.push(change);

@@ -2,7 +2,7 @@ import type { SpawnOptions } from '../actors/context.ts';
 import { mailboxSpecProblem } from '../mailbox/mailbox.ts';
 import { InvalidMessageIdError, InvalidSpawnOptionError } from './errors.ts';
 
-const spawnKeys = new Set(['id', 'args', 'pin', 'near', 'mailbox', 'capabilities']);
+const spawnKeys = new Set(['id', 'args', 'pin', 'near', 'mailbox', 'capabilities', 'node', 'placement']);
 
 /** Throws InvalidSpawnOptionError naming the first bad option. */
 export function validateSpawnOptions(options: SpawnOptions, workers: number, live: (node: number) => boolean): void {
@@ -23,6 +23,10 @@ export function validateSpawnOptions(options: SpawnOptions, workers: number, liv
     fail('near must be an actor ref');
   }
   if (pin !== undefined && near !== undefined) fail('give either pin or near, not both');
+  const { node, placement } = options;
+  if (node !== undefined && (typeof node !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(node))) fail('node must be a cluster node id (1-64 characters of A-Z a-z 0-9 _ -)');
+  if (placement !== undefined && placement !== 'local' && placement !== 'least-loaded') fail("placement must be 'local' or 'least-loaded'");
+  if (node !== undefined && placement !== undefined) fail('give either node or placement, not both');
   const problem = mailboxSpecProblem(options.mailbox) ?? capabilitiesProblem(options.capabilities);
   if (problem) fail(problem);
 }

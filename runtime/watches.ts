@@ -4,8 +4,14 @@ import { SYS_TERMINATED, type Cell } from './cell.ts';
 import type { Host } from './host.ts';
 import { Op } from './protocol.ts';
 
+/** A notice reason that sends the watch on to another thread (`$watch-at:<n>`): it was not where the ref said. */
+const REDIRECT = '$watch-at:';
+/** Redirects one watch may follow (a stale view can send it back and forth: then it is not found). */
+const MAX_REDIRECTS = 3;
+
 interface WatchEntry {
   node: number;
+  redirects?: number;
   kind: string;
   /** Local watcher ids: actor ids, or '$rt:n' for callbacks registered through the Runtime. */
   watchers: Set<string>;
@@ -54,12 +60,25 @@ export class Watches {
   /** Thread `node` wants to hear when local actor `target` stops. */
   watchedBy(node: number, target: string, kind: string): void {
     const cell = this.host.actors.get(target);
-    if (cell === undefined) return this.send(node, Op.Terminated, target, kind, 'not-found');
+    if (cell === undefined) {
+      // In a cluster, it may be on another node (the cluster watches it) or on another thread of this one.
+      const elsewhere = this.host.remoteActors?.watch(node, target, kind);
+      if (elsewhere === true) return;
+      if (typeof elsewhere === 'number' && elsewhere !== this.host.node) return this.send(node, Op.Terminated, target, kind, `${REDIRECT}${elsewhere}`);
+      return this.send(node, Op.Terminated, target, kind, 'not-found');
+    }
     (cell.watchers ??= new Set()).add(node);
   }
 
   unwatchedBy(node: number, target: string): void {
-    this.host.actors.get(target)?.watchers?.delete(node);
+    const cell = this.host.actors.get(target);
+    if (cell === undefined) this.host.remoteActors?.unwatch(node, target);
+    else cell.watchers?.delete(node);
+  }
+
+  /** Thread `node`'s watchers of `target` hear that it terminated (a notice from another node). */
+  notify(node: number, target: string, kind: string, reason: string): void {
+    this.send(node, Op.Terminated, target, kind, reason);
   }
 
   /** Local actor `cell` stopped for good: tell every thread that watches it. */
@@ -71,6 +90,14 @@ export class Watches {
   terminated(target: string, kind: string, reason: string): void {
     const entry = this.watching.get(target);
     if (entry === undefined) return;
+    if (reason.startsWith(REDIRECT)) {
+      const to = Number(reason.slice(REDIRECT.length));
+      if ((entry.redirects = (entry.redirects ?? 0) + 1) <= MAX_REDIRECTS && Number.isInteger(to) && to >= 0) {
+        entry.node = to;
+        return this.send(to, Op.Watch, target, kind);
+      }
+      reason = 'not-found';
+    }
     this.watching.delete(target);
     const notice: TerminationNotice = { id: target, kind, reason };
     for (const w of entry.watchers) {

@@ -4,6 +4,7 @@ import '../../../cluster/index.ts';
 import { Runtime } from '../../../runtime/index.ts';
 import { clusterOf, spawnFailover } from '../../../cluster/index.ts';
 import { account } from '../failover-actors.ts';
+import { notebook } from '../fixtures.ts';
 
 const cluster = JSON.parse(process.argv[2]!);
 const rt = await Runtime.start({ workers: 1, cluster });
@@ -13,6 +14,7 @@ const ops: Record<string, (m: Record<string, unknown>) => Promise<unknown> | unk
     for (let i = 0; i < (m.count as number); i++) await spawnFailover(rt, account, { id: `${m.prefix as string}${i}` });
   },
   hosted: () => clusterOf(rt).failover.hostedIds(),
+  spawnMember: async (m) => (await rt.spawn(notebook, { id: m.id as string, capabilities: m.capabilities as string[] })).id,
   shutdown: async () => {
     await rt.shutdown();
     setImmediate(() => process.exit(0));

@@ -1,0 +1,216 @@
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { Packr } from 'msgpackr';
+import type { RemoteActors, ThreadServices } from '../runtime/extensions.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { ActorRegistry, Ownership } from './registry.ts';
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+
+const Ctl = { Watch: 0, Unwatch: 1, Stop: 2 } as const;
+/** To an actor's owner: watch it for node `from`, stop watching, or stop it (with `reason`). */
+type CtlFrame = [op: number, id: string, from: string, reason: string];
+/** To a watcher's node: `id` terminated. */
+type NoticeFrame = [id: string, kind: string, reason: string];
+
+/** How often a watch request is tried while its owner is alive but does not answer (still starting, say). */
+const WATCH_TRIES = 5;
+const WATCH_TIMEOUT_MS = 3000;
+
+/**
+ * Death watch and stop across nodes, on the main thread (the kernel's RemoteActors hook: a watch or stop of an id
+ * no thread here hosts comes here). Per watched id, a node registers once with the owner, whatever number of its
+ * threads and actors watch it; the owner watches it locally once for all watching nodes and publishes the one
+ * termination notice to each, and a watching node fans it out to its threads. A watched actor whose node dies is
+ * reported 'node-lost'; a stop is sent to the owner, which stops it as a local stop would.
+ */
+export class RemoteWatch implements RemoteActors {
+  /** Watched here, hosted elsewhere: the owner asked, the local threads to tell. */
+  private readonly watching = new Map<string, { owner: string; kind: string; threads: Set<number> }>();
+  /** Hosted here, watched from other nodes: which, and how to stop the local watch. */
+  private readonly watchedBy = new Map<string, { nodes: Set<string>; unwatch: () => void }>();
+  /** Owners being read from the bucket, per id (what waits on one keeps its order). */
+  private readonly resolving = new Map<string, Promise<Ownership | undefined>>();
+  private subs: Subscription[] = [];
+  private runtime: Runtime | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subject: { ctl: (node: string) => string; notice: (node: string) => string },
+    private readonly self: string,
+    private readonly registry: ActorRegistry,
+    /** Actors of this node: id -> local thread. */
+    private readonly local: Map<string, number>,
+    private readonly services: ThreadServices,
+    private readonly alive: (node: string) => boolean,
+  ) {}
+
+  start(runtime: Runtime): void {
+    this.runtime = runtime;
+    this.subs.push(this.nc.subscribe(this.subject.ctl(this.self), { callback: (err, msg) => void (err === null && this.control(msg)) }));
+    this.subs.push(this.nc.subscribe(this.subject.notice(this.self), { callback: (err, msg) => void (err === null && this.notice(msg)) }));
+  }
+
+  // ---- watching side ---------------------------------------------------------------------------------------------
+
+  watch(thread: number, id: string, kind: string): boolean | number {
+    // On another thread of this node (the ref named thread 0): the watcher is sent there.
+    const here = this.local.get(id);
+    if (here !== undefined) return here === 0 ? false : here;
+    const known = this.registry.known(id);
+    if (known !== undefined && (known.node === this.self || known.failover !== undefined)) return false;
+    const entry = this.watching.get(id);
+    if (entry !== undefined) {
+      entry.threads.add(thread);
+      return true;
+    }
+    const watch = { owner: '', kind, threads: new Set([thread]) };
+    this.watching.set(id, watch);
+    this.withOwner(id, (owner) => {
+      if (this.watching.get(id) !== watch) return; // unwatched meanwhile
+      if (owner === undefined || owner.node === this.self || owner.failover !== undefined) return this.terminated(id, kind, 'not-found');
+      watch.owner = owner.node;
+      void this.register(id, watch, owner.node);
+    });
+    return true;
+  }
+
+  private async register(id: string, watch: { owner: string; kind: string }, owner: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.watching.get(id) !== watch) return;
+      try {
+        const msg = await this.nc.request(this.subject.ctl(owner), packr.pack([Ctl.Watch, id, this.self, ''] satisfies CtlFrame), { timeout: WATCH_TIMEOUT_MS });
+        const [found] = packr.unpack(msg.data) as [number];
+        if (found !== 1 && this.watching.get(id) === watch) this.terminated(id, watch.kind, 'not-found');
+        return;
+      } catch {
+        if (!this.alive(owner)) return this.terminated(id, watch.kind, 'node-lost');
+        if (attempt >= WATCH_TRIES) return this.terminated(id, watch.kind, 'unreachable');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  unwatch(thread: number, id: string): void {
+    const entry = this.watching.get(id);
+    if (entry === undefined || !entry.threads.delete(thread) || entry.threads.size > 0) return;
+    this.watching.delete(id);
+    if (entry.owner !== '') this.publish(entry.owner, [Ctl.Unwatch, id, this.self, '']);
+  }
+
+  stop(id: string, reason: string, from: number): boolean {
+    const here = this.local.get(id);
+    if (here !== undefined) {
+      if (here !== from) void this.runtime?.stop({ id, kind: '', node: here });
+      return true;
+    }
+    this.withOwner(id, (owner) => {
+      if (owner !== undefined && owner.node !== this.self && owner.failover === undefined) this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+    });
+    return true;
+  }
+
+  private notice(msg: Msg): void {
+    const [id, kind, reason] = packr.unpack(msg.data) as NoticeFrame;
+    this.terminated(id, kind, reason);
+  }
+
+  private terminated(id: string, kind: string, reason: string): void {
+    const entry = this.watching.get(id);
+    if (entry === undefined) return;
+    this.watching.delete(id);
+    for (const thread of entry.threads) this.services.terminated(thread, id, kind, reason);
+  }
+
+  /** Node `node` is gone: what this node watched there terminated ('node-lost'); its watches here end. */
+  nodeGone(node: string): void {
+    for (const [id, entry] of this.watching) if (entry.owner === node) this.terminated(id, entry.kind, 'node-lost');
+    for (const [id, w] of this.watchedBy) {
+      if (!w.nodes.delete(node) || w.nodes.size > 0) continue;
+      this.watchedBy.delete(id);
+      w.unwatch();
+    }
+  }
+
+  /** Run `fn` with `id`'s owner: at once when this node's copy knows it, else once the bucket was read (in order). */
+  private withOwner(id: string, fn: (owner: Ownership | undefined) => void): void {
+    const pending = this.resolving.get(id);
+    const known = pending === undefined ? this.registry.known(id) : undefined;
+    if (known !== undefined) return fn(known);
+    let p = pending;
+    if (p === undefined) {
+      p = this.registry.resolve(id).catch(() => undefined);
+      this.resolving.set(id, p);
+      void p.then(() => this.resolving.delete(id));
+    }
+    void p.then(fn);
+  }
+
+  // ---- owning side -----------------------------------------------------------------------------------------------
+
+  /** The nodes watching `id` (hosted here), sorted. */
+  watchersOf(id: string): string[] {
+    return [...(this.watchedBy.get(id)?.nodes ?? [])].sort();
+  }
+
+  private control(msg: Msg): void {
+    let frame: CtlFrame;
+    try {
+      frame = packr.unpack(msg.data) as CtlFrame;
+    } catch {
+      return;
+    }
+    const [op, id, from, reason] = frame;
+    const thread = this.local.get(id);
+    if (op === Ctl.Stop) {
+      if (thread !== undefined) void this.runtime?.stop({ id, kind: '', node: thread });
+      return;
+    }
+    if (op === Ctl.Unwatch) {
+      const w = this.watchedBy.get(id);
+      if (w === undefined || !w.nodes.delete(from) || w.nodes.size > 0) return;
+      this.watchedBy.delete(id);
+      return w.unwatch();
+    }
+    if (thread === undefined || this.runtime === undefined) return this.respond(msg, [0]);
+    let w = this.watchedBy.get(id);
+    if (w === undefined) {
+      const nodes = new Set<string>();
+      const unwatch = this.runtime.watch({ id, kind: '', node: thread }, (n) => {
+        if (this.watchedBy.get(id)?.nodes === nodes) this.watchedBy.delete(id);
+        for (const node of nodes) this.publishNotice(node, [id, n.kind, n.reason]);
+      });
+      this.watchedBy.set(id, (w = { nodes, unwatch }));
+    }
+    w.nodes.add(from);
+    this.respond(msg, [1]);
+  }
+
+  private respond(msg: Msg, value: unknown): void {
+    try {
+      msg.respond(packr.pack(value));
+    } catch {
+      // closing: the watcher's request times out, and it sees this node leave
+    }
+  }
+
+  private publish(node: string, frame: CtlFrame): void {
+    this.publishTo(this.subject.ctl(node), frame);
+  }
+
+  private publishNotice(node: string, frame: NoticeFrame): void {
+    this.publishTo(this.subject.notice(node), frame);
+  }
+
+  private publishTo(subject: string, frame: CtlFrame | NoticeFrame): void {
+    try {
+      this.nc.publish(subject, packr.pack(frame));
+    } catch {
+      // closed or draining: a watcher hears of this node leaving instead
+    }
+  }
+
+  close(): void {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+  }
+}
