@@ -2,49 +2,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../runtime/runtime.ts';
-import { DEFAULT_ASK_TIMEOUT_MS } from '../runtime/host.ts';
-import { AskTimeoutError } from '../runtime/errors.ts';
 import type { ActorDefinition, ActorRef, Address, AnyActorDefinition, AskArgs, MessageType, PayloadArgs, Reply, SendArgs, SendReceipt } from '../actors/define.ts';
 import type { SpawnOptions } from '../actors/context.ts';
 import type { CrashReport, Supervisor } from '../supervisors/supervisor.ts';
 import type { SupervisorSpec } from '../supervisors/spec.ts';
 import type { DeadLetter } from '../runtime/stats.ts';
-import { InjectedFaultError, InvalidSimulationOptionError, NondeterminismError, SimulationStoppedError, UnknownFaultTargetError } from './errors.ts';
+import { InvalidSimulationOptionError, NondeterminismError, SimulationStoppedError, UnknownFaultTargetError } from './errors.ts';
 import { checkTargets, validatePlan, type Fault, type FaultPlan } from './faults.ts';
+import { validateOptions, type SimulationOptions } from './options.ts';
 import { SeededRandom } from './random.ts';
 import { SimLoop } from './loop.ts';
-import { show, Trace } from './trace.ts';
+import { Trace } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
 import { DeterminismGuard, nondeterminism, realSetImmediate } from './determinism.ts';
 import { Instrumentation, type HandledMessage } from './instrument.ts';
 import { StoreFaults } from './store-faults.ts';
+import { SimStores } from './stores.ts';
+import { Deliveries } from './deliveries.ts';
+import { SimThreads } from './sim-threads.ts';
 
-/** Microtask hops a step's consequences get before the next step (see settle). */
-const MICROTASK_DEPTH = 6;
-
-export interface SimulationOptions {
-  /** Every choice of the run comes from this seed: the same seed (and plan) replays the same run. */
-  seed: number;
-  /** Faults to inject (testkit/faults.ts). Every actor named must exist once `setup` has run. */
-  faults?: FaultPlan;
-  /** Steps a run may take before StepBudgetExceededError (default 1,000,000). */
-  maxSteps?: number;
-  /** Virtual time a run may reach before TimeBudgetExceededError (default 24 h). */
-  maxVirtualMs?: number;
-  /** Each message lands up to this many virtual ms after it is sent, drawn from the seed (default 0). */
-  maxDeliveryDelayMs?: number;
-  /** Real LMDB in a temporary directory (removed by stop()), or in `dataDir` (kept). */
-  durable?: boolean | { dataDir: string };
-  /** Builds the system: run at start and again after every simulated crash of the whole system. */
-  setup?: (sim: Simulation) => Promise<void>;
-  /** Trace events kept for the timeline (the hash covers all of them; default 10,000). */
-  traceKeep?: number;
-}
+export type { SimulationOptions } from './options.ts';
 
 /**
- * A Troupe system in simulation: the user's definitions and supervision trees, unchanged, on one thread
- * (Runtime.start({ workers: 0 })), under a virtual clock and a seeded scheduler (testkit/loop.ts). Nothing moves
- * between calls: advance(), runUntilIdle() and until() take the steps.
+ * A Troupe system in simulation: the user's definitions and supervision trees, unchanged, on a real Runtime under a
+ * virtual clock and a seeded scheduler (testkit/loop.ts), on the main thread or on simulated worker threads
+ * (testkit/sim-threads.ts), all in one real thread. Nothing moves between calls: advance(), runUntilIdle() and
+ * until() take the steps.
  */
 export class Simulation {
   readonly clock = new VirtualClock();
@@ -56,57 +39,66 @@ export class Simulation {
   readonly deadLetters: DeadLetter[] = [];
   /** System crashes injected so far. */
   systemCrashes = 0;
+  /** Simulated threads lost so far (faults and loseThread()). */
+  threadsLost = 0;
   private rt!: Runtime;
   private readonly loop: SimLoop;
   private readonly rng: SeededRandom;
-  private readonly delays: SeededRandom;
   private readonly instrument: Instrumentation;
   private readonly guard: DeterminismGuard;
-  private readonly violations: NondeterminismError[] = [];
+  private readonly violations: Error[] = [];
   private readonly dataDir: string | undefined;
   private readonly ownDir: boolean;
-  private readonly storeFaults: StoreFaults;
+  private readonly stores: SimStores;
+  private readonly deliveries: Deliveries;
+  private threads: SimThreads | undefined;
   private incarnation = 0;
   private checked = false;
   /** A crash-system fault landed: the system dies at the end of this step. */
   private crashDue = false;
   private stopped = false;
-  private readonly pending = new Set<(err: Error) => void>();
-  /** Messages landed since the system last started, per `<to> '<type>'` (invariants.ts, nothingLost). */
-  private landed = new Map<string, number>();
   private deadLettersAtStart = 0;
 
   private constructor(private readonly options: SimulationOptions) {
-    if (!Number.isInteger(options.seed)) throw new InvalidSimulationOptionError(`seed must be an integer (got ${String(options.seed)})`);
-    for (const k of ['maxSteps', 'maxVirtualMs', 'maxDeliveryDelayMs'] as const) {
-      const v = options[k];
-      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new InvalidSimulationOptionError(`${k} must be a non-negative number (got ${String(v)})`);
-    }
+    validateOptions(options);
     this.seed = options.seed;
     this.plan = validatePlan(options.faults ?? []);
     this.rng = new SeededRandom(options.seed);
-    this.delays = this.rng.fork(1);
     this.trace = new Trace(options.traceKeep);
     this.instrument = new Instrumentation(this, this.plan);
-    this.storeFaults = new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail));
+    this.stores = new SimStores(new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail)));
     const userRandom = this.rng.fork(2);
     this.guard = new DeterminismGuard(() => userRandom.next(), () => this.instrument.current, (err) => this.violations.push(err));
     this.loop = new SimLoop(this.clock, this.rng.fork(3), {
       maxSteps: options.maxSteps ?? 1_000_000,
       maxVirtualMs: options.maxVirtualMs ?? 86_400_000,
     }, this.trace, () => this.settle(), () => new Promise<void>((r) => realSetImmediate(r)), () => this.guard.install());
+    this.deliveries = new Deliveries(this.loop, this.clock, this.plan, this.rng.fork(1), options.maxDeliveryDelayMs ?? 0, (w, a, d) => this.record(w, a, d));
     const d = options.durable;
     this.ownDir = d === true;
     this.dataDir = d === true ? mkdtempSync(join(tmpdir(), 'troupe-sim-')) : d ? d.dataDir : undefined;
   }
 
   static async start(options: SimulationOptions): Promise<Simulation> {
-    if (typeof options !== 'object' || options === null) throw new InvalidSimulationOptionError('Simulation.start expects options with a seed');
+    validateOptions(options);
     const sim = new Simulation(options);
+    sim.checkThreadFaults();
     await sim.boot();
     // Taken at the end of the step in which it lands (settle), so the crash happens between two steps.
     for (const f of sim.plan) if (f.kind === 'crash-system') sim.loop.deliver('sim', 'system', `crash-system at ${f.atMs} ms`, f.atMs, () => void (sim.crashDue = true));
+    sim.plan.forEach((f, i) => {
+      if (f.kind === 'lose-thread' && 'thread' in f) sim.loop.deliver('sim', `thread ${f.thread} #${i}`, `lose-thread at ${f.atMs} ms`, f.atMs, () => sim.loseThread(f.thread, `fault at ${f.atMs} ms`));
+    });
     return sim;
+  }
+
+  private checkThreadFaults(): void {
+    const n = this.options.threads ?? 0;
+    for (const f of this.plan) {
+      if (f.kind === 'lose-thread' && 'thread' in f && !(f.thread >= 1 && f.thread <= n)) {
+        throw new UnknownFaultTargetError(`fault lose-thread names thread ${f.thread}, which the simulation does not have (threads: ${n}${n > 0 ? `, numbered 1..${n}` : ''})`, { details: { fault: f.kind, thread: f.thread } });
+      }
+    }
   }
 
   // ---- the system -------------------------------------------------------------------------------------------------
@@ -130,8 +122,20 @@ export class Simulation {
     const inc = ++this.incarnation;
     const choose = this.rng.fork(10 + inc);
     const jitter = this.rng.fork(100 + inc);
-    this.rt = await Runtime.start({
-      workers: 0,
+    const workers = this.options.threads ?? 0;
+    this.threads = workers === 0 ? undefined : new SimThreads({
+      clock: this.clock,
+      loop: this.loop,
+      random: this.rng.fork(1000 + inc),
+      delay: (from, to) => this.deliveries.delay(`thread ${from}`, `thread ${to}`),
+      definition: (_module, kind, id) => this.instrument.definition(kind, id),
+      storeOpened: (store) => this.stores.opened(store),
+      storeDied: (store) => this.stores.died(store),
+      record: (w, a, d) => this.record(w, a, d),
+      lost: (to, type) => this.deliveries.lostWithThread(to, type),
+    });
+    const starting = Runtime.start({
+      workers,
       clock: this.clock,
       defer: (fn) => {
         if (inc === this.incarnation) this.loop.defer(fn);
@@ -142,8 +146,14 @@ export class Simulation {
       spareWorker: false,
       metrics: false,
       dataDir: this.dataDir,
+      harness: {
+        threads: this.threads,
+        definition: (_module, kind, id) => this.instrument.definition(kind, id),
+        storeOpened: (store) => this.stores.opened(store),
+      },
     });
-    this.storeFaults.attach(this.rt);
+    // Simulated threads say they are ready through the simulation's channels: run it until they have.
+    this.rt = workers === 0 ? await starting : await this.settleOn(starting, false);
     this.rt.onCrash((c) => {
       this.crashes.push(c);
       this.record('crash', c.actorId, `on '${c.messageType}': ${c.error.message} -> ${c.decision}${c.delayMs ? ` in ${c.delayMs} ms` : ''}`);
@@ -160,16 +170,50 @@ export class Simulation {
     this.systemCrashes++;
     const lost = this.loop.clear();
     this.record('system', 'system', `crash: ${lost} message(s) in flight lost; restart from the store`);
-    const old = this.rt;
     this.incarnation++; // the old runtime never runs again: its turns and timers are gone
-    for (const reject of this.pending) reject(new InjectedFaultError('the system crashed before this completed'));
-    this.pending.clear();
-    await old['host'].closeStore();
+    this.threads?.abandon();
+    this.deliveries.systemCrashed();
+    await this.stores.closeAll();
     this.instrument.systemRestarted();
-    this.landed = new Map();
     this.deadLettersAtStart = this.deadLetters.length;
     this.incarnation--;
     await this.boot();
+  }
+
+  /**
+   * Simulated thread `node` dies now, as a worker thread does on a native crash: what runs there stops, what waits
+   * in its mailboxes is lost, and the runtime's recovery follows (its supervised actors restart on a replacement
+   * thread per their supervisors, durable ones from the store; asks waiting on it fail with WorkerLostError).
+   */
+  loseThread(node: number, why = 'lost by the test'): void {
+    if (this.threads === undefined || !(Number.isInteger(node) && node >= 1 && node <= (this.options.threads ?? 0))) {
+      throw new UnknownFaultTargetError(`no simulated thread ${node} (threads: ${this.options.threads ?? 0}; thread 0 is the main thread: crash-system kills it)`, { details: { thread: node } });
+    }
+    const thread = this.threads.thread(node);
+    if (thread === undefined) return this.record('thread', `thread ${node}`, `not lost (${why}): it is being replaced`);
+    this.threadsLost++;
+    this.threads.kill(thread, why);
+  }
+
+  /** A lose-thread fault of actor `id`'s k-th message: the thread running it dies (instrument.ts). */
+  loseThreadOf(id: string, node: number, why: string): boolean {
+    if (node === 0 || this.threads === undefined) {
+      this.violations.push(new InvalidSimulationOptionError(`fault lose-thread of actor '${id}': it runs on the main thread (thread 0), which only crash-system kills; give the simulation threads: N`));
+      return false;
+    }
+    this.loseThread(node, why);
+    return true;
+  }
+
+  /** A message went down with a simulated thread (instrument.ts: the one whose handling lost it). */
+  lostWithThread(to: string, type: string): void {
+    this.deliveries.lostWithThread(to, type);
+  }
+
+  /** Is the simulated thread `node` runs on now still the same one? A function bound to it (true for thread 0). */
+  threadLiveness(node: number): () => boolean {
+    const thread = this.threads?.thread(node);
+    return thread === undefined ? () => true : () => thread.alive;
   }
 
   // ---- building the system ------------------------------------------------------------------------------------------
@@ -203,11 +247,11 @@ export class Simulation {
     return this.later('test', ref, type, payload, () => this.rt.send(ref, type as never, payload as never, options as never), options?.timeoutMs);
   }
 
-  /** The ref of a running actor by id (refs are plain data; the simulation's actors all live on thread 0). */
+  /** The ref of a running actor by id (refs are plain data: its thread is in it). */
   ref<D extends ActorDefinition = AnyActorDefinition>(id: string): ActorRef<D> {
-    const reg = this.rt['registry'].get(id);
-    if (reg === undefined || reg.node < 0) throw new UnknownFaultTargetError(`no running actor '${id}' in the simulation`, { details: { actor: id } });
-    return Object.freeze({ id, kind: reg.kind, node: reg.node }) as ActorRef<D>;
+    const ref = this.rt.localRef(id);
+    if (ref === undefined) throw new UnknownFaultTargetError(`no running actor '${id}' in the simulation`, { details: { actor: id } });
+    return ref as ActorRef<D>;
   }
 
   /** ask, then run until it settles. */
@@ -216,53 +260,14 @@ export class Simulation {
   }
 
   /** A message from `from` (an actor id or 'test'), landing in a step of its own (instrument.ts routes ctx messages here). */
-  dispatch(from: string, ref: ActorRef, type: string, payload: unknown, land: () => void): void {
-    const delay = this.deliveryDelay(from, ref.id);
-    const key = `${ref.id} '${type}'`;
-    this.loop.deliver(from, ref.id, `${type} ${show(payload)}`, delay, () => {
-      this.landed.set(key, (this.landed.get(key) ?? 0) + 1);
-      land();
-    });
+  dispatch(from: string, ref: { id?: string }, type: string, payload: unknown, land: () => void, senderAlive?: () => boolean): void {
+    this.deliveries.dispatch(from, ref.id ?? 'route', type, payload, land, senderAlive);
   }
 
   /** Like dispatch, for a message whose sender waits on a promise (ask, send). */
-  later<T>(from: string, ref: ActorRef, type: string, payload: unknown, land: () => Promise<T>, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<T> {
+  later<T>(from: string, ref: { id?: string }, type: string, payload: unknown, land: () => Promise<T>, timeoutMs?: number, senderAlive?: () => boolean): Promise<T> {
     this.live();
-    return new Promise<T>((resolve, reject) => {
-      const fail = (err: Error) => reject(err);
-      this.pending.add(fail);
-      const inc = this.incarnation;
-      // The sender's timeout counts from the send, the time the message spends on its way included (the runtime's
-      // own timer, armed when it lands, fires later and finds the ask already answered).
-      const timer = this.clock.setTimer(() => {
-        if (inc === this.incarnation && this.pending.delete(fail)) reject(new AskTimeoutError('ask timed out'));
-      }, timeoutMs);
-      this.dispatch(from, ref, type, payload, () => {
-        land().then(
-          (v) => {
-            if (inc === this.incarnation && this.pending.delete(fail)) {
-              this.clock.clearTimer(timer);
-              this.record('reply', `${ref.id}>${from}`, `${type} -> ${show(v)}`);
-              resolve(v);
-            }
-          },
-          (e: unknown) => {
-            if (inc === this.incarnation && this.pending.delete(fail)) {
-              this.clock.clearTimer(timer);
-              this.record('reply', `${ref.id}>${from}`, `${type} -> ${(e as { code?: string })?.code ?? 'error'}`);
-              reject(e);
-            }
-          },
-        );
-      });
-    });
-  }
-
-  private deliveryDelay(from: string, to: string): number {
-    let ms = 0;
-    for (const f of this.plan) if (f.kind === 'delay' && (f.to === undefined || f.to === to) && (f.from === undefined || f.from === from)) ms += f.ms;
-    const max = this.options.maxDeliveryDelayMs ?? 0;
-    return max > 0 ? ms + this.delays.range(0, max) : ms;
+    return this.deliveries.later(from, ref, type, payload, land, timeoutMs, senderAlive);
   }
 
   // ---- running ----------------------------------------------------------------------------------------------------
@@ -325,38 +330,19 @@ export class Simulation {
 
   /** Report something a handler did that escapes the simulation (instrument.ts). */
   violation(api: string, where: string): void {
-    this.violations.push(nondeterminism(api, where));
+    this.violations.push(nondeterminism(api, where) as NondeterminismError);
   }
 
   get inStep(): boolean {
     return this.loop.inStep;
   }
 
-  /** Everything one step set off: microtasks, and durable writes until they are on disk. */
+  /** Everything one step set off (microtasks, durable writes until on disk); then a system crash that fell due. */
   private async settle(): Promise<void> {
-    await this.settleStep();
+    await this.stores.settle();
     if (this.crashDue) {
       this.crashDue = false;
       await this.crashSystem();
-    }
-  }
-
-  private async settleStep(): Promise<void> {
-    const host = this.rt['host'];
-    if (!host.storeOpen) {
-      // The microtasks a step sets off (replies, async handlers resuming), up to a depth: cheaper than a turn of the
-      // event loop per step, and as deterministic (nothing outside the simulation runs in between). Anything deeper
-      // runs during the next steps, and all of it before time moves or the run ends (SimLoop.run).
-      for (let i = 0; i < MICROTASK_DEPTH; i++) await undefined;
-      return;
-    }
-    await new Promise<void>((r) => realSetImmediate(r));
-    for (let i = 0; i < 100 && host.storeOpen; i++) {
-      const store = host.store();
-      const commits = store.commitCount;
-      await store.settled();
-      await new Promise<void>((r) => realSetImmediate(r));
-      if (store.commitCount === commits && store.openBatch === undefined) break;
     }
   }
 
@@ -400,7 +386,11 @@ export class Simulation {
   }
 
   landedSinceStart(): ReadonlyMap<string, number> {
-    return this.landed;
+    return this.deliveries.landed;
+  }
+  /** Messages lost with a simulated thread since the system last started (invariants.ts, nothingLost). */
+  lostWithThreadsSinceStart(): ReadonlyMap<string, number> {
+    return this.deliveries.lost;
   }
   deadLettersSinceStart(): readonly DeadLetter[] {
     return this.deadLetters.slice(this.deadLettersAtStart);
