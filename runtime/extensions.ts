@@ -124,4 +124,9 @@ export interface RuntimeHarness {
   definition?(module: string, kind: string, id: string): ActorDefinition | undefined;
   /** Each LMDB store a thread of this process opens, as it opens (`node`: the thread's number). */
   storeOpened?(store: ActorStore, node: number): void;
+  /**
+   * The services each thread's extensions (the router) get, as the harness wants them: e.g. with the deliveries a
+   * route resolved to travelling through the harness's scheduling.
+   */
+  services?(services: ThreadServices): ThreadServices;
 }

@@ -122,7 +122,10 @@ export class Runtime implements Messaging {
       spawn: (def, opts) => this.spawn(def, opts),
       lookup: (id) => this.lookup(id),
     });
-    for (const ext of threadExtensions()) ext.attach(this.host.services(() => this.random()));
+    for (const ext of threadExtensions()) {
+      const services = this.host.services(() => this.random());
+      ext.attach(options.harness?.services?.(services) ?? services);
+    }
   }
 
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {

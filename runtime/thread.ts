@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ActorRef } from '../actors/define.ts';
-import type { RuntimeHarness, ThreadExtension } from './extensions.ts';
+import type { RuntimeHarness, ThreadExtension, ThreadServices } from './extensions.ts';
 import { Host } from './host.ts';
 import type { Clock } from './clock.ts';
 import type { StandIn } from './supervision.ts';
@@ -41,7 +41,7 @@ export interface ThreadEnvironment {
   importModule?: (url: string) => Promise<Record<string, unknown>>;
   random: () => number;
   /** A deterministic harness's hooks (RuntimeHarness, runtime/extensions.ts). */
-  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened'>;
+  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services'>;
   /** The thread extensions, when already loaded in this realm (an in-process thread): attached without an import. */
   extensions?: readonly ThreadExtension[];
 }
@@ -171,11 +171,15 @@ export async function runThread(boot: WorkerBoot, main: ParentChannel, env: Thre
     return failed;
   }
 
-  if (env.extensions !== undefined) for (const ext of env.extensions) ext.attach(host.services(env.random));
+  const services = (): ThreadServices => {
+    const given = host.services(env.random);
+    return env.harness?.services?.(given) ?? given;
+  };
+  if (env.extensions !== undefined) for (const ext of env.extensions) ext.attach(services());
   else {
     for (const module of boot.extensions ?? []) {
-      const ext = (await import(module)) as { attachToThread?: (services: ReturnType<Host['services']>) => void };
-      ext.attachToThread?.(host.services(env.random));
+      const ext = (await import(module)) as { attachToThread?: (services: ThreadServices) => void };
+      ext.attachToThread?.(services());
     }
   }
   const failed = await createStandIns(boot.standIns ?? []);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import type { ActorDefinition } from '../actors/define.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { threadExtensions } from '../runtime/extensions.ts';
+import { threadExtensions, type ThreadServices } from '../runtime/extensions.ts';
 import type { Host } from '../runtime/host.ts';
 import { Op, opArity } from '../runtime/protocol.ts';
 import { runThread, type WorkerBoot } from '../runtime/thread.ts';
@@ -22,6 +22,8 @@ export interface ThreadWiring {
   delay(from: number, to: number): number;
   definition(module: string, kind: string, id: string): ActorDefinition | undefined;
   storeOpened(store: ActorStore, node: number): void;
+  /** The services the router of thread `node` gets (RuntimeHarness.services). */
+  services(services: ThreadServices): ThreadServices;
   /** The store handle of a thread that died: nothing more it asks reaches the disk. */
   storeDied(store: ActorStore): void;
   record(what: string, actor: string, detail: string): void;
@@ -212,6 +214,7 @@ export class SimThreads implements ThreadLauncher {
           thread.store = store;
           this.wiring.storeOpened(store, node);
         },
+        services: (services) => this.wiring.services(services),
       },
     }).then((host) => (thread.host = host));
     return handle as unknown as ThreadHandle;

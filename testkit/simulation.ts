@@ -20,6 +20,7 @@ import { StoreFaults } from './store-faults.ts';
 import { SimStores } from './stores.ts';
 import { Deliveries } from './deliveries.ts';
 import { SimThreads } from './sim-threads.ts';
+import type { ThreadServices } from '../runtime/extensions.ts';
 
 export type { SimulationOptions } from './options.ts';
 
@@ -131,6 +132,7 @@ export class Simulation {
       definition: (_module, kind, id) => this.instrument.definition(kind, id),
       storeOpened: (store) => this.stores.opened(store),
       storeDied: (store) => this.stores.died(store),
+      services: (services) => this.routedServices(services),
       record: (w, a, d) => this.record(w, a, d),
       lost: (to, type) => this.deliveries.lostWithThread(to, type),
     });
@@ -150,6 +152,7 @@ export class Simulation {
         threads: this.threads,
         definition: (_module, kind, id) => this.instrument.definition(kind, id),
         storeOpened: (store) => this.stores.opened(store),
+        services: (services) => this.routedServices(services),
       },
     });
     // Simulated threads say they are ready through the simulation's channels: run it until they have.
@@ -205,6 +208,22 @@ export class Simulation {
     return true;
   }
 
+  /**
+   * The router's view of the kernel on one thread: a message addressed by capability is resolved when it is sent,
+   * as the runtime does, and then travels like any other, from its sender to the actor picked, in that pair's
+   * channel (so it keeps its place among the sender's other messages to that actor).
+   */
+  private routedServices(services: ThreadServices): ThreadServices {
+    const alive = this.threadLiveness(services.node);
+    const sender = (from: string): string => (from === '' ? 'test' : from);
+    return {
+      ...services,
+      tell: (ref, type, payload, from, trace) => this.dispatch(sender(from), ref, type, payload, () => services.tell(ref, type, payload, from, trace), alive),
+      ask: (ref, type, payload, from, timeoutMs, trace) => this.later(sender(from), ref, type, payload, () => services.ask(ref, type, payload, from, timeoutMs, trace), timeoutMs, alive),
+      send: (ref, type, payload, from, messageId, timeoutMs, trace) => this.later(sender(from), ref, type, payload, () => services.send(ref, type, payload, from, messageId, timeoutMs, trace), timeoutMs, alive),
+    };
+  }
+
   /** A message went down with a simulated thread (instrument.ts: the one whose handling lost it). */
   lostWithThread(to: string, type: string): void {
     this.deliveries.lostWithThread(to, type);
@@ -234,16 +253,26 @@ export class Simulation {
   tell<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
   tell(ref: ActorRef, type: string, payload?: unknown): void {
     this.live();
+    // By capability: the router picks now, and the message travels to the actor picked (routedServices).
+    if (isRoute(ref)) return this.rt.tell(ref, type as never, payload as never);
     this.dispatch('test', ref, type, payload, () => this.rt.tell(ref, type as never, payload as never));
   }
 
   ask<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: AskArgs<D, K>): Promise<Reply<D, K>>;
   ask(ref: ActorRef, type: string, payload?: unknown, options?: { timeoutMs?: number }): Promise<unknown> {
+    if (isRoute(ref)) {
+      this.live();
+      return this.rt.ask(ref, type as never, payload as never, options as never);
+    }
     return this.later('test', ref, type, payload, () => this.rt.ask(ref, type as never, payload as never, options as never), options?.timeoutMs);
   }
 
   send<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...args: SendArgs<D, K>): Promise<SendReceipt>;
   send(ref: ActorRef, type: string, payload?: unknown, options?: { messageId?: string; timeoutMs?: number }): Promise<unknown> {
+    if (isRoute(ref)) {
+      this.live();
+      return this.rt.send(ref, type as never, payload as never, options as never);
+    }
     return this.later('test', ref, type, payload, () => this.rt.send(ref, type as never, payload as never, options as never), options?.timeoutMs);
   }
 
@@ -400,4 +429,9 @@ export class Simulation {
   faultsOf(kind: Fault['kind']): Fault[] {
     return this.plan.filter((f) => f.kind === kind);
   }
+}
+
+/** A message addressed by capability (a Route) rather than by ref. */
+function isRoute(ref: { id?: unknown }): boolean {
+  return ref.id === undefined;
 }
