@@ -126,6 +126,20 @@ describe('lost threads', () => {
     expect((await sim.state<{ applied: string[] }>('acct'))!.applied).toEqual(['d1', 'd2']);
   });
 
+  it('a durable message that keeps killing its thread is set aside as poison after poisonAfter replays', async () => {
+    const kills: Fault[] = [1, 2, 3, 4].map((k) => ({ kind: 'lose-thread', actor: 'acct', onMessage: k }));
+    const sim = await start({ seed: 6, threads: 2, durable: true, faults: kills });
+    const sup = await sim.supervise(tree([{ id: 'acct', actor: account }], { intensity: { maxRestarts: 20, withinMs: 10_000 } }));
+    const acct = sup.ref<typeof account>('acct')!;
+    await sim.until(sim.send(acct, 'deposit', { id: 'deadly', amount: 1 }));
+    await sim.runUntilIdle();
+    const poison = await sim.until(sim.runtime.poisonMessages('acct'));
+    expect(poison.map((p) => (p.payload as { id: string }).id)).toEqual(['deadly']);
+    expect(sim.threadsLost).toBe(4); // its first handling and 3 replays (poisonAfter 3); the next start sets it aside
+    await sim.until(sim.send(acct, 'deposit', { id: 'fine', amount: 2 }));
+    expect(await sim.call(acct, 'balance')).toBe(2);
+  });
+
   it('an unsupervised actor lost with its thread is gone: its ref answers ActorNotFound on the replacement', async () => {
     const sim = await start({ seed: 2, threads: 1 });
     const c = await sim.spawn(counter, { id: 'c' });
