@@ -3,23 +3,18 @@
  * does, and the message then travels in the seeded channel from its sender to the actor picked, so it lands when
  * the seed says and keeps its place among the sender's other messages to that actor.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import '../../router/index.ts';
-import { Simulation, simCheck, assertInvariants, nothingLost, type SimRun } from '../../testkit/index.ts';
+import { simCheck, assertInvariants, nothingLost, type SimRun } from '../../testkit/index.ts';
 import { noteTaker, routeEmitter } from './fixtures/systems.ts';
+import { start } from './support/sims.ts';
 import '../kernel/helpers.ts';
 
 const RUNS = Number(process.env.TROUPE_FC_RUNS ?? 100);
-const sims: Simulation[] = [];
-afterEach(async () => {
-  for (const s of sims.splice(0)) await s.stop();
-});
-
 describe('routes in simulation', () => {
   it('a route from the test and from an actor is resolved at send and lands through the channel to the actor picked', async () => {
-    const sim = await Simulation.start({ seed: 9, threads: 2, maxDeliveryDelayMs: 5 });
-    sims.push(sim);
+    const sim = await start({ seed: 9, threads: 2, maxDeliveryDelayMs: 5 });
     const a = await sim.spawn(noteTaker, { id: 'a' });
     const b = await sim.spawn(noteTaker, { id: 'b' });
     const e = await sim.spawn(routeEmitter, { id: 'e' });

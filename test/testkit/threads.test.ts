@@ -9,21 +9,11 @@ import { Simulation, simCheck, faultPlanArbitrary, assertInvariants, exactlyOnce
 import type { ActorDefinition } from '../../actors/define.ts';
 import { account, counter, emitter, memoryLedger, recorder, relay } from './fixtures/systems.ts';
 import { findAndReplay } from './support/find.ts';
+import { start, tree } from './support/sims.ts';
 import '../kernel/helpers.ts';
 
 const RUNS = Number(process.env.TROUPE_FC_RUNS ?? 100);
-const sims: Simulation[] = [];
-afterEach(async () => {
-  for (const s of sims.splice(0)) await s.stop();
-});
-async function start(...args: Parameters<typeof Simulation.start>): Promise<Simulation> {
-  const s = await Simulation.start(...args);
-  sims.push(s);
-  return s;
-}
-const tree = (children: unknown[], extra: Record<string, unknown> = {}) => ({
-  id: 'sup', strategy: 'one-for-one' as const, intensity: { maxRestarts: 5, withinMs: 10_000 }, backoff: { minMs: 10, maxMs: 1000 }, ...extra, children: children as never,
-});
+const supervised = (children: unknown[], extra: Record<string, unknown> = {}) => tree(children, { intensity: { maxRestarts: 5, withinMs: 10_000 }, ...extra });
 
 describe('simulated threads', () => {
   it('places actors on threads 1..N by the runtime rules; messages cross them through the seeded channels', async () => {
@@ -97,7 +87,7 @@ describe('simulated threads', () => {
 describe('lost threads', () => {
   it('asks waiting on a lost thread fail with WorkerLostError; its supervised actors restart on the replacement', async () => {
     const sim = await start({ seed: 4, threads: 2, faults: [{ kind: 'lose-thread', actor: 'a', onMessage: 2 }] });
-    const sup = await sim.supervise(tree([{ id: 'a', actor: counter }, { id: 'b', actor: counter }]));
+    const sup = await sim.supervise(supervised([{ id: 'a', actor: counter }, { id: 'b', actor: counter }]));
     const [a, b] = [sup.ref<typeof counter>('a')!, sup.ref<typeof counter>('b')!];
     sim.tell(a, 'add', 5);
     sim.tell(b, 'add', 7);
@@ -116,7 +106,7 @@ describe('lost threads', () => {
 
   it('a durable actor on a lost thread resumes from the store: acknowledged deposits applied exactly once', async () => {
     const sim = await start({ seed: 4, threads: 2, durable: true });
-    const sup = await sim.supervise(tree([{ id: 'acct', actor: account }]));
+    const sup = await sim.supervise(supervised([{ id: 'acct', actor: account }]));
     const acct = sup.ref<typeof account>('acct')!;
     await sim.until(sim.send(acct, 'deposit', { id: 'd1', amount: 10 }));
     await sim.until(sim.send(acct, 'deposit', { id: 'd2', amount: 5 }));
@@ -129,7 +119,7 @@ describe('lost threads', () => {
   it('a durable message that keeps killing its thread is set aside as poison after poisonAfter replays', async () => {
     const kills: Fault[] = [1, 2, 3, 4].map((k) => ({ kind: 'lose-thread', actor: 'acct', onMessage: k }));
     const sim = await start({ seed: 6, threads: 2, durable: true, faults: kills });
-    const sup = await sim.supervise(tree([{ id: 'acct', actor: account }], { intensity: { maxRestarts: 20, withinMs: 10_000 } }));
+    const sup = await sim.supervise(supervised([{ id: 'acct', actor: account }], { intensity: { maxRestarts: 20, withinMs: 10_000 } }));
     const acct = sup.ref<typeof account>('acct')!;
     await sim.until(sim.send(acct, 'deposit', { id: 'deadly', amount: 1 }));
     await sim.runUntilIdle();
@@ -154,7 +144,7 @@ describe('lost threads', () => {
     // Timed losses fall once the system is up (20 ms in): a thread lost while a child starts fails supervise() itself.
     const faults = input.plan.map((f) => ('atMs' in f ? { ...f, atMs: f.atMs + 20 } : f));
     const sim = await run.start({ threads: 2, faults, durable: ledger === account, maxDeliveryDelayMs: 3 });
-    const sup = await sim.supervise(tree([{ id: 'ledger', actor: ledger }, { id: 'other', actor: counter }]));
+    const sup = await sim.supervise(supervised([{ id: 'ledger', actor: ledger }, { id: 'other', actor: counter }]));
     const acked: string[] = [];
     for (let i = 0; i < input.count; i++) {
       sim.send(sup.ref<typeof account>('ledger')!, 'deposit', { id: `d${i}`, amount: 1 }).then(() => acked.push(`d${i}`), () => undefined);
