@@ -130,6 +130,26 @@ describe('lost threads', () => {
     expect(await sim.call(acct, 'balance')).toBe(2);
   });
 
+  it('a thread loss, then a crash of the whole system: every thread starts again, acknowledged deposits applied once', async () => {
+    const acked: string[] = [];
+    const sim = await start({
+      seed: 3, threads: 2, durable: true, maxDeliveryDelayMs: 2,
+      faults: [{ kind: 'lose-thread', thread: 1, atMs: 12 }, { kind: 'crash-system', atMs: 30 }],
+      setup: async (s) => void (await s.supervise(supervised([{ id: 'acct', actor: account }, { id: 'c', actor: counter }]))),
+    });
+    for (let i = 0; i < 6; i++) {
+      sim.send(sim.ref<typeof account>('acct'), 'deposit', { id: `d${i}`, amount: 1 }).then(() => acked.push(`d${i}`), () => undefined);
+      await sim.advance(10);
+    }
+    await sim.runUntilIdle();
+    expect([sim.threadsLost, sim.systemCrashes]).toEqual([1, 1]);
+    expect(acked.length).toBeGreaterThanOrEqual(3);
+    assertInvariants(exactlyOnce(acked, (await sim.state<{ applied: string[] }>('acct'))!.applied));
+    sim.loseThread(sim.ref('acct').node);
+    await sim.stop(); // right after a loss, while the thread is being replaced
+    expect(sim.runtime.lifecycle).toBe('stopped');
+  });
+
   it('an unsupervised actor lost with its thread is gone: its ref answers ActorNotFound on the replacement', async () => {
     const sim = await start({ seed: 2, threads: 1 });
     const c = await sim.spawn(counter, { id: 'c' });
