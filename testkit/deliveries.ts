@@ -1,4 +1,5 @@
 import type { ActorRef } from '../actors/define.ts';
+import type { ThreadServices } from '../runtime/extensions.ts';
 import { DEFAULT_ASK_TIMEOUT_MS } from '../runtime/host.ts';
 import { AskTimeoutError } from '../runtime/errors.ts';
 import { InjectedFaultError } from './errors.ts';
@@ -78,6 +79,21 @@ export class Deliveries {
         );
       }, senderAlive);
     });
+  }
+
+  /**
+   * The router's view of the kernel on one thread: a message addressed by capability is resolved when it is sent,
+   * as the runtime does, and then travels like any other, from its sender to the actor picked, in that pair's
+   * channel (so it keeps its place among the sender's other messages to that actor).
+   */
+  routed(services: ThreadServices, alive: () => boolean): ThreadServices {
+    const sender = (from: string): string => (from === '' ? 'test' : from);
+    return {
+      ...services,
+      tell: (ref, type, payload, from, trace) => this.dispatch(sender(from), ref.id, type, payload, () => services.tell(ref, type, payload, from, trace), alive),
+      ask: (ref, type, payload, from, timeoutMs, trace) => this.later(sender(from), ref, type, payload, () => services.ask(ref, type, payload, from, timeoutMs, trace), timeoutMs, alive),
+      send: (ref, type, payload, from, messageId, timeoutMs, trace) => this.later(sender(from), ref, type, payload, () => services.send(ref, type, payload, from, messageId, timeoutMs, trace), timeoutMs, alive),
+    };
   }
 
   /** Virtual ms a message from `from` to `to` travels: the plan's delay faults, plus the seed's draw. */

@@ -74,6 +74,15 @@ export function checkTargets(plan: FaultPlan, known: ReadonlySet<string>): void 
   }
 }
 
+/** Every thread a timed lose-thread fault names must be one of the simulation's (1..threads). */
+export function checkThreads(plan: FaultPlan, threads: number): void {
+  for (const f of plan) {
+    if (f.kind === 'lose-thread' && 'thread' in f && !(f.thread >= 1 && f.thread <= threads)) {
+      throw new UnknownFaultTargetError(`fault lose-thread names thread ${f.thread}, which the simulation does not have (threads: ${threads}${threads > 0 ? `, numbered 1..${threads}` : ''})`, { details: { fault: f.kind, thread: f.thread } });
+    }
+  }
+}
+
 /** A plan as one line of JSON (predicates print as a placeholder: they cannot be replayed from text). */
 export function printPlan(plan: FaultPlan): string {
   return JSON.stringify(plan, (_k, v) => (typeof v === 'function' ? '<predicate>' : v));

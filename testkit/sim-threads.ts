@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
-import type { ActorDefinition } from '../actors/define.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { threadExtensions, type ThreadServices } from '../runtime/extensions.ts';
+import { threadExtensions, type RuntimeHarness } from '../runtime/extensions.ts';
 import type { Host } from '../runtime/host.ts';
 import { Op, opArity } from '../runtime/protocol.ts';
 import { runThread, type WorkerBoot } from '../runtime/thread.ts';
@@ -20,10 +19,8 @@ export interface ThreadWiring {
   random: SeededRandom;
   /** Extra virtual ms a post from thread `from` to thread `to` travels (the seed's delivery delay). */
   delay(from: number, to: number): number;
-  definition(module: string, kind: string, id: string): ActorDefinition | undefined;
-  storeOpened(store: ActorStore, node: number): void;
-  /** The services the router of thread `node` gets (RuntimeHarness.services). */
-  services(services: ThreadServices): ThreadServices;
+  /** The harness hooks every thread's code gets (the runtime's own: definitions by id, stores, routers' services). */
+  harness: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services'>>;
   /** The store handle of a thread that died: nothing more it asks reaches the disk. */
   storeDied(store: ActorStore): void;
   record(what: string, actor: string, detail: string): void;
@@ -209,12 +206,11 @@ export class SimThreads implements ThreadLauncher {
       random: () => random.next(),
       extensions: threadExtensions(),
       harness: {
-        definition: (module, kind, id) => this.wiring.definition(module, kind, id),
+        ...this.wiring.harness,
         storeOpened: (store, node) => {
           thread.store = store;
-          this.wiring.storeOpened(store, node);
+          this.wiring.harness.storeOpened(store, node);
         },
-        services: (services) => this.wiring.services(services),
       },
     }).then((host) => (thread.host = host));
     return handle as unknown as ThreadHandle;

@@ -8,7 +8,7 @@ import type { CrashReport, Supervisor } from '../supervisors/supervisor.ts';
 import type { SupervisorSpec } from '../supervisors/spec.ts';
 import type { DeadLetter } from '../runtime/stats.ts';
 import { InvalidSimulationOptionError, NondeterminismError, SimulationStoppedError, UnknownFaultTargetError } from './errors.ts';
-import { checkTargets, validatePlan, type Fault, type FaultPlan } from './faults.ts';
+import { checkTargets, checkThreads, validatePlan, type Fault, type FaultPlan } from './faults.ts';
 import { validateOptions, type SimulationOptions } from './options.ts';
 import { SeededRandom } from './random.ts';
 import { SimLoop } from './loop.ts';
@@ -19,8 +19,8 @@ import { Instrumentation, type HandledMessage } from './instrument.ts';
 import { StoreFaults } from './store-faults.ts';
 import { SimStores } from './stores.ts';
 import { Deliveries } from './deliveries.ts';
-import { SimThreads } from './sim-threads.ts';
-import type { ThreadServices } from '../runtime/extensions.ts';
+import type { SimThreads } from './sim-threads.ts';
+import { simulatedRuntime } from './runtime-options.ts';
 
 export type { SimulationOptions } from './options.ts';
 
@@ -83,7 +83,7 @@ export class Simulation {
   static async start(options: SimulationOptions): Promise<Simulation> {
     validateOptions(options);
     const sim = new Simulation(options);
-    sim.checkThreadFaults();
+    checkThreads(sim.plan, options.threads ?? 0);
     await sim.boot();
     // Taken at the end of the step in which it lands (settle), so the crash happens between two steps.
     for (const f of sim.plan) if (f.kind === 'crash-system') sim.loop.deliver('sim', 'system', `crash-system at ${f.atMs} ms`, f.atMs, () => void (sim.crashDue = true));
@@ -91,15 +91,6 @@ export class Simulation {
       if (f.kind === 'lose-thread' && 'thread' in f) sim.loop.deliver('sim', `thread ${f.thread} #${i}`, `lose-thread at ${f.atMs} ms`, f.atMs, () => sim.loseThread(f.thread, `fault at ${f.atMs} ms`));
     });
     return sim;
-  }
-
-  private checkThreadFaults(): void {
-    const n = this.options.threads ?? 0;
-    for (const f of this.plan) {
-      if (f.kind === 'lose-thread' && 'thread' in f && !(f.thread >= 1 && f.thread <= n)) {
-        throw new UnknownFaultTargetError(`fault lose-thread names thread ${f.thread}, which the simulation does not have (threads: ${n}${n > 0 ? `, numbered 1..${n}` : ''})`, { details: { fault: f.kind, thread: f.thread } });
-      }
-    }
   }
 
   // ---- the system -------------------------------------------------------------------------------------------------
@@ -121,40 +112,14 @@ export class Simulation {
 
   private async boot(): Promise<void> {
     const inc = ++this.incarnation;
-    const choose = this.rng.fork(10 + inc);
-    const jitter = this.rng.fork(100 + inc);
     const workers = this.options.threads ?? 0;
-    this.threads = workers === 0 ? undefined : new SimThreads({
-      clock: this.clock,
-      loop: this.loop,
-      random: this.rng.fork(1000 + inc),
-      delay: (from, to) => this.deliveries.delay(`thread ${from}`, `thread ${to}`),
-      definition: (_module, kind, id) => this.instrument.definition(kind, id),
-      storeOpened: (store) => this.stores.opened(store),
-      storeDied: (store) => this.stores.died(store),
-      services: (services) => this.routedServices(services),
-      record: (w, a, d) => this.record(w, a, d),
-      lost: (to, type) => this.deliveries.lostWithThread(to, type),
-    });
-    const starting = Runtime.start({
-      workers,
-      clock: this.clock,
-      defer: (fn) => {
-        if (inc === this.incarnation) this.loop.defer(fn);
-      },
-      scheduling: { turnBudget: 1, slice: 1, pick: (n) => choose.int(n) },
-      random: () => jitter.next(),
-      stallMs: 0,
-      spareWorker: false,
-      metrics: false,
-      dataDir: this.dataDir,
-      harness: {
-        threads: this.threads,
-        definition: (_module, kind, id) => this.instrument.definition(kind, id),
-        storeOpened: (store) => this.stores.opened(store),
-        services: (services) => this.routedServices(services),
-      },
-    });
+    const { options, threads } = simulatedRuntime({
+      clock: this.clock, loop: this.loop, rng: this.rng, deliveries: this.deliveries, instrument: this.instrument, stores: this.stores,
+      record: (w, a, d) => this.record(w, a, d), threadLiveness: (node) => this.threadLiveness(node), current: (i) => i === this.incarnation,
+      dataDir: this.dataDir, threads: workers,
+    }, inc);
+    this.threads = threads;
+    const starting = Runtime.start(options);
     // Simulated threads say they are ready through the simulation's channels: run it until they have.
     this.rt = workers === 0 ? await starting : await this.settleOn(starting, false);
     this.rt.onCrash((c) => {
@@ -208,22 +173,6 @@ export class Simulation {
     return true;
   }
 
-  /**
-   * The router's view of the kernel on one thread: a message addressed by capability is resolved when it is sent,
-   * as the runtime does, and then travels like any other, from its sender to the actor picked, in that pair's
-   * channel (so it keeps its place among the sender's other messages to that actor).
-   */
-  private routedServices(services: ThreadServices): ThreadServices {
-    const alive = this.threadLiveness(services.node);
-    const sender = (from: string): string => (from === '' ? 'test' : from);
-    return {
-      ...services,
-      tell: (ref, type, payload, from, trace) => this.dispatch(sender(from), ref, type, payload, () => services.tell(ref, type, payload, from, trace), alive),
-      ask: (ref, type, payload, from, timeoutMs, trace) => this.later(sender(from), ref, type, payload, () => services.ask(ref, type, payload, from, timeoutMs, trace), timeoutMs, alive),
-      send: (ref, type, payload, from, messageId, timeoutMs, trace) => this.later(sender(from), ref, type, payload, () => services.send(ref, type, payload, from, messageId, timeoutMs, trace), timeoutMs, alive),
-    };
-  }
-
   /** A message went down with a simulated thread (instrument.ts: the one whose handling lost it). */
   lostWithThread(to: string, type: string): void {
     this.deliveries.lostWithThread(to, type);
@@ -253,7 +202,7 @@ export class Simulation {
   tell<D extends ActorDefinition = AnyActorDefinition, K extends MessageType<D> = MessageType<D>>(ref: Address<D>, type: K, ...payload: PayloadArgs<D, K>): void;
   tell(ref: ActorRef, type: string, payload?: unknown): void {
     this.live();
-    // By capability: the router picks now, and the message travels to the actor picked (routedServices).
+    // By capability: the router picks now, and the message travels to the actor picked (Deliveries.routed).
     if (isRoute(ref)) return this.rt.tell(ref, type as never, payload as never);
     this.dispatch('test', ref, type, payload, () => this.rt.tell(ref, type as never, payload as never));
   }
