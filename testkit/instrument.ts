@@ -165,7 +165,7 @@ export class Instrumentation {
     const from = ctx.self.id;
     const alive = sim.threadLiveness(ctx.self.node);
     const c = Object.create(ctx) as Record<string, unknown>;
-    const direct = (ref: ActorRef): boolean => (ref as { id?: string }).id === undefined; // a route: the router picks on landing
+    const direct = (ref: ActorRef): boolean => (ref as { id?: string }).id === undefined; // a route: the router picks now, and the message then travels through the channels (Deliveries.routed)
     c.tell = (ref: ActorRef, type: string, payload?: unknown) => {
       if (direct(ref)) return ctx.tell(ref, type as never, payload as never);
       const value = undraft(payload);
