@@ -175,7 +175,8 @@ export class SimThreads implements ThreadLauncher {
     return { port1: port1 as unknown as MessagePort, port2: port2 as unknown as MessagePort };
   }
 
-  start(data: WorkerBoot | { spare: true }, transfer: MessagePort[]): ThreadHandle {
+  /** (The ports a thread takes are the ones in its boot: the transfer list adds nothing in one realm.) */
+  start(data: WorkerBoot | { spare: true }, _transfer: MessagePort[]): ThreadHandle {
     if ('spare' in data) throw new Error('simulated threads have no spare (the simulation starts the runtime with spareWorker: false)');
     const boot = data;
     const thread = new SimThread(boot.node, this.wiring.clock);
@@ -186,7 +187,6 @@ export class SimThreads implements ThreadLauncher {
       port.give(thread, boot.node);
       port.peer.node = other;
     });
-    void transfer;
     const { port1: mainSide, port2: threadSide } = this.channel() as unknown as { port1: SimPort; port2: SimPort };
     mainSide.give(undefined, 0);
     threadSide.give(thread, boot.node);
@@ -212,7 +212,15 @@ export class SimThreads implements ThreadLauncher {
           this.wiring.harness.storeOpened(store, node);
         },
       },
-    }).then((host) => (thread.host = host));
+    }).then(
+      (host) => void (thread.host = host),
+      // A thread that cannot start fails its boot, as a worker whose module throws does (the pool's 'error').
+      (err: unknown) => {
+        this.wiring.record('thread', `thread ${boot.node}`, `failed to start: ${(err as Error)?.message ?? String(err)}`);
+        thread.alive = false;
+        handle.emit('error', err);
+      },
+    );
     return handle as unknown as ThreadHandle;
   }
 
