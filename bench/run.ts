@@ -17,7 +17,7 @@ const GROUPS = {
   agents: ['goodput', 'turn-overhead', 'agent-resume'],
   ops: ['metrics-overhead', 'scrape', 'tracing-overhead'],
   tasks: ['queue', 'throughput', 'critical-path'],
-  testkit: ['fuzz', 'time-speedup', 'replay'],
+  testkit: ['fuzz', 'time-speedup', 'replay', 'threads'],
   cluster: ['messaging', 'failover', 'placement'],
 };
 type Group = keyof typeof GROUPS;

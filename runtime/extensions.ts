@@ -3,6 +3,9 @@ import type { MemberInfo } from '../actors/context.ts';
 import type { Clock } from './clock.ts';
 import type { Directory, DirectoryChange } from './directory.ts';
 import type { DeadLetterReason } from './stats.ts';
+import type { ActorDefinition } from '../actors/define.ts';
+import type { ActorStore } from '../persistence/store.ts';
+import type { ThreadLauncher } from './threads.ts';
 
 /**
  * How capabilities built on the kernel (the router) reach it on every thread, without the kernel importing them:
@@ -169,4 +172,25 @@ export function registerThreadExtension(ext: ThreadExtension): void {
 
 export function threadExtensions(): readonly ThreadExtension[] {
   return extensions;
+}
+
+/**
+ * What a deterministic harness (troupe/testkit) plugs into a runtime (`Runtime.start({ harness })`); never needed in
+ * production. The kernel calls these and knows nothing of the harness.
+ */
+export interface RuntimeHarness {
+  /** Where worker threads come from: in-process simulated threads instead of worker_threads (runtime/threads.ts). */
+  threads?: ThreadLauncher;
+  /**
+   * The definition actor `id` is created from when a thread has only its module and kind (a spawn placed there, a
+   * stand-in after a lost thread): undefined imports the module as usual.
+   */
+  definition?(module: string, kind: string, id: string): ActorDefinition | undefined;
+  /** Each LMDB store a thread of this process opens, as it opens (`node`: the thread's number). */
+  storeOpened?(store: ActorStore, node: number): void;
+  /**
+   * The services each thread's extensions (the router) get, as the harness wants them: e.g. with the deliveries a
+   * route resolved to travelling through the harness's scheduling.
+   */
+  services?(services: ThreadServices): ThreadServices;
 }

@@ -25,7 +25,7 @@ import { Replays, queueJournal } from './replay.ts';
 import type { ActorInspection, ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
 import { ThreadCounters, type KindMetrics, type ThreadMetrics } from './thread-metrics.ts';
 import { Directory } from './directory.ts';
-import type { MissHandler, RemoteActors, RouteResolver, ThreadServices } from './extensions.ts';
+import type { MissHandler, RemoteActors, RouteResolver, RuntimeHarness, ThreadServices } from './extensions.ts';
 import { RouterNotInstalledError } from './errors.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
@@ -62,6 +62,8 @@ export interface HostOptions {
   importModule?: (url: string) => Promise<Record<string, unknown>>;
   /** Keep the introspection counters (runtime/thread-metrics.ts; default true). */
   metrics?: boolean;
+  /** A deterministic harness's hooks (runtime/extensions.ts): definitions by actor id, stores as they open. */
+  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened'>;
 }
 
 /**
@@ -444,7 +446,10 @@ export class Host {
     }
     const c = this.counters;
     const observe = c.enabled ? { commit: (ms: number) => c.journalCommit.observe(ms), snapshot: (ms: number) => c.snapshot.observe(ms) } : undefined;
-    return (this.actorStore ??= ActorStore.open(this.opts.dataDir, { timers: this.clock, observe }));
+    if (this.actorStore !== undefined) return this.actorStore;
+    this.actorStore = ActorStore.open(this.opts.dataDir, { timers: this.clock, observe });
+    this.opts.harness?.storeOpened?.(this.actorStore, this.node);
+    return this.actorStore;
   }
 
   /** Has this thread opened its store (and not closed it)? */
@@ -535,8 +540,10 @@ export class Host {
     return cell;
   }
 
-  /** The definition of `kind` exported by `module`, imported once per thread. */
-  definition(module: string, kind: string): ActorDefinition | Promise<ActorDefinition> {
+  /** The definition of `kind` exported by `module`, imported once per thread (or the harness's, for actor `id`). */
+  definition(module: string, kind: string, id?: string): ActorDefinition | Promise<ActorDefinition> {
+    const given = id === undefined ? undefined : this.opts.harness?.definition?.(module, kind, id);
+    if (given !== undefined) return given;
     const key = `${module}#${kind}`;
     let found = this.definitions.get(key);
     if (found !== undefined) return found;

@@ -1,30 +1,23 @@
-import { Worker, MessageChannel, type MessagePort, type WorkerOptions } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { systemClock } from './clock.ts';
 import { Op } from './protocol.ts';
-import type { WorkerBoot } from './worker.ts';
+import type { WorkerBoot } from './thread.ts';
 import type { Timebase } from './timebase.ts';
 import type { StandIn } from './supervision.ts';
-import { withoutRefused, workerExecArgv } from './exec-argv.ts';
+import { workerThreads, type ThreadHandle, type ThreadLauncher } from './threads.ts';
 
-/**
- * Compiled (the installed package, dist/runtime/pool.js): workers start from the compiled worker.js, which loads
- * tsx only for TypeScript actor modules (runtime/module-loader.ts). From source: an entry that registers tsx first.
- */
-const workerEntry = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
+type Worker = ThreadHandle;
 
-/** The process's Node options fit for a thread (runtime/exec-argv.ts); undefined: inherit them unchanged. */
-let execArgv = workerExecArgv(process.execArgv);
-
-function newWorker(options: WorkerOptions): Worker {
-  for (;;) {
-    try {
-      return new Worker(workerEntry, execArgv === undefined ? options : { ...options, execArgv });
-    } catch (err) {
-      const fewer = execArgv === undefined ? undefined : withoutRefused(execArgv, err);
-      if (fewer === undefined) throw err;
-      execArgv = fewer; // learnt once for every later worker
-    }
-  }
+/** How the pool's threads are made and what they are told at boot. */
+export interface PoolSetup {
+  dataDir?: string;
+  /** How workers read the runtime's clock (runtime/timebase.ts). */
+  timebase?: Timebase;
+  metrics?: boolean;
+  /** Modules every worker attaches (runtime/extensions.ts). */
+  extensions?: string[];
+  /** Where threads come from (default: worker_threads; runtime/threads.ts). */
+  threads?: ThreadLauncher;
 }
 
 /** A worker that said it is ready, and the stand-ins it could not create (their ids). */
@@ -52,19 +45,27 @@ export class WorkerPool {
   private stopping = false;
   private spare: Promise<Worker | undefined> | undefined;
 
-  private constructor(readonly size: number, private readonly events: PoolEvents, private readonly dataDir?: string, private readonly timebase?: Timebase, private readonly metrics?: boolean, private readonly extensions: string[] = []) {
+  private readonly dataDir: string | undefined;
+  private readonly timebase: Timebase | undefined;
+  private readonly metrics: boolean | undefined;
+  private readonly extensions: string[];
+  private readonly threads: ThreadLauncher;
+
+  private constructor(readonly size: number, private readonly events: PoolEvents, setup: PoolSetup) {
+    ({ dataDir: this.dataDir, timebase: this.timebase, metrics: this.metrics } = setup);
+    this.extensions = setup.extensions ?? [];
+    this.threads = setup.threads ?? workerThreads;
     this.workers = new Array(size + 1).fill(undefined);
     this.lastPong = new Array(size + 1).fill(0);
   }
 
-  /** `timebase`: how workers read the runtime's clock (runtime/timebase.ts); `extensions`: runtime/extensions.ts. */
-  static async start(size: number, events: PoolEvents, dataDir?: string, timebase?: Timebase, metrics?: boolean, extensions: string[] = []): Promise<WorkerPool> {
-    const pool = new WorkerPool(size, events, dataDir, timebase, metrics, extensions);
+  static async start(size: number, events: PoolEvents, setup: PoolSetup = {}): Promise<WorkerPool> {
+    const pool = new WorkerPool(size, events, setup);
     const meshes: (MessagePort | undefined)[][] = [];
     for (let i = 1; i <= size; i++) meshes[i] = new Array(size + 1).fill(undefined);
     for (let i = 1; i <= size; i++) {
       for (let j = i + 1; j <= size; j++) {
-        const { port1, port2 } = new MessageChannel();
+        const { port1, port2 } = pool.threads.channel();
         meshes[i][j] = port1;
         meshes[j][i] = port2;
       }
@@ -88,7 +89,7 @@ export class WorkerPool {
    */
   private boot(node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
     const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns, metrics: this.metrics, extensions: this.extensions };
-    const worker = newWorker({ workerData: boot, transferList: ports.filter((p): p is MessagePort => p !== undefined) });
+    const worker = this.threads.start(boot, ports.filter((p): p is MessagePort => p !== undefined));
     return this.whenReady(node, worker);
   }
 
@@ -123,7 +124,7 @@ export class WorkerPool {
   /** Boot a spare worker (modules loaded, no identity yet), so a lost thread is replaced without a full boot. */
   prepareSpare(): void {
     if (this.spare !== undefined || this.stopping) return;
-    const worker = newWorker({ workerData: { spare: true } });
+    const worker = this.threads.start({ spare: true }, []);
     const booted = new Promise<Worker | undefined>((resolve) => {
       const gone = () => resolve(undefined);
       worker.once('message', () => {
@@ -153,7 +154,7 @@ export class WorkerPool {
     for (let other = 1; other <= this.size; other++) {
       const peer = this.workers[other];
       if (other === node || peer === undefined) continue;
-      const { port1, port2 } = new MessageChannel();
+      const { port1, port2 } = this.threads.channel();
       ports[other] = port1;
       tell(peer, node, port2);
     }

@@ -1,4 +1,4 @@
-import type { MessagePort, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { nanoid } from 'nanoid';
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ import { Supervisor, type CrashReport, type SupervisionPort } from '../superviso
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
 import type { ActorStore, PoisonMessage } from '../persistence/store.ts';
 import type { DirectoryChange, MemberPhase } from './directory.ts';
-import { clusterProvider, threadExtensions, type ClusterMembership, type ClusterOptions } from './extensions.ts';
+import { clusterProvider, threadExtensions, type ClusterMembership, type ClusterOptions, type RuntimeHarness } from './extensions.ts';
 import type { MemberInfo } from '../actors/context.ts';
 
 export interface RuntimeOptions {
@@ -55,6 +55,8 @@ export interface RuntimeOptions {
    * cluster layer imported first (cluster/index.ts); without it the runtime is a single process, as before.
    */
   cluster?: ClusterOptions;
+  /** A deterministic harness's hooks (troupe/testkit; runtime/extensions.ts): never needed in production. */
+  harness?: RuntimeHarness;
 }
 
 /** Every thread's counters and gauges (runtime/thread-metrics.ts), plus what only the main thread knows. */
@@ -115,11 +117,15 @@ export class Runtime implements Messaging {
       defer: options.defer,
       scheduling: options.scheduling,
       dataDir: options.dataDir,
+      harness: options.harness,
       onControl: (from, c) => this.onControl(from, c),
       spawn: (def, opts) => this.spawn(def, opts),
       lookup: (id) => this.lookup(id),
     });
-    for (const ext of threadExtensions()) ext.attach(this.host.services(() => this.random()));
+    for (const ext of threadExtensions()) {
+      const services = this.host.services(() => this.random());
+      ext.attach(options.harness?.services?.(services) ?? services);
+    }
   }
 
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -142,7 +148,7 @@ export class Runtime implements Messaging {
       runtime.workerPool = await WorkerPool.start(count, {
         message: (node, ops) => runtime.host.receive(node, ops),
         lost: (node, why) => void runtime.workerLost(node, why),
-      }, options.dataDir, runtime.timebase, options.metrics, modules);
+      }, { dataDir: options.dataDir, timebase: runtime.timebase, metrics: options.metrics, extensions: modules, threads: options.harness?.threads });
       for (let node = 1; node <= count; node++) runtime.host.transport.connect(node, runtime.workerPool.workers[node]!);
       if (options.spareWorker ?? true) runtime.workerPool.prepareSpare();
       const stallMs = options.stallMs ?? 5000;
@@ -241,6 +247,12 @@ export class Runtime implements Messaging {
     return reg === undefined || reg.node < 0 ? undefined : { id, kind: reg.kind, node: reg.node };
   }
 
+  /** The ref of an actor running in this process (lookup() without the cluster, synchronously), or undefined. */
+  localRef(id: string): ActorRef | undefined {
+    const reg = this.registry.get(id);
+    return reg === undefined || reg.node < 0 ? undefined : Object.freeze({ id, kind: reg.kind, node: reg.node });
+  }
+
   /** Stop an actor; resolves once it has terminated (its current message finished, the rest dead-lettered). */
   stop(ref: ActorRef): Promise<void> {
     const to = this.hostOf(ref);
@@ -300,7 +312,7 @@ export class Runtime implements Messaging {
         claimed = true;
       }
       if (node === 0) {
-        const def = local ?? (await this.host.definition(module, kind));
+        const def = local ?? (await this.host.definition(module, kind, id));
         this.host.createLocal(id, def, options.args, options.mailbox, supervision);
       } else {
         const res = await this.request(node, (req) => ({ op: 'spawn', req, id, module, kind, args: options.args, mailbox: options.mailbox, supervision }));
@@ -575,7 +587,7 @@ export class Runtime implements Messaging {
     }
     let booted: Booted;
     try {
-      booted = await this.workerPool!.replace(node, (peer: Worker, lost: number, port: MessagePort) => {
+      booted = await this.workerPool!.replace(node, (peer, lost: number, port: MessagePort) => {
         WorkerPool.postControl(peer, { op: 'reconnect', node: lost, port }, [port]);
       }, standIns);
     } catch (err) {

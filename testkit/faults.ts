@@ -20,11 +20,15 @@ export type Fault =
   /** The k-th LMDB write the simulation's store is asked to make (snapshot or journal) fails. */
   | { kind: 'store-fail'; onWrite: number }
   /** The whole system dies at this virtual time and restarts from its durable store (Simulation `setup` runs again). */
-  | { kind: 'crash-system'; atMs: number };
+  | { kind: 'crash-system'; atMs: number }
+  /** Simulated thread `thread` (1..threads) dies at this virtual time, as a worker thread does on a native crash. */
+  | { kind: 'lose-thread'; thread: number; atMs: number }
+  /** The simulated thread running `actor` dies as it takes its k-th message (process.exit, a native crash in the handler). */
+  | { kind: 'lose-thread'; actor: string; onMessage: number };
 
 export type FaultPlan = readonly Fault[];
 
-const KINDS = new Set(['crash', 'crash-on', 'crash-if', 'init-throw', 'stall', 'delay', 'store-fail', 'crash-system']);
+const KINDS = new Set(['crash', 'crash-on', 'crash-if', 'init-throw', 'stall', 'delay', 'store-fail', 'crash-system', 'lose-thread']);
 
 function positive(fault: Fault, field: string, value: unknown): void {
   if (!(Number.isInteger(value) && (value as number) >= 1)) throw new InvalidSimulationOptionError(`fault ${fault.kind}: ${field} must be an integer >= 1 (got ${String(value)})`);
@@ -48,6 +52,11 @@ export function validatePlan(plan: unknown): FaultPlan {
       case 'delay': nonNegative(f, 'ms', f.ms); break;
       case 'store-fail': positive(f, 'onWrite', f.onWrite); break;
       case 'crash-system': nonNegative(f, 'atMs', f.atMs); break;
+      case 'lose-thread':
+        if ('actor' in f) positive(f, 'onMessage', f.onMessage);
+        else if ('thread' in f) { positive(f, 'thread', f.thread); nonNegative(f, 'atMs', f.atMs); }
+        else throw new InvalidSimulationOptionError('fault lose-thread: give either { thread, atMs } or { actor, onMessage }');
+        break;
     }
   }
   return plan as FaultPlan;
@@ -61,6 +70,15 @@ export function checkTargets(plan: FaultPlan, known: ReadonlySet<string>): void 
       if (!known.has(name)) {
         throw new UnknownFaultTargetError(`fault ${f.kind} names actor '${name}', which the simulation never spawned (known: ${[...known].sort().join(', ') || 'none'})`, { details: { fault: f.kind, actor: name } });
       }
+    }
+  }
+}
+
+/** Every thread a timed lose-thread fault names must be one of the simulation's (1..threads). */
+export function checkThreads(plan: FaultPlan, threads: number): void {
+  for (const f of plan) {
+    if (f.kind === 'lose-thread' && 'thread' in f && !(f.thread >= 1 && f.thread <= threads)) {
+      throw new UnknownFaultTargetError(`fault lose-thread names thread ${f.thread}, which the simulation does not have (threads: ${threads}${threads > 0 ? `, numbered 1..${threads}` : ''})`, { details: { fault: f.kind, thread: f.thread } });
     }
   }
 }
@@ -79,7 +97,7 @@ export class ActorFaults {
   constructor(private readonly faults: readonly Fault[]) {}
 
   /** Called before each message: what to do with it. */
-  onMessage(type: string, payload: unknown): { crash?: string; stallMs?: number } {
+  onMessage(type: string, payload: unknown): { crash?: string; stallMs?: number; loseThread?: string } {
     const n = ++this.handled;
     const ofType = (this.byType.get(type) ?? 0) + 1;
     this.byType.set(type, ofType);
@@ -88,6 +106,7 @@ export class ActorFaults {
       if (f.kind === 'crash' && f.onMessage === n) return { crash: `injected crash on message #${n}` };
       if (f.kind === 'crash-on' && f.type === type && (f.nth ?? 1) === ofType) return { crash: `injected crash on '${type}' #${ofType}` };
       if (f.kind === 'crash-if' && f.when(type, payload, n)) return { crash: `injected crash (predicate) on '${type}' #${n}` };
+      if (f.kind === 'lose-thread' && 'actor' in f && f.onMessage === n) return { loseThread: `injected thread loss on message #${n}` };
       if (f.kind === 'stall' && f.onMessage === n) stallMs = (stallMs ?? 0) + f.ms;
     }
     return stallMs === undefined ? {} : { stallMs };

@@ -16,7 +16,7 @@ export interface HandledMessage {
   /** The system's incarnation (0 until the first simulated crash of the whole system). */
   system: number;
   at: number;
-  outcome: 'applied' | 'crashed' | 'injected-crash' | 'pending';
+  outcome: 'applied' | 'crashed' | 'injected-crash' | 'thread-lost' | 'pending';
 }
 
 /**
@@ -30,6 +30,8 @@ export class Instrumentation {
   /** What runs now, for a report of a real timer or I/O (set while a handler or init runs synchronously). */
   current: string | undefined;
   private readonly faults = new Map<string, ActorFaults>();
+  /** The wrapped definition of each actor id (a simulated thread creates actors from their module and kind). */
+  private readonly definitions = new Map<string, ActorDefinition>();
   private readonly ids = new Map<string, number>();
   private system = 0;
   private readonly running = new Set<HandledMessage>();
@@ -74,7 +76,15 @@ export class Instrumentation {
       this.sim.record('handle', id, `terminated ${show(notice)}`);
       return this.within(`onTerminated of actor '${id}'`, () => def.onTerminated!(state, notice, this.context(ctx)));
     };
-    return Object.freeze({ ...def, init, handlers, onTerminated }) as D;
+    const wrapped = Object.freeze({ ...def, init, handlers, onTerminated }) as D;
+    this.definitions.set(id, wrapped);
+    return wrapped;
+  }
+
+  /** The wrapped definition actor `id` of `kind` was spawned with (RuntimeHarness.definition). */
+  definition(kind: string, id: string): ActorDefinition | undefined {
+    const def = this.definitions.get(id);
+    return def?.kind === kind ? def : undefined;
   }
 
   private within<T>(where: string, fn: () => T): T {
@@ -91,7 +101,13 @@ export class Instrumentation {
     const plan = faults.onMessage(type, payload);
     const entry: HandledMessage = { actor: id, type, payload, incarnation: ctx.incarnation, system: this.system, at: this.sim.now, outcome: 'pending' };
     this.handled.push(entry);
-    this.sim.record('handle', id, `${type} ${show(payload)}${plan.crash ? ` -> ${plan.crash}` : plan.stallMs ? ` (stalls ${plan.stallMs} ms)` : ''}`);
+    this.sim.record('handle', id, `${type} ${show(payload)}${plan.crash ? ` -> ${plan.crash}` : plan.loseThread ? ` -> ${plan.loseThread}` : plan.stallMs ? ` (stalls ${plan.stallMs} ms)` : ''}`);
+    if (plan.loseThread !== undefined && this.sim.loseThreadOf(id, ctx.self.node, `${id}: ${plan.loseThread}`)) {
+      // Nothing more runs on that thread: the handler does not either (what it throws stays there).
+      entry.outcome = 'thread-lost';
+      this.sim.lostWithThread(id, type);
+      throw new InjectedFaultError(`${id}: ${plan.loseThread}`);
+    }
     if (plan.crash !== undefined) {
       entry.outcome = 'injected-crash';
       throw new InjectedFaultError(`${id}: ${plan.crash}`);
@@ -147,25 +163,26 @@ export class Instrumentation {
   private makeContext(ctx: ActorContext): ActorContext {
     const sim = this.sim;
     const from = ctx.self.id;
+    const alive = sim.threadLiveness(ctx.self.node);
     const c = Object.create(ctx) as Record<string, unknown>;
-    const direct = (ref: ActorRef): boolean => (ref as { id?: string }).id === undefined; // a route: the router picks on landing
+    const direct = (ref: ActorRef): boolean => (ref as { id?: string }).id === undefined; // a route: the router picks now, and the message then travels through the channels (Deliveries.routed)
     c.tell = (ref: ActorRef, type: string, payload?: unknown) => {
       if (direct(ref)) return ctx.tell(ref, type as never, payload as never);
       const value = undraft(payload);
       assertCloneable(value, 'payload of', type);
-      sim.dispatch(from, ref, type, value, () => ctx.tell(ref, type as never, value as never));
+      sim.dispatch(from, ref, type, value, () => ctx.tell(ref, type as never, value as never), alive);
     };
     c.ask = (ref: ActorRef, type: string, payload?: unknown, options?: unknown) => {
       if (direct(ref)) return ctx.ask(ref, type as never, payload as never, options as never);
       const value = undraft(payload);
       assertCloneable(value, 'payload of', type);
-      return sim.later(from, ref, type, value, () => ctx.ask(ref, type as never, value as never, options as never), (options as { timeoutMs?: number } | undefined)?.timeoutMs);
+      return sim.later(from, ref, type, value, () => ctx.ask(ref, type as never, value as never, options as never), (options as { timeoutMs?: number } | undefined)?.timeoutMs, alive);
     };
     c.send = (ref: ActorRef, type: string, payload?: unknown, options?: unknown) => {
       if (direct(ref)) return ctx.send(ref, type as never, payload as never, options as never);
       const value = undraft(payload);
       assertCloneable(value, 'payload of', type);
-      return sim.later(from, ref, type, value, () => ctx.send(ref, type as never, value as never, options as never), (options as { timeoutMs?: number } | undefined)?.timeoutMs);
+      return sim.later(from, ref, type, value, () => ctx.send(ref, type as never, value as never, options as never), (options as { timeoutMs?: number } | undefined)?.timeoutMs, alive);
     };
     c.spawn = (def: ActorDefinition, options: { id?: string } = {}) => {
       const id = options.id ?? this.nextId(def.kind);

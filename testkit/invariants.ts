@@ -30,7 +30,8 @@ export function exactlyOnce(acknowledged: Iterable<string>, applied: readonly st
 
 /**
  * Nothing lost since the system last started: every message the simulation delivered to an actor was handled to
- * completion or became a dead letter (which carries its reason). Checked per receiver and message type, at idle.
+ * completion, became a dead letter (which carries its reason), or went down with a simulated thread that was lost.
+ * Checked per receiver and message type, at idle.
  */
 export function nothingLost(sim: Simulation): string[] {
   const out: string[] = [];
@@ -38,6 +39,8 @@ export function nothingLost(sim: Simulation): string[] {
   const key = (to: string, type: string) => `${to} '${type}'`;
   for (const h of sim.handled) if (h.system === sim.systemCrashes && h.outcome === 'applied') accounted.set(key(h.actor, h.type), (accounted.get(key(h.actor, h.type)) ?? 0) + 1);
   for (const d of sim.deadLettersSinceStart()) accounted.set(key(d.to, d.type), (accounted.get(key(d.to, d.type)) ?? 0) + 1);
+  // Lost with a simulated thread (in its mailboxes, on their way to it, or sent from it and not yet posted).
+  for (const [k, n] of sim.lostWithThreadsSinceStart()) accounted.set(k, (accounted.get(k) ?? 0) + n);
   for (const [k, n] of sim.landedSinceStart()) {
     const seen = accounted.get(k) ?? 0;
     if (seen < n) out.push(`${k}: ${n} delivered, ${seen} handled or dead-lettered: ${n - seen} lost without a reason`);

@@ -158,7 +158,8 @@ export class SimLoop {
   private take(c: Candidate): void {
     const at = this.clock.now();
     if (c.kind === 'turn') {
-      const fn = this.turns.shift()!;
+      // Turns of different (simulated) threads run in any order: the seed picks one.
+      const fn = this.turns.length === 1 ? this.turns.shift()! : this.turns.splice(this.rng.int(this.turns.length), 1)[0];
       fn();
     } else if (c.kind === 'timer') {
       const fire = this.clock.take(this.clock.earliest()!);

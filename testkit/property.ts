@@ -123,6 +123,8 @@ export interface FaultArbitraryOptions {
   maxAtMs?: number;
   /** Largest LMDB write number a store-fail names (default 20). */
   maxWrite?: number;
+  /** Simulated threads a lose-thread fault may name (default 1; kind 'lose-thread': on an actor's k-th message, or a thread at a time). */
+  threads?: number;
 }
 
 /** One fault, plain data (printable, replayable). */
@@ -138,6 +140,10 @@ export function faultArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
     delay: fc.record({ kind: fc.constant('delay' as const), to: actor, ms }),
     'store-fail': fc.record({ kind: fc.constant('store-fail' as const), onWrite: fc.integer({ min: 1, max: o.maxWrite ?? 20 }) }),
     'crash-system': fc.record({ kind: fc.constant('crash-system' as const), atMs: fc.integer({ min: 0, max: o.maxAtMs ?? 1000 }) }),
+    'lose-thread': fc.oneof(
+      fc.record({ kind: fc.constant('lose-thread' as const), actor, onMessage: msg }),
+      fc.record({ kind: fc.constant('lose-thread' as const), thread: fc.integer({ min: 1, max: o.threads ?? 1 }), atMs: fc.integer({ min: 0, max: o.maxAtMs ?? 1000 }) }),
+    ),
   };
   const kinds = o.kinds ?? ['crash', 'init-throw', 'stall', 'delay'];
   return fc.oneof(...kinds.map((k) => by[k]));

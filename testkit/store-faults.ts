@@ -1,4 +1,3 @@
-import type { Runtime } from '../runtime/runtime.ts';
 import type { ActorStore } from '../persistence/store.ts';
 import { InjectedFaultError } from './errors.ts';
 import type { FaultPlan } from './faults.ts';
@@ -16,21 +15,6 @@ export class StoreFaults {
     this.failAt = new Set(plan.flatMap((f) => (f.kind === 'store-fail' ? [f.onWrite] : [])));
   }
 
-  attach(rt: Runtime): void {
-    if (this.failAt.size === 0) return;
-    const host = rt['host'];
-    const open = host.store.bind(host);
-    const patched = new WeakSet<ActorStore>();
-    host.store = () => {
-      const store = open();
-      if (!patched.has(store)) {
-        patched.add(store);
-        this.patch(store);
-      }
-      return store;
-    };
-  }
-
   private fails(what: string): InjectedFaultError | undefined {
     const n = ++this.writes;
     if (!this.failAt.has(n)) return undefined;
@@ -38,7 +22,9 @@ export class StoreFaults {
     return new InjectedFaultError(`injected LMDB failure of write #${n} (${what})`);
   }
 
-  private patch(store: ActorStore): void {
+  /** Each store the system opens (testkit/stores.ts) passes here first. */
+  patch(store: ActorStore): void {
+    if (this.failAt.size === 0) return;
     const writeSnapshot = store.writeSnapshot.bind(store);
     const appendJournal = store.appendJournal.bind(store);
     store.writeSnapshot = (actorId, snapshot, options) => {

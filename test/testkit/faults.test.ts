@@ -1,21 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Simulation, InjectedFaultError } from '../../testkit/index.ts';
+import { describe, expect, it } from 'vitest';
+import { InjectedFaultError } from '../../testkit/index.ts';
 import { account, counter, fragile, worker } from './fixtures/systems.ts';
+import { start, tree } from './support/sims.ts';
 import '../kernel/helpers.ts';
-
-const sims: Simulation[] = [];
-afterEach(async () => {
-  for (const s of sims.splice(0)) await s.stop();
-});
-async function start(...args: Parameters<typeof Simulation.start>): Promise<Simulation> {
-  const s = await Simulation.start(...args);
-  sims.push(s);
-  return s;
-}
-
-const tree = (children: unknown[], extra: Record<string, unknown> = {}) => ({
-  id: 'sup', strategy: 'one-for-one' as const, intensity: { maxRestarts: 3, withinMs: 10_000 }, backoff: { minMs: 10, maxMs: 1000 }, ...extra, children: children as never,
-});
 
 describe('faults', () => {
   it('crash on the k-th message: the supervisor restarts, the message is a dead letter', async () => {

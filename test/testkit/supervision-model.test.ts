@@ -1,6 +1,6 @@
 /**
  * A simulation-backed variant of Troupe's model-based supervision test (test/supervisors/model.test.ts): random
- * configurations and command sequences (crash, add, get, wait) against one child of a one-for-one supervisor with
+ * configurations and command sequences (crash, lose its thread, add, get, wait) against one child of a one-for-one supervisor with
  * onExhausted 'open-circuit', run in simulation (virtual time, seeded scheduling: no polling, no real timers) and
  * against a small model written from the documented semantics. After each command the simulation runs until idle,
  * so the model describes the system at rest: every restart done, every open circuit waited out (half-open).
@@ -16,7 +16,7 @@ import '../kernel/helpers.ts';
 const RUNS = Number(process.env.TROUPE_FC_RUNS ?? 60);
 
 interface Config { maxRestarts: number; withinMs: number; backoffMs: number; resetMs: number; multiplier: number; maxResetMs: number }
-type Command = { t: 'crash' } | { t: 'add'; n: number } | { t: 'get' } | { t: 'wait'; ms: number };
+type Command = { t: 'crash' } | { t: 'lose-thread' } | { t: 'add'; n: number } | { t: 'get' } | { t: 'wait'; ms: number };
 
 /** The documented semantics, at rest after each command. */
 class Model {
@@ -74,6 +74,7 @@ const configArb: fc.Arbitrary<Config> = fc.record({
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
   fc.constant({ t: 'crash' as const }),
+  fc.constant({ t: 'lose-thread' as const }),
   fc.record({ t: fc.constant('add' as const), n: fc.integer({ min: 1, max: 9 }) }),
   fc.constant({ t: 'get' as const }),
   fc.record({ t: fc.constant('wait' as const), ms: fc.constantFrom(10, 200, 1000, 6000) }),
@@ -81,7 +82,8 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
 
 async function property(input: { cfg: Config; commands: Command[] }, run: SimRun): Promise<void> {
   const { cfg } = input;
-  const sim = await run.start();
+  // The child runs on a simulated worker thread, its supervisor on the main thread (as in production).
+  const sim = await run.start({ threads: 1 });
   const sup = await sim.supervise({
     id: 'sup', strategy: 'one-for-one', onExhausted: 'open-circuit',
     intensity: { maxRestarts: cfg.maxRestarts, withinMs: cfg.withinMs },
@@ -96,6 +98,9 @@ async function property(input: { cfg: Config; commands: Command[] }, run: SimRun
     if (cmd.t === 'crash') {
       model.crash(sim.now);
       sim.tell(c, 'boom');
+    } else if (cmd.t === 'lose-thread') {
+      model.crash(sim.now); // a child lost with its thread counts as a crash, decided the same way
+      sim.loseThread(c.node);
     } else if (cmd.t === 'add') {
       model.add(cmd.n);
       sim.tell(c, 'add', cmd.n);
