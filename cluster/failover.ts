@@ -22,6 +22,9 @@ interface Hosted {
   queue: JournalFrame[];
   /** An adopted incarnation applies nothing before this (clock.now()): the old owner has stopped by then. */
   applyFrom: number;
+  /** Journal frames received from the feed, and applied (diagnostics: stats()). */
+  received: number;
+  applied: number;
   stop(): void;
 }
 
@@ -120,6 +123,11 @@ export class Failover {
     return [...this.hosted.keys()].sort();
   }
 
+  /** Per hosted actor: its token, frames received from its journal, applied, and waiting (diagnostics). */
+  stats(): Record<string, { revision: number; received: number; applied: number; queued: number }> {
+    return Object.fromEntries([...this.hosted.values()].map((h) => [h.id, { revision: h.revision, received: h.received, applied: h.applied, queued: h.queue.length }]));
+  }
+
   private async host(id: string, def: ActorDefinition, revision: number, owned: Ownership, applyFrom: number): Promise<void> {
     const local = `${id}~${revision}`;
     this.incarnations.add(local);
@@ -129,7 +137,7 @@ export class Failover {
     } finally {
       this.incarnations.delete(local);
     }
-    const h: Hosted = { id, ref, revision, owned, queue: [], applyFrom, stop: () => {} };
+    const h: Hosted = { id, ref, revision, owned, queue: [], applyFrom, received: 0, applied: 0, stop: () => {} };
     this.hosted.set(id, h);
     try {
       await this.feed(h);
@@ -148,6 +156,7 @@ export class Failover {
     const feed = await consumer.consume({
       callback: (m) => {
         if (!this.hosted.has(id) || this.hosted.get(id) !== h) return;
+        h.received++;
         h.queue.push(decode<JournalFrame>(m.data));
         this.drain(h);
       },
@@ -167,6 +176,7 @@ export class Failover {
     }
     while (h.queue.length > 0) {
       if (!this.fresh()) return void this.fence();
+      h.applied++;
       this.apply(h, h.queue.shift()!);
     }
   }

@@ -13,6 +13,7 @@ const ops: Record<string, (m: Record<string, unknown>) => Promise<unknown> | unk
     for (let i = 0; i < (m.count as number); i++) await spawnFailover(rt, account, { id: `${m.prefix as string}${i}` });
   },
   hosted: () => clusterOf(rt).failover.hostedIds(),
+  stats: () => clusterOf(rt).failover.stats(),
   shutdown: async () => {
     await rt.shutdown();
     setImmediate(() => process.exit(0));
