@@ -1,17 +1,21 @@
 import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { ThreadServices } from '../runtime/extensions.ts';
 import { DefinitionLoadError, errorToData } from '../runtime/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { decode, encode, Mode, type JournalFrame } from './codec.ts';
-import { ClusterDisconnectedError, PayloadTooLargeError } from './errors.ts';
+import { decode, Mode, type JournalFrame } from './codec.ts';
+import { BARRIER, failoverShell, type ShellArgs } from './failover-shell.ts';
+import { JournalWriter } from './journal-out.ts';
 import { idToKey } from './keys.ts';
 import type { NodeRegistry } from './nodes.ts';
 import { preferredNode } from './placement.ts';
 import type { ActorRegistry, Ownership } from './registry.ts';
 import type { Remote } from './remote.ts';
+import { SnapshotCadence } from './snapshot-policy.ts';
+import { SnapshotStore } from './snapshots.ts';
 
 /** A failover actor hosted here: its incarnation (a local actor named after its fencing token) and its journal feed. */
 interface Hosted {
@@ -19,14 +23,27 @@ interface Hosted {
   ref: ActorRef;
   revision: number;
   owned: Ownership;
-  queue: JournalFrame[];
+  /** Journal frames received, not applied yet, with their stream sequence. */
+  queue: Array<[seq: number, frame: JournalFrame]>;
   /** An adopted incarnation applies nothing before this (clock.now()): the old owner has stopped by then. */
   applyFrom: number;
+  /** Frames of the journal as it was at takeover still to apply; answers wait (held) until they are handled. */
+  replayLeft: number;
+  replaying: boolean;
+  held: Array<() => void>;
+  /** Stream sequence of the last frame applied: what a snapshot taken now stands for. */
+  lastSeq: number;
+  cadence: SnapshotCadence;
+  /** A snapshot is reading the state: nothing more is applied until it has. */
+  paused: boolean;
   /** Journal frames received from the feed, and applied (diagnostics: stats()). */
   received: number;
   applied: number;
   stop(): void;
 }
+
+/** Snapshot a failover actor every this many journal messages unless spawnFailover says otherwise (0: never). */
+export const DEFAULT_SNAPSHOT_EVERY = 100;
 
 /** An answer that never comes is forgotten after this long (as in remote.ts). */
 const LONG_MS = 10 * 60_000;
@@ -65,9 +82,11 @@ export class Failover {
     private readonly registry: ActorRegistry,
     private readonly nodes: NodeRegistry,
     private readonly remote: Remote,
+    private readonly snapshots: SnapshotStore,
   ) {
     this.joinedAt = services.clock.now();
-    remote.journal = (...m) => this.journal(...m);
+    const writer = new JournalWriter(nc, js, stream, self, services, remote, (id) => this.subject(id));
+    remote.journal = (...m) => writer.write(...m);
     // Someone else wrote the key of an actor hosted here (took it over): this incarnation is stale, stop it now.
     registry.onChange = (id, owner) => {
       const h = this.hosted.get(id);
@@ -91,7 +110,8 @@ export class Failover {
         });
       });
     }
-    return new Failover(nc, jetstream(nc), stream, `troupe.${cluster}.journal.`, self, ttlMs, services, registry, nodes, remote);
+    const snapshots = await SnapshotStore.open(new Kvm(nc), jsm, cluster, stream, () => nc.info?.max_payload ?? 1024 * 1024);
+    return new Failover(nc, jetstream(nc), stream, `troupe.${cluster}.journal.`, self, ttlMs, services, registry, nodes, remote, snapshots);
   }
 
   private subject(id: string): string {
@@ -106,12 +126,13 @@ export class Failover {
   }
 
   /** Spawn a failover actor here (its id is claimed cluster-wide); the ref works from any node and survives this one. */
-  async spawn<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown }): Promise<ActorRef<D>> {
-    const { id, args } = options;
+  async spawn<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
+    const { id, args, snapshotEvery } = options;
+    const failover = snapshotEvery === undefined ? { module: def.module, args } : { module: def.module, args, snapshotEvery };
     this.pending.add(id);
     try {
-      const revision = await this.registry.claim(id, def.kind, { module: def.module, args });
-      await this.host(id, def, revision, { node: this.self, kind: def.kind, failover: { module: def.module, args } }, 0);
+      const revision = await this.registry.claim(id, def.kind, failover);
+      await this.host(id, def, revision, { node: this.self, kind: def.kind, failover }, 0);
     } finally {
       this.pending.delete(id);
     }
@@ -128,19 +149,29 @@ export class Failover {
     return Object.fromEntries([...this.hosted.values()].map((h) => [h.id, { revision: h.revision, received: h.received, applied: h.applied, queued: h.queue.length }]));
   }
 
+  /**
+   * Host `id` here with token `revision`: claim its snapshot record (an old owner can no longer write one), start a
+   * fresh incarnation from the snapshot's state, and feed it the journal after the snapshot's seq.
+   */
   private async host(id: string, def: ActorDefinition, revision: number, owned: Ownership, applyFrom: number): Promise<void> {
+    const snapshot = await this.snapshots.claim(id, revision);
+    if (snapshot === 'fenced') throw new Error(`${id}: a newer owner holds its snapshot`);
     const local = `${id}~${revision}`;
     this.incarnations.add(local);
     let ref: ActorRef;
     try {
-      ref = await this.runtime!.spawn(def, { id: local, args: owned.failover?.args });
+      const args: ShellArgs = { args: owned.failover?.args, restored: snapshot.hasState ? { state: snapshot.state } : undefined };
+      ref = await this.runtime!.spawn(failoverShell(def), { id: local, args, pin: 0 });
     } finally {
       this.incarnations.delete(local);
     }
-    const h: Hosted = { id, ref, revision, owned, queue: [], applyFrom, received: 0, applied: 0, stop: () => {} };
+    const h: Hosted = {
+      id, ref, revision, owned, queue: [], applyFrom, replayLeft: 0, replaying: true, held: [], lastSeq: snapshot.seq,
+      cadence: new SnapshotCadence(owned.failover?.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY), paused: false, received: 0, applied: 0, stop: () => {},
+    };
     this.hosted.set(id, h);
     try {
-      await this.feed(h);
+      await this.feed(h, snapshot.seq);
     } catch (err) {
       // No feed (a JetStream API call timed out under load...): not hosted after all; the sweep adopts it again.
       this.hosted.delete(id);
@@ -149,19 +180,31 @@ export class Failover {
     }
   }
 
-  /** From the start of its journal: the fresh incarnation's state is the fold of every message journaled. */
-  private async feed(h: Hosted): Promise<void> {
+  /** The journal after `seq` (the snapshot's): the incarnation's state becomes the fold of every message journaled. */
+  private async feed(h: Hosted, seq: number): Promise<void> {
     const id = h.id;
-    const consumer = await this.js.consumers.get(this.stream, { filter_subjects: this.subject(id), deliver_policy: DeliverPolicy.All });
+    const from = seq === 0 ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq + 1 };
+    const consumer = await this.js.consumers.get(this.stream, { filter_subjects: this.subject(id), ...from });
+    h.replayLeft = (await consumer.info(true)).num_pending;
+    if (h.replayLeft === 0) this.replayed(h);
     const feed = await consumer.consume({
       callback: (m) => {
-        if (!this.hosted.has(id) || this.hosted.get(id) !== h) return;
+        if (this.hosted.get(id) !== h) return;
         h.received++;
-        h.queue.push(decode<JournalFrame>(m.data));
+        h.queue.push([m.seq, decode<JournalFrame>(m.data)]);
         this.drain(h);
       },
     });
     h.stop = () => void feed.close().catch(() => {});
+  }
+
+  /** Every frame of the journal as it was at takeover is applied: once handled, answers go out (those held first). */
+  private replayed(h: Hosted): void {
+    const release = () => {
+      h.replaying = false;
+      for (const answer of h.held.splice(0)) answer();
+    };
+    this.services.ask(h.ref, BARRIER, undefined, '', LONG_MS).then(release, release);
   }
 
   private fresh(): boolean {
@@ -174,20 +217,55 @@ export class Failover {
       setTimeout(() => this.hosted.get(h.id) === h && this.drain(h), wait + 1).unref();
       return;
     }
-    while (h.queue.length > 0) {
+    while (h.queue.length > 0 && !h.paused) {
       if (!this.fresh()) return void this.fence();
+      const [seq, frame] = h.queue.shift()!;
       h.applied++;
-      this.apply(h, h.queue.shift()!);
+      h.lastSeq = seq;
+      this.apply(h, frame);
+      if (h.replayLeft > 0 && --h.replayLeft === 0) this.replayed(h);
+      if (h.cadence.applied()) this.snapshot(h);
     }
   }
 
   private apply(h: Hosted, [mode, type, payload, from, corr, messageId, replyTo]: JournalFrame): void {
     if (mode === Mode.Tell) return this.services.tell(h.ref, type, payload, from);
     if (mode === Mode.Send) return void this.services.send(h.ref, type, payload, from, messageId, LONG_MS).catch(() => {});
-    this.services.ask(h.ref, type, payload, from, LONG_MS).then(
-      (value) => this.remote.answer(replyTo, corr, 1, value),
-      (err: unknown) => this.remote.answer(replyTo, corr, 0, errorToData(err)),
-    );
+    const answer = (code: number, value: unknown) => {
+      if (h.replaying) h.held.push(() => this.remote.answer(replyTo, corr, code, value));
+      else this.remote.answer(replyTo, corr, code, value);
+    };
+    this.services.ask(h.ref, type, payload, from, LONG_MS).then((value) => answer(1, value), (err: unknown) => answer(0, errorToData(err)));
+  }
+
+  /**
+   * The state after the last frame applied, into the snapshot bucket at this incarnation's token; then the journal
+   * up to that frame is trimmed. Nothing more is applied until the state is read (a barrier: every frame before it
+   * handled). A newer owner's record (fenced) means this incarnation is stale: it stops.
+   */
+  private snapshot(h: Hosted): void {
+    h.cadence.started();
+    h.paused = true;
+    const seq = h.lastSeq;
+    const resume = () => {
+      if (!h.paused) return;
+      h.paused = false;
+      if (this.hosted.get(h.id) === h) this.drain(h);
+    };
+    void (async () => {
+      await this.services.ask(h.ref, BARRIER, undefined, '', LONG_MS);
+      const state = (await this.runtime!.inspect(h.ref.id))?.state;
+      const written = this.snapshots.write(h.id, h.revision, seq, state); // encodes the state before it resumes
+      resume();
+      const outcome = await written;
+      if (outcome === 'fenced') return this.giveUp(h);
+      if (outcome === 'written') await this.snapshots.trim(this.subject(h.id), seq);
+    })().catch((err: unknown) => {
+      if (process.env.TROUPE_CLUSTER_DEBUG) console.error(`snapshot of ${h.id} failed:`, err);
+    }).finally(() => {
+      resume();
+      h.cadence.finished();
+    });
   }
 
   /** Our key went unconfirmed too long: heartbeat, then renew each actor's token or give the actor up. */
@@ -221,6 +299,7 @@ export class Failover {
   private giveUp(h: Hosted): void {
     this.hosted.delete(h.id);
     h.queue.length = 0;
+    h.held.length = 0;
     h.stop();
     void this.runtime?.stop(h.ref);
   }
@@ -282,40 +361,6 @@ export class Failover {
     const def = await loadDefinition(owned.failover!.module, owned.kind);
     // Applies nothing for half a TTL: an old owner that was only slow has seen the new token by then, or stopped.
     await this.host(id, def, revision, { ...owned, node: this.self, revision }, this.services.clock.now() + this.ttlMs / 2);
-  }
-
-  // ---- the sending side: any node's mail to a failover actor goes into its journal --------------------------------
-
-  private journal(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId: string, ack: boolean): void {
-    const mode = ask === 0 ? Mode.Tell : ack ? Mode.Send : Mode.Ask;
-    const fail = (err: Error) => {
-      if (ask !== 0) this.services.reply(replyNode, ask, false, errorToData(err));
-      else this.services.deadLetter(id, type, from, 'worker-lost', err.message);
-    };
-    if (!this.remote.connected) return fail(new ClusterDisconnectedError(`the connection to NATS is down: cannot journal '${type}' for ${id}`));
-    const corr = mode === Mode.Ask ? this.remote.expect(replyNode, ask) : 0;
-    let data: Uint8Array;
-    try {
-      data = encode([mode, type, payload, from, corr, messageId, this.self]);
-    } catch (err) {
-      this.remote.forget(corr);
-      return fail(err as Error);
-    }
-    const max = this.nc.info?.max_payload ?? 1024 * 1024;
-    if (data.length > max) {
-      this.remote.forget(corr);
-      return fail(new PayloadTooLargeError(`'${type}' to ${id} is ${data.length} bytes encoded: the NATS server takes at most ${max}`, { details: { bytes: data.length, maxPayload: max } }));
-    }
-    // Published in call order on one connection: the journal keeps this node's order per actor.
-    this.js.publish(this.subject(id), data, messageId !== '' ? { msgID: messageId } : undefined).then(
-      (pubAck) => {
-        if (mode === Mode.Send) this.services.reply(replyNode, ask, true, { messageId: messageId !== '' ? messageId : `${this.stream}:${pubAck.seq}`, duplicate: pubAck.duplicate });
-      },
-      (err: unknown) => {
-        this.remote.forget(corr);
-        fail(new ClusterDisconnectedError(`'${type}' for ${id} was not journaled: ${(err as Error)?.message ?? err}`));
-      },
-    );
   }
 
   close(): void {

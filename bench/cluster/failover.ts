@@ -9,7 +9,7 @@ import { NodeProcess } from '../../test/cluster/support/node-process.ts';
 import { emit } from '../lib/measure.ts';
 import { makeRow } from '../lib/rows.ts';
 
-const N = Number(process.env.TROUPE_BENCH_FAILOVER_N ?? 500);
+const N = Number(process.env.TROUPE_BENCH_FAILOVER_N ?? 1000);
 const TTL_S = 2;
 
 const phase = (what: string) => process.env.TROUPE_CLUSTER_DEBUG && console.error(`${Math.round(performance.now())} ms: ${what}`);
