@@ -1,68 +1,45 @@
-import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { ThreadServices } from '../runtime/extensions.ts';
-import { DefinitionLoadError, errorToData } from '../runtime/errors.ts';
+import { DefinitionLoadError } from '../runtime/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { decode, Mode, type JournalFrame } from './codec.ts';
-import { BARRIER, failoverShell, type ShellArgs } from './failover-shell.ts';
+import { failoverShell, type ShellArgs } from './failover-shell.ts';
+import { Incarnation, type IncarnationHost } from './incarnation.ts';
 import { JournalWriter } from './journal-out.ts';
+import { Limiter } from './limit.ts';
 import { idToKey } from './keys.ts';
 import type { NodeRegistry } from './nodes.ts';
 import { preferredNode } from './placement.ts';
 import type { ActorRegistry, Ownership } from './registry.ts';
 import type { Remote } from './remote.ts';
-import { SnapshotCadence } from './snapshot-policy.ts';
 import { SnapshotStore } from './snapshots.ts';
 
-/** A failover actor hosted here: its incarnation (a local actor named after its fencing token) and its journal feed. */
-interface Hosted {
-  id: string;
-  ref: ActorRef;
-  revision: number;
-  owned: Ownership;
-  /** Journal frames received, not applied yet, with their stream sequence. */
-  queue: Array<[seq: number, frame: JournalFrame]>;
-  /** An adopted incarnation applies nothing before this (clock.now()): the old owner has stopped by then. */
-  applyFrom: number;
-  /** Frames of the journal as it was at takeover still to apply; answers wait (held) until they are handled. */
-  replayLeft: number;
-  replaying: boolean;
-  held: Array<() => void>;
-  /** Stream sequence of the last frame applied: what a snapshot taken now stands for. */
-  lastSeq: number;
-  cadence: SnapshotCadence;
-  /** A snapshot is reading the state: nothing more is applied until it has. */
-  paused: boolean;
-  /** Journal frames received from the feed, and applied (diagnostics: stats()). */
-  received: number;
-  applied: number;
-  stop(): void;
-}
+/** Adoptions a node runs at once (each: a compare-and-set, a snapshot claim, a consumer). */
+const TAKEOVERS_AT_ONCE = 16;
 
 /** Snapshot a failover actor every this many journal messages unless spawnFailover says otherwise (0: never). */
 export const DEFAULT_SNAPSHOT_EVERY = 100;
-
-/** An answer that never comes is forgotten after this long (as in remote.ts). */
-const LONG_MS = 10 * 60_000;
 
 /**
  * Failover actors: ids whose mail is journaled in a JetStream stream (one subject per actor) before anything
  * handles it, so any node can host them. The owner holds the id's key in the actors bucket; its revision is the
  * fencing token. When the owner's node is gone, survivors race to write the key at the revision they saw
- * (compare-and-set: one wins), and the winner hosts the actor again by replaying its journal from the start into a
- * fresh incarnation: the state is the journal's fold, so every acknowledged message is in it exactly once.
- * A node applies journaled mail only while its own key was confirmed within half the TTL; past that (a pause, a
- * partition) it first writes each of its actors' keys at its token: a failed write means someone took over, and
- * its incarnation is stopped before it applies anything more.
+ * (compare-and-set: one wins), and the winner hosts the actor again (cluster/incarnation.ts): it claims the actor's
+ * snapshot record with its token, starts a fresh incarnation from the snapshot and replays the journal after it, so
+ * every acknowledged message is in the state exactly once. A node applies journaled mail only while its own key was
+ * confirmed within half the TTL; past that (a pause, a partition) it first writes each of its actors' keys at its
+ * token: a failed write means someone took over, and its incarnation is stopped before it applies anything more.
  */
-export class Failover {
-  private readonly hosted = new Map<string, Hosted>();
+export class Failover implements IncarnationHost {
+  private readonly hosted = new Map<string, Incarnation>();
   /** Local ids of incarnations being spawned: their public id is claimed already, they need no claim of their own. */
   readonly incarnations = new Set<string>();
   private readonly pending = new Set<string>();
+  /** Takeovers in flight at once (cluster/limit.ts says why). */
+  private readonly takeovers = new Limiter(TAKEOVERS_AT_ONCE);
   private readonly orphanSince = new Map<string, number>();
   private runtime: Runtime | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -72,17 +49,17 @@ export class Failover {
   private closed = false;
 
   private constructor(
-    private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
-    private readonly stream: string,
+    nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly stream: string,
     private readonly subjectPrefix: string,
     private readonly self: string,
     private readonly ttlMs: number,
-    private readonly services: ThreadServices,
+    readonly services: ThreadServices,
     private readonly registry: ActorRegistry,
     private readonly nodes: NodeRegistry,
-    private readonly remote: Remote,
-    private readonly snapshots: SnapshotStore,
+    readonly remote: Remote,
+    readonly snapshots: SnapshotStore,
   ) {
     this.joinedAt = services.clock.now();
     const writer = new JournalWriter(nc, js, stream, self, services, remote, (id) => this.subject(id));
@@ -114,8 +91,16 @@ export class Failover {
     return new Failover(nc, jetstream(nc), stream, `troupe.${cluster}.journal.`, self, ttlMs, services, registry, nodes, remote, snapshots);
   }
 
-  private subject(id: string): string {
+  subject(id: string): string {
     return this.subjectPrefix + idToKey(id);
+  }
+
+  current(inc: Incarnation): boolean {
+    return this.hosted.get(inc.id) === inc;
+  }
+
+  async stateOf(localId: string): Promise<unknown> {
+    return (await this.runtime!.inspect(localId))?.state;
   }
 
   /** Now that the runtime exists: host what this node is to host, and watch for orphans. */
@@ -165,13 +150,10 @@ export class Failover {
     } finally {
       this.incarnations.delete(local);
     }
-    const h: Hosted = {
-      id, ref, revision, owned, queue: [], applyFrom, replayLeft: 0, replaying: true, held: [], lastSeq: snapshot.seq,
-      cadence: new SnapshotCadence(owned.failover?.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY), paused: false, received: 0, applied: 0, stop: () => {},
-    };
+    const h = new Incarnation(this, id, ref, revision, owned, snapshot.seq, applyFrom, owned.failover?.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY);
     this.hosted.set(id, h);
     try {
-      await this.feed(h, snapshot.seq);
+      await h.feed();
     } catch (err) {
       // No feed (a JetStream API call timed out under load...): not hosted after all; the sweep adopts it again.
       this.hosted.delete(id);
@@ -180,96 +162,16 @@ export class Failover {
     }
   }
 
-  /** The journal after `seq` (the snapshot's): the incarnation's state becomes the fold of every message journaled. */
-  private async feed(h: Hosted, seq: number): Promise<void> {
-    const id = h.id;
-    const from = seq === 0 ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq + 1 };
-    const consumer = await this.js.consumers.get(this.stream, { filter_subjects: this.subject(id), ...from });
-    h.replayLeft = (await consumer.info(true)).num_pending;
-    if (h.replayLeft === 0) this.replayed(h);
-    const feed = await consumer.consume({
-      callback: (m) => {
-        if (this.hosted.get(id) !== h) return;
-        h.received++;
-        h.queue.push([m.seq, decode<JournalFrame>(m.data)]);
-        this.drain(h);
-      },
-    });
-    h.stop = () => void feed.close().catch(() => {});
-  }
-
-  /** Every frame of the journal as it was at takeover is applied: once handled, answers go out (those held first). */
-  private replayed(h: Hosted): void {
-    const release = () => {
-      h.replaying = false;
-      for (const answer of h.held.splice(0)) answer();
-    };
-    this.services.ask(h.ref, BARRIER, undefined, '', LONG_MS).then(release, release);
-  }
-
-  private fresh(): boolean {
+  fresh(): boolean {
     return this.services.clock.now() - this.nodes.confirmedAt <= this.ttlMs / 2;
   }
 
-  private drain(h: Hosted): void {
-    const wait = h.applyFrom - this.services.clock.now();
-    if (wait > 0 && h.queue.length > 0) {
-      setTimeout(() => this.hosted.get(h.id) === h && this.drain(h), wait + 1).unref();
-      return;
-    }
-    while (h.queue.length > 0 && !h.paused) {
-      if (!this.fresh()) return void this.fence();
-      const [seq, frame] = h.queue.shift()!;
-      h.applied++;
-      h.lastSeq = seq;
-      this.apply(h, frame);
-      if (h.replayLeft > 0 && --h.replayLeft === 0) this.replayed(h);
-      if (h.cadence.applied()) this.snapshot(h);
-    }
-  }
-
-  private apply(h: Hosted, [mode, type, payload, from, corr, messageId, replyTo]: JournalFrame): void {
-    if (mode === Mode.Tell) return this.services.tell(h.ref, type, payload, from);
-    if (mode === Mode.Send) return void this.services.send(h.ref, type, payload, from, messageId, LONG_MS).catch(() => {});
-    const answer = (code: number, value: unknown) => {
-      if (h.replaying) h.held.push(() => this.remote.answer(replyTo, corr, code, value));
-      else this.remote.answer(replyTo, corr, code, value);
-    };
-    this.services.ask(h.ref, type, payload, from, LONG_MS).then((value) => answer(1, value), (err: unknown) => answer(0, errorToData(err)));
-  }
-
-  /**
-   * The state after the last frame applied, into the snapshot bucket at this incarnation's token; then the journal
-   * up to that frame is trimmed. Nothing more is applied until the state is read (a barrier: every frame before it
-   * handled). A newer owner's record (fenced) means this incarnation is stale: it stops.
-   */
-  private snapshot(h: Hosted): void {
-    h.cadence.started();
-    h.paused = true;
-    const seq = h.lastSeq;
-    const resume = () => {
-      if (!h.paused) return;
-      h.paused = false;
-      if (this.hosted.get(h.id) === h) this.drain(h);
-    };
-    void (async () => {
-      await this.services.ask(h.ref, BARRIER, undefined, '', LONG_MS);
-      const state = (await this.runtime!.inspect(h.ref.id))?.state;
-      const written = this.snapshots.write(h.id, h.revision, seq, state); // encodes the state before it resumes
-      resume();
-      const outcome = await written;
-      if (outcome === 'fenced') return this.giveUp(h);
-      if (outcome === 'written') await this.snapshots.trim(this.subject(h.id), seq);
-    })().catch((err: unknown) => {
-      if (process.env.TROUPE_CLUSTER_DEBUG) console.error(`snapshot of ${h.id} failed:`, err);
-    }).finally(() => {
-      resume();
-      h.cadence.finished();
-    });
-  }
-
   /** Our key went unconfirmed too long: heartbeat, then renew each actor's token or give the actor up. */
-  private fence(): Promise<void> {
+  fence(): void {
+    void this.fenceNow();
+  }
+
+  private fenceNow(): Promise<void> {
     this.fencing ??= (async () => {
       try {
         const silentMs = this.services.clock.now() - this.nodes.confirmedAt;
@@ -289,17 +191,15 @@ export class Failover {
       }
     })().finally(() => {
       if (this.closed) return;
-      if (this.fresh()) for (const h of this.hosted.values()) this.drain(h);
-      else if ([...this.hosted.values()].some((h) => h.queue.length > 0)) setTimeout(() => void this.fence(), 200).unref();
+      if (this.fresh()) for (const h of this.hosted.values()) h.drain();
+      else if ([...this.hosted.values()].some((h) => h.queue.length > 0)) setTimeout(() => this.fence(), 200).unref();
     });
     return this.fencing;
   }
 
   /** Someone else holds the token now: stop this stale incarnation before it applies anything more. */
-  private giveUp(h: Hosted): void {
+  giveUp(h: Incarnation): void {
     this.hosted.delete(h.id);
-    h.queue.length = 0;
-    h.held.length = 0;
     h.stop();
     void this.runtime?.stop(h.ref);
   }
@@ -344,7 +244,11 @@ export class Failover {
           if (!(await gone.get(owned.node))) return this.orphanSince.delete(id);
         }
         // A failure (the connection closing, the module not loading here) leaves it orphaned: the next sweep retries.
-        await this.adopt(id, owned);
+        await this.takeovers.run(() => {
+          const latest = this.registry.known(id);
+          if (latest !== undefined && latest.revision !== owned.revision) return Promise.resolve(); // changed while queued
+          return this.adopt(id, owned);
+        });
       } catch (err) {
         if (process.env.TROUPE_CLUSTER_DEBUG) console.error(`adopting ${id} failed:`, err);
       } finally {
