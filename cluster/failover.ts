@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { ThreadServices } from '../runtime/extensions.ts';
-import { DefinitionLoadError } from '../runtime/errors.ts';
+import { DefinitionLoadError, InvalidSpawnOptionError } from '../runtime/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { failoverShell, type ShellArgs } from './failover-shell.ts';
 import { Incarnation, type IncarnationHost } from './incarnation.ts';
@@ -113,6 +113,9 @@ export class Failover implements IncarnationHost {
   /** Spawn a failover actor here (its id is claimed cluster-wide); the ref works from any node and survives this one. */
   async spawn<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
     const { id, args, snapshotEvery } = options;
+    if (snapshotEvery !== undefined && !(Number.isInteger(snapshotEvery) && snapshotEvery >= 0)) {
+      throw new InvalidSpawnOptionError(`snapshotEvery must be a whole number of messages, 0 or more (0: never), not ${JSON.stringify(snapshotEvery)}`);
+    }
     const failover = snapshotEvery === undefined ? { module: def.module, args } : { module: def.module, args, snapshotEvery };
     this.pending.add(id);
     try {
