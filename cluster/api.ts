@@ -14,7 +14,9 @@ export function clusterOf(runtime: Runtime): ClusterNode {
  * Spawn a failover actor on this node: its mail is journaled in JetStream before it is handled, and when this node
  * dies a surviving node hosts it again with its state rebuilt from the journal (cluster/failover.ts). Its handlers
  * must be deterministic functions of state and message (the journal is replayed into a fresh incarnation).
+ * `snapshotEvery` (default 100, 0: never): its state is snapshotted to JetStream every that many journaled messages,
+ * and the journal trimmed up to the snapshot, so a takeover replays the snapshot and the journal's tail only.
  */
-export function spawnFailover<D extends ActorDefinition>(runtime: Runtime, def: D, options: { id: string; args?: unknown }): Promise<ActorRef<D>> {
+export function spawnFailover<D extends ActorDefinition>(runtime: Runtime, def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
   return clusterOf(runtime).failover.spawn(def, options);
 }

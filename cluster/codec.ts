@@ -15,5 +15,9 @@ export type ReplyFrame = [corr: number, code: number, value: unknown];
 /** A message in a failover actor's journal; `replyTo` names the node whose reply subject an ask's answer goes to. */
 export type JournalFrame = [mode: number, type: string, payload: unknown, from: string, corr: number, messageId: string, replyTo: string];
 
-export const encode = (frame: Frame | ReplyFrame | JournalFrame): Uint8Array => packr.pack(frame);
-export const decode = <T extends Frame | ReplyFrame | JournalFrame>(data: Uint8Array): T => packr.unpack(data) as T;
+/** A failover actor's snapshot (cluster/snapshots.ts): the owner's token, the journal seq, whether a state is in it. */
+export type SnapshotFrame = [token: number, seq: number, hasState: number, state: unknown];
+
+type Any = Frame | ReplyFrame | JournalFrame | SnapshotFrame;
+export const encode = (frame: Any): Uint8Array => packr.pack(frame);
+export const decode = <T extends Any>(data: Uint8Array): T => packr.unpack(data) as T;

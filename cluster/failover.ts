@@ -1,48 +1,45 @@
-import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { ThreadServices } from '../runtime/extensions.ts';
-import { DefinitionLoadError, errorToData } from '../runtime/errors.ts';
+import { DefinitionLoadError, InvalidSpawnOptionError } from '../runtime/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { decode, encode, Mode, type JournalFrame } from './codec.ts';
-import { ClusterDisconnectedError, PayloadTooLargeError } from './errors.ts';
+import { failoverShell, type ShellArgs } from './failover-shell.ts';
+import { Incarnation, type IncarnationHost } from './incarnation.ts';
+import { JournalWriter } from './journal-out.ts';
+import { Limiter } from './limit.ts';
 import { idToKey } from './keys.ts';
 import type { NodeRegistry } from './nodes.ts';
 import { preferredNode } from './placement.ts';
 import type { ActorRegistry, Ownership } from './registry.ts';
 import type { Remote } from './remote.ts';
+import { SnapshotStore } from './snapshots.ts';
 
-/** A failover actor hosted here: its incarnation (a local actor named after its fencing token) and its journal feed. */
-interface Hosted {
-  id: string;
-  ref: ActorRef;
-  revision: number;
-  owned: Ownership;
-  queue: JournalFrame[];
-  /** An adopted incarnation applies nothing before this (clock.now()): the old owner has stopped by then. */
-  applyFrom: number;
-  stop(): void;
-}
+/** Adoptions a node runs at once (each: a compare-and-set, a snapshot claim, a consumer). */
+const TAKEOVERS_AT_ONCE = 16;
 
-/** An answer that never comes is forgotten after this long (as in remote.ts). */
-const LONG_MS = 10 * 60_000;
+/** Snapshot a failover actor every this many journal messages unless spawnFailover says otherwise (0: never). */
+export const DEFAULT_SNAPSHOT_EVERY = 100;
 
 /**
  * Failover actors: ids whose mail is journaled in a JetStream stream (one subject per actor) before anything
  * handles it, so any node can host them. The owner holds the id's key in the actors bucket; its revision is the
  * fencing token. When the owner's node is gone, survivors race to write the key at the revision they saw
- * (compare-and-set: one wins), and the winner hosts the actor again by replaying its journal from the start into a
- * fresh incarnation: the state is the journal's fold, so every acknowledged message is in it exactly once.
- * A node applies journaled mail only while its own key was confirmed within half the TTL; past that (a pause, a
- * partition) it first writes each of its actors' keys at its token: a failed write means someone took over, and
- * its incarnation is stopped before it applies anything more.
+ * (compare-and-set: one wins), and the winner hosts the actor again (cluster/incarnation.ts): it claims the actor's
+ * snapshot record with its token, starts a fresh incarnation from the snapshot and replays the journal after it, so
+ * every acknowledged message is in the state exactly once. A node applies journaled mail only while its own key was
+ * confirmed within half the TTL; past that (a pause, a partition) it first writes each of its actors' keys at its
+ * token: a failed write means someone took over, and its incarnation is stopped before it applies anything more.
  */
-export class Failover {
-  private readonly hosted = new Map<string, Hosted>();
+export class Failover implements IncarnationHost {
+  private readonly hosted = new Map<string, Incarnation>();
   /** Local ids of incarnations being spawned: their public id is claimed already, they need no claim of their own. */
   readonly incarnations = new Set<string>();
   private readonly pending = new Set<string>();
+  /** Takeovers in flight at once (cluster/limit.ts says why). */
+  private readonly takeovers = new Limiter(TAKEOVERS_AT_ONCE);
   private readonly orphanSince = new Map<string, number>();
   private runtime: Runtime | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -52,19 +49,21 @@ export class Failover {
   private closed = false;
 
   private constructor(
-    private readonly nc: NatsConnection,
-    private readonly js: JetStreamClient,
-    private readonly stream: string,
+    nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly stream: string,
     private readonly subjectPrefix: string,
     private readonly self: string,
     private readonly ttlMs: number,
-    private readonly services: ThreadServices,
+    readonly services: ThreadServices,
     private readonly registry: ActorRegistry,
     private readonly nodes: NodeRegistry,
-    private readonly remote: Remote,
+    readonly remote: Remote,
+    readonly snapshots: SnapshotStore,
   ) {
     this.joinedAt = services.clock.now();
-    remote.journal = (...m) => this.journal(...m);
+    const writer = new JournalWriter(nc, js, stream, self, services, remote, (id) => this.subject(id));
+    remote.journal = (...m) => writer.write(...m);
     // Someone else wrote the key of an actor hosted here (took it over): this incarnation is stale, stop it now.
     registry.onChange = (id, owner) => {
       const h = this.hosted.get(id);
@@ -88,11 +87,20 @@ export class Failover {
         });
       });
     }
-    return new Failover(nc, jetstream(nc), stream, `troupe.${cluster}.journal.`, self, ttlMs, services, registry, nodes, remote);
+    const snapshots = await SnapshotStore.open(new Kvm(nc), jsm, cluster, stream, () => nc.info?.max_payload ?? 1024 * 1024);
+    return new Failover(nc, jetstream(nc), stream, `troupe.${cluster}.journal.`, self, ttlMs, services, registry, nodes, remote, snapshots);
   }
 
-  private subject(id: string): string {
+  subject(id: string): string {
     return this.subjectPrefix + idToKey(id);
+  }
+
+  current(inc: Incarnation): boolean {
+    return this.hosted.get(inc.id) === inc;
+  }
+
+  async stateOf(localId: string): Promise<unknown> {
+    return (await this.runtime!.inspect(localId))?.state;
   }
 
   /** Now that the runtime exists: host what this node is to host, and watch for orphans. */
@@ -103,12 +111,16 @@ export class Failover {
   }
 
   /** Spawn a failover actor here (its id is claimed cluster-wide); the ref works from any node and survives this one. */
-  async spawn<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown }): Promise<ActorRef<D>> {
-    const { id, args } = options;
+  async spawn<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
+    const { id, args, snapshotEvery } = options;
+    if (snapshotEvery !== undefined && !(Number.isInteger(snapshotEvery) && snapshotEvery >= 0)) {
+      throw new InvalidSpawnOptionError(`snapshotEvery must be a whole number of messages, 0 or more (0: never), not ${JSON.stringify(snapshotEvery)}`);
+    }
+    const failover = snapshotEvery === undefined ? { module: def.module, args } : { module: def.module, args, snapshotEvery };
     this.pending.add(id);
     try {
-      const revision = await this.registry.claim(id, def.kind, { module: def.module, args });
-      await this.host(id, def, revision, { node: this.self, kind: def.kind, failover: { module: def.module, args } }, 0);
+      const revision = await this.registry.claim(id, def.kind, failover);
+      await this.host(id, def, revision, { node: this.self, kind: def.kind, failover }, 0);
     } finally {
       this.pending.delete(id);
     }
@@ -120,19 +132,31 @@ export class Failover {
     return [...this.hosted.keys()].sort();
   }
 
+  /** Per hosted actor: its token, frames received from its journal, applied, and waiting (diagnostics). */
+  stats(): Record<string, { revision: number; received: number; applied: number; queued: number }> {
+    return Object.fromEntries([...this.hosted.values()].map((h) => [h.id, { revision: h.revision, received: h.received, applied: h.applied, queued: h.queue.length }]));
+  }
+
+  /**
+   * Host `id` here with token `revision`: claim its snapshot record (an old owner can no longer write one), start a
+   * fresh incarnation from the snapshot's state, and feed it the journal after the snapshot's seq.
+   */
   private async host(id: string, def: ActorDefinition, revision: number, owned: Ownership, applyFrom: number): Promise<void> {
+    const snapshot = await this.snapshots.claim(id, revision);
+    if (snapshot === 'fenced') throw new Error(`${id}: a newer owner holds its snapshot`);
     const local = `${id}~${revision}`;
     this.incarnations.add(local);
     let ref: ActorRef;
     try {
-      ref = await this.runtime!.spawn(def, { id: local, args: owned.failover?.args });
+      const args: ShellArgs = { args: owned.failover?.args, restored: snapshot.hasState ? { state: snapshot.state } : undefined };
+      ref = await this.runtime!.spawn(failoverShell(def), { id: local, args, pin: 0 });
     } finally {
       this.incarnations.delete(local);
     }
-    const h: Hosted = { id, ref, revision, owned, queue: [], applyFrom, stop: () => {} };
+    const h = new Incarnation(this, id, ref, revision, owned, snapshot.seq, applyFrom, owned.failover?.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY);
     this.hosted.set(id, h);
     try {
-      await this.feed(h);
+      await h.feed();
     } catch (err) {
       // No feed (a JetStream API call timed out under load...): not hosted after all; the sweep adopts it again.
       this.hosted.delete(id);
@@ -141,47 +165,16 @@ export class Failover {
     }
   }
 
-  /** From the start of its journal: the fresh incarnation's state is the fold of every message journaled. */
-  private async feed(h: Hosted): Promise<void> {
-    const id = h.id;
-    const consumer = await this.js.consumers.get(this.stream, { filter_subjects: this.subject(id), deliver_policy: DeliverPolicy.All });
-    const feed = await consumer.consume({
-      callback: (m) => {
-        if (!this.hosted.has(id) || this.hosted.get(id) !== h) return;
-        h.queue.push(decode<JournalFrame>(m.data));
-        this.drain(h);
-      },
-    });
-    h.stop = () => void feed.close().catch(() => {});
-  }
-
-  private fresh(): boolean {
+  fresh(): boolean {
     return this.services.clock.now() - this.nodes.confirmedAt <= this.ttlMs / 2;
   }
 
-  private drain(h: Hosted): void {
-    const wait = h.applyFrom - this.services.clock.now();
-    if (wait > 0 && h.queue.length > 0) {
-      setTimeout(() => this.hosted.get(h.id) === h && this.drain(h), wait + 1).unref();
-      return;
-    }
-    while (h.queue.length > 0) {
-      if (!this.fresh()) return void this.fence();
-      this.apply(h, h.queue.shift()!);
-    }
-  }
-
-  private apply(h: Hosted, [mode, type, payload, from, corr, messageId, replyTo]: JournalFrame): void {
-    if (mode === Mode.Tell) return this.services.tell(h.ref, type, payload, from);
-    if (mode === Mode.Send) return void this.services.send(h.ref, type, payload, from, messageId, LONG_MS).catch(() => {});
-    this.services.ask(h.ref, type, payload, from, LONG_MS).then(
-      (value) => this.remote.answer(replyTo, corr, 1, value),
-      (err: unknown) => this.remote.answer(replyTo, corr, 0, errorToData(err)),
-    );
-  }
-
   /** Our key went unconfirmed too long: heartbeat, then renew each actor's token or give the actor up. */
-  private fence(): Promise<void> {
+  fence(): void {
+    void this.fenceNow();
+  }
+
+  private fenceNow(): Promise<void> {
     this.fencing ??= (async () => {
       try {
         const silentMs = this.services.clock.now() - this.nodes.confirmedAt;
@@ -201,16 +194,15 @@ export class Failover {
       }
     })().finally(() => {
       if (this.closed) return;
-      if (this.fresh()) for (const h of this.hosted.values()) this.drain(h);
-      else if ([...this.hosted.values()].some((h) => h.queue.length > 0)) setTimeout(() => void this.fence(), 200).unref();
+      if (this.fresh()) for (const h of this.hosted.values()) h.drain();
+      else if ([...this.hosted.values()].some((h) => h.queue.length > 0)) setTimeout(() => this.fence(), 200).unref();
     });
     return this.fencing;
   }
 
   /** Someone else holds the token now: stop this stale incarnation before it applies anything more. */
-  private giveUp(h: Hosted): void {
+  giveUp(h: Incarnation): void {
     this.hosted.delete(h.id);
-    h.queue.length = 0;
     h.stop();
     void this.runtime?.stop(h.ref);
   }
@@ -255,7 +247,11 @@ export class Failover {
           if (!(await gone.get(owned.node))) return this.orphanSince.delete(id);
         }
         // A failure (the connection closing, the module not loading here) leaves it orphaned: the next sweep retries.
-        await this.adopt(id, owned);
+        await this.takeovers.run(() => {
+          const latest = this.registry.known(id);
+          if (latest !== undefined && latest.revision !== owned.revision) return Promise.resolve(); // changed while queued
+          return this.adopt(id, owned);
+        });
       } catch (err) {
         if (process.env.TROUPE_CLUSTER_DEBUG) console.error(`adopting ${id} failed:`, err);
       } finally {
@@ -272,40 +268,6 @@ export class Failover {
     const def = await loadDefinition(owned.failover!.module, owned.kind);
     // Applies nothing for half a TTL: an old owner that was only slow has seen the new token by then, or stopped.
     await this.host(id, def, revision, { ...owned, node: this.self, revision }, this.services.clock.now() + this.ttlMs / 2);
-  }
-
-  // ---- the sending side: any node's mail to a failover actor goes into its journal --------------------------------
-
-  private journal(id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId: string, ack: boolean): void {
-    const mode = ask === 0 ? Mode.Tell : ack ? Mode.Send : Mode.Ask;
-    const fail = (err: Error) => {
-      if (ask !== 0) this.services.reply(replyNode, ask, false, errorToData(err));
-      else this.services.deadLetter(id, type, from, 'worker-lost', err.message);
-    };
-    if (!this.remote.connected) return fail(new ClusterDisconnectedError(`the connection to NATS is down: cannot journal '${type}' for ${id}`));
-    const corr = mode === Mode.Ask ? this.remote.expect(replyNode, ask) : 0;
-    let data: Uint8Array;
-    try {
-      data = encode([mode, type, payload, from, corr, messageId, this.self]);
-    } catch (err) {
-      this.remote.forget(corr);
-      return fail(err as Error);
-    }
-    const max = this.nc.info?.max_payload ?? 1024 * 1024;
-    if (data.length > max) {
-      this.remote.forget(corr);
-      return fail(new PayloadTooLargeError(`'${type}' to ${id} is ${data.length} bytes encoded: the NATS server takes at most ${max}`, { details: { bytes: data.length, maxPayload: max } }));
-    }
-    // Published in call order on one connection: the journal keeps this node's order per actor.
-    this.js.publish(this.subject(id), data, messageId !== '' ? { msgID: messageId } : undefined).then(
-      (pubAck) => {
-        if (mode === Mode.Send) this.services.reply(replyNode, ask, true, { messageId: messageId !== '' ? messageId : `${this.stream}:${pubAck.seq}`, duplicate: pubAck.duplicate });
-      },
-      (err: unknown) => {
-        this.remote.forget(corr);
-        fail(new ClusterDisconnectedError(`'${type}' for ${id} was not journaled: ${(err as Error)?.message ?? err}`));
-      },
-    );
   }
 
   close(): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 import type { Clock } from '../runtime/clock.ts';
 import { NodeIdTakenError } from './errors.ts';
@@ -13,6 +14,8 @@ export interface NodeRecord {
   actors: number;
   /** Spawns it took from other nodes so far (cluster/spawner.ts: tells a caller its spawn is in `actors`). */
   spawnsTaken?: number;
+  /** Random per process: tells this process's own writes from those of another process with the same node id. */
+  incarnation?: string;
 }
 
 /**
@@ -34,6 +37,7 @@ export class NodeRegistry {
   spawnsTaken = 0;
   /** Each node's last record seen (kept after it is gone: a node once seen is 'down', never 'unknown'). */
   readonly records = new Map<string, NodeRecord>();
+  private readonly incarnation = randomUUID();
 
   constructor(
     private readonly kv: KV,
@@ -48,7 +52,7 @@ export class NodeRegistry {
   }
 
   private record(): Uint8Array {
-    const rec: NodeRecord = { node: this.self, pid: process.pid, joinedAt: this.joinedAt, actors: this.load(), spawnsTaken: this.spawnsTaken };
+    const rec: NodeRecord = { node: this.self, pid: process.pid, joinedAt: this.joinedAt, actors: this.load(), spawnsTaken: this.spawnsTaken, incarnation: this.incarnation };
     return new TextEncoder().encode(JSON.stringify(rec));
   }
 
@@ -87,28 +91,47 @@ export class NodeRegistry {
   }
 
   private lostIdentity = false;
+  /** The beat in flight: beats never overlap (see beat()). */
+  private beating: Promise<void> | undefined;
 
-  /** Heartbeat now (also what a node that finds its lease stale does before it decides anything). */
-  async beat(): Promise<void> {
+  /**
+   * Heartbeat now (also what a node that finds its lease stale does before it decides anything). A beat asked for
+   * while one is in flight joins it: two beats at one revision would race, and the loser would read the winner's
+   * write as another process's and give this node's identity up for good (what stalled the failover of 1,000
+   * actors: a slow beat overlapped the next timer tick, or the fence's own beat).
+   */
+  beat(): Promise<void> {
+    this.beating ??= this.beatOnce().finally(() => {
+      this.beating = undefined;
+    });
+    return this.beating;
+  }
+
+  private async beatOnce(): Promise<void> {
     if (this.lostIdentity) return;
     const at = this.clock.now();
     try {
       this.revision = await this.kv.update(this.self, this.record(), this.revision);
       this.confirmedAt = at;
     } catch (err) {
-      // Our key expired (a pause, a partition) and someone wrote it since: we are no longer this node.
-      if (isWrongRevision(err)) {
-        const held = await this.kv.get(this.self).catch(() => null);
-        if (held === null || held.operation !== 'PUT') {
-          // Expired while this node was paused or cut off: it is this node again from now on (its actors are
-          // fenced separately: cluster/failover.ts).
-          this.revision = await this.kv.create(this.self, this.record());
-          this.confirmedAt = at;
-          return;
-        }
-        this.lostIdentity = true;
+      if (!isWrongRevision(err)) return; // disconnected, timed out: the next beat tries again
+      const held = await this.kv.get(this.self).catch(() => null);
+      if (held === null || held.operation !== 'PUT') {
+        // Expired while this node was paused or cut off: it is this node again from now on (its actors are
+        // fenced separately: cluster/failover.ts).
+        this.revision = await this.kv.create(this.self, this.record());
+        this.confirmedAt = at;
+        return;
       }
-      // Otherwise (disconnected): the next beat tries again.
+      if (held.json<NodeRecord>().incarnation === this.incarnation) {
+        // Our own write: an update whose reply timed out here but which the server applied. Carry on from it.
+        this.revision = await this.kv.update(this.self, this.record(), held.revision);
+        this.confirmedAt = at;
+        return;
+      }
+      // Our key expired (a pause, a partition) and another process took this node id since: we are no longer it.
+      this.lostIdentity = true;
+      if (process.env.TROUPE_CLUSTER_DEBUG) console.error(`node ${this.self} lost its identity: its key (revision ${held.revision}) is another process's`);
     }
   }
 

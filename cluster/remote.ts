@@ -164,7 +164,16 @@ export class Remote {
   }
 
   private answered(msg: Msg): void {
-    const [corr, code, value] = decode<ReplyFrame>(msg.data);
+    let frame: ReplyFrame | undefined;
+    try {
+      frame = decode<ReplyFrame>(msg.data);
+    } catch {
+      frame = undefined;
+    }
+    // Not an answer: the server's 503 status (no responders: the peer had not resubscribed yet after a reconnect), or
+    // garbage. A throw here would stop the client's reader for good (no PONG read: the connection stale after 30 s).
+    if (!Array.isArray(frame)) return;
+    const [corr, code, value] = frame;
     const w = this.waiting.get(corr);
     if (w === undefined) return; // forgotten: the asker gave up long ago
     this.waiting.delete(corr);
@@ -189,6 +198,7 @@ export class Remote {
     } catch {
       return;
     }
+    if (!Array.isArray(frame)) return; // not a frame (see answered())
     const [mode, to, type, payload, from, corr, messageId] = frame;
     const thread = this.local.get(to);
     const answer = (code: number, value: unknown) => {

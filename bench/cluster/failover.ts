@@ -9,25 +9,47 @@ import { NodeProcess } from '../../test/cluster/support/node-process.ts';
 import { emit } from '../lib/measure.ts';
 import { makeRow } from '../lib/rows.ts';
 
-const N = Number(process.env.TROUPE_BENCH_FAILOVER_N ?? 500);
+const N = Number(process.env.TROUPE_BENCH_FAILOVER_N ?? 1000);
 const TTL_S = 2;
 
+const phase = (what: string) => process.env.TROUPE_CLUSTER_DEBUG && console.error(`${Math.round(performance.now())} ms: ${what}`);
 const nats = await NatsServer.start();
 const options = { servers: nats.url, name: 'bench', heartbeatTtlS: TTL_S };
 const nodes = await Promise.all(['n1', 'n2', 'n3'].map((n) => NodeProcess.start(n, options)));
 const driver = await Runtime.start({ workers: 0, cluster: { ...options, node: 'driver' } });
+phase('nodes started');
 const t0 = performance.now();
 await nodes[0]!.request('spawnMany', { prefix: 'acct-', count: N });
 const spawnMs = performance.now() - t0;
 const refs = await Promise.all(Array.from({ length: N }, async (_, i) => (await driver.lookup(`acct-${i}`))!));
 await Promise.all(refs.map((ref, i) => driver.send(ref, 'deposit', 1, { messageId: `m-${i}` })));
 
+phase('spawned and deposited');
 const killedAt = performance.now();
 await nodes[0]!.kill();
+// TROUPE_BENCH_STARVE=stopMs/periodMs: the survivors run only part of the time (SIGSTOP/SIGCONT), as on a host
+// whose cores other work takes (a way to reproduce what a loaded host does, without loading it).
+const [stopMs, periodMs] = (process.env.TROUPE_BENCH_STARVE ?? '').split('/').map(Number);
+const starver = stopMs! > 0 ? setInterval(() => {
+  for (const n of nodes.slice(1)) n.signal('SIGSTOP');
+  setTimeout(() => {
+    for (const n of nodes.slice(1)) n.signal('SIGCONT');
+  }, stopMs);
+}, periodMs) : undefined;
 let done = 0;
+const unanswered = new Set(refs.map((r) => r.id));
+type Stats = Record<string, { revision: number; received: number; applied: number; queued: number }>;
 const progress = setInterval(() => process.env.TROUPE_CLUSTER_DEBUG && void (async () => {
-  const hosted = await Promise.all(nodes.slice(1).map((n) => n.request<string[]>('hosted').then((h) => h.length, () => -1)));
-  console.error(`${done}/${N} answered after ${Math.round(performance.now() - killedAt)} ms; hosted by n2, n3: ${hosted.join(', ')}; the driver: ${clusterOf(driver).failover.hostedIds().length}`);
+  const stats: Array<[string, Stats]> = [
+    ...await Promise.all(nodes.slice(1).map(async (n) => [n.name, await n.request<Stats>('stats').catch(() => ({}))] as [string, Stats])),
+    ['driver', clusterOf(driver).failover.stats()],
+  ];
+  console.error(`${done}/${N} answered after ${Math.round(performance.now() - killedAt)} ms; hosted: ${stats.map(([n, s]) => `${n} ${Object.keys(s).length}`).join(', ')}`);
+  const waiting = [...unanswered].slice(0, 8).map((id) => {
+    const at = stats.filter(([, s]) => s[id] !== undefined).map(([n, s]) => `${n} ${JSON.stringify(s[id])}`);
+    return `${id}: ${at.length === 0 ? 'hosted nowhere' : at.join(' | ')} (registry: ${JSON.stringify((clusterOf(driver) as unknown as { actors: { known(id: string): unknown } }).actors.known(id))})`;
+  });
+  for (const w of waiting) console.error(`  ${w}`);
 })(), 5000);
 const answered = await Promise.all(refs.map(async (ref) => {
   for (;;) {
@@ -35,14 +57,19 @@ const answered = await Promise.all(refs.map(async (ref) => {
     if (state !== undefined) {
       if (state.total !== 1) throw new Error(`state after failover: ${JSON.stringify(state)}`);
       done++;
+      unanswered.delete(ref.id);
       return performance.now() - killedAt;
     }
   }
 }));
 clearInterval(progress);
+clearInterval(starver);
+for (const n of nodes.slice(1)) n.signal('SIGCONT');
 const allMs = Math.max(...answered);
 
+phase('all answered');
 for (const n of nodes) await n.stop();
+phase('nodes stopped');
 await driver.shutdown();
 await nats.stop();
 

@@ -1,3 +1,4 @@
+import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
 import { ClusterDisconnectedError } from '../../cluster/index.ts';
@@ -38,5 +39,19 @@ describe.skipIf(noNats)('the connection to NATS lost while running', () => {
     await until('remote asks work again', async () => (await a.ask(remote, 'count', undefined, { timeoutMs: 2000 }).catch(() => -1)) === 0, 60_000);
     await a.send(remote, 'note', 'after the restart');
     expect(await a.ask(remote, 'notes')).toEqual(['after the restart']);
+  });
+  it('a message on its reply subject that is no answer (the 503 of an ask to a peer not resubscribed yet) is ignored', async () => {
+    // Right after a reconnect a node may ask a peer that has not resubscribed yet: the server then sends a status
+    // message without a body to the asker's reply subject. Decoding it threw inside the client's reader, which then
+    // read nothing more (not even PONGs) until the connection went stale 30 s later: the NATS-restart test above
+    // took ~31 s under load for that.
+    const remote = await b.spawn(notebook, { id: 'remote-book-2' });
+    const raw = await connect({ servers: nats.url });
+    raw.publish('troupe.troupe.reply.ca', new Uint8Array(0));
+    raw.publish('troupe.troupe.reply.ca', new Uint8Array([0xc1])); // not msgpack either
+    raw.publish('troupe.troupe.node.ca', new Uint8Array([0x2a]), { reply: 'troupe.troupe.reply.ca' }); // no frame on the inbox
+    await raw.flush();
+    await raw.close();
+    expect(await a.ask(remote, 'count', undefined, { timeoutMs: 5000 })).toBe(0);
   });
 });

@@ -15,6 +15,14 @@ export const account = defineActor({
       const file = process.env.TROUPE_EFFECTS_FILE;
       if (file) appendFileSync(file, `${process.pid} ${Date.now()} ${ctx.messageId}\n`);
     },
+    /** The same, after a pause (an async handler: the actor is busy meanwhile, the event loop is not). */
+    slowDeposit: async (state, amount: number, ctx) => {
+      await new Promise((r) => setTimeout(r, 10));
+      state.total += amount;
+      state.ids.push(ctx.messageId);
+      const file = process.env.TROUPE_EFFECTS_FILE;
+      if (file) appendFileSync(file, `${process.pid} ${Date.now()} ${ctx.messageId}\n`);
+    },
     state: (state) => ({ total: state.total, ids: state.ids, pid: process.pid }),
   },
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActorRef } from '../../actors/define.ts';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Runtime } from '../../runtime/index.ts';
 import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
@@ -115,5 +116,60 @@ describe.skipIf(noNats)('failover of actors when a node dies or is paused', () =
     }
     const stale = effects(effectsFile).filter(([pid, at]) => pid === n2!.pid && at >= resumedAt);
     expect(stale).toEqual([]);
+  }, 90_000);
+  /** How many messages of actor `id`'s journal JetStream holds now. */
+  async function journaled(driver: Runtime, name: string, id: string): Promise<number> {
+    const jsm = await jetstreamManager(clusterOf(driver).nc);
+    const info = await jsm.streams.info(`troupe_${name}_journal`, { subjects_filter: `troupe.${name}.journal.${id}` });
+    return info.state.subjects?.[`troupe.${name}.journal.${id}`] ?? 0;
+  }
+
+  it('snapshots trim the journal; after a SIGKILL a survivor resumes from snapshot and tail, exactly once', async () => {
+    const { n: [n1, n2, n3], driver, effectsFile } = await cluster('snap');
+    const ids = ['s-0', 's-1', 's-2'];
+    for (const id of ids) await n1!.request('spawnFailover', { id, snapshotEvery: 5 });
+    const refs = await Promise.all(ids.map(async (id) => (await driver.lookup(id)) as ActorRef<typeof account>));
+    const acked = new Map<string, string[]>(ids.map((id) => [id, []]));
+    const send = (round: number) => Promise.all(ids.map(async (id, i) => {
+      await deposit(driver, refs[i]!, `${id}/m${round}`);
+      acked.get(id)!.push(`${id}/m${round}`);
+    }));
+    for (let r = 0; r < 12; r++) await send(r);
+    // Snapshots at 5 and 10 messages: the journal keeps the tail only.
+    await until('the journals are trimmed', async () => (await Promise.all(ids.map((id) => journaled(driver, 'snap', id)))).every((n) => n <= 7), 20_000, 100);
+    const killed = n1!.kill();
+    for (let r = 12; r < 23; r++) await send(r);
+    await killed;
+    const survivors = [n2!.pid, n3!.pid, process.pid];
+    for (const [i, id] of ids.entries()) {
+      const state = await until(`${id} answers`, () => driver.ask(refs[i]!, 'state', undefined, { timeoutMs: 3000 }), 30_000, 100);
+      expect(survivors).toContain(state.pid);
+      expect(state.ids).toEqual(acked.get(id));
+      expect(state.total).toBe(23);
+      // The survivor applied the tail after a snapshot, not the whole journal.
+      const replayed = effects(effectsFile).filter(([pid, , m]) => pid === state.pid && m.startsWith(`${id}/`));
+      expect(replayed.length).toBeLessThanOrEqual(23 - 10);
+    }
+    expect(await driver.send(refs[0]!, 'deposit', 1, { messageId: 's-0/m3' })).toEqual({ messageId: 's-0/m3', duplicate: true });
+    expect((await driver.ask(refs[0]!, 'state')).total).toBe(23);
+  }, 90_000);
+
+  it('a taken-over actor answers only once it has handled the journal it took over', async () => {
+    const { n: [n1, n2, n3], driver, effectsFile } = await cluster('hold');
+    await n1!.request('spawnFailover', { id: 'r-0' });
+    const ref = (await driver.lookup('r-0')) as ActorRef<typeof account>;
+    await deposit(driver, ref, 'r-0/first');
+    await n1!.kill();
+    // Journaled while nobody hosts r-0: an ask, then slow deposits (each keeps the actor busy 10 ms).
+    const asked = driver.ask(ref, 'state', undefined, { timeoutMs: 30_000 });
+    const slow = Array.from({ length: 30 }, (_, i) => `r-0/slow${i}`);
+    for (const messageId of slow) await driver.send(ref, 'slowDeposit', 1, { messageId });
+    const state = await asked;
+    const answeredAt = Date.now();
+    expect([n2!.pid, n3!.pid, process.pid]).toContain(state.pid);
+    expect(state.total).toBe(1); // what the journal held before the ask
+    const applied = effects(effectsFile).filter(([pid, , m]) => pid === state.pid && m.startsWith('r-0/slow'));
+    expect(applied.map(([, , m]) => m)).toEqual(slow);
+    for (const [, at] of applied) expect(at).toBeLessThanOrEqual(answeredAt);
   }, 90_000);
 });

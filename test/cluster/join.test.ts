@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, DuplicateActorIdError } from '../../runtime/index.ts';
-import { ClusterUnreachableError, InvalidClusterOptionError, NodeIdTakenError } from '../../cluster/index.ts';
+import { ClusterUnreachableError, InvalidClusterOptionError, NodeIdTakenError, spawnFailover } from '../../cluster/index.ts';
+import { InvalidSpawnOptionError } from '../../runtime/errors.ts';
+import { account } from './failover-actors.ts';
 import { freePort, until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
 import { notebook } from './fixtures.ts';
@@ -60,6 +62,15 @@ describe.skipIf(noNats)('joining a cluster', () => {
     // Released once it stopped: the other node may take the id now (the release reaches the bucket shortly).
     await until('the id is free again', async () => b.spawn(notebook, { id: 'unique-1' }).then(() => true, () => false), 10_000);
     expect(await a.lookup('unique-1')).toMatchObject({ id: 'unique-1' });
+  });
+
+  it('rejects a bad snapshotEvery of a failover actor with a named error, and claims nothing', async () => {
+    const rt = await start('snapbad');
+    for (const snapshotEvery of [-1, 2.5, Number.NaN, '10']) {
+      await expect(spawnFailover(rt, account, { id: 'snap-bad', snapshotEvery: snapshotEvery as number })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
+    }
+    const ref = await spawnFailover(rt, account, { id: 'snap-bad', snapshotEvery: 0 }); // the id was not taken
+    expect((await rt.ask(ref, 'state')).total).toBe(0);
   });
 
   it('without the cluster options the runtime is a single process (no NATS touched)', async () => {

@@ -9,12 +9,13 @@ import { notebook } from '../fixtures.ts';
 const cluster = JSON.parse(process.argv[2]!);
 const rt = await Runtime.start({ workers: 1, cluster });
 const ops: Record<string, (m: Record<string, unknown>) => Promise<unknown> | unknown> = {
-  spawnFailover: (m) => spawnFailover(rt, account, { id: m.id as string }),
+  spawnFailover: (m) => spawnFailover(rt, account, { id: m.id as string, snapshotEvery: m.snapshotEvery as number | undefined }),
   spawnMany: async (m) => {
     for (let i = 0; i < (m.count as number); i++) await spawnFailover(rt, account, { id: `${m.prefix as string}${i}` });
   },
   hosted: () => clusterOf(rt).failover.hostedIds(),
   spawnMember: async (m) => (await rt.spawn(notebook, { id: m.id as string, capabilities: m.capabilities as string[] })).id,
+  stats: () => clusterOf(rt).failover.stats(),
   shutdown: async () => {
     await rt.shutdown();
     setImmediate(() => process.exit(0));
