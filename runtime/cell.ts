@@ -23,7 +23,13 @@ function sawAsync(handler: object): void {
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
 import type { KindCounters } from './thread-metrics.ts';
-import { childTraceparent, messageTracer, type MessageSpan, type SpanOutcome } from './tracing.ts';
+import { childTraceparent, messageTracer, traceIdOf, type MessageSpan, type SpanOutcome } from './tracing.ts';
+
+/**
+ * `traceOut` once a handling ended: what the actor sends or logs from then on (a timer, a late callback) carries no
+ * message's trace, but the context of the caller's code as for a send from outside (MessageTracer.outside), or none.
+ */
+const HANDLING_DONE = '-';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
@@ -102,9 +108,12 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private work: WorkCopy | undefined = undefined;
   /** `state` is frozen through (committed by a working copy): a state from init or a snapshot is frozen once. */
   private sealed = false;
-  /** The traceparent of the message being handled ('' for none), and the handling's own, made when first asked for. */
+  /**
+   * The traceparent of the message being handled ('' for none), and the handling's own, made when first asked for
+   * ('' until then; HANDLING_DONE once the handling ended).
+   */
   private trace = '';
-  private traceOut = '';
+  private traceOut = HANDLING_DONE;
   /** The handling's span, while an installed tracer records (runtime/tracing.ts). */
   private span: MessageSpan | undefined = undefined;
   /** This thread's counters for the actor's kind (runtime/thread-metrics.ts); undefined when counting is off. */
@@ -305,7 +314,9 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     const draft = this.work !== undefined || isNested(this) ? this.openWork(handler).draft : openDraft(this);
     let result: unknown;
     try {
-      result = handler(draft as never, env.payload as never, this.ctx);
+      // Inside its span's context while a tracer records (what the handler starts itself is that span's child).
+      const span = this.span;
+      result = span === undefined ? handler(draft as never, env.payload as never, this.ctx) : span.run(handler as (a: unknown, b: unknown, c: unknown) => unknown, draft, env.payload, this.ctx);
     } catch (err) {
       return this.crashed(env, err);
     }
@@ -343,7 +354,18 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
 
   /** What the handler's outgoing messages carry: the trace of the message it handles, the handling's span id. */
   outgoingTrace(): string {
-    return this.traceOut !== '' ? this.traceOut : (this.traceOut = childTraceparent(this.trace));
+    const out = this.traceOut;
+    if (out === '') return (this.traceOut = childTraceparent(this.trace));
+    return out !== HANDLING_DONE ? out : (messageTracer?.outside() ?? '');
+  }
+
+  /**
+   * The trace id of the handling of `env` (for its crash report): the handling's own once it made one (its log lines
+   * and messages carry it), else its message's; '' for an untraced message that sent and logged nothing (none invented).
+   */
+  crashTraceId(env: Envelope): string {
+    const out = this.traceOut;
+    return traceIdOf(out !== '' && out !== HANDLING_DONE ? out : env.trace);
   }
 
   // Apart from handle() (and replyWhenDurable apart from commit()) because a closure capturing a parameter makes
@@ -426,6 +448,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
 
   /** A handled message ends a trial: the circuit closes. (Also a poison message set aside: runtime/replay.ts.) */
   succeeded(): void {
+    this.traceOut = HANDLING_DONE;
     if (this.phase !== 'trial') return;
     this.phase = 'running';
     this.host.trialSucceeded(this);
@@ -441,6 +464,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
       this.host.replyError(env, new ActorCrashedError(`${this.def.kind} (${this.id}) crashed handling '${env.type}': ${(err as Error)?.message ?? err}`, { cause: err }));
     }
     this.host.crashed(this, env, err);
+    this.traceOut = HANDLING_DONE;
   }
 
   /**
@@ -452,6 +476,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     this.dropWorkMessage(); // an async handler's message abandoned: the run before it stands
     const env = this.current;
     if (this.span !== undefined) this.endSpan('abandoned');
+    this.traceOut = HANDLING_DONE;
     if (this.busy) this.settled();
     // Errors are built only when someone waits for them: a stack trace costs tens of microseconds.
     if (env !== undefined && env.ask !== 0) this.host.replyError(env, reason());

@@ -41,6 +41,7 @@ export class CellContext implements ActorContext {
   get log(): Logger {
     const base = (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
     const trace = this.cell.outgoingTrace();
+    if (trace === '') return base; // after its handling, outside any trace: no trace fields
     if (trace !== this.loggedTrace || this.tracedLogger === undefined) {
       this.loggedTrace = trace;
       this.tracedLogger = base.child({ trace_id: traceIdOf(trace), span_id: trace.slice(36, 52) });

@@ -365,9 +365,9 @@ export class Runtime implements Messaging {
       }
       case 'crashed':
         if (c.stopping !== true) this.memberPhase(c.id, 'restarting');
-        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true, c.incarnation);
+        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true, { incarnation: c.incarnation, traceId: c.traceId });
       case 'crashed-restarted':
-        return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error, c.incarnation);
+        return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error, { incarnation: c.incarnation, traceId: c.traceId });
       case 'revoked':
         return this.owners.get(c.id)?.childRevoked(c.id, c.seq);
       case 'trial-ok':
@@ -458,7 +458,7 @@ export class Runtime implements Messaging {
         // One line per crash, with the cause and the decision (the crashing thread logs nothing for supervised actors).
         rootLogger().warn({
           actor: crash.actorId, kind: crash.kind, messageType: crash.messageType, incarnation: crash.incarnation, supervisor: crash.supervisor,
-          decision: crash.decision, restartCount: crash.restartCount, err: crash.error,
+          decision: crash.decision, restartCount: crash.restartCount, trace_id: crash.traceId, err: crash.error,
         }, 'actor crashed');
         for (const l of this.crashListeners) l(crash);
       },
