@@ -20,7 +20,7 @@ import type { Supervision } from './cell.ts';
 import { WorkerPool, type Booted } from './pool.ts';
 import type { StandIn } from './supervision.ts';
 import { rootLogger } from './logger.ts';
-import { callerTraceparent } from './tracing.ts';
+import { callerTraceparent, parseTraceparent } from './tracing.ts';
 import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
 import type { ActorStore, PoisonMessage } from '../persistence/store.ts';
@@ -610,7 +610,7 @@ export class Runtime implements Messaging {
   async requeuePoisonMessage(ref: ActorRef, seq: number): Promise<SendReceipt | undefined> {
     const message = this.poisonStore().poisonMessages(ref.id).find((m) => m.seq === seq);
     if (message === undefined) return undefined;
-    const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', requeuedId(message.id, seq))) as SendReceipt;
+    const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', requeuedId(message.id, seq), undefined, parseTraceparent(message.trace) ?? '')) as SendReceipt;
     await this.poisonStore().dropPoison(ref.id, seq);
     return receipt;
   }
