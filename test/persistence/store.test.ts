@@ -6,10 +6,10 @@ import {
   InvalidPersistenceOptionError,
   InvalidStoreKeyError,
   JournalDecodeError,
+  type JournalMessage,
   SnapshotDecodeError,
   UnencodableValueError,
 } from '../../persistence/index.ts';
-import type { JournalMessage } from '../../persistence/store.ts';
 import { openStore, snap } from './helpers.ts';
 import { ManualClock } from '../../runtime/clock.ts';
 import { frameSegment, unframeSegment } from '../../persistence/segment.ts';
