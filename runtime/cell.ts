@@ -123,6 +123,10 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private runCount = 0;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
+  /** Time each message on its own (runTimed), as KindCounters.slice decided from the last slice. */
+  private timeEach = false;
+  /** When the async handler now running started (performance.now()), for its observation when it settles; -1: none. */
+  private awaitedSince = -1;
 
   constructor(
     private readonly host: Host,
@@ -150,6 +154,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   }
 
   run(budget: number): number {
+    if (this.timeEach) return this.runTimed(budget);
     const start = performance.now();
     let n = 0;
     const mailbox = this.mailbox;
@@ -163,7 +168,40 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     const ms = performance.now() - start;
     this.handled += n;
     this.handlingMs += ms;
-    if (this.counters !== undefined && n > 0) this.counters.slice(n, ms);
+    const counters = this.counters;
+    if (counters !== undefined && n > 0) {
+      // The slice's messages at their mean (thread-metrics.ts); an async one last is observed when it settles.
+      if (this.busy) this.awaitedSince = start + ms - ms / n;
+      this.timeEach = counters.slice(n, ms, this.busy);
+    }
+    return n;
+  }
+
+  /**
+   * run() for an actor whose messages take long enough that a clock read per message costs next to nothing
+   * (KindCounters.slice decides): each message observed on its own; an async one from its start to its settlement.
+   */
+  private runTimed(budget: number): number {
+    const counters = this.counters!;
+    const mailbox = this.mailbox;
+    const start = performance.now();
+    let at = start;
+    let n = 0;
+    while (n < budget && this.takesMail()) {
+      if (mailbox.takeTellsTo(this, 1) === 0 && !mailbox.takeTo(this)) break;
+      n++;
+      if (this.busy) {
+        this.awaitedSince = at; // observed when it settles (settled())
+        break;
+      }
+      const now = performance.now();
+      counters.handling.observe(now - at);
+      at = now;
+    }
+    const ms = (this.busy ? performance.now() : at) - start;
+    this.handled += n;
+    this.handlingMs += ms;
+    if (n > 0) this.timeEach = counters.timed(n, ms);
     return n;
   }
 
@@ -401,6 +439,11 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private settled(): void {
     this.busy = false;
     this.current = undefined;
+    if (this.awaitedSince >= 0) {
+      // Once per message: what it awaited included (a model call...), not only its synchronous part.
+      this.counters?.handling.observe(performance.now() - this.awaitedSince);
+      this.awaitedSince = -1;
+    }
     if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
     this.timer = undefined;
   }

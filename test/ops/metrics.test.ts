@@ -6,6 +6,7 @@ import { Runtime } from '../../runtime/index.ts';
 import { startOpsServer } from '../../ops/server.ts';
 import { flaky } from '../fixtures/flaky.ts';
 import { durableCounter } from '../fixtures/durable.ts';
+import { timed } from '../fixtures/timed.ts';
 import { call, eventually, sample, sampleSum } from './helpers.ts';
 
 describe('metrics across a lost thread and with persistence', () => {
@@ -50,6 +51,32 @@ describe('metrics across a lost thread and with persistence', () => {
       await server.close();
       await rt.shutdown();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('handling duration: one observation per message, a slow one among others timed alone, an async one until it settles', async () => {
+    const rt = await Runtime.start({ workers: 1, spareWorker: false });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      const t = await rt.spawn(timed, { pin: 1 });
+      // Messages of >= 30 us: the actor's next slices time each message on its own (TIME_EACH_FROM_MS).
+      rt.tell(t, 'burst', Array(50).fill(0.03));
+      await eventually(async () => (await rt.ask(t, 'done')) === 50 || undefined, 10_000, 'the first burst');
+      // One of >= 3 ms among 50 in one slice: in a slice's mean (the old way) it would be ~90 us, under 1 ms.
+      rt.tell(t, 'burst', [...Array(25).fill(0.03), 3, ...Array(25).fill(0.03)]);
+      await eventually(async () => (await rt.ask(t, 'done')) === 101 || undefined, 10_000, 'the second burst');
+      await rt.ask(t, 'wait', 60);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      const le = (bound: string) => sample(text, 'troupe_message_handling_seconds_bucket', { kind: 'timed', le: bound })!;
+      const count = sample(text, 'troupe_message_handling_seconds_count', { kind: 'timed' })!;
+      expect(count - le('0.001')).toBeGreaterThanOrEqual(2); // the 3 ms spin and the 60 ms wait
+      expect(count - le('0.05')).toBeGreaterThanOrEqual(1); // the wait, timed until it settled, not its synchronous part
+      expect(sample(text, 'troupe_message_handling_seconds_sum', { kind: 'timed' })).toBeGreaterThan(0.063);
+      // Each message observed once: the async one too, neither dropped nor counted twice.
+      expect(count).toBe(sampleSum(text, 'troupe_messages_handled_total', { kind: 'timed' }));
+    } finally {
+      await server.close();
+      await rt.shutdown();
     }
   });
 
