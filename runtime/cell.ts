@@ -390,6 +390,11 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     span.end(outcome, error);
   }
 
+  /** The type of the message being handled (or last handled): the run being counted has its type. */
+  get messageType(): string {
+    return this.runType;
+  }
+
   /** What the handler's outgoing messages carry: the trace of the message it handles, the handling's span id. */
   outgoingTrace(): string {
     const out = this.traceOut;

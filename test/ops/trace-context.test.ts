@@ -119,7 +119,7 @@ describe('trace context (runtime/tracing.ts), no tracer installed', () => {
 });
 
 describe('logs carry the trace', () => {
-  it('ctx.log lines on every thread carry the trace id and the handling span id; crash lines too', async () => {
+  it('ctx.log lines on every thread carry the message type, incarnation, trace id and handling span id; crash lines the trace too', async () => {
     const crashTrace = CALLER.replace('4bf9', 'bbbb');
     const supervisedTrace = CALLER.replace('4bf9', 'cccc');
     const out = await new Promise<string>((resolve, reject) => {
@@ -129,7 +129,7 @@ describe('logs carry the trace', () => {
     const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
     const relays = lines.filter((l) => l.msg === 'relay');
     expect(relays.map((l) => l.actor)).toEqual(['a', 'b', 'a']);
-    for (const l of relays) expect(l.trace_id).toBe(traceIdOf(CALLER));
+    for (const l of relays) expect(l).toMatchObject({ kind: 'hop', messageType: 'relay', incarnation: 0, trace_id: traceIdOf(CALLER) });
     expect(new Set(relays.map((l) => l.span_id)).size).toBe(3);
     for (const l of relays) expect(l.span_id).toMatch(/^[0-9a-f]{16}$/);
     const crashes = lines.filter((l) => l.msg === 'actor crashed');
