@@ -142,6 +142,8 @@ export interface ThreadMetrics {
   /** Since the previous metrics snapshot of this thread (0..1). */
   eventLoopUtilization: number;
   heapUsedBytes: number;
+  /** Capabilities' counters (ThreadServices.countersSource): `<metric name>\u0000<labels JSON>` -> count. */
+  extra: Record<string, number>;
 }
 
 /** The counters of one thread (held by its Host). `enabled: false` turns the per-slice counting off. */

@@ -7,6 +7,8 @@ import { startOpsServer } from '../../ops/server.ts';
 import { flaky } from '../fixtures/flaky.ts';
 import { durableCounter } from '../fixtures/durable.ts';
 import { timed } from '../fixtures/timed.ts';
+import '../../router/index.ts';
+import { helper, dispatcher } from '../fixtures/routed.ts';
 import { call, eventually, sample, sampleSum } from './helpers.ts';
 
 describe('metrics across a lost thread and with persistence', () => {
@@ -74,6 +76,32 @@ describe('metrics across a lost thread and with persistence', () => {
       expect(sample(text, 'troupe_message_handling_seconds_sum', { kind: 'timed' })).toBeGreaterThan(0.063);
       // Each message observed once: the async one too, neither dropped nor counted twice.
       expect(count).toBe(sampleSum(text, 'troupe_messages_handled_total', { kind: 'timed' }));
+    } finally {
+      await server.close();
+      await rt.shutdown();
+    }
+  });
+
+  it('router metrics: routed, retried and failed messages per strategy, summed over the threads that route', async () => {
+    const rt = await Runtime.start({ workers: 1, spareWorker: false });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      await rt.spawn(helper, { id: 'h1', pin: 0 });
+      await rt.spawn(helper, { id: 'h2', pin: 1 });
+      const d = await rt.spawn(dispatcher, { pin: 1 });
+      const help = rt.router({ capability: 'help' });
+      for (let i = 0; i < 3; i++) await rt.ask(help, 'quick', i); // from the main thread
+      await rt.ask(d, 'tellHelp', 1); // a routed tell from the worker
+      await expect(rt.ask(help, 'fail', 'both members fail')).rejects.toMatchObject({ code: 'ERR_ROUTING_FAILED' });
+      await expect(rt.ask(rt.router({ capability: 'nobody' }), 'quick', 0)).rejects.toMatchObject({ code: 'ERR_NO_ROUTE' });
+      rt.tell(rt.router({ capability: 'nobody' }), 'quick', 0);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      const s = (name: string, labels: Record<string, string>) => sample(text, name, { strategy: 'least-loaded', ...labels });
+      expect(s('troupe_router_routed_total', { purpose: 'tell' })).toBe(1);
+      expect(s('troupe_router_routed_total', { purpose: 'ask' })).toBe(4); // 3 quick, the failing ask's first attempt
+      expect(s('troupe_router_retries_total', {})).toBeGreaterThanOrEqual(1); // the other member, at least
+      expect(s('troupe_router_failures_total', { reason: 'exhausted' })).toBe(1);
+      expect(s('troupe_router_failures_total', { reason: 'no-route' })).toBe(2);
     } finally {
       await server.close();
       await rt.shutdown();
