@@ -123,8 +123,9 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private runCount = 0;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
-  /** Time each message on its own (runTimed), as KindCounters.slice decided from the last slice. */
+  /** Time each message on its own (runTimed): KindCounters.slice found the last two slices slow. */
   private timeEach = false;
+  private slowSlice = false;
   /** When the async handler now running started (performance.now()), for its observation when it settles; -1: none. */
   private awaitedSince = -1;
 
@@ -172,7 +173,10 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     if (counters !== undefined && n > 0) {
       // The slice's messages at their mean (thread-metrics.ts); an async one last is observed when it settles.
       if (this.busy) this.awaitedSince = start + ms - ms / n;
-      this.timeEach = counters.slice(n, ms, this.busy);
+      // Two slow slices in a row: one alone is as likely a GC pause or the thread preempted as a slow handler.
+      const slow = counters.slice(n, ms, this.busy);
+      this.timeEach = slow && this.slowSlice;
+      this.slowSlice = slow;
     }
     return n;
   }

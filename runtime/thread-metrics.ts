@@ -95,16 +95,16 @@ export class KindCounters {
   /**
    * A scheduler slice of n messages of one actor, handled in `ms`, timed as a whole (a clock read per message would
    * cost a fifth of the same-thread tell figure): they count n observations of their mean, but for the last one when
-   * `asyncLast` (an async handler: the cell observes it when it settles). Returns whether the actor's next slices
-   * time each message on their own: when its messages take TIME_EACH_FROM_MS or more on average, where two clock
-   * reads are under 1% of a message.
+   * `asyncLast` (an async handler: the cell observes it when it settles). Returns whether the slice was slow: its
+   * messages took TIME_EACH_FROM_MS or more on average, where two clock reads are under 1% of a message (after two
+   * slow slices in a row the actor's next slices time each message on its own: Cell.run).
    */
   slice(n: number, ms: number, asyncLast: boolean): boolean {
     this.handled += n;
     const mean = ms / n;
     const observed = asyncLast ? n - 1 : n;
     if (observed > 0) this.handling.observe(mean, observed);
-    return n > 1 && mean >= TIME_EACH_FROM_MS;
+    return mean >= TIME_EACH_FROM_MS;
   }
 
   /** A slice whose messages were observed one by one (Cell.runTimed): whether the next one is timed so too. */

@@ -61,12 +61,10 @@ describe('metrics across a lost thread and with persistence', () => {
     const server = await startOpsServer(rt, { port: 0 });
     try {
       const t = await rt.spawn(timed, { pin: 1 });
-      // Messages of >= 30 us: the actor's next slices time each message on its own (TIME_EACH_FROM_MS).
-      rt.tell(t, 'burst', Array(50).fill(0.03));
-      await eventually(async () => (await rt.ask(t, 'done')) === 50 || undefined, 10_000, 'the first burst');
-      // One of >= 3 ms among 50 in one slice: in a slice's mean (the old way) it would be ~90 us, under 1 ms.
-      rt.tell(t, 'burst', [...Array(25).fill(0.03), 3, ...Array(25).fill(0.03)]);
-      await eventually(async () => (await rt.ask(t, 'done')) === 101 || undefined, 10_000, 'the second burst');
+      // 1100 messages of >= 30 us (over two slices of SLICE, 512, each slow: the actor's next slices time each message
+      // on its own, TIME_EACH_FROM_MS), then one of >= 3 ms among them: in a slice's mean it would be ~36 us, under 1 ms.
+      rt.tell(t, 'burst', [...Array(1100).fill(0.03), 3, ...Array(25).fill(0.03)]);
+      await eventually(async () => (await rt.ask(t, 'done')) === 1126 || undefined, 10_000, 'the burst');
       await rt.ask(t, 'wait', 60);
       const text = (await call(server, 'GET', '/metrics')).text;
       const le = (bound: string) => sample(text, 'troupe_message_handling_seconds_bucket', { kind: 'timed', le: bound })!;
