@@ -20,7 +20,7 @@ export const blaster = defineActor({
   handlers: {
     blast: (_state, p: { target: ActorRef; n: number }, ctx) => {
       for (let i = 0; i < p.n; i++) ctx.tell(p.target, 'add', 1);
-      return ctx.ask(p.target, 'get') as Promise<number>;
+      return ctx.ask(p.target, 'get', undefined, { timeoutMs: 120_000 }) as Promise<number>; // behind n tells (spans recorded: seconds on a busy host)
     },
   },
 });

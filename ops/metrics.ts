@@ -4,6 +4,7 @@ import { DURATION_BUCKETS_MS, type HistogramData } from '../runtime/thread-metri
 import { MonotonicSum } from './monotonic.ts';
 import { readAgentMeter, type MeterEntry, type MeterFamily } from '../agents/meter.ts';
 import { FAILURE_CLASSES } from '../agents/policy/classify.ts';
+import { ROUTER_METRICS } from '../router/metrics.ts';
 
 type Labels = Record<string, string>;
 interface Value { metricName?: string; labels: Labels; value: number }
@@ -50,7 +51,7 @@ export class OpsMetrics {
     m('troupe_up', '1 while the runtime is running and its threads answer metrics requests', 'gauge',
       () => [{ labels: {}, value: this.current !== undefined && this.runtime.lifecycle === 'running' ? 1 : 0 }]);
     m('troupe_messages_handled_total', 'Messages handled, by actor kind, message type (a kind\'s first 32 handler types; the rest: other) and outcome (ok|crashed)', 'counter', () => this.series('handled'));
-    m('troupe_message_handling_seconds', 'Handling time per message (timed per scheduler slice: a slice of n messages counts n times its mean)', 'histogram',
+    m('troupe_message_handling_seconds', 'Handling time per message: an async handler until it settles; an actor averaging >= 10 us per message timed message by message, a faster one at its scheduler slice\'s mean', 'histogram',
       () => this.series('handling'));
     m('troupe_mailbox_depth', 'Messages waiting in mailboxes, summed per actor kind', 'gauge',
       () => gaugeBy((add) => { for (const [kind, k] of kinds()) add({ kind }, k.mailboxDepth); }));
@@ -84,6 +85,8 @@ export class OpsMetrics {
     m('troupe_agent_turns_total', 'Model responses agents received, by kind and model', 'counter', () => agent('turns'));
     m('troupe_agent_runs_total', 'Agent runs by kind and outcome (completed|handed_off|failed)', 'counter', () => agent('runs'));
     m('troupe_agent_handoffs_total', 'Handoffs by kind and outcome (sent|received|refused)', 'counter', () => agent('handoffs'));
+    // The router (router/metrics.ts), per strategy: counted on every thread that routes, summed here.
+    for (const [name, help] of ROUTER_METRICS) m(name, help, 'counter', () => this.series('extra').filter((v) => v.metricName === name).map(({ labels, value }) => ({ labels, value })));
     m('troupe_threads_lost_total', 'Worker threads lost (died or stalled) since start', 'counter', () => [{ labels: {}, value: this.current?.threadsLost ?? 0 }]);
   }
 
@@ -159,6 +162,10 @@ function* samples(m: RuntimeMetrics): Generator<readonly [number, string, number
     yield [n, key('asks', 'troupe_asks_total', { outcome: 'error' }), t.asks.error];
     yield [n, key('asks', 'troupe_asks_total', { outcome: 'timeout' }), t.asks.timeout];
     yield [n, key('timeouts', 'troupe_ask_timeouts_total', {}), t.asks.timeout];
+    for (const [k, v] of Object.entries(t.extra ?? {})) {
+      const [name, labels] = k.split('\u0000');
+      yield [n, key('extra', name!, JSON.parse(labels ?? '{}') as Labels), v];
+    }
     yield* histogram(n, 'commit', 'troupe_journal_commit_seconds', t.journalCommit, {});
     yield* histogram(n, 'snapshot', 'troupe_snapshot_seconds', t.snapshot, {});
   }

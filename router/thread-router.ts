@@ -9,6 +9,7 @@ import { resolveStrategy } from './strategies/index.ts';
 import { classify, nextDelay, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
 import { routingFailed } from './policy/errors.ts';
 import type { Strategy, StrategyState } from './types.ts';
+import { RouterCounters, type RouteCounts } from './metrics.ts';
 
 type Purpose = 'tell' | 'ask';
 
@@ -26,15 +27,22 @@ export class ThreadRouter implements RouteResolver {
   private messageSeq = 0;
   private readonly idPrefix = `r${Math.floor(Math.random() * 2 ** 48).toString(36)}-`;
 
+  private readonly counters = new RouterCounters();
+
   constructor(private readonly services: ThreadServices) {
     this.table = new RoutingTable(services.directory, services.localLoadProbe, () => services.clock.now());
+    services.countersSource(() => this.counters.read());
   }
 
   /** `trace`: the sender's traceparent, carried to whichever member is chosen (runtime/tracing.ts). */
   tell(route: Route, type: string, payload: unknown, from: string, trace = ''): void {
     const r = this.compiled(route);
     const c = this.choose(r, type, 'tell', undefined);
-    if (c === undefined) return this.services.deadLetter('', type, from, 'no-route', describe(r.normal));
+    if (c === undefined) {
+      r.counts.noRoute++;
+      return this.services.deadLetter('', type, from, 'no-route', describe(r.normal));
+    }
+    r.counts.tells++;
     this.services.tell(c.ref, type, payload, from, trace);
   }
 
@@ -75,9 +83,15 @@ export class ThreadRouter implements RouteResolver {
       const c = (again !== undefined ? this.sameActor(r, again) : undefined) ?? this.choose(r, type, 'ask', tried);
       again = undefined;
       if (c === undefined) {
-        if (failures.length === 0) throw new NoRouteError(`no live actor offers ${describe(r.normal)}`, { details: { route: describe(r.normal) } });
+        if (failures.length === 0) {
+          r.counts.noRoute++;
+          throw new NoRouteError(`no live actor offers ${describe(r.normal)}`, { details: { route: describe(r.normal) } });
+        }
+        r.counts.exhausted++;
         throw routingFailed(failures);
       }
+      if (n === 1) r.counts.asks++;
+      else r.counts.retries++;
       tried.add(c.id);
       const o = c.observed;
       o.inFlight++;
@@ -96,7 +110,10 @@ export class ThreadRouter implements RouteResolver {
         else if ((err as TroupeError).details?.phase === 'open') this.table.observations.trialRefused(o);
         failures.push({ target: c.id, error: err as Error });
         const delay = nextDelay(policy, n, this.services.random);
-        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) throw routingFailed(failures);
+        if (verdict === 'fail' || n >= policy.maxAttempts || now + delay - started >= budget) {
+          r.counts.exhausted++;
+          throw routingFailed(failures);
+        }
         if (acknowledged && isAmbiguous(err)) again = c;
         if (delay > 0) await new Promise((resolve) => clock.setTimer(() => resolve(undefined), delay));
       } finally {
@@ -174,7 +191,7 @@ export class ThreadRouter implements RouteResolver {
         state = { get now() { return clock.now(); }, random: this.services.random, memory: {} };
         this.states.set(stateKey, state);
       }
-      c = { normal, strategyName, strategy: resolveStrategy(chosen), state, message: { type: '', key: normal.key }, policy: undefined };
+      c = { normal, strategyName, strategy: resolveStrategy(chosen), state, message: { type: '', key: normal.key }, policy: undefined, counts: this.counters.of(strategyName) };
       if (!frozen) return c; // (a plain object may be changed before its next use: compiled afresh each time)
       this.byRoute.set(route, c);
     }
@@ -195,6 +212,8 @@ interface Compiled {
   /** Reused for every choice (a strategy must not keep it). */
   readonly message: { type: string; key: string | undefined };
   policy: RetryPolicy | undefined;
+  /** Its strategy's counters on this thread (router/metrics.ts). */
+  readonly counts: RouteCounts;
 }
 
 

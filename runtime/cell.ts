@@ -23,7 +23,13 @@ function sawAsync(handler: object): void {
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
 import type { KindCounters } from './thread-metrics.ts';
-import { childTraceparent, messageTracer, type MessageSpan, type SpanOutcome } from './tracing.ts';
+import { childTraceparent, messageTracer, traceIdOf, type MessageSpan, type SpanOutcome } from './tracing.ts';
+
+/**
+ * `traceOut` once a handling ended: what the actor sends or logs from then on (a timer, a late callback) carries no
+ * message's trace, but the context of the caller's code as for a send from outside (MessageTracer.outside), or none.
+ */
+const HANDLING_DONE = '-';
 
 const SYS_STOP = '$stop';
 const SYS_TERMINATED = '$terminated';
@@ -102,9 +108,12 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private work: WorkCopy | undefined = undefined;
   /** `state` is frozen through (committed by a working copy): a state from init or a snapshot is frozen once. */
   private sealed = false;
-  /** The traceparent of the message being handled ('' for none), and the handling's own, made when first asked for. */
+  /**
+   * The traceparent of the message being handled ('' for none), and the handling's own, made when first asked for
+   * ('' until then; HANDLING_DONE once the handling ended).
+   */
   private trace = '';
-  private traceOut = '';
+  private traceOut = HANDLING_DONE;
   /** The handling's span, while an installed tracer records (runtime/tracing.ts). */
   private span: MessageSpan | undefined = undefined;
   /** This thread's counters for the actor's kind (runtime/thread-metrics.ts); undefined when counting is off. */
@@ -114,6 +123,11 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private runCount = 0;
   private ctxCache: ActorContext | undefined;
   private timer: unknown;
+  /** Time each message on its own (runTimed): KindCounters.slice found the last two slices slow. */
+  private timeEach = false;
+  private slowSlice = false;
+  /** When the async handler now running started (performance.now()), for its observation when it settles; -1: none. */
+  private awaitedSince = -1;
 
   constructor(
     private readonly host: Host,
@@ -141,6 +155,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   }
 
   run(budget: number): number {
+    if (this.timeEach) return this.runTimed(budget);
     const start = performance.now();
     let n = 0;
     const mailbox = this.mailbox;
@@ -154,7 +169,43 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     const ms = performance.now() - start;
     this.handled += n;
     this.handlingMs += ms;
-    if (this.counters !== undefined && n > 0) this.counters.slice(n, ms);
+    const counters = this.counters;
+    if (counters !== undefined && n > 0) {
+      // The slice's messages at their mean (thread-metrics.ts); an async one last is observed when it settles.
+      if (this.busy) this.awaitedSince = start + ms - ms / n;
+      // Two slow slices in a row: one alone is as likely a GC pause or the thread preempted as a slow handler.
+      const slow = counters.slice(n, ms, this.busy);
+      this.timeEach = slow && this.slowSlice;
+      this.slowSlice = slow;
+    }
+    return n;
+  }
+
+  /**
+   * run() for an actor whose messages take long enough that a clock read per message costs next to nothing
+   * (KindCounters.slice decides): each message observed on its own; an async one from its start to its settlement.
+   */
+  private runTimed(budget: number): number {
+    const counters = this.counters!;
+    const mailbox = this.mailbox;
+    const start = performance.now();
+    let at = start;
+    let n = 0;
+    while (n < budget && this.takesMail()) {
+      if (mailbox.takeTellsTo(this, 1) === 0 && !mailbox.takeTo(this)) break;
+      n++;
+      if (this.busy) {
+        this.awaitedSince = at; // observed when it settles (settled())
+        break;
+      }
+      const now = performance.now();
+      counters.handling.observe(now - at);
+      at = now;
+    }
+    const ms = (this.busy ? performance.now() : at) - start;
+    this.handled += n;
+    this.handlingMs += ms;
+    if (n > 0) this.timeEach = counters.timed(n, ms);
     return n;
   }
 
@@ -305,7 +356,9 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     const draft = this.work !== undefined || isNested(this) ? this.openWork(handler).draft : openDraft(this);
     let result: unknown;
     try {
-      result = handler(draft as never, env.payload as never, this.ctx);
+      // Inside its span's context while a tracer records (what the handler starts itself is that span's child).
+      const span = this.span;
+      result = span === undefined ? handler(draft as never, env.payload as never, this.ctx) : span.run(handler as (a: unknown, b: unknown, c: unknown) => unknown, draft, env.payload, this.ctx);
     } catch (err) {
       return this.crashed(env, err);
     }
@@ -341,9 +394,25 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     span.end(outcome, error);
   }
 
+  /** The type of the message being handled (or last handled): the run being counted has its type. */
+  get messageType(): string {
+    return this.runType;
+  }
+
   /** What the handler's outgoing messages carry: the trace of the message it handles, the handling's span id. */
   outgoingTrace(): string {
-    return this.traceOut !== '' ? this.traceOut : (this.traceOut = childTraceparent(this.trace));
+    const out = this.traceOut;
+    if (out === '') return (this.traceOut = childTraceparent(this.trace));
+    return out !== HANDLING_DONE ? out : (messageTracer?.outside() ?? '');
+  }
+
+  /**
+   * The trace id of the handling of `env` (for its crash report): the handling's own once it made one (its log lines
+   * and messages carry it), else its message's; '' for an untraced message that sent and logged nothing (none invented).
+   */
+  crashTraceId(env: Envelope): string {
+    const out = this.traceOut;
+    return traceIdOf(out !== '' && out !== HANDLING_DONE ? out : env.trace);
   }
 
   // Apart from handle() (and replyWhenDurable apart from commit()) because a closure capturing a parameter makes
@@ -379,6 +448,11 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   private settled(): void {
     this.busy = false;
     this.current = undefined;
+    if (this.awaitedSince >= 0) {
+      // Once per message: what it awaited included (a model call...), not only its synchronous part.
+      this.counters?.handling.observe(performance.now() - this.awaitedSince);
+      this.awaitedSince = -1;
+    }
     if (this.timer !== undefined) this.host.clock.clearTimer(this.timer);
     this.timer = undefined;
   }
@@ -426,6 +500,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
 
   /** A handled message ends a trial: the circuit closes. (Also a poison message set aside: runtime/replay.ts.) */
   succeeded(): void {
+    this.traceOut = HANDLING_DONE;
     if (this.phase !== 'trial') return;
     this.phase = 'running';
     this.host.trialSucceeded(this);
@@ -441,6 +516,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
       this.host.replyError(env, new ActorCrashedError(`${this.def.kind} (${this.id}) crashed handling '${env.type}': ${(err as Error)?.message ?? err}`, { cause: err }));
     }
     this.host.crashed(this, env, err);
+    this.traceOut = HANDLING_DONE;
   }
 
   /**
@@ -452,6 +528,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     this.dropWorkMessage(); // an async handler's message abandoned: the run before it stands
     const env = this.current;
     if (this.span !== undefined) this.endSpan('abandoned');
+    this.traceOut = HANDLING_DONE;
     if (this.busy) this.settled();
     // Errors are built only when someone waits for them: a stack trace costs tens of microseconds.
     if (env !== undefined && env.ask !== 0) this.host.replyError(env, reason());

@@ -37,13 +37,17 @@ export class CellContext implements ActorContext {
     if (options?.messageId !== undefined) validateMessageId(options.messageId);
     return this.host.sendAcknowledged(ref, type, undraft(args[0]), this.cell.id, options?.messageId ?? '', options?.timeoutMs, this.trace(options?.traceparent));
   }
-  /** With the trace of the message being handled: `trace_id` and `span_id` (its handling's), as OpenTelemetry names them. */
+  /**
+   * With the message being handled: its type, the incarnation, and the trace: `trace_id` and `span_id` (the
+   * handling's), as OpenTelemetry names them. A child logger per handling that logs (each has its own span id).
+   */
   get log(): Logger {
     const base = (this.logger ??= rootLogger().child({ actor: this.cell.id, kind: this.cell.def.kind }));
     const trace = this.cell.outgoingTrace();
+    if (trace === '') return base; // after its handling, outside any trace: no trace fields
     if (trace !== this.loggedTrace || this.tracedLogger === undefined) {
       this.loggedTrace = trace;
-      this.tracedLogger = base.child({ trace_id: traceIdOf(trace), span_id: trace.slice(36, 52) });
+      this.tracedLogger = base.child({ messageType: this.cell.messageType, incarnation: this.cell.incarnation, trace_id: traceIdOf(trace), span_id: trace.slice(36, 52) });
     }
     return this.tracedLogger;
   }

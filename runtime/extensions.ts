@@ -32,6 +32,11 @@ export interface ThreadServices {
   deadLetter(to: string, type: string, from: string, reason: DeadLetterReason, detail?: string): void;
   /** Messages addressed by route on this thread go to `resolver`. */
   useRouter(resolver: RouteResolver): void;
+  /**
+   * A capability's own counters on this thread, read when metrics are collected (ThreadMetrics.extra): `read`
+   * returns monotonic counts keyed by `<metric name>\u0000<labels as JSON>` (bounded labels: never an actor id).
+   */
+  countersSource(read: () => Readonly<Record<string, number>>): void;
   /** Messages for ids this thread does not host go to `handler` first (a cluster: the actor may be on another node). */
   onMiss(handler: MissHandler): void;
   /** Watches and stops of ids this thread does not host go to `handler` first (a cluster: on another node). */

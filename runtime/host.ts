@@ -214,6 +214,7 @@ export class Host {
       useRouter: (resolver) => {
         this.router = resolver;
       },
+      countersSource: (read) => void this.counterSources.push(read),
       onMiss: (handler) => {
         this.miss = handler;
       },
@@ -711,6 +712,9 @@ export class Host {
     };
   }
 
+  /** Capabilities' own counters (ThreadServices.countersSource), read with this thread's metrics. */
+  private readonly counterSources: Array<() => Readonly<Record<string, number>>> = [];
+
   /** This thread's counters and gauges, per actor kind (runtime/thread-metrics.ts). */
   metrics(): ThreadMetrics {
     const kinds: Record<string, KindMetrics> = {};
@@ -738,8 +742,10 @@ export class Host {
     const elu = performance.eventLoopUtilization(this.metricsElu);
     this.metricsElu = performance.eventLoopUtilization();
     const c = this.counters;
+    const extra: Record<string, number> = {};
+    for (const read of this.counterSources) Object.assign(extra, read());
     return {
-      node: this.node, epoch: this.epoch, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>,
+      node: this.node, epoch: this.epoch, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>, extra,
       asks: { ok: c.asksOk, error: c.asksError, timeout: c.asksTimeout }, journalDepth,
       journalCommit: c.journalCommit.data(), snapshot: c.snapshot.data(),
       eventLoopUtilization: elu.utilization, heapUsedBytes: process.memoryUsage().heapUsed,

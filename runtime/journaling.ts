@@ -44,7 +44,7 @@ export class Journaling {
       return;
     }
     if (!senderGivenId) env.id = this.messageIds.next();
-    const { seq, written } = p.append(env.id, env.type, env.payload, senderGivenId);
+    const { seq, written } = p.append(env.id, env.type, env.payload, senderGivenId, env.trace);
     env.seq = seq;
     // One callback per commit, not per message: the messages of one commit share its promise (group-commit.ts).
     let group = this.gathering;

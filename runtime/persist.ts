@@ -136,11 +136,11 @@ export class ActorPersistence {
    * Durable mailbox: journal a message under the next seq. With `remember` (the sender chose the id, so it may
    * retry with it) the id joins the dedup window, in the same commit.
    */
-  append(messageId: string, type: string, payload: unknown, remember: boolean): Appended {
+  append(messageId: string, type: string, payload: unknown, remember: boolean, trace = ''): Appended {
     const seq = this.lastSeq + 1;
     let appended;
     try {
-      appended = this.store.appendJournal(this.id, seq, { id: messageId, type, payload }, remember);
+      appended = this.store.appendJournal(this.id, seq, { id: messageId, type, payload, trace }, remember);
     } catch (err) {
       return { seq, written: Promise.reject(err) }; // nothing queued, the seq is not used
     }

@@ -48,10 +48,10 @@ export type Control =
   // supervision: reports from the child's thread to the main thread, and the supervisor's decisions back
   // stopping: it crashed while a stop was queued, and stopped (the supervisor reports it and decides nothing)
   // incarnation: the one that crashed (for the crash report and its log line)
-  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean; stopping?: true; incarnation?: number }
+  | { op: 'crashed'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; trial: boolean; stopping?: true; incarnation?: number; traceId?: string }
   | { op: 'trial-ok'; id: string }
   // restarted on its own thread under a restart credit; the supervisor counts it (see supervisors/policy/credit.ts)
-  | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; incarnation?: number }
+  | { op: 'crashed-restarted'; id: string; kind: string; messageType: string; error: import('./errors.ts').ErrorData; incarnation?: number; traceId?: string }
   | { op: 'revoked'; id: string; seq: number }
   | { op: 'restart'; id: string; credit: number }
   | { op: 'grant'; id: string; credit: number }

@@ -22,6 +22,7 @@ import type { JournalEntry } from '../persistence/store.ts';
 import { SYS_REPLAY, SYS_STOP, SYS_TERMINATED, type Cell } from './cell.ts';
 import type { Host } from './host.ts';
 import { rootLogger } from './logger.ts';
+import { parseTraceparent } from './tracing.ts';
 
 /** How long a suspect head has the thread to itself before the next suspect may start (see nextSuspect). */
 export const SUSPECT_TURN_MS = 1000;
@@ -30,7 +31,7 @@ export const SUSPECT_TURN_MS = 1000;
 export function queueJournal(cell: Cell, journal: readonly JournalEntry[], node: number): void {
   for (let i = 0; i < journal.length; i++) {
     const entry = journal[i];
-    const env = i === 0 ? envelope(SYS_REPLAY, entry, '', 0, node, entry.id) : envelope(entry.type, entry.payload, '', 0, node, entry.id);
+    const env = i === 0 ? envelope(SYS_REPLAY, entry, '', 0, node, entry.id) : envelope(entry.type, entry.payload, '', 0, node, entry.id, traceOf(entry));
     env.seq = entry.seq;
     cell.mailbox.offer(env);
   }
@@ -94,7 +95,7 @@ export class Replays {
         return this.release(cell, done);
       }
       const { ask, outcome } = this.host.localReply();
-      const env = envelope(entry.type, entry.payload, '', ask, this.host.node, entry.id);
+      const env = envelope(entry.type, entry.payload, '', ask, this.host.node, entry.id, traceOf(entry));
       env.seq = entry.seq;
       cell.handle(env);
       const settled = (err?: { code?: string; message?: string }) => {
@@ -116,7 +117,7 @@ export class Replays {
     const p = cell.persistence!;
     const { seq, id, type, payload } = entry;
     // Stored before it is consumed: a crash in between stores it again (same key), never loses it.
-    this.host.store().putPoison(cell.id, { seq, id, type, payload, attempts, at: Date.now() }).then(
+    this.host.store().putPoison(cell.id, { seq, id, type, payload, attempts, at: Date.now(), trace: traceOf(entry) }).then(
       () => {
         if (cell.stopped) return; // still in the journal: set aside again at the next start
         rootLogger().warn({ actor: cell.id, seq, messageId: id, type, attempts }, 'poison message set aside');
@@ -138,6 +139,11 @@ export class Replays {
     if (cell.runnable()) this.host.scheduler.schedule(cell);
     done();
   }
+}
+
+/** The trace a journaled message carried, when it is valid W3C trace context ('' otherwise: its replay starts a new trace). */
+function traceOf(message: { readonly trace?: string }): string {
+  return parseTraceparent(message.trace) ?? '';
 }
 
 /** Put the probe back at the head of the mailbox (system messages keep going first). */

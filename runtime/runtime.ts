@@ -20,7 +20,7 @@ import type { Supervision } from './cell.ts';
 import { WorkerPool, type Booted } from './pool.ts';
 import type { StandIn } from './supervision.ts';
 import { rootLogger } from './logger.ts';
-import { callerTraceparent } from './tracing.ts';
+import { callerTraceparent, parseTraceparent } from './tracing.ts';
 import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
 import type { ActorStore, PoisonMessage } from '../persistence/store.ts';
@@ -417,9 +417,9 @@ export class Runtime implements Messaging {
       }
       case 'crashed':
         if (c.stopping !== true) this.memberPhase(c.id, 'restarting');
-        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true, c.incarnation);
+        return this.owners.get(c.id)?.childCrashed(c.id, c.kind, c.messageType, c.error, c.trial, c.stopping === true, { incarnation: c.incarnation, traceId: c.traceId });
       case 'crashed-restarted':
-        return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error, c.incarnation);
+        return this.owners.get(c.id)?.childRestartedLocally(c.id, c.kind, c.messageType, c.error, { incarnation: c.incarnation, traceId: c.traceId });
       case 'revoked':
         return this.owners.get(c.id)?.childRevoked(c.id, c.seq);
       case 'trial-ok':
@@ -510,7 +510,7 @@ export class Runtime implements Messaging {
         // One line per crash, with the cause and the decision (the crashing thread logs nothing for supervised actors).
         rootLogger().warn({
           actor: crash.actorId, kind: crash.kind, messageType: crash.messageType, incarnation: crash.incarnation, supervisor: crash.supervisor,
-          decision: crash.decision, restartCount: crash.restartCount, err: crash.error,
+          decision: crash.decision, restartCount: crash.restartCount, trace_id: crash.traceId, err: crash.error,
         }, 'actor crashed');
         for (const l of this.crashListeners) l(crash);
       },
@@ -662,7 +662,7 @@ export class Runtime implements Messaging {
   async requeuePoisonMessage(ref: ActorRef, seq: number): Promise<SendReceipt | undefined> {
     const message = this.poisonStore().poisonMessages(ref.id).find((m) => m.seq === seq);
     if (message === undefined) return undefined;
-    const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', requeuedId(message.id, seq))) as SendReceipt;
+    const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', requeuedId(message.id, seq), undefined, parseTraceparent(message.trace) ?? '')) as SendReceipt;
     await this.poisonStore().dropPoison(ref.id, seq);
     return receipt;
   }

@@ -4,7 +4,6 @@ import type { Host } from './host.ts';
 import type { Control } from './protocol.ts';
 import { ActorCrashedError, errorToData, type ErrorData } from './errors.ts';
 import { rootLogger } from './logger.ts';
-import { traceIdOf } from './tracing.ts';
 
 /** The supervision controls a thread hosting supervised actors acts on (from the supervisors on the main thread). */
 type SupervisionControl = Extract<Control, { op: 'restart' | 'circuit-open' | 'half-open' | 'kill' | 'grant' | 'revoke' }>;
@@ -46,22 +45,23 @@ export class CellSupervision {
   crashed(cell: Cell, env: Envelope, err: unknown): void {
     this.host.deadLetters.record(cell.id, env.type, env.from, 'crashed', (err as Error)?.message ?? String(err));
     const sup = cell.supervision;
+    // The handling's trace, as its ctx.log lines carry it; none for an untraced message that made none.
+    const traceId = cell.crashTraceId(env) || undefined;
     if (sup === undefined) {
-      const trace_id = traceIdOf(cell.outgoingTrace()); // the handling's trace, as its ctx.log lines carry it
-      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, incarnation: cell.incarnation, node: this.host.node, trace_id, err }, 'actor crashed');
+      rootLogger().warn({ actor: cell.id, kind: cell.def.kind, messageType: env.type, incarnation: cell.incarnation, node: this.host.node, trace_id: traceId, err }, 'actor crashed');
       return;
     }
     // A stop was queued behind this message: the stop wins. Held for a decision instead, the actor would keep the
     // stop waiting for good when its supervisor, stopping too, decides nothing ('ignore').
     const incarnation = cell.incarnation; // the one that crashed (the steps below move to the next)
-    if (sup.stopping !== undefined) return this.stoppedByCrash(cell, env.type, errorToData(err), sup.stopping, incarnation);
+    if (sup.stopping !== undefined) return this.stoppedByCrash(cell, env.type, errorToData(err), sup.stopping, incarnation, traceId);
     // Credit is used only by a running actor: a trial's outcome is the supervisor's (circuit) to judge.
-    if (cell.phase === 'running' && sup.credit > 0) return this.restartHere(cell, env.type, errorToData(err), incarnation);
-    this.toSupervisor(cell, env.type, errorToData(err), incarnation);
+    if (cell.phase === 'running' && sup.credit > 0) return this.restartHere(cell, env.type, errorToData(err), incarnation, traceId);
+    this.toSupervisor(cell, env.type, errorToData(err), incarnation, traceId);
   }
 
   /** Same path as a 'restart' decision, without waiting for it: the supervisor counts it when the report arrives. */
-  private restartHere(cell: Cell, messageType: string, error: ErrorData, incarnation: number): void {
+  private restartHere(cell: Cell, messageType: string, error: ErrorData, incarnation: number, traceId?: string): void {
     cell.supervision!.credit--;
     cell.phase = 'restarting';
     cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
@@ -71,7 +71,7 @@ export class CellSupervision {
     } catch (err) {
       initError = errorToData(err);
     }
-    this.host.sendControl(0, { op: 'crashed-restarted', id: cell.id, kind: cell.def.kind, messageType, error, incarnation });
+    this.host.sendControl(0, { op: 'crashed-restarted', id: cell.id, kind: cell.def.kind, messageType, error, incarnation, traceId });
     // Posted now, not at the end of the turn: the new incarnation may take its next message in this same turn, and
     // if that one kills the thread a report still queued here would be lost with it (a restart never counted).
     this.host.flushOutgoing();
@@ -80,13 +80,13 @@ export class CellSupervision {
   }
 
   /** Stop taking mail (it is held, up to the stash) until the supervisor decides; the credit goes with the report. */
-  private toSupervisor(cell: Cell, messageType: string, error: ErrorData, incarnation: number): void {
+  private toSupervisor(cell: Cell, messageType: string, error: ErrorData, incarnation: number, traceId?: string): void {
     const trial = cell.phase === 'trial';
     cell.phase = 'restarting';
     // Forfeited: grants still on their way arrive while the actor is not running and are dropped (see 'grant').
     cell.supervision!.credit = 0;
     cell.abandon(() => new ActorCrashedError(`${cell.def.kind} (${cell.id}) crashed`));
-    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, incarnation });
+    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, incarnation, traceId });
   }
 
   /**
@@ -94,10 +94,10 @@ export class CellSupervision {
    * stop's reason, so whoever waits for the stop sees it complete and watchers hear of it once. The supervisor then
    * handles the stop as it handles any ('gone'): nothing while stopping, else per the child's restart type.
    */
-  private stoppedByCrash(cell: Cell, messageType: string, error: ErrorData, reason: string, incarnation: number): void {
+  private stoppedByCrash(cell: Cell, messageType: string, error: ErrorData, reason: string, incarnation: number, traceId?: string): void {
     const trial = cell.phase === 'trial';
     cell.supervision!.credit = 0;
-    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, stopping: true, incarnation });
+    this.host.sendControl(0, { op: 'crashed', id: cell.id, kind: cell.def.kind, messageType, error, trial, stopping: true, incarnation, traceId });
     this.host.terminate(cell, reason);
   }
 

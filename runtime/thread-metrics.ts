@@ -4,6 +4,12 @@
  * per message on the hot path, and read only when someone asks. Labels are bounded: per actor kind, never per id.
  */
 
+/**
+ * Mean handling time (ms) from which an actor's messages are timed one by one: a clock read (~30-50 ns) is then
+ * under 1% of a message. Below it a slice's messages count at their mean (KindCounters.slice).
+ */
+export const TIME_EACH_FROM_MS = 0.01;
+
 /** Upper bounds (ms) of the duration histograms; one more bucket counts everything above the last. */
 export const DURATION_BUCKETS_MS: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000, 5000];
 
@@ -82,14 +88,29 @@ export class KindCounters {
   toHalfOpen = 0;
   toClosed = 0;
   /**
-   * Handling time per message. Timed per scheduler slice, not per message (a clock read per message would cost a
-   * fifth of the same-thread tell figure): a slice of n messages counts n observations of its mean.
+   * Handling time, one observation per message (Cell.run, runTimed and settled): see slice() for how it is timed.
    */
   readonly handling = new DurationHistogram();
 
-  slice(n: number, ms: number): void {
+  /**
+   * A scheduler slice of n messages of one actor, handled in `ms`, timed as a whole (a clock read per message would
+   * cost a fifth of the same-thread tell figure): they count n observations of their mean, but for the last one when
+   * `asyncLast` (an async handler: the cell observes it when it settles). Returns whether the slice was slow: its
+   * messages took TIME_EACH_FROM_MS or more on average, where two clock reads are under 1% of a message (after two
+   * slow slices in a row the actor's next slices time each message on its own: Cell.run).
+   */
+  slice(n: number, ms: number, asyncLast: boolean): boolean {
     this.handled += n;
-    this.handling.observe(ms / n, n);
+    const mean = ms / n;
+    const observed = asyncLast ? n - 1 : n;
+    if (observed > 0) this.handling.observe(mean, observed);
+    return mean >= TIME_EACH_FROM_MS;
+  }
+
+  /** A slice whose messages were observed one by one (Cell.runTimed): whether the next one is timed so too. */
+  timed(n: number, ms: number): boolean {
+    this.handled += n;
+    return ms / n >= TIME_EACH_FROM_MS;
   }
 }
 
@@ -121,6 +142,8 @@ export interface ThreadMetrics {
   /** Since the previous metrics snapshot of this thread (0..1). */
   eventLoopUtilization: number;
   heapUsedBytes: number;
+  /** Capabilities' counters (ThreadServices.countersSource): `<metric name>\u0000<labels JSON>` -> count. */
+  extra: Record<string, number>;
 }
 
 /** The counters of one thread (held by its Host). `enabled: false` turns the per-slice counting off. */

@@ -49,6 +49,14 @@ export interface CrashReport {
   local?: true;
   /** The incarnation that crashed, as its thread counts them (absent for exits and supervisors). */
   incarnation?: number;
+  /** The trace id of the handling that crashed (absent for an untraced message, exits and supervisors). */
+  traceId?: string;
+}
+
+/** What the crashing thread knows of a crash beyond its cause (CrashReport's fields of the same names). */
+export interface CrashFacts {
+  incarnation?: number;
+  traceId?: string;
 }
 
 export type ChildStatus = 'starting' | 'running' | 'restarting' | 'circuit-open' | 'half-open' | 'stopping' | 'stopped';
@@ -202,11 +210,11 @@ export class Supervisor {
    * A crash to decide here (any credit the child held is forfeited with it). `stopping`: it crashed with a stop
    * queued and stopped instead (runtime/supervision.ts): recorded, nothing to decide; its 'gone' follows.
    */
-  childCrashed(id: string, kind: string, messageType: string, error: ErrorData, trial: boolean, stopping = false, incarnation?: number): void {
+  childCrashed(id: string, kind: string, messageType: string, error: ErrorData, trial: boolean, stopping = false, facts: CrashFacts = {}): void {
     const child = this.byId.get(id);
     if (child === undefined) return;
     this.forfeit(child);
-    const report = this.reporter(child, kind, messageType, error, false, incarnation);
+    const report = this.reporter(child, kind, messageType, error, false, facts);
     if (stopping) return void report('ignore');
     // Decisions keep their arrival order: none overtakes one waiting for a revocation.
     if (this.revoking.size > 0 || this.parked.length > 0 || this.draining) this.parked.push(() => this.decideIfChild(child, trial, report));
@@ -214,10 +222,10 @@ export class Supervisor {
   }
 
   /** A crash its thread already restarted under credit: count it as the restart the supervisor would have made. */
-  childRestartedLocally(id: string, kind: string, messageType: string, error: ErrorData, incarnation?: number): void {
+  childRestartedLocally(id: string, kind: string, messageType: string, error: ErrorData, facts: CrashFacts = {}): void {
     const child = this.byId.get(id);
     if (child === undefined) return;
-    this.decide(child, false, this.reporter(child, kind, messageType, error, true, incarnation), true);
+    this.decide(child, false, this.reporter(child, kind, messageType, error, true, facts), true);
   }
 
   /** A child's thread gave its credit back (answering revocation `seq`). */
@@ -340,12 +348,13 @@ export class Supervisor {
     this.topUp(child);
   }
 
-  private reporter(child: Child, kind: string, messageType: string, error: ErrorData, local: boolean, incarnation?: number): (d: Decision, delayMs?: number) => CrashReport {
+  private reporter(child: Child, kind: string, messageType: string, error: ErrorData, local: boolean, facts: CrashFacts = {}): (d: Decision, delayMs?: number) => CrashReport {
     return (decision, delayMs) => {
       const r: CrashReport = { actorId: child.id, kind, supervisor: this.id, messageType, error, restartCount: child.restarts, decision, at: this.port.clock.now() };
       if (delayMs !== undefined) r.delayMs = delayMs;
       if (local) r.local = true;
-      if (incarnation !== undefined) r.incarnation = incarnation;
+      if (facts.incarnation !== undefined) r.incarnation = facts.incarnation;
+      if (facts.traceId !== undefined) r.traceId = facts.traceId;
       this.port.report(r);
       return r;
     };

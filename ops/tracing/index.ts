@@ -25,7 +25,9 @@ export interface TracingOptions {
 /**
  * Record a span per handled message on this thread now, and on the workers of every runtime started from now on
  * (call it before Runtime.start). Spans record only while a tracer provider is registered (looked at every
- * PROVIDER_CHECK_MS: a provider registered later records from then on).
+ * PROVIDER_CHECK_MS: a provider registered later records from then on). Each handler runs inside its span's context:
+ * with a context manager registered on the thread (NodeTracerProvider.register(), or context-async-hooks), what it
+ * starts itself (spans, an instrumented HTTP client's) is that span's child.
  */
 export function installTracing(options: TracingOptions = {}): void {
   const setup = options.workerSetup === undefined ? '' : setupUrl(options.workerSetup);

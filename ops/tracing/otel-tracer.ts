@@ -1,6 +1,6 @@
 import {
-  context, trace, ProxyTracerProvider, SpanKind, SpanStatusCode, type Exception, type Span, type SpanContext, type Tracer,
-  type TracerProvider,
+  context, trace, ProxyTracerProvider, SpanKind, SpanStatusCode, type Context, type Exception, type Span, type SpanContext,
+  type Tracer, type TracerProvider,
 } from '@opentelemetry/api';
 import type { MessageSpan, MessageTracer, SpanOutcome } from '../../runtime/tracing.ts';
 
@@ -8,12 +8,6 @@ import type { MessageSpan, MessageTracer, SpanOutcome } from '../../runtime/trac
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 const TRACER_NAME = 'troupe';
 
-/**
- * The kernel's MessageTracer (runtime/tracing.ts) over the OpenTelemetry API: each handled message becomes a
- * CONSUMER span named '<kind> <type>', child of the span that sent it, with the actor's kind and id, the message
- * type and the outcome. It records only while a tracer provider is registered (the global one, on this thread, or
- * `provider`); otherwise the kernel stays on its fast path and only carries trace context on.
- */
 /** How often the tracer looks again whether a provider is registered (ms): what it costs is one boolean per message. */
 export const PROVIDER_CHECK_MS = 100;
 
@@ -58,7 +52,7 @@ export function otelMessageTracer(provider?: TracerProvider): OtelMessageTracer 
       }, ctx);
       const sc = span.spanContext();
       if (!trace.isSpanContextValid(sc)) return undefined;
-      return new OtelMessageSpan(span, traceparentOf(sc));
+      return new OtelMessageSpan(span, traceparentOf(sc), trace.setSpan(ctx, span));
     },
     outside() {
       if (live === undefined) return ''; // nothing records: no context worth the lookup
@@ -69,7 +63,16 @@ export function otelMessageTracer(provider?: TracerProvider): OtelMessageTracer 
 }
 
 class OtelMessageSpan implements MessageSpan {
-  constructor(private readonly span: Span, readonly traceparent: string) {}
+  constructor(private readonly span: Span, readonly traceparent: string, private readonly context: Context) {}
+
+  /**
+   * The handler runs with this span active: `trace.getActiveSpan()` in it, and the spans it or an instrumented library
+   * (an HTTP client...) starts, see it as their parent, across awaits too, given a context manager (NodeTracerProvider's
+   * register(), or @opentelemetry/context-async-hooks); without one OpenTelemetry has no active context at all.
+   */
+  run<A, B, C, R>(fn: (a: A, b: B, c: C) => R, a: A, b: B, c: C): R {
+    return context.with(this.context, fn, undefined, a, b, c);
+  }
 
   end(outcome: SpanOutcome, error?: unknown): void {
     const span = this.span;

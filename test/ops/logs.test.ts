@@ -12,6 +12,8 @@ describe('logs', () => {
     const supervised = crashes.find((c) => c.actor === 'ada')!;
     expect(supervised).toMatchObject({ level: 40, kind: 'flaky', messageType: 'crash', incarnation: 0, supervisor: 'lab', decision: 'restart', err: { message: 'the cause' } });
     expect(supervised.err.stack).toContain('the cause');
+    // Sent from outside with no trace, the handler sending and logging nothing: no trace id is invented for it.
+    for (const c of crashes) expect(c).not.toHaveProperty('trace_id');
     const alone = crashes.find((c) => c.actor === 'loner')!;
     expect(alone).toMatchObject({ kind: 'flaky', messageType: 'crash', incarnation: 0, node: 1, err: { message: 'unsupervised cause' } });
     // 1000 messages, an ask, a scrape: only the server's start line at info

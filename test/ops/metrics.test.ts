@@ -6,6 +6,9 @@ import { Runtime } from '../../runtime/index.ts';
 import { startOpsServer } from '../../ops/server.ts';
 import { flaky } from '../fixtures/flaky.ts';
 import { durableCounter } from '../fixtures/durable.ts';
+import { timed } from '../fixtures/timed.ts';
+import '../../router/index.ts';
+import { helper, dispatcher } from '../fixtures/routed.ts';
 import { call, eventually, sample, sampleSum } from './helpers.ts';
 
 describe('metrics across a lost thread and with persistence', () => {
@@ -50,6 +53,56 @@ describe('metrics across a lost thread and with persistence', () => {
       await server.close();
       await rt.shutdown();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('handling duration: one observation per message, a slow one among others timed alone, an async one until it settles', async () => {
+    const rt = await Runtime.start({ workers: 1, spareWorker: false });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      const t = await rt.spawn(timed, { pin: 1 });
+      // 1100 messages of >= 30 us (over two slices of SLICE, 512, each slow: the actor's next slices time each message
+      // on its own, TIME_EACH_FROM_MS), then one of >= 3 ms among them: in a slice's mean it would be ~36 us, under 1 ms.
+      rt.tell(t, 'burst', [...Array(1100).fill(0.03), 3, ...Array(25).fill(0.03)]);
+      await eventually(async () => (await rt.ask(t, 'done')) === 1126 || undefined, 10_000, 'the burst');
+      await rt.ask(t, 'wait', 60);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      const le = (bound: string) => sample(text, 'troupe_message_handling_seconds_bucket', { kind: 'timed', le: bound })!;
+      const count = sample(text, 'troupe_message_handling_seconds_count', { kind: 'timed' })!;
+      expect(count - le('0.001')).toBeGreaterThanOrEqual(2); // the 3 ms spin and the 60 ms wait
+      expect(count - le('0.05')).toBeGreaterThanOrEqual(1); // the wait, timed until it settled, not its synchronous part
+      expect(sample(text, 'troupe_message_handling_seconds_sum', { kind: 'timed' })).toBeGreaterThan(0.063);
+      // Each message observed once: the async one too, neither dropped nor counted twice.
+      expect(count).toBe(sampleSum(text, 'troupe_messages_handled_total', { kind: 'timed' }));
+    } finally {
+      await server.close();
+      await rt.shutdown();
+    }
+  });
+
+  it('router metrics: routed, retried and failed messages per strategy, summed over the threads that route', async () => {
+    const rt = await Runtime.start({ workers: 1, spareWorker: false });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      await rt.spawn(helper, { id: 'h1', pin: 0 });
+      await rt.spawn(helper, { id: 'h2', pin: 1 });
+      const d = await rt.spawn(dispatcher, { pin: 1 });
+      const help = rt.router({ capability: 'help' });
+      for (let i = 0; i < 3; i++) await rt.ask(help, 'quick', i); // from the main thread
+      await rt.ask(d, 'tellHelp', 1); // a routed tell from the worker
+      await expect(rt.ask(help, 'fail', 'both members fail')).rejects.toMatchObject({ code: 'ERR_ROUTING_FAILED' });
+      await expect(rt.ask(rt.router({ capability: 'nobody' }), 'quick', 0)).rejects.toMatchObject({ code: 'ERR_NO_ROUTE' });
+      rt.tell(rt.router({ capability: 'nobody' }), 'quick', 0);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      const s = (name: string, labels: Record<string, string>) => sample(text, name, { strategy: 'least-loaded', ...labels });
+      expect(s('troupe_router_routed_total', { purpose: 'tell' })).toBe(1);
+      expect(s('troupe_router_routed_total', { purpose: 'ask' })).toBe(4); // 3 quick, the failing ask's first attempt
+      expect(s('troupe_router_retries_total', {})).toBeGreaterThanOrEqual(1); // the other member, at least
+      expect(s('troupe_router_failures_total', { reason: 'exhausted' })).toBe(1);
+      expect(s('troupe_router_failures_total', { reason: 'no-route' })).toBe(2);
+    } finally {
+      await server.close();
+      await rt.shutdown();
     }
   });
 

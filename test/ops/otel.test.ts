@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BroadcastChannel } from 'node:worker_threads';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Runtime, traceIdOf } from '../../runtime/index.ts';
 import type { ActorRef } from '../../actors/define.ts';
 import { installTracing, uninstallTracing, TracingSetupError, PROVIDER_CHECK_MS } from '../../ops/tracing/index.ts';
 import { hop, type Step } from '../fixtures/traced.ts';
 import { spanData, type SpanData } from '../fixtures/otel-span-data.ts';
+import { useAsyncLocalContext } from '../fixtures/otel-context-manager.ts';
 import { eventually } from './helpers.ts';
 
 const CALLER = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -25,6 +26,7 @@ describe('OpenTelemetry spans per handled message (troupe/otel)', () => {
 
   beforeAll(async () => {
     channel.onmessage = (e) => fromWorkers.push((e as unknown as { data: SpanData }).data);
+    useAsyncLocalContext();
     trace.setGlobalTracerProvider(provider);
     installTracing({ workerSetup: new URL('../fixtures/otel-worker-setup.ts', import.meta.url) });
     rt = await Runtime.start({ workers: 2, spareWorker: false });
@@ -35,6 +37,7 @@ describe('OpenTelemetry spans per handled message (troupe/otel)', () => {
     await rt.shutdown();
     uninstallTracing();
     trace.disable();
+    context.disable();
     await provider.shutdown();
     channel.close();
   });
@@ -67,6 +70,18 @@ describe('OpenTelemetry spans per handled message (troupe/otel)', () => {
     await rt.ask(refs.b, 'crash', undefined, { traceparent: CALLER.replace('4bf9', 'aaaa') }).catch(() => undefined);
     const [crash] = await eventually(() => { const s = inTrace(traceIdOf(CALLER.replace('4bf9', 'aaaa'))); return s.length === 1 && s; }, 5000, 'the crash span');
     expect(crash).toMatchObject({ name: 'hop crash', status: 2, statusMessage: 'traced crash', attributes: { 'troupe.outcome': 'crashed' }, events: ['exception'] });
+  });
+
+  it('a handler runs inside its span: the active span before and after an await, the parent of a span it starts', async () => {
+    for (const [ref, n] of [[refs.a, 'e1'], [refs.b, 'e2']] as const) { // the main thread, a worker
+      const tp = CALLER.replace('4bf9', n + 'e1');
+      const seen = await rt.ask(ref, 'active', undefined, { traceparent: tp });
+      const handling = await eventually(() => spans().find((s) => s.name === 'hop active' && s.traceId === traceIdOf(tp)), 5000, 'the handling span');
+      expect(seen.before, ref.id).toBe(handling.spanId);
+      expect(seen.after, ref.id).toBe(handling.spanId);
+      const own = await eventually(() => spans().find((s) => s.spanId === seen.own), 5000, 'the handler\'s own span');
+      expect(own).toMatchObject({ name: 'handler work', traceId: traceIdOf(tp), parentSpanId: handling.spanId });
+    }
   });
 
   it('a message from outside with no context starts a new trace: a root span', async () => {

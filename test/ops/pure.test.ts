@@ -11,7 +11,7 @@ import { InvalidTokenError } from '../../ops/errors.ts';
 import { ActorNotFoundError } from '../../runtime/errors.ts';
 import { table } from '../../ops/table.ts';
 import type { ActorStats } from '../../runtime/stats.ts';
-import { KindCounters, MAX_TYPE_LABELS } from '../../runtime/thread-metrics.ts';
+import { KindCounters, MAX_TYPE_LABELS, TIME_EACH_FROM_MS } from '../../runtime/thread-metrics.ts';
 
 const RUNS = Number(process.env.TROUPE_FC_RUNS ?? 100);
 
@@ -137,6 +137,23 @@ describe('handled messages by type (runtime/thread-metrics.ts)', () => {
     expect(labels).toEqual([...handlerTypes.slice(0, MAX_TYPE_LABELS), 'other', '$stop']);
     expect(k.types.get('other')).toEqual({ handled: 2 * 9, crashed: 1 });
     expect(k.types.get('t0')).toEqual({ handled: 2, crashed: 1 });
+  });
+});
+
+describe('handling time per message (runtime/thread-metrics.ts)', () => {
+  it('a slice counts its messages at their mean, all but an async last one, and says whether it was slow', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 512 }), fc.double({ min: 0, max: 100, noNaN: true }), fc.boolean(), (n, ms, asyncLast) => {
+      const c = new KindCounters();
+      const slow = c.slice(n, ms, asyncLast);
+      expect(c.handled).toBe(n);
+      expect(c.handling.count).toBe(asyncLast ? n - 1 : n);
+      expect(c.handling.sumMs).toBeCloseTo(asyncLast ? ms - ms / n : ms, 9);
+      expect(slow).toBe(ms / n >= TIME_EACH_FROM_MS);
+      // Timed one by one, the slice only counts them (the cell observed each) and says whether to go on so.
+      expect(c.timed(n, ms)).toBe(ms / n >= TIME_EACH_FROM_MS);
+      expect(c.handled).toBe(2 * n);
+      expect(c.handling.count).toBe(asyncLast ? n - 1 : n);
+    }), { numRuns: RUNS });
   });
 });
 

@@ -78,6 +78,14 @@ describe('trace context (runtime/tracing.ts), no tracer installed', () => {
     expect(parts((await seen(refs.b)).at(-1)!).traceId).toBe(traceIdOf(CALLER));
   });
 
+  it('what an actor tells after its handling ended (a timer) carries no trace of that message', async () => {
+    const before = (await seen(refs.b)).length;
+    await rt.ask(refs.d, 'active', refs.b, { traceparent: CALLER }); // nothing else reaches d before its timer fires
+    const late = await eventually(async () => { const s = await seen(refs.b); return s.length === before + 1 && s.at(-1)!; }, 5000, 'the late tell');
+    expect(parts(late).traceId).not.toBe(traceIdOf(CALLER)); // a trace of its own, as for a tell from outside
+    expect(traceIdOf((await rt.ask(refs.d, 'seen')).at(-1)!)).toBe(traceIdOf(CALLER));
+  });
+
   it('refuses a malformed traceparent where it is given, with a named error, and keeps running', async () => {
     const bad = ['', 'nonsense', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
       '00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
@@ -111,20 +119,23 @@ describe('trace context (runtime/tracing.ts), no tracer installed', () => {
 });
 
 describe('logs carry the trace', () => {
-  it('ctx.log lines on every thread carry the trace id and the handling span id; an unsupervised crash line too', async () => {
+  it('ctx.log lines on every thread carry the message type, incarnation, trace id and handling span id; crash lines the trace too', async () => {
     const crashTrace = CALLER.replace('4bf9', 'bbbb');
+    const supervisedTrace = CALLER.replace('4bf9', 'cccc');
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', 'test/fixtures/traced-logs.ts', CALLER, crashTrace], { env: { ...process.env, TROUPE_LOG_LEVEL: 'debug' } },
+      execFile(process.execPath, ['--import', 'tsx', 'test/fixtures/traced-logs.ts', CALLER, crashTrace, supervisedTrace], { env: { ...process.env, TROUPE_LOG_LEVEL: 'debug' } },
         (err, stdout) => (err ? reject(err) : resolve(stdout)));
     });
     const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
     const relays = lines.filter((l) => l.msg === 'relay');
     expect(relays.map((l) => l.actor)).toEqual(['a', 'b', 'a']);
-    for (const l of relays) expect(l.trace_id).toBe(traceIdOf(CALLER));
+    for (const l of relays) expect(l).toMatchObject({ kind: 'hop', messageType: 'relay', incarnation: 0, trace_id: traceIdOf(CALLER) });
     expect(new Set(relays.map((l) => l.span_id)).size).toBe(3);
     for (const l of relays) expect(l.span_id).toMatch(/^[0-9a-f]{16}$/);
-    const crash = lines.find((l) => l.msg === 'actor crashed');
-    expect(crash).toMatchObject({ actor: 'b', node: 1, trace_id: traceIdOf(crashTrace) });
+    const crashes = lines.filter((l) => l.msg === 'actor crashed');
+    expect(crashes).toHaveLength(2);
+    expect(crashes[0]).toMatchObject({ actor: 'b', node: 1, trace_id: traceIdOf(crashTrace) });
+    expect(crashes[1]).toMatchObject({ actor: 'c', supervisor: 'lab', decision: 'restart', trace_id: traceIdOf(supervisedTrace) });
   }, 30_000);
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { open } from 'lmdb';
 import { startRuntime, eventually, sleep } from '../kernel/helpers.ts';
 import { tempDir } from './helpers.ts';
-import { durableCounter, forgetful, forgetfulLean, forgiving, fragileLog, notebook, sparse } from '../fixtures/durable.ts';
+import { durableCounter, tracedJournal, forgetful, forgetfulLean, forgiving, fragileLog, notebook, sparse } from '../fixtures/durable.ts';
 import { ActorStore, ENV_OPTIONS } from '../../persistence/index.ts';
 import { ActorCrashedError, InvalidSpawnOptionError } from '../../runtime/errors.ts';
 import type { Runtime } from '../../runtime/index.ts';
@@ -226,6 +226,27 @@ describe.each([0, 2])('persistent actors with %i workers', (workers) => {
     await session(dataDir, workers, async (rt) => {
       const c = await rt.spawn(durableCounter, { id: 'c' });
       expect(await rt.ask(c, 'get')).toBe(21); // journal first, in order, before this ask
+    });
+  });
+
+  it('durable mailbox: messages replayed at the next start continue the trace they were sent in', async () => {
+    const dataDir = tempDir();
+    const traceIds = ['4bf92f3577b34da6a3ce929d0e0e4736', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331b7ad6b7169203331'];
+    await session(dataDir, workers, async (rt) => {
+      const t = await rt.spawn(tracedJournal, { id: 't' });
+      const held = rt.ask(t, 'hold', 300).catch(() => undefined);
+      for (const id of traceIds) await rt.send(t, 'note', undefined, { traceparent: `00-${id}-00f067aa0ba902b7-01` });
+      await rt.send(t, 'note'); // untraced: its replay starts a trace of its own
+      await rt.stop(t);
+      await held;
+    });
+    await withStore(dataDir, (store) => expect(store.journalEntries('t').filter((e) => e.type === 'note')).toHaveLength(4));
+    await session(dataDir, workers, async (rt) => {
+      const traces = await rt.ask(await rt.spawn(tracedJournal, { id: 't' }), 'traces');
+      expect(traces.slice(0, 3)).toEqual(traceIds); // the head (the replay probe's) and the rest
+      expect(traces).toHaveLength(4);
+      expect(traceIds).not.toContain(traces[3]);
+      expect(traces[3]).toMatch(/^[0-9a-f]{32}$/);
     });
   });
 

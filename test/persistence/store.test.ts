@@ -6,12 +6,13 @@ import {
   InvalidPersistenceOptionError,
   InvalidStoreKeyError,
   JournalDecodeError,
+  type JournalMessage,
   SnapshotDecodeError,
   UnencodableValueError,
 } from '../../persistence/index.ts';
 import { openStore, snap } from './helpers.ts';
 import { ManualClock } from '../../runtime/clock.ts';
-import { frameSegment } from '../../persistence/segment.ts';
+import { frameSegment, unframeSegment } from '../../persistence/segment.ts';
 
 const msg = (id: string, payload: unknown = null) => ({ id, type: 'test', payload });
 
@@ -137,7 +138,7 @@ describe('corrupt snapshots', () => {
 });
 
 /** Journal one message; resolves once durable. */
-function append(store: ActorStore, actor: string, seq: number, m: ReturnType<typeof msg>, remember = false): Promise<void> {
+function append(store: ActorStore, actor: string, seq: number, m: JournalMessage, remember = false): Promise<void> {
   return store.appendJournal(actor, seq, m, remember).done;
 }
 
@@ -219,6 +220,28 @@ describe('journal', () => {
         expect(() => store.journalEntries('a')).toThrow(JournalDecodeError);
         expect(Buffer.from(raw.get(['a', 1]) as Buffer)).toEqual(garbage);
       }
+    } finally {
+      await env.close();
+    }
+  });
+
+  it('keeps a message\'s traceparent with it; entries without one (4-tuples, as before) and a bad one read back without', async () => {
+    const { store, dir } = openStore();
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await append(store, 'a', 1, { ...msg('m1'), trace: tp });
+    await append(store, 'a', 2, { ...msg('m2'), trace: '' });
+    const env = rawEnv(dir);
+    try {
+      const encoder = (env.openDB('snapshots', {}) as unknown as { encoder: { encode(v: unknown): Uint8Array } }).encoder;
+      const raw = env.openDB('journal', { encoding: 'binary' });
+      expect(unframeSegment(raw.get(['a', 2]) as Uint8Array).map((b) => (encoder as unknown as { decode(b: Uint8Array): unknown[] }).decode(b).length)).toEqual([4]);
+      await raw.put(['a', 3], frameSegment([Buffer.from(encoder.encode([3, 'm3', 'test', null, 42]))]));
+      await env.flushed;
+      expect(store.journalEntries('a')).toEqual([
+        { seq: 1, id: 'm1', type: 'test', payload: null, trace: tp },
+        { seq: 2, id: 'm2', type: 'test', payload: null },
+        { seq: 3, id: 'm3', type: 'test', payload: null },
+      ]);
     } finally {
       await env.close();
     }
