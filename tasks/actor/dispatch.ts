@@ -146,12 +146,15 @@ function settleLater(ctx: ActorContext, s: Settle): void {
  * Send attempt `d` and tell `self` its outcome. `inflight` holds the message ids sent from this thread and not
  * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
  */
-export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>, early: Early): void {
+export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string> | undefined, early: Early): void {
   const taskId = d.def.id, attempt = d.attempt;
   const messageId = taskMessageId(graphId, taskId, attempt);
-  // Already on its way (sent before a rebuild of the live graph lost its start): its outcome will come.
-  if (inflight.has(messageId)) return;
-  inflight.add(messageId);
+  // Already on its way (sent before a rebuild of the live graph lost its start): its outcome will come. (None for
+  // a graph that is never rebuilt: an in-memory one.)
+  if (inflight !== undefined) {
+    if (inflight.has(messageId)) return;
+    inflight.add(messageId);
+  }
   const message: TaskMessage = { graphId, taskId, attempt, messageId, payload: d.def.payload, deps: d.deps };
   // Sent now, from the handler: it joins this turn's outgoing batch (a microtask later, every dispatch of a turn
   // was posted on its own flush). A throw (no capable actor for a sticky choice) is a failed attempt like any other.
@@ -165,28 +168,31 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
   const durable = opts.durable;
   reply.then(
     (result) => {
-      inflight.delete(messageId);
+      inflight?.delete(messageId);
       outcome(ctx, succeeded(taskId, attempt, result, durable), early);
     },
     (err: unknown) => {
-      inflight.delete(messageId);
+      inflight?.delete(messageId);
       outcome(ctx, { taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) }, early);
     },
   );
 }
 
 /**
- * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts). True when that is
- * all it needs (a graph that does not journal its outcomes): the graph is then only told to write back.
+ * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts), and says what is
+ * left to do: 'settle', tell it to the graph (journaled, and handled: a journal graph, or one whose live index is
+ * out of step); 'tick', have the graph write back what changed; 'none'.
  */
-export type Early = (ctx: ActorContext, s: Settle) => boolean;
+export type Early = (ctx: ActorContext, s: Settle) => 'settle' | 'tick' | 'none';
 
 /** Graphs told to write back and not yet handling it: one 'tick' at a time, however many outcomes arrive meanwhile. */
 export const writeBackDue = new Set<string>();
 
 /** An outcome: applied at once, and told to the graph (journaled, written back) or only a write-back asked for. */
 function outcome(ctx: ActorContext, s: Settle, early: Early): void {
-  if (!early(ctx, s)) return settleLater(ctx, s);
+  const then = early(ctx, s);
+  if (then === 'settle') return settleLater(ctx, s);
+  if (then === 'none') return;
   const id = ctx.self.id;
   if (writeBackDue.has(id)) return;
   writeBackDue.add(id);

@@ -21,11 +21,20 @@ export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`
 interface Live {
   graph: TaskGraph;
   rev: number;
+  /**
+   * Whether the record keeps the tasks (a durable graph). An in-memory graph's tasks live in this index only: its
+   * state holds the options and waiters, so there is nothing to write back and nothing to rebuild from; the index
+   * belongs to the record's `instance` (a new actor under the same id starts afresh).
+   */
+  kept: boolean;
+  instance: string | undefined;
   /** The record's task chunks as last written (record.ts). */
   chunks: Chunks;
   timer?: { at: number; handle: NodeJS.Timeout };
   /** Running tasks to re-send after a rebuild (their attempts are not in flight from this thread). */
   resend: number[];
+  /** Message ids in flight from this thread (inflights): none kept for an in-memory graph, which is never rebuilt. */
+  inflight: Set<string> | undefined;
 }
 const lives = new Map<string, Live>();
 const inflights = new Map<string, Set<string>>();
@@ -38,14 +47,16 @@ export function useDispatcher(d: Dispatcher): void {
 
 function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
-  if (live !== undefined && live.rev === state.rev) return live;
+  if (live !== undefined && (live.kept ? live.rev === state.rev : live.instance === state.instance)) return live;
   const record = plainRecord(state as GraphRecord);
   const chunks = chunksOf(record);
   const graph = restoreGraph(record, chunks);
   const inflight = inflightOf(ctx.self.id);
   const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
   if (live?.timer) clearTimeout(live.timer.handle);
-  live = { graph, rev: record.rev, chunks, resend };
+  const kept = ctx.self.kind !== volatileTaskGraph.kind;
+  graph.recording = kept;
+  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined };
   lives.set(ctx.self.id, live);
   return live;
 }
@@ -61,6 +72,11 @@ function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: 
   return (state: Draft<GraphRecord>, payload: P, ctx: ActorContext): R => {
     const live = liveOf(state, ctx);
     writeBackDue.delete(ctx.self.id); // this message writes back whatever changed
+    if (!live.kept) {
+      const result = fn(live.graph, payload, ctx, state);
+      pump(live, state, ctx);
+      return result;
+    }
     live.rev = -1; // until the end: a throw below leaves the live graph out of step, and it is rebuilt
     const result = fn(live.graph, payload, ctx, state);
     if (pump(live, state, ctx)) state.rev++;
@@ -75,7 +91,7 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   // The graph's own options, not the draft's: dispatches run after the handler, when the draft is revoked.
   const options = g.opts;
   const graphId = options.graphId;
-  const inflight = inflightOf(ctx.self.id);
+  const inflight = live.inflight;
   g.promote(now);
   for (const i of live.resend.splice(0)) {
     if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight, applyEarly);
@@ -84,9 +100,12 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   const events = g.takeEvents();
   if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
   const dirty = g.takeDirty();
-  const before = state.seq + state.resolutions.length + Number(state.cancelled);
-  writeBack(state as GraphRecord, live.chunks, g, dirty);
-  let changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
+  let changed = false;
+  if (live.kept) {
+    const before = state.seq + state.resolutions.length + Number(state.cancelled);
+    writeBack(state as GraphRecord, live.chunks, g, dirty);
+    changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
+  }
   if (state.waiters.length > 0 && g.status() !== 'running' && !unhandled.has(ctx.self.id)) {
     const summary = summaryOf(g);
     for (const w of state.waiters) ctx.tell(w as ActorRef, 'graphDone', summary);
@@ -106,19 +125,26 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
  * until then, so a crash before it sends them again, with the same message ids (their attempt numbers were not
  * recorded either). Skipped while the live index is out of step with the record (rebuilt at the next message).
  */
-function applyEarly(ctx: ActorContext, s: Settle): boolean {
+function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'none' {
   const live = lives.get(ctx.self.id);
-  if (live === undefined || live.rev < 0) return false;
+  if (live === undefined || live.rev < 0) return 'settle';
   const g = live.graph;
-  if (!g.has(s.taskId)) return false;
+  if (!g.has(s.taskId)) return 'settle';
   settle(g, s, ctx);
   const now = Date.now();
   const options = g.opts;
-  const inflight = inflightOf(ctx.self.id);
-  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, inflight, applyEarly);
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, live.inflight, applyEarly);
   schedule(live, g.nextRetryAt(), now, ctx);
-  // A journal graph journals every outcome ('settleMany'); the others need only a write-back of what changed.
-  return ctx.self.kind !== taskGraph.kind;
+  // A journal graph journals every outcome ('settleMany'); a snapshot graph needs a write-back of what changed.
+  if (ctx.self.kind === taskGraph.kind) return 'settle';
+  if (live.kept) return 'tick';
+  // An in-memory graph has nothing to write back: its transitions are published here, and only once nothing can
+  // move any more is a message needed (for the waiters, in its state).
+  if (options.events === true) {
+    const events = g.takeEvents();
+    if (events.length > 0) ctx.publish(taskTopic(options.graphId), 'taskEvents', events);
+  }
+  return g.status() === 'running' ? 'none' : 'tick';
 }
 
 /** One timer per graph, for the earliest retry backoff to end: a 'tick' to itself. */
@@ -170,7 +196,8 @@ const handlers = {
   /** A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. */
   create: onGraph((g, p: { defs: TaskDef[] }): SubmitReply => {
     try {
-      return { ok: true, ...g.addDefs(p.defs, Date.now()) };
+      // (Not the ids added: the manager knows them, and a reply of 10,000 ids is walked and copied for nothing.)
+      return { ok: true, added: [], resolutions: g.addDefs(p.defs, Date.now()).resolutions };
     } catch (err) {
       return { ok: false, error: errorToData(err) };
     }

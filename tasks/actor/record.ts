@@ -27,6 +27,8 @@ export interface GraphRecord {
   cancelled: boolean;
   /** Told 'graphDone' once nothing can move any more. */
   waiters: ActorRef[];
+  /** Which actor's record this is (an in-memory graph's tasks are kept apart from it, by this: graph-actor.ts). */
+  instance?: string;
 }
 
 export interface GraphInit {
@@ -35,8 +37,10 @@ export interface GraphInit {
   events: boolean;
 }
 
+let instances = 0;
+
 export function newRecord(init: GraphInit): GraphRecord {
-  return { graphId: init.graphId, options: init.options, events: init.events, rev: 0, defs: [], runs: [], seq: 0, resolutions: [], cancelled: false, waiters: [] };
+  return { graphId: init.graphId, options: init.options, events: init.events, rev: 0, defs: [], runs: [], seq: 0, resolutions: [], cancelled: false, waiters: [], instance: `${init.graphId}#${++instances}#${Date.now()}` };
 }
 
 export function coreOptions(r: GraphRecord): CoreOptions {
@@ -89,6 +93,20 @@ function decode<T>(c: T[] | Uint8Array): T[] {
   return c instanceof Uint8Array ? (unpack(c) as T[]) : c.slice();
 }
 
+/**
+ * What the record keeps of a run: a copy, and a running attempt as the ready task it was before it started. A
+ * dispatch writes nothing (most of a graph's transitions are dispatches); whoever resumes the record sends that
+ * attempt again, with the same message id (`graph/task/attempts + 1`), and an outcome of it still counts
+ * (TaskGraph.complete and fail take it for a ready task whose next attempt it is).
+ */
+export function recorded(run: TaskRun): TaskRun {
+  if (run.status !== 'running') return Object.freeze({ ...run });
+  const { startedAt: _s, firstStartedAt, ...rest } = run;
+  const r: TaskRun = { ...rest, status: 'ready', attempts: run.attempts - 1 };
+  if (r.attempts > 0 && firstStartedAt !== undefined) r.firstStartedAt = firstStartedAt;
+  return Object.freeze(r);
+}
+
 /** What the state holds of a chunk: its bytes for a durable graph (copied: msgpackr packs into a shared buffer). */
 function stored<T>(chunk: T[], packed: boolean): T[] | Uint8Array {
   return packed ? Uint8Array.prototype.slice.call(pack(chunk)) : chunk;
@@ -110,7 +128,7 @@ export function writeBack(draft: GraphRecord, kept: Chunks, g: TaskGraph, dirty:
       if (rc === undefined) runs.set(c, (rc = kept.runs[c]?.slice() ?? []));
       const node = g.nodes[i];
       // Copies: the graph keeps mutating its own objects.
-      rc[o] = Object.freeze({ ...node.run });
+      rc[o] = recorded(node.run);
       if (depLen[i] !== node.def.dependsOn.length) {
         let dc = defs.get(c);
         if (dc === undefined) defs.set(c, (dc = kept.defs[c]?.slice() ?? []));
