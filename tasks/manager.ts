@@ -6,14 +6,15 @@ import { nanoid } from 'nanoid';
 import '../router/index.ts';
 import type { ActorRef, Runtime } from '../runtime/index.ts';
 import { reviveError } from '../runtime/errors.ts';
-import { GraphNotFoundError, InvalidGraphOptionError, TaskNotFoundError, UnknownCapabilityError } from './errors.ts';
+import { GraphNotFoundError, InvalidGraphOptionError, TaskNotFoundError, TaskPayloadNotStorableError, UnknownCapabilityError } from './errors.ts';
 import { TaskGraph } from './graph/graph.ts';
-import { validateBatch } from './graph/validate.ts';
+import { storableProblem, validateBatch } from './graph/validate.ts';
 import { graphOptions, type Durability, type SubmitSpec } from './options.ts';
-import { graphActorId, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type SubmitReply } from './actor/graph-actor.ts';
+import { graphActorId, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
+import { packDefs } from './actor/record.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
-import type { AddResult, CriticalPath, DeadlockResolution, GraphSummary, Progress, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from './types.ts';
+import type { AddResult, CriticalPath, DeadlockResolution, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from './types.ts';
 
 export type { Durability, SubmitSpec } from './options.ts';
 
@@ -63,8 +64,10 @@ export class TaskManager {
     const graphId = spec.id ?? nanoid();
     // The whole batch, before anything exists; the graph's actor is handed the definitions made here. A cycle is
     // refused here too under 'reject' (the other policies resolve or keep cycles in the actor).
-    const defs = validateBatch(spec.tasks, () => false, options.durable);
+    // (Storable in LMDB: checked by packing the definitions as the record keeps them, once, below.)
+    const defs = validateBatch(spec.tasks, () => false, false);
     if (options.deadlock === 'reject') new TaskGraph({ ...options, graphId }).addDefs(defs.map((d) => ({ ...d, dependsOn: [...d.dependsOn] })), 0);
+    const create: CreatePayload = options.durable ? { packed: packedDefs(defs) } : { defs };
     await this.checkCapabilities(spec.tasks);
     const durability = spec.durability ?? 'journal';
     if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
@@ -83,7 +86,7 @@ export class TaskManager {
       throw err;
     }
     const handle = this.handle(graphId, ref);
-    unwrap(await this.runtime.ask(ref, 'create', { defs }, { timeoutMs: this.askTimeout }) as SubmitReply);
+    unwrap(await this.runtime.ask(ref, 'create', create, { timeoutMs: this.askTimeout }) as SubmitReply);
     return handle;
   }
 
@@ -192,6 +195,19 @@ export class TaskManager {
 function definitionFor(entry: GraphEntry): typeof taskGraph {
   if (!entry.durable) return volatileTaskGraph;
   return entry.durability === 'snapshot' ? snapshotTaskGraph : taskGraph;
+}
+
+/** A durable graph's definitions packed as its record keeps them; a payload msgpack cannot encode is named. */
+function packedDefs(defs: readonly TaskDef[]): Uint8Array[] {
+  try {
+    return packDefs(defs);
+  } catch (err) {
+    for (const d of defs) {
+      const problem = storableProblem(d.payload, true);
+      if (problem !== undefined) throw new TaskPayloadNotStorableError(`task '${d.id}': payload cannot be stored: ${problem}`, { details: { taskId: d.id } });
+    }
+    throw err;
+  }
 }
 
 function unwrap(reply: SubmitReply): AddResult {

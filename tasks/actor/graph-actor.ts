@@ -7,10 +7,11 @@
 import type { Draft } from 'immer';
 import { defineActor, type ActorContext, type ActorRef } from '../../runtime/index.ts';
 import { errorToData } from '../../runtime/errors.ts';
+import { InvalidGraphOptionError } from '../errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
-import { chunksOf, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
+import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
 import { routedDispatcher, sendAttempt, taskMessageId, unhandled, writeBackDue, type Dispatcher, type Settle } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
@@ -49,8 +50,7 @@ function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
   if (live !== undefined && (live.kept ? live.rev === state.rev : live.instance === state.instance)) return live;
   const record = plainRecord(state as GraphRecord);
-  const chunks = chunksOf(record);
-  const graph = restoreGraph(record, chunks);
+  const { graph, chunks } = restoreGraph(record);
   const inflight = inflightOf(ctx.self.id);
   const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
   if (live?.timer) clearTimeout(live.timer.handle);
@@ -68,17 +68,17 @@ function inflightOf(id: string): Set<string> {
 }
 
 /** A handler on the live graph, followed by the pump. */
-function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: Draft<GraphRecord>) => R) {
+function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: Draft<GraphRecord>, live: Live) => R) {
   return (state: Draft<GraphRecord>, payload: P, ctx: ActorContext): R => {
     const live = liveOf(state, ctx);
     writeBackDue.delete(ctx.self.id); // this message writes back whatever changed
     if (!live.kept) {
-      const result = fn(live.graph, payload, ctx, state);
+      const result = fn(live.graph, payload, ctx, state, live);
       pump(live, state, ctx);
       return result;
     }
     live.rev = -1; // until the end: a throw below leaves the live graph out of step, and it is rebuilt
-    const result = fn(live.graph, payload, ctx, state);
+    const result = fn(live.graph, payload, ctx, state, live);
     if (pump(live, state, ctx)) state.rev++;
     live.rev = state.rev;
     return result;
@@ -182,6 +182,12 @@ function settle(g: TaskGraph, s: Settle, ctx: ActorContext): void {
   else stopWorkers(g, g.fail(i, s.attempt, s.error!, Date.now(), Math.random), ctx);
 }
 
+/** The tasks of a new graph: definitions, or (durable graphs) their packed chunks. */
+export interface CreatePayload {
+  defs?: TaskDef[];
+  packed?: Uint8Array[];
+}
+
 export type SubmitReply = ({ ok: true } & AddResult) | { ok: false; error: ReturnType<typeof errorToData> };
 
 const handlers = {
@@ -193,11 +199,20 @@ const handlers = {
       return { ok: false, error: errorToData(err) };
     }
   }),
-  /** A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. */
-  create: onGraph((g, p: { defs: TaskDef[] }): SubmitReply => {
+  /**
+   * A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. A
+   * durable graph's come packed as the record keeps them (record.ts packDefs), and are stored as they came.
+   */
+  create: onGraph((g, p: CreatePayload, _ctx, state, live): SubmitReply => {
     try {
+      if (g.size > 0) throw new InvalidGraphOptionError(`graph '${g.opts.graphId}' has tasks already`, { details: { option: 'id' } });
+      const defs = p.packed !== undefined ? unpackDefs(p.packed) : p.defs!;
+      if (p.packed !== undefined && live.kept) {
+        state.defs = [...p.packed];
+        live.chunks.depLen = defs.map((d) => d.dependsOn.length);
+      }
       // (Not the ids added: the manager knows them, and a reply of 10,000 ids is walked and copied for nothing.)
-      return { ok: true, added: [], resolutions: g.addDefs(p.defs, Date.now()).resolutions };
+      return { ok: true, added: [], resolutions: g.addDefs(defs, Date.now()).resolutions };
     } catch (err) {
       return { ok: false, error: errorToData(err) };
     }
