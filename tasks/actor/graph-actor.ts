@@ -205,7 +205,9 @@ const handlers = {
    */
   create: onGraph((g, p: CreatePayload, _ctx, state, live): SubmitReply => {
     try {
-      if (g.size > 0) throw new InvalidGraphOptionError(`graph '${g.opts.graphId}' has tasks already`, { details: { option: 'id' } });
+      // Another graph's record under this id (restored by the spawn), or tasks of a submit that crashed.
+      if (g.size > 0 || state.created === true) throw new InvalidGraphOptionError(`graph '${g.opts.graphId}' has tasks already`, { details: { option: 'id', created: true } });
+      state.created = true;
       const defs = p.packed !== undefined ? unpackDefs(p.packed) : p.defs!;
       if (p.packed !== undefined && live.kept) {
         state.defs = [...p.packed];
@@ -225,8 +227,16 @@ const handlers = {
     for (const s of list) settle(g, s, ctx);
   }),
   tick: onGraph(() => undefined),
-  /** After a restart: nothing to do but pump (the live graph is rebuilt and running attempts re-sent). */
-  resume: onGraph((g) => g.progress()),
+  /**
+   * After a restart: nothing to do but pump (the live graph is rebuilt and running attempts re-sent). False for a
+   * graph whose tasks never reached its record (its submit crashed before it returned).
+   */
+  resume: onGraph((g, _p: undefined, _ctx, state) => state.created ?? g.size > 0),
+  /** The record made anew (a submit replacing the tasks of one that crashed before it returned, under its id). */
+  reset: (state: Draft<GraphRecord>, init: GraphInit, ctx: ActorContext) => {
+    Object.assign(state, newRecord(init), { rev: state.rev + 1 });
+    lives.delete(ctx.self.id);
+  },
   cancel: onGraph((g, taskId: string | undefined, ctx): SubmitReply => {
     try {
       stopWorkers(g, g.cancel(taskId, Date.now()), ctx);

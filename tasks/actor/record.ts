@@ -30,6 +30,8 @@ export interface GraphRecord {
   cancelled: boolean;
   /** Told 'graphDone' once nothing can move any more. */
   waiters: ActorRef[];
+  /** Tasks were given ('create'): a second create under this id is another graph's, refused. */
+  created?: boolean;
   /** Which actor's record this is (an in-memory graph's tasks are kept apart from it, by this: graph-actor.ts). */
   instance?: string;
 }
