@@ -9,7 +9,7 @@ import { GraphNotFoundError, InvalidGraphOptionError, TaskPayloadNotStorableErro
 import { TaskGraph } from './graph/graph.ts';
 import { storableProblem, validateBatch } from './graph/validate.ts';
 import { graphOptions, type SubmitSpec } from './options.ts';
-import { graphActorId, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
+import { graphActorId, handoffs, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
 import { packDefs, type GraphInit } from './actor/record.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
@@ -98,6 +98,7 @@ export class TaskManager implements GraphHost {
       throw err;
     }
     const timeout = { timeoutMs: this.askTimeout };
+    if (create.packed !== undefined && ref.node === 0) handoffs.set(graphId, defs);
     const [registered, created] = await Promise.allSettled([
       this.runtime.ask(this.registry, 'register', { graphId, entry }) as Promise<boolean>,
       this.runtime.ask(ref, 'create', create, timeout) as Promise<SubmitReply>,
@@ -114,6 +115,7 @@ export class TaskManager implements GraphHost {
       await this.runtime.ask(ref, 'reset', init, timeout);
       reply = (await this.runtime.ask(ref, 'create', create, timeout)) as SubmitReply;
     }
+    handoffs.delete(graphId);
     if (reply === undefined || !reply.ok) this.runtime.tell(this.registry, 'forget', graphId);
     if (created.status === 'rejected') throw created.reason;
     unwrap(reply!);

@@ -117,7 +117,19 @@ export function toTaskError(err: unknown, depth = 0): TaskError {
   return out;
 }
 
-const pending = new Map<string, Settle[]>();
+const pending = new Map<string, SettleEntry[]>();
+
+/**
+ * An outcome as journaled: `[taskId, attempt, 1, result]` or `[taskId, attempt, 0, error]` (a tuple: an object's
+ * keys, written into every journal frame, were most of its encode). 'settleMany' takes these, or Settle objects (a
+ * journal of an older version).
+ */
+export type SettleEntry = [string, number, 0 | 1, unknown] | Settle;
+
+export function settleOf(e: SettleEntry): Settle {
+  if (!Array.isArray(e)) return e;
+  return e[2] === 1 ? { taskId: e[0], attempt: e[1], ok: true, result: e[3] } : { taskId: e[0], attempt: e[1], ok: false, error: e[3] as TaskError };
+}
 /**
  * Outcomes told to each graph ('settleMany') and not handled yet: a journal graph reports itself done only once
  * none is left (an outcome applied as it arrived is not on disk before its message is handled, and a graph the
@@ -132,9 +144,10 @@ export const unhandled = new Map<string, number>();
 function settleLater(ctx: ActorContext, s: Settle): void {
   const id = ctx.self.id;
   unhandled.set(id, (unhandled.get(id) ?? 0) + 1);
+  const entry: SettleEntry = s.ok ? [s.taskId, s.attempt, 1, s.result] : [s.taskId, s.attempt, 0, s.error];
   const list = pending.get(id);
-  if (list !== undefined) return void list.push(s);
-  pending.set(id, [s]);
+  if (list !== undefined) return void list.push(entry);
+  pending.set(id, [entry]);
   queueMicrotask(() => {
     const batch = pending.get(id)!;
     pending.delete(id);

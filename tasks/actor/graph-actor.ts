@@ -12,7 +12,7 @@ import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
 import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { routedDispatcher, sendAttempt, taskMessageId, unhandled, writeBackDue, type Dispatcher, type Settle } from './dispatch.ts';
+import { routedDispatcher, sendAttempt, settleOf, taskMessageId, unhandled, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -182,6 +182,13 @@ function settle(g: TaskGraph, s: Settle, ctx: ActorContext): void {
   else stopWorkers(g, g.fail(i, s.attempt, s.error!, Date.now(), Math.random), ctx);
 }
 
+/**
+ * Definitions of a new durable graph handed over by a manager on this thread (tasks/manager.ts), by graph id: its
+ * 'create' carries them packed, for the journal, and takes these rather than unpacking them (a graph on another
+ * thread, or a create replayed from the journal, unpacks).
+ */
+export const handoffs = new Map<string, TaskDef[]>();
+
 /** The tasks of a new graph: definitions, or (durable graphs) their packed chunks. */
 export interface CreatePayload {
   defs?: TaskDef[];
@@ -208,7 +215,9 @@ const handlers = {
       // Another graph's record under this id (restored by the spawn), or tasks of a submit that crashed.
       if (g.size > 0 || state.created === true) throw new InvalidGraphOptionError(`graph '${g.opts.graphId}' has tasks already`, { details: { option: 'id', created: true } });
       state.created = true;
-      const defs = p.packed !== undefined ? unpackDefs(p.packed) : p.defs!;
+      const handed = handoffs.get(g.opts.graphId);
+      handoffs.delete(g.opts.graphId);
+      const defs = p.defs ?? handed ?? unpackDefs(p.packed!);
       if (p.packed !== undefined && live.kept) {
         state.defs = [...p.packed];
         live.chunks.depLen = defs.map((d) => d.dependsOn.length);
@@ -220,11 +229,11 @@ const handlers = {
     }
   }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
-  settleMany: onGraph((g, list: Settle[], ctx) => {
+  settleMany: onGraph((g, list: SettleEntry[], ctx) => {
     const left = (unhandled.get(ctx.self.id) ?? 0) - list.length;
     if (left > 0) unhandled.set(ctx.self.id, left);
     else unhandled.delete(ctx.self.id); // (replayed after a restart: told by an earlier process)
-    for (const s of list) settle(g, s, ctx);
+    for (const e of list) settle(g, settleOf(e), ctx);
   }),
   tick: onGraph(() => undefined),
   /**
