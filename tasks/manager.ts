@@ -69,8 +69,8 @@ export class TaskManager implements GraphHost {
 
   /**
    * Check the whole graph, give it an actor, hand it the tasks. Bad input: a named error, nothing submitted. The
-   * registry's entry and the graph's tasks are written at the same time (each is an ask answered once durable):
-   * the graph dispatches once its tasks are journaled, and submit returns once both are on disk. A crash between
+   * registry's entry and the graph's tasks are written at the same time: the graph dispatches once its tasks are
+   * journaled, and submit returns once both are on disk. A crash between
    * the two leaves either an entry whose graph has no tasks (forgotten by the next start) or tasks nobody lists,
    * which a submit under the same id replaces (that submit never returned).
    */
@@ -99,19 +99,26 @@ export class TaskManager implements GraphHost {
     }
     const timeout = { timeoutMs: this.askTimeout };
     if (create.packed !== undefined && ref.node === 0) handoffs.set(graphId, defs);
+    // The entry is sent (acknowledged once journaled, one commit), not asked for (answered once handled and
+    // snapshotted, two): whether the id was free shows in the graph's record, which refuses a second create.
     const [registered, created] = await Promise.allSettled([
-      this.runtime.ask(this.registry, 'register', { graphId, entry }) as Promise<boolean>,
+      this.runtime.send(this.registry, 'register', { graphId, entry }),
       this.runtime.ask(ref, 'create', create, timeout) as Promise<SubmitReply>,
     ]);
-    if (registered.status === 'rejected' || !registered.value) {
-      // Another graph's id (its record refused the tasks, unless it had none), or no registry: nothing runs.
-      if (created.status === 'fulfilled' && created.value.ok) this.runtime.tell(ref, 'cancel');
-      if (registered.status === 'rejected') throw registered.reason;
-      throw exists();
-    }
     let reply = created.status === 'fulfilled' ? created.value : undefined;
+    if (registered.status === 'rejected') {
+      if (reply?.ok) this.runtime.tell(ref, 'cancel');
+      handoffs.delete(graphId);
+      throw registered.reason;
+    }
     if (reply !== undefined && !reply.ok && (reply.error.details as { created?: unknown } | undefined)?.created === true) {
-      // Tasks under this id that no registry entry lists: a submit that crashed before it returned. Replaced.
+      // The id is another graph's, unless the entry is ours: then these are tasks no entry listed, those of a
+      // submit that crashed before it returned, and they are replaced.
+      const listed = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
+      if (listed?.createdAt !== entry.createdAt || listed.durability !== entry.durability) {
+        handoffs.delete(graphId);
+        throw exists();
+      }
       await this.runtime.ask(ref, 'reset', init, timeout);
       reply = (await this.runtime.ask(ref, 'create', create, timeout)) as SubmitReply;
     }
