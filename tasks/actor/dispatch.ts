@@ -194,12 +194,15 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
 /**
  * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts), and says what is
  * left to do: 'settle', tell it to the graph (journaled, and handled: a journal graph, or one whose live index is
- * out of step); 'tick', have the graph write back what changed; 'none'.
+ * out of step); 'tick', have the graph write back what changed ('later': within WRITE_BACK_MS); 'none'.
  */
-export type Early = (ctx: ActorContext, s: Settle) => 'settle' | 'tick' | 'none';
+export type Early = (ctx: ActorContext, s: Settle) => 'settle' | 'tick' | 'later' | 'none';
 
-/** Graphs told to write back and not yet handling it: one 'tick' at a time, however many outcomes arrive meanwhile. */
-export const writeBackDue = new Set<string>();
+/**
+ * Graphs told to write back and not yet handling it, at once ('now') or after WRITE_BACK_MS ('later'): one 'tick' at
+ * a time, however many outcomes arrive meanwhile.
+ */
+export const writeBackDue = new Map<string, 'now' | 'later'>();
 
 /** An outcome: applied at once, and told to the graph (journaled, written back) or only a write-back asked for. */
 function outcome(ctx: ActorContext, s: Settle, early: Early): void {
@@ -207,10 +210,19 @@ function outcome(ctx: ActorContext, s: Settle, early: Early): void {
   if (then === 'settle') return settleLater(ctx, s);
   if (then === 'none') return;
   const id = ctx.self.id;
-  if (writeBackDue.has(id)) return;
-  writeBackDue.add(id);
-  ctx.tell(ctx.self, 'tick');
+  const due = writeBackDue.get(id);
+  if (due === 'now' || (due === 'later' && then === 'later')) return;
+  writeBackDue.set(id, then === 'tick' ? 'now' : 'later');
+  if (then === 'tick') return ctx.tell(ctx.self, 'tick');
+  const self = ctx.self;
+  setTimeout(() => ctx.tell(self, 'tick'), WRITE_BACK_MS).unref();
 }
+
+/**
+ * How long a snapshot graph's write-back may wait (its record is snapshotted every 10 ms anyway: written back at
+ * every batch of replies, most of what it packed was never snapshotted).
+ */
+export const WRITE_BACK_MS = 5;
 
 /** A result is the task's only once it can be stored; else the attempt failed. */
 function succeeded(taskId: string, attempt: number, result: unknown, durable: boolean): Settle {

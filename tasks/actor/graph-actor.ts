@@ -125,7 +125,7 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
  * until then, so a crash before it sends them again, with the same message ids (their attempt numbers were not
  * recorded either). Skipped while the live index is out of step with the record (rebuilt at the next message).
  */
-function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'none' {
+function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' {
   const live = lives.get(ctx.self.id);
   if (live === undefined || live.rev < 0) return 'settle';
   const g = live.graph;
@@ -137,7 +137,7 @@ function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'none' {
   schedule(live, g.nextRetryAt(), now, ctx);
   // A journal graph journals every outcome ('settleMany'); a snapshot graph needs a write-back of what changed.
   if (ctx.self.kind === taskGraph.kind) return 'settle';
-  if (live.kept) return 'tick';
+  if (live.kept) return g.status() === 'running' ? 'later' : 'tick';
   // An in-memory graph has nothing to write back: its transitions are published here, and only once nothing can
   // move any more is a message needed (for the waiters, in its state).
   if (options.events === true) {
