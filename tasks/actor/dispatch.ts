@@ -131,11 +131,18 @@ export function settleOf(e: SettleEntry): Settle {
   return e[2] === 1 ? { taskId: e[0], attempt: e[1], ok: true, result: e[3] } : { taskId: e[0], attempt: e[1], ok: false, error: e[3] as TaskError };
 }
 /**
- * Outcomes told to each graph ('settleMany') and not handled yet: a journal graph reports itself done only once
- * none is left (an outcome applied as it arrived is not on disk before its message is handled, and a graph the
- * registry marks finished is not resumed).
+ * Per graph, outcomes told to it ('settleMany') from this thread, and how many of those it has handled. An outcome
+ * applied as it arrived is on disk only once its message is handled (journaled first): a journal graph reports
+ * itself done only once none is left unhandled (a graph the registry marks finished is not resumed), and publishes
+ * a transition only once the outcomes told before it are handled (graph-actor.ts).
  */
-export const unhandled = new Map<string, number>();
+export const outcomeCounts = new Map<string, { told: number; handled: number }>();
+
+export function outcomeCountsOf(id: string): { told: number; handled: number } {
+  let c = outcomeCounts.get(id);
+  if (c === undefined) outcomeCounts.set(id, (c = { told: 0, handled: 0 }));
+  return c;
+}
 
 /**
  * Outcomes arriving together (one batch of replies from a port) go to the graph as one 'settleMany' message: one
@@ -143,7 +150,7 @@ export const unhandled = new Map<string, number>();
  */
 function settleLater(ctx: ActorContext, s: Settle): void {
   const id = ctx.self.id;
-  unhandled.set(id, (unhandled.get(id) ?? 0) + 1);
+  outcomeCountsOf(id).told++;
   const entry: SettleEntry = s.ok ? [s.taskId, s.attempt, 1, s.result] : [s.taskId, s.attempt, 0, s.error];
   const list = pending.get(id);
   if (list !== undefined) return void list.push(entry);

@@ -10,9 +10,9 @@ import { errorToData } from '../../runtime/errors.ts';
 import { InvalidGraphOptionError } from '../errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
-import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
+import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from '../types.ts';
 import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { routedDispatcher, sendAttempt, settleOf, taskMessageId, unhandled, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
+import { outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -36,6 +36,8 @@ interface Live {
   resend: number[];
   /** Message ids in flight from this thread (inflights): none kept for an in-memory graph, which is never rebuilt. */
   inflight: Set<string> | undefined;
+  /** A journal graph's transitions not published yet: each once the outcomes told before it are handled. */
+  held: Array<{ until: number; events: TaskEvent[] }>;
 }
 const lives = new Map<string, Live>();
 const inflights = new Map<string, Set<string>>();
@@ -56,7 +58,7 @@ function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   if (live?.timer) clearTimeout(live.timer.handle);
   const kept = ctx.self.kind !== volatileTaskGraph.kind;
   graph.recording = kept;
-  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined };
+  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [] };
   lives.set(ctx.self.id, live);
   return live;
 }
@@ -97,8 +99,7 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
     if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight, applyEarly);
   }
   for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight, applyEarly);
-  const events = g.takeEvents();
-  if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
+  if (state.events) publish(live, ctx, g.takeEvents());
   const dirty = g.takeDirty();
   let changed = false;
   if (live.kept) {
@@ -106,7 +107,8 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
     writeBack(state as GraphRecord, live.chunks, g, dirty);
     changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
   }
-  if (state.waiters.length > 0 && g.status() !== 'running' && !unhandled.has(ctx.self.id)) {
+  const counts = outcomeCountsOf(ctx.self.id);
+  if (state.waiters.length > 0 && g.status() !== 'running' && counts.handled >= counts.told) {
     const summary = summaryOf(g);
     for (const w of state.waiters) ctx.tell(w as ActorRef, 'graphDone', summary);
     state.waiters = [];
@@ -114,6 +116,22 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   }
   schedule(live, g.nextRetryAt(), now, ctx);
   return changed;
+}
+
+/**
+ * Publish transitions on the graph's topic. A journal graph's may follow from outcomes applied as they arrived and
+ * not on disk yet: each batch waits until the outcomes told before it are handled (journaled), so what a follower
+ * sees is never undone by a crash.
+ */
+function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
+  const topic = taskTopic(live.graph.opts.graphId);
+  if (ctx.self.kind !== taskGraph.kind) {
+    if (events.length > 0) ctx.publish(topic, 'taskEvents', events);
+    return;
+  }
+  const counts = outcomeCountsOf(ctx.self.id);
+  if (events.length > 0) live.held.push({ until: counts.told, events });
+  while (live.held.length > 0 && live.held[0].until <= counts.handled) ctx.publish(topic, 'taskEvents', live.held.shift()!.events);
 }
 
 /**
@@ -230,9 +248,8 @@ const handlers = {
   }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
   settleMany: onGraph((g, list: SettleEntry[], ctx) => {
-    const left = (unhandled.get(ctx.self.id) ?? 0) - list.length;
-    if (left > 0) unhandled.set(ctx.self.id, left);
-    else unhandled.delete(ctx.self.id); // (replayed after a restart: told by an earlier process)
+    const counts = outcomeCountsOf(ctx.self.id);
+    counts.handled = Math.min(counts.told, counts.handled + list.length); // (replayed: told by an earlier process)
     for (const e of list) settle(g, settleOf(e), ctx);
   }),
   tick: onGraph(() => undefined),
