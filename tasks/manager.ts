@@ -5,6 +5,7 @@
 import { nanoid } from 'nanoid';
 import '../router/index.ts';
 import type { ActorRef, Runtime } from '../runtime/index.ts';
+import { AskTimeoutError } from '../runtime/errors.ts';
 import { GraphNotFoundError, InvalidGraphOptionError, TaskPayloadNotStorableError, UnknownCapabilityError } from './errors.ts';
 import { TaskGraph } from './graph/graph.ts';
 import { storableProblem, validateBatch } from './graph/validate.ts';
@@ -35,6 +36,8 @@ export class TaskManager implements GraphHost {
   private readonly listenerId = `troupe.tasks.listener.${nanoid()}`;
   private readonly waiting = new Map<string, { handle: GraphHandle; resolvers: Array<(s: GraphSummary) => void> }>();
   private readonly followers = new Map<string, Set<(e: TaskEvent) => void>>();
+  /** Journal graphs' creates sent and not answered yet (createJournaled). */
+  private readonly creating = new Map<string, (reply: SubmitReply) => void>();
   private readonly durable: boolean;
 
   private constructor(readonly runtime: Runtime, private readonly options: TaskManagerOptions, private readonly registry: ActorRef, private listener: ActorRef) {
@@ -47,7 +50,7 @@ export class TaskManager implements GraphHost {
     const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId }));
     const m = new TaskManager(runtime, options, registry, undefined as never);
     m.listener = await runtime.spawn(taskListener, { id: m.listenerId, pin: 0 });
-    sinks.set(m.listenerId, { done: (s) => void m.onDone(s), events: (e) => m.onEvents(e) });
+    sinks.set(m.listenerId, { done: (s) => void m.onDone(s), events: (e) => m.onEvents(e), created: (id, reply) => m.creating.get(id)?.(reply) });
     const graphs = (await runtime.ask(registry, 'list')) as Record<string, GraphEntry>;
     for (const [graphId, entry] of Object.entries(graphs)) {
       if (entry.finished) continue;
@@ -103,7 +106,7 @@ export class TaskManager implements GraphHost {
     // snapshotted, two): whether the id was free shows in the graph's record, which refuses a second create.
     const [registered, created] = await Promise.allSettled([
       this.runtime.send(this.registry, 'register', { graphId, entry }),
-      this.runtime.ask(ref, 'create', create, timeout) as Promise<SubmitReply>,
+      ref.kind === taskGraph.kind ? this.createJournaled(ref, graphId, create) : (this.runtime.ask(ref, 'create', create, timeout) as Promise<SubmitReply>),
     ]);
     let reply = created.status === 'fulfilled' ? created.value : undefined;
     if (registered.status === 'rejected') {
@@ -127,6 +130,26 @@ export class TaskManager implements GraphHost {
     if (created.status === 'rejected') throw created.reason;
     unwrap(reply!);
     return this.handle(graphId, ref);
+  }
+
+  /**
+   * A journal graph's create, sent (acknowledged once journaled: the tasks are on disk) and answered by a tell as
+   * soon as it is handled: an ask would be answered only once the state it made is snapshotted, a commit later.
+   */
+  private createJournaled(ref: ActorRef, graphId: string, create: CreatePayload): Promise<SubmitReply> {
+    return new Promise<SubmitReply>((resolve, reject) => {
+      let reply: SubmitReply | undefined, acked = false;
+      const timer = setTimeout(() => finish(new AskTimeoutError(`graph '${graphId}' did not answer its create within ${this.askTimeout} ms`)), this.askTimeout);
+      const finish = (err?: unknown) => {
+        if (err === undefined && (reply === undefined || !acked)) return;
+        clearTimeout(timer);
+        this.creating.delete(graphId);
+        if (err !== undefined) reject(err);
+        else resolve(reply!);
+      };
+      this.creating.set(graphId, (r) => ((reply = r), finish()));
+      this.runtime.send(ref, 'create', { ...create, replyTo: this.listener }, { timeoutMs: this.askTimeout }).then(() => ((acked = true), finish()), finish);
+    });
   }
 
   /** A handle on a graph submitted earlier (also by a previous process). */

@@ -211,6 +211,28 @@ export const handoffs = new Map<string, TaskDef[]>();
 export interface CreatePayload {
   defs?: TaskDef[];
   packed?: Uint8Array[];
+  /** Told 'created' with the reply as soon as it is handled (a journal graph's create is sent, not asked). */
+  replyTo?: ActorRef;
+}
+
+/** The create handler's work (see 'create'). */
+function create(g: TaskGraph, p: CreatePayload, state: Draft<GraphRecord>, live: Live): SubmitReply {
+  try {
+    // Another graph's record under this id (restored by the spawn), or tasks of a submit that crashed.
+    if (g.size > 0 || state.created === true) throw new InvalidGraphOptionError(`graph '${g.opts.graphId}' has tasks already`, { details: { option: 'id', created: true } });
+    state.created = true;
+    const handed = handoffs.get(g.opts.graphId);
+    handoffs.delete(g.opts.graphId);
+    const defs = p.defs ?? handed ?? unpackDefs(p.packed!);
+    if (p.packed !== undefined && live.kept) {
+      state.defs = [...p.packed];
+      live.chunks.depLen = defs.map((d) => d.dependsOn.length);
+    }
+    // (Not the ids added: the manager knows them, and a reply of 10,000 ids is walked and copied for nothing.)
+    return { ok: true, added: [], resolutions: g.addDefs(defs, Date.now()).resolutions };
+  } catch (err) {
+    return { ok: false, error: errorToData(err) };
+  }
 }
 
 export type SubmitReply = ({ ok: true } & AddResult) | { ok: false; error: ReturnType<typeof errorToData> };
@@ -228,23 +250,10 @@ const handlers = {
    * A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. A
    * durable graph's come packed as the record keeps them (record.ts packDefs), and are stored as they came.
    */
-  create: onGraph((g, p: CreatePayload, _ctx, state, live): SubmitReply => {
-    try {
-      // Another graph's record under this id (restored by the spawn), or tasks of a submit that crashed.
-      if (g.size > 0 || state.created === true) throw new InvalidGraphOptionError(`graph '${g.opts.graphId}' has tasks already`, { details: { option: 'id', created: true } });
-      state.created = true;
-      const handed = handoffs.get(g.opts.graphId);
-      handoffs.delete(g.opts.graphId);
-      const defs = p.defs ?? handed ?? unpackDefs(p.packed!);
-      if (p.packed !== undefined && live.kept) {
-        state.defs = [...p.packed];
-        live.chunks.depLen = defs.map((d) => d.dependsOn.length);
-      }
-      // (Not the ids added: the manager knows them, and a reply of 10,000 ids is walked and copied for nothing.)
-      return { ok: true, added: [], resolutions: g.addDefs(defs, Date.now()).resolutions };
-    } catch (err) {
-      return { ok: false, error: errorToData(err) };
-    }
+  create: onGraph((g, p: CreatePayload, ctx, state, live): SubmitReply => {
+    const reply = create(g, p, state, live);
+    if (p.replyTo !== undefined) ctx.tell(p.replyTo as ActorRef, 'created', { graphId: g.opts.graphId, reply });
+    return reply;
   }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
   settleMany: onGraph((g, list: SettleEntry[], ctx) => {
