@@ -85,7 +85,7 @@ export class TaskManager implements GraphHost {
     // (Storable in LMDB: checked by packing the definitions as the record keeps them, once, below.)
     const defs = validateBatch(spec.tasks, () => false, false);
     if (options.deadlock === 'reject') new TaskGraph({ ...options, graphId }).addDefs(defs.map((d) => ({ ...d, dependsOn: [...d.dependsOn] })), 0);
-    const create: CreatePayload = options.durable ? { packed: packedDefs(defs) } : { defs };
+    let create: CreatePayload = options.durable ? { packed: packedDefs(defs) } : { defs };
     await this.checkCapabilities(spec.tasks);
     const durability = spec.durability ?? 'journal';
     if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
@@ -101,7 +101,12 @@ export class TaskManager implements GraphHost {
       throw err;
     }
     const timeout = { timeoutMs: this.askTimeout };
-    if (create.packed !== undefined && ref.node === 0) handoffs.set(graphId, defs);
+    if (ref.node === 0) {
+      // On this thread: the definitions are handed over as they are (an in-memory graph's create then carries none:
+      // the kernel's check of a message walked every definition; a durable one's carries them packed, journaled).
+      handoffs.set(graphId, defs);
+      if (create.defs !== undefined) create = {};
+    }
     // The entry is sent (acknowledged once journaled, one commit), not asked for (answered once handled and
     // snapshotted, two): whether the id was free shows in the graph's record, which refuses a second create.
     const [registered, created] = await Promise.allSettled([

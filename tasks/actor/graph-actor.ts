@@ -7,7 +7,7 @@
 import type { Draft } from 'immer';
 import { defineActor, type ActorContext, type ActorRef } from '../../runtime/index.ts';
 import { errorToData } from '../../runtime/errors.ts';
-import { InvalidGraphOptionError } from '../errors.ts';
+import { InvalidGraphOptionError, InvalidTaskError } from '../errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from '../types.ts';
@@ -201,9 +201,9 @@ function settle(g: TaskGraph, s: Settle, ctx: ActorContext): void {
 }
 
 /**
- * Definitions of a new durable graph handed over by a manager on this thread (tasks/manager.ts), by graph id: its
- * 'create' carries them packed, for the journal, and takes these rather than unpacking them (a graph on another
- * thread, or a create replayed from the journal, unpacks).
+ * Definitions of a new graph handed over by a manager on this thread (tasks/manager.ts), by graph id: a durable
+ * graph's 'create' carries them packed too, for the journal, and takes these rather than unpacking them (a graph on
+ * another thread, or a create replayed from the journal, unpacks); an in-memory graph's carries none.
  */
 export const handoffs = new Map<string, TaskDef[]>();
 
@@ -223,7 +223,8 @@ function create(g: TaskGraph, p: CreatePayload, state: Draft<GraphRecord>, live:
     state.created = true;
     const handed = handoffs.get(g.opts.graphId);
     handoffs.delete(g.opts.graphId);
-    const defs = p.defs ?? handed ?? unpackDefs(p.packed!);
+    const defs = p.defs ?? handed ?? (p.packed !== undefined ? unpackDefs(p.packed) : undefined);
+    if (defs === undefined) throw new InvalidTaskError(`graph '${g.opts.graphId}': its tasks were handed over on another thread`);
     if (p.packed !== undefined && live.kept) {
       state.defs = [...p.packed];
       live.chunks.depLen = defs.map((d) => d.dependsOn.length);
