@@ -139,9 +139,10 @@ function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
  * it frees or makes ready sent at once, in the same outgoing batch as the other outcomes of that reply batch, as a
  * caller's own asks would be. A journal graph also tells itself the outcome ('settleMany', journaled), whose
  * handler finds it applied (complete and fail ignore an attempt that no longer runs) and writes back what changed;
- * the others tell themselves only a 'tick' (one at a time) for the write-back. The record, and what a restart resumes from, changes only in handlers; tasks sent here are in no record
- * until then, so a crash before it sends them again, with the same message ids (their attempt numbers were not
- * recorded either). Skipped while the live index is out of step with the record (rebuilt at the next message).
+ * a snapshot graph tells itself only a 'tick' (one at a time, within WRITE_BACK_MS) for the write-back, an in-memory
+ * one nothing until it stops moving. The record, and what a restart resumes from, changes only in handlers; tasks
+ * sent here are in no record until then (a dispatch is never recorded), so a crash before it sends them again, with
+ * the same message ids. Skipped while the live index is out of step with the record (rebuilt at the next message).
  */
 function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' {
   const live = lives.get(ctx.self.id);
