@@ -182,8 +182,10 @@ export class TaskManager implements GraphHost {
     const id = graphActorId(graphId);
     const running = await this.runtime.lookup(id);
     if (running !== undefined) return running;
-    // Same id: a durable graph resumes from its record (and its journal).
-    return this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
+    // Same id: a durable graph resumes from its record (and its journal), and dispatches once told 'resume'.
+    const ref = await this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
+    this.runtime.tell(ref, 'resume', undefined);
+    return ref;
   }
 
   /** Each capability and target once (a graph has many tasks and few of them), in task order for the error. */

@@ -38,6 +38,12 @@ interface Live {
   inflight: Set<string> | undefined;
   /** A journal graph's transitions not published yet: each once the outcomes told before it are handled. */
   held: Array<{ until: number; events: TaskEvent[] }>;
+  /**
+   * A journal graph started from its record (a new process, a respawn) dispatches nothing until told 'resume': the
+   * outcomes journaled after its last snapshot are replayed first, and a dispatch before them sent again tasks
+   * whose outcome was already on disk.
+   */
+  paused: boolean;
 }
 const lives = new Map<string, Live>();
 const inflights = new Map<string, Set<string>>();
@@ -58,7 +64,8 @@ function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   if (live?.timer) clearTimeout(live.timer.handle);
   const kept = ctx.self.kind !== volatileTaskGraph.kind;
   graph.recording = kept;
-  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [] };
+  const paused = live === undefined && ctx.self.kind === taskGraph.kind && record.created === true;
+  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
   lives.set(ctx.self.id, live);
   return live;
 }
@@ -95,10 +102,17 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   const graphId = options.graphId;
   const inflight = live.inflight;
   g.promote(now);
+  if (live.paused) return writeBackAndTell(live, state, ctx, now);
   for (const i of live.resend.splice(0)) {
     if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight, applyEarly);
   }
   for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight, applyEarly);
+  return writeBackAndTell(live, state, ctx, now);
+}
+
+/** The rest of the pump: transitions published, the record written back, waiters told, the next retry timed. */
+function writeBackAndTell(live: Live, state: Draft<GraphRecord>, ctx: ActorContext, now: number): boolean {
+  const g = live.graph;
   if (state.events) publish(live, ctx, g.takeEvents());
   const dirty = g.takeDirty();
   let changed = false;
@@ -148,7 +162,7 @@ function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' |
   const live = lives.get(ctx.self.id);
   if (live === undefined || live.rev < 0) return 'settle';
   const g = live.graph;
-  if (!g.has(s.taskId)) return 'settle';
+  if (!g.has(s.taskId) || live.paused) return 'settle';
   settle(g, s, ctx);
   const now = Date.now();
   const options = g.opts;
@@ -268,7 +282,10 @@ const handlers = {
    * After a restart: nothing to do but pump (the live graph is rebuilt and running attempts re-sent). False for a
    * graph whose tasks never reached its record (its submit crashed before it returned).
    */
-  resume: onGraph((g, _p: undefined, _ctx, state) => state.created ?? g.size > 0),
+  resume: onGraph((g, _p: undefined, _ctx, state, live) => {
+    live.paused = false;
+    return state.created ?? g.size > 0;
+  }),
   /** The record made anew (a submit replacing the tasks of one that crashed before it returned, under its id). */
   reset: (state: Draft<GraphRecord>, init: GraphInit, ctx: ActorContext) => {
     Object.assign(state, newRecord(init), { rev: state.rev + 1 });
