@@ -5,17 +5,20 @@
 import { nanoid } from 'nanoid';
 import '../router/index.ts';
 import type { ActorRef, Runtime } from '../runtime/index.ts';
-import { reviveError } from '../runtime/errors.ts';
-import { GraphNotFoundError, InvalidGraphOptionError, TaskNotFoundError, UnknownCapabilityError } from './errors.ts';
+import { AskTimeoutError } from '../runtime/errors.ts';
+import { GraphNotFoundError, InvalidGraphOptionError, TaskPayloadNotStorableError, UnknownCapabilityError } from './errors.ts';
 import { TaskGraph } from './graph/graph.ts';
-import { validateBatch } from './graph/validate.ts';
-import { graphOptions, type Durability, type SubmitSpec } from './options.ts';
-import { graphActorId, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type SubmitReply } from './actor/graph-actor.ts';
+import { storableProblem, validateBatch } from './graph/validate.ts';
+import { graphOptions, type SubmitSpec } from './options.ts';
+import { graphActorId, handoffs, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
+import { packDefs, type GraphInit } from './actor/record.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
-import type { AddResult, CriticalPath, DeadlockResolution, GraphSummary, Progress, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from './types.ts';
+import { GraphHandle, unwrap, type GraphHost } from './handle.ts';
+import type { GraphSummary, TaskDef, TaskEvent, TaskSpec } from './types.ts';
 
 export type { Durability, SubmitSpec } from './options.ts';
+export { GraphHandle } from './handle.ts';
 
 export interface TaskManagerOptions {
   /** Graphs live in durable actors (default true: the runtime needs a dataDir). */
@@ -26,10 +29,15 @@ export interface TaskManagerOptions {
   askTimeoutMs?: number;
 }
 
-export class TaskManager {
+/** Errors of an ask to an actor that is not running (any more): a stopped graph is started again. */
+const GONE = new Set(['ERR_ACTOR_NOT_FOUND', 'ERR_ACTOR_STOPPED', 'ERR_GRAPH_NOT_FOUND']);
+
+export class TaskManager implements GraphHost {
   private readonly listenerId = `troupe.tasks.listener.${nanoid()}`;
-  private readonly waiting = new Map<string, Array<(s: GraphSummary) => void>>();
+  private readonly waiting = new Map<string, { handle: GraphHandle; resolvers: Array<(s: GraphSummary) => void> }>();
   private readonly followers = new Map<string, Set<(e: TaskEvent) => void>>();
+  /** Journal graphs' creates sent and not answered yet (createJournaled). */
+  private readonly creating = new Map<string, (reply: SubmitReply) => void>();
   private readonly durable: boolean;
 
   private constructor(readonly runtime: Runtime, private readonly options: TaskManagerOptions, private readonly registry: ActorRef, private listener: ActorRef) {
@@ -42,13 +50,18 @@ export class TaskManager {
     const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId }));
     const m = new TaskManager(runtime, options, registry, undefined as never);
     m.listener = await runtime.spawn(taskListener, { id: m.listenerId, pin: 0 });
-    sinks.set(m.listenerId, { done: (s) => m.onDone(s), events: (e) => m.onEvents(e) });
+    sinks.set(m.listenerId, { done: (s) => void m.onDone(s), events: (e) => m.onEvents(e), created: (id, reply) => m.creating.get(id)?.(reply) });
     const graphs = (await runtime.ask(registry, 'list')) as Record<string, GraphEntry>;
     for (const [graphId, entry] of Object.entries(graphs)) {
       if (entry.finished) continue;
       const ref = await m.graphRef(graphId, entry);
-      await runtime.ask(ref, 'resume', undefined, { timeoutMs: m.askTimeout });
-      m.handle(graphId).done().catch(() => undefined); // marks it finished in the registry when it is
+      if (!(await runtime.ask(ref, 'resume', undefined, { timeoutMs: m.askTimeout }))) {
+        // Registered, but its tasks never reached its record (a crash during its submit, which did not return).
+        await runtime.stop(ref);
+        runtime.tell(registry, 'forget', graphId);
+        continue;
+      }
+      m.handle(graphId, ref).done().catch(() => undefined); // marks it finished in the registry when it is
     }
     return m;
   }
@@ -57,34 +70,91 @@ export class TaskManager {
     return this.options.askTimeoutMs ?? 60_000;
   }
 
-  /** Check the whole graph, give it an actor, hand it the tasks. Bad input: a named error, nothing submitted. */
+  /**
+   * Check the whole graph, give it an actor, hand it the tasks. Bad input: a named error, nothing submitted. The
+   * registry's entry and the graph's tasks are written at the same time: the graph dispatches once its tasks are
+   * journaled, and submit returns once both are on disk. A crash between
+   * the two leaves either an entry whose graph has no tasks (forgotten by the next start) or tasks nobody lists,
+   * which a submit under the same id replaces (that submit never returned).
+   */
   async submit(spec: SubmitSpec): Promise<GraphHandle> {
     const options = graphOptions(spec, this.durable);
     const graphId = spec.id ?? nanoid();
     // The whole batch, before anything exists; the graph's actor is handed the definitions made here. A cycle is
     // refused here too under 'reject' (the other policies resolve or keep cycles in the actor).
-    const defs = validateBatch(spec.tasks, () => false, options.durable);
+    // (Storable in LMDB: checked by packing the definitions as the record keeps them, once, below.)
+    const defs = validateBatch(spec.tasks, () => false, false);
     if (options.deadlock === 'reject') new TaskGraph({ ...options, graphId }).addDefs(defs.map((d) => ({ ...d, dependsOn: [...d.dependsOn] })), 0);
+    let create: CreatePayload = options.durable ? { packed: packedDefs(defs) } : { defs };
     await this.checkCapabilities(spec.tasks);
     const durability = spec.durability ?? 'journal';
     if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
     const entry: GraphEntry = { durable: options.durable, createdAt: Date.now(), finished: false, durability };
     if (this.options.pin !== undefined) entry.pin = this.options.pin;
-    if (!(await this.runtime.ask(this.registry, 'register', { graphId, entry }))) {
-      throw new InvalidGraphOptionError(`graph '${graphId}' exists already`, { details: { option: 'id' } });
-    }
+    const exists = () => new InvalidGraphOptionError(`graph '${graphId}' exists already`, { details: { option: 'id' } });
+    const init: GraphInit = { graphId, options, events: spec.events ?? true };
     let ref: ActorRef;
     try {
-      ref = await this.runtime.spawn(definitionFor(entry), {
-        id: graphActorId(graphId), args: { graphId, options, events: spec.events ?? true }, ...(entry.pin !== undefined ? { pin: entry.pin } : {}),
-      });
+      ref = await this.runtime.spawn(definitionFor(entry), { id: graphActorId(graphId), args: init, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
     } catch (err) {
-      this.runtime.tell(this.registry, 'forget', graphId);
+      if ((err as { code?: unknown }).code === 'ERR_DUPLICATE_ACTOR_ID') throw exists();
       throw err;
     }
-    const handle = this.handle(graphId, ref);
-    unwrap(await this.runtime.ask(ref, 'create', { defs }, { timeoutMs: this.askTimeout }) as SubmitReply);
-    return handle;
+    const timeout = { timeoutMs: this.askTimeout };
+    if (ref.node === 0) {
+      // On this thread: the definitions are handed over as they are (an in-memory graph's create then carries none:
+      // the kernel's check of a message walked every definition; a durable one's carries them packed, journaled).
+      handoffs.set(graphId, defs);
+      if (create.defs !== undefined) create = {};
+    }
+    // The entry is sent (acknowledged once journaled, one commit), not asked for (answered once handled and
+    // snapshotted, two): whether the id was free shows in the graph's record, which refuses a second create.
+    const [registered, created] = await Promise.allSettled([
+      this.runtime.send(this.registry, 'register', { graphId, entry }),
+      ref.kind === taskGraph.kind ? this.createJournaled(ref, graphId, create) : (this.runtime.ask(ref, 'create', create, timeout) as Promise<SubmitReply>),
+    ]);
+    let reply = created.status === 'fulfilled' ? created.value : undefined;
+    if (registered.status === 'rejected') {
+      if (reply?.ok) this.runtime.tell(ref, 'cancel');
+      handoffs.delete(graphId);
+      throw registered.reason;
+    }
+    if (reply !== undefined && !reply.ok && (reply.error.details as { created?: unknown } | undefined)?.created === true) {
+      // The id is another graph's, unless the entry is ours: then these are tasks no entry listed, those of a
+      // submit that crashed before it returned, and they are replaced.
+      const listed = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
+      if (listed?.createdAt !== entry.createdAt || listed.durability !== entry.durability) {
+        handoffs.delete(graphId);
+        throw exists();
+      }
+      await this.runtime.ask(ref, 'reset', init, timeout);
+      reply = (await this.runtime.ask(ref, 'create', create, timeout)) as SubmitReply;
+    }
+    handoffs.delete(graphId);
+    if (reply === undefined || !reply.ok) this.runtime.tell(this.registry, 'forget', graphId);
+    if (created.status === 'rejected') throw created.reason;
+    unwrap(reply!);
+    return this.handle(graphId, ref);
+  }
+
+  /**
+   * A journal graph's create, sent (acknowledged once journaled: the tasks are on disk) and answered by a tell as
+   * soon as it is handled: an ask would be answered only once the state it made is snapshotted, a commit later.
+   */
+  private createJournaled(ref: ActorRef, graphId: string, create: CreatePayload): Promise<SubmitReply> {
+    return new Promise<SubmitReply>((resolve, reject) => {
+      let reply: SubmitReply | undefined, acked = false;
+      const timer = setTimeout(() => finish(new AskTimeoutError(`graph '${graphId}' did not answer its create within ${this.askTimeout} ms`)), this.askTimeout);
+      const finish = (err?: unknown) => {
+        if (err === undefined && (reply === undefined || !acked)) return;
+        clearTimeout(timer);
+        this.creating.delete(graphId);
+        if (err !== undefined) reject(err);
+        else resolve(reply!);
+      };
+      this.creating.set(graphId, (r) => ((reply = r), finish()));
+      this.runtime.send(ref, 'create', { ...create, replyTo: this.listener }, { timeoutMs: this.askTimeout }).then(() => ((acked = true), finish()), finish);
+    });
   }
 
   /** A handle on a graph submitted earlier (also by a previous process). */
@@ -104,7 +174,7 @@ export class TaskManager {
     await this.runtime.stop(this.listener);
   }
 
-  private handle(graphId: string, ref: ActorRef = { id: graphActorId(graphId), kind: 'troupe.task-graph', node: -1 }): GraphHandle {
+  private handle(graphId: string, ref: ActorRef): GraphHandle {
     return new GraphHandle(this, graphId, ref);
   }
 
@@ -112,8 +182,10 @@ export class TaskManager {
     const id = graphActorId(graphId);
     const running = await this.runtime.lookup(id);
     if (running !== undefined) return running;
-    // Same id: a durable graph resumes from its record (and its journal).
-    return this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
+    // Same id: a durable graph resumes from its record (and its journal), and dispatches once told 'resume'.
+    const ref = await this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
+    this.runtime.tell(ref, 'resume', undefined);
+    return ref;
   }
 
   /** Each capability and target once (a graph has many tasks and few of them), in task order for the error. */
@@ -135,26 +207,38 @@ export class TaskManager {
     }
   }
 
-  /** @internal */
-  async ask<R>(ref: ActorRef, type: string, payload?: unknown): Promise<R> {
-    const live = ref.node >= 0 ? ref : await this.runtime.lookup(ref.id);
-    if (live === undefined) throw new GraphNotFoundError(`graph actor '${ref.id}' is not running`);
-    return (await this.runtime.ask(live, type, payload, { timeoutMs: this.askTimeout })) as R;
+  /** @internal An ask to a graph's actor; one that was stopped (a finished durable graph) is started again. */
+  async askGraph<R>(handle: GraphHandle, type: string, payload?: unknown): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const live = handle.ref.node >= 0 ? handle.ref : await this.runtime.lookup(handle.ref.id);
+        if (live === undefined) throw new GraphNotFoundError(`graph actor '${handle.ref.id}' is not running`);
+        return (await this.runtime.ask(live, type, payload, { timeoutMs: this.askTimeout })) as R;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (attempt >= 3 || typeof code !== 'string' || !(GONE.has(code) || (attempt > 1 && code === 'ERR_DUPLICATE_ACTOR_ID'))) throw err;
+        const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[handle.id];
+        if (entry === undefined || !entry.durable) throw err;
+        handle.ref = await this.graphRef(handle.id, entry).catch(() => ({ ...handle.ref, node: -1 }));
+      }
+    }
   }
 
   /** @internal */
-  async checkAdd(specs: readonly TaskSpec[]): Promise<void> {
+  async beforeAdd(handle: GraphHandle, specs: readonly TaskSpec[]): Promise<void> {
     await this.checkCapabilities(specs);
+    // A finished graph is not resumed after a crash: it is not finished any more once it has new tasks.
+    await this.runtime.ask(this.registry, 'finished', { graphId: handle.id, finished: false });
   }
 
   /** @internal */
-  whenDone(graphId: string, ref: ActorRef): Promise<GraphSummary> {
+  whenDone(handle: GraphHandle): Promise<GraphSummary> {
     return new Promise((resolve, reject) => {
-      const list = this.waiting.get(graphId);
-      if (list !== undefined) return list.push(resolve);
-      this.waiting.set(graphId, [resolve]);
-      this.ask(ref, 'await', this.listener).catch((err) => {
-        this.waiting.delete(graphId);
+      const w = this.waiting.get(handle.id);
+      if (w !== undefined) return w.resolvers.push(resolve);
+      this.waiting.set(handle.id, { handle, resolvers: [resolve] });
+      this.askGraph(handle, 'await', this.listener).catch((err) => {
+        this.waiting.delete(handle.id);
         reject(err);
       });
     });
@@ -177,11 +261,21 @@ export class TaskManager {
     };
   }
 
-  private onDone(s: GraphSummary): void {
-    const list = this.waiting.get(s.graphId);
+  /**
+   * A graph nothing can move any more. Finished (not stuck), it is marked so in the registry, and not resumed after
+   * a crash: only once its outcome is on disk. A journal graph's is (it reports itself done once every outcome is
+   * journaled and handled); a snapshot graph's last transitions are only in its next snapshot, so the graph is
+   * stopped first (its last snapshot written), and `done()` resolves after that too.
+   */
+  private async onDone(s: GraphSummary): Promise<void> {
+    const w = this.waiting.get(s.graphId);
     this.waiting.delete(s.graphId);
-    for (const r of list ?? []) r(s);
-    if (s.status !== 'stuck') this.runtime.tell(this.registry, 'finished', { graphId: s.graphId, finished: true });
+    if (s.status !== 'stuck') {
+      const ref = w?.handle.ref ?? (await this.runtime.lookup(graphActorId(s.graphId)));
+      if (ref !== undefined && ref.kind === snapshotTaskGraph.kind) await this.runtime.stop(ref);
+      this.runtime.tell(this.registry, 'finished', { graphId: s.graphId, finished: true });
+    }
+    for (const r of w?.resolvers ?? []) r(s);
   }
 
   private onEvents(events: TaskEvent[]): void {
@@ -194,60 +288,16 @@ function definitionFor(entry: GraphEntry): typeof taskGraph {
   return entry.durability === 'snapshot' ? snapshotTaskGraph : taskGraph;
 }
 
-function unwrap(reply: SubmitReply): AddResult {
-  if (!reply.ok) throw reviveError(reply.error);
-  return { added: reply.added, resolutions: reply.resolutions };
-}
-
-/** One graph, seen from the outside. Every call is an ask to the graph's actor. */
-export class GraphHandle {
-  /** Subscribe an actor to this topic (ctx.subscribe) to receive 'taskEvents' (an array of TaskEvent). */
-  readonly topic: string;
-
-  constructor(private readonly manager: TaskManager, readonly id: string, private readonly ref: ActorRef) {
-    this.topic = taskTopic(id);
-  }
-
-  progress(): Promise<Progress> {
-    return this.manager.ask(this.ref, 'progress');
-  }
-  /** A task's status, attempts, and result (completed) or error and reason. */
-  async result(taskId: string): Promise<TaskOutcome> {
-    const o = await this.manager.ask<TaskOutcome | undefined>(this.ref, 'result', taskId);
-    if (o === undefined) throw new TaskNotFoundError(`no task '${taskId}' in graph '${this.id}'`, { details: { taskId } });
-    return o;
-  }
-  outcomes(): Promise<TaskOutcome[]> {
-    return this.manager.ask(this.ref, 'outcomes');
-  }
-  /** Once nothing can move any more: every task ended (completed, failed, cancelled), or stuck. */
-  done(): Promise<GraphSummary> {
-    return this.manager.whenDone(this.id, this.ref);
-  }
-  /** Cancel one task (its dependents are skipped) or, without an id, the whole graph; running ones are told to stop. */
-  async cancel(taskId?: string): Promise<void> {
-    unwrap(await this.manager.ask<SubmitReply>(this.ref, 'cancel', taskId));
-  }
-  /** Add tasks, and edges between tasks already there, to the running graph: all or nothing. */
-  async add(tasks: TaskSpec[], edges?: TaskEdge[]): Promise<AddResult> {
-    await this.manager.checkAdd(tasks);
-    return unwrap(await this.manager.ask<SubmitReply>(this.ref, 'submit', { tasks, edges }));
-  }
-  detectDeadlocks(): Promise<string[][]> {
-    return this.manager.ask(this.ref, 'detectDeadlocks');
-  }
-  resolutions(): Promise<DeadlockResolution[]> {
-    return this.manager.ask(this.ref, 'resolutions');
-  }
-  criticalPath(): Promise<CriticalPath> {
-    return this.manager.ask(this.ref, 'criticalPath');
-  }
-  summary(): Promise<GraphSummary> {
-    return this.manager.ask(this.ref, 'summary');
-  }
-  /** Follow this graph's transitions; resolves with the unsubscribe function. */
-  on(listener: (e: TaskEvent) => void): Promise<() => Promise<void>> {
-    return this.manager.follow(this.id, listener);
+/** A durable graph's definitions packed as its record keeps them; a payload msgpack cannot encode is named. */
+function packedDefs(defs: readonly TaskDef[]): Uint8Array[] {
+  try {
+    return packDefs(defs);
+  } catch (err) {
+    for (const d of defs) {
+      const problem = storableProblem(d.payload, true);
+      if (problem !== undefined) throw new TaskPayloadNotStorableError(`task '${d.id}': payload cannot be stored: ${problem}`, { details: { taskId: d.id } });
+    }
+    throw err;
   }
 }
 

@@ -117,13 +117,32 @@ export function toTaskError(err: unknown, depth = 0): TaskError {
   return out;
 }
 
-const pending = new Map<string, Settle[]>();
+const pending = new Map<string, SettleEntry[]>();
+
 /**
- * Outcomes told to each graph ('settleMany') and not handled yet: a journal graph reports itself done only once
- * none is left (an outcome applied as it arrived is not on disk before its message is handled, and a graph the
- * registry marks finished is not resumed).
+ * An outcome as journaled: `[taskId, attempt, 1, result]` or `[taskId, attempt, 0, error]` (a tuple: an object's
+ * keys, written into every journal frame, were most of its encode). 'settleMany' takes these, or Settle objects (a
+ * journal of an older version).
  */
-export const unhandled = new Map<string, number>();
+export type SettleEntry = [string, number, 0 | 1, unknown] | Settle;
+
+export function settleOf(e: SettleEntry): Settle {
+  if (!Array.isArray(e)) return e;
+  return e[2] === 1 ? { taskId: e[0], attempt: e[1], ok: true, result: e[3] } : { taskId: e[0], attempt: e[1], ok: false, error: e[3] as TaskError };
+}
+/**
+ * Per graph, outcomes told to it ('settleMany') from this thread, and how many of those it has handled. An outcome
+ * applied as it arrived is on disk only once its message is handled (journaled first): a journal graph reports
+ * itself done only once none is left unhandled (a graph the registry marks finished is not resumed), and publishes
+ * a transition only once the outcomes told before it are handled (graph-actor.ts).
+ */
+export const outcomeCounts = new Map<string, { told: number; handled: number }>();
+
+export function outcomeCountsOf(id: string): { told: number; handled: number } {
+  let c = outcomeCounts.get(id);
+  if (c === undefined) outcomeCounts.set(id, (c = { told: 0, handled: 0 }));
+  return c;
+}
 
 /**
  * Outcomes arriving together (one batch of replies from a port) go to the graph as one 'settleMany' message: one
@@ -131,10 +150,11 @@ export const unhandled = new Map<string, number>();
  */
 function settleLater(ctx: ActorContext, s: Settle): void {
   const id = ctx.self.id;
-  unhandled.set(id, (unhandled.get(id) ?? 0) + 1);
+  outcomeCountsOf(id).told++;
+  const entry: SettleEntry = s.ok ? [s.taskId, s.attempt, 1, s.result] : [s.taskId, s.attempt, 0, s.error];
   const list = pending.get(id);
-  if (list !== undefined) return void list.push(s);
-  pending.set(id, [s]);
+  if (list !== undefined) return void list.push(entry);
+  pending.set(id, [entry]);
   queueMicrotask(() => {
     const batch = pending.get(id)!;
     pending.delete(id);
@@ -146,12 +166,15 @@ function settleLater(ctx: ActorContext, s: Settle): void {
  * Send attempt `d` and tell `self` its outcome. `inflight` holds the message ids sent from this thread and not
  * settled yet: a graph rebuilt on this thread (after its actor restarted) does not send them again.
  */
-export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string>, early: Early): void {
+export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: string, d: Dispatch, opts: GraphOptions, inflight: Set<string> | undefined, early: Early): void {
   const taskId = d.def.id, attempt = d.attempt;
   const messageId = taskMessageId(graphId, taskId, attempt);
-  // Already on its way (sent before a rebuild of the live graph lost its start): its outcome will come.
-  if (inflight.has(messageId)) return;
-  inflight.add(messageId);
+  // Already on its way (sent before a rebuild of the live graph lost its start): its outcome will come. (None for
+  // a graph that is never rebuilt: an in-memory one.)
+  if (inflight !== undefined) {
+    if (inflight.has(messageId)) return;
+    inflight.add(messageId);
+  }
   const message: TaskMessage = { graphId, taskId, attempt, messageId, payload: d.def.payload, deps: d.deps };
   // Sent now, from the handler: it joins this turn's outgoing batch (a microtask later, every dispatch of a turn
   // was posted on its own flush). A throw (no capable actor for a sticky choice) is a failed attempt like any other.
@@ -165,33 +188,48 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
   const durable = opts.durable;
   reply.then(
     (result) => {
-      inflight.delete(messageId);
+      inflight?.delete(messageId);
       outcome(ctx, succeeded(taskId, attempt, result, durable), early);
     },
     (err: unknown) => {
-      inflight.delete(messageId);
+      inflight?.delete(messageId);
       outcome(ctx, { taskId, attempt, ok: false, error: toTaskError(unwrapRouting(err)) }, early);
     },
   );
 }
 
 /**
- * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts). True when that is
- * all it needs (a graph that does not journal its outcomes): the graph is then only told to write back.
+ * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts), and says what is
+ * left to do: 'settle', tell it to the graph (journaled, and handled: a journal graph, or one whose live index is
+ * out of step); 'tick', have the graph write back what changed ('later': within WRITE_BACK_MS); 'none'.
  */
-export type Early = (ctx: ActorContext, s: Settle) => boolean;
+export type Early = (ctx: ActorContext, s: Settle) => 'settle' | 'tick' | 'later' | 'none';
 
-/** Graphs told to write back and not yet handling it: one 'tick' at a time, however many outcomes arrive meanwhile. */
-export const writeBackDue = new Set<string>();
+/**
+ * Graphs told to write back and not yet handling it, at once ('now') or after WRITE_BACK_MS ('later'): one 'tick' at
+ * a time, however many outcomes arrive meanwhile.
+ */
+export const writeBackDue = new Map<string, 'now' | 'later'>();
 
 /** An outcome: applied at once, and told to the graph (journaled, written back) or only a write-back asked for. */
 function outcome(ctx: ActorContext, s: Settle, early: Early): void {
-  if (!early(ctx, s)) return settleLater(ctx, s);
+  const then = early(ctx, s);
+  if (then === 'settle') return settleLater(ctx, s);
+  if (then === 'none') return;
   const id = ctx.self.id;
-  if (writeBackDue.has(id)) return;
-  writeBackDue.add(id);
-  ctx.tell(ctx.self, 'tick');
+  const due = writeBackDue.get(id);
+  if (due === 'now' || (due === 'later' && then === 'later')) return;
+  writeBackDue.set(id, then === 'tick' ? 'now' : 'later');
+  if (then === 'tick') return ctx.tell(ctx.self, 'tick');
+  const self = ctx.self;
+  setTimeout(() => ctx.tell(self, 'tick'), WRITE_BACK_MS).unref();
 }
+
+/**
+ * How long a snapshot graph's write-back may wait (its record is snapshotted every 10 ms anyway: written back at
+ * every batch of replies, most of what it packed was never snapshotted).
+ */
+export const WRITE_BACK_MS = 5;
 
 /** A result is the task's only once it can be stored; else the attempt failed. */
 function succeeded(taskId: string, attempt: number, result: unknown, durable: boolean): Settle {

@@ -7,11 +7,12 @@
 import type { Draft } from 'immer';
 import { defineActor, type ActorContext, type ActorRef } from '../../runtime/index.ts';
 import { errorToData } from '../../runtime/errors.ts';
+import { InvalidGraphOptionError, InvalidTaskError } from '../errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
-import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskOutcome, TaskSpec } from '../types.ts';
-import { chunksOf, newRecord, plainRecord, restoreGraph, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { routedDispatcher, sendAttempt, taskMessageId, unhandled, writeBackDue, type Dispatcher, type Settle } from './dispatch.ts';
+import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from '../types.ts';
+import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
+import { outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -21,11 +22,28 @@ export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`
 interface Live {
   graph: TaskGraph;
   rev: number;
+  /**
+   * Whether the record keeps the tasks (a durable graph). An in-memory graph's tasks live in this index only: its
+   * state holds the options and waiters, so there is nothing to write back and nothing to rebuild from; the index
+   * belongs to the record's `instance` (a new actor under the same id starts afresh).
+   */
+  kept: boolean;
+  instance: string | undefined;
   /** The record's task chunks as last written (record.ts). */
   chunks: Chunks;
   timer?: { at: number; handle: NodeJS.Timeout };
   /** Running tasks to re-send after a rebuild (their attempts are not in flight from this thread). */
   resend: number[];
+  /** Message ids in flight from this thread (inflights): none kept for an in-memory graph, which is never rebuilt. */
+  inflight: Set<string> | undefined;
+  /** A journal graph's transitions not published yet: each once the outcomes told before it are handled. */
+  held: Array<{ until: number; events: TaskEvent[] }>;
+  /**
+   * A journal graph started from its record (a new process, a respawn) dispatches nothing until told 'resume': the
+   * outcomes journaled after its last snapshot are replayed first, and a dispatch before them sent again tasks
+   * whose outcome was already on disk.
+   */
+  paused: boolean;
 }
 const lives = new Map<string, Live>();
 const inflights = new Map<string, Set<string>>();
@@ -38,14 +56,16 @@ export function useDispatcher(d: Dispatcher): void {
 
 function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
-  if (live !== undefined && live.rev === state.rev) return live;
+  if (live !== undefined && (live.kept ? live.rev === state.rev : live.instance === state.instance)) return live;
   const record = plainRecord(state as GraphRecord);
-  const chunks = chunksOf(record);
-  const graph = restoreGraph(record, chunks);
+  const { graph, chunks } = restoreGraph(record);
   const inflight = inflightOf(ctx.self.id);
   const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
   if (live?.timer) clearTimeout(live.timer.handle);
-  live = { graph, rev: record.rev, chunks, resend };
+  const kept = ctx.self.kind !== volatileTaskGraph.kind;
+  graph.recording = kept;
+  const paused = live === undefined && ctx.self.kind === taskGraph.kind && record.created === true;
+  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
   lives.set(ctx.self.id, live);
   return live;
 }
@@ -57,12 +77,17 @@ function inflightOf(id: string): Set<string> {
 }
 
 /** A handler on the live graph, followed by the pump. */
-function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: Draft<GraphRecord>) => R) {
+function onGraph<P, R>(fn: (g: TaskGraph, payload: P, ctx: ActorContext, state: Draft<GraphRecord>, live: Live) => R) {
   return (state: Draft<GraphRecord>, payload: P, ctx: ActorContext): R => {
     const live = liveOf(state, ctx);
     writeBackDue.delete(ctx.self.id); // this message writes back whatever changed
+    if (!live.kept) {
+      const result = fn(live.graph, payload, ctx, state, live);
+      pump(live, state, ctx);
+      return result;
+    }
     live.rev = -1; // until the end: a throw below leaves the live graph out of step, and it is rebuilt
-    const result = fn(live.graph, payload, ctx, state);
+    const result = fn(live.graph, payload, ctx, state, live);
     if (pump(live, state, ctx)) state.rev++;
     live.rev = state.rev;
     return result;
@@ -75,19 +100,29 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
   // The graph's own options, not the draft's: dispatches run after the handler, when the draft is revoked.
   const options = g.opts;
   const graphId = options.graphId;
-  const inflight = inflightOf(ctx.self.id);
+  const inflight = live.inflight;
   g.promote(now);
+  if (live.paused) return writeBackAndTell(live, state, ctx, now);
   for (const i of live.resend.splice(0)) {
     if (g.nodes[i].run.status === 'running') sendAttempt(ctx, dispatcher, graphId, g.dispatchOf(i), options, inflight, applyEarly);
   }
   for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, graphId, d, options, inflight, applyEarly);
-  const events = g.takeEvents();
-  if (events.length > 0 && state.events) ctx.publish(taskTopic(graphId), 'taskEvents', events);
+  return writeBackAndTell(live, state, ctx, now);
+}
+
+/** The rest of the pump: transitions published, the record written back, waiters told, the next retry timed. */
+function writeBackAndTell(live: Live, state: Draft<GraphRecord>, ctx: ActorContext, now: number): boolean {
+  const g = live.graph;
+  if (state.events) publish(live, ctx, g.takeEvents());
   const dirty = g.takeDirty();
-  const before = state.seq + state.resolutions.length + Number(state.cancelled);
-  writeBack(state as GraphRecord, live.chunks, g, dirty);
-  let changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
-  if (state.waiters.length > 0 && g.status() !== 'running' && !unhandled.has(ctx.self.id)) {
+  let changed = false;
+  if (live.kept) {
+    const before = state.seq + state.resolutions.length + Number(state.cancelled);
+    writeBack(state as GraphRecord, live.chunks, g, dirty);
+    changed = dirty.length > 0 || before !== state.seq + state.resolutions.length + Number(state.cancelled);
+  }
+  const counts = outcomeCountsOf(ctx.self.id);
+  if (state.waiters.length > 0 && g.status() !== 'running' && counts.handled >= counts.told) {
     const summary = summaryOf(g);
     for (const w of state.waiters) ctx.tell(w as ActorRef, 'graphDone', summary);
     state.waiters = [];
@@ -98,27 +133,51 @@ function pump(live: Live, state: Draft<GraphRecord>, ctx: ActorContext): boolean
 }
 
 /**
+ * Publish transitions on the graph's topic. A journal graph's may follow from outcomes applied as they arrived and
+ * not on disk yet: each batch waits until the outcomes told before it are handled (journaled), so what a follower
+ * sees is never undone by a crash.
+ */
+function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
+  const topic = taskTopic(live.graph.opts.graphId);
+  if (ctx.self.kind !== taskGraph.kind) {
+    if (events.length > 0) ctx.publish(topic, 'taskEvents', events);
+    return;
+  }
+  const counts = outcomeCountsOf(ctx.self.id);
+  if (events.length > 0) live.held.push({ until: counts.told, events });
+  while (live.held.length > 0 && live.held[0].until <= counts.handled) ctx.publish(topic, 'taskEvents', live.held.shift()!.events);
+}
+
+/**
  * An outcome as it arrives (a reply's callback, between messages): applied to the live index at once, and the tasks
  * it frees or makes ready sent at once, in the same outgoing batch as the other outcomes of that reply batch, as a
  * caller's own asks would be. A journal graph also tells itself the outcome ('settleMany', journaled), whose
  * handler finds it applied (complete and fail ignore an attempt that no longer runs) and writes back what changed;
- * the others tell themselves only a 'tick' (one at a time) for the write-back. The record, and what a restart resumes from, changes only in handlers; tasks sent here are in no record
- * until then, so a crash before it sends them again, with the same message ids (their attempt numbers were not
- * recorded either). Skipped while the live index is out of step with the record (rebuilt at the next message).
+ * a snapshot graph tells itself only a 'tick' (one at a time, within WRITE_BACK_MS) for the write-back, an in-memory
+ * one nothing until it stops moving. The record, and what a restart resumes from, changes only in handlers; tasks
+ * sent here are in no record until then (a dispatch is never recorded), so a crash before it sends them again, with
+ * the same message ids. Skipped while the live index is out of step with the record (rebuilt at the next message).
  */
-function applyEarly(ctx: ActorContext, s: Settle): boolean {
+function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' {
   const live = lives.get(ctx.self.id);
-  if (live === undefined || live.rev < 0) return false;
+  if (live === undefined || live.rev < 0) return 'settle';
   const g = live.graph;
-  if (!g.has(s.taskId)) return false;
+  if (!g.has(s.taskId) || live.paused) return 'settle';
   settle(g, s, ctx);
   const now = Date.now();
   const options = g.opts;
-  const inflight = inflightOf(ctx.self.id);
-  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, inflight, applyEarly);
+  for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, live.inflight, applyEarly);
   schedule(live, g.nextRetryAt(), now, ctx);
-  // A journal graph journals every outcome ('settleMany'); the others need only a write-back of what changed.
-  return ctx.self.kind !== taskGraph.kind;
+  // A journal graph journals every outcome ('settleMany'); a snapshot graph needs a write-back of what changed.
+  if (ctx.self.kind === taskGraph.kind) return 'settle';
+  if (live.kept) return g.status() === 'running' ? 'later' : 'tick';
+  // An in-memory graph has nothing to write back: its transitions are published here, and only once nothing can
+  // move any more is a message needed (for the waiters, in its state).
+  if (options.events === true) {
+    const events = g.takeEvents();
+    if (events.length > 0) ctx.publish(taskTopic(options.graphId), 'taskEvents', events);
+  }
+  return g.status() === 'running' ? 'none' : 'tick';
 }
 
 /** One timer per graph, for the earliest retry backoff to end: a 'tick' to itself. */
@@ -156,6 +215,42 @@ function settle(g: TaskGraph, s: Settle, ctx: ActorContext): void {
   else stopWorkers(g, g.fail(i, s.attempt, s.error!, Date.now(), Math.random), ctx);
 }
 
+/**
+ * Definitions of a new graph handed over by a manager on this thread (tasks/manager.ts), by graph id: a durable
+ * graph's 'create' carries them packed too, for the journal, and takes these rather than unpacking them (a graph on
+ * another thread, or a create replayed from the journal, unpacks); an in-memory graph's carries none.
+ */
+export const handoffs = new Map<string, TaskDef[]>();
+
+/** The tasks of a new graph: definitions, or (durable graphs) their packed chunks. */
+export interface CreatePayload {
+  defs?: TaskDef[];
+  packed?: Uint8Array[];
+  /** Told 'created' with the reply as soon as it is handled (a journal graph's create is sent, not asked). */
+  replyTo?: ActorRef;
+}
+
+/** The create handler's work (see 'create'). */
+function create(g: TaskGraph, p: CreatePayload, state: Draft<GraphRecord>, live: Live): SubmitReply {
+  try {
+    // Another graph's record under this id (restored by the spawn), or tasks of a submit that crashed.
+    if (g.size > 0 || state.created === true) throw new InvalidGraphOptionError(`graph '${g.opts.graphId}' has tasks already`, { details: { option: 'id', created: true } });
+    state.created = true;
+    const handed = handoffs.get(g.opts.graphId);
+    handoffs.delete(g.opts.graphId);
+    const defs = p.defs ?? handed ?? (p.packed !== undefined ? unpackDefs(p.packed) : undefined);
+    if (defs === undefined) throw new InvalidTaskError(`graph '${g.opts.graphId}': its tasks were handed over on another thread`);
+    if (p.packed !== undefined && live.kept) {
+      state.defs = [...p.packed];
+      live.chunks.depLen = defs.map((d) => d.dependsOn.length);
+    }
+    // (Not the ids added: the manager knows them, and a reply of 10,000 ids is walked and copied for nothing.)
+    return { ok: true, added: [], resolutions: g.addDefs(defs, Date.now()).resolutions };
+  } catch (err) {
+    return { ok: false, error: errorToData(err) };
+  }
+}
+
 export type SubmitReply = ({ ok: true } & AddResult) | { ok: false; error: ReturnType<typeof errorToData> };
 
 const handlers = {
@@ -167,24 +262,35 @@ const handlers = {
       return { ok: false, error: errorToData(err) };
     }
   }),
-  /** A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. */
-  create: onGraph((g, p: { defs: TaskDef[] }): SubmitReply => {
-    try {
-      return { ok: true, ...g.addDefs(p.defs, Date.now()) };
-    } catch (err) {
-      return { ok: false, error: errorToData(err) };
-    }
+  /**
+   * A new graph's tasks, validated by the manager (validateBatch) against the empty graph: added as they are. A
+   * durable graph's come packed as the record keeps them (record.ts packDefs), and are stored as they came.
+   */
+  create: onGraph((g, p: CreatePayload, ctx, state, live): SubmitReply => {
+    const reply = create(g, p, state, live);
+    if (p.replyTo !== undefined) ctx.tell(p.replyTo as ActorRef, 'created', { graphId: g.opts.graphId, reply });
+    return reply;
   }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
-  settleMany: onGraph((g, list: Settle[], ctx) => {
-    const left = (unhandled.get(ctx.self.id) ?? 0) - list.length;
-    if (left > 0) unhandled.set(ctx.self.id, left);
-    else unhandled.delete(ctx.self.id); // (replayed after a restart: told by an earlier process)
-    for (const s of list) settle(g, s, ctx);
+  settleMany: onGraph((g, list: SettleEntry[], ctx) => {
+    const counts = outcomeCountsOf(ctx.self.id);
+    counts.handled = Math.min(counts.told, counts.handled + list.length); // (replayed: told by an earlier process)
+    for (const e of list) settle(g, settleOf(e), ctx);
   }),
   tick: onGraph(() => undefined),
-  /** After a restart: nothing to do but pump (the live graph is rebuilt and running attempts re-sent). */
-  resume: onGraph((g) => g.progress()),
+  /**
+   * After a restart: nothing to do but pump (the live graph is rebuilt and running attempts re-sent). False for a
+   * graph whose tasks never reached its record (its submit crashed before it returned).
+   */
+  resume: onGraph((g, _p: undefined, _ctx, state, live) => {
+    live.paused = false;
+    return state.created ?? g.size > 0;
+  }),
+  /** The record made anew (a submit replacing the tasks of one that crashed before it returned, under its id). */
+  reset: (state: Draft<GraphRecord>, init: GraphInit, ctx: ActorContext) => {
+    Object.assign(state, newRecord(init), { rev: state.rev + 1 });
+    lives.delete(ctx.self.id);
+  },
   cancel: onGraph((g, taskId: string | undefined, ctx): SubmitReply => {
     try {
       stopWorkers(g, g.cancel(taskId, Date.now()), ctx);

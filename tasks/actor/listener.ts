@@ -3,10 +3,13 @@
 // actor state, so they live here, by listener id; the actor is pinned to the main thread, where they are).
 import { defineActor } from '../../runtime/index.ts';
 import type { GraphSummary, TaskEvent } from '../types.ts';
+import type { SubmitReply } from './graph-actor.ts';
 
 export interface Sink {
   done(summary: GraphSummary): void;
   events(events: TaskEvent[]): void;
+  /** A journal graph's answer to 'create', told as soon as handled (its ask would wait for one more commit). */
+  created(graphId: string, reply: SubmitReply): void;
 }
 export const sinks = new Map<string, Sink>();
 
@@ -16,6 +19,7 @@ export const taskListener = defineActor({
   handlers: {
     graphDone: (_s, summary: GraphSummary, ctx) => sinks.get(ctx.self.id)?.done(summary),
     taskEvents: (_s, events: TaskEvent[], ctx) => sinks.get(ctx.self.id)?.events(events),
+    created: (_s, p: { graphId: string; reply: SubmitReply }, ctx) => sinks.get(ctx.self.id)?.created(p.graphId, p.reply),
     follow: (_s, topic: string, ctx) => ctx.subscribe(topic),
     unfollow: (_s, topic: string, ctx) => ctx.unsubscribe(topic),
   },

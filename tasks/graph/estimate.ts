@@ -56,7 +56,9 @@ export function criticalPath(graph: TaskGraph, now: number, concurrency = graph.
     }
     const e = n.run.status === 'cancelled' && n.run.reason?.code === 'deadlock' ? 0 : estimate(n);
     len[i] = best + e;
-    if (end === -1 || len[i] > len[end]) end = i;
+    // Ties go to the later task in topological order: a task of zero length (observed within one millisecond)
+    // still ends the chain it extends rather than leaving it at its dependency.
+    if (end === -1 || len[i] >= len[end]) end = i;
     let mine = 0;
     if (!TERMINAL.has(n.run.status)) mine = n.run.status === 'running' ? Math.max(0, e - (now - (n.run.startedAt ?? now))) : e;
     work += mine;

@@ -12,6 +12,9 @@ import { validateBatch } from './validate.ts';
 
 export type { CoreExtra, CoreOptions, Dispatch, Node } from './store.ts';
 
+/** Ended without completing: a task behind one of these can never run. */
+const ENDED_UNCOMPLETED: ReadonlySet<string> = new Set(['failed', 'skipped', 'cancelled']);
+
 export class TaskGraph extends GraphStore {
   /** A graph rebuilt from its stored definitions and runs (copied: the stored ones are frozen). */
   static restore(opts: CoreOptions, defs: readonly TaskDef[], runs: readonly TaskRun[], extra: CoreExtra): TaskGraph {
@@ -114,7 +117,8 @@ export class TaskGraph extends GraphStore {
   protected settleNew(i: number, now: number): void {
     const node = this.nodes[i];
     if ((node.run.status !== 'blocked' && node.run.status !== 'ready') || node.run.retryAt !== undefined) return;
-    const dead = node.deps.find((d) => ['failed', 'skipped', 'cancelled'].includes(this.nodes[d].run.status));
+    let dead: number | undefined;
+    for (const d of node.deps) if (ENDED_UNCOMPLETED.has(this.nodes[d].run.status)) (dead ??= d);
     if (dead !== undefined) {
       this.propagateFrom(dead, now, [i]);
       return;
@@ -152,21 +156,40 @@ export class TaskGraph extends GraphStore {
     if (this.counts.running >= this.opts.concurrency) return undefined;
     let best: QueueEntry | undefined;
     let bestHeap: ReadyHeap | undefined;
-    for (const [key, heap] of this.heaps) {
-      if ((this.runningByKey.get(key) ?? 0) >= this.limit(key)) continue;
+    const list = this.heapList;
+    for (let k = 0; k < list.length; k++) {
+      const { key, heap } = list[k];
+      if (heap.size === 0 || (this.runningByKey.get(key) ?? 0) >= this.limit(key)) continue;
       const top = heap.peek();
       if (top !== undefined && (best === undefined || before(top, best))) (best = top), (bestHeap = heap);
     }
     if (best === undefined) return undefined;
     bestHeap!.pop();
-    const i = best.index;
+    this.begin(best.index, now);
+    return this.dispatchOf(best.index);
+  }
+
+  /** Ready task `i` starts its next attempt (not recorded: see set). */
+  protected begin(i: number, now: number): void {
     const node = this.nodes[i];
     node.run.attempts++;
     node.run.startedAt = now;
     node.run.firstStartedAt ??= now;
-    this.set(i, 'running', now);
+    this.set(i, 'running', now, undefined, false);
     this.bump(node.key, 1);
-    return this.dispatchOf(i);
+  }
+
+  /**
+   * Whether attempt `attempt` of task `i` is the one running. A ready task whose next attempt it is was running
+   * when its record was written (a dispatch is not recorded): a graph rebuilt from that record (after a crash, or
+   * a replayed journal) takes the outcome of that attempt as the outcome of a running one.
+   */
+  protected current(i: number, attempt: number, now: number): boolean {
+    const run = this.nodes[i].run;
+    if (run.status === 'running') return run.attempts === attempt;
+    if (run.status !== 'ready' || run.attempts !== attempt - 1) return false;
+    this.begin(i, now);
+    return true;
   }
 
   /** The dispatch of a running task's current attempt (a re-dispatch after a crash sends the same). */
@@ -188,7 +211,7 @@ export class TaskGraph extends GraphStore {
   /** Attempt `attempt` of task `i` succeeded. False when that attempt no longer counts (cancelled, superseded). */
   complete(i: number, attempt: number, result: unknown, now: number): boolean {
     const node = this.nodes[i];
-    if (node.run.status !== 'running' || node.run.attempts !== attempt) return false;
+    if (!this.current(i, attempt, now)) return false;
     node.run.result = result;
     if (node.run.error !== undefined) delete node.run.error;
     this.stopRunning(i, 'completed', now);
@@ -207,7 +230,7 @@ export class TaskGraph extends GraphStore {
    */
   fail(i: number, attempt: number, error: TaskError, now: number, random: () => number): number[] {
     const node = this.nodes[i];
-    if (node.run.status !== 'running' || node.run.attempts !== attempt) return [];
+    if (!this.current(i, attempt, now)) return [];
     node.run.error = error;
     const verdict = decideRetry(node.def.retry ?? this.opts.retry, attempt, node.run.firstStartedAt ?? now, now, error, random);
     if (verdict.retry) {

@@ -40,15 +40,18 @@ export interface CoreExtra {
   cancelled: boolean;
 }
 
-const STATUSES: TaskStatus[] = ['blocked', 'ready', 'running', 'completed', 'failed', 'skipped', 'cancelled'];
 export class GraphStore {
   readonly nodes: Node[] = [];
   readonly resolutions: DeadlockResolution[] = [];
   cancelled = false;
   protected readonly byId = new Map<string, number>();
   protected readonly heaps = new Map<string, ReadyHeap>();
+  /** The same heaps as a list with their keys (next() walks it for every dispatch: a Map's entries allocate). */
+  protected readonly heapList: Array<{ key: string; heap: ReadyHeap }> = [];
   protected readonly runningByKey = new Map<string, number>();
-  protected readonly counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  protected readonly counts: Record<TaskStatus, number> = { blocked: 0, ready: 0, running: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 };
+  /** Whether changed tasks are marked dirty (takeDirty): not for a graph whose record does not keep its tasks. */
+  recording = true;
   protected readonly waiting = new Set<number>();
   protected seq = 0;
   protected dirtyList: number[] = [];
@@ -85,7 +88,10 @@ export class GraphStore {
 
   protected heap(key: string): ReadyHeap {
     let h = this.heaps.get(key);
-    if (h === undefined) this.heaps.set(key, (h = new ReadyHeap(this.valid)));
+    if (h === undefined) {
+      this.heaps.set(key, (h = new ReadyHeap(this.valid)));
+      this.heapList.push({ key, heap: h });
+    }
     return h;
   }
 
@@ -146,7 +152,11 @@ export class GraphStore {
     this.set(i, to, now, extra);
   }
 
-  protected set(i: number, to: TaskStatus, now: number, extra?: { reason?: TaskReason }): void {
+  /**
+   * Move task `i` to `to`. `record`: false for a dispatch (ready -> running), which the stored record does not keep
+   * (tasks/actor/record.ts: a running attempt is stored as the ready task it was), so it marks nothing dirty.
+   */
+  protected set(i: number, to: TaskStatus, now: number, extra?: { reason?: TaskReason }, record = true): void {
     const run = this.nodes[i].run;
     const from = run.status;
     this.counts[from]--;
@@ -154,7 +164,7 @@ export class GraphStore {
     run.status = to;
     if (extra?.reason !== undefined) run.reason = extra.reason;
     if (TERMINAL.has(to) && run.endedAt === undefined) run.endedAt = now;
-    this.markDirty(i);
+    if (record) this.markDirty(i);
     this.event(i, from, now);
   }
 
@@ -168,7 +178,7 @@ export class GraphStore {
   }
 
   protected markDirty(i: number): void {
-    if (this.nodes[i].dirty) return;
+    if (!this.recording || this.nodes[i].dirty) return;
     this.nodes[i].dirty = true;
     this.dirtyList.push(i);
   }

@@ -154,5 +154,14 @@ describe.each([true, false])('task graphs (durable: %s) on worker threads', (dur
     // The same id is free: nothing was half-submitted.
     const ok = await tasks.submit({ id: 'bad', tasks: [w('a')] });
     expect((await ok.done()).status).toBe('completed');
+    // Now it is taken: by a running graph actor, or (a finished snapshot graph, stopped) by its record on disk.
+    await expect(tasks.submit({ id: 'bad', tasks: [w('b')] })).rejects.toMatchObject({ code: 'ERR_INVALID_GRAPH_OPTION', details: { option: 'id' } });
+    if (durable) {
+      const snap = await tasks.submit({ id: 'snap', durability: 'snapshot', tasks: [w('a')] });
+      expect((await snap.done()).status).toBe('completed');
+      await expect(tasks.submit({ id: 'snap', durability: 'snapshot', tasks: [w('b')] })).rejects.toMatchObject({ code: 'ERR_INVALID_GRAPH_OPTION' });
+      // The stopped graph is started again when asked, and still holds its own task only.
+      expect((await snap.outcomes()).map((o) => o.id)).toEqual(['a']);
+    }
   });
 });
