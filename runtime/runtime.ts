@@ -301,6 +301,8 @@ export class Runtime implements Messaging {
     if (options.node !== undefined || this.cluster?.spawnElsewhere !== undefined) {
       const elsewhere = await this.spawnElsewhere(id, module, kind, options, supervision);
       if (elsewhere !== undefined) return elsewhere;
+      // A spawn of the same id may have reserved it here while this one awaited the cluster's choice.
+      if (this.registry.has(id)) throw new DuplicateActorIdError(`an actor with id '${id}' is already running`);
     }
     const node = choosePlacement({ pin: options.pin, nearNode: options.near?.node }, this.loads, (n) => this.live(n));
     this.registry.set(id, { node: -1, kind }); // reserved: a concurrent spawn of the same id fails at once

@@ -50,6 +50,16 @@ describe.skipIf(noNats)('spawning on other nodes', () => {
     await b.stop((await b.lookup('on-b'))!);
   });
 
+  it('two spawns of one id at once on one node: one actor, the other a DuplicateActorIdError', async () => {
+    const both = await Promise.allSettled([b.spawn(notebook, { id: 'twice' }), b.spawn(notebook, { id: 'twice' })]);
+    expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = both.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(DuplicateActorIdError);
+    const stats = await b.stats();
+    expect(stats.nodes.flatMap((n) => n.actors).filter((x) => x.id === 'twice')).toHaveLength(1);
+    await b.stop((await b.lookup('twice'))!);
+  });
+
   it('capabilities and args travel with the spawn; an id taken on any node is a DuplicateActorIdError', async () => {
     const ref = await c.spawn(notebook, { id: 'book-caps', node: 'sb', capabilities: ['notes'] });
     expect(b.capabilities('notes').map((m) => m.id)).toContain('book-caps');
