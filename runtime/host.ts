@@ -245,6 +245,14 @@ export class Host {
       && this.miss(ref.id, type, payload, from, ask, this.node, messageId, ack, false);
   }
 
+  /**
+   * A ref naming a thread number this node does not have (in a cluster: made on another node) is, for stops and
+   * watches, one for the main thread, which hands them to the cluster (as missedThread does for messages).
+   */
+  private onThisNode(ref: ActorRef): ActorRef {
+    return this.miss !== undefined && ref.node >= this.opts.ports.length ? { id: ref.id, kind: ref.kind, node: 0 } : ref;
+  }
+
   /** Register a pending reply (with its deadline) under a fresh id, then let `post` send the message carrying it. */
   private expectReply(ref: ActorRef, timeoutMs: number, post: (id: number) => void, counted = false): Promise<unknown> {
     if (this.closed) return Promise.reject(new RuntimeStoppedError('the runtime is shut down'));
@@ -278,6 +286,7 @@ export class Host {
   }
 
   stop(ref: ActorRef, reason = 'stopped'): void {
+    ref = this.onThisNode(ref);
     if (ref.node === this.node) return this.stopLocal(ref.id, reason);
     if (!this.transport.has(ref.node)) {
       // Its thread is being replaced and it will be restarted there: the stop goes once the thread is back.
@@ -290,11 +299,11 @@ export class Host {
 
   /** `watcher` (a local actor id, or a callback for code outside actors) gets one notice when `ref` stops. */
   watch(watcher: string | ((notice: TerminationNotice) => void), ref: ActorRef): string {
-    return this.watches.watch(watcher, ref);
+    return this.watches.watch(watcher, this.onThisNode(ref));
   }
 
   unwatch(watcher: string, ref: ActorRef): void {
-    this.watches.unwatch(watcher, ref);
+    this.watches.unwatch(watcher, this.onThisNode(ref));
   }
 
   subscribe(cell: Cell, topic: string): void {

@@ -67,6 +67,23 @@ describe.skipIf(noNats)('watch and stop across nodes', () => {
     void t2;
   });
 
+  it('a ref naming a thread the watching node does not have: watch and stop from a worker still reach the owner', async () => {
+    const c = await Runtime.start({ workers: 1, cluster: cluster('wc') });
+    try {
+      const target = await b.spawn(notebook, { id: 'w-far', pin: 2 }); // thread 2 of b; c has threads 0 and 1 only
+      const watcher = await c.spawn(overseer, { id: 'overseer-far', pin: 1 });
+      await c.ask(watcher, 'watch', target);
+      await until('b knows c watches w-far', () => clusterOf(b).watchersOf('w-far').join() === 'wc', 5_000);
+      expect(await c.ask(watcher, 'notices')).toEqual([]); // not 'worker-lost' at once
+      await c.ask(watcher, 'stop', target);
+      await until('w-far is gone on b', async () => (await b.lookup('w-far')) === undefined, 5_000);
+      await until('the notice came', async () => (await c.ask(watcher, 'notices')).length === 1, 5_000);
+      expect((await c.ask(watcher, 'notices')).map((n) => `${n.id}:${n.reason}`)).toEqual(['w-far:stopped']);
+    } finally {
+      await c.shutdown();
+    }
+  });
+
   it("a watch on an id no node has says 'not-found'; a node that dies tells its watchers 'node-lost'", async () => {
     const none = await new Promise<TerminationNotice>((r) => a.watch({ id: 'never-was', kind: 'notebook', node: 0 }, r));
     expect(none.reason).toBe('not-found');
