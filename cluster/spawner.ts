@@ -130,6 +130,7 @@ export class Spawner {
     } catch (err) {
       return answer([0, errorToData(err)]);
     }
+    if (!Array.isArray(frame)) return answer([0, errorToData(new TypeError('not a spawn frame'))]);
     const [id, module, kind, args, mailbox, capabilities] = frame;
     void this.definition(module, kind)
       .then((def) => this.runtime!.spawn(def, { id, args, mailbox: mailbox as never, capabilities, placement: 'local' }))

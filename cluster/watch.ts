@@ -110,8 +110,16 @@ export class RemoteWatch implements RemoteActors {
   }
 
   private notice(msg: Msg): void {
-    const [id, kind, reason] = packr.unpack(msg.data) as NoticeFrame;
-    this.terminated(id, kind, reason);
+    // Anything that is no notice frame is ignored: a throw here would end the client's reader (the node cut off).
+    let frame: unknown;
+    try {
+      frame = packr.unpack(msg.data);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(frame) || typeof frame[0] !== 'string') return;
+    const [id, kind, reason] = frame as NoticeFrame;
+    this.terminated(id, String(kind), String(reason));
   }
 
   private terminated(id: string, kind: string, reason: string): void {
@@ -159,6 +167,7 @@ export class RemoteWatch implements RemoteActors {
     } catch {
       return;
     }
+    if (!Array.isArray(frame) || typeof frame[1] !== 'string') return;
     const [op, id, from, reason] = frame;
     const thread = this.local.get(id);
     if (op === Ctl.Stop) {

@@ -54,4 +54,17 @@ describe.skipIf(noNats)('the connection to NATS lost while running', () => {
     await raw.close();
     expect(await a.ask(remote, 'count', undefined, { timeoutMs: 5000 })).toBe(0);
   });
+  it('what is no frame on its notice, control and spawn subjects is ignored: the node stays connected', async () => {
+    const remote = await b.spawn(notebook, { id: 'remote-book-3' });
+    const raw = await connect({ servers: nats.url });
+    for (const subject of ['troupe.troupe.notice.ca', 'troupe.troupe.ctl.ca', 'troupe.troupe.spawn.ca']) {
+      raw.publish(subject, new Uint8Array(0)); // empty
+      raw.publish(subject, new Uint8Array([0xc1])); // not msgpack
+      raw.publish(subject, new Uint8Array([0x2a])); // msgpack, but a number
+    }
+    await raw.flush();
+    await raw.close();
+    expect(await a.ask(remote, 'count', undefined, { timeoutMs: 5000 })).toBe(0);
+    expect(await b.ask({ id: 'local-book', kind: 'notebook', node: 0 }, 'count', undefined, { timeoutMs: 5000 })).toBe(1);
+  });
 });
