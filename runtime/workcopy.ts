@@ -1,6 +1,6 @@
 import { isPlainDraftable, recordShape, type Shape, storedObject } from './draft.ts';
 import { ALL, copyOf, Node, nodes, openWorks, restoreElements, restoreProperties, setRaw, SNAPSHOT } from './workcopy-node.ts';
-import { deepFreeze, frozenValue, settle, settleElements } from './workcopy-settle.ts';
+import { deepFreeze, frozenValue, settle, settleMoved } from './workcopy-settle.ts';
 
 export { currentOf, deepFreeze, isWorkDraft } from './workcopy-settle.ts';
 
@@ -44,6 +44,9 @@ export class WorkCopy {
   /** Where the message in progress stored objects: container, key (two slots each); frozen at end(). */
   fresh: unknown[] = [];
   freshTop = 0;
+  /** What reordering array methods of the message in progress may have moved: container, value (two slots each). */
+  moved: unknown[] = [];
+  movedTop = 0;
   /** Flat records lent to the message in progress as plain copies: node, key, record, copy, shape (five slots each). */
   lent: unknown[] = [];
   lentTop = 0;
@@ -75,6 +78,7 @@ export class WorkCopy {
     this.seq++;
     this.top = 0;
     this.freshTop = 0;
+    this.movedTop = 0;
     this.lentTop = 0;
     if (this.symbolNodes !== undefined) {
       for (const node of this.symbolNodes) node.syms = undefined;
@@ -113,6 +117,7 @@ export class WorkCopy {
     if (this.plainRoot) this.restoreRoot();
     this.top = 0;
     this.freshTop = 0;
+    this.movedTop = 0;
     this.lentTop = 0;
   }
 
@@ -173,14 +178,20 @@ export class WorkCopy {
       const target = fresh[i] as Record<string, unknown>;
       const key = fresh[i + 1] as string;
       if (key === (ALL as unknown)) {
-        settleElements(target as unknown as unknown[]);
+        const node = target as unknown as Node;
+        if (node.settledAt !== this.seq) settleMoved(node, this.moved, this.movedTop); // (once per array and message)
+        node.settledAt = this.seq;
         continue;
       }
       if (!Object.prototype.hasOwnProperty.call(target, key)) continue;
       const v = target[key];
       if (isFlatFresh(v, this.root.copy)) {
-        Object.freeze(v); // the common case (an entry appended, a record set): a plain object of primitives
-        continue;
+        try {
+          Object.freeze(v); // the common case (an entry appended, a record set): a plain object of primitives
+          continue;
+        } catch {
+          // (a draft of a wide flat record stored elsewhere: its proxy refuses; settled below)
+        }
       }
       const settled = settle(v);
       if (settled !== v) setRaw(target, key, settled);
@@ -188,6 +199,7 @@ export class WorkCopy {
     if (this.plainRoot) this.endRoot();
     this.top = 0;
     this.freshTop = 0;
+    this.movedTop = 0;
     this.lentTop = 0;
   }
 
@@ -279,8 +291,9 @@ export class WorkCopy {
     this.open = false;
     this.log.length = 0;
     this.fresh.length = 0;
+    this.moved.length = 0;
     this.lent.length = 0;
-    this.top = this.freshTop = this.lentTop = 0;
+    this.top = this.freshTop = this.movedTop = this.lentTop = 0;
     const at = openWorks.indexOf(this);
     if (at >= 0) openWorks.splice(at, 1);
     if (this.plainRoot) Object.freeze(this.root.copy); // a kept draft of the last message refuses writes
@@ -288,9 +301,12 @@ export class WorkCopy {
 }
 
 
-/** A plain object of primitives that the handler made (not a plain root's draft, `root`): settled by freezing it. */
+/**
+ * A plain object of primitives that the handler made (not a plain root's draft, `root`): settled by freezing it. (A
+ * draft proxy of a wide flat record passes too, and refuses the freeze: no Object.isExtensible here, a runtime call.)
+ */
 function isFlatFresh(v: unknown, root: unknown): v is object {
-  if (typeof v !== 'object' || v === null || v === root || Object.getPrototypeOf(v) !== Object.prototype || !Object.isExtensible(v)) return false;
+  if (typeof v !== 'object' || v === null || v === root || Object.getPrototypeOf(v) !== Object.prototype) return false;
   for (const key in v) {
     const c = (v as Record<string, unknown>)[key];
     if (typeof c === 'object' && c !== null) return false;

@@ -192,6 +192,22 @@ describe('working copy: nested state over runs of messages', () => {
     expectDeepFrozen(next);
   });
 
+  it('a draft of a wide flat record (a proxy) stored at another place is its value there', () => {
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 20; i++) wide[`k${i}`] = i;
+    const state = deepFrozen({ n: 0, box: { wide, other: null as unknown } });
+    const work = new WorkCopy(state);
+    work.begin();
+    const box = (work.draft as Rec).box as Rec;
+    box.other = box.wide; // (ended with a TypeError: the proxy refused the freeze of a flat record)
+    (box.wide as Rec).k0 = -1;
+    work.end();
+    const next = work.commit() as { box: { wide: Rec; other: Rec } };
+    expect(next.box.other).toEqual({ ...wide, k0: -1 });
+    expect(next.box.wide.k0).toBe(-1);
+    expectDeepFrozen(next);
+  });
+
   it('reading only: the run commits the very state it started from', () => {
     const state = deepFrozen({ a: { b: [1, 2, { c: 3 }] } });
     const work = new WorkCopy(state);
