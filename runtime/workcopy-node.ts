@@ -19,6 +19,11 @@ export class Node {
   written = false;
   /** The message (WorkCopy.seq) that last wrote here through the proxy (a lent record is where it was lent else). */
   touchedAt = 0;
+  /**
+   * The message (WorkCopy.seq) that last put an object that may not be frozen yet into the copy (a lent record, a
+   * store, a push): with no kids, every object value is frozen state outside that message (read() checks none).
+   */
+  mutableAt = 0;
   /** The message (WorkCopy.seq) whose end() last settled what a reordering method moved here (workcopy-settle.ts). */
   settledAt = 0;
   syms: Map<symbol, unknown> | undefined = undefined;
@@ -106,9 +111,11 @@ function read(node: Node, key: PropertyKey): unknown {
   }
   const v = (src as Record<string, unknown>)[key];
   if (typeof v !== 'object' || v === null || !node.wc.open) return typeof v === 'function' ? (v === arrayPush ? fastPush : (arrayMethods.get(v) ?? v)) : v;
-  // Committed values are frozen; a draft (a proxy over a node) or an object stored by this message is not. (One
-  // runtime call: isFrozen answers at once for an extensible object; isExtensible first cost a second call.)
-  if (!Object.isFrozen(v)) {
+  // Committed values are frozen; a draft (a proxy over a node) or an object stored by this message is not. Only a
+  // node with kids, or one this message put objects into, can hold those (a WorkCopy's state is deep-frozen): else
+  // no check at all (a map of records read one per message); else one runtime call (isFrozen answers at once for an
+  // extensible object).
+  if ((node.kids !== undefined || node.mutableAt === node.wc.seq) && !Object.isFrozen(v)) {
     if (Object.isExtensible(v) || isFresh(node.wc, src, key)) return v; // a draft, or the handler's own object until end()
     deepFreeze(v); // committed but not frozen (a state set from outside): it is state, so it is frozen now
   }
@@ -151,6 +158,7 @@ function lend(node: Node, key: string, record: Record<string, unknown>, shape: S
   lent[j + 3] = copy;
   lent[j + 4] = shape;
   wc.lentTop = j + 5;
+  node.mutableAt = wc.seq;
   setRaw(container, key, copy);
   return copy;
 }
@@ -181,6 +189,7 @@ function fastPush(this: unknown[]): number {
     const v = items[k];
     copy[len + k] = v;
     if (typeof v === 'object' && v !== null) {
+      node.mutableAt = wc.seq;
       const j = wc.freshTop;
       wc.fresh[j] = copy;
       wc.fresh[j + 1] = len + k; // (an index: hasOwnProperty and stores take numbers as keys)
@@ -230,6 +239,7 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     }
     for (const v of args) {
       if (typeof v === 'object' && v !== null) {
+        node.mutableAt = wc.seq;
         moved[m] = copy;
         moved[m + 1] = v;
         m += 2;
@@ -286,8 +296,10 @@ function write(node: Node, key: PropertyKey, value: unknown, define?: PropertyDe
   if (define !== undefined) {
     Object.defineProperty(copy, key, define);
     value = define.value;
+    node.mutableAt = wc.seq; // (an accessor's getter may answer anything)
   } else setRaw(copy, key, value);
   if (typeof value === 'object' && value !== null) {
+    node.mutableAt = wc.seq;
     const j = wc.freshTop;
     wc.fresh[j] = copy;
     wc.fresh[j + 1] = key;
