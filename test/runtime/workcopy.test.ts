@@ -208,6 +208,31 @@ describe('working copy: nested state over runs of messages', () => {
     expectDeepFrozen(next);
   });
 
+  it('a plain root draft kept from an earlier message is detached: its writes change nothing, a throw rolls back', () => {
+    const state = deepFrozen({ count: 0, log: [] as number[] });
+    const work = new WorkCopy(state);
+    work.begin();
+    const first = work.draft as { count: number; log: number[] };
+    first.count = 1;
+    work.end();
+    work.begin();
+    first.count = 50; // a draft of the message before: detached
+    first.log.push(7); // below the root, a draft: written into this message
+    expect((work.draft as { count: number }).count).toBe(1);
+    work.end();
+    work.begin();
+    first.log.push(8);
+    first.count = 60;
+    work.rollback(); // the message throws: its push through the kept draft is undone
+    work.begin();
+    expect(work.draft).toEqual({ count: 1, log: [7] });
+    work.end();
+    const next = work.commit() as { count: number; log: number[] };
+    expect(next).toEqual({ count: 1, log: [7] });
+    expectDeepFrozen(next);
+    expect(() => { first.log.push(9); }).toThrow(TypeError);
+  });
+
   it('reading only: the run commits the very state it started from', () => {
     const state = deepFrozen({ a: { b: [1, 2, { c: 3 }] } });
     const work = new WorkCopy(state);
