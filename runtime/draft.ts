@@ -132,7 +132,10 @@ export interface Shape {
   keys: readonly string[];
   copy: Copier | undefined;
   next: Map<string, Shape> | undefined;
+  /** Compiled on first use (storedObject): whether `r` holds an object where `s` holds something else. */
+  stored?: StoredCheck | undefined;
 }
+type StoredCheck = (r: object, s: object) => boolean;
 const MAX_SHAPE_NODES = 1024;
 const MAX_CACHED_KEY_LENGTH = 256;
 const shapes: Shape = { keys: [], copy: () => ({}), next: undefined };
@@ -191,6 +194,32 @@ function compile(keys: readonly string[]): Copier {
     return new Function('s', `'use strict'; return {${props.join(', ')}};`) as Copier;
   } catch {
     return copyLoop; // code generation from strings disallowed (node --disallow-code-generation-from-strings)
+  }
+}
+
+/**
+ * Whether `r` (a record of `shape`'s keys) holds an object value at a key where `saved` holds something else: what
+ * a working copy's plain root checks at the end of each message (runtime/workcopy.ts), with a function compiled per
+ * key list (named loads, no loop). Keys are embedded as JSON string literals only, as in compile().
+ */
+export function storedObject(shape: Shape, r: object, saved: object): boolean {
+  let check = shape.stored;
+  if (check === undefined) check = shape.stored = compileStored(shape.keys);
+  return check(r, saved);
+}
+
+function compileStored(keys: readonly string[]): StoredCheck {
+  const tests = keys.map((key) => {
+    const k = JSON.stringify(key);
+    return `v = r[${k}]; if (typeof v === 'object' && v !== null && v !== s[${k}]) return true;`;
+  });
+  try {
+    return new Function('r', 's', `'use strict'; let v; ${tests.join(' ')} return false;`) as StoredCheck;
+  } catch {
+    return (r, s) => keys.some((key) => {
+      const v = (r as Record<string, unknown>)[key];
+      return typeof v === 'object' && v !== null && v !== (s as Record<string, unknown>)[key];
+    });
   }
 }
 

@@ -19,6 +19,13 @@ export class Node {
   written = false;
   /** The message (WorkCopy.seq) that last wrote here through the proxy (a lent record is where it was lent else). */
   touchedAt = 0;
+  /**
+   * The message (WorkCopy.seq) that last put an object that may not be frozen yet into the copy (a lent record, a
+   * store, a push): with no kids, every object value is frozen state outside that message (read() checks none).
+   */
+  mutableAt = 0;
+  /** The message (WorkCopy.seq) whose end() last settled what a reordering method moved here (workcopy-settle.ts). */
+  settledAt = 0;
   syms: Map<symbol, unknown> | undefined = undefined;
   /** The draft (none for a plain root: WorkCopy.draft). */
   readonly proxy: object;
@@ -104,10 +111,12 @@ function read(node: Node, key: PropertyKey): unknown {
   }
   const v = (src as Record<string, unknown>)[key];
   if (typeof v !== 'object' || v === null || !node.wc.open) return typeof v === 'function' ? (v === arrayPush ? fastPush : (arrayMethods.get(v) ?? v)) : v;
-  // Committed values are frozen; a draft (a proxy over a node) or an object stored by this message is not.
-  if (Object.isExtensible(v)) return v;
-  if (!Object.isFrozen(v)) {
-    if (isFresh(node.wc, src, key)) return v; // stored by this message: the handler's own object until end()
+  // Committed values are frozen; a draft (a proxy over a node) or an object stored by this message is not. Only a
+  // node with kids, or one this message put objects into, can hold those (a WorkCopy's state is deep-frozen): else
+  // no check at all (a map of records read one per message); else one runtime call (isFrozen answers at once for an
+  // extensible object).
+  if ((node.kids !== undefined || node.mutableAt === node.wc.seq) && !Object.isFrozen(v)) {
+    if (Object.isExtensible(v) || isFresh(node.wc, src, key)) return v; // a draft, or the handler's own object until end()
     deepFreeze(v); // committed but not frozen (a state set from outside): it is state, so it is frozen now
   }
   // (An inherited value is never a frozen object: a node's prototype is Object.prototype, Array.prototype or null.)
@@ -149,6 +158,7 @@ function lend(node: Node, key: string, record: Record<string, unknown>, shape: S
   lent[j + 3] = copy;
   lent[j + 4] = shape;
   wc.lentTop = j + 5;
+  node.mutableAt = wc.seq;
   setRaw(container, key, copy);
   return copy;
 }
@@ -179,6 +189,7 @@ function fastPush(this: unknown[]): number {
     const v = items[k];
     copy[len + k] = v;
     if (typeof v === 'object' && v !== null) {
+      node.mutableAt = wc.seq;
       const j = wc.freshTop;
       wc.fresh[j] = copy;
       wc.fresh[j + 1] = len + k; // (an index: hasOwnProperty and stores take numbers as keys)
@@ -190,7 +201,7 @@ function fastPush(this: unknown[]): number {
 
 /** Undo entry of a reordering array method: the array's elements before it. */
 export const SNAPSHOT = Symbol('troupe.workcopy.snapshot');
-/** Fresh entry of a reordering array method: every element may have moved (all are settled at end()). */
+/** Fresh entry of a reordering array method (its node in the container's slot): elements may have moved (end()). */
 export const ALL = Symbol('troupe.workcopy.all');
 
 /**
@@ -211,9 +222,32 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     wc.top = i + 4;
     node.written = true;
     node.touchedAt = wc.seq;
+    // What the method may move or put into the array that is not state yet: the message's own stores into it and
+    // the method's arguments (everything else in it is frozen state, or a draft of this node: its kids).
     const j = wc.freshTop;
-    wc.fresh[j] = copy;
-    wc.fresh[j + 1] = ALL;
+    const fresh = wc.fresh;
+    const moved = wc.moved;
+    let m = wc.movedTop;
+    for (let f = 0; f < j; f += 2) {
+      if (fresh[f] !== copy) continue;
+      const v = copy[fresh[f + 1] as number];
+      if (typeof v === 'object' && v !== null) {
+        moved[m] = copy;
+        moved[m + 1] = v;
+        m += 2;
+      }
+    }
+    for (const v of args) {
+      if (typeof v === 'object' && v !== null) {
+        node.mutableAt = wc.seq;
+        moved[m] = copy;
+        moved[m + 1] = v;
+        m += 2;
+      }
+    }
+    wc.movedTop = m;
+    fresh[j] = node;
+    fresh[j + 1] = ALL;
     wc.freshTop = j + 2;
     return native.apply(copy, args);
   };
@@ -262,8 +296,10 @@ function write(node: Node, key: PropertyKey, value: unknown, define?: PropertyDe
   if (define !== undefined) {
     Object.defineProperty(copy, key, define);
     value = define.value;
+    node.mutableAt = wc.seq; // (an accessor's getter may answer anything)
   } else setRaw(copy, key, value);
   if (typeof value === 'object' && value !== null) {
+    node.mutableAt = wc.seq;
     const j = wc.freshTop;
     wc.fresh[j] = copy;
     wc.fresh[j + 1] = key;

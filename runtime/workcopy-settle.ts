@@ -104,15 +104,25 @@ export function frozenValue(node: Node): object {
   return Object.freeze(out);
 }
 
-/** After a reordering method: every element settled, but for drafts still at their own place. */
-export function settleElements(a: unknown[]): void {
-  for (let k = 0; k < a.length; k++) {
-    const v = a[k];
-    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) continue; // (frozen: state already)
-    const n = nodeOf(v);
-    if (n !== undefined && n.parent?.copy === (a as unknown) && n.key === String(k)) continue;
-    const settled = settle(v);
-    if (settled !== v) a[k] = settled;
+/**
+ * After a reordering method on `node`'s array: its kids that moved from their place and the objects the message put
+ * in it (`moved`: container, value pairs, from WorkCopy) settled wherever they are now. Found with indexOf (native):
+ * every other element is frozen state already, so no element is checked with Object.isFrozen (a runtime call each).
+ */
+export function settleMoved(node: Node, moved: unknown[], movedTop: number): void {
+  const a = node.copy as unknown as unknown[];
+  if (node.kids !== undefined) {
+    for (const kid of node.kids) {
+      for (let k = a.indexOf(kid.proxy); k >= 0; k = a.indexOf(kid.proxy, k + 1)) if (kid.key !== String(k)) a[k] = frozenValue(kid);
+    }
+  }
+  for (let i = 0; i < movedTop; i += 2) {
+    if (moved[i] !== a) continue;
+    const v = moved[i + 1];
+    for (let k = a.indexOf(v); k >= 0; k = a.indexOf(v, k + 1)) {
+      const settled = settle(v);
+      if (settled !== v) a[k] = settled;
+    }
   }
 }
 

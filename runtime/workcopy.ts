@@ -1,14 +1,14 @@
-import { isPlainDraftable, recordShape, type Shape } from './draft.ts';
+import { isPlainDraftable, recordShape, type Shape, storedObject } from './draft.ts';
 import { ALL, copyOf, Node, nodes, openWorks, restoreElements, restoreProperties, setRaw, SNAPSHOT } from './workcopy-node.ts';
-import { deepFreeze, frozenValue, settle, settleElements } from './workcopy-settle.ts';
+import { deepFreeze, frozenValue, settle, settleMoved } from './workcopy-settle.ts';
 
 export { currentOf, deepFreeze, isWorkDraft } from './workcopy-settle.ts';
 
 /**
  * The working copy of a nested state over a run of messages (runtime/cell.ts opens one per run of tells an actor
  * handles in one go), with a savepoint per message (docs/nested-state.md):
- * - A small plain root (up to 16 keys) is one plain object over the run: the handler reads and writes it with no
- *   proxy trap; its savepoint is a copy of its values per message; its object values are drafts.
+ * - A small plain root (up to 16 keys) is a plain object: the handler reads and writes it with no proxy trap; each
+ *   message gets a fresh copy of it, and its savepoint is another copy (never handed out); its object values are drafts.
  * - A flat record (a plain object of primitives) read through a draft is lent to the message as a plain copy in
  *   its place (workcopy-node.ts lend): frozen at end(), kept if it changed, else the committed record comes back.
  * - Other objects and arrays (and a wide, array or null-prototype root) are copy-on-write proxies: copied on their
@@ -27,19 +27,26 @@ export class WorkCopy {
    * (`root.copy`, the handler's draft), its objects drafts, so the handler's reads and writes of the root are plain
    * property accesses (no proxy trap).
    */
+  private readonly plainRoot: boolean;
+  /** Plain root: the shape of its keys now (undefined past 16 keys: copied with copyOf). */
   private rootShape: Shape | undefined;
   /**
-   * Plain root: its values before the message in progress (a throw puts them back). The root draft is one object
-   * over the run, as a proxy root was: a handler that kept it writes into the message in progress (undone with it if
-   * that throws), and once the run is committed it is frozen.
+   * Plain root: its values before the message in progress, a copy no handler has (a throw makes it the root again),
+   * and their shape. Each message's draft is a fresh copy: one kept past its message is detached from the state
+   * (writes to its own keys change nothing; the last of a run is frozen at commit). A fresh copy per message costs
+   * less than checking that the handler did not freeze or lock the draft (Object.isExtensible is a runtime call).
    */
   private saved: Record<string, unknown> | undefined;
+  private savedShape: Shape | undefined;
   /** Undo log of the message in progress: container, key, had, old (four slots per write). */
   log: unknown[] = [];
   top = 0;
   /** Where the message in progress stored objects: container, key (two slots each); frozen at end(). */
   fresh: unknown[] = [];
   freshTop = 0;
+  /** What reordering array methods of the message in progress may have moved: container, value (two slots each). */
+  moved: unknown[] = [];
+  movedTop = 0;
   /** Flat records lent to the message in progress as plain copies: node, key, record, copy, shape (five slots each). */
   lent: unknown[] = [];
   lentTop = 0;
@@ -52,6 +59,7 @@ export class WorkCopy {
   constructor(state: object) {
     const shape = Object.getPrototypeOf(state) === Object.prototype ? recordShape(state) : undefined;
     this.root = new Node(state, this, undefined, '', shape === undefined);
+    this.plainRoot = shape !== undefined;
     this.rootShape = shape;
     if (shape !== undefined) {
       const r = shape.copy!(state) as Record<string, unknown>;
@@ -62,7 +70,7 @@ export class WorkCopy {
   }
 
   get draft(): object {
-    return this.rootShape !== undefined ? this.root.copy! : this.root.proxy;
+    return this.plainRoot ? this.root.copy! : this.root.proxy;
   }
 
   /** A message starts: its savepoint. */
@@ -70,19 +78,25 @@ export class WorkCopy {
     this.seq++;
     this.top = 0;
     this.freshTop = 0;
+    this.movedTop = 0;
     this.lentTop = 0;
     if (this.symbolNodes !== undefined) {
       for (const node of this.symbolNodes) node.syms = undefined;
       this.symbolNodes = undefined;
     }
-    if (this.rootShape === undefined) return;
-    let r = this.root.copy!;
-    // The handler made its draft non-extensible or changed its prototype: the next message gets a plain copy.
-    if (!Object.isExtensible(r) || Object.getPrototypeOf(r) !== Object.prototype) r = this.root.copy = copyOf(r);
-    const shape = recordShape(r, this.rootShape);
-    if (shape !== undefined) this.rootShape = shape;
-    // The savepoint: the root's values (its objects are drafts, rolled back through their own undo entries).
-    this.saved = (shape !== undefined ? shape.copy!(r) : copyOf(r)) as Record<string, unknown>;
+    if (!this.plainRoot) return;
+    // The savepoint: the root's values (its objects are drafts, rolled back through their own undo entries), and
+    // the message's draft: both fresh copies of the root as the message before left it (end() checked its keys).
+    const r = this.root.copy!;
+    const shape = this.rootShape;
+    this.savedShape = shape;
+    if (shape !== undefined) {
+      this.saved = shape.copy!(r) as Record<string, unknown>;
+      this.root.copy = shape.copy!(r) as Record<string, unknown>;
+    } else {
+      this.saved = copyOf(r) as Record<string, unknown>;
+      this.root.copy = copyOf(r);
+    }
   }
 
   /** Undo the writes of the message in progress (newest first). */
@@ -100,30 +114,29 @@ export class WorkCopy {
     }
     // Kept copies of the message refuse writes, as its drafts do once committed.
     for (let i = 0; i < this.lentTop; i += 5) Object.freeze(this.lent[i + 3]);
-    if (this.rootShape !== undefined) this.restoreRoot();
+    if (this.plainRoot) this.restoreRoot();
     this.top = 0;
     this.freshTop = 0;
+    this.movedTop = 0;
     this.lentTop = 0;
   }
 
-  /** Plain root: its values back as saved at begin(), in place (a new root object if the handler locked this one). */
+  /** Plain root: the savepoint of begin() is the root again (the thrown message's draft is left detached). */
   private restoreRoot(): void {
     const r = this.root.copy!;
     const saved = this.saved!;
+    this.root.copy = saved;
+    this.rootShape = this.savedShape;
     // What the thrown message stored, frozen: a handler that kept it cannot write it into a later message.
-    for (const key in r) if (r[key] !== saved[key]) deepFreeze(r[key]);
-    const keys = Object.keys(saved);
-    try {
-      if (Object.isExtensible(r) && Object.getPrototypeOf(r) === Object.prototype && Reflect.ownKeys(r).join('\0') === keys.join('\0')) {
-        // Defined, not assigned: a key the handler turned into an accessor is a value again, its setter not called.
-        for (const key of keys) Object.defineProperty(r, key, { value: saved[key], writable: true, enumerable: true, configurable: true });
-        return;
+    for (const key of Object.keys(r)) {
+      let v: unknown;
+      try {
+        v = r[key];
+      } catch {
+        continue; // (a throwing getter the handler defined: nothing it stored)
       }
-    } catch {
-      // (a property the handler defined read-only: the root is rebuilt below)
+      if (v !== saved[key]) deepFreeze(v);
     }
-    Object.freeze(r);
-    this.root.copy = copyOf(saved);
   }
 
   /** The message succeeded: what it stored becomes state (frozen; drafts inside it replaced by their values). */
@@ -165,30 +178,67 @@ export class WorkCopy {
       const target = fresh[i] as Record<string, unknown>;
       const key = fresh[i + 1] as string;
       if (key === (ALL as unknown)) {
-        settleElements(target as unknown as unknown[]);
+        const node = target as unknown as Node;
+        if (node.settledAt !== this.seq) settleMoved(node, this.moved, this.movedTop); // (once per array and message)
+        node.settledAt = this.seq;
         continue;
       }
       if (!Object.prototype.hasOwnProperty.call(target, key)) continue;
       const v = target[key];
       if (isFlatFresh(v, this.root.copy)) {
-        Object.freeze(v); // the common case (an entry appended, a record set): a plain object of primitives
-        continue;
+        try {
+          Object.freeze(v); // the common case (an entry appended, a record set): a plain object of primitives
+          continue;
+        } catch {
+          // (a draft of a wide flat record stored elsewhere: its proxy refuses; settled below)
+        }
       }
       const settled = settle(v);
       if (settled !== v) setRaw(target, key, settled);
     }
-    if (this.rootShape !== undefined) {
-      // What the handler stored on the root (plain writes): frozen, and drafted for the next message.
-      const r = this.root.copy!;
-      const saved = this.saved!;
-      for (const key in r) {
-        const v = r[key];
-        if (typeof v === 'object' && v !== null && v !== saved[key]) this.wrapRootValue(r, key, v);
-      }
-    }
+    if (this.plainRoot) this.endRoot();
     this.top = 0;
     this.freshTop = 0;
+    this.movedTop = 0;
     this.lentTop = 0;
+  }
+
+  /**
+   * Plain root: its key list checked (one for-in against the shape), and what the handler stored on it (plain
+   * writes) frozen and drafted for the next message (into a copy if the handler locked its draft).
+   */
+  private endRoot(): void {
+    let r = this.root.copy!;
+    const saved = this.saved!;
+    const before = this.savedShape;
+    const shape = Object.getPrototypeOf(r) === Object.prototype ? recordShape(r, before) : undefined;
+    this.rootShape = shape;
+    if (shape !== undefined && shape === before && !storedObject(shape, r, saved)) return; // the common case
+    let stored = false;
+    const keys = Object.keys(r);
+    for (const key of keys) {
+      const v = r[key];
+      if (typeof v === 'object' && v !== null && v !== saved[key]) stored = true;
+    }
+    if (!stored) return;
+    if (Object.isExtensible(r)) {
+      try {
+        this.wrapRootValues(r, keys, saved);
+        return;
+      } catch {
+        // (a key the handler made read-only: wrapped into a copy below)
+      }
+    }
+    // The handler locked its draft: the root goes on as a copy of it (the draft is left detached).
+    r = this.root.copy = shape !== undefined ? (shape.copy!(r) as Record<string, unknown>) : copyOf(r);
+    this.wrapRootValues(r, keys, saved);
+  }
+
+  private wrapRootValues(r: Record<string, unknown>, keys: readonly string[], saved: Record<string, unknown>): void {
+    for (const key of keys) {
+      const v = r[key];
+      if (typeof v === 'object' && v !== null && v !== saved[key]) this.wrapRootValue(r, key, v);
+    }
   }
 
   /** A value on the plain root: settled (frozen, drafts in it replaced by their values) and drafted at its key. */
@@ -209,7 +259,7 @@ export class WorkCopy {
   /** The run is over: the next committed state (frozen). Every draft of the run refuses writes from now on. */
   commit(): unknown {
     let state: unknown;
-    if (this.rootShape !== undefined) state = this.sealRoot();
+    if (this.plainRoot) state = this.sealRoot();
     else state = this.dirty ? this.root.seal() : this.root.origin;
     this.close();
     return state;
@@ -241,18 +291,22 @@ export class WorkCopy {
     this.open = false;
     this.log.length = 0;
     this.fresh.length = 0;
+    this.moved.length = 0;
     this.lent.length = 0;
-    this.top = this.freshTop = this.lentTop = 0;
+    this.top = this.freshTop = this.movedTop = this.lentTop = 0;
     const at = openWorks.indexOf(this);
     if (at >= 0) openWorks.splice(at, 1);
-    if (this.rootShape !== undefined) Object.freeze(this.root.copy); // a kept draft of the last message refuses writes
+    if (this.plainRoot) Object.freeze(this.root.copy); // a kept draft of the last message refuses writes
   }
 }
 
 
-/** A plain object of primitives that the handler made (not a plain root's draft, `root`): settled by freezing it. */
+/**
+ * A plain object of primitives that the handler made (not a plain root's draft, `root`): settled by freezing it. (A
+ * draft proxy of a wide flat record passes too, and refuses the freeze: no Object.isExtensible here, a runtime call.)
+ */
 function isFlatFresh(v: unknown, root: unknown): v is object {
-  if (typeof v !== 'object' || v === null || v === root || Object.getPrototypeOf(v) !== Object.prototype || !Object.isExtensible(v)) return false;
+  if (typeof v !== 'object' || v === null || v === root || Object.getPrototypeOf(v) !== Object.prototype) return false;
   for (const key in v) {
     const c = (v as Record<string, unknown>)[key];
     if (typeof c === 'object' && c !== null) return false;

@@ -85,6 +85,15 @@ function apply(root: Rec, o: Op): void {
   }
 }
 
+/** A write through a kept draft: refused (TypeError) or done on a detached copy (the caller checks the state). */
+function refusedOrInert(write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    expect(err).toBeInstanceOf(TypeError);
+  }
+}
+
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -114,10 +123,12 @@ describe('working copy: nested state over runs of messages', () => {
         const before = state;
         const beforeData = clone(before);
         const work = new WorkCopy(state as object);
+        let last: Rec | undefined;
         for (const m of messages) {
           work.begin();
           const draft = work.draft as Rec;
           kept.push(draft);
+          last = draft;
           // The effects of the messages before are visible: the draft reads as the reference.
           expect(clone(JSON.parse(JSON.stringify({ ...draft, m: undefined })))).toEqual(JSON.parse(JSON.stringify({ ...reference, m: undefined })));
           const next = clone(reference);
@@ -130,6 +141,7 @@ describe('working copy: nested state over runs of messages', () => {
             if ((err as Error).message !== 'boom') throw err;
             threw = true;
             work.rollback();
+            last = undefined;
           }
           if (!threw) {
             for (const o of m.ops) apply(next, o);
@@ -141,12 +153,19 @@ describe('working copy: nested state over runs of messages', () => {
         expectDeepFrozen(state);
         // The state before the run is untouched.
         expect(before).toEqual(beforeData);
-        // A draft kept from any message cannot change the committed state.
+        // A draft kept from any message cannot change the committed state. The last message's draft (if it did
+        // not throw) refuses writes: frozen (a plain root) or closed (a proxy root). A plain root draft of an earlier
+        // message is detached (each message has a fresh copy): a write to its own keys goes nowhere. Below the root,
+        // every kept draft refuses writes.
         const snapshot = clone(state);
-        for (const d of kept) {
+        if (last !== undefined) {
+          const d = last;
           expect(() => { d.count = -1; }).toThrow(TypeError);
-          // (Deleting a key the kept draft does not have changes nothing: a plain root draft, frozen, allows it.)
           if (Object.prototype.hasOwnProperty.call(d, 'a')) expect(() => { delete d.a; }).toThrow(TypeError);
+        }
+        for (const d of kept) {
+          refusedOrInert(() => { d.count = -1; });
+          refusedOrInert(() => { delete d.a; });
           const inner = walk(d, [0]);
           if (inner !== d) expect(() => { inner.zz = 1; }).toThrow(TypeError);
         }
@@ -171,6 +190,47 @@ describe('working copy: nested state over runs of messages', () => {
     const next = work.commit() as Rec;
     expect(next).toEqual({ a: { n: 2 }, b: { n: 1 }, list: [{ x: 0 }, { x: 5 }] });
     expectDeepFrozen(next);
+  });
+
+  it('a draft of a wide flat record (a proxy) stored at another place is its value there', () => {
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 20; i++) wide[`k${i}`] = i;
+    const state = deepFrozen({ n: 0, box: { wide, other: null as unknown } });
+    const work = new WorkCopy(state);
+    work.begin();
+    const box = (work.draft as Rec).box as Rec;
+    box.other = box.wide; // (ended with a TypeError: the proxy refused the freeze of a flat record)
+    (box.wide as Rec).k0 = -1;
+    work.end();
+    const next = work.commit() as { box: { wide: Rec; other: Rec } };
+    expect(next.box.other).toEqual({ ...wide, k0: -1 });
+    expect(next.box.wide.k0).toBe(-1);
+    expectDeepFrozen(next);
+  });
+
+  it('a plain root draft kept from an earlier message is detached: its writes change nothing, a throw rolls back', () => {
+    const state = deepFrozen({ count: 0, log: [] as number[] });
+    const work = new WorkCopy(state);
+    work.begin();
+    const first = work.draft as { count: number; log: number[] };
+    first.count = 1;
+    work.end();
+    work.begin();
+    first.count = 50; // a draft of the message before: detached
+    first.log.push(7); // below the root, a draft: written into this message
+    expect((work.draft as { count: number }).count).toBe(1);
+    work.end();
+    work.begin();
+    first.log.push(8);
+    first.count = 60;
+    work.rollback(); // the message throws: its push through the kept draft is undone
+    work.begin();
+    expect(work.draft).toEqual({ count: 1, log: [7] });
+    work.end();
+    const next = work.commit() as { count: number; log: number[] };
+    expect(next).toEqual({ count: 1, log: [7] });
+    expectDeepFrozen(next);
+    expect(() => { first.log.push(9); }).toThrow(TypeError);
   });
 
   it('reading only: the run commits the very state it started from', () => {
