@@ -45,21 +45,24 @@ export interface CallEnv {
   onFailure: (c: FailureClass) => void;
 }
 
-export type CallOutcome = { kind: 'message'; message: AssistantMessage } | { kind: 'compact'; promptTokens?: number; maxTokens?: number };
+/** `seconds`: the call that answered, request to final message (retries and waits before it not included). */
+export type CallOutcome = { kind: 'message'; message: AssistantMessage; seconds: number } | { kind: 'compact'; promptTokens?: number; maxTokens?: number };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function callModel(body: ModelRequestBody, env: CallEnv, compactions: number): Promise<CallOutcome> {
+/** `estimate`: the body's input tokens when the caller has them (a run's PromptSizer), else computed here. */
+export async function callModel(body: ModelRequestBody, env: CallEnv, compactions: number, estimate = estimateInputTokens(body)): Promise<CallOutcome> {
   const client = clientFor(env.endpoint);
-  const estimate = estimateInputTokens(body);
   let last: FailureClass | undefined;
   let sameClass = 0;
   for (;;) {
     const permit = env.governor ? await acquire(env, estimate, body.max_tokens) : undefined;
     try {
+      const t0 = performance.now();
       const { message, headers } = await send(client, body, env);
+      const seconds = (performance.now() - t0) / 1000;
       if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: message.usage, headers } as never);
-      return { kind: 'message', message };
+      return { kind: 'message', message, seconds };
     } catch (err) {
       const f = classifyFailure(err);
       env.onFailure(f.class);
