@@ -252,7 +252,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
         emit({ type: 'done', runId, turns: run.turns, stopReason: run.stopReason });
         return run;
       case 'run-tools': {
-        const uses: ToolUse[] = msg.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id!, name: b.name!, input: b.input }));
+        const uses: ToolUse[] = msg.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id!, name: b.name!, input: b.input, ...(b.invalidInput ? { invalidInput: b.invalidInput as ToolUse['invalidInput'] } : {}) }));
         run.partial = undefined;
         run.pending = { turn: run.turns, uses, results: {} };
         await save();
@@ -279,9 +279,12 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
 /** The SDK's blocks carry client-side extras (parsed fields, nulls): keep what the API wants sent back. */
 function plainBlock(b: AssistantMessage['content'][number]) {
   if (b.type === 'text') return { type: 'text', text: b.text ?? '' };
-  if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: b.input ?? {} };
+  // an input that is not an object (malformed: its tool_result says what it was) goes back as {}, which the API takes
+  if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: isObject(b.input) ? b.input : {} };
   return JSON.parse(JSON.stringify(b));
 }
+
+const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 async function ensureJournal(ctx: ActorContext): Promise<ActorRef<typeof agentJournal>> {
   const id = journalId(ctx.self.id);

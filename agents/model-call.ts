@@ -14,6 +14,7 @@ import { classifyFailure, type FailureClass } from './policy/classify.ts';
 import type { Permit, PermitDecision } from './policy/quota.ts';
 import { decideRecovery, type RecoveryOptions } from './policy/recovery.ts';
 import { estimateInputTokens } from './tokens.ts';
+import { streamMessage } from './stream.ts';
 
 export interface ModelRequestBody {
   model: string;
@@ -100,11 +101,8 @@ async function send(client: Anthropic, body: ModelRequestBody, env: CallEnv): Pr
     const { data, response } = await client.messages.create(body as never).withResponse();
     return { message: data as unknown as AssistantMessage, headers: rateHeaders(response.headers) };
   }
-  const s = client.messages.stream(body as never);
-  s.on('text', (delta) => env.onText(delta));
-  const { response } = await s.withResponse();
-  const message = (await s.finalMessage()) as unknown as AssistantMessage;
-  return { message, headers: rateHeaders(response.headers) };
+  const { message, headers } = await streamMessage(client, body, env.onText);
+  return { message, headers: rateHeaders(headers) };
 }
 
 function rateHeaders(h: Headers | undefined): Record<string, string> | undefined {

@@ -142,6 +142,39 @@ describe('agents on worker threads, the real SDK against the local server', { ti
     expect(result.text).toBe('fast ~ fast-ish (from thes)');
   });
 
+  it('a tool actor by id that moved to another thread between calls is found again: the call is delivered once', async () => {
+    const { runtime, model } = await setup({ rules: [rules.callTool('define', { word: 'moved' }), rules.answer((v) => v.toolResults().map((r) => (r.isError ? `E ${r.content}` : r.content)).join(''))] });
+    await runtime.spawn(dictionary, { id: 'dict', pin: 1 });
+    const agent = await runtime.spawn(hasty, { id: 'h1', pin: 2, args: local(model.baseURL) });
+    expect((await runtime.ask(agent, 'run', { task: 'first' }, { timeoutMs: 20_000 })).text).toBe('moved: a word of 5 letters');
+    // the agent's thread remembers where 'dict' was; it stops and starts again on the main thread
+    await runtime.stop((await runtime.lookup('dict'))!);
+    const moved = await runtime.spawn(dictionary, { id: 'dict', pin: 0 });
+    expect((await runtime.ask(agent, 'run', { task: 'second' }, { timeoutMs: 20_000 })).text).toBe('moved: a word of 5 letters');
+    expect(await runtime.ask(moved, 'calls')).toHaveLength(1);
+  });
+
+  it('a tool_use whose input is not valid JSON (streamed) or not an object (whole) goes back to the model as an error; the run goes on', async () => {
+    const { runtime, model } = await setup({
+      rules: [
+        rules.when((v) => v.toolResults().length === 0, { toolUse: { name: 'define', rawInput: '{"word": "broken"]' } }),
+        rules.answer((v) => v.toolResults().map((r) => `${r.isError ? 'E' : 'ok'}: ${r.content}`).join(' | ')),
+      ],
+    });
+    await runtime.spawn(dictionary, { id: 'dict' });
+    for (const [def, id] of [[researcher, 'streams'], [hasty, 'whole']] as const) {
+      const agent = await runtime.spawn(def as typeof hasty, { id, pin: 1, args: local(model.baseURL) });
+      const result = await runtime.ask(agent, 'run', { task: `bad input, ${id}` }, { timeoutMs: 20_000 });
+      expect(result.turns).toBe(2);
+      expect(result.text).toMatch(/^E: invalid input for tool 'define': /);
+      if (id === 'streams') expect(result.text).toContain('not valid JSON');
+      if (id === 'streams') expect(result.text).toContain('{"word": "broken"]'); // what the model sent stays in the conversation
+      const conv = await runtime.ask(agent, 'conversation');
+      expect(conv).toHaveLength(4); // task, the call, its error result, the answer
+    }
+    expect(await runtime.ask((await runtime.lookup('dict'))!, 'calls')).toEqual([]); // never dispatched
+  });
+
   it('bad definitions are named errors at definition', () => {
     expect(() => defineAgent({ kind: 'x', model: 'claude-sonnet-4-5', tools: [{ name: 't', input_schema: { type: 'object', properties: { a: { type: 'nonsense' } } }, actor: 'a' }], module: import.meta.url })).toThrow(InvalidToolSchemaError);
     expect(() => defineAgent({ kind: 'x', model: 'claude-sonnet-4-5', tools: [{ name: 't', input_schema: { type: 'object' } }], module: import.meta.url })).toThrow(InvalidAgentDefinitionError);
