@@ -111,8 +111,13 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     savedArray = messages;
     // A send resolves once the message is journaled (one commit): the journal applies it and snapshots its state
     // later, riding a later commit. An ask would wait for a second commit, of the snapshot.
+    const earlier = unconfirmed; // an earlier save nobody awaited: its failure surfaces here
+    unconfirmed = undefined;
     await ctx.send(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
+    await earlier;
   };
+  /** A read-only turn's response save, committing while its tools run (awaited by the next save). */
+  let unconfirmed: Promise<void> | undefined;
   const emit = (ev: AgentEvent) => {
     if (req.notify) ctx.tell(req.notify, 'agentEvent' as never, ev as never);
   };
@@ -255,7 +260,13 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
         const uses: ToolUse[] = msg.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id!, name: b.name!, input: b.input, ...(b.invalidInput ? { invalidInput: b.invalidInput as ToolUse['invalidInput'] } : {}) }));
         run.partial = undefined;
         run.pending = { turn: run.turns, uses, results: {} };
-        await save();
+        const saving = save();
+        // Tools that only read (ToolSpec.readOnly) run while the response commits: a crash before the commit asks
+        // the model again and they run again, which costs nothing. Any other tool waits for the response on disk.
+        if (uses.every((u) => readsOnly(cfg, u))) {
+          unconfirmed = saving;
+          saving.catch(() => undefined); // surfaces at the next save, which the next request's response waits for
+        } else await saving;
         break;
       }
       case 'continue':
@@ -282,6 +293,12 @@ function plainBlock(b: AssistantMessage['content'][number]) {
   // an input that is not an object (malformed: its tool_result says what it was) goes back as {}, which the API takes
   if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: isObject(b.input) ? b.input : {} };
   return JSON.parse(JSON.stringify(b));
+}
+
+/** A call whose running again costs nothing: to a readOnly tool, or one not dispatched at all (an unknown tool). */
+function readsOnly(cfg: LoopConfig, u: ToolUse): boolean {
+  const tool = cfg.tools.byName.get(u.name);
+  return tool === undefined ? u.name !== HANDOFF_TOOL : tool.spec.readOnly === true;
 }
 
 const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -26,6 +26,12 @@ export interface ToolSpec {
   pass?: 'call' | 'input';
   /** Per call (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The tool only reads (a search, a lookup): a durable agent runs it while the response that asked for it is being
+   * committed instead of after (a crash before that commit asks the model again, and the tool runs again). Default
+   * false: a tool runs only once the response is on disk, so a call the agent forgets never ran.
+   */
+  readOnly?: boolean;
 }
 
 /** What a tool actor receives with pass: 'call'. `idempotencyKey` is the same for a retry of the same call. */
@@ -66,6 +72,7 @@ export function compileTools(kind: string, tools: ToolSpec[] = []): CompiledTool
     if ((t.actor === undefined) === (t.capability === undefined)) throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}' must name exactly one of actor or capability`);
     if (t.actor !== undefined && typeof t.actor !== 'string' && typeof t.actor?.id !== 'string') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': actor must be a ref or an actor id`);
     if (t.pass !== undefined && t.pass !== 'call' && t.pass !== 'input') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': pass must be 'call' or 'input'`);
+    if (t.readOnly !== undefined && typeof t.readOnly !== 'boolean') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': readOnly must be a boolean`);
     if (typeof t.input_schema !== 'object' || t.input_schema === null || (t.input_schema as { type?: unknown }).type !== 'object') {
       throw new InvalidToolSchemaError(`${kind}: tool '${t.name}': input_schema must be a JSON Schema object with type 'object'`);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../agents/model-server/index.ts';
 import { InvalidToolSchemaError, InvalidAgentDefinitionError, MaxTurnsExceededError, ModelRequestRejectedError, UnknownModelPriceError, defineAgent } from '../../agents/index.ts';
-import { calculator, collector, dictionary, hasty, librarian, researcher, summarizer, thesaurus } from './fixtures/team.ts';
+import { calculator, collector, dictionary, hasty, librarian, reader, researcher, summarizer, thesaurus } from './fixtures/team.ts';
 import { SUMMARY_SYSTEM } from '../../agents/summarize.ts';
 import { setup } from './helpers.ts';
 
@@ -173,6 +173,28 @@ describe('agents on worker threads, the real SDK against the local server', { ti
       expect(conv).toHaveLength(4); // task, the call, its error result, the answer
     }
     expect(await runtime.ask((await runtime.lookup('dict'))!, 'calls')).toEqual([]); // never dispatched
+  });
+
+  it('readOnly tools: a durable agent runs them while their response commits; a turn with another tool waits; the journal has every turn', async () => {
+    const { runtime, model } = await setup({
+      rules: [
+        rules.when((v) => v.toolResults().length === 0, { toolUse: [{ name: 'define', input: { word: 'one' } }, { name: 'define', input: { word: 'two' } }] }),
+        rules.when((v) => v.toolResults().length === 2, { toolUse: [{ name: 'define', input: { word: 'three' } }, { name: 'add', input: { a: 1, b: 2 } }] }),
+        rules.answer((v) => v.toolResults().map((r) => r.content).join(' | ')),
+      ],
+    });
+    const dict = await runtime.spawn(dictionary, { id: 'dict', pin: 1 });
+    await runtime.spawn(calculator, { id: 'calc', pin: 2 });
+    const agent = await runtime.spawn(reader, { id: 'reader-1', pin: 2, args: local(model.baseURL) });
+    const result = await runtime.ask(agent, 'run', { task: 'read', runId: 'read-1' }, { timeoutMs: 20_000 });
+    expect(result.turns).toBe(3);
+    expect(result.text).toBe('one: a word of 3 letters | two: a word of 3 letters | three: a word of 5 letters | {"sum":3}');
+    expect(await runtime.ask(dict, 'calls')).toHaveLength(3);
+    expect([...model.log.requestsByPrompt().values()]).toEqual([1, 1, 1]);
+    // asked again, the run answers from the agent's state: no request
+    expect((await runtime.ask(agent, 'run', { task: 'read', runId: 'read-1' }, { timeoutMs: 20_000 })).text).toBe(result.text);
+    expect(model.log.messages).toHaveLength(3);
+    expect(() => defineAgent({ kind: 'x', model: 'claude-haiku-4-5', tools: [{ name: 't', input_schema: { type: 'object' }, actor: 'a', readOnly: 'yes' as never }], module: import.meta.url })).toThrow(InvalidAgentDefinitionError);
   });
 
   it('bad definitions are named errors at definition', () => {
