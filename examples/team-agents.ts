@@ -29,7 +29,7 @@ export const researcher = defineAgent({
   maxTurns: 4,
   metrics: { perAgent: true },
   recovery: { maxTransientRetries: 0 },
-  tools: [{ name: 'search', description: 'Search the documentation', input_schema: text({ query: { type: 'string' } }, ['query']), capability: 'search' }],
+  tools: [{ name: 'search', description: 'Search the documentation', input_schema: text({ query: { type: 'string' } }, ['query']), capability: 'search', readOnly: true }],
 });
 
 export const coder = defineAgent({
