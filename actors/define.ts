@@ -28,7 +28,12 @@ export interface ActorDefinition<S = any, A = any, H extends HandlerMap<S> = Han
 
 /**
  * A persistent actor's state survives crashes and restarts of the whole process (Runtime.start({ dataDir })).
- * - snapshot: cadence (default after every message), for actors without a durable mailbox.
+ * - snapshot: cadence (default after every message). With a durable mailbox, `{ everyMessages: n }` snapshots after
+ *   every n handled tells and sends instead of each (an ask still waits for its own snapshot): the messages since the
+ *   last snapshot stay in the journal and a restart handles them again, from that snapshot, in order. For handlers
+ *   whose new state depends only on the state and the message (what they send on the way is sent again too), when
+ *   the state is large and each message changes a little of it (an append-only log): a message costs its journal
+ *   write instead of a snapshot of the whole state.
  * - version / migrations: the state schema version; migrations[v] turns a version-v state into v + 1.
  * - durableMailbox: every message is journaled before it is handled; handling it, storing the new snapshot and
  *   removing it from the journal are one transaction (exactly-once state). Asks resolve once durable.
@@ -198,7 +203,7 @@ function persistenceProblem(p: PersistenceSpec | undefined): string | undefined 
     } catch (err) {
       return (err as Error).message;
     }
-    if (p.durableMailbox && !('every' in p.snapshot)) return 'a durable mailbox snapshots after every message: leave persistence.snapshot out';
+    if (p.durableMailbox && 'everyMs' in p.snapshot) return "a durable mailbox snapshots after every message or every N handled messages: persistence.snapshot must be { every: 'message' } or { everyMessages: n }";
   }
   if (p.version !== undefined && (!Number.isSafeInteger(p.version) || p.version < 0)) return 'persistence.version must be a non-negative integer';
   if (p.migrations !== undefined && (typeof p.migrations !== 'object' || p.migrations === null)) return 'persistence.migrations must map versions to functions';

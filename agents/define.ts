@@ -54,6 +54,12 @@ export interface AgentSpec {
    * ends this run. true: to any capability; or options (which capabilities, chain length, timeout).
    */
   handoff?: boolean | HandoffOptions;
+  /**
+   * `perAgent: true`: tokens and cost are also in metrics by agent id (troupe_agent_by_id_tokens_total,
+   * troupe_agent_by_id_cost_usd_total), for at most 200 ids per runtime (the rest as agent="_other"). Off by default:
+   * an id label per agent is one series per agent; the per-kind metrics and every agent's stats() are always there.
+   */
+  metrics?: { perAgent?: boolean };
   /** Pass import.meta.url when the defining module cannot be found from the call stack. */
   module?: string;
 }
@@ -150,7 +156,10 @@ export function defineAgent(spec: AgentSpec) {
   }
   if (handoffOptions && tools.byName.has(HANDOFF_TOOL)) throw new InvalidAgentDefinitionError(`${kind}: a tool named '${HANDOFF_TOOL}' clashes with handoff: true`);
   const handoff = handoffOptions ? { options: handoffOptions, validate: new Ajv({ allErrors: true, strict: false }).compile(handoffToolSpec(handoffOptions).input_schema) } : undefined;
-  const cfg = { durable, kind, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools, handoff, summarize: spec.summarize === true,
+  if (spec.metrics !== undefined && (typeof spec.metrics !== 'object' || spec.metrics === null || (spec.metrics.perAgent !== undefined && typeof spec.metrics.perAgent !== 'boolean'))) {
+    throw new InvalidAgentDefinitionError(`${kind}: metrics must be { perAgent?: boolean }`);
+  }
+  const cfg = { durable, kind, perAgentMetrics: spec.metrics?.perAgent === true, model: spec.model, system: spec.system, maxTurns, maxTokens, contextWindow: spec.contextWindow, keepRecent: spec.keepRecent, stream: spec.stream ?? true, recovery: spec.recovery ?? {}, tools, handoff, summarize: spec.summarize === true,
     cost: (model: string, tokens: TokenCounts) => costUsd(tokens, prices[model] ?? price) };
 
   const runTask = async (state: AgentState, req: RunRequest, ctx: ActorContext, runId: string): Promise<RunResult> => {

@@ -13,12 +13,12 @@ import { compactConversation } from './policy/compaction.ts';
 import type { RecoveryOptions } from './policy/recovery.ts';
 import { onStopReason } from './policy/recovery.ts';
 import { addUsage, newRun, type RunDelta, type RunState, type ToolUse } from './run-state.ts';
-import { estimateInputTokens } from './tokens.ts';
+import { PromptSizer } from './tokens.ts';
 import { runTool, type CompiledTools } from './tools.ts';
 import { handOff } from './handoff.ts';
 import { HANDOFF_TOOL, handoffToolSpec, renderBrief, type HandoffContext, type HandoffOptions } from './policy/handoff.ts';
 import type { ValidateFunction } from 'ajv';
-import { failureSample, report, usageSamples, type MeterSample } from './meter.ts';
+import { MeterBatch, report } from './meter.ts';
 import type { TokenCounts } from './prices.ts';
 import { summarizeExchanges } from './summarize.ts';
 
@@ -41,6 +41,8 @@ export interface LoopConfig {
   cost: (model: string, tokens: TokenCounts) => number;
   /** The handoff tool is offered (and handled here, not dispatched) when set. */
   handoff?: { options: HandoffOptions; validate: ValidateFunction };
+  /** Tokens and cost are also metered with the agent's id as a label (agents/meter.ts). */
+  perAgentMetrics?: boolean;
 }
 
 export interface RunRequest {
@@ -71,11 +73,11 @@ export interface LoopEnv {
 
 /** The run, and what it met and spent counted at the meter (agents/meter.ts) when it ends, fails or crashes. */
 export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv): Promise<RunState> {
-  const metered: MeterSample[] = [];
-  const outcome = (o: string) => metered.push(['runs', { kind: cfg.kind, outcome: o }, 1]);
+  const metered = new MeterBatch(cfg.kind, cfg.perAgentMetrics ? ctx.self.id : undefined);
+  const outcome = (o: string) => metered.add('runs', { kind: cfg.kind, outcome: o }, 1);
   try {
     const run = await loop(cfg, ctx, req, runId, env, metered);
-    if (metered.length) outcome(run.handedOffTo ? 'handed_off' : 'completed'); // nothing metered: a run answered from its journal
+    if (metered.size) outcome(run.handedOffTo ? 'handed_off' : 'completed'); // nothing metered: a run answered from its journal
     return run;
   } catch (err) {
     outcome('failed');
@@ -85,7 +87,7 @@ export async function runLoop(cfg: LoopConfig, ctx: ActorContext, req: RunReques
   }
 }
 
-async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv, metered: MeterSample[]): Promise<RunState> {
+async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: string, env: LoopEnv, metered: MeterBatch): Promise<RunState> {
   const journal = cfg.durable ? await ensureJournal(ctx) : undefined;
   if (journal && env.done.length) ctx.tell(journal, 'forget', env.done);
   const saved = journal ? ((await ctx.ask(journal, 'get', runId)) as RunState | undefined) : undefined;
@@ -109,8 +111,13 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     savedArray = messages;
     // A send resolves once the message is journaled (one commit): the journal applies it and snapshots its state
     // later, riding a later commit. An ask would wait for a second commit, of the snapshot.
+    const earlier = unconfirmed; // an earlier save nobody awaited: its failure surfaces here
+    unconfirmed = undefined;
     await ctx.send(journal, 'save', structuredClone(delta), { timeoutMs: 30_000 });
+    await earlier;
   };
+  /** A read-only turn's response save, committing while its tools run (awaited by the next save). */
+  let unconfirmed: Promise<void> | undefined;
   const emit = (ev: AgentEvent) => {
     if (req.notify) ctx.tell(req.notify, 'agentEvent' as never, ev as never);
   };
@@ -128,7 +135,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
       if (summary) {
         const used = addUsage({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, summary.usage);
         run.tokens = addUsage(run.tokens, summary.usage);
-        metered.push(...usageSamples(cfg.kind, summary.model, used, cfg.cost(summary.model, used)).filter((x) => x[0] !== 'turns'));
+        metered.usage(summary.model, used, cfg.cost(summary.model, used), false);
         r = compactConversation({ ...input, summary: { text: summary.text, exchanges: r.dropped } });
       }
     }
@@ -144,17 +151,18 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     onText: (delta: string) => emit({ type: 'text', runId, turn: run.turns + 1, delta }),
     onRetry: (r: { class: string; delayMs: number; attempt: number }) => emit({ type: 'retry', runId, turn: run.turns + 1, ...r }),
     onFailure: (c: string) => {
-      metered.push(failureSample(cfg.kind, c as never));
+      metered.failure(c as never);
       run.failures[c as keyof RunState['failures']] = (run.failures[c as keyof RunState['failures']] ?? 0) + 1;
     },
   };
 
   const toolsApi = cfg.handoff ? [...cfg.tools.api, handoffToolSpec(cfg.handoff.options)] : cfg.tools.api;
-  if (run.receivedFrom && !saved) metered.push(['handoffs', { kind: cfg.kind, outcome: 'received' }, 1]);
+  if (run.receivedFrom && !saved) metered.add('handoffs', { kind: cfg.kind, outcome: 'received' }, 1);
   if (run.receivedFrom && !saved) emit({ type: 'handoff', runId, turn: 0, outcome: 'received', from: run.receivedFrom.id, capability: req.handoff?.capability });
   let compactedThisTurn = 0; // compactions before this turn's response: the recovery policy caps them per turn
   /** The save of the last tool results, committing while the next request is in flight. */
   let carried: Promise<void> | undefined;
+  const sizer = new PromptSizer(); // the run's messages are appended, never edited: each is measured once
   for (;;) {
     if (run.pending) {
       const p = run.pending;
@@ -190,14 +198,14 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
           run.finalText = out.text;
           run.stopReason = 'handoff';
           await save();
-          metered.push(['handoffs', { kind: cfg.kind, outcome: 'sent' }, 1]);
+          metered.add('handoffs', { kind: cfg.kind, outcome: 'sent' }, 1);
           emit({ type: 'handoff', runId, turn: run.turns, outcome: 'sent', capability: (hand.input as { capability?: string }).capability, to: out.to.id });
           emit({ type: 'done', runId, turns: run.turns, stopReason: run.stopReason });
           return run;
         }
         p.results[hand.id] = out.block;
         run.handoffsRefused = (run.handoffsRefused ?? 0) + 1;
-        metered.push(['handoffs', { kind: cfg.kind, outcome: 'refused' }, 1]);
+        metered.add('handoffs', { kind: cfg.kind, outcome: 'refused' }, 1);
         emit({ type: 'handoff', runId, turn: run.turns, outcome: 'refused', capability: (hand.input as { capability?: string })?.capability, code: out.code });
       }
       if (run.pending) {
@@ -209,7 +217,8 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     }
     if (run.turns >= cfg.maxTurns) return fail(new MaxTurnsExceededError(`run ${runId} took ${run.turns} turns without ending (maxTurns ${cfg.maxTurns})`, { details: { runId, turns: run.turns } }));
     const body = { model: cfg.model, max_tokens: cfg.maxTokens, ...(cfg.system ? { system: cfg.system } : {}), ...(toolsApi.length ? { tools: toolsApi } : {}), messages: run.messages };
-    if (cfg.contextWindow && estimateInputTokens(body) > cfg.contextWindow) {
+    const estimate = sizer.tokens(body);
+    if (cfg.contextWindow && estimate > cfg.contextWindow) {
       await compact(Math.floor(cfg.contextWindow * 0.8));
       continue;
     }
@@ -218,14 +227,14 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     carried = undefined;
     let out: Awaited<ReturnType<typeof callModel>>;
     try {
-      out = await callModel(body, callEnv, compactedThisTurn);
+      out = await callModel(body, callEnv, compactedThisTurn, estimate);
     } finally {
       await committing; // the request's content is durable before anything is done with its response
     }
     if (out.kind === 'compact') {
       compactedThisTurn++;
-      const limit = out.maxTokens ?? cfg.contextWindow ?? estimateInputTokens(body);
-      await compact(Math.floor(Math.min(limit, estimateInputTokens(body)) * 0.8));
+      const limit = out.maxTokens ?? cfg.contextWindow ?? estimate;
+      await compact(Math.floor(Math.min(limit, estimate) * 0.8));
       continue;
     }
     const msg: AssistantMessage = out.message;
@@ -234,7 +243,8 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
     run.turns++;
     run.tokens = addUsage(run.tokens, msg.usage);
     const used = addUsage({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, msg.usage);
-    metered.push(...usageSamples(cfg.kind, msg.model, used, cfg.cost(msg.model, used)));
+    metered.usage(msg.model, used, cfg.cost(msg.model, used));
+    metered.duration(msg.model, out.seconds);
     run.model = msg.model;
     const text = msg.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('');
     switch (onStopReason(msg.stop_reason)) {
@@ -247,10 +257,16 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
         emit({ type: 'done', runId, turns: run.turns, stopReason: run.stopReason });
         return run;
       case 'run-tools': {
-        const uses: ToolUse[] = msg.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id!, name: b.name!, input: b.input }));
+        const uses: ToolUse[] = msg.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id!, name: b.name!, input: b.input, ...(b.invalidInput ? { invalidInput: b.invalidInput as ToolUse['invalidInput'] } : {}) }));
         run.partial = undefined;
         run.pending = { turn: run.turns, uses, results: {} };
-        await save();
+        const saving = save();
+        // Tools that only read (ToolSpec.readOnly) run while the response commits: a crash before the commit asks
+        // the model again and they run again, which costs nothing. Any other tool waits for the response on disk.
+        if (uses.every((u) => readsOnly(cfg, u))) {
+          unconfirmed = saving;
+          saving.catch(() => undefined); // surfaces at the next save, which the next request's response waits for
+        } else await saving;
         break;
       }
       case 'continue':
@@ -265,7 +281,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
         return fail(new ModelRefusalError(`the model refused run ${runId}`, { details: { runId, turn: run.turns } }));
       case 'compact':
         run.messages.push({ role: 'user', content: 'Continue exactly where you stopped.' });
-        await compact(Math.floor((cfg.contextWindow ?? estimateInputTokens(body)) * 0.7));
+        await compact(Math.floor((cfg.contextWindow ?? sizer.tokens(body)) * 0.7)); // body.messages has grown
         break;
     }
   }
@@ -274,9 +290,18 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
 /** The SDK's blocks carry client-side extras (parsed fields, nulls): keep what the API wants sent back. */
 function plainBlock(b: AssistantMessage['content'][number]) {
   if (b.type === 'text') return { type: 'text', text: b.text ?? '' };
-  if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: b.input ?? {} };
+  // an input that is not an object (malformed: its tool_result says what it was) goes back as {}, which the API takes
+  if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: isObject(b.input) ? b.input : {} };
   return JSON.parse(JSON.stringify(b));
 }
+
+/** A call whose running again costs nothing: to a readOnly tool, or one not dispatched at all (an unknown tool). */
+function readsOnly(cfg: LoopConfig, u: ToolUse): boolean {
+  const tool = cfg.tools.byName.get(u.name);
+  return tool === undefined ? u.name !== HANDOFF_TOOL : tool.spec.readOnly === true;
+}
+
+const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 async function ensureJournal(ctx: ActorContext): Promise<ActorRef<typeof agentJournal>> {
   const id = journalId(ctx.self.id);

@@ -1,8 +1,12 @@
 /**
- * The agents' meter: one actor on the main thread that counts, per agent kind (never per id: bounded labels),
- * failures by class, tokens by model and type, cost, turns, runs by outcome and handoffs, for metrics
- * (ops/metrics.ts exports them as troupe_agent_*). Each run tells it what it met and spent when it ends, fails or
- * crashes, so a crashed run is counted too (the agent's own stats roll back with the crash). Started by the first agent that reports.
+ * The agents' meter: one actor on the main thread that counts, per agent kind, failures by class, tokens by model
+ * and type, cost, turns, runs by outcome, handoffs and model-call durations, for metrics (ops/metrics.ts exports
+ * them as troupe_agent_*). Each run tells it what it met and spent when it ends, fails or crashes, so a crashed run
+ * is counted too (the agent's own stats roll back with the crash). Started by the first agent that reports.
+ *
+ * Labels are bounded: kind, class, model, token type, outcome. An agent id is a label only for the kinds that opt
+ * in (`defineAgent({ metrics: { perAgent: true } })`), only on the by-agent families (tokens and cost), and for at
+ * most MAX_AGENT_SERIES ids per runtime: the ids past those are counted as `_other`.
  */
 import { defineActor, type ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
@@ -11,31 +15,106 @@ import type { TokenCounts } from './prices.ts';
 
 export const METER_ID = 'troupe.agent-meter';
 
-export type MeterFamily = 'failures' | 'tokens' | 'cost' | 'turns' | 'runs' | 'handoffs';
+export type MeterFamily = 'failures' | 'tokens' | 'cost' | 'turns' | 'runs' | 'handoffs' | 'duration' | 'agentTokens' | 'agentCost';
 
-/** One counter increment: a family, its labels (kind first), the amount. */
-export type MeterSample = [family: MeterFamily, labels: Record<string, string>, value: number];
+/** One counter increment (a family, its labels with kind first, the amount); a histogram's: its sum and bucket counts. */
+export type MeterSample = [family: MeterFamily, labels: Record<string, string>, value: number, buckets?: number[]];
 
 export interface MeterEntry {
   family: MeterFamily;
   labels: Record<string, string>;
   value: number;
+  /** Histograms: observations per bucket of DURATION_BUCKETS_S (not cumulative; the last is +Inf). */
+  buckets?: number[];
 }
+
+/** Upper bounds (s) of the model-call duration histogram: OpenTelemetry GenAI's advice for gen_ai.client.operation.duration. */
+export const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+/** Distinct agent ids the by-agent families keep as labels, per runtime; the rest are `_other`. */
+export const MAX_AGENT_SERIES = 200;
+export const OTHER_AGENT = '_other';
 
 export const agentMeter = defineActor({
   kind: 'troupe.agent-meter',
-  init: () => ({ counters: {} as Record<string, MeterEntry> }),
+  init: () => ({ counters: {} as Record<string, MeterEntry>, agents: {} as Record<string, true>, agentCount: 0 }),
   handlers: {
     report: (s, samples: MeterSample[]) => {
-      for (const [family, labels, value] of samples) {
+      s.agents ??= {}; // state of a meter from before by-agent families
+      s.agentCount ??= 0;
+      for (const [family, given, value, buckets] of samples) {
+        let labels = given;
+        if (labels.agent !== undefined && !s.agents[labels.agent]) {
+          if (s.agentCount < MAX_AGENT_SERIES) {
+            s.agents[labels.agent] = true;
+            s.agentCount++;
+          } else labels = { ...labels, agent: OTHER_AGENT };
+        }
         const key = `${family}\u0000${JSON.stringify(labels)}`;
-        const e = (s.counters[key] ??= { family, labels, value: 0 });
+        const e = (s.counters[key] ??= { family, labels, value: 0, ...(buckets ? { buckets: buckets.map(() => 0) } : {}) });
         e.value += value;
+        if (buckets && e.buckets) for (let i = 0; i < buckets.length; i++) e.buckets[i] = (e.buckets[i] ?? 0) + (buckets[i] ?? 0);
       }
     },
     read: (s) => Object.values(s.counters),
   },
 });
+
+/**
+ * What one run met and spent, merged by series as it comes (a 40-turn run made 240 samples, one series each
+ * turn; now about 8), sent to the meter once when the run ends.
+ */
+export class MeterBatch {
+  readonly #series = new Map<string, MeterSample>();
+
+  constructor(private readonly kind: string, private readonly agent?: string) {}
+
+  get size(): number {
+    return this.#series.size;
+  }
+
+  add(family: MeterFamily, labels: Record<string, string>, value: number): void {
+    const key = seriesKey(family, labels);
+    const s = this.#series.get(key);
+    if (s) s[2] += value;
+    else this.#series.set(key, [family, labels, value]);
+  }
+
+  failure(c: FailureClass): void {
+    this.add('failures', { kind: this.kind, class: c }, 1);
+  }
+
+  /** A model response's usage: tokens by type (named as OpenTelemetry's GenAI token types), cost, and a turn unless not one. */
+  usage(model: string, t: TokenCounts, costUsd: number, turn = true): void {
+    const kind = this.kind;
+    if (turn) this.add('turns', { kind, model }, 1);
+    this.add('cost', { kind, model }, costUsd);
+    if (this.agent !== undefined) this.add('agentCost', { kind, agent: this.agent, model }, costUsd);
+    for (const [type, n] of [['input', t.input], ['output', t.output], ['cache_read', t.cacheRead], ['cache_write', t.cacheWrite]] as const) {
+      if (n <= 0) continue;
+      this.add('tokens', { kind, model, type }, n);
+      if (this.agent !== undefined) this.add('agentTokens', { kind, agent: this.agent, model, type }, n);
+    }
+  }
+
+  /** One model call of `seconds` (gen_ai.client.operation.duration). */
+  duration(model: string, seconds: number): void {
+    const labels = { kind: this.kind, model };
+    const key = seriesKey('duration', labels);
+    let s = this.#series.get(key);
+    if (!s) this.#series.set(key, (s = ['duration', labels, 0, DURATION_BUCKETS_S.map(() => 0).concat(0)]));
+    s[2] += seconds;
+    let i = DURATION_BUCKETS_S.findIndex((b) => seconds <= b);
+    if (i < 0) i = DURATION_BUCKETS_S.length;
+    s[3]![i]!++;
+  }
+
+  samples(): MeterSample[] {
+    return [...this.#series.values()];
+  }
+}
+
+const seriesKey = (family: string, labels: Record<string, string>) => `${family}\u0000${Object.values(labels).join('\u0000')}`;
 
 /** The meter's counters, or [] when no agent has reported yet (for ops/metrics.ts). */
 export async function readAgentMeter(m: { lookup(id: string): Promise<ActorRef | undefined>; ask(to: ActorRef, type: string, payload?: unknown): Promise<unknown> }): Promise<MeterEntry[]> {
@@ -45,15 +124,15 @@ export async function readAgentMeter(m: { lookup(id: string): Promise<ActorRef |
 }
 
 /**
- * Count samples (an agent sends one batch per run, when it ends, fails or crashes). Never throws into the run: a
- * meter that cannot be reached loses the samples, not the run. Looked up each time: a cached ref would outlive a
+ * Count a run's samples (one batch per run, when it ends, fails or crashes). Never throws into the run: a meter
+ * that cannot be reached loses the samples, not the run. Looked up each time: a cached ref would outlive a
  * runtime restarted in the same process.
  */
-export async function report(ctx: ActorContext, samples: MeterSample[]): Promise<void> {
-  if (samples.length === 0) return;
+export async function report(ctx: ActorContext, batch: MeterBatch): Promise<void> {
+  if (batch.size === 0) return;
   try {
     const ref = await findMeter(ctx);
-    if (ref) ctx.tell(ref as never, 'report' as never, samples as never);
+    if (ref) ctx.tell(ref as never, 'report' as never, batch.samples() as never);
   } catch {
     // the runtime is stopping, or the main thread is gone: metrics are best effort
   }
@@ -71,14 +150,3 @@ async function findMeter(ctx: ActorContext): Promise<ActorRef | undefined> {
   }
   return undefined;
 }
-
-/** A response's usage as samples (token types named as OpenTelemetry's GenAI conventions do: input, output...). */
-export function usageSamples(kind: string, model: string, t: TokenCounts, costUsd: number): MeterSample[] {
-  const out: MeterSample[] = [['turns', { kind, model }, 1], ['cost', { kind, model }, costUsd]];
-  for (const [type, n] of [['input', t.input], ['output', t.output], ['cache_read', t.cacheRead], ['cache_write', t.cacheWrite]] as const) {
-    if (n > 0) out.push(['tokens', { kind, model, type }, n]);
-  }
-  return out;
-}
-
-export const failureSample = (kind: string, c: FailureClass): MeterSample => ['failures', { kind, class: c }, 1];

@@ -14,6 +14,7 @@ import { classifyFailure, type FailureClass } from './policy/classify.ts';
 import type { Permit, PermitDecision } from './policy/quota.ts';
 import { decideRecovery, type RecoveryOptions } from './policy/recovery.ts';
 import { estimateInputTokens } from './tokens.ts';
+import { streamMessage } from './stream.ts';
 
 export interface ModelRequestBody {
   model: string;
@@ -45,21 +46,24 @@ export interface CallEnv {
   onFailure: (c: FailureClass) => void;
 }
 
-export type CallOutcome = { kind: 'message'; message: AssistantMessage } | { kind: 'compact'; promptTokens?: number; maxTokens?: number };
+/** `seconds`: the call that answered, request to final message (retries and waits before it not included). */
+export type CallOutcome = { kind: 'message'; message: AssistantMessage; seconds: number } | { kind: 'compact'; promptTokens?: number; maxTokens?: number };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function callModel(body: ModelRequestBody, env: CallEnv, compactions: number): Promise<CallOutcome> {
+/** `estimate`: the body's input tokens when the caller has them (a run's PromptSizer), else computed here. */
+export async function callModel(body: ModelRequestBody, env: CallEnv, compactions: number, estimate = estimateInputTokens(body)): Promise<CallOutcome> {
   const client = clientFor(env.endpoint);
-  const estimate = estimateInputTokens(body);
   let last: FailureClass | undefined;
   let sameClass = 0;
   for (;;) {
     const permit = env.governor ? await acquire(env, estimate, body.max_tokens) : undefined;
     try {
+      const t0 = performance.now();
       const { message, headers } = await send(client, body, env);
+      const seconds = (performance.now() - t0) / 1000;
       if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: message.usage, headers } as never);
-      return { kind: 'message', message };
+      return { kind: 'message', message, seconds };
     } catch (err) {
       const f = classifyFailure(err);
       env.onFailure(f.class);
@@ -97,11 +101,8 @@ async function send(client: Anthropic, body: ModelRequestBody, env: CallEnv): Pr
     const { data, response } = await client.messages.create(body as never).withResponse();
     return { message: data as unknown as AssistantMessage, headers: rateHeaders(response.headers) };
   }
-  const s = client.messages.stream(body as never);
-  s.on('text', (delta) => env.onText(delta));
-  const { response } = await s.withResponse();
-  const message = (await s.finalMessage()) as unknown as AssistantMessage;
-  return { message, headers: rateHeaders(response.headers) };
+  const { message, headers } = await streamMessage(client, body, env.onText);
+  return { message, headers: rateHeaders(headers) };
 }
 
 function rateHeaders(h: Headers | undefined): Record<string, string> | undefined {

@@ -104,6 +104,17 @@ export const taskPlanner = defineActor({
       // Imported here, on the main thread: the worker threads that load the agent layer need not load tasks/.
       const { tasks: taskService } = await import('../tasks/manager.ts');
       const service = await taskService(host.runtime, host.options.tasks);
+      const caps = new Map(call.input.tasks.map((t) => [t.id, t.capability]));
+      const deps = new Set(call.input.tasks.filter((t) => t.dependsOn?.length).map((t) => t.id));
+      // Followed before it is submitted: a graph starts its first tasks while submit() is still answering, and
+      // a handle's on() made after it would miss their 'started' lines.
+      const onProgress = host.options.onProgress;
+      const off = onProgress
+        ? await service.follow(graphId, (e) => {
+          const line = progressLine(e, caps.get(e.taskId), deps.has(e.taskId));
+          if (line !== undefined) onProgress(line, e);
+        })
+        : undefined;
       let handle: GraphHandle;
       if ((await service.graphs())[graphId]) handle = await service.graph(graphId);
       else {
@@ -118,28 +129,29 @@ export const taskPlanner = defineActor({
         } catch (err) {
           // a plan the task service refuses (unknown capability, dependency, a cycle...): the model hears why
           const e = err as Error & { code?: string };
+          await off?.();
           return toolError(`the plan was refused: ${e.code ?? e.name}: ${e.message}`);
         }
         state.graphs.push(graphId);
       }
-      const caps = new Map(call.input.tasks.map((t) => [t.id, t.capability]));
-      const off = host.options.onProgress
-        ? await handle.on((e) => host.options.onProgress!(progressLine(e, caps.get(e.taskId)), e))
-        : undefined;
-      const summary = await handle.done();
-      await off?.();
+      const summary = await handle.done().finally(() => off?.());
       return report(graphId, summary.status, await handle.outcomes(), caps);
     },
     graphs: (state) => state.graphs,
   },
 });
 
-function progressLine(e: TaskEvent, capability: string | undefined): string {
+/** A line per transition worth telling; none for a task's creation or a first readiness that waited on nothing. */
+function progressLine(e: TaskEvent, capability: string | undefined, hasDeps: boolean): string | undefined {
   const what = `task ${e.taskId} (${capability ?? '?'})`;
   if (e.to === 'running') return `${what} started, attempt ${e.attempt}`;
   if (e.to === 'completed') return `${what} completed`;
   if (e.to === 'blocked' && e.reason?.code === 'retry-wait') return `${what} attempt ${e.attempt} failed (${e.error?.code ?? e.error?.name ?? 'error'}): retrying`;
-  if (e.to === 'ready' && e.from === 'blocked') return e.attempt > 0 ? `${what} ready for attempt ${e.attempt + 1}` : `${what} ready: its dependencies are done`;
+  if (e.to === 'blocked' && e.from === 'new') return hasDeps ? `${what} waiting for its dependencies` : undefined;
+  if (e.to === 'ready' && (e.from === 'blocked' || e.from === 'new')) {
+    if (e.attempt > 0) return `${what} ready for attempt ${e.attempt + 1}`;
+    return hasDeps ? `${what} ready: its dependencies are done` : undefined;
+  }
   return `${what} ${e.to}${e.reason ? ` (${e.reason.code})` : ''}`;
 }
 

@@ -8,6 +8,8 @@ export interface ToolUse {
   id: string;
   name: string;
   input: unknown;
+  /** The model's input did not parse as JSON (streamed): what it sent, and the parser's error. */
+  invalidInput?: { json: string; error: string };
 }
 
 export interface ToolResultBlock {

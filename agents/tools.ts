@@ -26,6 +26,12 @@ export interface ToolSpec {
   pass?: 'call' | 'input';
   /** Per call (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The tool only reads (a search, a lookup): a durable agent runs it while the response that asked for it is being
+   * committed instead of after (a crash before that commit asks the model again, and the tool runs again). Default
+   * false: a tool runs only once the response is on disk, so a call the agent forgets never ran.
+   */
+  readOnly?: boolean;
 }
 
 /** What a tool actor receives with pass: 'call'. `idempotencyKey` is the same for a retry of the same call. */
@@ -66,6 +72,7 @@ export function compileTools(kind: string, tools: ToolSpec[] = []): CompiledTool
     if ((t.actor === undefined) === (t.capability === undefined)) throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}' must name exactly one of actor or capability`);
     if (t.actor !== undefined && typeof t.actor !== 'string' && typeof t.actor?.id !== 'string') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': actor must be a ref or an actor id`);
     if (t.pass !== undefined && t.pass !== 'call' && t.pass !== 'input') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': pass must be 'call' or 'input'`);
+    if (t.readOnly !== undefined && typeof t.readOnly !== 'boolean') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': readOnly must be a boolean`);
     if (typeof t.input_schema !== 'object' || t.input_schema === null || (t.input_schema as { type?: unknown }).type !== 'object') {
       throw new InvalidToolSchemaError(`${kind}: tool '${t.name}': input_schema must be a JSON Schema object with type 'object'`);
     }
@@ -90,9 +97,12 @@ export async function runTool(ctx: ActorContext, tools: CompiledTools, use: Tool
   const err = (content: string): ToolResultBlock => ({ type: 'tool_result', tool_use_id: use.id, content, is_error: true });
   const tool = tools.byName.get(use.name);
   if (!tool) return err(`unknown tool '${use.name}' (available: ${[...tools.byName.keys()].join(', ') || 'none'})`);
+  const sent = (json: string) => (json.length > 300 ? `${json.slice(0, 300)}...` : json);
+  if (use.invalidInput) return err(`invalid input for tool '${use.name}': not valid JSON (${use.invalidInput.error}): ${sent(use.invalidInput.json)}`);
   if (!tool.validate(use.input)) {
     const why = (tool.validate.errors ?? []).map((e) => `${e.instancePath || '(input)'} ${e.message}`).join('; ');
-    return err(`invalid input for tool '${use.name}': ${why}`);
+    const what = typeof use.input === 'object' && use.input !== null && !Array.isArray(use.input) ? '' : `; the input was ${sent(JSON.stringify(use.input) ?? 'undefined')}`;
+    return err(`invalid input for tool '${use.name}': ${why}${what}`);
   }
   const { spec } = tool;
   const type = spec.message ?? spec.name;
@@ -110,14 +120,31 @@ export async function runTool(ctx: ActorContext, tools: CompiledTools, use: Tool
 
 type Ask = (target: unknown, type: string, payload: unknown, o: { timeoutMs: number }) => Promise<unknown>;
 
+/**
+ * Tool actors named by id, as last found on this thread: a lookup from a worker is a round trip to the main thread,
+ * once per tool call before. A ref that went stale (the actor moved with a lost thread, or a runtime started again
+ * in this process) answers ERR_ACTOR_NOT_FOUND, which means the call was not delivered: looked up again, sent once more.
+ */
+const toolRefs = new Map<string, ActorRef>();
+
 async function askRoute(ctx: ActorContext, spec: ToolSpec, type: string, payload: unknown, o: { timeoutMs: number }): Promise<unknown> {
   const ask = ctx.ask.bind(ctx) as unknown as Ask;
   if (spec.capability !== undefined) return ask({ capability: spec.capability }, type, payload, o); // the router's route object
-  let ref = spec.actor!;
-  if (typeof ref === 'string') {
-    const found = await ctx.lookup(ref);
-    if (!found) throw new Error(`no running actor with id '${ref}'`);
-    ref = found;
+  if (typeof spec.actor !== 'string') return ask(spec.actor!, type, payload, o);
+  const id = spec.actor;
+  const find = async () => {
+    const found = await ctx.lookup(id);
+    if (!found) throw new Error(`no running actor with id '${id}'`);
+    toolRefs.set(id, found);
+    return found;
+  };
+  const cached = toolRefs.get(id);
+  try {
+    return await ask(cached ?? (await find()), type, payload, o);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_ACTOR_NOT_FOUND' || code === 'ERR_WORKER_LOST' || code === 'ERR_ACTOR_STOPPED') toolRefs.delete(id);
+    if (cached === undefined || code !== 'ERR_ACTOR_NOT_FOUND') throw err;
+    return ask(await find(), type, payload, o);
   }
-  return ask(ref, type, payload, o);
 }

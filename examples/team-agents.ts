@@ -1,5 +1,7 @@
 // examples/team-agents.ts: the demo's agent team (definitions only: workers import this module). A manager plans the
 // work with the plan tool; researchers, a coder and a reviewer take the planned tasks by capability; two tool actors.
+// The agents are durable (the default): each turn is in their journal on disk, so a run survives a lost thread or a
+// killed process (the demo runs on a scratch data directory unless given one).
 import { defineActor } from '../runtime/index.ts';
 import { defineAgent, planTool, type ToolCall } from '../agents/index.ts';
 
@@ -14,7 +16,7 @@ export const manager = defineAgent({
   model: large,
   system: 'You are the manager of a small engineering team. Decompose the request with the plan tool, then report the outcome.',
   maxTurns: 6,
-  durable: false, // the demo runs without a data directory: a crash loses the run in flight, supervision restarts it
+  metrics: { perAgent: true }, // tokens and cost by agent id in /metrics (the dashboard's "Cost by agent id")
   tools: [planTool({ capabilities: ['research', 'code', 'review'] })],
 });
 
@@ -25,9 +27,9 @@ export const researcher = defineAgent({
   system: 'You are a researcher. Search, then answer with your findings.',
   capabilities: ['research'],
   maxTurns: 4,
-  durable: false,
+  metrics: { perAgent: true },
   recovery: { maxTransientRetries: 0 },
-  tools: [{ name: 'search', description: 'Search the documentation', input_schema: text({ query: { type: 'string' } }, ['query']), capability: 'search' }],
+  tools: [{ name: 'search', description: 'Search the documentation', input_schema: text({ query: { type: 'string' } }, ['query']), capability: 'search', readOnly: true }],
 });
 
 export const coder = defineAgent({
@@ -36,7 +38,7 @@ export const coder = defineAgent({
   system: 'You are a coder. Write the code, run the tests, answer with what you did.',
   capabilities: ['code'],
   maxTurns: 6,
-  durable: false,
+  metrics: { perAgent: true },
   tools: [{ name: 'run_tests', description: 'Run the test suite', input_schema: text({ files: { type: 'array', items: { type: 'string' } } }, ['files']), capability: 'tests' }],
 });
 
@@ -47,7 +49,7 @@ export const reviewer = defineAgent({
   system: 'You are a reviewer. Review the change; hand fixes to a coder.',
   capabilities: ['review'],
   maxTurns: 4,
-  durable: false,
+  metrics: { perAgent: true },
   handoff: { capabilities: ['code'] },
 });
 

@@ -2,7 +2,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Runtime, RuntimeMetrics } from '../runtime/runtime.ts';
 import { DURATION_BUCKETS_MS, type HistogramData } from '../runtime/thread-metrics.ts';
 import { MonotonicSum } from './monotonic.ts';
-import { readAgentMeter, type MeterEntry, type MeterFamily } from '../agents/meter.ts';
+import { DURATION_BUCKETS_S, readAgentMeter, type MeterEntry, type MeterFamily } from '../agents/meter.ts';
 import { FAILURE_CLASSES } from '../agents/policy/classify.ts';
 import { ROUTER_METRICS } from '../router/metrics.ts';
 
@@ -21,7 +21,8 @@ const SNAPSHOT_DEADLINE_MS = 2000;
 /**
  * One prom-client Registry per server. The troupe_ metrics are collected at scrape time: one metrics control request
  * to each thread (runtime.metricsSnapshot), aggregated here; nothing is counted per message on the threads beyond
- * plain numbers (runtime/thread-metrics.ts). Labels are bounded: kind, message type (from the definitions), status, reason, outcome, thread; never an id.
+ * plain numbers (runtime/thread-metrics.ts). Labels are bounded: kind, message type (from the definitions), status, reason, outcome, thread;
+ * never an id, except the agent id of troupe_agent_by_id_*, opt-in per agent kind and capped (agents/meter.ts).
  */
 export class OpsMetrics {
   readonly registry = new Registry();
@@ -87,6 +88,11 @@ export class OpsMetrics {
     m('troupe_agent_handoffs_total', 'Handoffs by kind and outcome (sent|received|refused)', 'counter', () => agent('handoffs'));
     // The router (router/metrics.ts), per strategy: counted on every thread that routes, summed here.
     for (const [name, help] of ROUTER_METRICS) m(name, help, 'counter', () => this.series('extra').filter((v) => v.metricName === name).map(({ labels, value }) => ({ labels, value })));
+    m('troupe_agent_operation_duration_seconds', 'Model calls that answered, request to final message (gen_ai.client.operation.duration), by kind and model', 'histogram',
+      () => this.agents.filter((e) => e.family === 'duration').flatMap((e) => agentHistogram('troupe_agent_operation_duration_seconds', e)));
+    // Opt-in per kind (defineAgent({ metrics: { perAgent: true } })), at most 200 ids per runtime: agent="_other" past them.
+    m('troupe_agent_by_id_tokens_total', 'Tokens by agent id, model and type, for the agent kinds that opt in', 'counter', () => agent('agentTokens'));
+    m('troupe_agent_by_id_cost_usd_total', 'Cost in USD by agent id and model, for the agent kinds that opt in', 'counter', () => agent('agentCost'));
     m('troupe_threads_lost_total', 'Worker threads lost (died or stalled) since start', 'counter', () => [{ labels: {}, value: this.current?.threadsLost ?? 0 }]);
   }
 
@@ -125,6 +131,19 @@ export class OpsMetrics {
     }
     return out;
   }
+}
+
+/** A meter histogram (buckets not cumulative) as Prometheus series (cumulative `le` buckets, _sum, _count). */
+function agentHistogram(name: string, e: MeterEntry): Value[] {
+  const out: Value[] = [];
+  let cumulative = 0;
+  const bounds = [...DURATION_BUCKETS_S.map(String), '+Inf'];
+  for (let i = 0; i < bounds.length; i++) {
+    cumulative += e.buckets?.[i] ?? 0;
+    out.push({ metricName: `${name}_bucket`, labels: { ...e.labels, le: bounds[i]! }, value: cumulative });
+  }
+  out.push({ metricName: `${name}_sum`, labels: e.labels, value: e.value }, { metricName: `${name}_count`, labels: e.labels, value: cumulative });
+  return out;
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

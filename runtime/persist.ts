@@ -31,6 +31,8 @@ export class ActorPersistence {
   /** State a restart resumes from: the last snapshot written (durable mailbox: the last message handled). */
   lastState: unknown;
   private readonly cadence: SnapshotCadence;
+  /** Durable mailbox: handled tells and sends between snapshots (1: a snapshot after each; snapshot.everyMessages). */
+  private readonly durableEvery: number;
   private readonly version: number;
   private readonly keep: number | undefined;
   private readonly window: DedupWindow;
@@ -62,6 +64,7 @@ export class ActorPersistence {
   ) {
     this.durable = spec.durableMailbox === true;
     this.cadence = new SnapshotCadence(spec.snapshot ?? { every: 'message' });
+    this.durableEvery = this.durable && spec.snapshot !== undefined && 'everyMessages' in spec.snapshot ? spec.snapshot.everyMessages : 1;
     this.version = spec.version ?? 1;
     this.keep = spec.keepSnapshots;
     this.window = new DedupWindow(spec.dedupWindow ?? DEFAULT_DEDUP_WINDOW);
@@ -180,6 +183,8 @@ export class ActorPersistence {
     this.current = state;
     this.sinceSnapshot++;
     if (urgent) return this.queueWrite();
+    // snapshot: { everyMessages: n }: the messages since the last snapshot stay journaled; a restart handles them again.
+    if (this.sinceSnapshot < this.durableEvery) return undefined;
     if (!this.lazy && this.queued === undefined) {
       this.lazy = true;
       this.store.joinNextBatch(this.ride, LAZY_SNAPSHOT_MS);

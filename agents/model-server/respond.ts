@@ -60,7 +60,7 @@ export function buildMessage(reply: Extract<ScriptedReply, { text: string } | { 
   if ('toolUse' in reply) {
     if (reply.text) content.push({ type: 'text', text: reply.text, citations: null });
     const calls = Array.isArray(reply.toolUse) ? reply.toolUse : [reply.toolUse];
-    calls.forEach((c, i) => content.push({ type: 'tool_use', id: toolUseId(digest, i), name: c.name, input: c.input ?? {} }));
+    calls.forEach((c, i) => content.push({ type: 'tool_use', id: toolUseId(digest, i), name: c.name, input: c.rawInput ?? c.input ?? {} }));
     stop = 'tool_use';
   } else {
     let text = reply.text;
@@ -104,7 +104,8 @@ export async function streamMessage(res: ServerResponse, m: Message, chunkChars:
       }
     } else {
       sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } });
-      for (const piece of chunks(JSON.stringify(b.input), chunkChars)) {
+      // a raw input (ToolUseSpec.rawInput) goes as its characters, valid JSON or not
+      for (const piece of chunks(typeof b.input === 'string' ? b.input : JSON.stringify(b.input), chunkChars)) {
         await pause();
         sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } });
       }

@@ -19,7 +19,12 @@ export type ErrorKind =
 
 export interface ToolUseSpec {
   name: string;
-  input: unknown;
+  input?: unknown;
+  /**
+   * A malformed call, as a model can make one: streamed, these characters are the tool input's JSON as it is (valid or
+   * not); whole, the input is this string instead of an object. Instead of `input`.
+   */
+  rawInput?: string;
 }
 
 export type ScriptedReply =

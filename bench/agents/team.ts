@@ -32,3 +32,13 @@ export const lightLooper = defineAgent({
   durable: false,
   tools: [{ name: 'echo', input_schema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] }, actor: 'echo' }],
 });
+
+/** The durable looper with its tool declared readOnly: the tool runs while the response commits. */
+export const readLooper = defineAgent({
+  kind: 'bench.read-looper',
+  model: 'claude-haiku-4-5',
+  maxTurns: 1000,
+  maxTokens: 64,
+  stream: false,
+  tools: [{ name: 'echo', input_schema: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] }, actor: 'echo', readOnly: true }],
+});

@@ -4,7 +4,9 @@
 // actor, a commit of its result and one of the next user message. Baseline, interleaved in the same process against
 // the same server: the same TURNS requests (the same growing conversation) made straight with the SDK in a plain
 // loop, the tool called as a function. Overhead per turn = (agent run - plain loop) / turns. Also an agent with
-// durable: false (no journal): the same loop without the commits.
+// durable: false (no journal): the same loop without the commits. Beside the wall-clock figures, the same
+// differences in CPU time (process.cpuUsage: every thread of the process, LMDB's writer included), which a loaded
+// host disturbs less than elapsed time.
 import '../lib/env.ts';
 import Anthropic from '@anthropic-ai/sdk';
 import { Runtime } from '../../runtime/index.ts';
@@ -13,7 +15,7 @@ import { startQuotaGovernor } from '../../agents/index.ts';
 import { withDataDir } from '../lib/datadir.ts';
 import { emit } from '../lib/measure.ts';
 import { makePairedRow, makeRow } from '../lib/rows.ts';
-import { echo, lightLooper, looper } from './team.ts';
+import { echo, lightLooper, looper, readLooper } from './team.ts';
 
 const TURNS = 40;
 const ROUNDS = Number(process.env.TROUPE_BENCH_ROUNDS ?? 5);
@@ -38,7 +40,17 @@ const agentMs: number[] = [];
 const commitsPerTurn: number[] = [];
 const snapshotsPerTurn: number[] = [];
 const lightMs: number[] = [];
+const readMs: number[] = [];
 const plainMs: number[] = [];
+/** CPU time (us) per turn of each run, in the same order as the wall-clock arrays. */
+const cpu = { agent: [] as number[], light: [] as number[], read: [] as number[], plain: [] as number[] };
+const cpuOf = async <T>(into: number[] | undefined, f: () => Promise<T>): Promise<T> => {
+  const c0 = process.cpuUsage();
+  const out = await f();
+  const c = process.cpuUsage(c0);
+  into?.push((c.user + c.system) / TURNS);
+  return out;
+};
 await withDataDir(async (dataDir) => {
   const rt = await Runtime.start({ workers: 0, dataDir, stallMs: 0, spareWorker: false });
   try {
@@ -46,6 +58,7 @@ await withDataDir(async (dataDir) => {
     await rt.spawn(echo, { id: 'echo' });
     const agent = await rt.spawn(looper, { id: 'loop', args: { endpoint: { mode: 'local', baseURL: server.baseURL } } });
     const light = await rt.spawn(lightLooper, { id: 'light', args: { endpoint: { mode: 'local', baseURL: server.baseURL } } });
+    const read = await rt.spawn(readLooper, { id: 'read', args: { endpoint: { mode: 'local', baseURL: server.baseURL } } });
     const client = new Anthropic({ apiKey: 'local', baseURL: server.baseURL, maxRetries: 0 });
     const io = async () => {
       const t = (await rt.metricsSnapshot()).threads[0]!;
@@ -54,7 +67,7 @@ await withDataDir(async (dataDir) => {
     const runAgent = async (r: number, which = agent) => {
       const before = which === agent ? await io() : undefined;
       const t0 = performance.now();
-      const res = await rt.ask(which, 'run', { task: `round ${r}`, runId: `r${r}` }, { timeoutMs: 120_000 });
+      const res = await cpuOf(r >= 0 ? (which === agent ? cpu.agent : which === (read as never) ? cpu.read : cpu.light) : undefined, () => rt.ask(which, 'run', { task: `round ${r}`, runId: `r${r}` }, { timeoutMs: 120_000 }));
       const ms = performance.now() - t0;
       if (res.turns !== TURNS) throw new Error(`expected ${TURNS} turns, got ${res.turns}`);
       if (before && r >= 0) {
@@ -67,14 +80,17 @@ await withDataDir(async (dataDir) => {
     };
     await runAgent(-1); // warmup
     await runAgent(-1, light as never);
+    await runAgent(-1, read as never);
     await plainLoop(client, 'warmup');
     for (let r = 0; r < ROUNDS; r++) {
       if (r % 2 === 0) {
         agentMs.push(await runAgent(r));
         lightMs.push(await runAgent(r, light as never));
-        plainMs.push(await plainLoop(client, `round ${r}`));
+        readMs.push(await runAgent(r, read as never));
+        plainMs.push(await cpuOf(cpu.plain, () => plainLoop(client, `round ${r}`)));
       } else {
-        plainMs.push(await plainLoop(client, `round ${r}`));
+        plainMs.push(await cpuOf(cpu.plain, () => plainLoop(client, `round ${r}`)));
+        readMs.push(await runAgent(r, read as never));
         lightMs.push(await runAgent(r, light as never));
         agentMs.push(await runAgent(r));
       }
@@ -88,11 +104,15 @@ const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 const perTurn = (ms: number[]) => ms.map((m) => (m * 1000) / TURNS);
 const overhead = agentMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
 const lightOverhead = lightMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
+const readOverhead = readMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
 emit({
   rows: [
     makePairedRow({ figure: `13a. one model turn with a tool call (${TURNS}-turn run, same thread, LMDB, governor)`, unit: 'us', baselineName: 'plain SDK loop', runs: { troupe: perTurn(agentMs), baseline: perTurn(plainMs) } }),
     makeRow({ figure: `13b. runtime overhead per turn, durable agent (${med(commitsPerTurn).toFixed(2)} LMDB commits, ${med(snapshotsPerTurn).toFixed(2)} snapshot writes per turn)`, unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: overhead, baseline: perTurn(plainMs) } }),
     makeRow({ figure: '13c. runtime overhead per turn, agent with durable: false', unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: lightOverhead, baseline: perTurn(plainMs) } }),
+    makeRow({ figure: '13f. runtime overhead per turn, durable agent whose tool is readOnly (runs while the response commits)', unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: readOverhead, baseline: perTurn(plainMs) } }),
+    makeRow({ figure: '13d. CPU time over the plain SDK turn\'s, per turn, durable agent', unit: 'us', baselineName: 'plain SDK turn (CPU)', runs: { troupe: cpu.agent.map((c, i) => c - cpu.plain[i]!), baseline: cpu.plain } }),
+    makeRow({ figure: '13e. CPU time over the plain SDK turn\'s, per turn, durable: false', unit: 'us', baselineName: 'plain SDK turn (CPU)', runs: { troupe: cpu.light.map((c, i) => c - cpu.plain[i]!), baseline: cpu.plain } }),
   ],
-  detail: { turns: TURNS, rounds: ROUNDS, agentMs, lightMs, plainMs, commitsPerTurn, snapshotsPerTurn },
+  detail: { turns: TURNS, rounds: ROUNDS, agentMs, lightMs, readMs, plainMs, commitsPerTurn, snapshotsPerTurn, cpu },
 });

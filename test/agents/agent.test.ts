@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../agents/model-server/index.ts';
 import { InvalidToolSchemaError, InvalidAgentDefinitionError, MaxTurnsExceededError, ModelRequestRejectedError, UnknownModelPriceError, defineAgent } from '../../agents/index.ts';
-import { calculator, collector, dictionary, hasty, librarian, researcher, summarizer, thesaurus } from './fixtures/team.ts';
+import { calculator, collector, dictionary, hasty, librarian, reader, researcher, summarizer, thesaurus } from './fixtures/team.ts';
 import { SUMMARY_SYSTEM } from '../../agents/summarize.ts';
 import { setup } from './helpers.ts';
 
@@ -140,6 +140,61 @@ describe('agents on worker threads, the real SDK against the local server', { ti
     const agent = await runtime.spawn(librarian, { id: 'lib', pin: 1, args: local(model.baseURL) });
     const result = await runtime.ask(agent, 'run', { task: 'a synonym of fast' }, { timeoutMs: 20_000 });
     expect(result.text).toBe('fast ~ fast-ish (from thes)');
+  });
+
+  it('a tool actor by id that moved to another thread between calls is found again: the call is delivered once', async () => {
+    const { runtime, model } = await setup({ rules: [rules.callTool('define', { word: 'moved' }), rules.answer((v) => v.toolResults().map((r) => (r.isError ? `E ${r.content}` : r.content)).join(''))] });
+    await runtime.spawn(dictionary, { id: 'dict', pin: 1 });
+    const agent = await runtime.spawn(hasty, { id: 'h1', pin: 2, args: local(model.baseURL) });
+    expect((await runtime.ask(agent, 'run', { task: 'first' }, { timeoutMs: 20_000 })).text).toBe('moved: a word of 5 letters');
+    // the agent's thread remembers where 'dict' was; it stops and starts again on the main thread
+    await runtime.stop((await runtime.lookup('dict'))!);
+    const moved = await runtime.spawn(dictionary, { id: 'dict', pin: 0 });
+    expect((await runtime.ask(agent, 'run', { task: 'second' }, { timeoutMs: 20_000 })).text).toBe('moved: a word of 5 letters');
+    expect(await runtime.ask(moved, 'calls')).toHaveLength(1);
+  });
+
+  it('a tool_use whose input is not valid JSON (streamed) or not an object (whole) goes back to the model as an error; the run goes on', async () => {
+    const { runtime, model } = await setup({
+      rules: [
+        rules.when((v) => v.toolResults().length === 0, { toolUse: { name: 'define', rawInput: '{"word": "broken"]' } }),
+        rules.answer((v) => v.toolResults().map((r) => `${r.isError ? 'E' : 'ok'}: ${r.content}`).join(' | ')),
+      ],
+    });
+    await runtime.spawn(dictionary, { id: 'dict' });
+    for (const [def, id] of [[researcher, 'streams'], [hasty, 'whole']] as const) {
+      const agent = await runtime.spawn(def as typeof hasty, { id, pin: 1, args: local(model.baseURL) });
+      const result = await runtime.ask(agent, 'run', { task: `bad input, ${id}` }, { timeoutMs: 20_000 });
+      expect(result.turns).toBe(2);
+      expect(result.text).toMatch(/^E: invalid input for tool 'define': /);
+      if (id === 'streams') expect(result.text).toContain('not valid JSON');
+      if (id === 'streams') expect(result.text).toContain('{"word": "broken"]'); // what the model sent stays in the conversation
+      const conv = await runtime.ask(agent, 'conversation');
+      expect(conv).toHaveLength(4); // task, the call, its error result, the answer
+    }
+    expect(await runtime.ask((await runtime.lookup('dict'))!, 'calls')).toEqual([]); // never dispatched
+  });
+
+  it('readOnly tools: a durable agent runs them while their response commits; a turn with another tool waits; the journal has every turn', async () => {
+    const { runtime, model } = await setup({
+      rules: [
+        rules.when((v) => v.toolResults().length === 0, { toolUse: [{ name: 'define', input: { word: 'one' } }, { name: 'define', input: { word: 'two' } }] }),
+        rules.when((v) => v.toolResults().length === 2, { toolUse: [{ name: 'define', input: { word: 'three' } }, { name: 'add', input: { a: 1, b: 2 } }] }),
+        rules.answer((v) => v.toolResults().map((r) => r.content).join(' | ')),
+      ],
+    });
+    const dict = await runtime.spawn(dictionary, { id: 'dict', pin: 1 });
+    await runtime.spawn(calculator, { id: 'calc', pin: 2 });
+    const agent = await runtime.spawn(reader, { id: 'reader-1', pin: 2, args: local(model.baseURL) });
+    const result = await runtime.ask(agent, 'run', { task: 'read', runId: 'read-1' }, { timeoutMs: 20_000 });
+    expect(result.turns).toBe(3);
+    expect(result.text).toBe('one: a word of 3 letters | two: a word of 3 letters | three: a word of 5 letters | {"sum":3}');
+    expect(await runtime.ask(dict, 'calls')).toHaveLength(3);
+    expect([...model.log.requestsByPrompt().values()]).toEqual([1, 1, 1]);
+    // asked again, the run answers from the agent's state: no request
+    expect((await runtime.ask(agent, 'run', { task: 'read', runId: 'read-1' }, { timeoutMs: 20_000 })).text).toBe(result.text);
+    expect(model.log.messages).toHaveLength(3);
+    expect(() => defineAgent({ kind: 'x', model: 'claude-haiku-4-5', tools: [{ name: 't', input_schema: { type: 'object' }, actor: 'a', readOnly: 'yes' as never }], module: import.meta.url })).toThrow(InvalidAgentDefinitionError);
   });
 
   it('bad definitions are named errors at definition', () => {

@@ -11,6 +11,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../agents/model-server/index.ts';
+import { SNAPSHOT_EVERY } from '../../agents/journal.ts';
+import { ActorStore } from '../../persistence/index.ts';
 import { setup, tempDir } from './helpers.ts';
 
 const NODE = fileURLToPath(new URL('./fixtures/kill-node.ts', import.meta.url));
@@ -20,8 +22,8 @@ const SAVE_WINDOW_MS = 100;
 const IN_TRANSIT_MS = 50;
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon']; // 6 turns: the researcher's maxTurns
 
-function boot(dataDir: string, baseURL: string): Promise<ChildProcess> {
-  const proc = fork(NODE, [dataDir, baseURL, '0'], { execArgv: ['--import', 'tsx'], env: { ...process.env, TROUPE_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+function boot(dataDir: string, baseURL: string, stallOn?: string): Promise<ChildProcess> {
+  const proc = fork(NODE, [dataDir, baseURL, '0', ...(stallOn ? [stallOn] : [])], { execArgv: ['--import', 'tsx'], env: { ...process.env, TROUPE_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   proc.stdout!.resume();
@@ -94,5 +96,51 @@ describe('kill -9 mid-run', () => {
     expect(splits.every((n) => n >= 1), JSON.stringify(splits)).toBe(true);
     expect(splits.some((n) => n <= WORDS.length), JSON.stringify(splits)).toBe(true);
     console.log(`kill -9 test: ${KILLS} kills after ${splits.join(', ')} completed responses, ${ok.length} completed requests for ${firstDone.size} turns, ${duplicates.length} re-requested inside the save window`);
+  });
+});
+
+describe('kill -9 after incremental saves', () => {
+  it('the saves since the journal\'s last snapshot are only in its journal at the kill; the restart replays them and resumes the run', { timeout: 120_000 }, async () => {
+    const word = (v: { toolResults(): unknown[] }) => WORDS[v.toolResults().length];
+    const { model } = await setup(
+      { rules: [rules.when((v) => v.toolResults().length < WORDS.length, (v) => ({ toolUse: { name: 'define', input: { word: word(v) } } })), rules.answer((v) => `defined ${v.toolResults().length} words`)] },
+      { workers: 0, governor: false },
+    );
+    const dataDir = tempDir();
+    // The third turn's tool call never returns: by then the run has saved its start, two responses with their
+    // tool results and the third response (tools run only once their response is on disk). Then kill -9.
+    const child = await boot(dataDir, model.baseURL, 'gamma');
+    const stalled = new Promise<void>((resolve) => child.on('message', (m: { op: string }) => m.op === 'stalled' && resolve()));
+    child.send({ op: 'run' });
+    await stalled;
+    await kill(child);
+
+    // What was on disk at the kill: the journal's snapshot predates the saves, which are journal entries only.
+    const store = ActorStore.open(dataDir);
+    let uncovered: Array<{ type: string; payload: unknown }>;
+    try {
+      const snap = store.readSnapshot('k1~journal');
+      uncovered = store.journalEntries('k1~journal', snap?.seq ?? 0);
+      const saved = (snap?.state as { runs: Record<string, { messages: unknown[] }> } | undefined)?.runs.job;
+      expect(saved?.messages.length ?? 0).toBeLessThan(6); // the snapshot does not have the third response
+    } finally {
+      await store.close();
+    }
+    const saves = uncovered.filter((e) => e.type === 'save');
+    expect(saves.length).toBeGreaterThanOrEqual(4);
+    expect(saves.length).toBeLessThan(SNAPSHOT_EVERY);
+    expect(saves.filter((e) => 'append' in (e.payload as object)).length).toBeGreaterThanOrEqual(3); // deltas, not whole runs
+
+    const again = await boot(dataDir, model.baseURL);
+    const done = new Promise<{ op: string; result?: { text: string; turns: number }; message?: string }>((resolve) => again.on('message', (m: { op: string }) => m.op !== 'ready' && resolve(m)));
+    again.send({ op: 'run' });
+    const outcome = await done;
+    await kill(again);
+    expect(outcome.op, outcome.message).toBe('done');
+    expect(outcome.result!.text).toBe(`defined ${WORDS.length} words`);
+    expect(outcome.result!.turns).toBe(WORDS.length + 1);
+    // Every turn requested once: the three responses saved before the kill came back from the replayed saves.
+    expect([...model.log.completedByPrompt().values()]).toEqual(Array(WORDS.length + 1).fill(1));
+    expect([...model.log.requestsByPrompt().values()]).toEqual(Array(WORDS.length + 1).fill(1));
   });
 });

@@ -56,6 +56,8 @@ describe('a manager agent decomposes work into a task graph of agents', { timeou
       "check@review[1]=You do review. on 'review the parser' after impl",
     ].join(' | '));
     expect(progress).toContain('task check (review) completed');
+    // every task's first attempt is told, the ones that start at once too (followed before the graph is submitted)
+    for (const t of ['facts (research)', 'prior (research)', 'impl (code)', 'check (review)']) expect(progress).toContain(`task ${t} started, attempt 1`);
     expect(progress).toContain('task impl (code) ready: its dependencies are done');
     // the graph is in the task service, named after the tool call
     const graphs = Object.keys(await (await tasks(runtime)).graphs());

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../agents/model-server/index.ts';
 import { OpsMetrics } from '../../ops/metrics.ts';
-import { codeWorker, coder, dictionary, dispatcher, researcher } from './fixtures/team.ts';
+import { codeWorker, coder, dictionary, dispatcher, metered, researcher } from './fixtures/team.ts';
+import { agentMeter, MAX_AGENT_SERIES, METER_ID, OTHER_AGENT, type MeterEntry, type MeterSample } from '../../agents/meter.ts';
+import { defineAgent } from '../../agents/index.ts';
 import { setup } from './helpers.ts';
 
 const local = (baseURL: string) => ({ endpoint: { mode: 'local' as const, baseURL } });
@@ -64,9 +66,79 @@ describe('agent metrics: failure classes, tokens, cost, runs and handoffs per ag
       expect(value(text, 'troupe_agent_tokens_total', { kind: 'test.researcher', model: 'claude-opus-4-5', type: 'output' })).toBe(m.output);
       expect(value(text, 'troupe_agent_cost_usd_total', { kind: 'test.researcher', model: 'claude-opus-4-5' })).toBeCloseTo(m.costUsd, 12);
       expect(value(text, 'troupe_agent_turns_total', { kind: 'test.coder', model: 'claude-haiku-4-5' })).toBe(1);
-      expect(text).not.toMatch(/troupe_agent_\w+\{[^}]*(?:id|agent)="/); // no per-id labels
+      expect(text).not.toMatch(/troupe_agent_\w+\{[^}]*(?:id|agent)="/); // no per-id labels: no kind here opted in
+      // model-call durations (gen_ai.client.operation.duration): one observation per answered call
+      expect(value(text, 'troupe_agent_operation_duration_seconds_count', { kind: 'test.researcher', model: 'claude-opus-4-5' })).toBe(stats.turns);
+      expect(value(text, 'troupe_agent_operation_duration_seconds_bucket', { kind: 'test.researcher', model: 'claude-opus-4-5', le: '+Inf' })).toBe(stats.turns);
+      expect(value(text, 'troupe_agent_operation_duration_seconds_sum', { kind: 'test.researcher', model: 'claude-opus-4-5' })).toBeGreaterThan(0);
     } finally {
       metrics.close();
     }
+  });
+});
+
+/** The meter's entries (the meter hears of runs by tells: wait until `ready` holds). */
+async function meterUntil(runtime: { lookup(id: string): Promise<unknown>; ask(...a: unknown[]): Promise<unknown> }, ready: (e: MeterEntry[]) => boolean): Promise<MeterEntry[]> {
+  for (let i = 0; i < 400; i++) {
+    const ref = await runtime.lookup(METER_ID);
+    const entries = ref ? ((await runtime.ask(ref, 'read')) as MeterEntry[]) : [];
+    if (ready(entries)) return entries;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  throw new Error('the meter never got there');
+}
+
+describe('agent metrics by agent id (opt-in, bounded)', { timeout: 60_000 }, () => {
+  it('a kind that opts in has tokens and cost by agent id, equal to each agent\'s stats; the others have none', async () => {
+    const { runtime, model } = await setup({ rules: [rules.answer((v) => `answer to ${v.task}`)] });
+    const a = await runtime.spawn(metered, { id: 'm-a', pin: 1, args: local(model.baseURL) });
+    const b = await runtime.spawn(metered, { id: 'm-b', pin: 2, args: local(model.baseURL) });
+    await runtime.spawn(dictionary, { id: 'dict' });
+    const r = await runtime.spawn(researcher, { id: 'r1', args: local(model.baseURL) });
+    await runtime.ask(a, 'run', { task: 'one' }, { timeoutMs: 20_000 });
+    await runtime.ask(a, 'run', { task: 'two, longer' }, { timeoutMs: 20_000 });
+    await runtime.ask(b, 'run', { task: 'three' }, { timeoutMs: 20_000 });
+    await runtime.ask(r, 'run', { task: 'four' }, { timeoutMs: 20_000 });
+    const metrics = new OpsMetrics(runtime);
+    try {
+      let text = '';
+      for (let i = 0; i < 200; i++) {
+        text = await metrics.scrape();
+        if (value(text, 'troupe_agent_runs_total', { kind: 'test.metered', outcome: 'completed' }) === 3 && value(text, 'troupe_agent_runs_total', { kind: 'test.researcher', outcome: 'completed' }) === 1) break;
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      for (const [id, ref] of [['m-a', a], ['m-b', b]] as const) {
+        const m = (await runtime.ask(ref, 'stats')).byModel['claude-haiku-4-5'];
+        expect(value(text, 'troupe_agent_by_id_tokens_total', { kind: 'test.metered', agent: id, model: 'claude-haiku-4-5', type: 'input' })).toBe(m.input);
+        expect(value(text, 'troupe_agent_by_id_tokens_total', { kind: 'test.metered', agent: id, model: 'claude-haiku-4-5', type: 'output' })).toBe(m.output);
+        expect(value(text, 'troupe_agent_by_id_cost_usd_total', { kind: 'test.metered', agent: id, model: 'claude-haiku-4-5' })).toBeCloseTo(m.costUsd, 12);
+      }
+      expect(text).not.toMatch(/troupe_agent_by_id_\w+\{[^}]*kind="test.researcher"/);
+      expect(text).not.toMatch(/troupe_agent_(?!by_id_)\w+\{[^}]*agent="/); // the per-kind families never carry the id
+    } finally {
+      metrics.close();
+    }
+  });
+
+  it('keeps at most MAX_AGENT_SERIES ids as labels: later ids are counted as _other, nothing is lost', async () => {
+    const { runtime } = await setup({ rules: [] }, { workers: 0, governor: false });
+    const meter = await runtime.spawn(agentMeter, { id: METER_ID, pin: 0 });
+    const n = MAX_AGENT_SERIES + 7;
+    for (let i = 0; i < n; i++) {
+      const samples: MeterSample[] = [['agentCost', { kind: 'k', agent: `a${i}`, model: 'm' }, 1], ['cost', { kind: 'k', model: 'm' }, 1]];
+      runtime.tell(meter, 'report', samples);
+    }
+    runtime.tell(meter, 'report', [['agentCost', { kind: 'k', agent: 'a3', model: 'm' }, 1]] as MeterSample[]); // a kept id stays itself
+    const entries = await meterUntil(runtime as never, (e) => e.find((x) => x.family === 'cost')?.value === n);
+    const byId = entries.filter((e) => e.family === 'agentCost');
+    expect(byId.length).toBe(MAX_AGENT_SERIES + 1);
+    expect(byId.find((e) => e.labels.agent === OTHER_AGENT)?.value).toBe(7);
+    expect(byId.find((e) => e.labels.agent === 'a3')?.value).toBe(2);
+    expect(byId.reduce((s, e) => s + e.value, 0)).toBe(n + 1);
+  });
+
+  it('a malformed metrics option is a named error at definition', () => {
+    expect(() => defineAgent({ kind: 'x', model: 'claude-haiku-4-5', metrics: { perAgent: 'yes' as never } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_AGENT_DEFINITION' }));
+    expect(() => defineAgent({ kind: 'x', model: 'claude-haiku-4-5', metrics: 3 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_AGENT_DEFINITION' }));
   });
 });

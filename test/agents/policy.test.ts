@@ -8,7 +8,7 @@ import { QuotaPolicy } from '../../agents/policy/quota.ts';
 import { decideRecovery, onStopReason } from '../../agents/policy/recovery.ts';
 import { TokenBucket } from '../../agents/policy/token-bucket.ts';
 import { InvalidQuotaError } from '../../agents/errors.ts';
-import { estimateInputTokens } from '../../agents/tokens.ts';
+import { estimateInputTokens, PromptSizer } from '../../agents/tokens.ts';
 
 const runs = Number(process.env.TROUPE_FC_RUNS ?? 100);
 const apiError = (status: number, type: string, message: string, headers: Record<string, string> = {}) =>
@@ -200,5 +200,33 @@ describe('compaction with a summary (pure)', () => {
     const note = JSON.stringify(withSummary.ok && withSummary.messages[0]);
     expect(note).toContain('2 earlier exchange(s) were dropped to fit the context window. Summary of them: S Decisions so far: second thought');
     expect(note).not.toContain('first thought');
+  });
+});
+
+describe('the run\'s prompt sizer (property)', () => {
+  it('gives the estimate of the whole prompt after any appends, rewrites and shrinks of the conversation', () => {
+    const block = fc.oneof(
+      fc.record({ type: fc.constant('text'), text: fc.string({ maxLength: 40 }) }),
+      fc.record({ type: fc.constant('tool_result'), tool_use_id: fc.string({ maxLength: 8 }), content: fc.string({ maxLength: 40 }), is_error: fc.option(fc.boolean(), { nil: undefined }) }),
+    );
+    const message = fc.record({ role: fc.constantFrom('user', 'assistant'), content: fc.oneof(fc.string({ maxLength: 60 }), fc.array(block, { maxLength: 3 })) });
+    const step = fc.oneof(
+      fc.record({ op: fc.constant('append' as const), m: message }),
+      fc.record({ op: fc.constant('rewrite' as const), keep: fc.nat(6) }), // compaction: a new array of new messages
+      fc.record({ op: fc.constant('shrink' as const), by: fc.nat(3) }), // the same array, shorter
+    );
+    fc.assert(fc.property(fc.option(fc.string({ maxLength: 30 }), { nil: undefined }), fc.array(step, { maxLength: 30 }), (system, steps) => {
+      const sizer = new PromptSizer();
+      const tools = [{ name: 'echo', input_schema: { type: 'object' } }];
+      let messages: unknown[] = [{ role: 'user', content: 'the task' }];
+      for (const s of steps) {
+        if (s.op === 'append') messages.push(s.m);
+        else if (s.op === 'rewrite') messages = messages.slice(-Math.max(1, s.keep)).map((m) => structuredClone(m));
+        else messages.length = Math.max(1, messages.length - s.by);
+        const body = { system, tools, messages };
+        if (sizer.tokens(body) !== estimateInputTokens(body)) return false;
+      }
+      return true;
+    }), { numRuns: runs });
   });
 });

@@ -21,13 +21,14 @@ const agreed = {
   histogram: ['troupe_message_handling_seconds'],
 };
 
-describe('every metric the dashboard and the alert rules use is in a live /metrics', () => {
+describe('every metric the dashboard and the alert rules use is in a live /metrics (a service with LLM agents for the Agents row)', () => {
   let service: Service;
   let exp: Exposition;
 
   beforeAll(async () => {
-    service = await startService();
+    service = await startService({ agents: true });
     await service.traffic();
+    await service.agentTraffic();
     await service.crash();
     await service.openCircuit();
     exp = parseExposition(await service.get('/metrics'));
@@ -68,6 +69,18 @@ describe('every metric the dashboard and the alert rules use is in a live /metri
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('the agent run shows in the Agents row\'s metrics: the 429 by class, the handoff, tokens, cost by agent id, call durations', () => {
+    const sample = (name: string, labels: Record<string, string>) =>
+      exp.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    expect(exp.types.get('troupe_agent_operation_duration_seconds')).toBe('histogram');
+    expect(sample('troupe_agent_failures_total', { kind: 'ops-scout', class: 'rate-limited' })?.value).toBe(1);
+    expect(sample('troupe_agent_runs_total', { kind: 'ops-scout', outcome: 'handed_off' })?.value).toBe(1);
+    expect(sample('troupe_agent_handoffs_total', { kind: 'ops-fixer', outcome: 'received' })?.value).toBe(1);
+    expect(sample('troupe_agent_tokens_total', { kind: 'ops-fixer', model: 'claude-opus-4-5', type: 'input' })?.value).toBeGreaterThan(0);
+    expect(sample('troupe_agent_by_id_cost_usd_total', { kind: 'ops-fixer', agent: 'fixer-1', model: 'claude-opus-4-5' })?.value).toBeGreaterThan(0);
+    expect(sample('troupe_agent_operation_duration_seconds_count', { kind: 'ops-scout', model: 'claude-haiku-4-5' })?.value).toBe(1);
   });
 
   it('the crash and the open circuit show in the metrics the alerts read', () => {

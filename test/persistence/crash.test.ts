@@ -25,6 +25,8 @@
 // TROUPE_CRASH_VERBOSE=1 prints every run's history; TROUPE_CRASH_INFLIGHT_RETRIES=0 leaves out retries of ids
 // still in flight (see INFLIGHT_RETRIES).
 // TROUPE_CRASH_VARIANT=lossy runs the whole property against a counter without a durable mailbox: it must fail.
+// The cadence variant (a durable mailbox snapshotted every 5 handled messages, the rest replayed from the journal
+// after a kill) runs CADENCE_RUNS (2) runs of its own; TROUPE_CRASH_VARIANT=cadence runs it in the main property too.
 import fc from 'fast-check';
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,6 +44,7 @@ const RUNS = Number(process.env.TROUPE_CRASH_RUNS ?? (FC_RUNS ? Math.max(5, Math
 const SEED = process.env.TROUPE_CRASH_SEED === undefined ? undefined : Number(process.env.TROUPE_CRASH_SEED);
 const PATH = process.env.TROUPE_CRASH_PATH;
 const VARIANT = process.env.TROUPE_CRASH_VARIANT ?? 'durable';
+const CADENCE_RUNS = Number(process.env.TROUPE_CRASH_CADENCE_RUNS ?? 2);
 /**
  * Retries of an id whose first send is still being journaled: the duplicate may only be acknowledged once the
  * original is durable (this dimension found that bug; TROUPE_CRASH_INFLIGHT_RETRIES=0 turns it off).
@@ -52,7 +55,7 @@ const VERBOSE = process.env.TROUPE_CRASH_VERBOSE === '1';
 /** A boot, a get, or a clean run's acknowledgements that take longer than this mean something is stuck. */
 const STEP_MS = 20_000;
 
-type Variant = 'durable' | 'lossy';
+type Variant = 'durable' | 'lossy' | 'cadence';
 type Kill =
   | { at: 'ready' } // while the restored journal is being replayed
   | { at: 'acks'; k: number } // as soon as k messages of this cycle are acknowledged (k >= all: once all are)
@@ -414,6 +417,13 @@ describe('crash: SIGKILL of a process with durable counters', () => {
       { numRuns: RUNS, endOnFailure: true, seed: SEED, path: PATH },
     );
     expect(kills).toBeGreaterThanOrEqual(RUNS * CYCLES);
+  });
+
+  it(`${CADENCE_RUNS} runs x ${CYCLES} cycles, a durable mailbox snapshotted every 5 messages: the same invariants`, { timeout: 60_000 + CADENCE_RUNS * 45_000 }, async () => {
+    await fc.assert(fc.asyncProperty(plans, async (plan) => {
+      const model = await runPlan(plan, 'cadence');
+      if (VERBOSE) console.log(`cadence run ${model.run}:\n  ${model.history.join('\n  ')}`);
+    }), { numRuns: CADENCE_RUNS, endOnFailure: true, seed: SEED, path: PATH });
   });
 
   // The checker itself: a persistent counter WITHOUT a durable mailbox (acknowledged when queued in memory,

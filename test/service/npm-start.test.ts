@@ -15,7 +15,7 @@ describe('npm start: the demo system as a service', { timeout: 90_000 }, () => {
     expect(out).toMatch(/^troupe: metrics {3}http:\/\/127\.0\.0\.1:\d+\/metrics\n/);
     expect(out).toMatch(/\ntroupe: health {4}http:\/\/127\.0\.0\.1:\d+\/healthz http:\/\/127\.0\.0\.1:\d+\/readyz\n/);
     expect(out).toMatch(/\ntroupe: web view {2}http:\/\/127\.0\.0\.1:\d+\/\n/);
-    expect(out).toMatch(/\ntroupe: demo started \(2 worker threads\)\n/);
+    expect(out).toMatch(/\ntroupe: demo started \(2 worker threads, data in \S+troupe-demo-\w+\)\n/); // the agents are durable: a scratch data dir
     // the agent team: the manager's plan ran as a task graph, through a crash and a rate limit, with a handoff
     expect(out).toMatch(/\ndemo: model {4}local Messages API server http:\/\/127\.0\.0\.1:\d+ /);
     expect(out).toMatch(/\ndemo: crash {4}researcher '\w+' crashed \(ERR_MODEL_UNAVAILABLE\): restart\n/);

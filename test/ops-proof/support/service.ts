@@ -8,6 +8,7 @@ import { startOpsServer, type OpsServer } from '../../../ops/server.ts';
 import { flaky } from '../../fixtures/flaky.ts';
 import { durableCounter } from '../../fixtures/durable.ts';
 import { until } from './ports.ts';
+import { agentTraffic } from './agents.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
 
@@ -22,6 +23,9 @@ process.env.TROUPE_LOG_LEVEL ??= 'silent';
  *   ├── ledger    durable-counter  durable mailbox: journal commits, snapshots
  *   └── breakers (one-for-one, open-circuit after 1 restart in 60 s, reset after 60 s)
  *       └── fragile flaky          openCircuit() crashes it twice: its circuit opens and stays open
+ *
+ * With `agents: true`, also two LLM agents on the main thread and a local model server (support/agents.ts):
+ * `agentTraffic()` runs one agent task (a rate limit waited out, a handoff).
  */
 export interface Service {
   runtime: Runtime;
@@ -35,14 +39,17 @@ export interface Service {
   crash(): Promise<void>;
   /** Crash `fragile` until its supervisor opens its circuit; resolves when the tree says so. */
   openCircuit(): Promise<void>;
+  /** With `agents: true`: one agent run that meets a 429 and hands its task off (every troupe_agent_* family). */
+  agentTraffic(): Promise<void>;
   /** GET a path of the ops server as text (throws on a non-2xx answer). */
   get(path: string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startService(): Promise<Service> {
+export async function startService(o: { agents?: boolean } = {}): Promise<Service> {
   const dataDir = mkdtempSync(join(tmpdir(), 'troupe-ops-proof-'));
   const runtime = await Runtime.start({ workers: 2, dataDir, spareWorker: false });
+  const closeAgents: Array<() => Promise<void>> = [];
   let ops: OpsServer | undefined;
   try {
     const tree = await runtime.supervise({
@@ -102,6 +109,10 @@ export async function startService(): Promise<Service> {
         // Mail to an open circuit is a dead letter with reason circuit-open.
         runtime.tell(refs.fragile, 'add', 1);
       },
+      async agentTraffic() {
+        if (!o.agents) throw new Error('startService({ agents: true }) runs agents; this service has none');
+        closeAgents.push(await agentTraffic(runtime));
+      },
       async get(path) {
         const res = await fetch(`${url}${path}`);
         const body = await res.text();
@@ -111,6 +122,7 @@ export async function startService(): Promise<Service> {
       async close() {
         await ops?.close();
         await runtime.shutdown();
+        for (const c of closeAgents) await c();
         rmSync(dataDir, { recursive: true, force: true });
       },
     };
