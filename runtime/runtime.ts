@@ -434,7 +434,11 @@ export class Runtime implements Messaging {
         this.requests.delete(c.req);
         return;
       case 'spawn-request':
-        return void this.place(c.module, c.kind, c.options as SpawnOptions).then(
+        // ctx.spawn on a worker: its options are checked here, as runtime.spawn checks them (InvalidSpawnOptionError).
+        return void Promise.resolve().then(() => {
+          validateSpawnOptions(c.options as SpawnOptions, this.workerCount, (n) => this.live(n));
+          return this.place(c.module, c.kind, c.options as SpawnOptions);
+        }).then(
           (ref) => this.host.sendControl(from, { op: 'spawn-result', req: c.req, ref }),
           (err: unknown) => this.host.sendControl(from, { op: 'spawn-result', req: c.req, error: errorToData(err) as ErrorData }),
         );

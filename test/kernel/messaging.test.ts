@@ -265,6 +265,10 @@ describe.each([0, 2])('kernel with %i workers', (workers) => {
     expect(await rt.ask(s, 'lookup', 'kid')).toEqual(child);
     expect(await rt.ask(s, 'lookup', 'nobody')).toBeUndefined();
     await expect(rt.ask(s, 'spawnChild', 'kid')).rejects.toBeInstanceOf(ActorCrashedError);
+    // Bad options from a handler are the same named error as from outside, on every thread.
+    const bad = await rt.ask(s, 'spawnChild', '$reserved').catch((e: ActorCrashedError) => e);
+    expect(bad).toBeInstanceOf(ActorCrashedError);
+    expect((bad as ActorCrashedError & { cause?: { code?: string } }).cause?.code).toBe('ERR_INVALID_SPAWN_OPTION');
     expect(await rt.ask(child, 'whereAmI')).toEqual(child);
   });
 
