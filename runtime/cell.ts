@@ -23,7 +23,7 @@ function sawAsync(handler: object): void {
 import { undraft } from './cloneable.ts';
 import type { ActorPersistence } from './persist.ts';
 import type { KindCounters } from './thread-metrics.ts';
-import { childTraceparent, messageTracer, traceIdOf, type MessageSpan, type SpanOutcome } from './tracing.ts';
+import { childTraceparent, recordingTracer, traceIdOf, type MessageSpan, type SpanOutcome } from './tracing.ts';
 
 /**
  * `traceOut` once a handling ended: what the actor sends or logs from then on (a timer, a late callback) carries no
@@ -220,7 +220,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     const handler = this.def.handlers[type];
     // (System messages never come this way: their '$' types have no handler and are refused where sent.)
     // A recording tracer takes handle()'s path: a span per message costs far more than the envelope.
-    if (handler === undefined || this.phase !== 'running' || (messageTracer !== undefined && messageTracer.recording())) {
+    if (handler === undefined || this.phase !== 'running' || recordingTracer !== undefined) {
       this.handle(envelope(type, payload, from, 0, 0, '', trace));
       return this.takesMail();
     }
@@ -352,7 +352,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
     this.messageId = env.id;
     this.trace = env.trace;
     this.traceOut = '';
-    if (messageTracer !== undefined && messageTracer.recording()) this.startSpan(env.type);
+    if (recordingTracer !== undefined) this.startSpan(env.type);
     const draft = this.work !== undefined || isNested(this) ? this.openWork(handler).draft : openDraft(this);
     let result: unknown;
     try {
@@ -381,7 +381,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   }
 
   private startSpan(type: string): void {
-    const span = messageTracer!.start(this.trace, this.def.kind, this.id, type);
+    const span = recordingTracer!.start(this.trace, this.def.kind, this.id, type);
     if (span === undefined) return;
     this.span = span;
     this.traceOut = span.traceparent;
@@ -403,7 +403,7 @@ export class Cell implements Runnable, MessageSink, StateSlot, WorkHolder {
   outgoingTrace(): string {
     const out = this.traceOut;
     if (out === '') return (this.traceOut = childTraceparent(this.trace));
-    return out !== HANDLING_DONE ? out : (messageTracer?.outside() ?? '');
+    return out !== HANDLING_DONE ? out : recordingTracer === undefined ? '' : recordingTracer.outside();
   }
 
   /**

@@ -11,6 +11,6 @@ export type { ActorDefinition, ActorRef, TerminationNotice, AskOptions } from '.
 export type { ActorContext, SpawnOptions } from '../actors/context.ts';
 export type { MailboxSpec } from '../mailbox/mailbox.ts';
 export {
-  setMessageTracer, parseTraceparent, traceIdOf,
+  setMessageTracer, tracerChanged, parseTraceparent, traceIdOf,
   type MessageTracer, type MessageSpan, type SpanOutcome,
 } from './tracing.ts';

@@ -10,8 +10,8 @@ import { InvalidTraceparentError } from './errors.ts';
  *
  * Spans are not the kernel's business: a capability (ops/tracing, the `troupe/otel` subpath) installs a
  * MessageTracer per thread, and the kernel calls it around each handler while it says it records (the handler runs
- * inside the span: MessageSpan.run). Without one the cost is a string carried with each message and three field
- * writes per handled message. Once a handling ended, the actor's ctx.tell/ctx.log (from a timer, a late callback)
+ * inside the span: MessageSpan.run). Without one, or with one that records nothing, the cost is a string carried
+ * with each message and three field writes per handled message. Once a handling ended, the actor's ctx.tell/ctx.log (from a timer, a late callback)
  * carry no message's trace: the caller's context as for a message sent from outside (MessageTracer.outside), or none.
  */
 
@@ -33,7 +33,11 @@ export interface MessageSpan {
 }
 
 export interface MessageTracer {
-  /** Checked per handled message: false (no provider, say) keeps the kernel on its fast path, recording nothing. */
+  /**
+   * Whether it records now. Read when the tracer is installed and whenever it calls `tracerChanged()` (a provider
+   * registered or removed), never per message: while false the kernel takes the exact path of no tracer installed
+   * (no call into the tracer at all: neither `start` nor `outside`).
+   */
   recording(): boolean;
   /** Before a handler runs: its span, child of `parent` ('' for a new trace); undefined to record none. */
   start(parent: string, kind: string, actor: string, type: string): MessageSpan | undefined;
@@ -44,11 +48,24 @@ export interface MessageTracer {
 /** This thread's tracer (one per thread: modules are per thread). */
 export let messageTracer: MessageTracer | undefined;
 
+/**
+ * The installed tracer while it records, else undefined: what the kernel's message paths read (one compare per
+ * message). An installed tracer that records nothing (troupe/otel with no provider registered) costs nothing more.
+ */
+export let recordingTracer: MessageTracer | undefined;
+
 /** Install (or remove, with undefined) this thread's tracer. Returns the one it replaces. */
 export function setMessageTracer(tracer: MessageTracer | undefined): MessageTracer | undefined {
   const previous = messageTracer;
   messageTracer = tracer;
+  tracerChanged();
   return previous;
+}
+
+/** The installed tracer's `recording()` may have changed: read it again (a tracer calls this when it does). */
+export function tracerChanged(): void {
+  const tracer = messageTracer;
+  recordingTracer = tracer !== undefined && tracer.recording() ? tracer : undefined;
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[^]*)?$/;
@@ -70,7 +87,7 @@ export function parseTraceparent(value: unknown): string | undefined {
 
 /** A caller-given traceparent, checked where it is given: '' for none, a named error for a bad one. */
 export function callerTraceparent(value: string | undefined): string {
-  if (value === undefined) return messageTracer?.outside() ?? '';
+  if (value === undefined) return recordingTracer === undefined ? '' : recordingTracer.outside();
   const tp = parseTraceparent(value);
   if (tp === undefined) throw new InvalidTraceparentError(`traceparent ${JSON.stringify(value)} is not W3C trace context ('00-<32 hex>-<16 hex>-<2 hex>')`);
   return tp;

@@ -2,13 +2,13 @@ import {
   context, trace, ProxyTracerProvider, SpanKind, SpanStatusCode, type Context, type Exception, type Span, type SpanContext,
   type Tracer, type TracerProvider,
 } from '@opentelemetry/api';
-import type { MessageSpan, MessageTracer, SpanOutcome } from '../../runtime/tracing.ts';
+import { tracerChanged, type MessageSpan, type MessageTracer, type SpanOutcome } from '../../runtime/tracing.ts';
 
 /** What the global provider delegates to while none is registered (the API's no-op provider). */
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 const TRACER_NAME = 'troupe';
 
-/** How often the tracer looks again whether a provider is registered (ms): what it costs is one boolean per message. */
+/** How often the tracer looks again whether a provider is registered (ms); a change is passed to the kernel then. */
 export const PROVIDER_CHECK_MS = 100;
 
 export interface OtelMessageTracer extends MessageTracer {
@@ -22,9 +22,10 @@ export interface OtelMessageTracer extends MessageTracer {
  * The kernel's MessageTracer (runtime/tracing.ts) over the OpenTelemetry API: each handled message becomes a
  * CONSUMER span named '<kind> <type>', child of the span that sent it, with the actor's kind and id, the message
  * type and the outcome. It records only while a tracer provider is registered (the global one, on this thread, or
- * `provider`); otherwise the kernel stays on its fast path and only carries trace context on. Whether one is
- * registered is read every PROVIDER_CHECK_MS, not per message: looking up the global provider per message cost
- * half of the same-thread tell figure.
+ * `provider`); otherwise the kernel takes the exact path of no tracer installed and only carries trace context on.
+ * Whether one is registered is read every PROVIDER_CHECK_MS, not per message (looking up the global provider per
+ * message cost half of the same-thread tell figure), and a change is told to the kernel (tracerChanged), which
+ * reads recording() then: per message it compares one variable, whatever the tracer.
  */
 export function otelMessageTracer(provider?: TracerProvider): OtelMessageTracer {
   let live: TracerProvider | undefined;
@@ -33,8 +34,10 @@ export function otelMessageTracer(provider?: TracerProvider): OtelMessageTracer 
     const p = provider ?? trace.getTracerProvider();
     const delegate = p instanceof ProxyTracerProvider ? p.getDelegate() : p;
     const next = delegate === NOOP_PROVIDER ? undefined : delegate;
-    if (next !== live) tracer = next?.getTracer(TRACER_NAME);
+    if (next === live) return;
+    tracer = next?.getTracer(TRACER_NAME);
     live = next;
+    tracerChanged(); // the kernel reads recording() now, not per message
   };
   refresh();
   const timer = setInterval(refresh, PROVIDER_CHECK_MS);
