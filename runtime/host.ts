@@ -17,7 +17,7 @@ import {
 import { assertCloneable } from './cloneable.ts';
 import { Op, ReplyCode, opArity, type Control } from './protocol.ts';
 import { Scheduler, type SchedulingPolicy } from './scheduler.ts';
-import { Transport, readTrace, type Port } from './transport.ts';
+import { Transport, type Port } from './transport.ts';
 import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
 import { ActorPersistence } from './persist.ts';
@@ -271,7 +271,7 @@ export class Host {
       if (ask !== 0) return this.settle(ask, false, errorToData(new WorkerLostError(`thread ${ref.node} hosting ${ref.id} is gone`)));
       return this.deadLetters.record(ref.id, type, from, 'worker-lost');
     }
-    this.transport.out(ref.node).push(Op.Msg, ref.id, type, payload, from, ask, this.transport.traceField(ref.node, trace));
+    this.transport.outTraced(ref.node, trace).push(Op.Msg, ref.id, type, payload, from, ask);
     this.transport.requestFlush();
   }
 
@@ -334,13 +334,16 @@ export class Host {
   }
 
   private apply(from: number, ops: unknown[]): void {
-    let trace = ''; // of the last message in the batch (runtime/transport.ts traceField)
+    let trace = ''; // the post's current one, for its Msg operations (Op.Trace)
     for (let i = 0; i < ops.length;) {
       switch (ops[i] as number) {
         case Op.Msg:
-          trace = readTrace(ops[i + 6], trace);
           this.deliver(ops[i + 1] as string, ops[i + 2] as string, ops[i + 3], ops[i + 4] as string, ops[i + 5] as number, from, '', false, trace);
-          i += 7;
+          i += 6;
+          break;
+        case Op.Trace:
+          trace = ops[i + 1] as string;
+          i += 2;
           break;
         case Op.Reply:
           if ((ops[i + 2] as number) >= ReplyCode.Receipt) {

@@ -3,7 +3,7 @@
  * fixed number of fields (flat arrays clone faster than arrays of objects). Control operations carry one object.
  */
 export const Op = {
-  /** to, type, payload, from, ask, trace (a W3C traceparent or '': runtime/tracing.ts) */
+  /** to, type, payload, from, ask; its traceparent is the post's current one (see Trace) */
   Msg: 1,
   /** ask, code (ReplyCode), value | ErrorData | the message id of a receipt */
   Reply: 2,
@@ -23,13 +23,19 @@ export const Op = {
   Send: 9,
   /** to, type, payload, from, ask, replyNode, messageId, ack: a message passed on with its reply address (a cluster) */
   Forward: 10,
+  /**
+   * traceparent (a W3C traceparent or '': runtime/tracing.ts): the trace of the Msg operations after it in the same
+   * post, until the next Trace; a post starts with ''. Written only when it changes (Transport.outTraced), so an
+   * untraced message, or a handler's run of tells in one trace, carries no trace field of its own.
+   */
+  Trace: 11,
 } as const;
 
 /** How a Reply's value reads: a result, an error, or a send's acknowledgement (value: the message id). */
 export const ReplyCode = { Error: 0, Ok: 1, Receipt: 2, DuplicateReceipt: 3 } as const;
 
 /** Number of fields after the op code, indexed by op code. */
-export const opArity = [0, 6, 3, 5, 2, 1, 3, 2, 1, 7, 8];
+export const opArity = [0, 5, 3, 5, 2, 1, 3, 2, 1, 7, 8, 1];
 
 /** Control-plane requests and answers (spawning, lookups, stats, shutdown). Rare, so plain objects. */
 export type Control =

@@ -1,13 +1,5 @@
 import { Op, opArity } from './protocol.ts';
 
-/** In a message's trace field: the same traceparent as the message before it in the batch (Transport.traceField). */
-export const SAME_TRACE = 0;
-
-/** The traceparent of a message whose trace field is `field`, `previous` being the one of the message before it. */
-export function readTrace(field: unknown, previous: string): string {
-  return field === SAME_TRACE ? previous : (field as string);
-}
-
 /** Anything we can post to: a Worker, parentPort or a MessagePort of the mesh. */
 export interface Port {
   postMessage(value: unknown): void;
@@ -23,7 +15,7 @@ const MAX_BATCH = 16_384;
  */
 export class Transport {
   private outboxes: unknown[][];
-  /** Per outbox: the traceparent of its last message (see traceField). */
+  /** Per outbox: the traceparent its Msg operations now carry (the last Op.Trace in it; '' at its start). */
   private lastTraces: string[];
   private flushQueued = false;
   private readonly boundFlush = () => this.flush();
@@ -38,16 +30,18 @@ export class Transport {
   }
 
   /**
-   * The trace field of a message appended to `node`'s outbox (after out(node)): SAME_TRACE when it is the trace of
-   * the message before it in the batch. A handler's tells all carry one traceparent; a 55-character string cloned
-   * per message cost a fifth of the worker-to-worker tell figure. The receiver reads it back with `readTrace`.
+   * The outbox to append an Op.Msg carrying `trace` to (as out(node)): an Op.Trace goes first when the outbox's
+   * current trace is another. A handler's tells all carry one traceparent, and most messages from outside none: a
+   * field per message (even a small number standing for "the same as before") cost a fifth of the worker-to-worker
+   * tell figure. The receiver keeps the post's current trace as it reads (Host.apply).
    */
-  traceField(node: number, trace: string): string | number {
-    // An untraced message ('') also becomes "the one before" on both sides (readTrace returns it as is), so the
-    // sender must remember it too: a SAME_TRACE after it would otherwise be read back as ''.
-    if (this.lastTraces[node] === trace) return trace === '' ? trace : SAME_TRACE;
-    this.lastTraces[node] = trace;
-    return trace;
+  outTraced(node: number, trace: string): unknown[] {
+    const box = this.out(node);
+    if (this.lastTraces[node] !== trace) {
+      box.push(Op.Trace, trace);
+      this.lastTraces[node] = trace;
+    }
+    return box;
   }
 
   /** The outbox to append an operation to; `requestFlush` must follow when sending outside a turn. */
@@ -104,8 +98,12 @@ export class Transport {
       // One operation slipped past the send-site checks: post the rest one by one and report the bad ones.
       let trace = '';
       for (let i = 0; i < ops.length; i += 1 + opArity[ops[i] as number]) {
+        if (ops[i] === Op.Trace) {
+          trace = ops[i + 1] as string;
+          continue;
+        }
         const one = ops.slice(i, i + 1 + opArity[ops[i] as number]);
-        if (one[0] === Op.Msg) one[6] = trace = readTrace(one[6], trace); // alone, it cannot refer to the one before
+        if (one[0] === Op.Msg && trace !== '') one.unshift(Op.Trace, trace); // alone, it starts with no trace
         try {
           port.postMessage(one);
         } catch (e) {

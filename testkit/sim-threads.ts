@@ -134,6 +134,7 @@ function describe(value: unknown): string {
   for (let i = 0; i < value.length; i += 1 + (opArity[value[i] as number] ?? 0)) {
     const op = value[i] as number;
     if (op === Op.Msg || op === Op.Send) parts.push(`${value[i + 1]} '${value[i + 2]}'`);
+    else if (op === Op.Trace) continue; // the trace of the messages after it, not an operation of its own
     else if (op === Op.Control) parts.push(`${(value[i + 1] as { op: string }).op}`);
     else parts.push(OP_NAMES[op] ?? `op ${op}`);
   }
