@@ -9,7 +9,7 @@ import { resolveStrategy } from './strategies/index.ts';
 import { classify, nextDelay, validateRetryPolicy, type RetryPolicy } from './policy/retry.ts';
 import { routingFailed } from './policy/errors.ts';
 import type { Strategy, StrategyState } from './types.ts';
-import { RouterCounters, type RouteCounts } from './metrics.ts';
+import { RouterCounters, UNCOUNTED, type RouteCounts } from './metrics.ts';
 
 type Purpose = 'tell' | 'ask';
 
@@ -27,11 +27,14 @@ export class ThreadRouter implements RouteResolver {
   private messageSeq = 0;
   private readonly idPrefix = `r${Math.floor(Math.random() * 2 ** 48).toString(36)}-`;
 
-  private readonly counters = new RouterCounters();
+  /** undefined with metrics off (ThreadServices.metrics): nothing is counted, nothing is read. */
+  private readonly counters: RouterCounters | undefined;
 
   constructor(private readonly services: ThreadServices) {
     this.table = new RoutingTable(services.directory, services.localLoadProbe, () => services.clock.now());
-    services.countersSource(() => this.counters.read());
+    if (services.metrics === false) return;
+    const counters = (this.counters = new RouterCounters());
+    services.countersSource(() => counters.read());
   }
 
   /** `trace`: the sender's traceparent, carried to whichever member is chosen (runtime/tracing.ts). */
@@ -191,7 +194,7 @@ export class ThreadRouter implements RouteResolver {
         state = { get now() { return clock.now(); }, random: this.services.random, memory: {} };
         this.states.set(stateKey, state);
       }
-      c = { normal, strategyName, strategy: resolveStrategy(chosen), state, message: { type: '', key: normal.key }, policy: undefined, counts: this.counters.of(strategyName) };
+      c = { normal, strategyName, strategy: resolveStrategy(chosen), state, message: { type: '', key: normal.key }, policy: undefined, counts: this.counters?.of(strategyName) ?? UNCOUNTED };
       if (!frozen) return c; // (a plain object may be changed before its next use: compiled afresh each time)
       this.byRoute.set(route, c);
     }

@@ -18,6 +18,11 @@ export interface ThreadServices {
   readonly random: () => number;
   readonly directory: Directory;
   /**
+   * Whether this thread keeps counters (`Runtime.start({ metrics: false })` turns them off): a capability then counts
+   * nothing of its own and registers no countersSource, so none of its counters is collected or exported.
+   */
+  readonly metrics: boolean;
+  /**
    * Mailbox depth of an actor on this thread (+1 while it handles a message), as a function bound to that actor (the
    * router reads it per choice without a lookup); undefined when the actor is not here.
    */

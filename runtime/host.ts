@@ -202,6 +202,7 @@ export class Host {
       clock: this.clock,
       random,
       directory: this.directory,
+      metrics: this.counters.enabled,
       localLoadProbe: (id) => {
         const cell = this.actors.get(id);
         // A stopped cell is never reused: the probe of one that stopped reads its drained mailbox (0).
@@ -755,7 +756,7 @@ export class Host {
     this.metricsElu = performance.eventLoopUtilization();
     const c = this.counters;
     const extra: Record<string, number> = {};
-    for (const read of this.counterSources) Object.assign(extra, read());
+    if (c.enabled) for (const read of this.counterSources) Object.assign(extra, read()); // none with metrics off
     return {
       node: this.node, epoch: this.epoch, kinds, deadLetters: { ...this.deadLetters.counts } as Record<string, number>, extra,
       asks: { ok: c.asksOk, error: c.asksError, timeout: c.asksTimeout }, journalDepth,

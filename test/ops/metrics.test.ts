@@ -122,4 +122,27 @@ describe('metrics across a lost thread and with persistence', () => {
       await rt.shutdown();
     }
   });
+
+  it('with metrics off the router counts nothing either: no troupe_router_ series, on any thread', async () => {
+    const rt = await Runtime.start({ workers: 1, spareWorker: false, metrics: false });
+    const server = await startOpsServer(rt, { port: 0 });
+    try {
+      await rt.spawn(helper, { id: 'h1', pin: 0 });
+      await rt.spawn(helper, { id: 'h2', pin: 1 });
+      const d = await rt.spawn(dispatcher, { pin: 1 });
+      const help = rt.router({ capability: 'help' });
+      for (let i = 0; i < 3; i++) await rt.ask(help, 'quick', i); // routed on the main thread
+      await rt.ask(d, 'tellHelp', 1); // and on the worker
+      rt.tell(rt.router({ capability: 'nobody' }), 'quick', 0);
+      const text = (await call(server, 'GET', '/metrics')).text;
+      const routerSamples = text.split('\n').filter((line) => line.startsWith('troupe_router_'));
+      expect(routerSamples).toEqual([]);
+      expect(text).toContain('# TYPE troupe_router_routed_total counter'); // declared, with no series
+      const snapshot = await rt.metricsSnapshot();
+      expect(snapshot.threads.map((t) => t.extra)).toEqual(snapshot.threads.map(() => ({})));
+    } finally {
+      await server.close();
+      await rt.shutdown();
+    }
+  });
 });
