@@ -11,6 +11,17 @@ import '../../router/index.ts';
 import { helper, dispatcher } from '../fixtures/routed.ts';
 import { call, eventually, sample, sampleSum } from './helpers.ts';
 
+/** Two helpers (main thread, worker) and a dispatcher: 3 routed asks from the main thread, a routed tell from the worker. */
+async function routeSome(rt: Runtime) {
+  await rt.spawn(helper, { id: 'h1', pin: 0 });
+  await rt.spawn(helper, { id: 'h2', pin: 1 });
+  const d = await rt.spawn(dispatcher, { pin: 1 });
+  const help = rt.router({ capability: 'help' });
+  for (let i = 0; i < 3; i++) await rt.ask(help, 'quick', i);
+  await rt.ask(d, 'tellHelp', 1);
+  return help;
+}
+
 describe('metrics across a lost thread and with persistence', () => {
   it('counts the lost thread, and counters do not go back when its replacement starts from zero', async () => {
     const rt = await Runtime.start({ workers: 2 });
@@ -84,12 +95,7 @@ describe('metrics across a lost thread and with persistence', () => {
     const rt = await Runtime.start({ workers: 1, spareWorker: false });
     const server = await startOpsServer(rt, { port: 0 });
     try {
-      await rt.spawn(helper, { id: 'h1', pin: 0 });
-      await rt.spawn(helper, { id: 'h2', pin: 1 });
-      const d = await rt.spawn(dispatcher, { pin: 1 });
-      const help = rt.router({ capability: 'help' });
-      for (let i = 0; i < 3; i++) await rt.ask(help, 'quick', i); // from the main thread
-      await rt.ask(d, 'tellHelp', 1); // a routed tell from the worker
+      const help = await routeSome(rt);
       await expect(rt.ask(help, 'fail', 'both members fail')).rejects.toMatchObject({ code: 'ERR_ROUTING_FAILED' });
       await expect(rt.ask(rt.router({ capability: 'nobody' }), 'quick', 0)).rejects.toMatchObject({ code: 'ERR_NO_ROUTE' });
       rt.tell(rt.router({ capability: 'nobody' }), 'quick', 0);
@@ -127,12 +133,7 @@ describe('metrics across a lost thread and with persistence', () => {
     const rt = await Runtime.start({ workers: 1, spareWorker: false, metrics: false });
     const server = await startOpsServer(rt, { port: 0 });
     try {
-      await rt.spawn(helper, { id: 'h1', pin: 0 });
-      await rt.spawn(helper, { id: 'h2', pin: 1 });
-      const d = await rt.spawn(dispatcher, { pin: 1 });
-      const help = rt.router({ capability: 'help' });
-      for (let i = 0; i < 3; i++) await rt.ask(help, 'quick', i); // routed on the main thread
-      await rt.ask(d, 'tellHelp', 1); // and on the worker
+      await routeSome(rt);
       rt.tell(rt.router({ capability: 'nobody' }), 'quick', 0);
       const text = (await call(server, 'GET', '/metrics')).text;
       const routerSamples = text.split('\n').filter((line) => line.startsWith('troupe_router_'));
