@@ -20,6 +20,11 @@ export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
 export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`;
 
 interface Live {
+  /**
+   * The actor it belongs to: another actor under the same id (a respawn, or a runtime started again in this process)
+   * starts afresh, as a new process would (its attempts in flight are another actor's).
+   */
+  ctx: ActorContext;
   graph: TaskGraph;
   rev: number;
   /**
@@ -56,6 +61,11 @@ export function useDispatcher(d: Dispatcher): void {
 
 function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
+  if (live !== undefined && live.ctx !== ctx) {
+    if (live.timer) clearTimeout(live.timer.handle);
+    inflights.delete(ctx.self.id);
+    live = undefined;
+  }
   if (live !== undefined && (live.kept ? live.rev === state.rev : live.instance === state.instance)) return live;
   const record = plainRecord(state as GraphRecord);
   const { graph, chunks } = restoreGraph(record);
@@ -65,7 +75,7 @@ function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   const kept = ctx.self.kind !== volatileTaskGraph.kind;
   graph.recording = kept;
   const paused = live === undefined && ctx.self.kind === taskGraph.kind && record.created === true;
-  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
+  live = { ctx, graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
   lives.set(ctx.self.id, live);
   return live;
 }
@@ -160,7 +170,7 @@ function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
  */
 function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' {
   const live = lives.get(ctx.self.id);
-  if (live === undefined || live.rev < 0) return 'settle';
+  if (live === undefined || live.rev < 0 || live.ctx !== ctx) return 'settle';
   const g = live.graph;
   if (!g.has(s.taskId) || live.paused) return 'settle';
   settle(g, s, ctx);
