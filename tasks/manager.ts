@@ -47,7 +47,9 @@ export class TaskManager implements GraphHost {
   /** Start (or join) the task service of `runtime`; resumes every graph the registry lists as unfinished. */
   static async start(runtime: Runtime, options: TaskManagerOptions = {}): Promise<TaskManager> {
     const durable = options.durable ?? true;
-    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId }));
+    // On the graphs' thread (the main one unless pinned): a submit journals the registry's entry and the graph's tasks
+    // in one commit there, rather than one on each thread (LMDB has one writer: the two commits ran one after the other).
+    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId, pin: options.pin ?? 0 }));
     const m = new TaskManager(runtime, options, registry, undefined as never);
     m.listener = await runtime.spawn(taskListener, { id: m.listenerId, pin: 0 });
     sinks.set(m.listenerId, { done: (s) => void m.onDone(s), events: (e) => m.onEvents(e), created: (id, reply) => m.creating.get(id)?.(reply) });
