@@ -12,7 +12,7 @@ import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from '../types.ts';
 import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
+import { outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, settlesHandled, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -283,6 +283,7 @@ const handlers = {
   }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
   settleMany: onGraph((g, list: SettleEntry[], ctx) => {
+    settlesHandled(ctx);
     const counts = outcomeCountsOf(ctx.self.id);
     counts.handled = Math.min(counts.told, counts.handled + list.length); // (replayed: told by an earlier process)
     for (const e of list) settle(g, settleOf(e), ctx);
