@@ -138,6 +138,14 @@ export function settleOf(e: SettleEntry): Settle {
  */
 export const outcomeCounts = new Map<string, { told: number; handled: number }>();
 
+/** Forget what this thread keeps of graph `id`'s outcomes (its actor is going away: graph-actor.ts 'release'). */
+export function forgetOutcomes(id: string): void {
+  pending.delete(id);
+  awaitingHandling.delete(id);
+  outcomeCounts.delete(id);
+  writeBackDue.delete(id);
+}
+
 export function outcomeCountsOf(id: string): { told: number; handled: number } {
   let c = outcomeCounts.get(id);
   if (c === undefined) outcomeCounts.set(id, (c = { told: 0, handled: 0 }));

@@ -12,7 +12,7 @@ import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from '../types.ts';
 import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, settlesHandled, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
+import { forgetOutcomes, outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, settlesHandled, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -78,6 +78,11 @@ function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   live = { ctx, graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
   lives.set(ctx.self.id, live);
   return live;
+}
+
+/** How many graphs' live indexes this thread holds (a finished graph's actor lets go of its own: 'release'). */
+export function liveGraphCount(): number {
+  return lives.size;
 }
 
 function inflightOf(id: string): Set<string> {
@@ -297,6 +302,20 @@ const handlers = {
     live.paused = false;
     return state.created ?? g.size > 0;
   }),
+  /**
+   * Before the actor is stopped (a finished durable graph, or one released): what this thread keeps of the graph
+   * beside the actor's state goes (its live index is the whole graph, kept from one message to the next). A durable
+   * graph started again later rebuilds it from its record.
+   */
+  release: (_state: Draft<GraphRecord>, _p: undefined, ctx: ActorContext) => {
+    const id = ctx.self.id;
+    const live = lives.get(id);
+    if (live?.timer) clearTimeout(live.timer.handle);
+    lives.delete(id);
+    inflights.delete(id);
+    forgetOutcomes(id);
+    return true;
+  },
   /** The record made anew (a submit replacing the tasks of one that crashed before it returned, under its id). */
   reset: (state: Draft<GraphRecord>, init: GraphInit, ctx: ActorContext) => {
     Object.assign(state, newRecord(init), { rev: state.rev + 1 });
