@@ -12,6 +12,8 @@ export interface GraphHost {
   askGraph<R>(handle: GraphHandle, type: string, payload?: unknown): Promise<R>;
   whenDone(handle: GraphHandle): Promise<GraphSummary>;
   follow(graphId: string, fn: (e: TaskEvent) => void): Promise<() => Promise<void>>;
+  /** Stop the graph's actor and forget the graph (see GraphHandle.release). */
+  release(handle: GraphHandle): Promise<void>;
   /** Before tasks are added: their capabilities, and the registry told the graph is not finished. */
   beforeAdd(handle: GraphHandle, specs: readonly TaskSpec[]): Promise<void>;
 }
@@ -69,6 +71,15 @@ export class GraphHandle {
   }
   summary(): Promise<GraphSummary> {
     return this.host.askGraph(this, 'summary');
+  }
+  /**
+   * Let the graph go: its actor is stopped and the graph forgotten (not listed, not resumed; asks then fail with
+   * GraphNotFoundError). What an in-memory graph held is gone; a durable graph's record stays on disk, and its id
+   * cannot be used again. A finished durable graph's actor is stopped anyway (and started again when asked): this
+   * is for graphs kept in memory, and for forgetting any graph.
+   */
+  release(): Promise<void> {
+    return this.host.release(this);
   }
   /** Follow this graph's transitions; resolves with the unsubscribe function. */
   on(listener: (e: TaskEvent) => void): Promise<() => Promise<void>> {

@@ -38,6 +38,8 @@ export class TaskManager implements GraphHost {
   private readonly followers = new Map<string, Set<(e: TaskEvent) => void>>();
   /** Journal graphs' creates sent and not answered yet (createJournaled). */
   private readonly creating = new Map<string, (reply: SubmitReply) => void>();
+  /** Graphs whose actor is being stopped (retire). */
+  private readonly retiring = new Map<string, Promise<void>>();
   private readonly durable: boolean;
 
   private constructor(readonly runtime: Runtime, private readonly options: TaskManagerOptions, private readonly registry: ActorRef, private listener: ActorRef) {
@@ -47,7 +49,9 @@ export class TaskManager implements GraphHost {
   /** Start (or join) the task service of `runtime`; resumes every graph the registry lists as unfinished. */
   static async start(runtime: Runtime, options: TaskManagerOptions = {}): Promise<TaskManager> {
     const durable = options.durable ?? true;
-    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId }));
+    // On the graphs' thread (the main one unless pinned): a submit journals the registry's entry and the graph's tasks
+    // in one commit there, rather than one on each thread (LMDB has one writer: the two commits ran one after the other).
+    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId, pin: options.pin ?? 0 }));
     const m = new TaskManager(runtime, options, registry, undefined as never);
     m.listener = await runtime.spawn(taskListener, { id: m.listenerId, pin: 0 });
     sinks.set(m.listenerId, { done: (s) => void m.onDone(s), events: (e) => m.onEvents(e), created: (id, reply) => m.creating.get(id)?.(reply) });
@@ -210,6 +214,7 @@ export class TaskManager implements GraphHost {
   /** @internal An ask to a graph's actor; one that was stopped (a finished durable graph) is started again. */
   async askGraph<R>(handle: GraphHandle, type: string, payload?: unknown): Promise<R> {
     for (let attempt = 1; ; attempt++) {
+      await this.retiring.get(handle.id);
       try {
         const live = handle.ref.node >= 0 ? handle.ref : await this.runtime.lookup(handle.ref.id);
         if (live === undefined) throw new GraphNotFoundError(`graph actor '${handle.ref.id}' is not running`);
@@ -218,10 +223,33 @@ export class TaskManager implements GraphHost {
         const code = (err as { code?: unknown }).code;
         if (attempt >= 3 || typeof code !== 'string' || !(GONE.has(code) || (attempt > 1 && code === 'ERR_DUPLICATE_ACTOR_ID'))) throw err;
         const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[handle.id];
-        if (entry === undefined || !entry.durable) throw err;
+        if (entry === undefined) throw new GraphNotFoundError(`no graph '${handle.id}'`, { details: { graphId: handle.id } });
+        if (!entry.durable) throw err;
         handle.ref = await this.graphRef(handle.id, entry).catch(() => ({ ...handle.ref, node: -1 }));
       }
     }
+  }
+
+  /** @internal */
+  async release(handle: GraphHandle): Promise<void> {
+    const ref = await this.runtime.lookup(graphActorId(handle.id));
+    if (ref !== undefined) await this.retire(ref);
+    await this.runtime.ask(this.registry, 'forget', handle.id);
+  }
+
+  /**
+   * Stop a graph's actor, which first lets go of what its thread keeps of it ('release'). Asks through a handle wait
+   * for it (then start the graph again): sent meanwhile, one could reach the actor as it stops.
+   */
+  private retire(ref: ActorRef): Promise<void> {
+    const graphId = ref.id.slice(graphActorId('').length);
+    const done = (async () => {
+      await this.runtime.ask(ref, 'release', undefined, { timeoutMs: this.askTimeout }).catch(() => undefined);
+      await this.runtime.stop(ref).catch(() => undefined);
+    })();
+    const settled = done.finally(() => this.retiring.get(graphId) === settled && this.retiring.delete(graphId));
+    this.retiring.set(graphId, settled);
+    return settled;
   }
 
   /** @internal */
@@ -270,12 +298,16 @@ export class TaskManager implements GraphHost {
   private async onDone(s: GraphSummary): Promise<void> {
     const w = this.waiting.get(s.graphId);
     this.waiting.delete(s.graphId);
+    let ref: ActorRef | undefined;
     if (s.status !== 'stuck') {
-      const ref = w?.handle.ref ?? (await this.runtime.lookup(graphActorId(s.graphId)));
-      if (ref !== undefined && ref.kind === snapshotTaskGraph.kind) await this.runtime.stop(ref);
+      ref = w !== undefined && w.handle.ref.node >= 0 ? w.handle.ref : await this.runtime.lookup(graphActorId(s.graphId));
+      if (ref !== undefined && ref.kind === snapshotTaskGraph.kind) await this.retire(ref);
       this.runtime.tell(this.registry, 'finished', { graphId: s.graphId, finished: true });
     }
     for (const r of w?.resolvers ?? []) r(s);
+    // A finished journal graph's actor goes too (a long-running service would keep every graph it ever ran), after
+    // done(): its outcomes are on disk already. A handle asking it later starts it again from its record.
+    if (ref !== undefined && ref.kind === taskGraph.kind) void this.retire(ref);
   }
 
   private onEvents(events: TaskEvent[]): void {

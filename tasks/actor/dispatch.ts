@@ -138,6 +138,14 @@ export function settleOf(e: SettleEntry): Settle {
  */
 export const outcomeCounts = new Map<string, { told: number; handled: number }>();
 
+/** Forget what this thread keeps of graph `id`'s outcomes (its actor is going away: graph-actor.ts 'release'). */
+export function forgetOutcomes(id: string): void {
+  pending.delete(id);
+  awaitingHandling.delete(id);
+  outcomeCounts.delete(id);
+  writeBackDue.delete(id);
+}
+
 export function outcomeCountsOf(id: string): { told: number; handled: number } {
   let c = outcomeCounts.get(id);
   if (c === undefined) outcomeCounts.set(id, (c = { told: 0, handled: 0 }));
@@ -145,8 +153,13 @@ export function outcomeCountsOf(id: string): { told: number; handled: number } {
 }
 
 /**
- * Outcomes arriving together (one batch of replies from a port) go to the graph as one 'settleMany' message: one
- * journal entry, one state change and one write-back for the lot rather than one per task.
+ * Outcomes go to the graph as 'settleMany' messages, one journal entry, one state change and one write-back for many
+ * outcomes rather than one per task, and at most one of them journaled and not yet handled per graph: outcomes that
+ * arrive meanwhile (while its commit is under way) wait here and go together as the next one, told as soon as that
+ * one is handled (`settlesHandled`). Per batch of replies it was three to four messages per commit, each journaled,
+ * handled and written back on its own. An outcome waiting here is applied already (dispatch never waits) and counted
+ * as told: `done()` and the publication of what it caused wait for it as for one journaled and not handled yet; a
+ * crash loses it as it loses one whose commit had not finished (the attempt is sent again on resume).
  */
 function settleLater(ctx: ActorContext, s: Settle): void {
   const id = ctx.self.id;
@@ -155,11 +168,28 @@ function settleLater(ctx: ActorContext, s: Settle): void {
   const list = pending.get(id);
   if (list !== undefined) return void list.push(entry);
   pending.set(id, [entry]);
-  queueMicrotask(() => {
-    const batch = pending.get(id)!;
-    pending.delete(id);
-    ctx.tell(ctx.self, 'settleMany', batch);
-  });
+  if (!awaitingHandling.has(id)) queueMicrotask(() => tellSettles(ctx));
+}
+
+/** Graphs with a 'settleMany' told and not handled yet (see settleLater). */
+const awaitingHandling = new Set<string>();
+
+function tellSettles(ctx: ActorContext): void {
+  const id = ctx.self.id;
+  const batch = pending.get(id);
+  if (batch === undefined || awaitingHandling.has(id)) return;
+  pending.delete(id);
+  awaitingHandling.add(id);
+  ctx.tell(ctx.self, 'settleMany', batch);
+}
+
+/**
+ * A 'settleMany' is being handled (first thing in its handler: a throw later must not hold the next ones back): the
+ * outcomes that arrived meanwhile are told now, as the next one.
+ */
+export function settlesHandled(ctx: ActorContext): void {
+  awaitingHandling.delete(ctx.self.id);
+  tellSettles(ctx);
 }
 
 /**

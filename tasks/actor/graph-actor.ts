@@ -12,7 +12,7 @@ import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from '../types.ts';
 import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
-import { outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
+import { forgetOutcomes, outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, settlesHandled, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
 export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
@@ -20,6 +20,11 @@ export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
 export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`;
 
 interface Live {
+  /**
+   * The actor it belongs to: another actor under the same id (a respawn, or a runtime started again in this process)
+   * starts afresh, as a new process would (its attempts in flight are another actor's).
+   */
+  ctx: ActorContext;
   graph: TaskGraph;
   rev: number;
   /**
@@ -56,6 +61,11 @@ export function useDispatcher(d: Dispatcher): void {
 
 function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
+  if (live !== undefined && live.ctx !== ctx) {
+    if (live.timer) clearTimeout(live.timer.handle);
+    inflights.delete(ctx.self.id);
+    live = undefined;
+  }
   if (live !== undefined && (live.kept ? live.rev === state.rev : live.instance === state.instance)) return live;
   const record = plainRecord(state as GraphRecord);
   const { graph, chunks } = restoreGraph(record);
@@ -65,9 +75,14 @@ function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   const kept = ctx.self.kind !== volatileTaskGraph.kind;
   graph.recording = kept;
   const paused = live === undefined && ctx.self.kind === taskGraph.kind && record.created === true;
-  live = { graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
+  live = { ctx, graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
   lives.set(ctx.self.id, live);
   return live;
+}
+
+/** How many graphs' live indexes this thread holds (a finished graph's actor lets go of its own: 'release'). */
+export function liveGraphCount(): number {
+  return lives.size;
 }
 
 function inflightOf(id: string): Set<string> {
@@ -160,7 +175,7 @@ function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
  */
 function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' {
   const live = lives.get(ctx.self.id);
-  if (live === undefined || live.rev < 0) return 'settle';
+  if (live === undefined || live.rev < 0 || live.ctx !== ctx) return 'settle';
   const g = live.graph;
   if (!g.has(s.taskId) || live.paused) return 'settle';
   settle(g, s, ctx);
@@ -273,6 +288,7 @@ const handlers = {
   }),
   settle: onGraph((g, s: Settle, ctx) => settle(g, s, ctx)),
   settleMany: onGraph((g, list: SettleEntry[], ctx) => {
+    settlesHandled(ctx);
     const counts = outcomeCountsOf(ctx.self.id);
     counts.handled = Math.min(counts.told, counts.handled + list.length); // (replayed: told by an earlier process)
     for (const e of list) settle(g, settleOf(e), ctx);
@@ -286,6 +302,20 @@ const handlers = {
     live.paused = false;
     return state.created ?? g.size > 0;
   }),
+  /**
+   * Before the actor is stopped (a finished durable graph, or one released): what this thread keeps of the graph
+   * beside the actor's state goes (its live index is the whole graph, kept from one message to the next). A durable
+   * graph started again later rebuilds it from its record.
+   */
+  release: (_state: Draft<GraphRecord>, _p: undefined, ctx: ActorContext) => {
+    const id = ctx.self.id;
+    const live = lives.get(id);
+    if (live?.timer) clearTimeout(live.timer.handle);
+    lives.delete(id);
+    inflights.delete(id);
+    forgetOutcomes(id);
+    return true;
+  },
   /** The record made anew (a submit replacing the tasks of one that crashed before it returned, under its id). */
   reset: (state: Draft<GraphRecord>, init: GraphInit, ctx: ActorContext) => {
     Object.assign(state, newRecord(init), { rev: state.rev + 1 });

@@ -1,0 +1,75 @@
+// Graph actors let go once they are no longer needed: a finished journal graph's actor is stopped (and what its
+// thread kept of it, the live index holding the whole graph, is gone), started again from its record when a handle
+// asks; `release()` stops any graph's actor and forgets the graph. The graphs run on the main thread (pin 0), whose
+// live indexes the test counts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Runtime } from '../../runtime/index.ts';
+import { GraphNotFoundError, graphActorId, TaskManager, type TaskSpec } from '../../tasks/index.ts';
+import { liveGraphCount } from '../../tasks/actor/graph-actor.ts';
+import { taskWorker } from '../fixtures/tasks/workers.ts';
+
+process.env.TROUPE_LOG_LEVEL ??= 'silent';
+
+const specs: TaskSpec[] = [
+  { id: 'a', type: 'work', capability: 'work' },
+  { id: 'b', type: 'work', capability: 'work', dependsOn: ['a'] },
+];
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('graph actors are released', () => {
+  let rt: Runtime, tasks: TaskManager, dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'troupe-tasks-release-'));
+    rt = await Runtime.start({ workers: 0, dataDir: dir, stallMs: 0, spareWorker: false });
+    await rt.spawn(taskWorker, { id: 'w' });
+    tasks = await TaskManager.start(rt, { pin: 0 });
+  });
+  afterAll(async () => {
+    await rt?.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a finished journal graph: its actor stops and lets go of its live index; asked again, it answers from its record', async () => {
+    const before = liveGraphCount();
+    const g = await tasks.submit({ id: 'journal-done', tasks: specs, durability: 'journal' });
+    expect((await g.done()).status).toBe('completed');
+    await until(async () => (await rt.lookup(graphActorId('journal-done'))) === undefined);
+    expect(liveGraphCount()).toBe(before);
+    expect(await g.progress()).toMatchObject({ status: 'completed', completed: 2 });
+    expect((await g.result('b')).result).toMatchObject({ task: 'b' });
+    expect((await tasks.graphs())['journal-done']).toMatchObject({ finished: true });
+  });
+
+  it('release(): an in-memory graph (kept after done) is stopped and forgotten', async () => {
+    const before = liveGraphCount();
+    const g = await tasks.submit({ id: 'in-memory', tasks: specs, durable: false });
+    expect((await g.done()).status).toBe('completed');
+    // Its results live only in its actor: kept until released.
+    expect(await rt.lookup(graphActorId('in-memory'))).toBeDefined();
+    expect(liveGraphCount()).toBe(before + 1);
+    expect((await g.result('a')).status).toBe('completed');
+    await g.release();
+    expect(await rt.lookup(graphActorId('in-memory'))).toBeUndefined();
+    expect(liveGraphCount()).toBe(before);
+    expect((await tasks.graphs())['in-memory']).toBeUndefined();
+    await expect(g.progress()).rejects.toBeInstanceOf(GraphNotFoundError);
+  });
+
+  it('release(): a durable graph is stopped and forgotten (not resumed, not listed)', async () => {
+    const g = await tasks.submit({ id: 'durable-released', tasks: [{ id: 'slow', type: 'work', capability: 'work', payload: { ms: 60_000 } }] });
+    await g.release();
+    expect(await rt.lookup(graphActorId('durable-released'))).toBeUndefined();
+    expect((await tasks.graphs())['durable-released']).toBeUndefined();
+    await expect(g.progress()).rejects.toBeInstanceOf(GraphNotFoundError);
+  });
+});
