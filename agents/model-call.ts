@@ -11,7 +11,7 @@ import { ContextWindowExceededError, ModelRequestRejectedError, ModelUnavailable
 import type { Endpoint } from './endpoint.ts';
 import { clientFor } from './endpoint.ts';
 import { classifyFailure, type FailureClass } from './policy/classify.ts';
-import type { Permit, PermitDecision } from './policy/quota.ts';
+import { REMAINING_HEADERS, type Permit, type PermitDecision } from './policy/quota.ts';
 import { decideRecovery, type RecoveryOptions } from './policy/recovery.ts';
 import { estimateInputTokens } from './tokens.ts';
 import { streamMessage } from './stream.ts';
@@ -105,13 +105,18 @@ async function send(client: Anthropic, body: ModelRequestBody, env: CallEnv): Pr
   return { message, headers: rateHeaders(headers) };
 }
 
+/**
+ * The rate-limit headers the governor resynchronises on (QuotaPolicy.resync reads the `-remaining` ones), looked up
+ * by name: iterating a fetch Headers sorts and joins all of them, every turn.
+ */
 function rateHeaders(h: Headers | undefined): Record<string, string> | undefined {
   if (!h) return undefined;
-  const out: Record<string, string> = {};
-  h.forEach((v, k) => {
-    if (k.startsWith('anthropic-ratelimit-')) out[k] = v;
-  });
-  return Object.keys(out).length ? out : undefined;
+  let out: Record<string, string> | undefined;
+  for (const name of REMAINING_HEADERS) {
+    const v = h.get(name);
+    if (v !== null) (out ??= {})[name] = v;
+  }
+  return out;
 }
 
 function headersOf(err: unknown): Record<string, string> | undefined {
