@@ -62,7 +62,7 @@ export async function callModel(body: ModelRequestBody, env: CallEnv, compaction
       const t0 = performance.now();
       const { message, headers } = await send(client, body, env);
       const seconds = (performance.now() - t0) / 1000;
-      if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: message.usage, headers } as never);
+      if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: settledUsage(message.usage), headers } as never);
       return { kind: 'message', message, seconds };
     } catch (err) {
       const f = classifyFailure(err);
@@ -103,6 +103,11 @@ async function send(client: Anthropic, body: ModelRequestBody, env: CallEnv): Pr
   }
   const { message, headers } = await streamMessage(client, body, env.onText);
   return { message, headers: rateHeaders(headers) };
+}
+
+/** What the governor counts of a response's usage: the SDK's has more (nested cache_creation, server_tool_use...). */
+function settledUsage(u: AssistantMessage['usage']): AssistantMessage['usage'] {
+  return { input_tokens: u.input_tokens, output_tokens: u.output_tokens, cache_read_input_tokens: u.cache_read_input_tokens ?? 0, cache_creation_input_tokens: u.cache_creation_input_tokens ?? 0 };
 }
 
 /**

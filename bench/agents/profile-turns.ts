@@ -9,11 +9,12 @@ import { rules, startModelServer } from '../../agents/model-server/index.ts';
 import { startQuotaGovernor } from '../../agents/index.ts';
 import { withDataDir } from '../lib/datadir.ts';
 import { echo, lightLooper, looper, readLooper } from './team.ts';
+import { answerInProcess } from './stub-model.ts';
 
 const TURNS = 40;
 const RUNS = Number(process.env.TROUPE_PROF_RUNS ?? 50);
 const which = process.env.TROUPE_PROF_AGENT ?? 'light';
-if (process.env.TROUPE_PROF_STUB === '1') stubSdk(); // no HTTP: what is left of a turn is Troupe's own work
+if (process.env.TROUPE_PROF_STUB === '1') answerInProcess(TURNS); // no HTTP: what is left of a turn is Troupe's own work
 const server = await startModelServer({ rules: [rules.when((v) => v.toolResults().length < TURNS - 1, (v) => ({ toolUse: { name: 'echo', input: { n: v.toolResults().length } } })), rules.answer('done')] });
 const tools = [{ name: 'echo', input_schema: { type: 'object' as const, properties: { n: { type: 'number' } }, required: ['n'] } }];
 async function plainLoop(client: Anthropic, task: string): Promise<void> {
@@ -56,18 +57,3 @@ await withDataDir(async (dataDir) => {
   }
 });
 
-/** The SDK's messages.create answered in process, as the server's rules would: a tool call per turn, then 'done'. */
-function stubSdk(): void {
-  let seq = 0;
-  const proto = (Anthropic as unknown as { Messages: { prototype: { create: unknown } } }).Messages.prototype;
-  proto.create = function create(body: { messages: Array<{ content: unknown }> }) {
-    const results = body.messages.filter((m) => Array.isArray(m.content) && (m.content as Array<{ type: string }>).some((b) => b.type === 'tool_result')).length;
-    const usage = { input_tokens: 100, output_tokens: 10, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
-    const data = results < TURNS - 1
-      ? { id: `m${++seq}`, type: 'message', role: 'assistant', model: 'claude-haiku-4-5', stop_reason: 'tool_use', content: [{ type: 'tool_use', id: `t${seq}`, name: 'echo', input: { n: results } }], usage }
-      : { id: `m${++seq}`, type: 'message', role: 'assistant', model: 'claude-haiku-4-5', stop_reason: 'end_turn', content: [{ type: 'text', text: 'done' }], usage };
-    const p = Promise.resolve(data) as Promise<unknown> & { withResponse?: unknown };
-    p.withResponse = async () => ({ data, response: { headers: new Headers({ 'anthropic-ratelimit-requests-remaining': '1000' }) } });
-    return p;
-  };
-}

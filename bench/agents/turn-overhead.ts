@@ -6,7 +6,9 @@
 // loop, the tool called as a function. Overhead per turn = (agent run - plain loop) / turns. Also an agent with
 // durable: false (no journal): the same loop without the commits. Beside the wall-clock figures, the same
 // differences in CPU time (process.cpuUsage: every thread of the process, LMDB's writer included), which a loaded
-// host disturbs less than elapsed time.
+// host disturbs less than elapsed time. Then (13g-13i) the same runs with the model answered in process (stub-model.ts):
+// no HTTP and no SDK request on either side, so a run's time per turn is Troupe's own work (plus the stub's, which the
+// plain loop's run measures), taken directly rather than as a small difference of two long, noisy runs.
 import '../lib/env.ts';
 import Anthropic from '@anthropic-ai/sdk';
 import { Runtime } from '../../runtime/index.ts';
@@ -16,6 +18,7 @@ import { withDataDir } from '../lib/datadir.ts';
 import { emit } from '../lib/measure.ts';
 import { makePairedRow, makeRow } from '../lib/rows.ts';
 import { echo, lightLooper, looper, readLooper } from './team.ts';
+import { answerInProcess } from './stub-model.ts';
 
 const TURNS = 40;
 const ROUNDS = Number(process.env.TROUPE_BENCH_ROUNDS ?? 5);
@@ -35,6 +38,9 @@ async function plainLoop(client: Anthropic, task: string): Promise<number> {
   return performance.now() - t0;
 }
 
+const STUB_ROUNDS = Number(process.env.TROUPE_BENCH_STUB_ROUNDS ?? 15);
+/** Run times (ms) with the model answered in process, per agent and for the plain loop. */
+const stub = { light: [] as number[], agent: [] as number[], read: [] as number[], plain: [] as number[] };
 const agentMs: number[] = [];
 /** LMDB group commits and snapshot writes per turn of the durable agent's runs (thread 0's counters). */
 const commitsPerTurn: number[] = [];
@@ -64,10 +70,10 @@ await withDataDir(async (dataDir) => {
       const t = (await rt.metricsSnapshot()).threads[0]!;
       return { commits: t.journalCommit.count, snapshots: t.snapshot.count };
     };
-    const runAgent = async (r: number, which = agent) => {
-      const before = which === agent ? await io() : undefined;
+    const runAgent = async (r: number, which = agent, counted = true) => {
+      const before = which === agent && counted ? await io() : undefined;
       const t0 = performance.now();
-      const res = await cpuOf(r >= 0 ? (which === agent ? cpu.agent : which === (read as never) ? cpu.read : cpu.light) : undefined, () => rt.ask(which, 'run', { task: `round ${r}`, runId: `r${r}` }, { timeoutMs: 120_000 }));
+      const res = await cpuOf(r >= 0 && counted ? (which === agent ? cpu.agent : which === (read as never) ? cpu.read : cpu.light) : undefined, () => rt.ask(which, 'run', { task: `round ${r}`, runId: `r${r}` }, { timeoutMs: 120_000 }));
       const ms = performance.now() - t0;
       if (res.turns !== TURNS) throw new Error(`expected ${TURNS} turns, got ${res.turns}`);
       if (before && r >= 0) {
@@ -95,6 +101,18 @@ await withDataDir(async (dataDir) => {
         agentMs.push(await runAgent(r));
       }
     }
+    // The same runs with the model answered in process (stub-model.ts): no HTTP, no SDK request; each run's time per
+    // turn is Troupe's own work plus the stub's (the plain loop's figure), measured directly.
+    answerInProcess(TURNS);
+    for (const which of [light, agent, read]) await runAgent(ROUNDS + STUB_ROUNDS, which as never, false); // warmup
+    await plainLoop(client, 'warmup');
+    for (let r = 0; r < STUB_ROUNDS; r++) {
+      const order = r % 2 === 0 ? (['light', 'agent', 'read', 'plain'] as const) : (['plain', 'read', 'agent', 'light'] as const);
+      for (const which of order) {
+        if (which === 'plain') stub.plain.push(await plainLoop(client, `stub ${r}`));
+        else stub[which].push(await runAgent(ROUNDS + r, ({ light, agent, read } as const)[which] as never, false));
+      }
+    }
   } finally {
     await rt.shutdown();
     await server.close();
@@ -105,14 +123,18 @@ const perTurn = (ms: number[]) => ms.map((m) => (m * 1000) / TURNS);
 const overhead = agentMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
 const lightOverhead = lightMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
 const readOverhead = readMs.map((m, i) => ((m - plainMs[i]) * 1000) / TURNS);
+const stubOverhead = (ms: number[]) => ms.map((m, i) => ((m - stub.plain[i]!) * 1000) / TURNS);
 emit({
   rows: [
     makePairedRow({ figure: `13a. one model turn with a tool call (${TURNS}-turn run, same thread, LMDB, governor)`, unit: 'us', baselineName: 'plain SDK loop', runs: { troupe: perTurn(agentMs), baseline: perTurn(plainMs) } }),
     makeRow({ figure: `13b. runtime overhead per turn, durable agent (${med(commitsPerTurn).toFixed(2)} LMDB commits, ${med(snapshotsPerTurn).toFixed(2)} snapshot writes per turn)`, unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: overhead, baseline: perTurn(plainMs) } }),
     makeRow({ figure: '13c. runtime overhead per turn, agent with durable: false', unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: lightOverhead, baseline: perTurn(plainMs) } }),
     makeRow({ figure: '13f. runtime overhead per turn, durable agent whose tool is readOnly (runs while the response commits)', unit: 'us', baselineName: 'plain SDK turn', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: readOverhead, baseline: perTurn(plainMs) } }),
+    makeRow({ figure: `13g. Troupe's own work per turn, durable: false, the model answered in process (no HTTP, no SDK request; ${STUB_ROUNDS} rounds)`, unit: 'us', baselineName: 'plain loop, same stub', target: { on: 'troupe', op: '<', value: 200 }, runs: { troupe: stubOverhead(stub.light), baseline: perTurn(stub.plain) } }),
+    makeRow({ figure: "13h. the same, durable agent (its commits waited for: fsync-bound)", unit: 'us', baselineName: 'plain loop, same stub', runs: { troupe: stubOverhead(stub.agent), baseline: perTurn(stub.plain) } }),
+    makeRow({ figure: "13i. the same, durable agent whose tool is readOnly", unit: 'us', baselineName: 'plain loop, same stub', runs: { troupe: stubOverhead(stub.read), baseline: perTurn(stub.plain) } }),
     makeRow({ figure: '13d. CPU time over the plain SDK turn\'s, per turn, durable agent', unit: 'us', baselineName: 'plain SDK turn (CPU)', runs: { troupe: cpu.agent.map((c, i) => c - cpu.plain[i]!), baseline: cpu.plain } }),
     makeRow({ figure: '13e. CPU time over the plain SDK turn\'s, per turn, durable: false', unit: 'us', baselineName: 'plain SDK turn (CPU)', runs: { troupe: cpu.light.map((c, i) => c - cpu.plain[i]!), baseline: cpu.plain } }),
   ],
-  detail: { turns: TURNS, rounds: ROUNDS, agentMs, lightMs, readMs, plainMs, commitsPerTurn, snapshotsPerTurn, cpu },
+  detail: { turns: TURNS, rounds: ROUNDS, agentMs, lightMs, readMs, plainMs, commitsPerTurn, snapshotsPerTurn, cpu, stubRounds: STUB_ROUNDS, stub },
 });
