@@ -128,13 +128,24 @@ interface AgentState {
   endpoint: Endpoint;
   governor: ActorRef | string | false | undefined;
   priority: number;
-  conversation: ConvMessage[];
+  /**
+   * The last run's messages, as JSON: one string in the state rather than the whole conversation, which the runtime
+   * would deep-freeze into the state at the end of every run (300 us for a 40-turn run). An array in a state written
+   * before.
+   */
+  conversation: string | ConvMessage[];
   results: Record<string, RunResult>;
+  /** How many results there are (enumerating the state's record from a handler costs a draft per entry). */
+  resultCount?: number;
+  /** Runs whose results are here but whose journal entries the journal was not yet told to forget (durable agents). */
+  unforgotten?: string[];
   stats: AgentStats;
   handoffs: HandoffRecord[];
 }
 
+/** Results kept for `run` asked again with the same runId and for `result(runId)`: the last 100 (up to 115 between prunes). */
 const KEEP_RESULTS = 100;
+const PRUNE_EVERY = 16;
 
 export function defineAgent(spec: AgentSpec) {
   if (typeof spec !== 'object' || spec === null) throw new InvalidAgentDefinitionError('defineAgent expects an object');
@@ -167,7 +178,9 @@ export function defineAgent(spec: AgentSpec) {
     const known = state.results[runId];
     if (known) return { ...known, failures: { ...known.failures }, tokens: { ...known.tokens } };
     const governor = await findGovernor(ctx, state.governor);
-    const env = { endpoint: { ...state.endpoint }, governor, priority: req.priority ?? state.priority, done: Object.keys(state.results) };
+    // The journal forgets the runs whose results are in this state now (a state from before `unforgotten`: all of them).
+    const done = durable ? [...(state.unforgotten ?? Object.keys(state.results))] : [];
+    const env = { endpoint: { ...state.endpoint }, governor, priority: req.priority ?? state.priority, done };
     const run = await runLoop(cfg, ctx, req, runId, env);
     if (run.status === 'failed') throw reviveError({ name: run.error?.name ?? 'Error', message: run.error?.message ?? 'run failed', code: run.error?.code });
     const model = run.model ?? spec.model;
@@ -206,10 +219,15 @@ export function defineAgent(spec: AgentSpec) {
       state.handoffs.push({ direction: 'sent', runId, peer: run.handedOffTo, capability: input.capability, objective: input.objective, at });
     }
     if (state.handoffs.length > KEEP_RESULTS) state.handoffs.splice(0, state.handoffs.length - KEEP_RESULTS);
-    state.conversation = run.messages as never;
+    state.conversation = JSON.stringify(run.messages);
     state.results[runId] = result;
-    const ids = Object.keys(state.results);
-    for (const old of ids.slice(0, Math.max(0, ids.length - KEEP_RESULTS))) delete state.results[old];
+    if (durable) state.unforgotten = [runId];
+    state.resultCount = (state.resultCount ?? Object.keys(state.results).length - 1) + 1;
+    if (state.resultCount >= KEEP_RESULTS + PRUNE_EVERY) {
+      const ids = Object.keys(state.results);
+      for (const old of ids.slice(0, Math.max(0, ids.length - KEEP_RESULTS))) delete state.results[old];
+      state.resultCount = Math.min(ids.length, KEEP_RESULTS);
+    }
     return result;
   };
 
@@ -222,8 +240,9 @@ export function defineAgent(spec: AgentSpec) {
       endpoint: resolveEndpoint(args?.endpoint), // a missing key for the real API fails the spawn, by name
       governor: args?.governor,
       priority: args?.priority ?? 0,
-      conversation: [],
+      conversation: '[]',
       results: {},
+      resultCount: 0,
       stats: { runs: 0, turns: 0, toolCalls: 0, toolErrors: 0, compactions: 0, failures: {}, handoffs: { sent: 0, received: 0, refused: 0 }, byModel: {}, costUsd: 0 },
       handoffs: [],
     }),
@@ -241,7 +260,7 @@ export function defineAgent(spec: AgentSpec) {
       },
       result: (state, runId: string) => state.results[runId],
       stats: (state) => state.stats,
-      conversation: (state) => state.conversation,
+      conversation: (state): ConvMessage[] => (typeof state.conversation === 'string' ? JSON.parse(state.conversation) : state.conversation),
       /** Handoffs this agent sent and received (the last 100). */
       handoffs: (state) => state.handoffs,
     },

@@ -17,7 +17,9 @@ let clock: () => number = Date.now;
 
 export const quotaGovernor = defineActor({
   kind: 'troupe.quota-governor',
-  init: (options: QuotaOptions) => ({ options }),
+  // The options as JSON: a state of one string is a flat record, which the runtime copies per message instead of
+  // opening a working copy of a nested state (two messages per model turn; the policy is read, the state never written).
+  init: (options: QuotaOptions) => ({ options: JSON.stringify(options) }),
   handlers: {
     acquire: (s, r: PermitRequest, ctx): PermitDecision => policyOf(ctx.self.id, s.options).request(r, clock()),
     settle: (s, m: { permit: Permit; usage: Usage; headers?: Record<string, string> }, ctx) => {
@@ -39,10 +41,9 @@ export const quotaGovernor = defineActor({
   },
 });
 
-function policyOf(id: string, options: QuotaOptions): QuotaPolicy {
+function policyOf(id: string, options: string): QuotaPolicy {
   let p = policies.get(id);
-  // options is an immer draft here: the policy outlives the handler, so it gets a plain copy.
-  if (!p) policies.set(id, (p = new QuotaPolicy(JSON.parse(JSON.stringify(options)) as QuotaOptions)));
+  if (!p) policies.set(id, (p = new QuotaPolicy(JSON.parse(options) as QuotaOptions)));
   return p;
 }
 

@@ -12,7 +12,7 @@ import { callModel, type AssistantMessage } from './model-call.ts';
 import { compactConversation } from './policy/compaction.ts';
 import type { RecoveryOptions } from './policy/recovery.ts';
 import { onStopReason } from './policy/recovery.ts';
-import { addUsage, newRun, type RunDelta, type RunState, type ToolUse } from './run-state.ts';
+import { addUsage, newRun, type RunDelta, type RunState, type ToolResultBlock, type ToolUse } from './run-state.ts';
 import { PromptSizer } from './tokens.ts';
 import { runTool, type CompiledTools } from './tools.ts';
 import { handOff } from './handoff.ts';
@@ -92,6 +92,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
   if (journal && env.done.length) ctx.tell(journal, 'forget', env.done);
   const saved = journal ? ((await ctx.ask(journal, 'get', runId)) as RunState | undefined) : undefined;
   let run: RunState = saved ? structuredClone(saved) : newRun(runId, req.task, Date.now(), req.handoff ? renderBrief(req.handoff) : req.task);
+  if (run.pending) run.pending.results = resultsRecord(run.pending.results);
   if (!saved && req.handoff) {
     run.receivedFrom = { id: req.handoff.from.id, kind: req.handoff.from.kind, runId: req.handoff.runId };
     run.chain = req.handoff.chain;
@@ -259,7 +260,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
       case 'run-tools': {
         const uses: ToolUse[] = msg.content.filter((b) => b.type === 'tool_use').map((b) => ({ id: b.id!, name: b.name!, input: b.input, ...(b.invalidInput ? { invalidInput: b.invalidInput as ToolUse['invalidInput'] } : {}) }));
         run.partial = undefined;
-        run.pending = { turn: run.turns, uses, results: {} };
+        run.pending = { turn: run.turns, uses, results: resultsRecord() };
         const saving = save();
         // Tools that only read (ToolSpec.readOnly) run while the response commits: a crash before the commit asks
         // the model again and they run again, which costs nothing. Any other tool waits for the response on disk.
@@ -299,6 +300,14 @@ function plainBlock(b: AssistantMessage['content'][number]) {
 function readsOnly(cfg: LoopConfig, u: ToolUse): boolean {
   const tool = cfg.tools.byName.get(u.name);
   return tool === undefined ? u.name !== HANDOFF_TOOL : tool.spec.readOnly === true;
+}
+
+/**
+ * A record keyed by tool_use ids without a prototype: V8 keeps it as a hash table. A literal `{}` given a new unique
+ * key every turn made a new hidden class per key and slow lookups (6 us a turn in a profile).
+ */
+function resultsRecord(from?: Record<string, ToolResultBlock>): Record<string, ToolResultBlock> {
+  return Object.assign(Object.create(null) as Record<string, ToolResultBlock>, from);
 }
 
 const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -66,6 +66,8 @@ export const agentMeter = defineActor({
  */
 export class MeterBatch {
   readonly #series = new Map<string, MeterSample>();
+  /** Each model's series, found without building a key: a turn adds to five or six of them. */
+  readonly #models = new Map<string, ModelSeries>();
 
   constructor(private readonly kind: string, private readonly agent?: string) {}
 
@@ -74,10 +76,7 @@ export class MeterBatch {
   }
 
   add(family: MeterFamily, labels: Record<string, string>, value: number): void {
-    const key = seriesKey(family, labels);
-    const s = this.#series.get(key);
-    if (s) s[2] += value;
-    else this.#series.set(key, [family, labels, value]);
+    this.#sample(family, labels)[2] += value;
   }
 
   failure(c: FailureClass): void {
@@ -86,32 +85,70 @@ export class MeterBatch {
 
   /** A model response's usage: tokens by type (named as OpenTelemetry's GenAI token types), cost, and a turn unless not one. */
   usage(model: string, t: TokenCounts, costUsd: number, turn = true): void {
-    const kind = this.kind;
-    if (turn) this.add('turns', { kind, model }, 1);
-    this.add('cost', { kind, model }, costUsd);
-    if (this.agent !== undefined) this.add('agentCost', { kind, agent: this.agent, model }, costUsd);
-    for (const [type, n] of [['input', t.input], ['output', t.output], ['cache_read', t.cacheRead], ['cache_write', t.cacheWrite]] as const) {
-      if (n <= 0) continue;
-      this.add('tokens', { kind, model, type }, n);
-      if (this.agent !== undefined) this.add('agentTokens', { kind, agent: this.agent, model, type }, n);
-    }
+    const m = this.#model(model);
+    if (turn) (m.turns ??= this.#sample('turns', { kind: this.kind, model }))[2]++;
+    m.cost[2] += costUsd;
+    if (m.agentCost) m.agentCost[2] += costUsd;
+    this.#tokens(m, 0, t.input);
+    this.#tokens(m, 1, t.output);
+    this.#tokens(m, 2, t.cacheRead);
+    this.#tokens(m, 3, t.cacheWrite);
   }
 
   /** One model call of `seconds` (gen_ai.client.operation.duration). */
   duration(model: string, seconds: number): void {
-    const labels = { kind: this.kind, model };
-    const key = seriesKey('duration', labels);
-    let s = this.#series.get(key);
-    if (!s) this.#series.set(key, (s = ['duration', labels, 0, DURATION_BUCKETS_S.map(() => 0).concat(0)]));
+    const m = this.#model(model);
+    const s = (m.duration ??= this.#sample('duration', { kind: this.kind, model }, DURATION_BUCKETS_S.length + 1));
     s[2] += seconds;
-    let i = DURATION_BUCKETS_S.findIndex((b) => seconds <= b);
-    if (i < 0) i = DURATION_BUCKETS_S.length;
+    let i = 0;
+    while (i < DURATION_BUCKETS_S.length && seconds > DURATION_BUCKETS_S[i]!) i++;
     s[3]![i]!++;
   }
 
   samples(): MeterSample[] {
     return [...this.#series.values()];
   }
+
+  /** The series of these labels (made at 0, with `buckets` zeroed bucket counts, on first use). */
+  #sample(family: MeterFamily, labels: Record<string, string>, buckets?: number): MeterSample {
+    const key = seriesKey(family, labels);
+    let s = this.#series.get(key);
+    if (!s) this.#series.set(key, (s = buckets === undefined ? [family, labels, 0] : [family, labels, 0, new Array<number>(buckets).fill(0)]));
+    return s;
+  }
+
+  #model(model: string): ModelSeries {
+    let m = this.#models.get(model);
+    if (!m) {
+      const kind = this.kind;
+      const agent = this.agent;
+      m = { cost: this.#sample('cost', { kind, model }), agentCost: agent !== undefined ? this.#sample('agentCost', { kind, agent, model }) : undefined, tokens: [], agentTokens: [] };
+      this.#models.set(model, m);
+    }
+    return m;
+  }
+
+  /** Tokens of one type (a series only once some were used). */
+  #tokens(m: ModelSeries, i: number, n: number): void {
+    if (n <= 0) return;
+    const model = m.cost[1].model!;
+    const kind = this.kind;
+    (m.tokens[i] ??= this.#sample('tokens', { kind, model, type: TOKEN_TYPES[i]! }))[2] += n;
+    const agent = this.agent;
+    if (agent !== undefined) (m.agentTokens[i] ??= this.#sample('agentTokens', { kind, agent, model, type: TOKEN_TYPES[i]! }))[2] += n;
+  }
+}
+
+/** OpenTelemetry's GenAI token types, in the order of TokenCounts' fields (input, output, cacheRead, cacheWrite). */
+const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_write'] as const;
+
+interface ModelSeries {
+  turns?: MeterSample;
+  cost: MeterSample;
+  agentCost: MeterSample | undefined;
+  tokens: Array<MeterSample | undefined>;
+  agentTokens: Array<MeterSample | undefined>;
+  duration?: MeterSample;
 }
 
 const seriesKey = (family: string, labels: Record<string, string>) => `${family}\u0000${Object.values(labels).join('\u0000')}`;

@@ -11,7 +11,7 @@ import { ContextWindowExceededError, ModelRequestRejectedError, ModelUnavailable
 import type { Endpoint } from './endpoint.ts';
 import { clientFor } from './endpoint.ts';
 import { classifyFailure, type FailureClass } from './policy/classify.ts';
-import type { Permit, PermitDecision } from './policy/quota.ts';
+import { REMAINING_HEADERS, type Permit, type PermitDecision } from './policy/quota.ts';
 import { decideRecovery, type RecoveryOptions } from './policy/recovery.ts';
 import { estimateInputTokens } from './tokens.ts';
 import { streamMessage } from './stream.ts';
@@ -62,7 +62,7 @@ export async function callModel(body: ModelRequestBody, env: CallEnv, compaction
       const t0 = performance.now();
       const { message, headers } = await send(client, body, env);
       const seconds = (performance.now() - t0) / 1000;
-      if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: message.usage, headers } as never);
+      if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: settledUsage(message.usage), headers } as never);
       return { kind: 'message', message, seconds };
     } catch (err) {
       const f = classifyFailure(err);
@@ -105,13 +105,23 @@ async function send(client: Anthropic, body: ModelRequestBody, env: CallEnv): Pr
   return { message, headers: rateHeaders(headers) };
 }
 
+/** What the governor counts of a response's usage: the SDK's has more (nested cache_creation, server_tool_use...). */
+function settledUsage(u: AssistantMessage['usage']): AssistantMessage['usage'] {
+  return { input_tokens: u.input_tokens, output_tokens: u.output_tokens, cache_read_input_tokens: u.cache_read_input_tokens ?? 0, cache_creation_input_tokens: u.cache_creation_input_tokens ?? 0 };
+}
+
+/**
+ * The rate-limit headers the governor resynchronises on (QuotaPolicy.resync reads the `-remaining` ones), looked up
+ * by name: iterating a fetch Headers sorts and joins all of them, every turn.
+ */
 function rateHeaders(h: Headers | undefined): Record<string, string> | undefined {
   if (!h) return undefined;
-  const out: Record<string, string> = {};
-  h.forEach((v, k) => {
-    if (k.startsWith('anthropic-ratelimit-')) out[k] = v;
-  });
-  return Object.keys(out).length ? out : undefined;
+  let out: Record<string, string> | undefined;
+  for (const name of REMAINING_HEADERS) {
+    const v = h.get(name);
+    if (v !== null) (out ??= {})[name] = v;
+  }
+  return out;
 }
 
 function headersOf(err: unknown): Record<string, string> | undefined {

@@ -110,7 +110,7 @@ export const taskPlanner = defineActor({
       // a handle's on() made after it would miss their 'started' lines.
       const onProgress = host.options.onProgress;
       const off = onProgress
-        ? await service.follow(graphId, (e) => {
+        ? await service.on(graphId, (e) => {
           const line = progressLine(e, caps.get(e.taskId), deps.has(e.taskId));
           if (line !== undefined) onProgress(line, e);
         })

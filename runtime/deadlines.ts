@@ -129,6 +129,9 @@ export class Deadlines {
         const key = lane.keys[lane.head++];
         if (this.isPending(key)) this.expire(key);
       }
+      // Settled entries next in line are dropped now, not each at its deadline: after one timeout's worth of asks
+      // answered at once, the timer was re-armed for (and fired at) every one of them, a clock timer per ask.
+      while (lane.size > 0 && !this.isPending(lane.keys[lane.head])) lane.head++;
       if (lane.size === 0) {
         this.lanes.delete(lane.ms);
         this.heapPopTop();

@@ -272,6 +272,15 @@ export class TaskManager implements GraphHost {
     });
   }
 
+  /**
+   * Follow the transitions of the graph `graphId`, submitted or not yet: resolves once subscribed, with the function
+   * that unsubscribes. Subscribed before `submit`, a follower hears the first tasks start (a handle's `on()`, made after
+   * `submit` returns, may miss them).
+   */
+  on(graphId: string, listener: (e: TaskEvent) => void): Promise<() => Promise<void>> {
+    return this.follow(graphId, listener);
+  }
+
   /** @internal */
   async follow(graphId: string, fn: (e: TaskEvent) => void): Promise<() => Promise<void>> {
     let set = this.followers.get(graphId);

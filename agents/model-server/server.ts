@@ -41,6 +41,8 @@ export interface ModelServer {
   readonly log: RequestLog;
   /** Replace the script (the log and the limits carry on). */
   setRules(rules: Rule[], fallback?: ScriptedReply): void;
+  /** TCP connections accepted so far (a client that keeps its connections alive opens few). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -140,7 +142,11 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: String(err) } }));
     });
   });
-  server.keepAliveTimeout = 1000;
+  // Above undici's keepAliveTimeoutThreshold (1 s), which it subtracts from the server's hint: at 1 s fetch kept no
+  // connection and every request paid a TCP connect and a teardown (a real API keeps its connections).
+  server.keepAliveTimeout = 10_000;
+  let connections = 0;
+  server.on('connection', () => void connections++);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -154,6 +160,7 @@ export async function startModelServer(options: ModelServerOptions = {}): Promis
       rules = r;
       if (f) fallback = f;
     },
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -125,11 +125,10 @@ export class QuotaPolicy {
   /** anthropic-ratelimit-*-remaining headers: never believe there is more left than the server says. */
   resync(key: string, headers: Record<string, string>, now: number): void {
     const k = this.key(key, now);
-    const pairs: Array<[string, TokenBucket]> = [['requests', k.requests], ['input-tokens', k.input], ['output-tokens', k.output]];
-    for (const [name, bucket] of pairs) {
-      const remaining = Number(headers[`anthropic-ratelimit-${name}-remaining`]);
-      if (headers[`anthropic-ratelimit-${name}-remaining`] !== undefined && Number.isFinite(remaining)) bucket.clampTo(remaining, now);
-    }
+    const [requests, input, output] = REMAINING_HEADERS;
+    clampToHeader(k.requests, headers[requests], now);
+    clampToHeader(k.input, headers[input], now);
+    clampToHeader(k.output, headers[output], now);
     this.counters.resynced++;
   }
 
@@ -179,6 +178,15 @@ export class QuotaPolicy {
     }
     return k;
   }
+}
+
+/** What the server says is left of requests, input tokens and output tokens (the headers resync reads). */
+export const REMAINING_HEADERS = ['anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-input-tokens-remaining', 'anthropic-ratelimit-output-tokens-remaining'] as const;
+
+function clampToHeader(bucket: TokenBucket, header: string | undefined, now: number): void {
+  if (header === undefined) return;
+  const remaining = Number(header);
+  if (Number.isFinite(remaining)) bucket.clampTo(remaining, now);
 }
 
 function adjust(b: TokenBucket, reserved: number, used: number, now: number): void {

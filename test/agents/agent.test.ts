@@ -197,6 +197,22 @@ describe('agents on worker threads, the real SDK against the local server', { ti
     expect(() => defineAgent({ kind: 'x', model: 'claude-haiku-4-5', tools: [{ name: 't', input_schema: { type: 'object' }, actor: 'a', readOnly: 'yes' as never }], module: import.meta.url })).toThrow(InvalidAgentDefinitionError);
   });
 
+  it('keeps the last 100 results and the last conversation; the journal lets every finished run go', async () => {
+    const { runtime, model } = await setup({ rules: [rules.answer((v) => `answer ${v.task}`)] }, { workers: 1 });
+    const agent = await runtime.spawn(hasty, { id: 'h1', pin: 1, args: local(model.baseURL) });
+    for (let i = 0; i < 120; i++) await runtime.ask(agent, 'run', { task: `t${i}`, runId: `r${i}` }, { timeoutMs: 20_000 });
+    expect(await runtime.ask(agent, 'result', 'r0')).toBeUndefined();
+    for (let i = 20; i < 120; i++) expect((await runtime.ask(agent, 'result', `r${i}`))?.text).toBe(`answer t${i}`);
+    expect(await runtime.ask(agent, 'conversation')).toEqual([{ role: 'user', content: 't119' }, { role: 'assistant', content: [{ type: 'text', text: 'answer t119' }] }]);
+    expect((await runtime.ask(agent, 'stats')).runs).toBe(120);
+    const journal = (await runtime.lookup('h1~journal'))!;
+    expect(await runtime.ask(journal, 'list')).toEqual(['r119']); // told to forget each run at the start of the next
+    // asked again: answered from state, no new request
+    const before = model.log.messages.length;
+    expect((await runtime.ask(agent, 'run', { task: 'x', runId: 'r119' }, { timeoutMs: 5000 })).text).toBe('answer t119');
+    expect(model.log.messages.length).toBe(before);
+  });
+
   it('bad definitions are named errors at definition', () => {
     expect(() => defineAgent({ kind: 'x', model: 'claude-sonnet-4-5', tools: [{ name: 't', input_schema: { type: 'object', properties: { a: { type: 'nonsense' } } }, actor: 'a' }], module: import.meta.url })).toThrow(InvalidToolSchemaError);
     expect(() => defineAgent({ kind: 'x', model: 'claude-sonnet-4-5', tools: [{ name: 't', input_schema: { type: 'object' } }], module: import.meta.url })).toThrow(InvalidAgentDefinitionError);

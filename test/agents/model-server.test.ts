@@ -12,6 +12,14 @@ afterEach(async () => {
 const client = (s: ModelServer, apiKey = 'test-key') => new Anthropic({ apiKey, baseURL: s.baseURL, maxRetries: 0 });
 
 describe('local Messages API server, through the real SDK', () => {
+  it('keeps connections alive: many requests of one SDK client share a connection or two', async () => {
+    server = await startModelServer({ rules: [rules.answer('hi')] });
+    const c = client(server);
+    for (let i = 0; i < 20; i++) await c.messages.create({ model: 'claude-test', max_tokens: 10, messages: [{ role: 'user', content: `q${i}` }] });
+    expect(server.log.messages.length).toBe(20);
+    expect(server.connections()).toBeLessThanOrEqual(2); // was 20: undici took the 1 s keep-alive hint as none
+  });
+
   it('answers a tool call, then text, non-streaming, with usage, ids and rate-limit headers', async () => {
     server = await startModelServer({ rules: [rules.callTool('lookup', { word: 'actor' }), rules.answer('An actor has a mailbox.')], limits: { requestsPerMinute: 100 } });
     const c = client(server);

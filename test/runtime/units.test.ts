@@ -170,6 +170,27 @@ describe('Deadlines against a model', () => {
     d.add(100_001, 5000);
     expect(d.size).toBeLessThan(10_000);
   });
+
+  it('arms the clock timer for pending deadlines, not once per settled ask after the first timeout', () => {
+    // One ask at a time, each answered within a millisecond (an agent's turns): 20 s of them, 5 s timeouts.
+    const clock = new ManualClock();
+    let armed = 0;
+    const counting = { now: () => clock.now(), setTimer: (fn: () => void, ms: number) => (armed++, clock.setTimer(fn, ms)), clearTimer: (h: unknown) => clock.clearTimer(h) };
+    const pending = new Set<number>();
+    const expired: number[] = [];
+    const d = new Deadlines(counting, (k) => expired.push(k), { isPending: (k) => pending.has(k), pendingCount: () => pending.size });
+    for (let key = 1; key <= 20_000; key++) {
+      pending.add(key);
+      d.add(key, 5000);
+      pending.delete(key);
+      clock.advance(1);
+    }
+    pending.add(0);
+    d.add(0, 5000); // one left waiting: still expires at its deadline
+    clock.advance(5000);
+    expect(expired).toEqual([0]);
+    expect(armed).toBeLessThan(20); // was one per ask once the first deadline had passed (10,005)
+  });
 });
 
 describe('placement', () => {

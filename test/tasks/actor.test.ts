@@ -60,6 +60,30 @@ describe.each([true, false])('task graphs (durable: %s) on worker threads', (dur
     await expect(g.result('nope')).rejects.toBeInstanceOf(TaskNotFoundError);
   });
 
+  it('tasks.on(graphId) subscribed before submit hears the first tasks from their start; unsubscribing stops it', async () => {
+    const { tasks } = await setup();
+    const events: TaskEvent[] = [];
+    const off = await tasks.on('early', (e) => events.push(e));
+    const g = await tasks.submit({ id: 'early', tasks: [w('a'), w('b', ['a'])] });
+    await g.done();
+    for (let i = 0; i < 500 && !events.some((e) => e.taskId === 'b' && e.to === 'completed'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events.some((e) => e.taskId === 'b' && e.to === 'completed')).toBe(true);
+    // a started while submit was answering: a handle's on() would have been too late for it
+    expect(events.filter((e) => e.taskId === 'a').map((e) => e.to)).toEqual(expect.arrayContaining(['running', 'completed']));
+    expect(events.every((e) => e.graphId === 'early')).toBe(true);
+    // unsubscribed: a task added later is heard by another follower of the graph, not by this one
+    await off();
+    const count = events.length;
+    const other: TaskEvent[] = [];
+    const offOther = await tasks.on('early', (e) => other.push(e));
+    await g.add([w('late')]);
+    await g.done();
+    for (let i = 0; i < 500 && !other.some((e) => e.taskId === 'late' && e.to === 'completed'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(other.some((e) => e.taskId === 'late' && e.to === 'completed')).toBe(true);
+    expect(events.length).toBe(count);
+    await offOther();
+  });
+
   it('retries, then permanent failure: continue-independent skips the dependents, fail-fast fails them and skips the rest', async () => {
     const { tasks } = await setup();
     const retry = { maxAttempts: 3, baseMs: 5, capMs: 20 };
