@@ -180,6 +180,25 @@ export function threadExtensions(): readonly ThreadExtension[] {
 }
 
 /**
+ * The clock and the randomness of the runtime a handler runs in, for a capability's waits inside a handler (an
+ * agent's retry-after and backoff): the runtime's own (`Runtime.start({ clock, random })`, a worker's system clock),
+ * so a harness's virtual clock and seed drive them too. `handlerTime(ctx)` reads it from a handler's context (or
+ * from an object made from one with Object.create); undefined for anything else.
+ */
+export interface HandlerTime {
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+/** The key under which a kernel context answers its HandlerTime (runtime/context.ts). */
+export const HANDLER_TIME: unique symbol = Symbol('troupe.handler-time');
+
+export function handlerTime(ctx: unknown): HandlerTime | undefined {
+  const read = (ctx as { [HANDLER_TIME]?: () => HandlerTime } | undefined)?.[HANDLER_TIME];
+  return typeof read === 'function' ? read.call(ctx) : undefined;
+}
+
+/**
  * What a deterministic harness (troupe/testkit) plugs into a runtime (`Runtime.start({ harness })`); never needed in
  * production. The kernel calls these and knows nothing of the harness.
  */

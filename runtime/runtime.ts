@@ -118,6 +118,7 @@ export class Runtime implements Messaging {
       scheduling: options.scheduling,
       dataDir: options.dataDir,
       harness: options.harness,
+      random: () => this.random(),
       onControl: (from, c) => this.onControl(from, c),
       spawn: (def, opts) => this.spawn(def, opts),
       lookup: (id) => this.lookup(id),

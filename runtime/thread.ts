@@ -74,6 +74,7 @@ export async function runThread(boot: WorkerBoot, main: ParentChannel, env: Thre
     importModule: env.importModule,
     metrics: boot.metrics,
     harness: env.harness,
+    random: env.random,
     onControl,
     async spawn(definition, options) {
       // The main thread may not have the definition: its capabilities travel with the options.
