@@ -210,6 +210,11 @@ export interface RuntimeHarness {
    * stand-in after a lost thread): undefined imports the module as usual.
    */
   definition?(module: string, kind: string, id: string): ActorDefinition | undefined;
+  /**
+   * The prefix of the ids this thread gives messages sent without one (default: random, 72 bits): a harness's makes
+   * them reproducible. It must never repeat within one durable store's life (ids are deduplicated).
+   */
+  messageIdPrefix?(node: number): string;
   /** Each LMDB store a thread of this process opens, as it opens (`node`: the thread's number). */
   storeOpened?(store: ActorStore, node: number): void;
   /**

@@ -65,7 +65,7 @@ export interface HostOptions {
   /** The runtime's randomness on this thread (backoff jitter; handlers read it through handlerTime). Default Math.random. */
   random?: () => number;
   /** A deterministic harness's hooks (runtime/extensions.ts): definitions by actor id, stores as they open. */
-  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened'>;
+  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'messageIdPrefix'>;
 }
 
 /**
@@ -452,6 +452,11 @@ export class Host {
   private queueTell(cell: Cell, type: string, payload: unknown, from: string, trace: string): void {
     if (!cell.mailbox.offerTell(type, payload, from, trace)) return this.deadLetters.record(cell.id, type, from, 'mailbox-full');
     if (!cell.queued && cell.runnable()) this.scheduler.schedule(cell);
+  }
+
+  /** The harness's prefix for the ids of messages sent without one (undefined: a random one). */
+  messageIdPrefix(): string | undefined {
+    return this.opts.harness?.messageIdPrefix?.(this.node);
   }
 
   /** The LMDB store of this thread, opened on first use. */
