@@ -4,7 +4,7 @@ import type { Clock } from './clock.ts';
 import type { Directory, DirectoryChange } from './directory.ts';
 import type { DeadLetterReason } from './stats.ts';
 import type { ActorDefinition } from '../actors/define.ts';
-import type { ActorStore } from '../persistence/store.ts';
+import type { ActorStore, ActorStoreOptions } from '../persistence/store.ts';
 import type { ThreadLauncher } from './threads.ts';
 
 /**
@@ -215,6 +215,11 @@ export interface RuntimeHarness {
    * them reproducible. It must never repeat within one durable store's life (ids are deduplicated).
    */
   messageIdPrefix?(node: number): string;
+  /**
+   * The store a thread opens for `dir` instead of LMDB (the testkit's in-memory store, with the same interface and
+   * guarantees); undefined opens LMDB as usual.
+   */
+  openStore?(dir: string, options: ActorStoreOptions, node: number): ActorStore | undefined;
   /** Each LMDB store a thread of this process opens, as it opens (`node`: the thread's number). */
   storeOpened?(store: ActorStore, node: number): void;
   /**

@@ -65,7 +65,7 @@ export interface HostOptions {
   /** The runtime's randomness on this thread (backoff jitter; handlers read it through handlerTime). Default Math.random. */
   random?: () => number;
   /** A deterministic harness's hooks (runtime/extensions.ts): definitions by actor id, stores as they open. */
-  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'messageIdPrefix'>;
+  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'messageIdPrefix' | 'openStore'>;
 }
 
 /**
@@ -467,7 +467,8 @@ export class Host {
     const c = this.counters;
     const observe = c.enabled ? { commit: (ms: number) => c.journalCommit.observe(ms), snapshot: (ms: number) => c.snapshot.observe(ms) } : undefined;
     if (this.actorStore !== undefined) return this.actorStore;
-    this.actorStore = ActorStore.open(this.opts.dataDir, { timers: this.clock, observe });
+    const options = { timers: this.clock, observe };
+    this.actorStore = this.opts.harness?.openStore?.(this.opts.dataDir, options, this.node) ?? ActorStore.open(this.opts.dataDir, options);
     this.opts.harness?.storeOpened?.(this.actorStore, this.node);
     return this.actorStore;
   }

@@ -41,7 +41,7 @@ export interface ThreadEnvironment {
   importModule?: (url: string) => Promise<Record<string, unknown>>;
   random: () => number;
   /** A deterministic harness's hooks (RuntimeHarness, runtime/extensions.ts). */
-  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix'>;
+  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix' | 'openStore'>;
   /** The thread extensions, when already loaded in this realm (an in-process thread): attached without an import. */
   extensions?: readonly ThreadExtension[];
 }

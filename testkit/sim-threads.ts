@@ -20,7 +20,7 @@ export interface ThreadWiring {
   /** Extra virtual ms a post from thread `from` to thread `to` travels (the seed's delivery delay). */
   delay(from: number, to: number): number;
   /** The harness hooks every thread's code gets (the runtime's own: definitions by id, stores, routers' services). */
-  harness: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix'>>;
+  harness: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix' | 'openStore'>>;
   /** The store handle of a thread that died: nothing more it asks reaches the disk. */
   storeDied(store: ActorStore): void;
   record(what: string, actor: string, detail: string): void;

@@ -15,6 +15,7 @@ import { DeterminismGuard, nondeterminism, realSetImmediate, realSetTimeout } fr
 import { Instrumentation, type HandledMessage } from './instrument.ts';
 import { StoreFaults } from './store-faults.ts';
 import { SimStores } from './stores.ts';
+import { MemoryDisk } from './memory-store.ts';
 import { Deliveries } from './deliveries.ts';
 import type { SimThreads } from './sim-threads.ts';
 import { simulatedRuntime } from './runtime-options.ts';
@@ -66,7 +67,7 @@ export class SimulatedSystem {
     this.rng = new SeededRandom(options.seed);
     this.trace = new Trace(options.traceKeep);
     this.instrument = new Instrumentation(this as unknown as Simulation, this.plan);
-    this.stores = new SimStores(new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail)));
+    this.stores = new SimStores(new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail)), options.durable === 'memory' ? new MemoryDisk() : undefined);
     const userRandom = this.rng.fork(2);
     this.guard = new DeterminismGuard(() => userRandom.next(), () => this.instrument.current, (err) => this.violations.push(err));
     this.loop = new SimLoop(this.clock, this.rng.fork(3), {
@@ -76,7 +77,8 @@ export class SimulatedSystem {
     this.deliveries = new Deliveries(this.loop, this.clock, this.plan, this.rng.fork(1), options.maxDeliveryDelayMs ?? 0, (w, a, d) => this.record(w, a, d));
     const d = options.durable;
     this.ownDir = d === true;
-    this.dataDir = d === true ? mkdtempSync(join(tmpdir(), 'troupe-sim-')) : d ? d.dataDir : undefined;
+    // 'memory': the runtime still needs a data directory to persist actors; the store it opens there is in memory.
+    this.dataDir = d === true ? mkdtempSync(join(tmpdir(), 'troupe-sim-')) : d === 'memory' ? `memory:troupe-sim-${options.seed}` : d ? d.dataDir : undefined;
   }
 
   // ---- the system -------------------------------------------------------------------------------------------------
