@@ -6,6 +6,7 @@ import type { DeadLetterReason } from './stats.ts';
 import type { ActorDefinition } from '../actors/define.ts';
 import type { ActorStore, ActorStoreOptions } from '../persistence/store.ts';
 import type { ThreadLauncher } from './threads.ts';
+import type { Host } from './host.ts';
 
 /**
  * How capabilities built on the kernel (the router) reach it on every thread, without the kernel importing them:
@@ -177,6 +178,16 @@ export function registerThreadExtension(ext: ThreadExtension): void {
 
 export function threadExtensions(): readonly ThreadExtension[] {
   return extensions;
+}
+
+/**
+ * A harness's thread that died (a simulated worker: its Host): take out the user messages waiting in its mailboxes,
+ * which are lost with it, as [actor id, message type] (the runtime's own, '$'-typed, are not counted).
+ */
+export function drainLostThread(host: Host): Array<[string, string]> {
+  const lost: Array<[string, string]> = [];
+  for (const cell of host.actors.values()) for (const env of cell.mailbox.drain()) if (!env.type.startsWith('$')) lost.push([cell.id, env.type]);
+  return lost;
 }
 
 /**

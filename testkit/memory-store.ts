@@ -5,45 +5,12 @@ import type { DeliveryRecord } from '../persistence/poison.ts';
 import { MAX_SEGMENT_BYTES } from '../persistence/segment.ts';
 import { checkPart, checkSeq, positiveInt } from '../persistence/keys.ts';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from '../persistence/errors.ts';
+import { Batch, Segment, TABLES, isSnapshot, type MemoryDisk, type TableName } from './memory-disk.ts';
+
+export { MemoryDisk } from './memory-disk.ts';
 
 /** Every public member of the LMDB store: what the runtime uses of it (persistence/store.ts). */
 export type DurableStore = { [K in keyof ActorStore]: ActorStore[K] };
-
-type Table = Map<string, Map<string | number, Uint8Array>>;
-const TABLES = ['snapshots', 'history', 'journal', 'messageIds', 'deliveries', 'poison'] as const;
-type TableName = (typeof TABLES)[number];
-
-/**
- * What survives a process kill: the committed tables, shared by every handle opened on it (as every thread's
- * handle shares one LMDB environment). Per table, actor id -> key -> the value's bytes (msgpack, as LMDB stores).
- */
-export class MemoryDisk {
-  readonly tables: Record<TableName, Table> = Object.fromEntries(TABLES.map((t) => [t, new Map()])) as Record<TableName, Table>;
-  /** Commits applied, over every handle. */
-  commits = 0;
-  /** The next `n` commits fail whole (nothing of them applied): a failed LMDB commit (a full disk, an I/O error). */
-  failCommits = 0;
-
-  row(table: TableName, actorId: string): Map<string | number, Uint8Array> {
-    let m = this.tables[table].get(actorId);
-    if (m === undefined) this.tables[table].set(actorId, (m = new Map()));
-    return m;
-  }
-}
-
-type Op = { table: TableName; actor: string; key: string | number; value: Uint8Array | undefined } | { run: () => void } | { segment: Segment };
-class Segment {
-  readonly messages: Uint8Array[] = [];
-  bytes = 0;
-  constructor(readonly actor: string, readonly first: number) {}
-}
-class Batch {
-  readonly ops: Op[] = [];
-  readonly segments = new Map<string, Segment>();
-  yielded = false;
-  done!: Promise<void>;
-  constructor(readonly number: number) {}
-}
 
 /**
  * The LMDB store's guarantees without LMDB, for simulations (`Simulation.start({ durable: 'memory' })`): the same
@@ -347,10 +314,4 @@ export class MemoryStore implements DurableStore {
       throw UnencodableValueError.of(actorId, what, String((cause as Error)?.message ?? cause), cause);
     }
   }
-}
-
-function isSnapshot(v: unknown): v is Snapshot {
-  if (typeof v !== 'object' || v === null) return false;
-  const s = v as Record<string, unknown>;
-  return typeof s.version === 'number' && typeof s.seq === 'number' && typeof s.at === 'number' && 'state' in s;
 }
