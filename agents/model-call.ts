@@ -73,7 +73,7 @@ export async function callModel(body: ModelRequestBody, env: CallEnv, compaction
     const permit = env.governor ? await acquire(env, estimate, body.max_tokens, time.sleep) : undefined;
     try {
       const t0 = time.now();
-      const { message, headers } = await send(client, body, env);
+      const { message, headers } = await send(client, body, env, time.sleep);
       const seconds = (time.now() - t0) / 1000;
       if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: message.usage, headers } as never);
       return { kind: 'message', message, seconds };
@@ -109,8 +109,8 @@ async function acquire(env: CallEnv, inputTokens: number, maxTokens: number, sle
   }
 }
 
-async function send(client: ModelClient, body: ModelRequestBody, env: CallEnv): Promise<{ message: AssistantMessage; headers: Record<string, string> | undefined }> {
-  const meta = { agent: env.ctx.self.id, timeoutMs: env.endpoint.timeoutMs };
+async function send(client: ModelClient, body: ModelRequestBody, env: CallEnv, sleep: (ms: number) => Promise<unknown>): Promise<{ message: AssistantMessage; headers: Record<string, string> | undefined }> {
+  const meta = { agent: env.ctx.self.id, timeoutMs: env.endpoint.timeoutMs, sleep };
   if (!env.stream) {
     const { data, headers } = await client.create({ ...body, stream: false }, meta);
     return { message: data as AssistantMessage, headers: rateHeaders(headers) };

@@ -15,6 +15,8 @@ export interface ModelRequestMeta {
   agent: string;
   /** The endpoint's per-request timeout (EndpointOptions.timeoutMs). */
   timeoutMs: number;
+  /** Wait on the asking agent's runtime clock (a stand-in's latency and timeouts: virtual time in simulation). */
+  sleep(ms: number): Promise<unknown>;
 }
 
 export interface ModelClient {

@@ -42,7 +42,6 @@ export interface ModelCall {
 /** What a simulated model needs of its simulation. */
 export interface ModelWiring {
   now(): number;
-  sleep(ms: number): Promise<void>;
   random: SeededRandom;
   /** The plan's model-error faults. */
   faults: ReadonlyArray<Extract<Fault, { kind: 'model-error' }>>;
@@ -99,7 +98,7 @@ export class SimulatedModel implements ModelClient {
       call.injected = true;
       if (fault.error === 'timeout') {
         note('timeout', `injected timeout after ${meta.timeoutMs} ms`);
-        await this.wiring.sleep(meta.timeoutMs);
+        await meta.sleep(meta.timeoutMs);
         throw new APIConnectionTimeoutError();
       }
       reply = fault.error === 'rate-limit' ? { error: 'rate_limit', ...(fault.retryAfterS !== undefined ? { retryAfterS: fault.retryAfterS } : {}) }
@@ -112,7 +111,7 @@ export class SimulatedModel implements ModelClient {
       reply = this.rules.reduce<ScriptedReply | undefined>((r, rule) => r ?? rule(view), undefined) ?? this.fallback;
     }
     const delay = latency + ('delayMs' in reply ? reply.delayMs ?? 0 : 0);
-    if (delay > 0) await this.wiring.sleep(delay);
+    if (delay > 0) await meta.sleep(delay);
     const injected = fault !== undefined ? ' (injected)' : '';
     if ('hangUp' in reply) {
       note('hang-up', 'connection dropped');

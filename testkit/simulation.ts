@@ -54,7 +54,6 @@ export class Simulation extends SimulatedSystem {
     const n = this.models.length + 1;
     const model = new SimulatedModel(`sim://seed-${this.seed}/model-${n}`, {
       now: () => this.clock.now(),
-      sleep: (ms) => new Promise<void>((resolve) => this.clock.setTimer(resolve, ms)),
       random: this.rng.fork(5000 + n),
       faults: this.plan.filter((f): f is Extract<Fault, { kind: 'model-error' }> => f.kind === 'model-error'),
       record: (w, a, d) => this.record(w, a, d),
