@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { InvalidAgentDefinitionError, MissingApiKeyError } from './errors.ts';
+import { sdkModelClient, standInFor, type ModelClient } from './model-client.ts';
 
 export interface EndpointOptions {
   /** 'auto' (default): the real API when ANTHROPIC_API_KEY is set, else the local server. */
@@ -53,16 +54,21 @@ function keyName(where: string, key: string): string {
   return `${where}#${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
-const clients = new Map<string, Anthropic>();
+const clients = new Map<string, ModelClient>();
 
-/** One SDK client per endpoint per thread, with maxRetries 0 (unless sdkRetries): the agent and its governor own retries. */
-export function clientFor(e: Endpoint): Anthropic {
+/**
+ * One SDK client per endpoint per thread, with maxRetries 0 (unless sdkRetries): the agent and its governor own
+ * retries. A stand-in registered for the endpoint's base URL (model-client.ts) answers instead.
+ */
+export function clientFor(e: Endpoint): ModelClient {
+  const standIn = standInFor(e.baseURL);
+  if (standIn) return standIn;
   const id = `${e.mode}|${e.baseURL}|${e.keyId}|${e.timeoutMs}|${e.sdkRetries}`;
   let c = clients.get(id);
   if (!c) {
     const apiKey = (e.envVar && process.env[e.envVar]) || (e.mode === 'local' ? 'local' : undefined);
     if (!apiKey) throw new MissingApiKeyError(`${e.envVar} is not set on this thread`);
-    c = new Anthropic({ apiKey, baseURL: e.baseURL, maxRetries: e.sdkRetries ?? 0, timeout: e.timeoutMs });
+    c = sdkModelClient(new Anthropic({ apiKey, baseURL: e.baseURL, maxRetries: e.sdkRetries ?? 0, timeout: e.timeoutMs }));
     clients.set(id, c);
   }
   return c;

@@ -8,6 +8,7 @@ export { planTool, planSchema, startPlanner, taskPlanner, PLANNER_ID, type Plan,
 export { startQuotaGovernor, quotaGovernor, GOVERNOR_ID } from './governor.ts';
 export { agentJournal, journalId } from './journal.ts';
 export type { EndpointOptions } from './endpoint.ts';
+export { useModelClient, type ModelClient, type ModelRequestMeta } from './model-client.ts';
 export { defaultPrices, costUsd, type PriceTable, type ModelPrice, type TokenCounts } from './prices.ts';
 export type { QuotaLimits, QuotaOptions } from './policy/quota.ts';
 export * from './errors.ts';

@@ -5,6 +5,7 @@
  */
 import type { ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
+import { handlerTime } from '../runtime/extensions.ts';
 import { ContextWindowExceededError, MaxTurnsExceededError, ModelRefusalError } from './errors.ts';
 import type { Endpoint } from './endpoint.ts';
 import { agentJournal, journalId } from './journal.ts';
@@ -148,7 +149,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
   };
   await save();
   const callEnv = {
-    ctx, endpoint: env.endpoint, governor: env.governor, priority: env.priority, stream: cfg.stream, recovery: cfg.recovery, random: Math.random,
+    ctx, endpoint: env.endpoint, governor: env.governor, priority: env.priority, stream: cfg.stream, recovery: cfg.recovery, random: handlerTime(ctx)?.random ?? Math.random,
     onText: (delta: string) => emit({ type: 'text', runId, turn: run.turns + 1, delta }),
     onRetry: (r: { class: string; delayMs: number; attempt: number }) => emit({ type: 'retry', runId, turn: run.turns + 1, ...r }),
     onFailure: (c: string) => {

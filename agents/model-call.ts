@@ -4,12 +4,14 @@
  * wait (retry-after however long, or backoff), compact (the caller does it), or fail with a named error.
  * Waits are not crashes: the same turn continues.
  */
-import type Anthropic from '@anthropic-ai/sdk';
 import type { ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
 import { ContextWindowExceededError, ModelRequestRejectedError, ModelUnavailableError } from './errors.ts';
 import type { Endpoint } from './endpoint.ts';
 import { clientFor } from './endpoint.ts';
+import type { ModelClient } from './model-client.ts';
+import { handlerTime } from '../runtime/extensions.ts';
+import { systemClock } from '../runtime/clock.ts';
 import { classifyFailure, type FailureClass } from './policy/classify.ts';
 import { REMAINING_HEADERS, type Permit, type PermitDecision } from './policy/quota.ts';
 import { decideRecovery, type RecoveryOptions } from './policy/recovery.ts';
@@ -49,19 +51,30 @@ export interface CallEnv {
 /** `seconds`: the call that answered, request to final message (retries and waits before it not included). */
 export type CallOutcome = { kind: 'message'; message: AssistantMessage; seconds: number } | { kind: 'compact'; promptTokens?: number; maxTokens?: number };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const realSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The call's waits (retry-after, backoff, quota pacing) and its duration, on the runtime's clock (a harness's virtual
+ * clock in simulation); on the system clock a plain timer, which keeps the process alive while an agent waits.
+ */
+function timeOf(ctx: ActorContext): { sleep: (ms: number) => Promise<unknown>; now: () => number } {
+  const clock = handlerTime(ctx)?.clock;
+  if (clock === undefined || clock === systemClock) return { sleep: realSleep, now: () => performance.now() };
+  return { sleep: (ms) => new Promise((r) => clock.setTimer(r as () => void, ms)), now: () => clock.now() };
+}
 
 /** `estimate`: the body's input tokens when the caller has them (a run's PromptSizer), else computed here. */
 export async function callModel(body: ModelRequestBody, env: CallEnv, compactions: number, estimate = estimateInputTokens(body)): Promise<CallOutcome> {
   const client = clientFor(env.endpoint);
+  const time = timeOf(env.ctx);
   let last: FailureClass | undefined;
   let sameClass = 0;
   for (;;) {
-    const permit = env.governor ? await acquire(env, estimate, body.max_tokens) : undefined;
+    const permit = env.governor ? await acquire(env, estimate, body.max_tokens, time.sleep) : undefined;
     try {
-      const t0 = performance.now();
-      const { message, headers } = await send(client, body, env);
-      const seconds = (performance.now() - t0) / 1000;
+      const t0 = time.now();
+      const { message, headers } = await send(client, body, env, time.sleep);
+      const seconds = (time.now() - t0) / 1000;
       if (permit) env.ctx.tell(env.governor!, 'settle' as never, { permit, usage: settledUsage(message.usage), headers } as never);
       return { kind: 'message', message, seconds };
     } catch (err) {
@@ -76,7 +89,7 @@ export async function callModel(body: ModelRequestBody, env: CallEnv, compaction
       const action = decideRecovery(f, { sameClass, compactions }, env.random, env.recovery);
       if (action.kind === 'wait') {
         env.onRetry({ class: f.class, delayMs: action.delayMs, attempt: sameClass });
-        await sleep(action.delayMs);
+        await time.sleep(action.delayMs);
         continue;
       }
       if (action.kind === 'compact') return { kind: 'compact', promptTokens: f.promptTokens, maxTokens: f.maxTokens };
@@ -88,7 +101,7 @@ export async function callModel(body: ModelRequestBody, env: CallEnv, compaction
   }
 }
 
-async function acquire(env: CallEnv, inputTokens: number, maxTokens: number): Promise<Permit> {
+async function acquire(env: CallEnv, inputTokens: number, maxTokens: number, sleep: (ms: number) => Promise<unknown>): Promise<Permit> {
   for (;;) {
     const d = (await env.ctx.ask(env.governor!, 'acquire' as never, { requester: env.ctx.self.id, key: env.endpoint.keyId, inputTokens, maxTokens, priority: env.priority } as never)) as PermitDecision;
     if (d.granted) return d.permit;
@@ -96,12 +109,13 @@ async function acquire(env: CallEnv, inputTokens: number, maxTokens: number): Pr
   }
 }
 
-async function send(client: Anthropic, body: ModelRequestBody, env: CallEnv): Promise<{ message: AssistantMessage; headers: Record<string, string> | undefined }> {
+async function send(client: ModelClient, body: ModelRequestBody, env: CallEnv, sleep: (ms: number) => Promise<unknown>): Promise<{ message: AssistantMessage; headers: Record<string, string> | undefined }> {
+  const meta = { agent: env.ctx.self.id, timeoutMs: env.endpoint.timeoutMs, sleep };
   if (!env.stream) {
-    const { data, response } = await client.messages.create(body as never).withResponse();
-    return { message: data as unknown as AssistantMessage, headers: rateHeaders(response.headers) };
+    const { data, headers } = await client.create({ ...body, stream: false }, meta);
+    return { message: data as AssistantMessage, headers: rateHeaders(headers) };
   }
-  const { message, headers } = await streamMessage(client, body, env.onText);
+  const { message, headers } = await streamMessage(client, body, meta, env.onText);
   return { message, headers: rateHeaders(headers) };
 }
 

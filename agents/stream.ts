@@ -8,11 +8,12 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { AssistantMessage, ModelRequestBody } from './model-call.ts';
+import type { ModelClient, ModelRequestMeta } from './model-client.ts';
 
 type Block = AssistantMessage['content'][number];
 
-export async function streamMessage(client: Anthropic, body: ModelRequestBody, onText: (delta: string) => void): Promise<{ message: AssistantMessage; headers: Headers }> {
-  const { data: events, response } = await client.messages.create({ ...body, stream: true } as never).withResponse();
+export async function streamMessage(client: ModelClient, body: ModelRequestBody, meta: ModelRequestMeta, onText: (delta: string) => void): Promise<{ message: AssistantMessage; headers: Headers | undefined }> {
+  const { data: events, headers } = await client.create({ ...body, stream: true }, meta);
   let message: AssistantMessage | undefined;
   const json: string[] = [];
   for await (const ev of events as unknown as AsyncIterable<Anthropic.MessageStreamEvent>) {
@@ -59,5 +60,5 @@ export async function streamMessage(client: Anthropic, body: ModelRequestBody, o
     }
   }
   if (!message) throw new Error('the streamed response ended before its message_start event');
-  return { message, headers: response.headers };
+  return { message, headers };
 }

@@ -17,7 +17,7 @@ const GROUPS = {
   agents: ['goodput', 'turn-overhead', 'agent-resume'],
   ops: ['metrics-overhead', 'scrape', 'tracing-overhead'],
   tasks: ['queue', 'throughput', 'critical-path'],
-  testkit: ['fuzz', 'time-speedup', 'replay', 'threads'],
+  testkit: ['fuzz', 'time-speedup', 'replay', 'threads', 'model-faults'],
   cluster: ['messaging', 'failover', 'placement'],
 };
 type Group = keyof typeof GROUPS;

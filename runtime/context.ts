@@ -7,6 +7,7 @@ import { rootLogger, type Logger } from './logger.ts';
 import { undraft } from './cloneable.ts';
 import { validateMessageId } from './validate.ts';
 import { callerTraceparent, traceIdOf } from './tracing.ts';
+import { HANDLER_TIME, type HandlerTime } from './extensions.ts';
 
 /**
  * The context handed to handlers. A small object with prototype methods (not a bag of closures), created on an
@@ -31,6 +32,10 @@ export class CellContext implements ActorContext {
   }
   get traceparent(): string {
     return this.cell.outgoingTrace();
+  }
+  /** The runtime's clock and randomness on this thread (runtime/extensions.ts, handlerTime). */
+  [HANDLER_TIME](): HandlerTime {
+    return this.host.handlerTime;
   }
   send(ref: ActorRef | Route, type: string, ...args: unknown[]): Promise<any> {
     const options = args[1] as { messageId?: string; timeoutMs?: number; traceparent?: string } | undefined;

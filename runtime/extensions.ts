@@ -4,8 +4,9 @@ import type { Clock } from './clock.ts';
 import type { Directory, DirectoryChange } from './directory.ts';
 import type { DeadLetterReason } from './stats.ts';
 import type { ActorDefinition } from '../actors/define.ts';
-import type { ActorStore } from '../persistence/store.ts';
+import type { ActorStore, ActorStoreOptions } from '../persistence/store.ts';
 import type { ThreadLauncher } from './threads.ts';
+import type { Host } from './host.ts';
 
 /**
  * How capabilities built on the kernel (the router) reach it on every thread, without the kernel importing them:
@@ -185,6 +186,35 @@ export function threadExtensions(): readonly ThreadExtension[] {
 }
 
 /**
+ * A harness's thread that died (a simulated worker: its Host): take out the user messages waiting in its mailboxes,
+ * which are lost with it, as [actor id, message type] (the runtime's own, '$'-typed, are not counted).
+ */
+export function drainLostThread(host: Host): Array<[string, string]> {
+  const lost: Array<[string, string]> = [];
+  for (const cell of host.actors.values()) for (const env of cell.mailbox.drain()) if (!env.type.startsWith('$')) lost.push([cell.id, env.type]);
+  return lost;
+}
+
+/**
+ * The clock and the randomness of the runtime a handler runs in, for a capability's waits inside a handler (an
+ * agent's retry-after and backoff): the runtime's own (`Runtime.start({ clock, random })`, a worker's system clock),
+ * so a harness's virtual clock and seed drive them too. `handlerTime(ctx)` reads it from a handler's context (or
+ * from an object made from one with Object.create); undefined for anything else.
+ */
+export interface HandlerTime {
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+/** The key under which a kernel context answers its HandlerTime (runtime/context.ts). */
+export const HANDLER_TIME: unique symbol = Symbol('troupe.handler-time');
+
+export function handlerTime(ctx: unknown): HandlerTime | undefined {
+  const read = (ctx as { [HANDLER_TIME]?: () => HandlerTime } | undefined)?.[HANDLER_TIME];
+  return typeof read === 'function' ? read.call(ctx) : undefined;
+}
+
+/**
  * What a deterministic harness (troupe/testkit) plugs into a runtime (`Runtime.start({ harness })`); never needed in
  * production. The kernel calls these and knows nothing of the harness.
  */
@@ -196,6 +226,16 @@ export interface RuntimeHarness {
    * stand-in after a lost thread): undefined imports the module as usual.
    */
   definition?(module: string, kind: string, id: string): ActorDefinition | undefined;
+  /**
+   * The prefix of the ids this thread gives messages sent without one (default: random, 72 bits): a harness's makes
+   * them reproducible. It must never repeat within one durable store's life (ids are deduplicated).
+   */
+  messageIdPrefix?(node: number): string;
+  /**
+   * The store a thread opens for `dir` instead of LMDB (the testkit's in-memory store, with the same interface and
+   * guarantees); undefined opens LMDB as usual.
+   */
+  openStore?(dir: string, options: ActorStoreOptions, node: number): ActorStore | undefined;
   /** Each LMDB store a thread of this process opens, as it opens (`node`: the thread's number). */
   storeOpened?(store: ActorStore, node: number): void;
   /**

@@ -25,7 +25,7 @@ import { Replays, queueJournal } from './replay.ts';
 import type { ActorInspection, ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
 import { ThreadCounters, type KindMetrics, type ThreadMetrics } from './thread-metrics.ts';
 import { Directory } from './directory.ts';
-import type { MissHandler, RemoteActors, RouteResolver, RuntimeHarness, ThreadServices } from './extensions.ts';
+import type { HandlerTime, MissHandler, RemoteActors, RouteResolver, RuntimeHarness, ThreadServices } from './extensions.ts';
 import { RouterNotInstalledError } from './errors.ts';
 
 export const DEFAULT_ASK_TIMEOUT_MS = 5000;
@@ -62,8 +62,10 @@ export interface HostOptions {
   importModule?: (url: string) => Promise<Record<string, unknown>>;
   /** Keep the introspection counters (runtime/thread-metrics.ts; default true). */
   metrics?: boolean;
+  /** The runtime's randomness on this thread (backoff jitter; handlers read it through handlerTime). Default Math.random. */
+  random?: () => number;
   /** A deterministic harness's hooks (runtime/extensions.ts): definitions by actor id, stores as they open. */
-  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened'>;
+  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'messageIdPrefix' | 'openStore'>;
 }
 
 /**
@@ -78,6 +80,8 @@ export class Host {
   readonly transport: Transport;
   readonly deadLetters: DeadLetters;
   readonly clock: Clock;
+  /** This thread's clock and randomness as handlers see them (runtime/extensions.ts, handlerTime). */
+  readonly handlerTime: HandlerTime;
   readonly counters: ThreadCounters;
   private readonly asks = new Map<number, PendingAsk>();
   private askSeq = 0;
@@ -111,6 +115,7 @@ export class Host {
   constructor(private readonly opts: HostOptions) {
     this.node = opts.node;
     this.clock = opts.clock;
+    this.handlerTime = { clock: opts.clock, random: opts.random ?? Math.random };
     this.counters = new ThreadCounters(opts.metrics ?? true);
     this.transport = new Transport(opts.node, opts.ports, (node, ops, err) => this.undeliverable(node, ops, err));
     this.scheduler = new Scheduler(opts.defer ?? setImmediate, () => this.transport.flush(), () => this.actorStore?.commitAboutToStart() === true, opts.scheduling);
@@ -453,6 +458,11 @@ export class Host {
     if (!cell.queued && cell.runnable()) this.scheduler.schedule(cell);
   }
 
+  /** The harness's prefix for the ids of messages sent without one (undefined: a random one). */
+  messageIdPrefix(): string | undefined {
+    return this.opts.harness?.messageIdPrefix?.(this.node);
+  }
+
   /** The LMDB store of this thread, opened on first use. */
   store(): ActorStore {
     if (this.opts.dataDir === undefined) {
@@ -461,7 +471,8 @@ export class Host {
     const c = this.counters;
     const observe = c.enabled ? { commit: (ms: number) => c.journalCommit.observe(ms), snapshot: (ms: number) => c.snapshot.observe(ms) } : undefined;
     if (this.actorStore !== undefined) return this.actorStore;
-    this.actorStore = ActorStore.open(this.opts.dataDir, { timers: this.clock, observe });
+    const options = { timers: this.clock, observe };
+    this.actorStore = this.opts.harness?.openStore?.(this.opts.dataDir, options, this.node) ?? ActorStore.open(this.opts.dataDir, options);
     this.opts.harness?.storeOpened?.(this.actorStore, this.node);
     return this.actorStore;
   }

@@ -18,7 +18,7 @@ interface JournalGroup {
  * nothing it causes happens, before it is durable.
  */
 export class Journaling {
-  private readonly messageIds = new MessageIds();
+  private messageIds: MessageIds | undefined;
   /** The group of the commit now gathering messages (see journal()). */
   private gathering: JournalGroup | undefined;
 
@@ -43,7 +43,7 @@ export class Journaling {
       else duplicate();
       return;
     }
-    if (!senderGivenId) env.id = this.messageIds.next();
+    if (!senderGivenId) env.id = (this.messageIds ??= new MessageIds(this.host.messageIdPrefix())).next();
     const { seq, written } = p.append(env.id, env.type, env.payload, senderGivenId, env.trace);
     env.seq = seq;
     // One callback per commit, not per message: the messages of one commit share its promise (group-commit.ts).

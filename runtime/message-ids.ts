@@ -6,8 +6,13 @@ import { nanoid } from 'nanoid';
  * random bytes per message; shorter too, so every journaled message is a few bytes smaller.
  */
 export class MessageIds {
-  readonly #prefix = `${nanoid(12)}.`;
+  readonly #prefix: string;
   #count = 0;
+
+  /** `prefix`: a harness's (RuntimeHarness.messageIdPrefix), unique per thread and start as the random one is. */
+  constructor(prefix?: string) {
+    this.#prefix = prefix ?? `${nanoid(12)}.`;
+  }
 
   next(): string {
     return this.#prefix + (++this.#count).toString(36);

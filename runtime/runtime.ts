@@ -118,6 +118,7 @@ export class Runtime implements Messaging {
       scheduling: options.scheduling,
       dataDir: options.dataDir,
       harness: options.harness,
+      random: () => this.random(),
       onControl: (from, c) => this.onControl(from, c),
       spawn: (def, opts) => this.spawn(def, opts),
       lookup: (id) => this.lookup(id),
@@ -490,11 +491,17 @@ export class Runtime implements Messaging {
         const claimed = !this.registry.has(spec.id) && !this.owners.has(spec.id);
         if (claimed) this.owners.set(spec.id, owner);
         let ref: ActorRef;
-        try {
-          ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, capabilities: spec.capabilities, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
-        } catch (err) {
-          if (claimed) this.owners.delete(spec.id);
-          throw err;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            ref = await this.place(spec.actor.module, spec.actor.kind, { id: spec.id, args: spec.args, mailbox: spec.mailbox, capabilities: spec.capabilities, pin: pin !== undefined && this.live(pin) ? pin : undefined }, spec.actor, supervision);
+            break;
+          } catch (err) {
+            // The thread it was being started on was lost meanwhile (and the child did not get there): start it
+            // again, on the replacement or another thread, rather than fail the whole tree's start.
+            if (attempt < 3 && err instanceof WorkerLostError && !this.registry.has(spec.id)) continue;
+            if (claimed) this.owners.delete(spec.id);
+            throw err;
+          }
         }
         this.owners.set(spec.id, owner);
         return ref;

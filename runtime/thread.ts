@@ -41,7 +41,7 @@ export interface ThreadEnvironment {
   importModule?: (url: string) => Promise<Record<string, unknown>>;
   random: () => number;
   /** A deterministic harness's hooks (RuntimeHarness, runtime/extensions.ts). */
-  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services'>;
+  harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix' | 'openStore'>;
   /** The thread extensions, when already loaded in this realm (an in-process thread): attached without an import. */
   extensions?: readonly ThreadExtension[];
 }
@@ -74,6 +74,7 @@ export async function runThread(boot: WorkerBoot, main: ParentChannel, env: Thre
     importModule: env.importModule,
     metrics: boot.metrics,
     harness: env.harness,
+    random: env.random,
     onControl,
     async spawn(definition, options) {
       // The main thread may not have the definition: its capabilities travel with the options.

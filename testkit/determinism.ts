@@ -2,6 +2,7 @@ import { NondeterminismError } from './errors.ts';
 
 /** The real functions, captured before any simulation patches them (the simulation itself needs setImmediate). */
 export const realSetImmediate = globalThis.setImmediate;
+export const realSetTimeout = globalThis.setTimeout;
 const originals = {
   setTimeout: globalThis.setTimeout,
   setInterval: globalThis.setInterval,

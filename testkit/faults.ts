@@ -1,5 +1,9 @@
 import { InvalidSimulationOptionError, UnknownFaultTargetError } from './errors.ts';
 
+/** The model API faults of a 'model-error' fault. */
+export type ModelFaultKind = 'rate-limit' | 'overloaded' | 'timeout' | 'prompt-too-long';
+export const MODEL_FAULT_KINDS: readonly ModelFaultKind[] = ['rate-limit', 'overloaded', 'timeout', 'prompt-too-long'];
+
 /**
  * What can go wrong in a simulated run, by plan. Every fault but `crash-if` is plain data, so a plan prints as JSON
  * and a printed plan replays. Message counts are per actor id over all its incarnations, starting at 1.
@@ -24,11 +28,18 @@ export type Fault =
   /** Simulated thread `thread` (1..threads) dies at this virtual time, as a worker thread does on a native crash. */
   | { kind: 'lose-thread'; thread: number; atMs: number }
   /** The simulated thread running `actor` dies as it takes its k-th message (process.exit, a native crash in the handler). */
-  | { kind: 'lose-thread'; actor: string; onMessage: number };
+  | { kind: 'lose-thread'; actor: string; onMessage: number }
+  /**
+   * The k-th request to a simulated model (sim.model(): testkit/model.ts) fails, or agent `agent`'s k-th request:
+   * 'rate-limit' (429, with `retry-after: retryAfterS` when given, else the agent backs off), 'overloaded' (529, or
+   * with `inStream` an overloaded_error event inside a streamed 200), 'timeout' (no answer for the endpoint's
+   * timeoutMs of virtual time, then the SDK's timeout error), 'prompt-too-long' (the 400 "prompt is too long").
+   */
+  | { kind: 'model-error'; onCall: number; error: ModelFaultKind; agent?: string; retryAfterS?: number; inStream?: boolean };
 
 export type FaultPlan = readonly Fault[];
 
-const KINDS = new Set(['crash', 'crash-on', 'crash-if', 'init-throw', 'stall', 'delay', 'store-fail', 'crash-system', 'lose-thread']);
+const KINDS = new Set(['crash', 'crash-on', 'crash-if', 'init-throw', 'stall', 'delay', 'store-fail', 'crash-system', 'lose-thread', 'model-error']);
 
 function positive(fault: Fault, field: string, value: unknown): void {
   if (!(Number.isInteger(value) && (value as number) >= 1)) throw new InvalidSimulationOptionError(`fault ${fault.kind}: ${field} must be an integer >= 1 (got ${String(value)})`);
@@ -57,6 +68,13 @@ export function validatePlan(plan: unknown): FaultPlan {
         else if ('thread' in f) { positive(f, 'thread', f.thread); nonNegative(f, 'atMs', f.atMs); }
         else throw new InvalidSimulationOptionError('fault lose-thread: give either { thread, atMs } or { actor, onMessage }');
         break;
+      case 'model-error':
+        positive(f, 'onCall', f.onCall);
+        if (!MODEL_FAULT_KINDS.includes(f.error)) throw new InvalidSimulationOptionError(`fault model-error: error must be one of ${MODEL_FAULT_KINDS.join(', ')} (got ${JSON.stringify(f.error)})`);
+        if (f.agent !== undefined && (typeof f.agent !== 'string' || f.agent === '')) throw new InvalidSimulationOptionError('fault model-error: agent must be an actor id');
+        if (f.retryAfterS !== undefined) nonNegative(f, 'retryAfterS', f.retryAfterS);
+        if (f.inStream !== undefined && typeof f.inStream !== 'boolean') throw new InvalidSimulationOptionError('fault model-error: inStream must be a boolean');
+        break;
     }
   }
   return plan as FaultPlan;
@@ -65,7 +83,8 @@ export function validatePlan(plan: unknown): FaultPlan {
 /** Every actor a plan names must exist once the system is set up: a typo would otherwise test nothing. */
 export function checkTargets(plan: FaultPlan, known: ReadonlySet<string>): void {
   for (const f of plan) {
-    const names = f.kind === 'delay' ? [f.to, f.from].filter((n): n is string => n !== undefined && n !== 'test') : 'actor' in f ? [f.actor] : [];
+    const names = f.kind === 'delay' ? [f.to, f.from].filter((n): n is string => n !== undefined && n !== 'test')
+      : f.kind === 'model-error' ? (f.agent === undefined ? [] : [f.agent]) : 'actor' in f ? [f.actor] : [];
     for (const name of names) {
       if (!known.has(name)) {
         throw new UnknownFaultTargetError(`fault ${f.kind} names actor '${name}', which the simulation never spawned (known: ${[...known].sort().join(', ') || 'none'})`, { details: { fault: f.kind, actor: name } });

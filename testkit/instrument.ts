@@ -34,7 +34,8 @@ export class Instrumentation {
   private readonly definitions = new Map<string, ActorDefinition>();
   private readonly ids = new Map<string, number>();
   private system = 0;
-  private readonly running = new Set<HandledMessage>();
+  /** Handlers still running, each with a function telling whether its thread is still alive. */
+  private readonly running = new Map<HandledMessage, () => boolean>();
 
   constructor(private readonly sim: Simulation, private readonly plan: FaultPlan) {}
 
@@ -47,7 +48,7 @@ export class Instrumentation {
   systemRestarted(): void {
     this.system++;
     this.ids.clear();
-    for (const h of this.running) h.outcome = 'crashed';
+    for (const h of this.running.keys()) h.outcome = 'crashed';
     this.running.clear();
   }
 
@@ -127,7 +128,7 @@ export class Instrumentation {
       entry.outcome = 'applied';
       return result;
     }
-    this.running.add(entry);
+    this.running.set(entry, this.sim.threadLiveness(ctx.self.node));
     const done = (outcome: HandledMessage['outcome']) => {
       if (!this.running.delete(entry)) return;
       entry.outcome = outcome;
@@ -140,8 +141,12 @@ export class Instrumentation {
 
   /** Handlers still running with nothing left in the simulation to finish them: they await something real. */
   checkStuck(): void {
-    for (const h of this.running) {
-      if (h.system === this.system) this.sim.violation('async-io', `handler '${h.type}' of actor '${h.actor}' (still running when the simulation went idle)`);
+    for (const [h, alive] of this.running) {
+      if (!alive()) {
+        // Its thread died while it waited (a timer or a reply that went down with the thread): it never finishes.
+        h.outcome = 'thread-lost';
+        this.running.delete(h);
+      } else if (h.system === this.system) this.sim.violation('async-io', `handler '${h.type}' of actor '${h.actor}' (still running when the simulation went idle)`);
     }
   }
 

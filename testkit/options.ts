@@ -18,8 +18,11 @@ export interface SimulationOptions {
   maxVirtualMs?: number;
   /** Each message lands up to this many virtual ms after it is sent, drawn from the seed (default 0). */
   maxDeliveryDelayMs?: number;
-  /** Real LMDB in a temporary directory (removed by stop()), or in `dataDir` (kept). */
-  durable?: boolean | { dataDir: string };
+  /**
+   * Durable actors: true, real LMDB in a temporary directory (removed by stop()); `{ dataDir }`, LMDB there (kept);
+   * 'memory', the in-memory store with LMDB's guarantees (testkit/memory-store.ts: no disk, no real I/O, faster).
+   */
+  durable?: boolean | { dataDir: string } | 'memory';
   /** Builds the system: run at start and again after every simulated crash of the whole system. */
   setup?: (sim: Simulation) => Promise<void>;
   /** Trace events kept for the timeline (the hash covers all of them; default 10,000). */
@@ -36,6 +39,10 @@ export function validateOptions(options: SimulationOptions): void {
   for (const k of ['maxSteps', 'maxVirtualMs', 'maxDeliveryDelayMs'] as const) {
     const v = options[k];
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new InvalidSimulationOptionError(`${k} must be a non-negative number (got ${String(v)})`);
+  }
+  const d = options.durable;
+  if (d !== undefined && typeof d !== 'boolean' && d !== 'memory' && !(typeof d === 'object' && d !== null && typeof d.dataDir === 'string')) {
+    throw new InvalidSimulationOptionError(`durable must be true, false, 'memory' or { dataDir } (got ${JSON.stringify(d)})`);
   }
   const t = options.threads;
   if (t !== undefined && !(Number.isInteger(t) && t >= 0 && t <= MAX_THREADS)) throw new InvalidSimulationOptionError(`threads must be an integer from 0 to ${MAX_THREADS} (got ${String(t)})`);

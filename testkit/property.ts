@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { errorClass } from '../runtime/errors.ts';
 import { Simulation, type SimulationOptions } from './simulation.ts';
-import { printPlan, type Fault } from './faults.ts';
+import { MODEL_FAULT_KINDS, printPlan, type Fault, type ModelFaultKind } from './faults.ts';
 
 /** A simulation property failed: the message carries the seed, the path, the minimal case and the replay line. */
 export class SimulationPropertyError extends errorClass('ERR_SIM_PROPERTY') {}
@@ -125,6 +125,11 @@ export interface FaultArbitraryOptions {
   maxWrite?: number;
   /** Simulated threads a lose-thread fault may name (default 1; kind 'lose-thread': on an actor's k-th message, or a thread at a time). */
   threads?: number;
+  /** Kind 'model-error': the model API faults to draw (default all four) and the largest request number (default 10). */
+  modelErrors?: readonly ModelFaultKind[];
+  maxCall?: number;
+  /** Agent ids a model-error fault may count the requests of (default: none, the model's requests over all agents). */
+  agents?: readonly string[];
 }
 
 /** One fault, plain data (printable, replayable). */
@@ -144,9 +149,24 @@ export function faultArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
       fc.record({ kind: fc.constant('lose-thread' as const), actor, onMessage: msg }),
       fc.record({ kind: fc.constant('lose-thread' as const), thread: fc.integer({ min: 1, max: o.threads ?? 1 }), atMs: fc.integer({ min: 0, max: o.maxAtMs ?? 1000 }) }),
     ),
+    'model-error': modelErrorArbitrary(o),
   };
   const kinds = o.kinds ?? ['crash', 'init-throw', 'stall', 'delay'];
   return fc.oneof(...kinds.map((k) => by[k]));
+}
+
+/** A model API fault: a 429 with a retry-after of 0-120 s or none, a 529 (half of them inside a stream), a timeout, a prompt too long. */
+function modelErrorArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
+  const onCall = fc.integer({ min: 1, max: o.maxCall ?? 10 });
+  const agent = o.agents !== undefined && o.agents.length > 0 ? fc.option(fc.constantFrom(...o.agents), { nil: undefined }) : fc.constant(undefined);
+  const base = (error: ModelFaultKind) => fc.record({ kind: fc.constant('model-error' as const), onCall, error: fc.constant(error), agent });
+  const by: Record<ModelFaultKind, fc.Arbitrary<Fault>> = {
+    'rate-limit': fc.tuple(base('rate-limit'), fc.option(fc.constantFrom(0, 1, 5, 60, 120), { nil: undefined })).map(([f, s]) => (s === undefined ? f : { ...f, retryAfterS: s })),
+    overloaded: fc.tuple(base('overloaded'), fc.boolean()).map(([f, inStream]) => ({ ...f, inStream })),
+    timeout: base('timeout'),
+    'prompt-too-long': base('prompt-too-long'),
+  };
+  return fc.oneof(...(o.modelErrors ?? MODEL_FAULT_KINDS).map((k) => by[k])).map((f) => (f.kind === 'model-error' && f.agent === undefined ? (({ agent: _a, ...rest }) => rest)(f) as Fault : f));
 }
 
 /** A fault plan: up to `maxFaults` faults (default 3); shrinks toward fewer, earlier, shorter faults. */

@@ -23,6 +23,8 @@ export interface SimulatedParts {
   current: (inc: number) => boolean;
   dataDir: string | undefined;
   threads: number;
+  /** A number never given before in this simulation (message id prefixes). */
+  nextPrefix: () => number;
 }
 
 /**
@@ -34,8 +36,11 @@ export interface SimulatedParts {
 export function simulatedRuntime(p: SimulatedParts, inc: number): { options: RuntimeOptions; threads: SimThreads | undefined } {
   const choose = p.rng.fork(10 + inc);
   const jitter = p.rng.fork(100 + inc);
-  const hooks: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services'>> = {
+  const hooks: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix' | 'openStore'>> = {
+    openStore: (_dir, options) => p.stores.openMemory(options),
     definition: (_module, kind, id) => p.instrument.definition(kind, id),
+    // Reproducible, and never repeated in the simulation's store: one per thread start, counted over incarnations.
+    messageIdPrefix: (node) => `sim${inc}-${node}-${p.nextPrefix()}.`,
     storeOpened: (store) => p.stores.opened(store),
     services: (services) => p.deliveries.routed(services, p.threadLiveness(services.node)),
   };

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import type { Clock } from '../runtime/clock.ts';
-import { threadExtensions, type RuntimeHarness } from '../runtime/extensions.ts';
+import { drainLostThread, threadExtensions, type RuntimeHarness } from '../runtime/extensions.ts';
+import { InvalidSimulationOptionError } from './errors.ts';
 import type { Host } from '../runtime/host.ts';
 import { Op, opArity } from '../runtime/protocol.ts';
 import { runThread, type WorkerBoot } from '../runtime/thread.ts';
@@ -20,7 +21,7 @@ export interface ThreadWiring {
   /** Extra virtual ms a post from thread `from` to thread `to` travels (the seed's delivery delay). */
   delay(from: number, to: number): number;
   /** The harness hooks every thread's code gets (the runtime's own: definitions by id, stores, routers' services). */
-  harness: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services'>>;
+  harness: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix' | 'openStore'>>;
   /** The store handle of a thread that died: nothing more it asks reaches the disk. */
   storeDied(store: ActorStore): void;
   record(what: string, actor: string, detail: string): void;
@@ -178,7 +179,7 @@ export class SimThreads implements ThreadLauncher {
 
   /** (The ports a thread takes are the ones in its boot: the transfer list adds nothing in one realm.) */
   start(data: WorkerBoot | { spare: true }, _transfer: MessagePort[]): ThreadHandle {
-    if ('spare' in data) throw new Error('simulated threads have no spare (the simulation starts the runtime with spareWorker: false)');
+    if ('spare' in data) throw new InvalidSimulationOptionError('simulated threads have no spare: start the runtime with spareWorker: false (as Simulation.start does)', { details: { option: 'spareWorker' } });
     const boot = data;
     const thread = new SimThread(boot.node, this.wiring.clock);
     this.current.set(boot.node, thread);
@@ -256,7 +257,7 @@ export class SimThreads implements ThreadLauncher {
     // What waits in its mailboxes is lost (counted once the step that killed it is done: a handler there may be
     // running now, and its mailbox is not to be touched under it).
     queueMicrotask(() => {
-      for (const cell of thread.host?.actors.values() ?? []) for (const env of cell.mailbox.drain()) if (!env.type.startsWith('$')) this.wiring.lost(cell.id, env.type, thread.node);
+      if (thread.host !== undefined) for (const [to, type] of drainLostThread(thread.host)) this.wiring.lost(to, type, thread.node);
     });
     if (thread.store !== undefined) this.wiring.storeDied(thread.store);
     this.wiring.record('thread', `thread ${thread.node}`, `lost: ${why}`);
@@ -279,10 +280,5 @@ export class SimThreads implements ThreadLauncher {
       t.alive = false;
       t.clock.stop();
     }
-  }
-
-  /** The live threads' hosts (for stores to settle and stats), in thread order. */
-  hosts(): Host[] {
-    return [...this.current.values()].sort((a, b) => a.node - b.node).flatMap((t) => (t.host === undefined ? [] : [t.host]));
   }
 }

@@ -7,6 +7,8 @@ import { UnknownFaultTargetError } from './errors.ts';
 import { checkThreads, type Fault } from './faults.ts';
 import { validateOptions, type SimulationOptions } from './options.ts';
 import { SimulatedSystem } from './system.ts';
+import { SimulatedModel, type SimulatedModelOptions } from './model.ts';
+import { useModelClient } from '../agents/model-client.ts';
 
 export type { SimulationOptions } from './options.ts';
 
@@ -41,6 +43,23 @@ export class Simulation extends SimulatedSystem {
   /** Start a supervision tree of the user's definitions (wrapped per child for faults and tracing). */
   supervise(spec: SupervisorSpec): Promise<Supervisor> {
     return this.settleOn(this.rt.supervise(this.instrument.wrapTree(spec)), false);
+  }
+
+  /**
+   * A simulated Messages API for agents (testkit/model.ts): spawn them with `args: { endpoint: model.endpoint }`. It
+   * answers from its script in virtual time and fails the requests the plan's 'model-error' faults name.
+   */
+  model(options: SimulatedModelOptions = {}): SimulatedModel {
+    this.live();
+    const n = this.models.length + 1;
+    const model = new SimulatedModel(`sim://seed-${this.seed}/model-${n}`, {
+      now: () => this.clock.now(),
+      random: this.rng.fork(5000 + n),
+      faults: this.plan.filter((f): f is Extract<Fault, { kind: 'model-error' }> => f.kind === 'model-error'),
+      record: (w, a, d) => this.record(w, a, d),
+    }, options);
+    this.models.push({ model, release: useModelClient(model.baseURL, model) });
+    return model;
   }
 
   // ---- the test's messages: each lands in a step of its own, in order per receiver -----------------------------------
@@ -117,9 +136,10 @@ export class Simulation extends SimulatedSystem {
     this.loop.budgets.maxSteps = this.loop.steps + 100_000;
     this.loop.budgets.maxVirtualMs = Math.max(this.loop.budgets.maxVirtualMs, this.clock.now() + 3_600_000);
     try {
-      await this.settleOn(this.rt.shutdown(), false);
+      await this.settleOn(this.rt.shutdown(), false, true);
     } finally {
       this.stopped = true;
+      for (const m of this.models) m.release();
       this.guard.uninstall();
       if (this.ownDir && this.dataDir !== undefined) rmSync(this.dataDir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
-import type { ActorStore } from '../persistence/store.ts';
+import type { ActorStore, ActorStoreOptions } from '../persistence/store.ts';
+import { MemoryStore, type MemoryDisk } from './memory-store.ts';
 import { realSetImmediate } from './determinism.ts';
 import type { StoreFaults } from './store-faults.ts';
 
@@ -12,7 +13,13 @@ const MICROTASK_DEPTH = 6;
 export class SimStores {
   private readonly open = new Set<ActorStore>();
 
-  constructor(private readonly faults: StoreFaults) {}
+  /** `disk`: the simulation's in-memory store (durable: 'memory'); every thread's handle opens on it. */
+  constructor(private readonly faults: StoreFaults, readonly disk?: MemoryDisk) {}
+
+  /** A thread opens its store: on the in-memory disk, or undefined (real LMDB). */
+  openMemory(options: ActorStoreOptions): ActorStore | undefined {
+    return this.disk === undefined ? undefined : MemoryStore.open(this.disk, options);
+  }
 
   opened(store: ActorStore): void {
     this.faults.patch(store);
@@ -44,6 +51,15 @@ export class SimStores {
       // event loop per step, and as deterministic (nothing outside the simulation runs in between). Anything deeper
       // runs during the next steps, and all of it before time moves or the run ends (SimLoop.run).
       for (let i = 0; i < MICROTASK_DEPTH; i++) await undefined;
+      return;
+    }
+    if (this.disk !== undefined) {
+      // In memory, a commit is a microtask: wait for each store's commits, with no turn of the real event loop.
+      for (let i = 0; i < 100; i++) {
+        for (let j = 0; j < MICROTASK_DEPTH; j++) await undefined;
+        for (const store of [...this.open]) await store.settled();
+        if ([...this.open].every((s) => s.openBatch === undefined)) break;
+      }
       return;
     }
     await new Promise<void>((r) => realSetImmediate(r));

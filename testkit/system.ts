@@ -11,14 +11,16 @@ import { SeededRandom } from './random.ts';
 import { SimLoop } from './loop.ts';
 import { Trace } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
-import { DeterminismGuard, nondeterminism, realSetImmediate } from './determinism.ts';
+import { DeterminismGuard, nondeterminism, realSetImmediate, realSetTimeout } from './determinism.ts';
 import { Instrumentation, type HandledMessage } from './instrument.ts';
 import { StoreFaults } from './store-faults.ts';
 import { SimStores } from './stores.ts';
+import { MemoryDisk } from './memory-store.ts';
 import { Deliveries } from './deliveries.ts';
 import type { SimThreads } from './sim-threads.ts';
 import { simulatedRuntime } from './runtime-options.ts';
 import type { Simulation } from './simulation.ts';
+import type { SimulatedModel } from './model.ts';
 
 /**
  * The machinery of a simulated system (testkit/simulation.ts is the API built on it): one incarnation of a real
@@ -54,6 +56,9 @@ export class SimulatedSystem {
   protected crashDue = false;
   protected stopped = false;
   protected deadLettersAtStart = 0;
+  private prefixes = 0;
+  /** The simulated models (sim.model()) and how to take each away from the agents' clients at stop(). */
+  protected readonly models: Array<{ model: SimulatedModel; release: () => void }> = [];
 
   protected constructor(protected readonly options: SimulationOptions) {
     validateOptions(options);
@@ -62,7 +67,7 @@ export class SimulatedSystem {
     this.rng = new SeededRandom(options.seed);
     this.trace = new Trace(options.traceKeep);
     this.instrument = new Instrumentation(this as unknown as Simulation, this.plan);
-    this.stores = new SimStores(new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail)));
+    this.stores = new SimStores(new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail)), options.durable === 'memory' ? new MemoryDisk() : undefined);
     const userRandom = this.rng.fork(2);
     this.guard = new DeterminismGuard(() => userRandom.next(), () => this.instrument.current, (err) => this.violations.push(err));
     this.loop = new SimLoop(this.clock, this.rng.fork(3), {
@@ -72,7 +77,8 @@ export class SimulatedSystem {
     this.deliveries = new Deliveries(this.loop, this.clock, this.plan, this.rng.fork(1), options.maxDeliveryDelayMs ?? 0, (w, a, d) => this.record(w, a, d));
     const d = options.durable;
     this.ownDir = d === true;
-    this.dataDir = d === true ? mkdtempSync(join(tmpdir(), 'troupe-sim-')) : d ? d.dataDir : undefined;
+    // 'memory': the runtime still needs a data directory to persist actors; the store it opens there is in memory.
+    this.dataDir = d === true ? mkdtempSync(join(tmpdir(), 'troupe-sim-')) : d === 'memory' ? `memory:troupe-sim-${options.seed}` : d ? d.dataDir : undefined;
   }
 
   // ---- the system -------------------------------------------------------------------------------------------------
@@ -98,7 +104,7 @@ export class SimulatedSystem {
     const { options, threads } = simulatedRuntime({
       clock: this.clock, loop: this.loop, rng: this.rng, deliveries: this.deliveries, instrument: this.instrument, stores: this.stores,
       record: (w, a, d) => this.record(w, a, d), threadLiveness: (node) => this.threadLiveness(node), current: (i) => i === this.incarnation,
-      dataDir: this.dataDir, threads: workers,
+      dataDir: this.dataDir, threads: workers, nextPrefix: () => ++this.prefixes,
     }, inc);
     this.threads = threads;
     const starting = Runtime.start(options);
@@ -186,8 +192,11 @@ export class SimulatedSystem {
     return this.settleOn(promise, true);
   }
 
-  /** until(); `check`: this run is the test's, so the plan's targets must exist by now (not while building). */
-  protected async settleOn<T>(promise: Promise<T>, check: boolean): Promise<T> {
+  /**
+   * until(); `check`: this run is the test's, so the plan's targets must exist by now (not while building). `io`:
+   * the promise may also wait on real I/O once the simulation is idle (shutdown closing LMDB): wait for it (10 s).
+   */
+  protected async settleOn<T>(promise: Promise<T>, check: boolean, io = false): Promise<T> {
     let settled = false;
     const watched = promise.then(
       (v) => ((settled = true), v),
@@ -199,6 +208,10 @@ export class SimulatedSystem {
     watched.catch(() => undefined);
     await new Promise<void>((r) => realSetImmediate(r));
     if (!settled) await this.run(undefined, () => settled, check);
+    for (let waited = 0; io && !settled && waited < 10_000; waited++) {
+      await new Promise<void>((r) => realSetTimeout(r, 1));
+      if (!this.loop.idle()) await this.run(undefined, () => settled, check);
+    }
     if (!settled) {
       this.instrument.checkStuck();
       throw new InvalidSimulationOptionError('until(): the simulation went idle and the promise never settled (it waits on something outside the simulation)');
@@ -210,6 +223,9 @@ export class SimulatedSystem {
     this.live();
     if (check && !this.checked) {
       checkTargets(this.plan, this.instrument.known);
+      if (this.models.length === 0 && this.plan.some((f) => f.kind === 'model-error')) {
+        throw new UnknownFaultTargetError('the plan has model-error faults but the simulation has no simulated model: create one with sim.model() and give agents its endpoint', { details: { fault: 'model-error' } });
+      }
       this.checked = true;
     }
     try {

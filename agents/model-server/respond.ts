@@ -90,34 +90,38 @@ export function sse(res: ServerResponse, event: string, data: object): void {
 /** Write a whole message as the SSE event sequence; `chunkChars` splits text and tool input into deltas. */
 export async function streamMessage(res: ServerResponse, m: Message, chunkChars: number, chunkDelayMs: number): Promise<void> {
   const pause = () => (chunkDelayMs > 0 ? new Promise((r) => setTimeout(r, chunkDelayMs)) : Promise.resolve());
-  sse(res, 'message_start', {
-    type: 'message_start',
-    message: { ...m, content: [], stop_reason: null, stop_sequence: null, usage: { ...m.usage, output_tokens: 1 } },
-  });
-  sse(res, 'ping', { type: 'ping' });
+  for (const ev of messageEvents(m, chunkChars)) {
+    if (ev.type === 'content_block_delta') await pause();
+    sse(res, ev.type, ev);
+  }
+}
+
+/** A whole message as the stream's events, in order (the SSE event name is each one's `type`). */
+export function messageEvents(m: Message, chunkChars: number): Array<{ type: string; [k: string]: unknown }> {
+  const out: Array<{ type: string; [k: string]: unknown }> = [
+    { type: 'message_start', message: { ...m, content: [], stop_reason: null, stop_sequence: null, usage: { ...m.usage, output_tokens: 1 } } },
+    { type: 'ping' },
+  ];
   for (const [index, b] of m.content.entries()) {
     if (b.type === 'text') {
-      sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '', citations: null } });
-      for (const piece of chunks(b.text, chunkChars)) {
-        await pause();
-        sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
-      }
+      out.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '', citations: null } });
+      for (const piece of chunks(b.text, chunkChars)) out.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
     } else {
-      sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } });
+      out.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} } });
       // a raw input (ToolUseSpec.rawInput) goes as its characters, valid JSON or not
       for (const piece of chunks(typeof b.input === 'string' ? b.input : JSON.stringify(b.input), chunkChars)) {
-        await pause();
-        sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } });
+        out.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } });
       }
     }
-    sse(res, 'content_block_stop', { type: 'content_block_stop', index });
+    out.push({ type: 'content_block_stop', index });
   }
-  sse(res, 'message_delta', {
+  out.push({
     type: 'message_delta',
     delta: { stop_reason: m.stop_reason, stop_sequence: null, stop_details: null, container: null },
     usage: { input_tokens: m.usage.input_tokens, output_tokens: m.usage.output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
   });
-  sse(res, 'message_stop', { type: 'message_stop' });
+  out.push({ type: 'message_stop' });
+  return out;
 }
 
 function chunks(s: string, n: number): string[] {

@@ -7,8 +7,12 @@ afterEach(async () => {
   for (const s of sims.splice(0)) await s.stop();
 });
 
-/** Simulation.start, stopped after the test. */
+/**
+ * Simulation.start, stopped after the test. TROUPE_SIM_STORE=memory runs every `durable: true` simulation on the
+ * in-memory store instead of LMDB (the same tests must pass on both).
+ */
 export async function start(...args: Parameters<typeof Simulation.start>): Promise<Simulation> {
+  if (process.env.TROUPE_SIM_STORE === 'memory' && args[0]?.durable === true) args[0] = { ...args[0], durable: 'memory' };
   const s = await Simulation.start(...args);
   sims.push(s);
   return s;
