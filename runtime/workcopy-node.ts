@@ -166,6 +166,16 @@ function lend(node: Node, key: string, record: Record<string, unknown>, shape: S
 const arrayPush = Array.prototype.push;
 
 /**
+ * read() for an array draft, with the two reads an appending handler makes (`items.push(...)`, `items.length`)
+ * answered first: a named load on the array instead of read()'s keyed one (megamorphic: the stub cache) and its checks.
+ */
+function readArray(node: Node, key: PropertyKey): unknown {
+  if (key === 'length') return (node.copy ?? node.base as unknown as Record<string, unknown>).length;
+  if (key === 'push' && node.wc.open && (node.copy ?? node.base as unknown as unknown[]).push === arrayPush) return fastPush;
+  return read(node, key);
+}
+
+/**
  * `push` on an array draft: one undo entry (the length) and the elements stored on the copy directly, instead of two
  * traps and two entries per element (a transcript's append is most of its handler).
  */
@@ -386,7 +396,7 @@ const objectTraps: ProxyHandler<Node> = {
 
 type ArrayTarget = [Node];
 const arrayTraps: ProxyHandler<ArrayTarget> = {
-  get: (t, key) => read(t[0], key),
+  get: (t, key) => readArray(t[0], key),
   set: (t, key, value) => write(t[0], key, value),
   deleteProperty: (t, key) => remove(t[0], key),
   defineProperty: (t, key, desc) => define(t[0], key, desc),
