@@ -86,6 +86,13 @@ export function copyOf(base: object): Record<PropertyKey, unknown> {
 
 const DICTIONARY_KEYS = 64;
 const DICTIONARY_PROBE = '\u0000troupe.dictionary';
+/**
+ * An object with the probe's map, kept: else a full GC frees that map (every object that had it went to dictionary
+ * mode at once) and deoptimizes copyOf ("weak objects"; see workCopyAnchor in runtime/workcopy.ts).
+ */
+const probeMapAnchor: Record<string, unknown> = {};
+probeMapAnchor[DICTIONARY_PROBE] = 0;
+export const dictionaryProbeAnchor: object = probeMapAnchor;
 
 /** A data property, defined when the key is `__proto__` (assigning it would set the prototype). */
 export function setRaw(o: Record<PropertyKey, unknown>, key: PropertyKey, value: unknown): void {
