@@ -266,7 +266,10 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     fresh[j] = node;
     fresh[j + 1] = ALL;
     wc.freshTop = j + 2;
-    return native.apply(copy, args);
+    const result = native.apply(copy, args);
+    // sort, reverse, fill and copyWithin return the array itself: the draft, not the copy behind it (written
+    // through, the copy took unlogged writes and objects that were never frozen).
+    return result === copy ? this : result;
   };
 }
 

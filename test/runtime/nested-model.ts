@@ -35,6 +35,8 @@ export const op = fc.oneof(
   fc.record({ op: fc.constant('del' as const), path, key }),
   fc.record({ op: fc.constant('push' as const), path, value: tree }),
   fc.record({ op: fc.constant('splice' as const), path, start: fc.nat(4), del: fc.nat(3), value: tree }),
+  // A reordering method's result is the array itself: written through, it is the draft.
+  fc.record({ op: fc.constant('reversePush' as const), path, value: tree }),
   fc.record({ op: fc.constant('replace' as const), path, value: tree }),
   fc.record({ op: fc.constant('count' as const) }),
   fc.record({ op: fc.constant('map' as const), k: fc.string({ maxLength: 2 }), v: fc.integer() }),
@@ -78,6 +80,7 @@ export function apply(root: Rec, o: Op): void {
   else if (o.op === 'del' && !Array.isArray(at)) delete at[o.key!];
   else if (o.op === 'push' && Array.isArray(at)) at.push(value);
   else if (o.op === 'splice' && Array.isArray(at)) at.splice(o.start!, o.del!, value);
+  else if (o.op === 'reversePush' && Array.isArray(at)) at.reverse().push(value);
   else if (o.op === 'replace') {
     const ks = Object.keys(at).filter((k) => isObj(at[k]));
     if (ks.length > 0 && !Array.isArray(at)) put(at, ks[0], isObj(value) ? value : { value });
