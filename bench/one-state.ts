@@ -2,7 +2,8 @@
 // bench/actors.ts; 'flat' for tally, 'nact' for nact's counter), one after the other in this process, e.g.
 // `node --cpu-prof --import tsx bench/one-state.ts 'map: 1000'` or `... 'messages: 50,log: {},nact'` (several in one
 // process, as tell-same-thread runs them). Prints the best CPU time per message over the rounds of each (CPU time,
-// not wall time: on a shared host it moves far less with the load; docs/nested-state.md).
+// not wall time: on a shared host it moves far less with the load; docs/nested-state.md), and the best wall time.
+// GC=1 (with node --expose-gc) forces a full gc before each round, as the bench driver's interleave() does.
 import './lib/env.ts';
 import { Runtime } from '../runtime/index.ts';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
@@ -19,6 +20,7 @@ const nact = nactSystem();
 async function measure(name: string): Promise<string> {
   let total = 0;
   let best = Infinity;
+  let bestWall = Infinity;
   let round: () => Promise<number>;
   if (name === 'nact') {
     const ref = nact.counter();
@@ -35,13 +37,17 @@ async function measure(name: string): Promise<string> {
     };
   }
   for (let r = 0; r < rounds; r++) {
+    if (process.env.GC === '1') (globalThis as { gc?: () => void }).gc?.();
     const c0 = process.cpuUsage();
+    const w0 = performance.now();
     const count = await round();
+    const wall = performance.now() - w0;
     const cpu = process.cpuUsage(c0);
     if (count !== (total += N)) throw new Error(`counted ${count}, expected ${total}`);
     if (r >= 2) best = Math.min(best, ((cpu.user + cpu.system) * 1000) / N);
+    if (r >= 2) bestWall = Math.min(bestWall, (wall * 1e6) / N);
   }
-  return `${name.padEnd(14)} ${best.toFixed(1)} ns/msg (CPU, best of rounds 3-${rounds}, tell + handling)`;
+  return `${name.padEnd(14)} ${best.toFixed(1)} ns/msg CPU, ${bestWall.toFixed(1)} ns/msg wall (best of rounds 3-${rounds}, tell + handling)`;
 }
 
 for (const name of names) console.log(await measure(name));

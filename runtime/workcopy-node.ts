@@ -86,6 +86,13 @@ export function copyOf(base: object): Record<PropertyKey, unknown> {
 
 const DICTIONARY_KEYS = 64;
 const DICTIONARY_PROBE = '\u0000troupe.dictionary';
+/**
+ * An object with the probe's map, kept: else a full GC frees that map (every object that had it went to dictionary
+ * mode at once) and deoptimizes copyOf ("weak objects"; see workCopyAnchor in runtime/workcopy.ts).
+ */
+const probeMapAnchor: Record<string, unknown> = {};
+probeMapAnchor[DICTIONARY_PROBE] = 0;
+export const dictionaryProbeAnchor: object = probeMapAnchor;
 
 /** A data property, defined when the key is `__proto__` (assigning it would set the prototype). */
 export function setRaw(o: Record<PropertyKey, unknown>, key: PropertyKey, value: unknown): void {
@@ -164,6 +171,16 @@ function lend(node: Node, key: string, record: Record<string, unknown>, shape: S
 }
 
 const arrayPush = Array.prototype.push;
+
+/**
+ * read() for an array draft, with the two reads an appending handler makes (`items.push(...)`, `items.length`)
+ * answered first: a named load on the array instead of read()'s keyed one (megamorphic: the stub cache) and its checks.
+ */
+function readArray(node: Node, key: PropertyKey): unknown {
+  if (key === 'length') return (node.copy ?? node.base as unknown as Record<string, unknown>).length;
+  if (key === 'push' && node.wc.open && (node.copy ?? node.base as unknown as unknown[]).push === arrayPush) return fastPush;
+  return read(node, key);
+}
 
 /**
  * `push` on an array draft: one undo entry (the length) and the elements stored on the copy directly, instead of two
@@ -249,7 +266,10 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     fresh[j] = node;
     fresh[j + 1] = ALL;
     wc.freshTop = j + 2;
-    return native.apply(copy, args);
+    const result = native.apply(copy, args);
+    // sort, reverse, fill and copyWithin return the array itself: the draft, not the copy behind it (written
+    // through, the copy took unlogged writes and objects that were never frozen).
+    return result === copy ? this : result;
   };
 }
 
@@ -386,7 +406,7 @@ const objectTraps: ProxyHandler<Node> = {
 
 type ArrayTarget = [Node];
 const arrayTraps: ProxyHandler<ArrayTarget> = {
-  get: (t, key) => read(t[0], key),
+  get: (t, key) => readArray(t[0], key),
   set: (t, key, value) => write(t[0], key, value),
   deleteProperty: (t, key) => remove(t[0], key),
   defineProperty: (t, key, desc) => define(t[0], key, desc),

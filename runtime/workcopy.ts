@@ -352,3 +352,17 @@ export function releaseWork(h: WorkHolder): void {
 export function commitOpenWork(): void {
   holder?.yieldWork();
 }
+
+/**
+ * One working copy (and so one Node) kept alive for the life of the thread. A map (hidden class) that no live object
+ * has is freed by a full GC, and V8 then deoptimizes every function whose optimized code checks for it ("weak
+ * objects"). A working copy lives for one run, so a full GC between runs (an idle moment; the bench's forced gc
+ * between rounds) freed the maps of WorkCopy and Node: begin, end, endRoot and the draft getter were deoptimized at
+ * each one and ran re-optimized with worse feedback. Same-thread tells to `{ count, messages }` after a full GC took
+ * 143-146 ns CPU a message instead of 80-83 (docs/nested-state.md). Only constructed (its fields are all set there,
+ * so it has the final map), not run: its shapes stay out of the feedback of begin and end.
+ */
+const anchorState = { a: {} };
+deepFreeze(anchorState);
+export const workCopyAnchor: object = new WorkCopy(anchorState);
+(workCopyAnchor as WorkCopy).close();
