@@ -1,6 +1,7 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { DirectoryChange, MemberPhase } from '../runtime/directory.ts';
 import { idToKey, keyToId } from './keys.ts';
+import { watchKv } from './kv-watch.ts';
 import type { NodeRegistry } from './nodes.ts';
 
 /** What the members bucket holds per actor offering capabilities: its node, and its health there. */
@@ -49,12 +50,10 @@ export class MemberTable {
     this.sweeper.unref();
   }
 
-  async watch(): Promise<void> {
-    const iter = await this.kv.watch();
-    this.stopWatch = () => iter.stop();
-    void (async () => {
-      for await (const e of iter) this.seen(e);
-    })().catch(() => {});
+  /** Follow the bucket (cluster/kv-watch.ts: a watch that ends or throws is opened again). */
+  async watch(now: () => number): Promise<void> {
+    const handle = await watchKv(this.kv, (e) => this.seen(e), { what: 'members', now });
+    this.stopWatch = () => handle.stop();
   }
 
   /** The runtime's way into its directory (runtime/extensions.ts attachDirectory): the members known so far join. */

@@ -59,12 +59,12 @@ export class ClusterNode implements ClusterMembership {
       const nodes = new NodeRegistry(nodesKv, config.node, ttlMs, config.heartbeatEveryMs, services.clock, () => local.size);
       await nodes.join();
       const actors = new ActorRegistry(actorsKv, config.node, nodes.liveness);
-      await actors.watch();
+      await actors.watch(() => services.clock.now());
       const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
       const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
       const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement, config.spawnTimeoutMs);
       const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
-      await members.watch();
+      await members.watch(() => services.clock.now());
       const p = `troupe.${config.name}`;
       const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, services, (peer) => nodes.alive(peer));
       const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members, watches);

@@ -1,6 +1,7 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { DuplicateActorIdError } from '../runtime/errors.ts';
 import { idToKey, keyToId } from './keys.ts';
+import { watchKv } from './kv-watch.ts';
 import type { Liveness } from './liveness.ts';
 
 /** What the actors bucket holds per id: the node that owns it. */
@@ -30,12 +31,10 @@ export class ActorRegistry {
 
   constructor(private readonly kv: KV, private readonly self: string, private readonly liveness: Liveness) {}
 
-  async watch(): Promise<void> {
-    const iter = await this.kv.watch();
-    this.stopWatch = () => iter.stop();
-    void (async () => {
-      for await (const e of iter) this.seen(e);
-    })().catch(() => {});
+  /** Follow the bucket (cluster/kv-watch.ts: a watch that ends or throws is opened again). */
+  async watch(now: () => number): Promise<void> {
+    const handle = await watchKv(this.kv, (e) => this.seen(e), { what: 'actors', now });
+    this.stopWatch = () => handle.stop();
   }
 
   private seen(e: KvEntry): void {
