@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
 import type { ThreadServices } from '../runtime/extensions.ts';
-import { DefinitionLoadError, InvalidSpawnOptionError } from '../runtime/errors.ts';
+import { DefinitionLoadError, DuplicateActorIdError, InvalidSpawnOptionError } from '../runtime/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { failoverShell, type ShellArgs } from './failover-shell.ts';
 import { Incarnation, type IncarnationHost } from './incarnation.ts';
@@ -65,10 +65,10 @@ export class Failover implements IncarnationHost {
     const writer = new JournalWriter(nc, js, stream, self, services, remote, (id) => this.subject(id));
     remote.journal = (...m) => writer.write(...m);
     // Someone else wrote the key of an actor hosted here (took it over): this incarnation is stale, stop it now.
-    registry.onChange = (id, owner) => {
+    registry.onChange((id, owner) => {
       const h = this.hosted.get(id);
       if (h !== undefined && (owner === undefined || owner.node !== this.self || (owner.revision !== undefined && owner.revision > h.revision && !this.renewing.has(id)))) this.giveUp(h);
-    };
+    });
   }
 
   /** Ids whose token this node is rewriting itself (a fence): the watch will show its own write. */
@@ -125,6 +125,40 @@ export class Failover implements IncarnationHost {
       this.pending.delete(id);
     }
     return Object.freeze({ id, kind: def.kind, node: 0 }) as ActorRef<D>;
+  }
+
+  /**
+   * A supervised child declared cluster-owned (ChildSpec.failover): spawned as a failover actor, or, when the
+   * cluster hosts it already (its tree started again after the cluster moved it), the ref of the one it hosts.
+   */
+  async spawnOwned<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
+    const ref = Object.freeze({ id: options.id, kind: def.kind, node: 0 }) as ActorRef<D>;
+    if (this.hosted.has(options.id)) return ref;
+    try {
+      return await this.spawn(def, options);
+    } catch (err) {
+      if (!(err instanceof DuplicateActorIdError)) throw err;
+      const owner = await this.registry.resolve(options.id);
+      if (owner?.failover === undefined || owner.kind !== def.kind) throw err;
+      return ref;
+    }
+  }
+
+  /**
+   * Stop failover actor `id` for good, if this node hosts it: its incarnation stops and its key is released, so no
+   * node adopts it. Its journal and snapshot stay: a later spawn of the id resumes its state (as a durable actor's).
+   */
+  stop(id: string): boolean {
+    const h = this.hosted.get(id);
+    if (h === undefined) return false;
+    this.giveUp(h);
+    this.registry.release(id);
+    return true;
+  }
+
+  /** Does this node host failover actor `id` now? */
+  hosts(id: string): boolean {
+    return this.hosted.has(id);
   }
 
   /** The failover actors this node hosts now. */

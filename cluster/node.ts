@@ -1,7 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm } from '@nats-io/kv';
-import type { ActorRef } from '../actors/define.ts';
+import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import type { ClusterMembership, ClusterOptions, ThreadServices } from '../runtime/extensions.ts';
 import { ClusterDisconnectedError, ClusterUnreachableError, NodeLostError } from './errors.ts';
 import { clusterConfig, names, type ClusterConfig } from './options.ts';
@@ -66,7 +66,7 @@ export class ClusterNode implements ClusterMembership {
       const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
       await members.watch(() => services.clock.now());
       const p = `troupe.${config.name}`;
-      const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, services, (peer) => nodes.alive(peer));
+      const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, failover, services, (peer) => nodes.alive(peer));
       const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members, watches);
       services.onRemoteActors(watches);
       remote.start();
@@ -111,6 +111,10 @@ export class ClusterNode implements ClusterMembership {
   spawnElsewhere(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined> {
     if (options.id !== undefined && this.failover.incarnations.has(options.id)) return Promise.resolve(undefined); // hosted here
     return this.spawner.spawnElsewhere(module, kind, options);
+  }
+
+  spawnOwned(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef> {
+    return this.failover.spawnOwned(def, options);
   }
 
   async reserve(id: string, kind: string): Promise<void> {

@@ -26,8 +26,8 @@ export class ActorRegistry {
   /** The revision of each claim this node holds (releases delete at it: never someone else's newer claim). */
   private readonly claims = new Map<string, number>();
   private stopWatch: (() => void) | undefined;
-  /** Told of every change another node makes to an id's entry (a failover actor taken over from this node...). */
-  onChange: ((id: string, owner: Ownership | undefined) => void) | undefined;
+  /** Told of every change of an id's entry the watch sees (a failover actor taken over from this node...). */
+  private readonly changeListeners: Array<(id: string, owner: Ownership | undefined) => void> = [];
 
   constructor(private readonly kv: KV, private readonly self: string, private readonly liveness: Liveness) {}
 
@@ -42,7 +42,11 @@ export class ActorRegistry {
     const owner = e.operation === 'PUT' ? { ...e.json<Ownership>(), revision: e.revision } : undefined;
     if (owner !== undefined) this.owners.set(id, owner);
     else this.owners.delete(id);
-    this.onChange?.(id, owner);
+    for (const l of this.changeListeners) l(id, owner);
+  }
+
+  onChange(listener: (id: string, owner: Ownership | undefined) => void): void {
+    this.changeListeners.push(listener);
   }
 
   /** The owner as this node's copy knows it (no I/O). */

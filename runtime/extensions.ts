@@ -102,6 +102,11 @@ export interface ClusterMembership {
    */
   directoryChanged?(change: DirectoryChange): void;
   attachDirectory?(apply: (change: DirectoryChange) => void): void;
+  /**
+   * Start a supervised child declared cluster-owned (ChildSpec.failover): the ref of the failover actor (wherever it
+   * runs now: a tree started again finds its child where the cluster moved it).
+   */
+  spawnOwned?(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef>;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
   started?(runtime: unknown): void;
   /** The nodes as this node sees them (the ops view: `troupe cluster`, GET /api/cluster). */
