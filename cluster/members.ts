@@ -66,7 +66,13 @@ export class MemberTable {
   changed(change: DirectoryChange): void {
     if (this.closed) return;
     const id = change[1];
-    if (this.remote.has(id) || this.privateId(id)) return; // another node's member, or not the cluster's
+    if (this.privateId(id)) return; // not the cluster's
+    // The runtime tells only this node's own changes (never the other nodes' members it applies). A member of this
+    // node whose id another node's record still names (that actor stopped or died, and its key is not deleted yet:
+    // ids are claimed cluster-wide, so the other record is stale) is this node's now: the stale record is forgotten
+    // without a 'leave' (which would take this node's own member out of its directory). Before, such a join was
+    // dropped as if it were another node's, and the member was never published.
+    if (change[0] === 'join') this.remote.delete(id);
     let record: MemberRecord | undefined;
     if (change[0] === 'join') record = { node: this.self, kind: change[2], capabilities: change[4], phase: change[5] };
     else if (change[0] === 'phase') {
@@ -97,6 +103,7 @@ export class MemberTable {
     } catch {
       return;
     }
+    if (m.node !== this.self && this.mine.has(id)) return; // a stale record of an id that is this node's now
     if (m.node === this.self) {
       // Our own write coming back, or a member of an earlier life of this node that is not here any more.
       if (!this.hosted(id) && !this.mine.has(id)) void this.kv.delete(e.key, { previousSeq: e.revision }).catch(() => {});

@@ -134,3 +134,4 @@ describe.skipIf(noNats)('KV watches that recover', () => {
     }, 30_000, 200);
   }, 40_000);
 });
+
