@@ -24,6 +24,8 @@ type NoticeFrame = [id: string, kind: string, reason: string];
 /** How often a watch request is tried while its owner is alive but does not answer (still starting, say). */
 const WATCH_TRIES = 5;
 const WATCH_TIMEOUT_MS = 3000;
+/** How long a stop waits for its notice before it reads the registry (and sends the stop again). */
+const STOP_CHECK_MS = 3000;
 
 /**
  * Death watch and stop across nodes, on the main thread (the kernel's RemoteActors hook: a watch or stop of an id
@@ -132,9 +134,32 @@ export class RemoteWatch implements RemoteActors {
     if (this.closed) return true;
     if (this.failover.stop(id)) return true;
     this.withOwner(id, (owner) => {
-      if (owner !== undefined && owner.node !== this.self) this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+      if (owner === undefined || owner.node === this.self) return;
+      this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+      this.confirmStop(id, reason);
     });
     return true;
+  }
+
+  /**
+   * A stop someone here waits for (runtime.stop watches first) must settle even when its message or the notice is
+   * lost (a reconnect): while the watch waits, the registry is read every STOP_CHECK_MS; the key gone means the
+   * actor stopped (its node releases it), else the stop is sent again to whoever owns it now. A node that goes
+   * away settles it too ('node-lost', nodeGone).
+   */
+  private confirmStop(id: string, reason: string): void {
+    const entry = this.watching.get(id);
+    if (entry === undefined) return;
+    setTimeout(() => {
+      if (this.closed || this.watching.get(id) !== entry) return;
+      void this.registry.resolve(id).then((owner) => {
+        if (this.closed || this.watching.get(id) !== entry) return;
+        if (owner === undefined) return this.terminated(id, entry.kind, 'stopped');
+        if (owner.node === this.self) return;
+        this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+        this.confirmStop(id, reason);
+      }, () => this.confirmStop(id, reason));
+    }, STOP_CHECK_MS).unref();
   }
 
   private notice(msg: Msg): void {
@@ -199,7 +224,8 @@ export class RemoteWatch implements RemoteActors {
     const [op, id, from, reason] = frame;
     const thread = this.local.get(id);
     if (op === Ctl.Stop) {
-      if (thread !== undefined) void this.runtime?.stop({ id, kind: '', node: thread });
+      // With the stopper's reason: the watchers here and on every node get it in their notices.
+      if (thread !== undefined) this.services.stop({ id, kind: '', node: thread }, typeof reason === 'string' && reason !== '' ? reason : 'stopped');
       else this.failover.stop(id);
       return;
     }
