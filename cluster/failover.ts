@@ -3,7 +3,8 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
-import type { ThreadServices } from '../runtime/extensions.ts';
+import type { OwnedCrash, ThreadServices } from '../runtime/extensions.ts';
+import type { DeadLetter } from '../runtime/stats.ts';
 import { DefinitionLoadError, DuplicateActorIdError, InvalidSpawnOptionError } from '../runtime/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { failoverShell, type ShellArgs } from './failover-shell.ts';
@@ -38,6 +39,8 @@ export class Failover implements IncarnationHost {
   /** Local ids of incarnations being spawned: their public id is claimed already, they need no claim of their own. */
   readonly incarnations = new Set<string>();
   private readonly pending = new Set<string>();
+  /** Owned children supervised here (ChildSpec.failover): public id -> how to tell their supervisor of a crash. */
+  private readonly supervised = new Map<string, OwnedCrash>();
   /** Takeovers in flight at once (cluster/limit.ts says why). */
   private readonly takeovers = new Limiter(TAKEOVERS_AT_ONCE);
   private readonly orphanSince = new Map<string, number>();
@@ -106,6 +109,7 @@ export class Failover implements IncarnationHost {
   /** Now that the runtime exists: host what this node is to host, and watch for orphans. */
   started(runtime: Runtime): void {
     this.runtime = runtime;
+    runtime.onDeadLetter((letter) => void (letter.reason === 'crashed' && this.crashed(letter)));
     this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.round(this.ttlMs / 4)));
     this.sweeper.unref();
   }
@@ -131,16 +135,17 @@ export class Failover implements IncarnationHost {
    * A supervised child declared cluster-owned (ChildSpec.failover): spawned as a failover actor, or, when the
    * cluster hosts it already (its tree started again after the cluster moved it), the ref of the one it hosts.
    */
-  async spawnOwned<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
+  async spawnOwned<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed?: OwnedCrash): Promise<ActorRef<D>> {
     const ref = Object.freeze({ id: options.id, kind: def.kind, node: 0 }) as ActorRef<D>;
+    if (crashed !== undefined) this.supervised.set(options.id, crashed);
     if (this.hosted.has(options.id)) return ref;
     try {
       return await this.spawn(def, options);
     } catch (err) {
-      if (!(err instanceof DuplicateActorIdError)) throw err;
-      const owner = await this.registry.resolve(options.id);
-      if (owner?.failover === undefined || owner.kind !== def.kind) throw err;
-      return ref;
+      const owner = err instanceof DuplicateActorIdError ? await this.registry.resolve(options.id) : undefined;
+      if (owner?.failover !== undefined && owner.kind === def.kind) return ref;
+      this.supervised.delete(options.id);
+      throw err;
     }
   }
 
@@ -151,9 +156,29 @@ export class Failover implements IncarnationHost {
   stop(id: string): boolean {
     const h = this.hosted.get(id);
     if (h === undefined) return false;
+    this.supervised.delete(id);
     this.giveUp(h);
     this.registry.release(id);
     return true;
+  }
+
+  /**
+   * An incarnation crashed (a main-thread dead letter 'crashed': its message is consumed, its state as it was). A
+   * supervised one applies nothing more until its supervisor restarts it (resume); the others go on at once.
+   */
+  private crashed(letter: DeadLetter): void {
+    const cut = letter.to.lastIndexOf('~');
+    const id = cut < 0 ? letter.to : letter.to.slice(0, cut);
+    const h = this.hosted.get(id);
+    const report = this.supervised.get(id);
+    if (h === undefined || h.ref.id !== letter.to || report === undefined) return;
+    h.suspend();
+    report(letter.type, { name: 'Error', message: letter.detail ?? 'crashed' });
+  }
+
+  /** Its supervisor restarted owned child `id`: it applies its mail again, from the state it had. */
+  resume(id: string): void {
+    this.hosted.get(id)?.resume();
   }
 
   /** Does this node host failover actor `id` now? */

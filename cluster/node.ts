@@ -2,7 +2,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm } from '@nats-io/kv';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
-import type { ClusterMembership, ClusterOptions, ThreadServices } from '../runtime/extensions.ts';
+import type { ClusterMembership, ClusterOptions, OwnedCrash, ThreadServices } from '../runtime/extensions.ts';
 import { ClusterDisconnectedError, ClusterUnreachableError, NodeLostError } from './errors.ts';
 import { clusterConfig, names, type ClusterConfig } from './options.ts';
 import { ActorRegistry } from './registry.ts';
@@ -113,8 +113,12 @@ export class ClusterNode implements ClusterMembership {
     return this.spawner.spawnElsewhere(module, kind, options);
   }
 
-  spawnOwned(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef> {
-    return this.failover.spawnOwned(def, options);
+  spawnOwned(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed: OwnedCrash): Promise<ActorRef> {
+    return this.failover.spawnOwned(def, options, crashed);
+  }
+
+  resumeOwned(id: string): void {
+    this.failover.resume(id);
   }
 
   async reserve(id: string, kind: string): Promise<void> {

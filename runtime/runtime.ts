@@ -485,7 +485,11 @@ export class Runtime implements Messaging {
       clock: this.clock,
       random: () => this.random(),
       spawnChild: async (spec: ChildSpec, owner: Supervisor, stash: number, pin?: number, credit = 0) => {
-        if (spec.failover !== undefined && spec.failover !== false) return this.spawnOwned(spec);
+        if (spec.failover !== undefined && spec.failover !== false) {
+          const ref = await this.spawnOwned(spec);
+          this.owners.set(spec.id, owner);
+          return ref;
+        }
         const supervision: Supervision = { stash, handlerTimeoutMs: spec.handlerTimeoutMs ?? 0, credit };
         // Owned before it starts: its first crash report can come in the same batch as the 'spawned' answer.
         const claimed = !this.registry.has(spec.id) && !this.owners.has(spec.id);
@@ -500,7 +504,7 @@ export class Runtime implements Messaging {
         this.owners.set(spec.id, owner);
         return ref;
       },
-      restart: (ref, credit) => this.command(ref.node, { op: 'restart', id: ref.id, credit }),
+      restart: (ref, credit) => this.ownedChildren.has(ref.id) ? this.cluster?.resumeOwned?.(ref.id) : this.command(ref.node, { op: 'restart', id: ref.id, credit }),
       grant: (ref, credit) => this.command(ref.node, { op: 'grant', id: ref.id, credit }),
       revoke: (ref, seq) => this.command(ref.node, { op: 'revoke', id: ref.id, seq }),
       openCircuit: (ref, retryAt) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryAt }),
@@ -534,7 +538,9 @@ export class Runtime implements Messaging {
       throw new InvalidSpawnOptionError(`child ${spec.id} is cluster-owned (failover): it needs Runtime.start({ cluster }) with the cluster layer imported`);
     }
     const snapshotEvery = spec.failover === true ? undefined : (spec.failover as { snapshotEvery?: number }).snapshotEvery;
-    const ref = await this.cluster.spawnOwned(spec.actor, { id: spec.id, args: spec.args, snapshotEvery });
+    // Its crashes go to its supervisor as a thread's crash reports do; a restart is resumeOwned (port.restart).
+    const crashed = (messageType: string, error: ErrorData) => this.owners.get(spec.id)?.childCrashed(spec.id, spec.actor.kind, messageType, error, false);
+    const ref = await this.cluster.spawnOwned(spec.actor, { id: spec.id, args: spec.args, snapshotEvery }, crashed);
     this.ownedChildren.add(spec.id);
     return ref;
   }

@@ -24,5 +24,9 @@ export const account = defineActor({
       if (file) appendFileSync(file, `${process.pid} ${Date.now()} ${ctx.messageId}\n`);
     },
     state: (state) => ({ total: state.total, ids: state.ids, pid: process.pid }),
+    /** Crashes (the state as it was): what a supervisor of a cluster-owned child hears of. */
+    boom: () => {
+      throw new Error('boom');
+    },
   },
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActorRef } from '../../actors/define.ts';
 import { InvalidSpawnOptionError, Runtime, type TerminationNotice } from '../../runtime/index.ts';
 import { InvalidSupervisorOptionError } from '../../supervisors/policy/index.ts';
+import type { CrashReport } from '../../supervisors/supervisor.ts';
 import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
@@ -85,6 +86,34 @@ describe.skipIf(noNats)('cluster-owned supervised children (ChildSpec.failover)'
     // Its journal and snapshot stay: the tree started again resumes it.
     await a.supervise(spec);
     expect((await b.ask(ref, 'state')).total).toBe(3);
+  }, 30_000);
+
+  it('an owned child\'s crashes go to its supervisor: a restart after its backoff keeps its state and holds its mail meanwhile; exhausted, the tree stops it for good', async () => {
+    const a = await node('a', 'crash');
+    const b = await node('b', 'crash');
+    const reports: CrashReport[] = [];
+    a.onCrash((r) => reports.push(r));
+    await a.supervise({
+      id: 'crashy', intensity: { maxRestarts: 2, withinMs: 60_000 }, backoff: { minMs: 2000, maxMs: 2000, randomFactor: 0 },
+      children: [{ id: 'owned-4', actor: account, failover: true }],
+    });
+    const ref = (await until('b finds owned-4', () => b.lookup('owned-4'), 5000)) as ActorRef<typeof account>;
+    await b.send(ref, 'deposit', 1, { messageId: 'o4/0' });
+    b.tell(ref, 'boom');
+    await until('the crash is reported', () => reports.length === 1, 5000);
+    expect(reports[0]).toMatchObject({ actorId: 'owned-4', supervisor: 'crashy', messageType: 'boom', decision: 'restart', delayMs: 2000 });
+    expect(reports[0]!.error.message).toMatch(/boom/);
+    // Backing off: what is journaled now waits, in order, for the restart.
+    await b.send(ref, 'deposit', 1, { messageId: 'o4/1' });
+    const asked = b.ask(ref, 'state', undefined, { timeoutMs: 10_000 });
+    await until('held while backing off', () => clusterOf(a).failover.stats()['owned-4']?.queued === 2, 2000, 20);
+    const state = await asked;
+    expect(state.ids).toEqual(['o4/0', 'o4/1']); // the state kept across the restart (the journal's fold)
+    b.tell(ref, 'boom');
+    b.tell(ref, 'boom');
+    await until('the third crash exhausts the intensity', () => reports.length === 3, 10_000);
+    expect(reports.map((r) => r.decision)).toEqual(['restart', 'restart', 'escalate']);
+    await until('the tree stopped it for good', async () => clusterOf(a).failover.hostedIds().length === 0 && (await b.lookup('owned-4')) === undefined, 5000);
   }, 30_000);
 
   it('runtime.stop from another node stops a failover actor where it runs', async () => {
