@@ -39,6 +39,8 @@ export class Failover implements IncarnationHost {
   /** Local ids of incarnations being spawned: their public id is claimed already, they need no claim of their own. */
   readonly incarnations = new Set<string>();
   private readonly pending = new Set<string>();
+  /** The capability table across nodes (cluster/members.ts): failover actors offering capabilities join it. */
+  directory: { offerFailover(id: string, kind: string, capabilities: readonly string[]): void; withdrawFailover(id: string): void } | undefined;
   /** Owned children supervised here (ChildSpec.failover): public id -> how to tell their supervisor of a crash. */
   private readonly supervised = new Map<string, OwnedCrash>();
   /** Takeovers in flight at once (cluster/limit.ts says why). */
@@ -222,6 +224,7 @@ export class Failover implements IncarnationHost {
       void this.runtime?.stop(ref);
       throw err;
     }
+    if (def.capabilities !== undefined && def.capabilities.length > 0 && this.current(h)) this.directory?.offerFailover(id, def.kind, def.capabilities);
   }
 
   fresh(): boolean {
@@ -262,6 +265,7 @@ export class Failover implements IncarnationHost {
   /** Someone else holds the token now: stop this stale incarnation before it applies anything more. */
   giveUp(h: Incarnation): void {
     this.hosted.delete(h.id);
+    this.directory?.withdrawFailover(h.id);
     h.stop();
     void this.runtime?.stop(h.ref);
   }

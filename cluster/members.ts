@@ -89,6 +89,23 @@ export class MemberTable {
     void this.kv.put(idToKey(id), json(record)).catch(() => {});
   }
 
+  /**
+   * A failover actor hosted here offers `capabilities` under its public id: a member of this node for the others,
+   * and of this node's own directory with thread 0, so a route here too goes through its journal (the main thread's
+   * miss handler), never straight to the incarnation.
+   */
+  offerFailover(id: string, kind: string, capabilities: readonly string[]): void {
+    this.changed(['join', id, kind, 0, capabilities, 'running']);
+    this.apply?.(['join', id, kind, 0, capabilities, 'running']);
+  }
+
+  /** No longer hosted here (given up, taken over, stopped): out of this node's directory; its record goes. */
+  withdrawFailover(id: string): void {
+    if (!this.mine.has(id)) return;
+    this.changed(['leave', id]);
+    this.apply?.(['leave', id]);
+  }
+
   private seen(e: KvEntry): void {
     const id = keyToId(e.key);
     if (e.operation !== 'PUT') {

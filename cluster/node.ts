@@ -65,6 +65,7 @@ export class ClusterNode implements ClusterMembership {
       const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement, config.spawnTimeoutMs);
       const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
       await members.watch(() => services.clock.now());
+      failover.directory = members;
       const p = `troupe.${config.name}`;
       const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, failover, services, (peer) => nodes.alive(peer));
       const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members, watches);

@@ -30,3 +30,16 @@ export const account = defineActor({
     },
   },
 });
+
+/** A failover account offering a capability: routes reach it by its public id, through its journal. */
+export const capableAccount = defineActor({
+  kind: 'capable-account',
+  capabilities: ['accounts'],
+  init: () => ({ total: 0 }),
+  handlers: {
+    deposit: (state, amount: number) => {
+      state.total += amount;
+    },
+    total: (state) => state.total,
+  },
+});
