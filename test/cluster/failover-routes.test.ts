@@ -5,7 +5,7 @@ import { Runtime } from '../../runtime/index.ts';
 import { clusterOf, spawnFailover } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
-import { capableAccount } from './failover-actors.ts';
+import { account, capableAccount } from './failover-actors.ts';
 
 /**
  * A failover actor offering capabilities is a member of the capability table under its public id, on every node:
@@ -13,7 +13,7 @@ import { capableAccount } from './failover-actors.ts';
  * route there went straight to the incarnation, past the journal (not durable, not replayed by a new owner), and
  * the other nodes did not see it at all.
  */
-describe.skipIf(noNats)('routes to failover actors', () => {
+describe.skipIf(noNats)('failover actors: routes by capability, and answers to journaled asks', () => {
   let nats: NatsServer;
   const runtimes: Runtime[] = [];
   beforeAll(async () => {
@@ -43,5 +43,22 @@ describe.skipIf(noNats)('routes to failover actors', () => {
     expect(await b.ask(route, 'total')).toBe(3);
     await b.stop(ref);
     await until('ca-1 left both tables', () => members(a).length === 0 && members(b).length === 0, 5000);
+  }, 30_000);
+
+  it('an answer to a journaled ask of a process that is gone is not taken by the next process with its node id', async () => {
+    const cluster = { servers: nats.url, name: 'asker', heartbeatTtlS: 2 };
+    const x = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'x' } });
+    runtimes.push(x);
+    await spawnFailover(x, account, { id: 'fa' });
+    const first = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'q' } });
+    const ref = (await until('q finds fa', () => first.lookup('fa'), 5000))!;
+    // Journaled; answered in 1.5 s, when the process that asked is gone.
+    const old = first.ask(ref, 'echoAfter', { ms: 1500, value: 'old' }, { timeoutMs: 10_000 }).catch(() => 'rejected');
+    await until('fa took the first ask', () => clusterOf(x).failover.stats().fa?.applied === 1, 5000, 10);
+    await first.shutdown();
+    expect(await old).toBe('rejected');
+    const next = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'q' } });
+    runtimes.push(next);
+    expect(await next.ask(ref, 'echoAfter', { ms: 0, value: 'new' }, { timeoutMs: 10_000 })).toBe('new');
   }, 30_000);
 });
