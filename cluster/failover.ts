@@ -183,11 +183,6 @@ export class Failover implements IncarnationHost {
     this.hosted.get(id)?.resume();
   }
 
-  /** Does this node host failover actor `id` now? */
-  hosts(id: string): boolean {
-    return this.hosted.has(id);
-  }
-
   /** The failover actors this node hosts now. */
   hostedIds(): string[] {
     return [...this.hosted.keys()].sort();
