@@ -124,6 +124,11 @@ export class RemoteWatch implements RemoteActors {
     if (entry.owner !== '' && entry.owner !== FAILOVER) this.publish(entry.owner, [Ctl.Unwatch, id, this.self, '']);
   }
 
+  /** Thread `thread` of this node died with its watchers: what only it watched is unwatched at the owners. */
+  threadLost(thread: number): void {
+    for (const id of [...this.watching.keys()]) this.unwatch(thread, id);
+  }
+
   stop(id: string, reason: string, from: number): boolean {
     const here = this.local.get(id);
     if (here !== undefined) {

@@ -68,6 +68,8 @@ export interface RemoteActors {
   unwatch(node: number, id: string): void;
   /** Stop `id` (asked by thread `from`: a thread that does not have it either is not asked back); true when taken. */
   stop(id: string, reason: string, from: number): boolean;
+  /** Thread `node` died (main thread): its watchers are gone with it, so the watches it asked for end. */
+  threadLost?(node: number): void;
 }
 
 /** `Runtime.start({ cluster })`: what the cluster layer (cluster/) reads; the kernel only passes it on. */

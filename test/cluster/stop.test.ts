@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, type TerminationNotice } from '../../runtime/index.ts';
 import { registerThreadExtension, type ThreadServices } from '../../runtime/extensions.ts';
 import { notebook } from './fixtures.ts';
+import { overseer } from './span-fixtures.ts';
+import { flaky } from '../fixtures/flaky.ts';
 import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
@@ -96,5 +98,23 @@ describe.skipIf(noNats)('the reason of a stop across nodes', () => {
     stopper.stop(remote, 'retired');
     await until('both watchers told', () => seen.length === 2, 10_000);
     expect(seen.map((n) => n.reason)).toEqual(['retired', 'retired']);
+  }, 30_000);
+
+  it('a worker thread lost with its watchers: the watches only it asked for end at the owner, the others stay', async () => {
+    const cluster = { servers: nats.url, name: 'lost-thread', heartbeatTtlS: 2 };
+    const a = await Runtime.start({ workers: 1, cluster: { ...cluster, node: 'a' } });
+    const b = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'b' } });
+    runtimes.push(a, b);
+    const only = await b.spawn(notebook, { id: 'lt-1' });
+    const shared = await b.spawn(notebook, { id: 'lt-2' });
+    const watcher = await a.spawn(overseer, { id: 'lt-watcher', pin: 1 });
+    await a.ask(watcher, 'watch', only);
+    await a.ask(watcher, 'watch', shared);
+    a.watch(shared, () => {}); // from the main thread too
+    await until('b knows a watches both', () => clusterOf(b).watchersOf('lt-1').join() === 'a' && clusterOf(b).watchersOf('lt-2').join() === 'a', 5000);
+    const bomb = await a.spawn(flaky, { pin: 1 });
+    await a.ask(bomb, 'die', undefined, { timeoutMs: 10_000 }).catch(() => {});
+    await until('the watch only the lost thread had ended at b', () => clusterOf(b).watchersOf('lt-1').length === 0, 10_000);
+    expect(clusterOf(b).watchersOf('lt-2')).toEqual(['a']);
   }, 30_000);
 });
