@@ -18,7 +18,7 @@ const GROUPS = {
   ops: ['metrics-overhead', 'scrape', 'tracing-overhead'],
   tasks: ['queue', 'throughput', 'critical-path'],
   testkit: ['fuzz', 'time-speedup', 'replay', 'threads', 'model-faults'],
-  cluster: ['messaging', 'failover', 'placement'],
+  cluster: ['messaging', 'failover', 'failover-supervised', 'placement'],
 };
 type Group = keyof typeof GROUPS;
 const KERNELS = (Object.keys(GROUPS) as Group[]).flatMap((group) => GROUPS[group].map((name) => ({ name, group })));

@@ -15,7 +15,9 @@ const shells = new WeakMap<ActorDefinition, ActorDefinition>();
  * A failover actor's incarnation runs `def` inside this definition: its init resumes from a snapshot when there is
  * one, and it takes the barrier (answered once every message before it is handled: the state is then exactly the
  * journal's fold up to there, what a snapshot records). Made in memory, so incarnations run on the main thread, where
- * their journal feed is (a worker would import the definition from its module, without these two changes).
+ * their journal feed is (a worker would import the definition from its module, without these two changes). It
+ * offers no capabilities: the actor's public id does (cluster/failover.ts), so a route reaches it through its
+ * journal; a member under the incarnation's local id took routed mail past the journal on the hosting node.
  */
 export function failoverShell(def: ActorDefinition): ActorDefinition {
   let shell = shells.get(def);
@@ -26,7 +28,6 @@ export function failoverShell(def: ActorDefinition): ActorDefinition {
       handlers: { ...def.handlers, [BARRIER]: () => undefined },
       mailbox: def.mailbox,
       onTerminated: def.onTerminated,
-      capabilities: def.capabilities,
       module: def.module,
     } as never);
     shells.set(def, shell);

@@ -3,8 +3,9 @@ import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { ActorDefinition, ActorRef } from '../actors/define.ts';
 import { isActorDefinition } from '../actors/define.ts';
-import type { ThreadServices } from '../runtime/extensions.ts';
-import { DefinitionLoadError, InvalidSpawnOptionError } from '../runtime/errors.ts';
+import type { OwnedCrash, ThreadServices } from '../runtime/extensions.ts';
+import type { DeadLetter } from '../runtime/stats.ts';
+import { DefinitionLoadError, DuplicateActorIdError, InvalidSpawnOptionError } from '../runtime/errors.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { failoverShell, type ShellArgs } from './failover-shell.ts';
 import { Incarnation, type IncarnationHost } from './incarnation.ts';
@@ -38,6 +39,10 @@ export class Failover implements IncarnationHost {
   /** Local ids of incarnations being spawned: their public id is claimed already, they need no claim of their own. */
   readonly incarnations = new Set<string>();
   private readonly pending = new Set<string>();
+  /** The capability table across nodes (cluster/members.ts): failover actors offering capabilities join it. */
+  directory: { offerFailover(id: string, kind: string, capabilities: readonly string[]): void; withdrawFailover(id: string): void } | undefined;
+  /** Owned children supervised here (ChildSpec.failover): public id -> how to tell their supervisor of a crash. */
+  private readonly supervised = new Map<string, OwnedCrash>();
   /** Takeovers in flight at once (cluster/limit.ts says why). */
   private readonly takeovers = new Limiter(TAKEOVERS_AT_ONCE);
   private readonly orphanSince = new Map<string, number>();
@@ -65,10 +70,10 @@ export class Failover implements IncarnationHost {
     const writer = new JournalWriter(nc, js, stream, self, services, remote, (id) => this.subject(id));
     remote.journal = (...m) => writer.write(...m);
     // Someone else wrote the key of an actor hosted here (took it over): this incarnation is stale, stop it now.
-    registry.onChange = (id, owner) => {
+    registry.onChange((id, owner) => {
       const h = this.hosted.get(id);
       if (h !== undefined && (owner === undefined || owner.node !== this.self || (owner.revision !== undefined && owner.revision > h.revision && !this.renewing.has(id)))) this.giveUp(h);
-    };
+    });
   }
 
   /** Ids whose token this node is rewriting itself (a fence): the watch will show its own write. */
@@ -106,6 +111,7 @@ export class Failover implements IncarnationHost {
   /** Now that the runtime exists: host what this node is to host, and watch for orphans. */
   started(runtime: Runtime): void {
     this.runtime = runtime;
+    runtime.onDeadLetter((letter) => void (letter.reason === 'crashed' && this.crashed(letter)));
     this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.round(this.ttlMs / 4)));
     this.sweeper.unref();
   }
@@ -125,6 +131,56 @@ export class Failover implements IncarnationHost {
       this.pending.delete(id);
     }
     return Object.freeze({ id, kind: def.kind, node: 0 }) as ActorRef<D>;
+  }
+
+  /**
+   * A supervised child declared cluster-owned (ChildSpec.failover): spawned as a failover actor, or, when the
+   * cluster hosts it already (its tree started again after the cluster moved it), the ref of the one it hosts.
+   */
+  async spawnOwned<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed?: OwnedCrash): Promise<ActorRef<D>> {
+    const ref = Object.freeze({ id: options.id, kind: def.kind, node: 0 }) as ActorRef<D>;
+    if (crashed !== undefined) this.supervised.set(options.id, crashed);
+    if (this.hosted.has(options.id)) return ref;
+    try {
+      return await this.spawn(def, options);
+    } catch (err) {
+      const owner = err instanceof DuplicateActorIdError ? await this.registry.resolve(options.id) : undefined;
+      if (owner?.failover !== undefined && owner.kind === def.kind) return ref;
+      this.supervised.delete(options.id);
+      throw err;
+    }
+  }
+
+  /**
+   * Stop failover actor `id` for good, if this node hosts it: its incarnation stops and its key is released, so no
+   * node adopts it. Its journal and snapshot stay: a later spawn of the id resumes its state (as a durable actor's).
+   */
+  stop(id: string): boolean {
+    const h = this.hosted.get(id);
+    if (h === undefined) return false;
+    this.supervised.delete(id);
+    this.giveUp(h);
+    this.registry.release(id);
+    return true;
+  }
+
+  /**
+   * An incarnation crashed (a main-thread dead letter 'crashed': its message is consumed, its state as it was). A
+   * supervised one applies nothing more until its supervisor restarts it (resume); the others go on at once.
+   */
+  private crashed(letter: DeadLetter): void {
+    const cut = letter.to.lastIndexOf('~');
+    const id = cut < 0 ? letter.to : letter.to.slice(0, cut);
+    const h = this.hosted.get(id);
+    const report = this.supervised.get(id);
+    if (h === undefined || h.ref.id !== letter.to || report === undefined) return;
+    h.suspend();
+    report(letter.type, { name: 'Error', message: letter.detail ?? 'crashed' });
+  }
+
+  /** Its supervisor restarted owned child `id`: it applies its mail again, from the state it had. */
+  resume(id: string): void {
+    this.hosted.get(id)?.resume();
   }
 
   /** The failover actors this node hosts now. */
@@ -163,6 +219,7 @@ export class Failover implements IncarnationHost {
       void this.runtime?.stop(ref);
       throw err;
     }
+    if (def.capabilities !== undefined && def.capabilities.length > 0 && this.current(h)) this.directory?.offerFailover(id, def.kind, def.capabilities);
   }
 
   fresh(): boolean {
@@ -203,6 +260,7 @@ export class Failover implements IncarnationHost {
   /** Someone else holds the token now: stop this stale incarnation before it applies anything more. */
   giveUp(h: Incarnation): void {
     this.hosted.delete(h.id);
+    this.directory?.withdrawFailover(h.id);
     h.stop();
     void this.runtime?.stop(h.ref);
   }

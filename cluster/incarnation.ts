@@ -48,6 +48,8 @@ export class Incarnation {
   private readonly cadence: SnapshotCadence;
   /** A snapshot is reading the state: nothing more is applied until it has. */
   private paused = false;
+  /** Crashed, waiting for its supervisor (an owned child's backoff): nothing more is applied until resume(). */
+  private suspended = false;
   /** Journal frames received from the feed, and applied (diagnostics). */
   received = 0;
   applied = 0;
@@ -94,7 +96,7 @@ export class Incarnation {
       setTimeout(() => this.host.current(this) && this.drain(), wait + 1).unref();
       return;
     }
-    while (this.queue.length > 0 && !this.paused) {
+    while (this.queue.length > 0 && !this.paused && !this.suspended) {
       if (!this.host.fresh()) return this.host.fence();
       const [seq, frame] = this.queue.shift()!;
       this.applied++;
@@ -103,6 +105,17 @@ export class Incarnation {
       if (this.replayLeft > 0 && --this.replayLeft === 0) this.replayed();
       if (this.cadence.applied()) this.snapshot();
     }
+  }
+
+  /** Crashed, its supervisor deciding: the journal's frames wait (in order) until resume(). */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    if (this.host.current(this)) this.drain();
   }
 
   /** Applies nothing more, answers nothing more (given up, or the node is leaving). */

@@ -1,6 +1,7 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { DirectoryChange, MemberPhase } from '../runtime/directory.ts';
 import { idToKey, keyToId } from './keys.ts';
+import { watchKv } from './kv-watch.ts';
 import type { NodeRegistry } from './nodes.ts';
 
 /** What the members bucket holds per actor offering capabilities: its node, and its health there. */
@@ -49,12 +50,10 @@ export class MemberTable {
     this.sweeper.unref();
   }
 
-  async watch(): Promise<void> {
-    const iter = await this.kv.watch();
-    this.stopWatch = () => iter.stop();
-    void (async () => {
-      for await (const e of iter) this.seen(e);
-    })().catch(() => {});
+  /** Follow the bucket (cluster/kv-watch.ts: a watch that ends or throws is opened again). */
+  async watch(now: () => number): Promise<void> {
+    const handle = await watchKv(this.kv, (e) => this.seen(e), { what: 'members', now });
+    this.stopWatch = () => handle.stop();
   }
 
   /** The runtime's way into its directory (runtime/extensions.ts attachDirectory): the members known so far join. */
@@ -67,7 +66,13 @@ export class MemberTable {
   changed(change: DirectoryChange): void {
     if (this.closed) return;
     const id = change[1];
-    if (this.remote.has(id) || this.privateId(id)) return; // another node's member, or not the cluster's
+    if (this.privateId(id)) return; // not the cluster's
+    // The runtime tells only this node's own changes (never the other nodes' members it applies). A member of this
+    // node whose id another node's record still names (that actor stopped or died, and its key is not deleted yet:
+    // ids are claimed cluster-wide, so the other record is stale) is this node's now: the stale record is forgotten
+    // without a 'leave' (which would take this node's own member out of its directory). Before, such a join was
+    // dropped as if it were another node's, and the member was never published.
+    if (change[0] === 'join') this.remote.delete(id);
     let record: MemberRecord | undefined;
     if (change[0] === 'join') record = { node: this.self, kind: change[2], capabilities: change[4], phase: change[5] };
     else if (change[0] === 'phase') {
@@ -84,6 +89,23 @@ export class MemberTable {
     void this.kv.put(idToKey(id), json(record)).catch(() => {});
   }
 
+  /**
+   * A failover actor hosted here offers `capabilities` under its public id: a member of this node for the others,
+   * and of this node's own directory with thread 0, so a route here too goes through its journal (the main thread's
+   * miss handler), never straight to the incarnation.
+   */
+  offerFailover(id: string, kind: string, capabilities: readonly string[]): void {
+    this.changed(['join', id, kind, 0, capabilities, 'running']);
+    this.apply?.(['join', id, kind, 0, capabilities, 'running']);
+  }
+
+  /** No longer hosted here (given up, taken over, stopped): out of this node's directory; its record goes. */
+  withdrawFailover(id: string): void {
+    if (!this.mine.has(id)) return;
+    this.changed(['leave', id]);
+    this.apply?.(['leave', id]);
+  }
+
   private seen(e: KvEntry): void {
     const id = keyToId(e.key);
     if (e.operation !== 'PUT') {
@@ -98,6 +120,7 @@ export class MemberTable {
     } catch {
       return;
     }
+    if (m.node !== this.self && this.mine.has(id)) return; // a stale record of an id that is this node's now
     if (m.node === this.self) {
       // Our own write coming back, or a member of an earlier life of this node that is not here any more.
       if (!this.hosted(id) && !this.mine.has(id)) void this.kv.delete(e.key, { previousSeq: e.revision }).catch(() => {});

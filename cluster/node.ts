@@ -1,8 +1,8 @@
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm } from '@nats-io/kv';
-import type { ActorRef } from '../actors/define.ts';
-import type { ClusterMembership, ClusterOptions, ThreadServices } from '../runtime/extensions.ts';
+import type { ActorDefinition, ActorRef } from '../actors/define.ts';
+import type { ClusterMembership, ClusterOptions, OwnedCrash, ThreadServices } from '../runtime/extensions.ts';
 import { ClusterDisconnectedError, ClusterUnreachableError, NodeLostError } from './errors.ts';
 import { clusterConfig, names, type ClusterConfig } from './options.ts';
 import { ActorRegistry } from './registry.ts';
@@ -59,14 +59,15 @@ export class ClusterNode implements ClusterMembership {
       const nodes = new NodeRegistry(nodesKv, config.node, ttlMs, config.heartbeatEveryMs, services.clock, () => local.size);
       await nodes.join();
       const actors = new ActorRegistry(actorsKv, config.node, nodes.liveness);
-      await actors.watch();
+      await actors.watch(() => services.clock.now());
       const remote = new Remote(nc, services, actors, config.node, n, local, (node) => nodes.alive(node), config.whenDisconnected === 'fail');
       const failover = await Failover.open(nc, config.name, config.node, ttlMs, services, actors, nodes, remote);
       const spawner = new Spawner(nc, (peer) => `troupe.${config.name}.spawn.${peer}`, config.node, nodes, () => local.size, config.placement, config.spawnTimeoutMs);
       const members = new MemberTable(membersKv, config.node, nodes, (id) => local.has(id), (id) => failover.incarnations.has(id), Math.max(50, ttlMs / 2));
-      await members.watch();
+      await members.watch(() => services.clock.now());
+      failover.directory = members;
       const p = `troupe.${config.name}`;
-      const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, services, (peer) => nodes.alive(peer));
+      const watches = new RemoteWatch(nc, { ctl: (peer) => `${p}.ctl.${peer}`, notice: (peer) => `${p}.notice.${peer}` }, config.node, actors, local, failover, services, (peer) => nodes.alive(peer));
       const node = new ClusterNode(config, nc, nodes, actors, remote, local, failover, spawner, members, watches);
       services.onRemoteActors(watches);
       remote.start();
@@ -111,6 +112,14 @@ export class ClusterNode implements ClusterMembership {
   spawnElsewhere(module: string, kind: string, options: RemoteSpawnOptions): Promise<ActorRef | undefined> {
     if (options.id !== undefined && this.failover.incarnations.has(options.id)) return Promise.resolve(undefined); // hosted here
     return this.spawner.spawnElsewhere(module, kind, options);
+  }
+
+  spawnOwned(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed: OwnedCrash): Promise<ActorRef> {
+    return this.failover.spawnOwned(def, options, crashed);
+  }
+
+  resumeOwned(id: string): void {
+    this.failover.resume(id);
   }
 
   async reserve(id: string, kind: string): Promise<void> {

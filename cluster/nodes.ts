@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import type { Clock } from '../runtime/clock.ts';
 import { NodeIdTakenError } from './errors.ts';
+import { watchKv } from './kv-watch.ts';
 import { Liveness } from './liveness.ts';
 import { isWrongRevision } from './registry.ts';
 
@@ -67,27 +68,27 @@ export class NodeRegistry {
     }
     this.liveness.heard(this.self, this.clock.now());
     this.confirmedAt = this.clock.now();
-    const iter = await this.kv.watch();
-    this.stopWatch = () => iter.stop();
-    void (async () => {
-      for await (const e of iter) {
-        if (e.operation === 'PUT') {
-          this.liveness.heard(e.key, this.clock.now());
-          try {
-            this.records.set(e.key, e.json<NodeRecord>());
-          } catch {
-            // not a node record: liveness is all it gives
-          }
-        }
-        else if (this.liveness.left(e.key)) this.tellGone(e.key);
-      }
-    })().catch(() => {});
+    const watch = await watchKv(this.kv, (e) => this.seen(e), { what: 'nodes', now: () => this.clock.now() });
+    this.stopWatch = () => watch.stop();
     this.timer = setInterval(() => void this.beat().catch(() => {}), this.everyMs);
     this.sweeper = setInterval(() => {
       for (const node of this.liveness.expire(this.clock.now())) if (node !== this.self) this.tellGone(node);
     }, Math.max(50, Math.round(this.ttlMs / 4)));
     this.timer.unref();
     this.sweeper.unref();
+  }
+
+  private seen(e: KvEntry): void {
+    if (e.operation !== 'PUT') {
+      if (this.liveness.left(e.key)) this.tellGone(e.key);
+      return;
+    }
+    this.liveness.heard(e.key, this.clock.now());
+    try {
+      this.records.set(e.key, e.json<NodeRecord>());
+    } catch {
+      // not a node record: liveness is all it gives
+    }
   }
 
   private lostIdentity = false;

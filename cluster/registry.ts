@@ -1,6 +1,7 @@
 import type { KV, KvEntry } from '@nats-io/kv';
 import { DuplicateActorIdError } from '../runtime/errors.ts';
 import { idToKey, keyToId } from './keys.ts';
+import { watchKv } from './kv-watch.ts';
 import type { Liveness } from './liveness.ts';
 
 /** What the actors bucket holds per id: the node that owns it. */
@@ -25,17 +26,15 @@ export class ActorRegistry {
   /** The revision of each claim this node holds (releases delete at it: never someone else's newer claim). */
   private readonly claims = new Map<string, number>();
   private stopWatch: (() => void) | undefined;
-  /** Told of every change another node makes to an id's entry (a failover actor taken over from this node...). */
-  onChange: ((id: string, owner: Ownership | undefined) => void) | undefined;
+  /** Told of every change of an id's entry the watch sees (a failover actor taken over from this node...). */
+  private readonly changeListeners: Array<(id: string, owner: Ownership | undefined) => void> = [];
 
   constructor(private readonly kv: KV, private readonly self: string, private readonly liveness: Liveness) {}
 
-  async watch(): Promise<void> {
-    const iter = await this.kv.watch();
-    this.stopWatch = () => iter.stop();
-    void (async () => {
-      for await (const e of iter) this.seen(e);
-    })().catch(() => {});
+  /** Follow the bucket (cluster/kv-watch.ts: a watch that ends or throws is opened again). */
+  async watch(now: () => number): Promise<void> {
+    const handle = await watchKv(this.kv, (e) => this.seen(e), { what: 'actors', now });
+    this.stopWatch = () => handle.stop();
   }
 
   private seen(e: KvEntry): void {
@@ -43,7 +42,11 @@ export class ActorRegistry {
     const owner = e.operation === 'PUT' ? { ...e.json<Ownership>(), revision: e.revision } : undefined;
     if (owner !== undefined) this.owners.set(id, owner);
     else this.owners.delete(id);
-    this.onChange?.(id, owner);
+    for (const l of this.changeListeners) l(id, owner);
+  }
+
+  onChange(listener: (id: string, owner: Ownership | undefined) => void): void {
+    this.changeListeners.push(listener);
   }
 
   /** The owner as this node's copy knows it (no I/O). */

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { ThreadServices } from '../runtime/extensions.ts';
 import { ActorNotFoundError, errorToData, type ErrorData } from '../runtime/errors.ts';
@@ -28,7 +29,12 @@ const FORGET_AFTER_MS = 10 * 60_000;
  */
 export class Remote {
   private readonly waiting = new Map<number, Waiting>();
-  private corr = 0;
+  /**
+   * The last correlation number given out. It starts at random: a journaled ask is answered whenever a new owner of
+   * its failover actor handles it, maybe after the asking process has died and another has joined under the same
+   * node id; counting from 0 again, that process would take the old answer for one of its own asks.
+   */
+  private corr = randomInt(1, 2 ** 47);
   private readonly held = new Map<string, Held[]>();
   private subs: Subscription[] = [];
   private sweeper: NodeJS.Timeout | undefined;

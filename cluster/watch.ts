@@ -7,6 +7,15 @@ import type { ActorRegistry, Ownership } from './registry.ts';
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
 const Ctl = { Watch: 0, Unwatch: 1, Stop: 2 } as const;
+
+/** What watch and stop need of the failover actors (cluster/failover.ts). */
+export interface FailoverActors {
+  /** Stop `id` for good if hosted here (true when it was). */
+  stop(id: string): boolean;
+}
+
+/** The owner of a watch of a failover actor: none, its registry key tells (it moves between nodes). */
+const FAILOVER = '(failover)';
 /** To an actor's owner: watch it for node `from`, stop watching, or stop it (with `reason`). */
 type CtlFrame = [op: number, id: string, from: string, reason: string];
 /** To a watcher's node: `id` terminated. */
@@ -15,6 +24,8 @@ type NoticeFrame = [id: string, kind: string, reason: string];
 /** How often a watch request is tried while its owner is alive but does not answer (still starting, say). */
 const WATCH_TRIES = 5;
 const WATCH_TIMEOUT_MS = 3000;
+/** How long a stop waits for its notice before it reads the registry (and sends the stop again). */
+const STOP_CHECK_MS = 3000;
 
 /**
  * Death watch and stop across nodes, on the main thread (the kernel's RemoteActors hook: a watch or stop of an id
@@ -32,6 +43,7 @@ export class RemoteWatch implements RemoteActors {
   private readonly resolving = new Map<string, Promise<Ownership | undefined>>();
   private subs: Subscription[] = [];
   private runtime: Runtime | undefined;
+  private closed = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -40,9 +52,17 @@ export class RemoteWatch implements RemoteActors {
     private readonly registry: ActorRegistry,
     /** Actors of this node: id -> local thread. */
     private readonly local: Map<string, number>,
+    /** Failover actors hosted here (cluster/failover.ts). */
+    private readonly failover: FailoverActors,
     private readonly services: ThreadServices,
     private readonly alive: (node: string) => boolean,
-  ) {}
+  ) {
+    // A failover actor terminates when its key is deleted (stopped for good); a takeover only moves it.
+    registry.onChange((id, owner) => {
+      const entry = this.watching.get(id);
+      if (owner === undefined && entry !== undefined && entry.owner === FAILOVER) this.terminated(id, entry.kind, 'stopped');
+    });
+  }
 
   start(runtime: Runtime): void {
     this.runtime = runtime;
@@ -56,8 +76,9 @@ export class RemoteWatch implements RemoteActors {
     // On another thread of this node (the ref named thread 0): the watcher is sent there.
     const here = this.local.get(id);
     if (here !== undefined) return here === 0 ? false : here;
+    if (this.closed) return false; // left the cluster: no notice would come
     const known = this.registry.known(id);
-    if (known !== undefined && (known.node === this.self || known.failover !== undefined)) return false;
+    if (known !== undefined && known.node === this.self && known.failover === undefined) return false;
     const entry = this.watching.get(id);
     if (entry !== undefined) {
       entry.threads.add(thread);
@@ -67,7 +88,13 @@ export class RemoteWatch implements RemoteActors {
     this.watching.set(id, watch);
     this.withOwner(id, (owner) => {
       if (this.watching.get(id) !== watch) return; // unwatched meanwhile
-      if (owner === undefined || owner.node === this.self || owner.failover !== undefined) return this.terminated(id, kind, 'not-found');
+      if (owner?.failover !== undefined) {
+        // Watched through its key in this node's copy of the registry: a notice when the key goes.
+        watch.owner = FAILOVER;
+        if (this.registry.known(id) === undefined) this.terminated(id, kind, 'stopped');
+        return;
+      }
+      if (owner === undefined || owner.node === this.self) return this.terminated(id, kind, 'not-found');
       watch.owner = owner.node;
       void this.register(id, watch, owner.node);
     });
@@ -85,7 +112,7 @@ export class RemoteWatch implements RemoteActors {
       } catch {
         if (!this.alive(owner)) return this.terminated(id, watch.kind, 'node-lost');
         if (attempt >= WATCH_TRIES) return this.terminated(id, watch.kind, 'unreachable');
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, 500).unref());
       }
     }
   }
@@ -94,7 +121,12 @@ export class RemoteWatch implements RemoteActors {
     const entry = this.watching.get(id);
     if (entry === undefined || !entry.threads.delete(thread) || entry.threads.size > 0) return;
     this.watching.delete(id);
-    if (entry.owner !== '') this.publish(entry.owner, [Ctl.Unwatch, id, this.self, '']);
+    if (entry.owner !== '' && entry.owner !== FAILOVER) this.publish(entry.owner, [Ctl.Unwatch, id, this.self, '']);
+  }
+
+  /** Thread `thread` of this node died with its watchers: what only it watched is unwatched at the owners. */
+  threadLost(thread: number): void {
+    for (const id of [...this.watching.keys()]) this.unwatch(thread, id);
   }
 
   stop(id: string, reason: string, from: number): boolean {
@@ -103,10 +135,36 @@ export class RemoteWatch implements RemoteActors {
       if (here !== from) void this.runtime?.stop({ id, kind: '', node: here });
       return true;
     }
+    // Left the cluster: another node's actors are out of reach, and this node's failover actors go to the survivors.
+    if (this.closed) return true;
+    if (this.failover.stop(id)) return true;
     this.withOwner(id, (owner) => {
-      if (owner !== undefined && owner.node !== this.self && owner.failover === undefined) this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+      if (owner === undefined || owner.node === this.self) return;
+      this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+      this.confirmStop(id, reason);
     });
     return true;
+  }
+
+  /**
+   * A stop someone here waits for (runtime.stop watches first) must settle even when its message or the notice is
+   * lost (a reconnect): while the watch waits, the registry is read every STOP_CHECK_MS; the key gone means the
+   * actor stopped (its node releases it), else the stop is sent again to whoever owns it now. A node that goes
+   * away settles it too ('node-lost', nodeGone).
+   */
+  private confirmStop(id: string, reason: string): void {
+    const entry = this.watching.get(id);
+    if (entry === undefined) return;
+    setTimeout(() => {
+      if (this.closed || this.watching.get(id) !== entry) return;
+      void this.registry.resolve(id).then((owner) => {
+        if (this.closed || this.watching.get(id) !== entry) return;
+        if (owner === undefined) return this.terminated(id, entry.kind, 'stopped');
+        if (owner.node === this.self) return;
+        this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+        this.confirmStop(id, reason);
+      }, () => this.confirmStop(id, reason));
+    }, STOP_CHECK_MS).unref();
   }
 
   private notice(msg: Msg): void {
@@ -171,7 +229,9 @@ export class RemoteWatch implements RemoteActors {
     const [op, id, from, reason] = frame;
     const thread = this.local.get(id);
     if (op === Ctl.Stop) {
-      if (thread !== undefined) void this.runtime?.stop({ id, kind: '', node: thread });
+      // With the stopper's reason: the watchers here and on every node get it in their notices.
+      if (thread !== undefined) this.services.stop({ id, kind: '', node: thread }, typeof reason === 'string' && reason !== '' ? reason : 'stopped');
+      else this.failover.stop(id);
       return;
     }
     if (op === Ctl.Unwatch) {
@@ -218,8 +278,14 @@ export class RemoteWatch implements RemoteActors {
     }
   }
 
+  /**
+   * Leaving the cluster: the watches of other nodes' actors (and of failover actors) end now, with 'left-cluster'
+   * (no notice could come any more), and so do the retries of registrations in flight.
+   */
   close(): void {
+    this.closed = true;
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
+    for (const [id, entry] of [...this.watching]) this.terminated(id, entry.kind, 'left-cluster');
   }
 }

@@ -5,6 +5,7 @@ import type { Directory, DirectoryChange } from './directory.ts';
 import type { DeadLetterReason } from './stats.ts';
 import type { ActorDefinition } from '../actors/define.ts';
 import type { ActorStore, ActorStoreOptions } from '../persistence/store.ts';
+import type { ErrorData } from './errors.ts';
 import type { ThreadLauncher } from './threads.ts';
 import type { Host } from './host.ts';
 
@@ -73,6 +74,8 @@ export interface RemoteActors {
   unwatch(node: number, id: string): void;
   /** Stop `id` (asked by thread `from`: a thread that does not have it either is not asked back); true when taken. */
   stop(id: string, reason: string, from: number): boolean;
+  /** Thread `node` died (main thread): its watchers are gone with it, so the watches it asked for end. */
+  threadLost?(node: number): void;
 }
 
 /** `Runtime.start({ cluster })`: what the cluster layer (cluster/) reads; the kernel only passes it on. */
@@ -108,6 +111,13 @@ export interface ClusterMembership {
    */
   directoryChanged?(change: DirectoryChange): void;
   attachDirectory?(apply: (change: DirectoryChange) => void): void;
+  /**
+   * Start a supervised child declared cluster-owned (ChildSpec.failover): the ref of the failover actor (wherever it
+   * runs now: a tree started again finds its child where the cluster moved it).
+   */
+  spawnOwned?(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed: OwnedCrash): Promise<ActorRef>;
+  /** Its supervisor restarts the owned child `id` (after a crash the cluster reported): it applies its mail again. */
+  resumeOwned?(id: string): void;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
   started?(runtime: unknown): void;
   /** The nodes as this node sees them (the ops view: `troupe cluster`, GET /api/cluster). */
@@ -115,6 +125,12 @@ export interface ClusterMembership {
   /** Leave the cluster (called first in shutdown). */
   leave(): Promise<void>;
 }
+
+/**
+ * A cluster-owned child crashed handling `messageType` (the message is consumed, the state as it was): its
+ * supervisor decides; until it restarts the child (resumeOwned), the child applies no more of its mail.
+ */
+export type OwnedCrash = (messageType: string, error: ErrorData) => void;
 
 /** One node of the cluster as a node sees it: from its last heartbeat record; a node once seen stays listed. */
 export interface ClusterNodeView {

@@ -670,6 +670,7 @@ export class Host {
     }
     this.replacing.set(node, new Map(survivors.map((id) => [id, []])));
     this.watches.lost(node, this.replacing.get(node)!);
+    this.remoteActors?.threadLost?.(node);
   }
 
   /**

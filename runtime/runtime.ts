@@ -486,6 +486,11 @@ export class Runtime implements Messaging {
       clock: this.clock,
       random: () => this.random(),
       spawnChild: async (spec: ChildSpec, owner: Supervisor, stash: number, pin?: number, credit = 0) => {
+        if (spec.failover !== undefined && spec.failover !== false) {
+          const ref = await this.spawnOwned(spec);
+          this.owners.set(spec.id, owner);
+          return ref;
+        }
         const supervision: Supervision = { stash, handlerTimeoutMs: spec.handlerTimeoutMs ?? 0, credit };
         // Owned before it starts: its first crash report can come in the same batch as the 'spawned' answer.
         const claimed = !this.registry.has(spec.id) && !this.owners.has(spec.id);
@@ -506,17 +511,21 @@ export class Runtime implements Messaging {
         this.owners.set(spec.id, owner);
         return ref;
       },
-      restart: (ref, credit) => this.command(ref.node, { op: 'restart', id: ref.id, credit }),
+      restart: (ref, credit) => this.ownedChildren.has(ref.id) ? this.cluster?.resumeOwned?.(ref.id) : this.command(ref.node, { op: 'restart', id: ref.id, credit }),
       grant: (ref, credit) => this.command(ref.node, { op: 'grant', id: ref.id, credit }),
       revoke: (ref, seq) => this.command(ref.node, { op: 'revoke', id: ref.id, seq }),
       openCircuit: (ref, retryAt) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryAt }),
       halfOpen: (ref) => this.command(ref.node, { op: 'half-open', id: ref.id }),
       stop: (ref) => this.stop(ref),
-      kill: (ref, reason) => new Promise<void>((resolve) => {
+      // A cluster-owned child is no actor of this node's threads: a kill is the cluster's stop.
+      kill: (ref, reason) => this.ownedChildren.has(ref.id) ? this.stop(ref) : new Promise<void>((resolve) => {
         this.host.watch(() => resolve(), ref);
         this.command(ref.node, { op: 'kill', id: ref.id, reason });
       }),
-      release: (id) => void this.owners.delete(id),
+      release: (id) => {
+        this.owners.delete(id);
+        this.ownedChildren.delete(id);
+      },
       report: (crash) => {
         if (this.recentCrashes.length >= 100) this.recentCrashes.shift();
         this.recentCrashes.push(crash);
@@ -529,6 +538,22 @@ export class Runtime implements Messaging {
       },
     };
   }
+
+  /** A cluster-owned child (ChildSpec.failover): the cluster hosts it, and moves it when this node dies. */
+  private async spawnOwned(spec: ChildSpec): Promise<ActorRef> {
+    if (this.cluster?.spawnOwned === undefined) {
+      throw new InvalidSpawnOptionError(`child ${spec.id} is cluster-owned (failover): it needs Runtime.start({ cluster }) with the cluster layer imported`);
+    }
+    const snapshotEvery = spec.failover === true ? undefined : (spec.failover as { snapshotEvery?: number }).snapshotEvery;
+    // Its crashes go to its supervisor as a thread's crash reports do; a restart is resumeOwned (port.restart).
+    const crashed = (messageType: string, error: ErrorData) => this.owners.get(spec.id)?.childCrashed(spec.id, spec.actor.kind, messageType, error, false);
+    const ref = await this.cluster.spawnOwned(spec.actor, { id: spec.id, args: spec.args, snapshotEvery }, crashed);
+    this.ownedChildren.add(spec.id);
+    return ref;
+  }
+
+  /** Supervised children the cluster hosts (ChildSpec.failover). */
+  private readonly ownedChildren = new Set<string>();
 
   /** A supervisor's decision for the thread hosting the child. */
   private command(node: number, c: Control): void {

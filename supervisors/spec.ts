@@ -25,6 +25,13 @@ export interface ChildSpec<D extends ActorDefinition = ActorDefinition> {
   handlerTimeoutMs?: number;
   /** Capabilities it offers on top of its definition's (routing by capability). */
   capabilities?: readonly string[];
+  /**
+   * Cluster-owned (needs `Runtime.start({ cluster })` with the cluster layer): the child is a failover actor, its
+   * mail journaled in the cluster before it is handled, and when its node dies a surviving node hosts it with its
+   * state rebuilt (docs/cluster.md). `snapshotEvery`: as spawnFailover's. Not with pin, mailbox, handlerTimeoutMs or
+   * capabilities (its incarnations run on each node's main thread, outside the routing table).
+   */
+  failover?: boolean | { snapshotEvery?: number };
 }
 
 export interface SupervisorSpec {
@@ -102,6 +109,17 @@ export function validateChild(spec: ChildSpec, ids: Set<string>): void {
   if (problem) fail('mailbox', problem);
   const capProblem = capabilitiesProblem(spec.capabilities);
   if (capProblem) fail('capabilities', capProblem);
+  if (spec.failover !== undefined && spec.failover !== false) checkFailover(spec);
+}
+
+function checkFailover(spec: ChildSpec): void {
+  const f = spec.failover;
+  if (f !== true && (typeof f !== 'object' || f === null)) fail('failover', `child ${spec.id}: must be true or { snapshotEvery }`);
+  const every = f === true ? undefined : f.snapshotEvery;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 0)) fail('failover', `child ${spec.id}: snapshotEvery must be a whole number of messages, 0 or more`);
+  for (const option of ['pin', 'mailbox', 'handlerTimeoutMs', 'capabilities'] as const) {
+    if (spec[option] !== undefined) fail('failover', `child ${spec.id}: a cluster-owned child takes no ${option}`);
+  }
 }
 
 function checkId(id: unknown, ids: Set<string>): void {

@@ -10,6 +10,8 @@ import { emit } from '../lib/measure.ts';
 import { makeRow } from '../lib/rows.ts';
 
 const N = Number(process.env.TROUPE_BENCH_FAILOVER_N ?? 1000);
+/** C3s (bench/cluster/failover-supervised.ts): the actors are the cluster-owned children of one supervision tree. */
+const SUPERVISED = process.env.TROUPE_BENCH_FAILOVER_SUPERVISED === '1';
 const TTL_S = 2;
 
 const phase = (what: string) => process.env.TROUPE_CLUSTER_DEBUG && console.error(`${Math.round(performance.now())} ms: ${what}`);
@@ -19,7 +21,8 @@ const nodes = await Promise.all(['n1', 'n2', 'n3'].map((n) => NodeProcess.start(
 const driver = await Runtime.start({ workers: 0, cluster: { ...options, node: 'driver' } });
 phase('nodes started');
 const t0 = performance.now();
-await nodes[0]!.request('spawnMany', { prefix: 'acct-', count: N });
+if (SUPERVISED) await nodes[0]!.request('superviseOwned', { tree: 'bank', ids: Array.from({ length: N }, (_, i) => `acct-${i}`) });
+else await nodes[0]!.request('spawnMany', { prefix: 'acct-', count: N });
 const spawnMs = performance.now() - t0;
 const refs = await Promise.all(Array.from({ length: N }, async (_, i) => (await driver.lookup(`acct-${i}`))!));
 await Promise.all(refs.map((ref, i) => driver.send(ref, 'deposit', 1, { messageId: `m-${i}` })));
@@ -76,7 +79,10 @@ await nats.stop();
 emit({
   rows: [
     makeRow({
-      figure: `C3. failover: ${N} actors of a SIGKILLed node all answering on survivors (2 s lease)`, unit: 'ms', baselineName: 'the lease (heartbeat TTL)',
+      figure: SUPERVISED
+        ? `C3s. failover: ${N} supervised actors (cluster-owned children of one tree) of a SIGKILLed node all answering on survivors (2 s lease)`
+        : `C3. failover: ${N} actors of a SIGKILLed node all answering on survivors (2 s lease)`,
+      unit: 'ms', baselineName: 'the lease (heartbeat TTL)',
       target: { on: 'troupe', op: '<', value: 5000 }, runs: { troupe: [allMs], baseline: [TTL_S * 1000] },
     }),
   ],

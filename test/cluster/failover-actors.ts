@@ -24,5 +24,27 @@ export const account = defineActor({
       if (file) appendFileSync(file, `${process.pid} ${Date.now()} ${ctx.messageId}\n`);
     },
     state: (state) => ({ total: state.total, ids: state.ids, pid: process.pid }),
+    /** Answers `value` after `ms` (the actor busy meanwhile). */
+    echoAfter: async (_state, m: { ms: number; value: string }) => {
+      await new Promise((r) => setTimeout(r, m.ms));
+      return m.value;
+    },
+    /** Crashes (the state as it was): what a supervisor of a cluster-owned child hears of. */
+    boom: () => {
+      throw new Error('boom');
+    },
+  },
+});
+
+/** A failover account offering a capability: routes reach it by its public id, through its journal. */
+export const capableAccount = defineActor({
+  kind: 'capable-account',
+  capabilities: ['accounts'],
+  init: () => ({ total: 0 }),
+  handlers: {
+    deposit: (state, amount: number) => {
+      state.total += amount;
+    },
+    total: (state) => state.total,
   },
 });

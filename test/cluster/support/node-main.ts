@@ -14,6 +14,15 @@ const ops: Record<string, (m: Record<string, unknown>) => Promise<unknown> | unk
     for (let i = 0; i < (m.count as number); i++) await spawnFailover(rt, account, { id: `${m.prefix as string}${i}` });
   },
   hosted: () => clusterOf(rt).failover.hostedIds(),
+  /** A supervision tree whose children `ids` are cluster-owned (failover), with one plain child beside them. */
+  superviseOwned: async (m) => {
+    const ids = m.ids as string[];
+    const sup = await rt.supervise({
+      id: m.tree as string,
+      children: [...ids.map((id) => ({ id, actor: account, failover: true })), { id: `${m.tree as string}-plain`, actor: notebook }],
+    });
+    return sup.children().map((c) => c.id);
+  },
   spawnMember: async (m) => (await rt.spawn(notebook, { id: m.id as string, capabilities: m.capabilities as string[] })).id,
   stats: () => clusterOf(rt).failover.stats(),
   shutdown: async () => {
