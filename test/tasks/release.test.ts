@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
 import { GraphNotFoundError, graphActorId, TaskManager, type TaskSpec } from '../../tasks/index.ts';
-import { liveGraphCount } from '../../tasks/actor/graph-actor.ts';
+import { liveGraphCount } from '../../tasks/actor/live.ts';
 import { taskWorker } from '../fixtures/tasks/workers.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
