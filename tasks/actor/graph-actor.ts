@@ -200,6 +200,13 @@ function create(g: TaskGraph, p: CreatePayload, state: Draft<GraphRecord>, live:
   }
 }
 
+/** Let go of what this thread keeps of graph actor `id` (see 'release'). */
+export function releaseGraph(id: string): true {
+  forgetLive(id);
+  forgetOutcomes(id);
+  return true;
+}
+
 export type SubmitReply = ({ ok: true } & AddResult) | { ok: false; error: ReturnType<typeof errorToData> };
 
 const handlers = {
@@ -241,11 +248,7 @@ const handlers = {
    * beside the actor's state goes (its live index is the whole graph, kept from one message to the next). A durable
    * graph started again later rebuilds it from its record.
    */
-  release: (_state: Draft<GraphRecord>, _p: undefined, ctx: ActorContext) => {
-    forgetLive(ctx.self.id);
-    forgetOutcomes(ctx.self.id);
-    return true;
-  },
+  release: (_state: Draft<GraphRecord>, _p: undefined, ctx: ActorContext) => releaseGraph(ctx.self.id),
   /** The record made anew (a submit replacing the tasks of one that crashed before it returned, under its id). */
   reset: (state: Draft<GraphRecord>, init: GraphInit, ctx: ActorContext) => {
     Object.assign(state, newRecord(init), { rev: state.rev + 1 });
