@@ -107,9 +107,12 @@ function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
  * sent here are in no record until then (a dispatch is never recorded), so a crash before it sends them again, with
  * the same message ids. Skipped while the live index is out of step with the record (rebuilt at the next message).
  */
-function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' {
+function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' | 'drop' {
   const live = liveById(ctx.self.id);
-  if (live === undefined || live.rev < 0 || live.ctx !== ctx) return 'settle';
+  // An attempt of an actor that is gone (stopped, or another one under the id now), or of a record made anew: whoever
+  // holds the graph now sends its own attempts (a finished graph, none).
+  if (live === undefined || live.ctx !== ctx) return 'drop';
+  if (live.rev < 0) return 'settle';
   const g = live.graph;
   if (!g.has(s.taskId) || live.paused) return 'settle';
   settle(g, s, ctx);

@@ -7,7 +7,7 @@ import type { Draft } from 'immer';
 import type { ActorContext } from '../../runtime/index.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import type { TaskEvent } from '../types.ts';
-import { taskMessageId } from './dispatch.ts';
+import { forgetOutcomes, taskMessageId } from './dispatch.ts';
 import { plainRecord, restoreGraph, type Chunks, type GraphRecord } from './record.ts';
 
 /** The kinds of graph actor (graph-actor.ts): durable with a journal, durable by snapshots, in memory. */
@@ -50,9 +50,10 @@ const inflights = new Map<string, Set<string>>();
 /** The live index of the actor handling a message, rebuilt from its record when out of step. */
 export function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
   let live = lives.get(ctx.self.id);
-  if (live !== undefined && live.ctx !== ctx) {
-    if (live.timer) clearTimeout(live.timer.handle);
-    inflights.delete(ctx.self.id);
+  if (live === undefined || live.ctx !== ctx) {
+    // Another actor's (or none): what this thread counted of its outcomes is not this one's either.
+    if (live !== undefined) forgetLive(ctx.self.id);
+    forgetOutcomes(ctx.self.id);
     live = undefined;
   }
   if (live !== undefined && (live.kept ? live.rev === state.rev : live.instance === state.instance)) return live;

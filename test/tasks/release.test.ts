@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
 import { GraphNotFoundError, graphActorId, TaskManager, type TaskSpec } from '../../tasks/index.ts';
 import { liveGraphCount } from '../../tasks/actor/live.ts';
-import { liveProbe, taskWorker } from '../fixtures/tasks/workers.ts';
+import { gatedWorker, gates, liveProbe, taskWorker } from '../fixtures/tasks/workers.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
 
@@ -48,6 +48,20 @@ describe('graph actors are released', () => {
     expect(await g.progress()).toMatchObject({ status: 'completed', completed: 2 });
     expect((await g.result('b')).result).toMatchObject({ task: 'b' });
     expect((await tasks.graphs())['journal-done']).toMatchObject({ finished: true });
+  });
+
+  it("a cancelled task's late outcome, after its graph finished and stopped, holds back no outcome of tasks added later", async () => {
+    const gated = await rt.spawn(gatedWorker, { id: 'gated' });
+    const g = await tasks.submit({ id: 'late', tasks: [{ id: 'slow', type: 'work', capability: 'gated' }] });
+    await until(() => gates.has('slow'));
+    await g.cancel('slow');
+    expect((await g.done()).progress).toMatchObject({ cancelled: 1, running: 0 });
+    await until(async () => (await rt.lookup(graphActorId('late'))) === undefined);
+    gates.get('slow')!(); // the late result, for an actor that is gone
+    await rt.ask(gated, 'ping'); // answered once the late result went out
+    await g.add([{ id: 'next', type: 'work', capability: 'work' }]);
+    expect((await g.done()).progress).toMatchObject({ completed: 1, cancelled: 1 });
+    await until(async () => (await rt.lookup(graphActorId('late'))) === undefined); // (stopped again)
   });
 
   it('release(): an in-memory graph (kept after done) is stopped and forgotten', async () => {
