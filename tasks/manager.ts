@@ -10,7 +10,7 @@ import { GraphNotFoundError, InvalidGraphOptionError, TaskPayloadNotStorableErro
 import { TaskGraph } from './graph/graph.ts';
 import { storableProblem, validateBatch } from './graph/validate.ts';
 import { graphOptions, type SubmitSpec } from './options.ts';
-import { graphActorId, handoffs, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
+import { graphActorId, handoffs, releaseGraph, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
 import { packDefs, type GraphInit } from './actor/record.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
@@ -244,8 +244,11 @@ export class TaskManager implements GraphHost {
   private retire(ref: ActorRef): Promise<void> {
     const graphId = ref.id.slice(graphActorId('').length);
     const done = (async () => {
-      await this.runtime.ask(ref, 'release', undefined, { timeoutMs: this.askTimeout }).catch(() => undefined);
+      // On this thread, what it keeps here is let go of directly once it stopped (an ask costs a durable graph two
+      // commits); elsewhere its thread does it, before the stop.
+      if (ref.node !== 0) await this.runtime.ask(ref, 'release', undefined, { timeoutMs: this.askTimeout }).catch(() => undefined);
       await this.runtime.stop(ref).catch(() => undefined);
+      if (ref.node === 0) releaseGraph(ref.id);
     })();
     const settled = done.finally(() => this.retiring.get(graphId) === settled && this.retiring.delete(graphId));
     this.retiring.set(graphId, settled);

@@ -168,18 +168,21 @@ function settleLater(ctx: ActorContext, s: Settle): void {
   const list = pending.get(id);
   if (list !== undefined) return void list.push(entry);
   pending.set(id, [entry]);
-  if (!awaitingHandling.has(id)) queueMicrotask(() => tellSettles(ctx));
+  if (awaitingHandling.get(id) !== ctx) queueMicrotask(() => tellSettles(ctx));
 }
 
-/** Graphs with a 'settleMany' told and not handled yet (see settleLater). */
-const awaitingHandling = new Set<string>();
+/**
+ * Graphs with a 'settleMany' told and not handled yet, by the actor (context) that told it (see settleLater): an
+ * actor that stopped meanwhile (a late reply to a finished graph's actor, told to nobody) holds back no later one.
+ */
+const awaitingHandling = new Map<string, ActorContext>();
 
 function tellSettles(ctx: ActorContext): void {
   const id = ctx.self.id;
   const batch = pending.get(id);
-  if (batch === undefined || awaitingHandling.has(id)) return;
+  if (batch === undefined || awaitingHandling.get(id) === ctx) return;
   pending.delete(id);
-  awaitingHandling.add(id);
+  awaitingHandling.set(id, ctx);
   ctx.tell(ctx.self, 'settleMany', batch);
 }
 
@@ -231,9 +234,10 @@ export function sendAttempt(ctx: ActorContext, dispatcher: Dispatcher, graphId: 
 /**
  * Applies an outcome to the graph's live index at once and sends what it frees (graph-actor.ts), and says what is
  * left to do: 'settle', tell it to the graph (journaled, and handled: a journal graph, or one whose live index is
- * out of step); 'tick', have the graph write back what changed ('later': within WRITE_BACK_MS); 'none'.
+ * out of step); 'tick', have the graph write back what changed ('later': within WRITE_BACK_MS); 'none'; 'drop', an
+ * outcome for an actor that is gone (it was not applied, and counts for nothing).
  */
-export type Early = (ctx: ActorContext, s: Settle) => 'settle' | 'tick' | 'later' | 'none';
+export type Early = (ctx: ActorContext, s: Settle) => 'settle' | 'tick' | 'later' | 'none' | 'drop';
 
 /**
  * Graphs told to write back and not yet handling it, at once ('now') or after WRITE_BACK_MS ('later'): one 'tick' at
@@ -245,7 +249,7 @@ export const writeBackDue = new Map<string, 'now' | 'later'>();
 function outcome(ctx: ActorContext, s: Settle, early: Early): void {
   const then = early(ctx, s);
   if (then === 'settle') return settleLater(ctx, s);
-  if (then === 'none') return;
+  if (then === 'none' || then === 'drop') return;
   const id = ctx.self.id;
   const due = writeBackDue.get(id);
   if (due === 'now' || (due === 'later' && then === 'later')) return;

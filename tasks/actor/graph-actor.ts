@@ -1,9 +1,7 @@
 // The TaskGraph actor: one per graph, its state the graph's durable record (record.ts). Every message runs the
-// pure graph (tasks/graph/) on a live index kept on the actor's thread, then `pump`s: due retries become ready,
-// ready tasks are dispatched up to the concurrency limits, transitions are published, what changed is written
-// back into the state. The live index belongs to one rev of the record: a crash of a handler (state rolled back),
-// a restart or a fresh process finds the rev moved and rebuilds it, and re-sends the attempts that were running
-// and are not in flight from this thread, with their message ids.
+// pure graph (tasks/graph/) on a live index kept on the actor's thread (live.ts), then `pump`s: due retries become
+// ready, ready tasks are dispatched up to the concurrency limits, transitions are published, what changed is written
+// back into the state.
 import type { Draft } from 'immer';
 import { defineActor, type ActorContext, type ActorRef } from '../../runtime/index.ts';
 import { errorToData } from '../../runtime/errors.ts';
@@ -11,7 +9,8 @@ import { InvalidGraphOptionError, InvalidTaskError } from '../errors.ts';
 import type { TaskGraph } from '../graph/graph.ts';
 import { criticalPath } from '../graph/estimate.ts';
 import type { AddResult, CriticalPath, GraphSummary, Progress, TaskDef, TaskEdge, TaskEvent, TaskOutcome, TaskSpec } from '../types.ts';
-import { newRecord, plainRecord, restoreGraph, unpackDefs, writeBack, type Chunks, type GraphInit, type GraphRecord } from './record.ts';
+import { newRecord, unpackDefs, writeBack, type GraphInit, type GraphRecord } from './record.ts';
+import { forgetLive, GRAPH_KIND, liveById, liveOf, type Live } from './live.ts';
 import { forgetOutcomes, outcomeCountsOf, routedDispatcher, sendAttempt, settleOf, settlesHandled, taskMessageId, writeBackDue, type Dispatcher, type Settle, type SettleEntry } from './dispatch.ts';
 
 /** Where a graph's transitions are published (ctx.publish): subscribe with ctx.subscribe(taskTopic(id)). */
@@ -19,76 +18,11 @@ export const taskTopic = (graphId: string) => `troupe.tasks.${graphId}`;
 /** The graph's actor id. */
 export const graphActorId = (graphId: string) => `troupe.tasks.graph.${graphId}`;
 
-interface Live {
-  /**
-   * The actor it belongs to: another actor under the same id (a respawn, or a runtime started again in this process)
-   * starts afresh, as a new process would (its attempts in flight are another actor's).
-   */
-  ctx: ActorContext;
-  graph: TaskGraph;
-  rev: number;
-  /**
-   * Whether the record keeps the tasks (a durable graph). An in-memory graph's tasks live in this index only: its
-   * state holds the options and waiters, so there is nothing to write back and nothing to rebuild from; the index
-   * belongs to the record's `instance` (a new actor under the same id starts afresh).
-   */
-  kept: boolean;
-  instance: string | undefined;
-  /** The record's task chunks as last written (record.ts). */
-  chunks: Chunks;
-  timer?: { at: number; handle: NodeJS.Timeout };
-  /** Running tasks to re-send after a rebuild (their attempts are not in flight from this thread). */
-  resend: number[];
-  /** Message ids in flight from this thread (inflights): none kept for an in-memory graph, which is never rebuilt. */
-  inflight: Set<string> | undefined;
-  /** A journal graph's transitions not published yet: each once the outcomes told before it are handled. */
-  held: Array<{ until: number; events: TaskEvent[] }>;
-  /**
-   * A journal graph started from its record (a new process, a respawn) dispatches nothing until told 'resume': the
-   * outcomes journaled after its last snapshot are replayed first, and a dispatch before them sent again tasks
-   * whose outcome was already on disk.
-   */
-  paused: boolean;
-}
-const lives = new Map<string, Live>();
-const inflights = new Map<string, Set<string>>();
 let dispatcher: Dispatcher = routedDispatcher;
 
 /** Replace how graphs on this thread reach workers (tests of the dispatch seam). */
 export function useDispatcher(d: Dispatcher): void {
   dispatcher = d;
-}
-
-function liveOf(state: Draft<GraphRecord>, ctx: ActorContext): Live {
-  let live = lives.get(ctx.self.id);
-  if (live !== undefined && live.ctx !== ctx) {
-    if (live.timer) clearTimeout(live.timer.handle);
-    inflights.delete(ctx.self.id);
-    live = undefined;
-  }
-  if (live !== undefined && (live.kept ? live.rev === state.rev : live.instance === state.instance)) return live;
-  const record = plainRecord(state as GraphRecord);
-  const { graph, chunks } = restoreGraph(record);
-  const inflight = inflightOf(ctx.self.id);
-  const resend = graph.running().filter((i) => !inflight.has(taskMessageId(record.graphId, graph.nodes[i].def.id, graph.nodes[i].run.attempts)));
-  if (live?.timer) clearTimeout(live.timer.handle);
-  const kept = ctx.self.kind !== volatileTaskGraph.kind;
-  graph.recording = kept;
-  const paused = live === undefined && ctx.self.kind === taskGraph.kind && record.created === true;
-  live = { ctx, graph, rev: record.rev, kept, instance: record.instance, chunks, resend, inflight: kept ? inflight : undefined, held: live?.held ?? [], paused };
-  lives.set(ctx.self.id, live);
-  return live;
-}
-
-/** How many graphs' live indexes this thread holds (a finished graph's actor lets go of its own: 'release'). */
-export function liveGraphCount(): number {
-  return lives.size;
-}
-
-function inflightOf(id: string): Set<string> {
-  let s = inflights.get(id);
-  if (s === undefined) inflights.set(id, (s = new Set()));
-  return s;
 }
 
 /** A handler on the live graph, followed by the pump. */
@@ -154,7 +88,7 @@ function writeBackAndTell(live: Live, state: Draft<GraphRecord>, ctx: ActorConte
  */
 function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
   const topic = taskTopic(live.graph.opts.graphId);
-  if (ctx.self.kind !== taskGraph.kind) {
+  if (ctx.self.kind !== GRAPH_KIND.journal) {
     if (events.length > 0) ctx.publish(topic, 'taskEvents', events);
     return;
   }
@@ -173,9 +107,12 @@ function publish(live: Live, ctx: ActorContext, events: TaskEvent[]): void {
  * sent here are in no record until then (a dispatch is never recorded), so a crash before it sends them again, with
  * the same message ids. Skipped while the live index is out of step with the record (rebuilt at the next message).
  */
-function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' {
-  const live = lives.get(ctx.self.id);
-  if (live === undefined || live.rev < 0 || live.ctx !== ctx) return 'settle';
+function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' | 'none' | 'drop' {
+  const live = liveById(ctx.self.id);
+  // An attempt of an actor that is gone (stopped, or another one under the id now), or of a record made anew: whoever
+  // holds the graph now sends its own attempts (a finished graph, none).
+  if (live === undefined || live.ctx !== ctx) return 'drop';
+  if (live.rev < 0) return 'settle';
   const g = live.graph;
   if (!g.has(s.taskId) || live.paused) return 'settle';
   settle(g, s, ctx);
@@ -184,7 +121,7 @@ function applyEarly(ctx: ActorContext, s: Settle): 'settle' | 'tick' | 'later' |
   for (let d = g.next(now); d !== undefined; d = g.next(now)) sendAttempt(ctx, dispatcher, options.graphId, d, options, live.inflight, applyEarly);
   schedule(live, g.nextRetryAt(), now, ctx);
   // A journal graph journals every outcome ('settleMany'); a snapshot graph needs a write-back of what changed.
-  if (ctx.self.kind === taskGraph.kind) return 'settle';
+  if (ctx.self.kind === GRAPH_KIND.journal) return 'settle';
   if (live.kept) return g.status() === 'running' ? 'later' : 'tick';
   // An in-memory graph has nothing to write back: its transitions are published here, and only once nothing can
   // move any more is a message needed (for the waiters, in its state).
@@ -266,6 +203,13 @@ function create(g: TaskGraph, p: CreatePayload, state: Draft<GraphRecord>, live:
   }
 }
 
+/** Let go of what this thread keeps of graph actor `id` (see 'release'). */
+export function releaseGraph(id: string): true {
+  forgetLive(id);
+  forgetOutcomes(id);
+  return true;
+}
+
 export type SubmitReply = ({ ok: true } & AddResult) | { ok: false; error: ReturnType<typeof errorToData> };
 
 const handlers = {
@@ -307,19 +251,11 @@ const handlers = {
    * beside the actor's state goes (its live index is the whole graph, kept from one message to the next). A durable
    * graph started again later rebuilds it from its record.
    */
-  release: (_state: Draft<GraphRecord>, _p: undefined, ctx: ActorContext) => {
-    const id = ctx.self.id;
-    const live = lives.get(id);
-    if (live?.timer) clearTimeout(live.timer.handle);
-    lives.delete(id);
-    inflights.delete(id);
-    forgetOutcomes(id);
-    return true;
-  },
+  release: (_state: Draft<GraphRecord>, _p: undefined, ctx: ActorContext) => releaseGraph(ctx.self.id),
   /** The record made anew (a submit replacing the tasks of one that crashed before it returned, under its id). */
   reset: (state: Draft<GraphRecord>, init: GraphInit, ctx: ActorContext) => {
     Object.assign(state, newRecord(init), { rev: state.rev + 1 });
-    lives.delete(ctx.self.id);
+    forgetLive(ctx.self.id);
   },
   cancel: onGraph((g, taskId: string | undefined, ctx): SubmitReply => {
     try {
@@ -344,7 +280,7 @@ const handlers = {
 
 /** A durable graph: every message (every outcome too) journaled, the record in LMDB; resumes after a crash. */
 export const taskGraph = defineActor({
-  kind: 'troupe.task-graph',
+  kind: GRAPH_KIND.journal,
   persistence: { durableMailbox: true },
   init: (args: GraphInit) => newRecord(args),
   handlers,
@@ -355,7 +291,7 @@ export const taskGraph = defineActor({
  * re-sent with the same message ids on resume.
  */
 export const snapshotTaskGraph = defineActor({
-  kind: 'troupe.task-graph.snapshot',
+  kind: GRAPH_KIND.snapshot,
   persistence: { snapshot: { everyMs: 10 } },
   init: (args: GraphInit) => newRecord(args),
   handlers,
@@ -363,7 +299,7 @@ export const snapshotTaskGraph = defineActor({
 
 /** The same graph in memory only (no dataDir needed; gone with the process). */
 export const volatileTaskGraph = defineActor({
-  kind: 'troupe.task-graph.volatile',
+  kind: GRAPH_KIND.volatile,
   init: (args: GraphInit) => newRecord(args),
   handlers,
 });

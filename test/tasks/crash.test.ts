@@ -6,6 +6,8 @@
 // follower heard completed (an event) before a kill is sent again by a later incarnation. (A task sent again by a
 // later incarnation and heard completed there is fine: its outcome was not on disk at the kill. The workers keep
 // the pid of the process that sent each re-dispatch they recognise, which tells the two apart.)
+// Runs: TROUPE_CRASH_RUNS (or TROUPE_FC_RUNS / 50); TROUPE_FC_SEED replays a seed; TROUPE_CRASH_VERBOSE=1 prints each
+// case (kills, re-dispatches with the incarnation that sent them, completions heard per incarnation).
 import fc from 'fast-check';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
 import { GraphNotFoundError, graphActorId, TaskManager, type TaskSpec } from '../../tasks/index.ts';
-import { liveGraphCount } from '../../tasks/actor/graph-actor.ts';
-import { taskWorker } from '../fixtures/tasks/workers.ts';
+import { liveGraphCount } from '../../tasks/actor/live.ts';
+import { gatedWorker, gates, liveProbe, taskWorker } from '../fixtures/tasks/workers.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
 
@@ -50,6 +50,20 @@ describe('graph actors are released', () => {
     expect((await tasks.graphs())['journal-done']).toMatchObject({ finished: true });
   });
 
+  it("a cancelled task's late outcome, after its graph finished and stopped, holds back no outcome of tasks added later", async () => {
+    const gated = await rt.spawn(gatedWorker, { id: 'gated' });
+    const g = await tasks.submit({ id: 'late', tasks: [{ id: 'slow', type: 'work', capability: 'gated' }] });
+    await until(() => gates.has('slow'));
+    await g.cancel('slow');
+    expect((await g.done()).progress).toMatchObject({ cancelled: 1, running: 0 });
+    await until(async () => (await rt.lookup(graphActorId('late'))) === undefined);
+    gates.get('slow')!(); // the late result, for an actor that is gone
+    await rt.ask(gated, 'ping'); // answered once the late result went out
+    await g.add([{ id: 'next', type: 'work', capability: 'work' }]);
+    expect((await g.done()).progress).toMatchObject({ completed: 1, cancelled: 1 });
+    await until(async () => (await rt.lookup(graphActorId('late'))) === undefined); // (stopped again)
+  });
+
   it('release(): an in-memory graph (kept after done) is stopped and forgotten', async () => {
     const before = liveGraphCount();
     const g = await tasks.submit({ id: 'in-memory', tasks: specs, durable: false });
@@ -71,5 +85,27 @@ describe('graph actors are released', () => {
     expect(await rt.lookup(graphActorId('durable-released'))).toBeUndefined();
     expect((await tasks.graphs())['durable-released']).toBeUndefined();
     await expect(g.progress()).rejects.toBeInstanceOf(GraphNotFoundError);
+  });
+});
+
+describe('graph actors on a worker thread are released', () => {
+  it('a finished journal graph there lets go of its live index before it stops', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-tasks-release-'));
+    const rt = await Runtime.start({ workers: 1, dataDir: dir, stallMs: 0, spareWorker: false });
+    try {
+      await rt.spawn(taskWorker, { id: 'w', pin: 1 });
+      const probe = await rt.spawn(liveProbe, { id: 'probe', pin: 1 });
+      const tasks = await TaskManager.start(rt, { pin: 1 });
+      const before = (await rt.ask(probe, 'liveGraphs')) as number;
+      const g = await tasks.submit({ id: 'on-worker', tasks: specs });
+      expect(g.ref.node).toBe(1);
+      expect((await g.done()).status).toBe('completed');
+      await until(async () => (await rt.lookup(graphActorId('on-worker'))) === undefined);
+      expect(await rt.ask(probe, 'liveGraphs')).toBe(before);
+      expect(await g.progress()).toMatchObject({ status: 'completed', completed: 2 });
+    } finally {
+      await rt.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
