@@ -171,7 +171,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
       // A handoff call is not dispatched: it is done here once the other calls of the response are answered.
       const hand = cfg.handoff ? p.uses.find((u) => u.name === HANDOFF_TOOL && !p.results[u.id]) : undefined;
       const missing = p.uses.filter((u) => !p.results[u.id] && u !== hand);
-      emit({ type: 'progress', runId, turn: run.turns, maxTurns: cfg.maxTurns, phase: 'tools', toolsInFlight: missing.length });
+      if (req.notify) emit({ type: 'progress', runId, turn: run.turns, maxTurns: cfg.maxTurns, phase: 'tools', toolsInFlight: missing.length });
       let left = missing.length;
       await Promise.all(missing.map(async (u) => {
         p.results[u.id] = await runTool(ctx, cfg.tools, u, p.turn);
@@ -224,7 +224,7 @@ async function loop(cfg: LoopConfig, ctx: ActorContext, req: RunRequest, runId: 
       await compact(Math.floor(cfg.contextWindow * 0.8));
       continue;
     }
-    emit({ type: 'progress', runId, turn: run.turns + 1, maxTurns: cfg.maxTurns, phase: 'model', toolsInFlight: 0 });
+    if (req.notify) emit({ type: 'progress', runId, turn: run.turns + 1, maxTurns: cfg.maxTurns, phase: 'model', toolsInFlight: 0 });
     const committing = carried;
     carried = undefined;
     let out: Awaited<ReturnType<typeof callModel>>;

@@ -11,11 +11,13 @@ import type { ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
 import { InvalidAgentDefinitionError, InvalidToolSchemaError } from './errors.ts';
 import type { ToolResultBlock, ToolUse } from './run-state.ts';
+import { compileZodSchema, isZodSchema, type ZodLikeSchema } from './zod-schema.ts';
 
 export interface ToolSpec {
   name: string;
   description?: string;
-  input_schema: Record<string, unknown>;
+  /** A JSON Schema of type 'object', or a zod object schema (with zod 4 installed: agents/zod-schema.ts). */
+  input_schema: Record<string, unknown> | ZodLikeSchema;
   /** The actor that answers: a ref or an actor id... */
   actor?: ActorRef | string;
   /** ...or any actor with this capability (through the router). */
@@ -66,6 +68,7 @@ export function compileTools(kind: string, tools: ToolSpec[] = []): CompiledTool
   if (!Array.isArray(tools)) throw new InvalidAgentDefinitionError(`${kind}: tools must be an array`);
   const ajv = new Ajv({ allErrors: true, strict: false });
   const byName = new Map<string, { spec: ToolSpec; validate: ValidateFunction }>();
+  const api: CompiledTools['api'] = [];
   for (const t of tools) {
     if (typeof t?.name !== 'string' || !TOOL_NAME.test(t.name)) throw new InvalidAgentDefinitionError(`${kind}: tool name ${JSON.stringify(t?.name)} must match ${TOOL_NAME}`);
     if (byName.has(t.name)) throw new InvalidAgentDefinitionError(`${kind}: two tools named '${t.name}'`);
@@ -73,19 +76,22 @@ export function compileTools(kind: string, tools: ToolSpec[] = []): CompiledTool
     if (t.actor !== undefined && typeof t.actor !== 'string' && typeof t.actor?.id !== 'string') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': actor must be a ref or an actor id`);
     if (t.pass !== undefined && t.pass !== 'call' && t.pass !== 'input') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': pass must be 'call' or 'input'`);
     if (t.readOnly !== undefined && typeof t.readOnly !== 'boolean') throw new InvalidAgentDefinitionError(`${kind}: tool '${t.name}': readOnly must be a boolean`);
-    if (typeof t.input_schema !== 'object' || t.input_schema === null || (t.input_schema as { type?: unknown }).type !== 'object') {
-      throw new InvalidToolSchemaError(`${kind}: tool '${t.name}': input_schema must be a JSON Schema object with type 'object'`);
-    }
-    let validate: ValidateFunction;
-    try {
-      validate = ajv.compile(t.input_schema);
-    } catch (err) {
-      throw new InvalidToolSchemaError(`${kind}: tool '${t.name}': input_schema is not valid JSON Schema: ${(err as Error).message}`, { cause: err });
-    }
+    const { jsonSchema, validate } = isZodSchema(t.input_schema) ? compileZodSchema(`${kind}: tool '${t.name}'`, t.input_schema) : compileJsonSchema(ajv, `${kind}: tool '${t.name}'`, t.input_schema);
     byName.set(t.name, { spec: t, validate });
+    api.push({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: jsonSchema });
   }
-  const api = tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.input_schema }));
   return { api, byName };
+}
+
+function compileJsonSchema(ajv: Ajv, where: string, schema: unknown): { jsonSchema: Record<string, unknown>; validate: ValidateFunction } {
+  if (typeof schema !== 'object' || schema === null || (schema as { type?: unknown }).type !== 'object') {
+    throw new InvalidToolSchemaError(`${where}: input_schema must be a JSON Schema object with type 'object' (or a zod object schema)`);
+  }
+  try {
+    return { jsonSchema: schema as Record<string, unknown>, validate: ajv.compile(schema) };
+  } catch (err) {
+    throw new InvalidToolSchemaError(`${where}: input_schema is not valid JSON Schema: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export function idempotencyKey(agentId: string, turn: number, toolUseId: string): string {

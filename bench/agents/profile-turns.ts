@@ -10,23 +10,13 @@ import { startQuotaGovernor } from '../../agents/index.ts';
 import { withDataDir } from '../lib/datadir.ts';
 import { echo, lightLooper, looper, readLooper } from './team.ts';
 import { answerInProcess } from './stub-model.ts';
+import { plainLoop } from './plain-loop.ts';
 
 const TURNS = 40;
 const RUNS = Number(process.env.TROUPE_PROF_RUNS ?? 50);
 const which = process.env.TROUPE_PROF_AGENT ?? 'light';
 if (process.env.TROUPE_PROF_STUB === '1') answerInProcess(TURNS); // no HTTP: what is left of a turn is Troupe's own work
 const server = await startModelServer({ rules: [rules.when((v) => v.toolResults().length < TURNS - 1, (v) => ({ toolUse: { name: 'echo', input: { n: v.toolResults().length } } })), rules.answer('done')] });
-const tools = [{ name: 'echo', input_schema: { type: 'object' as const, properties: { n: { type: 'number' } }, required: ['n'] } }];
-async function plainLoop(client: Anthropic, task: string): Promise<void> {
-  const messages: Anthropic.MessageParam[] = [{ role: 'user', content: task }];
-  for (let turn = 0; turn < TURNS; turn++) {
-    const m = await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, tools, messages });
-    messages.push({ role: 'assistant', content: m.content.map((b) => (b.type === 'tool_use' ? { type: 'tool_use', id: b.id, name: b.name, input: b.input } : { type: 'text', text: (b as { text: string }).text })) as never });
-    if (m.stop_reason !== 'tool_use') break;
-    const uses = m.content.filter((b) => b.type === 'tool_use') as Array<{ id: string; input: { n: number } }>;
-    messages.push({ role: 'user', content: uses.map((u) => ({ type: 'tool_result' as const, tool_use_id: u.id, content: `echo ${u.input.n}` })) });
-  }
-}
 await withDataDir(async (dataDir) => {
   const rt = await Runtime.start({ workers: 0, dataDir, stallMs: 0, spareWorker: false });
   try {
@@ -35,7 +25,7 @@ await withDataDir(async (dataDir) => {
     const def = which === 'durable' ? looper : which === 'read' ? readLooper : lightLooper;
     const agent = await rt.spawn(def as typeof lightLooper, { id: 'a', args: { endpoint: { mode: 'local', baseURL: server.baseURL } } });
     const client = new Anthropic({ apiKey: 'local', baseURL: server.baseURL, maxRetries: 0 });
-    const one = (task: string, runId: string) => (which === 'plain' ? plainLoop(client, task) : rt.ask(agent, 'run', { task, runId }, { timeoutMs: 120_000 }));
+    const one = (task: string, runId: string) => (which === 'plain' ? plainLoop(client, task, TURNS) : rt.ask(agent, 'run', { task, runId }, { timeoutMs: 120_000 }));
     await one('warmup', 'w');
     const out = process.env.TROUPE_PROF_OUT; // a .cpuprofile of the measured runs only (startup left out)
     const session = out ? new Session() : undefined;

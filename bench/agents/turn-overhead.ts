@@ -21,25 +21,12 @@ import { emit } from '../lib/measure.ts';
 import { makePairedRow, makeRow } from '../lib/rows.ts';
 import { echo, lightLooper, looper, readLooper } from './team.ts';
 import { answerInProcess } from './stub-model.ts';
+import { plainLoop } from './plain-loop.ts';
 
 const TURNS = 40;
 // A round is four runs of 40 turns (about half a second): 15 of them, for medians a loaded host moves less.
 const ROUNDS = Number(process.env.TROUPE_BENCH_ROUNDS ?? 15);
 const server = await startModelServer({ rules: [rules.when((v) => v.toolResults().length < TURNS - 1, (v) => ({ toolUse: { name: 'echo', input: { n: v.toolResults().length } } })), rules.answer('done')] });
-const tools = [{ name: 'echo', input_schema: { type: 'object' as const, properties: { n: { type: 'number' } }, required: ['n'] } }];
-
-async function plainLoop(client: Anthropic, task: string): Promise<number> {
-  const t0 = performance.now();
-  const messages: Anthropic.MessageParam[] = [{ role: 'user', content: task }];
-  for (let turn = 0; turn < TURNS; turn++) {
-    const m = await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 64, tools, messages });
-    messages.push({ role: 'assistant', content: m.content.map((b) => (b.type === 'tool_use' ? { type: 'tool_use', id: b.id, name: b.name, input: b.input } : { type: 'text', text: (b as { text: string }).text })) as never });
-    if (m.stop_reason !== 'tool_use') break;
-    const uses = m.content.filter((b) => b.type === 'tool_use') as Array<{ id: string; input: { n: number } }>;
-    messages.push({ role: 'user', content: uses.map((u) => ({ type: 'tool_result' as const, tool_use_id: u.id, content: `echo ${u.input.n}` })) });
-  }
-  return performance.now() - t0;
-}
 
 /**
  * Per run, the median time from a model response (the SDK's promise settled) to the next request (messages.create
@@ -122,15 +109,15 @@ await withDataDir(async (dataDir) => {
     await runAgent(-1); // warmup
     await runAgent(-1, light as never);
     await runAgent(-1, read as never);
-    await plainLoop(client, 'warmup');
+    await plainLoop(client, 'warmup', TURNS);
     for (let r = 0; r < ROUNDS; r++) {
       if (r % 2 === 0) {
         agentMs.push(await runAgent(r));
         lightMs.push(await runAgent(r, light as never));
         readMs.push(await runAgent(r, read as never));
-        plainMs.push(await medianGap(gaps.plain, () => cpuOf(cpu.plain, () => plainLoop(client, `round ${r}`))));
+        plainMs.push(await medianGap(gaps.plain, () => cpuOf(cpu.plain, () => plainLoop(client, `round ${r}`, TURNS))));
       } else {
-        plainMs.push(await medianGap(gaps.plain, () => cpuOf(cpu.plain, () => plainLoop(client, `round ${r}`))));
+        plainMs.push(await medianGap(gaps.plain, () => cpuOf(cpu.plain, () => plainLoop(client, `round ${r}`, TURNS))));
         readMs.push(await runAgent(r, read as never));
         lightMs.push(await runAgent(r, light as never));
         agentMs.push(await runAgent(r));
@@ -140,11 +127,11 @@ await withDataDir(async (dataDir) => {
     // turn is Troupe's own work plus the stub's (the plain loop's figure), measured directly.
     answerInProcess(TURNS);
     for (const which of [light, agent, read]) await runAgent(ROUNDS + STUB_ROUNDS, which as never, false); // warmup
-    await plainLoop(client, 'warmup');
+    await plainLoop(client, 'warmup', TURNS);
     for (let r = 0; r < STUB_ROUNDS; r++) {
       const order = r % 2 === 0 ? (['light', 'agent', 'read', 'plain'] as const) : (['plain', 'read', 'agent', 'light'] as const);
       for (const which of order) {
-        if (which === 'plain') stub.plain.push(await plainLoop(client, `stub ${r}`));
+        if (which === 'plain') stub.plain.push(await plainLoop(client, `stub ${r}`, TURNS));
         else stub[which].push(await runAgent(ROUNDS + r, ({ light, agent, read } as const)[which] as never, false));
       }
     }

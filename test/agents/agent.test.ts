@@ -213,6 +213,32 @@ describe('agents on worker threads, the real SDK against the local server', { ti
     expect(model.log.messages.length).toBe(before);
   });
 
+  it('a zod tool schema: the API gets its JSON Schema, input failing it (a refinement too) goes back as an error, valid input reaches the tool', async () => {
+    const { zodScribe } = await import('./fixtures/zod-agents.ts');
+    let sent: Array<{ name: string; input_schema?: unknown }> | undefined;
+    const { runtime, model } = await setup({
+      rules: [
+        (v) => void (sent ??= v.request.tools), // what the API was sent (answers nothing)
+        rules.when((v) => v.turn === 0, { toolUse: [{ name: 'define', input: { word: 'Actor' } }, { name: 'define', input: { word: 7 } }] }),
+        rules.when((v) => v.turn === 1, { toolUse: { name: 'define', input: { word: 'actor' } } }),
+        rules.answer((v) => v.toolResults().map((r) => (r.isError ? `E(${r.content})` : r.content)).join(' | ')),
+      ],
+    });
+    const dict = await runtime.spawn(dictionary, { id: 'dict', pin: 2 });
+    const agent = await runtime.spawn(zodScribe, { id: 'z1', pin: 1, args: local(model.baseURL) });
+    const result = await runtime.ask(agent, 'run', { task: 'define actor' }, { timeoutMs: 20_000 });
+    const [bad, wrongType, good] = result.text.split(' | ');
+    expect(bad).toContain('lower case only');
+    expect(wrongType).toMatch(/^E\(invalid input for tool 'define': \/word /);
+    expect(good).toBe('actor: a word of 5 letters');
+    expect(await runtime.ask(dict, 'calls')).toHaveLength(1); // only the valid call reached the tool
+    expect(sent?.[0]?.input_schema).toMatchObject({ type: 'object', properties: { word: { type: 'string', minLength: 1 } }, required: ['word'] });
+    expect((sent?.[0]?.input_schema as { $schema?: string }).$schema).toBeUndefined();
+    expect(model.log.messages).toHaveLength(3);
+    const { z } = await import('zod');
+    expect(() => defineAgent({ kind: 'x', model: 'claude-haiku-4-5', tools: [{ name: 't', input_schema: z.string() as never, actor: 'a' }], module: import.meta.url })).toThrow(InvalidToolSchemaError);
+  });
+
   it('bad definitions are named errors at definition', () => {
     expect(() => defineAgent({ kind: 'x', model: 'claude-sonnet-4-5', tools: [{ name: 't', input_schema: { type: 'object', properties: { a: { type: 'nonsense' } } }, actor: 'a' }], module: import.meta.url })).toThrow(InvalidToolSchemaError);
     expect(() => defineAgent({ kind: 'x', model: 'claude-sonnet-4-5', tools: [{ name: 't', input_schema: { type: 'object' } }], module: import.meta.url })).toThrow(InvalidAgentDefinitionError);
