@@ -95,10 +95,12 @@ export class ClusterNode implements ClusterMembership {
     })().catch(() => {});
   }
 
-  started(runtime: unknown): void {
+  async started(runtime: unknown): Promise<void> {
     this.failover.started(runtime as Runtime);
     this.spawner.start(runtime as Runtime);
     this.watches.start(runtime as Runtime);
+    // Once start resolves, this node takes spawns: its subscriptions have reached the server.
+    await this.nc.flush();
   }
 
   directoryChanged(change: DirectoryChange): void {

@@ -21,6 +21,9 @@ type SpawnReply = [ok: number, value: unknown, spawnsTaken?: number];
  * node runs the same code) and spawns it locally, which claims the id in the cluster registry. The caller gets a
  * ref to thread 0 of its own node: a message to it goes out through this node's main thread, as for `lookup`.
  */
+/** How often a spawn asks again a named node that is alive but not yet taking spawns. */
+const START_POLL_MS = 50;
+
 export class Spawner {
   private sub: Subscription | undefined;
   private runtime: Runtime | undefined;
@@ -83,7 +86,7 @@ export class Spawner {
       if ('down' in choice) throw new NodeLostError(`node '${choice.down}' is not alive (it left or stopped heartbeating)`, { details: { node: choice.down } });
       if (choice.node === this.self) return undefined;
       try {
-        return await this.spawnOn(choice.node, kind, frame);
+        return await this.spawnOn(choice.node, kind, frame, options.node !== undefined);
       } catch (err) {
         if (options.node !== undefined || !(err instanceof NodeLostError)) throw err;
         passedOver.add(choice.node);
@@ -91,15 +94,32 @@ export class Spawner {
     }
   }
 
-  private async spawnOn(target: string, kind: string, frame: SpawnFrame): Promise<ActorRef> {
+  /**
+   * Spawn on `target`. A node that is alive but not yet taking spawns (it joined and is still starting its workers)
+   * is asked again until the spawn timeout when it was named (`waitForStart`); placement passes over it at once.
+   */
+  private async spawnOn(target: string, kind: string, frame: SpawnFrame, waitForStart: boolean): Promise<ActorRef> {
     let sent = this.sent.get(target);
     if (sent === undefined) this.sent.set(target, (sent = { joinedAt: this.nodes.records.get(target)?.joinedAt, inFlight: 0, answered: [] }));
     sent.inFlight++;
+    const deadline = Date.now() + this.timeoutMs;
     let msg: Msg;
     try {
-      msg = await this.nc.request(this.subject(target), packr.pack(frame), { timeout: this.timeoutMs });
+      for (;;) {
+        try {
+          msg = await this.nc.request(this.subject(target), packr.pack(frame), { timeout: Math.max(1, deadline - Date.now()) });
+          break;
+        } catch (err) {
+          const starting = isNamed(err, 'NoRespondersError', /no responders/i);
+          if (!starting || !waitForStart || !this.nodes.alive(target) || Date.now() + START_POLL_MS >= deadline) throw err;
+          await new Promise((resolve) => setTimeout(resolve, START_POLL_MS));
+        }
+      }
     } catch (err) {
       if (isNamed(err, 'NoRespondersError', /no responders/i)) {
+        if (waitForStart && this.nodes.alive(target)) {
+          throw new SpawnTimeoutError(`node '${target}' did not start taking spawns within ${this.timeoutMs} ms (it is alive, still starting)`, { cause: err, details: { node: target } });
+        }
         throw new NodeLostError(`node '${target}' takes no spawns (it left, or it is still starting)`, { cause: err, details: { node: target } });
       }
       if (isNamed(err, 'TimeoutError', /timeout/i)) {

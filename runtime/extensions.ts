@@ -119,7 +119,7 @@ export interface ClusterMembership {
   /** Its supervisor restarts the owned child `id` (after a crash the cluster reported): it applies its mail again. */
   resumeOwned?(id: string): void;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
-  started?(runtime: unknown): void;
+  started?(runtime: unknown): void | Promise<void>;
   /** The nodes as this node sees them (the ops view: `troupe cluster`, GET /api/cluster). */
   view?(): ClusterView;
   /** Leave the cluster (called first in shutdown). */

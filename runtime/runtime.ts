@@ -157,7 +157,7 @@ export class Runtime implements Messaging {
     }
     // Once the workers are up: the other nodes' members reach every thread's directory from here on.
     runtime.cluster?.attachDirectory?.((change) => runtime.directoryChange(change, true));
-    runtime.cluster?.started?.(runtime);
+    await runtime.cluster?.started?.(runtime); // (its subscriptions reach the server before start resolves)
     return runtime;
   }
 
