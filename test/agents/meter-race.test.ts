@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
 import { agentMeter, meterWaitMs, METER_ID, METER_WAIT, type MeterEntry } from '../../agents/meter.ts';
-import { blocker, reporter } from './fixtures/meter-race.ts';
+import { reporter } from './fixtures/meter-race.ts';
+import { blocker } from '../fixtures/blocker.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
