@@ -25,6 +25,7 @@ import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from '
 import { GroupCommit, type CommitGate, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import type { DeliveryRecord } from './poison.ts';
+import { deliveryFromStore, deliveryToStore, poisonToStore } from './poison-records.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
 
 export interface Snapshot<S = unknown> {
@@ -299,22 +300,19 @@ export class ActorStore {
   deliveryRecord(actorId: string): DeliveryRecord | undefined {
     checkPart('actorId', actorId);
     this.#root.resetReadTxn(); // a recovery read, as in readSnapshot
-    let value: Partial<DeliveryRecord> | undefined;
+    let value: unknown;
     try {
-      value = this.#deliveries.get(actorId) as Partial<DeliveryRecord> | undefined;
+      value = this.#deliveries.get(actorId);
     } catch {
-      value = undefined;
+      value = undefined; // unreadable: treated as none (deliveryFromStore)
     }
-    // Unreadable or not a record: treated as none (the head is tried again rather than lost), and overwritten.
-    return typeof value?.seq === 'number' && typeof value.attempts === 'number' ? { seq: value.seq, attempts: value.attempts } : undefined;
+    return deliveryFromStore(value);
   }
 
   /** Record a replay about to begin; resolves once durable (the caller hands the message over only then). */
   recordDelivery(actorId: string, record: DeliveryRecord): Promise<void> {
     try {
-      checkPart('actorId', actorId);
-      checkSeq(record.seq, 1);
-      return this.#writes.put(this.#deliveries, actorId, this.#encode({ seq: record.seq, attempts: record.attempts }, actorId, 'message'));
+      return this.#writes.put(this.#deliveries, actorId, this.#encode(deliveryToStore(actorId, record), actorId, 'message'));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -326,11 +324,8 @@ export class ActorStore {
    */
   putPoison(actorId: string, message: PoisonMessage): Promise<void> {
     try {
-      checkPart('actorId', actorId);
-      checkSeq(message.seq, 1);
-      const { seq, id, type, payload, attempts, at, trace } = message;
-      const record = trace === undefined || trace === '' ? { seq, id, type, payload, attempts, at } : { seq, id, type, payload, attempts, at, trace };
-      return this.#writes.put(this.#poison, [actorId, seq], this.#encode(record, actorId, 'message'));
+      const record = poisonToStore(actorId, message);
+      return this.#writes.put(this.#poison, [actorId, record.seq], this.#encode(record, actorId, 'message'));
     } catch (err) {
       return Promise.reject(err);
     }
