@@ -6,6 +6,7 @@
 // environment twice per process; lmdb-js handles that by keeping a process-wide, reference-counted table of
 // open environments, so every thread's open() attaches to the same MDB_env, and the last close() syncs and
 // closes it. Consequence: the first opener's environment flags win, so every thread must pass ENV_OPTIONS.
+// Within one thread, every ActorStore of a directory shares one handle (thread-envs.ts: two would deadlock).
 //
 // Writes: every write of one stretch of the event loop shares one transaction and one fsync (group-commit.ts);
 // write promises resolve once that commit is flushed to disk. Values are encoded when the call is made (an
@@ -20,13 +21,16 @@
 // it covers that a crash left behind are ignored on recovery and removed by the next snapshot.
 // Recovery only (persistence/poison.ts): `deliveries` actorId -> {seq, attempts} (replays begun of the head of the
 // actor's journal), `poison` [actorId, seq] -> the message set aside as poison, until an operator drops it.
-import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import type { Database, Key, RootDatabase } from 'lmdb';
+import { acquireEnv, releaseEnv, type ThreadEnv } from './thread-envs.ts';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
 import { GroupCommit, type CommitGate, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import type { DeliveryRecord } from './poison.ts';
 import { deliveryFromStore, deliveryToStore, poisonToStore } from './poison-records.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
+
+export { ENV_OPTIONS } from './thread-envs.ts';
 
 export interface Snapshot<S = unknown> {
   readonly version: number; // schema version of `state`
@@ -86,15 +90,6 @@ export interface ActorStoreOptions {
   readonly gate?: CommitGate;
 }
 
-/** Options every opener of a store directory must use (first opener's flags win, see above). */
-export const ENV_OPTIONS = {
-  noSubdir: false, // lmdb-js treats a path with a '.' in its last segment as a file; ours is always a directory
-  maxDbs: 8,
-  // No object cache: it is per thread and would serve stale values after another thread writes.
-  // No sharedStructuresKey: saving new shared structures runs a hidden transactionSync.
-  cache: false,
-} as const;
-
 type Bytes = Uint8Array;
 /**
  * msgpackr's REUSE_BUFFER_MODE flag (512 in lmdb-js's own msgpackr 1.x as in 2.x; not imported: lmdb-js bundles its
@@ -105,6 +100,7 @@ const REUSE_BUFFER = 512;
 type Reused = Buffer & { start: number; end: number };
 
 export class ActorStore {
+  readonly #env: ThreadEnv;
   readonly #root: RootDatabase;
   readonly #snapshots: Database<Snapshot, string>;
   readonly #history: Database<Snapshot, Key>; // [actorId, seq]
@@ -117,14 +113,10 @@ export class ActorStore {
   readonly #observe: StoreObserver | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(root: RootDatabase, options: ActorStoreOptions) {
-    this.#root = root;
-    this.#snapshots = root.openDB<Snapshot, string>('snapshots', {});
-    this.#history = root.openDB<Snapshot, Key>('snapshotHistory', {});
-    this.#journal = root.openDB<Uint8Array, Key>('journal', { encoding: 'binary' });
-    this.#messageIds = root.openDB<number, Key>('messageIds', {});
-    this.#deliveries = root.openDB<DeliveryRecord, string>('deliveries', {});
-    this.#poison = root.openDB<PoisonMessage, Key>('poison', {});
+  private constructor(env: ThreadEnv, options: ActorStoreOptions) {
+    this.#env = env;
+    const root = (this.#root = env.root);
+    ({ snapshots: this.#snapshots, history: this.#history, journal: this.#journal, messageIds: this.#messageIds, deliveries: this.#deliveries, poison: this.#poison } = env);
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
     this.#observe = options.observe;
     this.#writes = new GroupCommit(root, options.timers, options.observe?.commit, options.gate);
@@ -132,10 +124,13 @@ export class ActorStore {
 
   static open(dir: string, options: ActorStoreOptions = {}): ActorStore {
     positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
-    return new ActorStore(open({ path: dir, ...ENV_OPTIONS }), options);
+    return new ActorStore(acquireEnv(dir), options); // this thread's handle of dir (thread-envs.ts)
   }
 
-  /** LMDB commits made through this environment handle: lets tests and metrics see group commit at work. */
+  /**
+   * LMDB commits made through this thread's handle of the directory (every store open on it on this thread):
+   * lets tests and metrics see group commit at work.
+   */
   get commitCount(): number {
     return this.#writes.commits;
   }
@@ -144,7 +139,7 @@ export class ActorStore {
     this.#closing ??= this.#writes
       .settled()
       .then(() => this.#root.flushed)
-      .then(() => this.#root.close());
+      .then(() => releaseEnv(this.#env));
     return this.#closing;
   }
 
