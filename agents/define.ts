@@ -13,7 +13,7 @@ import { resolveEndpoint, type Endpoint, type EndpointOptions } from './endpoint
 import { GOVERNOR_ID } from './governor.ts';
 import { runLoop, type RunRequest } from './loop.ts';
 import type { RecoveryOptions } from './policy/recovery.ts';
-import { costUsd, defaultPrices, priceFor, type PriceTable, type TokenCounts } from './prices.ts';
+import { costUsd, priceFor, priceTable, type PriceTable, type TokenCounts } from './prices.ts';
 import type { ConvMessage } from './policy/compaction.ts';
 import type { FailureClass } from './policy/classify.ts';
 import { compileTools, type ToolSpec } from './tools.ts';
@@ -157,7 +157,7 @@ export function defineAgent(spec: AgentSpec) {
   const maxTokens = spec.maxTokens ?? 1024;
   if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new InvalidAgentDefinitionError(`${kind}: maxTokens must be a positive integer`);
   if (spec.contextWindow !== undefined && !(spec.contextWindow > 0)) throw new InvalidAgentDefinitionError(`${kind}: contextWindow must be a positive number`);
-  const prices = { ...defaultPrices, ...(spec.prices ?? {}) };
+  const prices = priceTable(spec.prices, kind); // a malformed entry is a named error here
   const price = priceFor(spec.model, prices); // an unknown model is a named error here, at definition
   const tools = compileTools(kind, spec.tools);
   const durable = spec.durable ?? true;

@@ -10,6 +10,8 @@
  */
 import { defineActor, type ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
+import { systemClock } from '../runtime/clock.ts';
+import { handlerTime } from '../runtime/extensions.ts';
 import type { FailureClass } from './policy/classify.ts';
 import type { TokenCounts } from './prices.ts';
 
@@ -160,23 +162,43 @@ export async function readAgentMeter(m: { lookup(id: string): Promise<ActorRef |
   return (await m.ask(ref, 'read').catch(() => [])) as MeterEntry[];
 }
 
+/** How long a report waits for a meter another thread is spawning: doubling from `firstMs` to `maxMs`, at most `totalMs` in all. */
+export const METER_WAIT = { firstMs: 2, maxMs: 100, totalMs: 60_000 } as const;
+
+/** The wait before looking for the meter again after `attempt` (0-based) found its id taken but no meter yet. */
+export function meterWaitMs(attempt: number): number {
+  return Math.min(METER_WAIT.maxMs, METER_WAIT.firstMs * 2 ** Math.min(attempt, 30));
+}
+
+export interface ReportOptions {
+  /** How to wait `ms` before looking again (default: a timer on the runtime's clock). */
+  wait?: (attempt: number, ms: number) => Promise<void>;
+}
+
 /**
  * Count a run's samples (one batch per run, when it ends, fails or crashes). Never throws into the run: a meter
- * that cannot be reached loses the samples, not the run. Looked up each time: a cached ref would outlive a
- * runtime restarted in the same process.
+ * that cannot be reached (the runtime is stopping) loses the samples, not the run. Looked up each time: a cached ref
+ * would outlive a runtime restarted in the same process.
  */
-export async function report(ctx: ActorContext, batch: MeterBatch): Promise<void> {
+export async function report(ctx: ActorContext, batch: MeterBatch, options: ReportOptions = {}): Promise<void> {
   if (batch.size === 0) return;
   try {
-    const ref = await findMeter(ctx);
+    const ref = await findMeter(ctx, options.wait ?? clockWait(ctx));
     if (ref) ctx.tell(ref as never, 'report' as never, batch.samples() as never);
+    else ctx.log.warn({ meter: METER_ID, waitedMs: METER_WAIT.totalMs }, "the agents' meter never started: a run's metrics were dropped");
   } catch {
     // the runtime is stopping, or the main thread is gone: metrics are best effort
   }
 }
 
-async function findMeter(ctx: ActorContext): Promise<ActorRef | undefined> {
-  for (let i = 0; i < 3; i++) {
+/**
+ * The meter, spawned by the first run that reports. While another thread's spawn of it is under way its id is
+ * taken (a spawn fails with ERR_DUPLICATE_ACTOR_ID) but not yet found by lookup: that lasts as long as the main
+ * thread takes to load the meter's module, so we wait and look again rather than give up (which lost the batch).
+ */
+async function findMeter(ctx: ActorContext, wait: (attempt: number, ms: number) => Promise<void>): Promise<ActorRef | undefined> {
+  let waited = 0;
+  for (let attempt = 0; ; attempt++) {
     const found = await ctx.lookup(METER_ID);
     if (found) return found;
     try {
@@ -184,6 +206,15 @@ async function findMeter(ctx: ActorContext): Promise<ActorRef | undefined> {
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_DUPLICATE_ACTOR_ID') throw err;
     }
+    if (waited >= METER_WAIT.totalMs) return undefined;
+    const ms = meterWaitMs(attempt);
+    waited += ms;
+    await wait(attempt, ms);
   }
-  return undefined;
+}
+
+/** A timer on the runtime's clock (a harness's virtual clock in simulation). */
+function clockWait(ctx: ActorContext): (attempt: number, ms: number) => Promise<void> {
+  const clock = handlerTime(ctx)?.clock ?? systemClock;
+  return (_attempt, ms) => new Promise<void>((resolve) => void clock.setTimer(resolve, ms));
 }

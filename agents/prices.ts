@@ -2,7 +2,7 @@
  * Cost from a configurable price table: USD per million tokens, by token type. The defaults are list prices at
  * the time of writing; pass your own table to defineAgent({ prices }) (it is merged over these).
  */
-import { UnknownModelPriceError } from './errors.ts';
+import { InvalidAgentDefinitionError, UnknownModelPriceError } from './errors.ts';
 
 export interface ModelPrice {
   inputPerMTok: number;
@@ -30,6 +30,26 @@ export interface TokenCounts {
   cacheRead: number;
   cacheWrite: number;
 }
+
+/**
+ * `given` merged over the defaults. An entry that is not a price (not an object, or a rate that is not a finite
+ * number >= 0) is ERR_INVALID_AGENT_DEFINITION: it would make every cost NaN or negative, silently.
+ */
+export function priceTable(given: unknown, where: string): PriceTable {
+  if (given === undefined) return { ...defaultPrices };
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new InvalidAgentDefinitionError(`${where}: prices must be an object of model -> price`);
+  for (const [model, p] of Object.entries(given as Record<string, unknown>)) {
+    if (typeof p !== 'object' || p === null) throw new InvalidAgentDefinitionError(`${where}: prices['${model}'] is not a price`, { details: { model } });
+    const price = p as Record<string, unknown>;
+    const required = (f: string) => !f.startsWith('cache') || price[f] !== undefined; // cache rates have defaults
+    const bad = RATES.find((f) => required(f) && !isRate(price[f]));
+    if (bad !== undefined) throw new InvalidAgentDefinitionError(`${where}: prices['${model}'].${bad} must be a finite number >= 0`, { details: { model } });
+  }
+  return { ...defaultPrices, ...(given as PriceTable) };
+}
+
+const RATES = ['inputPerMTok', 'outputPerMTok', 'cacheWritePerMTok', 'cacheReadPerMTok'] as const;
+const isRate = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
 export function priceFor(model: string, table: PriceTable): ModelPrice {
   const p = table[model];

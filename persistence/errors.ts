@@ -78,4 +78,13 @@ export class SnapshotVersionError extends TroupeError {
   }
 }
 
-registerErrors(SnapshotDecodeError, JournalDecodeError, UnencodableValueError, InvalidPersistenceOptionError, InvalidStoreKeyError, MissingMigrationError, SnapshotVersionError);
+/**
+ * A write refused because the store takes no more commits: the main thread is about to terminate this thread (it
+ * did not confirm shutdown in time) and a commit begun now could be cut off half-way (runtime/commit-fence.ts).
+ */
+export class StoreClosingError extends TroupeError {
+  static readonly code = 'ERR_STORE_CLOSING';
+  override readonly code = 'ERR_STORE_CLOSING';
+}
+
+registerErrors(StoreClosingError, SnapshotDecodeError, JournalDecodeError, UnencodableValueError, InvalidPersistenceOptionError, InvalidStoreKeyError, MissingMigrationError, SnapshotVersionError);

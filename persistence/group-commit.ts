@@ -11,6 +11,7 @@
 // queued but before LMDB is ready still join it. Values are pre-encoded bytes and keys are validated up front, so
 // the callback does nothing that can throw on user data (a throwing lmdb-js callback does not roll back).
 import { asBinary, type Database, type Key, type RootDatabase } from 'lmdb';
+import { StoreClosingError } from './errors.ts';
 import { MAX_SEGMENT_BYTES, SegmentBuilder } from './segment.ts';
 
 const REMOVE = Symbol('remove');
@@ -43,6 +44,15 @@ export interface Timers {
   clearTimer(handle: unknown): void;
 }
 
+/**
+ * Says whether a commit may start, and is told when each one it let start is over (durable or failed): lets another
+ * thread see the commits in flight here and stop new ones (runtime/commit-fence.ts).
+ */
+export interface CommitGate {
+  enter(): boolean;
+  exit(): void;
+}
+
 /** Where an appended message went: its segment's key seq, the batch it joined, and that batch's durability. */
 export interface SegmentAppend {
   readonly segment: number;
@@ -64,6 +74,8 @@ export class GroupCommit {
     private readonly timers: Timers = { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) },
     /** Told how long each commit took, from its batch's start until durable (ms). */
     private readonly onCommit?: (ms: number) => void,
+    /** Asked before each commit starts, told when it is over (default: every commit may start). */
+    private readonly gate?: CommitGate,
   ) {
     root.on('aftercommit', () => void this.#commits++);
   }
@@ -169,6 +181,7 @@ export class GroupCommit {
 
   #start(): Batch {
     const batch = new Batch(++this.#batches);
+    if (this.gate !== undefined && !this.gate.enter()) return this.#refused(batch, new StoreClosingError('the store takes no more commits: this thread is being terminated'));
     let committed: Promise<unknown>;
     try {
       committed = this.root.transaction(() => {
@@ -184,9 +197,8 @@ export class GroupCommit {
       });
     } catch (err) {
       // e.g. the environment is closed: this batch fails as a whole and is never open, the next one tries again.
-      batch.done = Promise.reject(err);
-      batch.done.catch(() => undefined);
-      return batch;
+      this.gate?.exit();
+      return this.#refused(batch, err);
     }
     this.#open = batch;
     // A transaction LMDB refused without running the callback must not stay open for later writes.
@@ -194,6 +206,10 @@ export class GroupCommit {
       if (this.#open === batch) this.#open = undefined;
     });
     batch.done = committed.then(() => this.#flushedAfterCommit()).then(() => undefined);
+    if (this.gate !== undefined) {
+      const gate = this.gate;
+      batch.done.then(() => gate.exit(), () => gate.exit());
+    }
     if (this.onCommit !== undefined) {
       const started = performance.now();
       const onCommit = this.onCommit;
@@ -201,6 +217,13 @@ export class GroupCommit {
     }
     this.#last = batch.done;
     if (this.#riders.length > 0) queueMicrotask(() => this.#releaseRiders());
+    return batch;
+  }
+
+  /** A batch that fails as a whole and is never open (the next one tries again). */
+  #refused(batch: Batch, err: unknown): Batch {
+    batch.done = Promise.reject(err);
+    batch.done.catch(() => undefined);
     return batch;
   }
 

@@ -6,6 +6,7 @@
 // environment twice per process; lmdb-js handles that by keeping a process-wide, reference-counted table of
 // open environments, so every thread's open() attaches to the same MDB_env, and the last close() syncs and
 // closes it. Consequence: the first opener's environment flags win, so every thread must pass ENV_OPTIONS.
+// Within one thread, every ActorStore of a directory shares one handle (thread-envs.ts: two would deadlock).
 //
 // Writes: every write of one stretch of the event loop shares one transaction and one fsync (group-commit.ts);
 // write promises resolve once that commit is flushed to disk. Values are encoded when the call is made (an
@@ -20,12 +21,16 @@
 // it covers that a crash left behind are ignored on recovery and removed by the next snapshot.
 // Recovery only (persistence/poison.ts): `deliveries` actorId -> {seq, attempts} (replays begun of the head of the
 // actor's journal), `poison` [actorId, seq] -> the message set aside as poison, until an operator drops it.
-import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import type { Database, Key, RootDatabase } from 'lmdb';
+import { acquireEnv, releaseEnv, type ThreadEnv } from './thread-envs.ts';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
-import { GroupCommit, type SegmentAppend, type Timers } from './group-commit.ts';
+import { GroupCommit, type CommitGate, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import type { DeliveryRecord } from './poison.ts';
+import { deliveryFromStore, deliveryToStore, poisonToStore } from './poison-records.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
+
+export { ENV_OPTIONS } from './thread-envs.ts';
 
 export interface Snapshot<S = unknown> {
   readonly version: number; // schema version of `state`
@@ -81,16 +86,9 @@ export interface ActorStoreOptions {
   readonly timers?: Timers;
   /** Told how long each commit took until durable, and each snapshot write from its call until durable (ms). */
   readonly observe?: StoreObserver;
+  /** Asked before each commit starts and told when it is over (a worker thread's CommitFence, runtime/commit-fence.ts). */
+  readonly gate?: CommitGate;
 }
-
-/** Options every opener of a store directory must use (first opener's flags win, see above). */
-export const ENV_OPTIONS = {
-  noSubdir: false, // lmdb-js treats a path with a '.' in its last segment as a file; ours is always a directory
-  maxDbs: 8,
-  // No object cache: it is per thread and would serve stale values after another thread writes.
-  // No sharedStructuresKey: saving new shared structures runs a hidden transactionSync.
-  cache: false,
-} as const;
 
 type Bytes = Uint8Array;
 /**
@@ -102,6 +100,7 @@ const REUSE_BUFFER = 512;
 type Reused = Buffer & { start: number; end: number };
 
 export class ActorStore {
+  readonly #env: ThreadEnv;
   readonly #root: RootDatabase;
   readonly #snapshots: Database<Snapshot, string>;
   readonly #history: Database<Snapshot, Key>; // [actorId, seq]
@@ -114,25 +113,24 @@ export class ActorStore {
   readonly #observe: StoreObserver | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(root: RootDatabase, options: ActorStoreOptions) {
-    this.#root = root;
-    this.#snapshots = root.openDB<Snapshot, string>('snapshots', {});
-    this.#history = root.openDB<Snapshot, Key>('snapshotHistory', {});
-    this.#journal = root.openDB<Uint8Array, Key>('journal', { encoding: 'binary' });
-    this.#messageIds = root.openDB<number, Key>('messageIds', {});
-    this.#deliveries = root.openDB<DeliveryRecord, string>('deliveries', {});
-    this.#poison = root.openDB<PoisonMessage, Key>('poison', {});
+  private constructor(env: ThreadEnv, options: ActorStoreOptions) {
+    this.#env = env;
+    const root = (this.#root = env.root);
+    ({ snapshots: this.#snapshots, history: this.#history, journal: this.#journal, messageIds: this.#messageIds, deliveries: this.#deliveries, poison: this.#poison } = env);
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
     this.#observe = options.observe;
-    this.#writes = new GroupCommit(root, options.timers, options.observe?.commit);
+    this.#writes = new GroupCommit(root, options.timers, options.observe?.commit, options.gate);
   }
 
   static open(dir: string, options: ActorStoreOptions = {}): ActorStore {
     positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
-    return new ActorStore(open({ path: dir, ...ENV_OPTIONS }), options);
+    return new ActorStore(acquireEnv(dir), options); // this thread's handle of dir (thread-envs.ts)
   }
 
-  /** LMDB commits made through this environment handle: lets tests and metrics see group commit at work. */
+  /**
+   * LMDB commits made through this thread's handle of the directory (every store open on it on this thread):
+   * lets tests and metrics see group commit at work.
+   */
   get commitCount(): number {
     return this.#writes.commits;
   }
@@ -141,7 +139,7 @@ export class ActorStore {
     this.#closing ??= this.#writes
       .settled()
       .then(() => this.#root.flushed)
-      .then(() => this.#root.close());
+      .then(() => releaseEnv(this.#env));
     return this.#closing;
   }
 
@@ -297,22 +295,19 @@ export class ActorStore {
   deliveryRecord(actorId: string): DeliveryRecord | undefined {
     checkPart('actorId', actorId);
     this.#root.resetReadTxn(); // a recovery read, as in readSnapshot
-    let value: Partial<DeliveryRecord> | undefined;
+    let value: unknown;
     try {
-      value = this.#deliveries.get(actorId) as Partial<DeliveryRecord> | undefined;
+      value = this.#deliveries.get(actorId);
     } catch {
-      value = undefined;
+      value = undefined; // unreadable: treated as none (deliveryFromStore)
     }
-    // Unreadable or not a record: treated as none (the head is tried again rather than lost), and overwritten.
-    return typeof value?.seq === 'number' && typeof value.attempts === 'number' ? { seq: value.seq, attempts: value.attempts } : undefined;
+    return deliveryFromStore(value);
   }
 
   /** Record a replay about to begin; resolves once durable (the caller hands the message over only then). */
   recordDelivery(actorId: string, record: DeliveryRecord): Promise<void> {
     try {
-      checkPart('actorId', actorId);
-      checkSeq(record.seq, 1);
-      return this.#writes.put(this.#deliveries, actorId, this.#encode({ seq: record.seq, attempts: record.attempts }, actorId, 'message'));
+      return this.#writes.put(this.#deliveries, actorId, this.#encode(deliveryToStore(actorId, record), actorId, 'message'));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -324,11 +319,8 @@ export class ActorStore {
    */
   putPoison(actorId: string, message: PoisonMessage): Promise<void> {
     try {
-      checkPart('actorId', actorId);
-      checkSeq(message.seq, 1);
-      const { seq, id, type, payload, attempts, at, trace } = message;
-      const record = trace === undefined || trace === '' ? { seq, id, type, payload, attempts, at } : { seq, id, type, payload, attempts, at, trace };
-      return this.#writes.put(this.#poison, [actorId, seq], this.#encode(record, actorId, 'message'));
+      const record = poisonToStore(actorId, message);
+      return this.#writes.put(this.#poison, [actorId, record.seq], this.#encode(record, actorId, 'message'));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -252,6 +252,11 @@ export interface RuntimeHarness {
    * guarantees); undefined opens LMDB as usual.
    */
   openStore?(dir: string, options: ActorStoreOptions, node: number): ActorStore | undefined;
+  /**
+   * Told when shutdown waits for worker `node`'s store commits in flight before it may terminate it (the worker did
+   * not confirm shutdown in time; runtime/worker-shutdown.ts).
+   */
+  shutdownWaiting?(node: number, commits: number): void;
   /** Each LMDB store a thread of this process opens, as it opens (`node`: the thread's number). */
   storeOpened?(store: ActorStore, node: number): void;
   /**

@@ -20,6 +20,7 @@ import { Scheduler, type SchedulingPolicy } from './scheduler.ts';
 import { Transport, type Port } from './transport.ts';
 import { Journaling } from './journaling.ts';
 import { ActorStore } from '../persistence/store.ts';
+import type { CommitGate } from '../persistence/group-commit.ts';
 import { ActorPersistence } from './persist.ts';
 import { Replays, queueJournal } from './replay.ts';
 import type { ActorInspection, ActorStats, DeadLetterReason, NodeStats } from './stats.ts';
@@ -64,6 +65,8 @@ export interface HostOptions {
   metrics?: boolean;
   /** The runtime's randomness on this thread (backoff jitter; handlers read it through handlerTime). Default Math.random. */
   random?: () => number;
+  /** Asked before each store commit starts (a worker's CommitFence, runtime/commit-fence.ts). */
+  commitGate?: CommitGate;
   /** A deterministic harness's hooks (runtime/extensions.ts): definitions by actor id, stores as they open. */
   harness?: Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'messageIdPrefix' | 'openStore'>;
 }
@@ -471,7 +474,7 @@ export class Host {
     const c = this.counters;
     const observe = c.enabled ? { commit: (ms: number) => c.journalCommit.observe(ms), snapshot: (ms: number) => c.snapshot.observe(ms) } : undefined;
     if (this.actorStore !== undefined) return this.actorStore;
-    const options = { timers: this.clock, observe };
+    const options = { timers: this.clock, observe, gate: this.opts.commitGate };
     this.actorStore = this.opts.harness?.openStore?.(this.opts.dataDir, options, this.node) ?? ActorStore.open(this.opts.dataDir, options);
     this.opts.harness?.storeOpened?.(this.actorStore, this.node);
     return this.actorStore;

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { systemClock } from './clock.ts';
+import { CommitFence } from './commit-fence.ts';
 import { Op } from './protocol.ts';
 import type { WorkerBoot } from './thread.ts';
 import type { Timebase } from './timebase.ts';
@@ -40,6 +41,10 @@ export interface PoolEvents {
  */
 export class WorkerPool {
   readonly workers: (Worker | undefined)[];
+  /** Each worker's store commits in flight (runtime/commit-fence.ts), by node: a new fence per thread booted or assigned. */
+  private readonly fences: (CommitFence | undefined)[];
+  /** Workers whose thread has exited (also while stopping, when an exit is not a loss). */
+  private readonly exits = new WeakSet<Worker>();
   private lastPong: number[];
   private pingTimer: unknown;
   private stopping = false;
@@ -56,6 +61,7 @@ export class WorkerPool {
     this.extensions = setup.extensions ?? [];
     this.threads = setup.threads ?? workerThreads;
     this.workers = new Array(size + 1).fill(undefined);
+    this.fences = new Array(size + 1).fill(undefined);
     this.lastPong = new Array(size + 1).fill(0);
   }
 
@@ -88,7 +94,7 @@ export class WorkerPool {
    * has loaded, created them and said it is ready.
    */
   private boot(node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
-    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns, metrics: this.metrics, extensions: this.extensions };
+    const boot = this.bootOf(node, ports, standIns);
     const worker = this.threads.start(boot, ports.filter((p): p is MessagePort => p !== undefined));
     return this.whenReady(node, worker);
   }
@@ -96,9 +102,27 @@ export class WorkerPool {
   /** Give a booted spare the identity of thread `node`. */
   private assign(spare: Worker, node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): Promise<Booted> {
     const ready = this.whenReady(node, spare);
-    const boot: WorkerBoot = { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns, metrics: this.metrics, extensions: this.extensions };
+    const boot = this.bootOf(node, ports, standIns);
     spare.postMessage({ assign: boot }, ports.filter((p): p is MessagePort => p !== undefined));
     return ready;
+  }
+
+  /** What thread `node` is told at boot, with a new commit fence for it. */
+  private bootOf(node: number, ports: (MessagePort | undefined)[], standIns: StandIn[]): WorkerBoot {
+    const fence = new CommitFence();
+    this.fences[node] = fence;
+    return { node, ports, dataDir: this.dataDir, timebase: this.timebase, standIns, metrics: this.metrics, extensions: this.extensions, commits: fence.buffer };
+  }
+
+  /** Worker `node`'s commit fence (runtime/commit-fence.ts). */
+  fenceOf(node: number): CommitFence | undefined {
+    return this.fences[node];
+  }
+
+  /** Whether worker `node`'s thread has exited (a thread that is gone can start no commit, nor finish one). */
+  exited(node: number): boolean {
+    const w = this.workers[node];
+    return w === undefined || this.exits.has(w);
   }
 
   private whenReady(node: number, worker: Worker): Promise<Booted> {
@@ -112,7 +136,10 @@ export class WorkerPool {
         this.lastPong[node] = systemClock.now();
         worker.on('message', (ops: unknown[]) => this.events.message(node, ops));
         worker.on('error', () => {}); // the exit that follows is what counts
-        worker.once('exit', () => this.exited(node, worker, 'worker thread exited'));
+        worker.once('exit', () => {
+          this.exits.add(worker);
+          this.lost(node, worker, 'worker thread exited');
+        });
         // The ready message: [Op.Control, { op: 'ready', failed }] (stand-ins that could not be created).
         const ready = (Array.isArray(m) ? m[1] : undefined) as { failed?: string[] } | undefined;
         resolve({ worker, failed: ready?.failed ?? [] });
@@ -138,7 +165,7 @@ export class WorkerPool {
     this.spare = booted;
   }
 
-  private exited(node: number, worker: Worker, why: string): void {
+  private lost(node: number, worker: Worker, why: string): void {
     if (this.stopping || this.workers[node] !== worker) return;
     this.workers[node] = undefined;
     this.events.lost(node, why);

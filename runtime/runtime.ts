@@ -20,6 +20,7 @@ import type { Supervision } from './cell.ts';
 import { WorkerPool, type Booted } from './pool.ts';
 import type { StandIn } from './supervision.ts';
 import { rootLogger } from './logger.ts';
+import { COMMITS_MS, stopWorker, within, type WorkerStopOutcome } from './worker-shutdown.ts';
 import { callerTraceparent, parseTraceparent } from './tracing.ts';
 import { Supervisor, type CrashReport, type SupervisionPort } from '../supervisors/supervisor.ts';
 import { defineSupervisor, type ChildSpec, type SupervisorSpec } from '../supervisors/spec.ts';
@@ -109,6 +110,7 @@ export class Runtime implements Messaging {
     this.random = options.random ?? Math.random;
     this.supervisionPort = this.makeSupervisionPort();
     this.dataDir = options.dataDir;
+    this.shutdownWaiting = options.harness?.shutdownWaiting?.bind(options.harness);
     this.host = new Host({
       node: 0,
       metrics: options.metrics,
@@ -836,26 +838,28 @@ export class Runtime implements Messaging {
     await this.cluster?.leave();
     for (const root of this.roots) await root.stop();
     if (options.graceMs !== undefined && options.graceMs > 0) await this.stopRemaining(options.graceMs);
-    this.workerPool?.closing();
-    const done: Promise<unknown>[] = [];
+    const pool = this.workerPool;
+    pool?.closing();
+    // Each worker closes its store and confirms; one that does not is terminated, never with a commit in flight.
+    const done: Promise<WorkerStopOutcome>[] = [];
     for (let node = 1; node <= this.workerCount; node++) {
       if (!this.live(node)) continue;
-      const bye = this.request(node, (req) => ({ op: 'shutdown', req }));
-      // A thread that does not answer in time is terminated anyway (the timer is ref'd: shutdown must finish).
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((r) => (timer = setTimeout(() => {
-        rootLogger().warn({ node }, 'worker did not confirm shutdown in time');
-        r();
-      }, 2000)));
-      done.push(Promise.race([bye, late]).finally(() => clearTimeout(timer)));
+      const confirmed = this.request(node, (req) => ({ op: 'shutdown', req }));
+      done.push(stopWorker({ node, confirmed, fence: pool?.fenceOf(node), exited: () => pool?.exited(node) ?? true, log: rootLogger(), waiting: this.shutdownWaiting }));
     }
     this.host.transport.flush();
-    await Promise.all(done);
+    const outcomes = await Promise.all(done);
     this.stopped = true;
     this.host.close();
-    await this.host.closeStore();
-    await this.workerPool?.terminate();
+    // A worker cut off during a commit may hold LMDB's write lock for good: then this thread's store stays open (its
+    // close could be the environment's last and close it under that commit), and its own commits could wait forever.
+    if (outcomes.includes('in-flight')) rootLogger().error('the store is left open: a worker was terminated during a commit');
+    else if (!(await within(this.host.closeStore(), COMMITS_MS))) rootLogger().error('the store did not close in time: a commit of the main thread is not over');
+    await pool?.terminate();
   }
+
+  /** RuntimeHarness.shutdownWaiting, if any. */
+  private readonly shutdownWaiting: ((node: number, commits: number) => void) | undefined;
 
   private async stopRemaining(graceMs: number): Promise<void> {
     const refs: ActorRef[] = [];

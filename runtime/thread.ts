@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ActorRef } from '../actors/define.ts';
 import type { RuntimeHarness, ThreadExtension, ThreadServices } from './extensions.ts';
 import { Host } from './host.ts';
+import { CommitFence } from './commit-fence.ts';
 import type { Clock } from './clock.ts';
 import type { StandIn } from './supervision.ts';
 import type { SchedulingPolicy } from './scheduler.ts';
@@ -23,6 +24,8 @@ export interface WorkerBoot {
   extensions?: string[];
   /** Keep the introspection counters (RuntimeOptions.metrics). */
   metrics?: boolean;
+  /** This thread's store commits in flight, shared with the main thread (runtime/commit-fence.ts). */
+  commits?: SharedArrayBuffer;
 }
 
 /** The thread's side of its channel to the main thread (a worker's parentPort). */
@@ -73,6 +76,7 @@ export async function runThread(boot: WorkerBoot, main: ParentChannel, env: Thre
     dataDir: boot.dataDir,
     importModule: env.importModule,
     metrics: boot.metrics,
+    commitGate: boot.commits === undefined ? undefined : new CommitFence(boot.commits),
     harness: env.harness,
     random: env.random,
     onControl,

@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import type { ActorStore, ActorStoreOptions, JournalEntry, JournalMessage, JournalSegment, PoisonMessage, RememberedId, Snapshot, SnapshotWriteOptions } from '../persistence/store.ts';
 import type { SegmentAppend, Timers } from '../persistence/group-commit.ts';
 import type { DeliveryRecord } from '../persistence/poison.ts';
+import { deliveryFromStore, deliveryToStore, poisonToStore } from '../persistence/poison-records.ts';
 import { MAX_SEGMENT_BYTES } from '../persistence/segment.ts';
 import { checkPart, checkSeq, positiveInt } from '../persistence/keys.ts';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from '../persistence/errors.ts';
@@ -118,8 +119,7 @@ export class MemoryStore implements DurableStore {
   deliveryRecord(actorId: string): DeliveryRecord | undefined {
     checkPart('actorId', actorId);
     const bytes = this.#disk.tables.deliveries.get(actorId)?.get('');
-    const v = bytes === undefined ? undefined : (this.#packr.unpack(bytes) as Partial<DeliveryRecord>);
-    return typeof v?.seq === 'number' && typeof v.attempts === 'number' ? { seq: v.seq, attempts: v.attempts } : undefined;
+    return deliveryFromStore(bytes === undefined ? undefined : this.#packr.unpack(bytes));
   }
 
   poisonMessages(actorId: string): PoisonMessage[] {
@@ -200,9 +200,7 @@ export class MemoryStore implements DurableStore {
 
   recordDelivery(actorId: string, record: DeliveryRecord): Promise<void> {
     try {
-      checkPart('actorId', actorId);
-      checkSeq(record.seq, 1);
-      return this.#put('deliveries', actorId, '', this.#encode({ seq: record.seq, attempts: record.attempts }, actorId, 'message'));
+      return this.#put('deliveries', actorId, '', this.#encode(deliveryToStore(actorId, record), actorId, 'message'));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -210,11 +208,8 @@ export class MemoryStore implements DurableStore {
 
   putPoison(actorId: string, message: PoisonMessage): Promise<void> {
     try {
-      checkPart('actorId', actorId);
-      checkSeq(message.seq, 1);
-      const { seq, id, type, payload, attempts, at, trace } = message;
-      const record = trace === undefined || trace === '' ? { seq, id, type, payload, attempts, at } : { seq, id, type, payload, attempts, at, trace };
-      return this.#put('poison', actorId, seq, this.#encode(record, actorId, 'message'));
+      const record = poisonToStore(actorId, message);
+      return this.#put('poison', actorId, record.seq, this.#encode(record, actorId, 'message'));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -135,6 +135,26 @@ describe('handoff: an agent hands its task to another agent by capability', { ti
     expect(conv).toContain('The task is still yours');
   });
 
+  it("the receiver's run fails: ERR_HANDOFF_FAILED goes back to the sender's model, which keeps the task and finishes it", async () => {
+    const { runtime, model } = await setup({
+      rules: [
+        rules.when(isCoder, { text: '', stopReason: 'refusal' }), // the receiver's run fails, by name
+        rules.when((v) => v.offers('handoff') && !v.hasToolResult('handoff'), { toolUse: { name: 'handoff', input: handoffInput('coding') } }),
+        rules.answer((v) => `did it myself after: ${v.toolResults().map((r) => r.content.split(':')[0]).join(', ')}`),
+      ],
+    });
+    await runtime.spawn(dictionary, { id: 'dict' });
+    await runtime.spawn(coder, { id: 'refuser', pin: 2, args: local(model.baseURL) });
+    const sender = await runtime.spawn(dispatcher, { id: 'disp4', pin: 1, args: local(model.baseURL) });
+    const result = await runtime.ask(sender, 'run', { task: 'a task the receiver drops' }, { timeoutMs: 30_000 });
+    expect(result.text).toBe('did it myself after: ERR_HANDOFF_FAILED');
+    expect(result.handedOffTo).toBeUndefined();
+    expect((await runtime.ask(sender, 'stats')).handoffs).toMatchObject({ sent: 0, refused: 1 });
+    const conv = JSON.stringify(await runtime.ask(sender, 'conversation'));
+    expect(conv).toContain("the handoff to 'refuser' failed");
+    expect(conv).toContain('The task is still yours');
+  });
+
   it('the receiver (pure): never the sender nor an agent the task went through, healthy ones first', () => {
     expect(chooseReceiver([{ id: 'a', kind: 'k', node: 1, health: 'healthy' }], 'a', [])).toBeUndefined();
     expect(chooseReceiver([{ id: 'a', kind: 'k', node: 1, health: 'healthy' }, { id: 'b', kind: 'k', node: 1, health: 'open' }, { id: 'c', kind: 'k', node: 2, health: 'healthy' }], 'x', ['a'])?.id).toBe('c');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rules, type RequestView } from '../../agents/model-server/index.ts';
-import { startPlanner, type PlanReport } from '../../agents/index.ts';
+import { startPlanner, taskPlanner, type PlanReport } from '../../agents/index.ts';
 import { tasks } from '../../tasks/index.ts';
 import { codeWorker, manager, researchWorker, reviewWorker } from './fixtures/team.ts';
 import { setup } from './helpers.ts';
@@ -92,5 +92,13 @@ describe('a manager agent decomposes work into a task graph of agents', { timeou
     const crashed = (await runtime.metricsSnapshot()).threads.reduce((n, t) => n + (t.kinds['test.code-worker']?.crashed ?? 0), 0);
     expect(crashed).toBe(1); // the coder's run crashed once (the actor kept running: the retry went to it again)
     expect(codeRequests).toBe(2);
+  });
+
+  it('a planner not started with startPlanner (spawned on a worker) refuses a plan by name: ERR_INVALID_PLAN', async () => {
+    const { runtime } = await setup({ rules: [] }, { governor: false });
+    const rogue = await runtime.spawn(taskPlanner, { id: 'rogue-planner', pin: 1 });
+    const call = { input: { tasks: [{ id: 'one', capability: 'research', task: 'anything' }] }, idempotencyKey: 'k1', toolUseId: 'tu1', agentId: 'nobody', turn: 1 };
+    const err = await runtime.ask(rogue, 'plan', call, { timeoutMs: 20_000 }).catch((e) => e);
+    expect((err.code === 'ERR_INVALID_PLAN' ? err : err.cause)?.code).toBe('ERR_INVALID_PLAN');
   });
 });

@@ -133,6 +133,18 @@ describe('local Messages API server, through the real SDK', () => {
     expect(server.log.completedByPrompt().get(digest)).toBe(1);
   });
 
+  it('count_tokens answers the input tokens of a request, and is not a message request in the log', async () => {
+    server = await startModelServer({ rules: [rules.answer('hi')] });
+    const c = client(server);
+    const short = await c.messages.countTokens({ model: 'claude-test', messages: [{ role: 'user', content: 'hi' }] });
+    const long = await c.messages.countTokens({ model: 'claude-test', messages: [{ role: 'user', content: 'hi '.repeat(400) }] });
+    expect(short.input_tokens).toBeGreaterThan(0);
+    expect(long.input_tokens).toBeGreaterThan(short.input_tokens);
+    expect(server.log.messages.length).toBe(0);
+    const counted = await c.messages.countTokens({ model: 'claude-test', messages: [{ role: 'user', content: 'hi '.repeat(400) }], tools });
+    expect(counted.input_tokens).toBeGreaterThan(long.input_tokens); // tools count too
+  });
+
   it('rejects a malformed script with a named error', async () => {
     await expect(startModelServer({ rules: ['nope' as never] })).rejects.toBeInstanceOf(InvalidScriptError);
     await expect(startModelServer({ limits: { requestsPerMinute: -1 } })).rejects.toBeInstanceOf(InvalidScriptError);
