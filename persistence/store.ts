@@ -22,7 +22,7 @@
 // actor's journal), `poison` [actorId, seq] -> the message set aside as poison, until an operator drops it.
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
-import { GroupCommit, type SegmentAppend, type Timers } from './group-commit.ts';
+import { GroupCommit, type CommitFault, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import type { DeliveryRecord } from './poison.ts';
 import { checkPart, checkSeq, keysOf, positiveInt } from './keys.ts';
@@ -81,6 +81,8 @@ export interface ActorStoreOptions {
   readonly timers?: Timers;
   /** Told how long each commit took until durable, and each snapshot write from its call until durable (ms). */
   readonly observe?: StoreObserver;
+  /** A test seam: fail commits, or lose one as a process dying during it would (GroupCommit's CommitFault). */
+  readonly commitFault?: CommitFault;
 }
 
 /** Options every opener of a store directory must use (first opener's flags win, see above). */
@@ -124,7 +126,7 @@ export class ActorStore {
     this.#poison = root.openDB<PoisonMessage, Key>('poison', {});
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
     this.#observe = options.observe;
-    this.#writes = new GroupCommit(root, options.timers, options.observe?.commit);
+    this.#writes = new GroupCommit(root, options.timers, options.observe?.commit, options.commitFault);
   }
 
   static open(dir: string, options: ActorStoreOptions = {}): ActorStore {
