@@ -179,6 +179,14 @@ export function faultPlanArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault
   return fc.array(faultArbitrary(o), { maxLength: o.maxFaults ?? 3 });
 }
 
+/**
+ * Faults at random from a seed, without a property run: the plan `faultPlanArbitrary(o)` draws from `seed` (the same
+ * seed, the same plan). For a loop over seeds: `Simulation.start({ seed, faults: randomPlan(seed, o) })`.
+ */
+export function randomPlan(seed: number, o: FaultArbitraryOptions): Fault[] {
+  return fc.sample(faultPlanArbitrary(o), { seed, numRuns: 1 })[0];
+}
+
 /** One message of a sequence the test sends. */
 export interface PlannedMessage<P = unknown> {
   to: string;
