@@ -10,7 +10,9 @@ import type { FaultPlan } from './faults.ts';
  *   CommitFault seam, persistence/group-commit.ts): every write of it rejects, as for a commit LMDB refused.
  * - `crash-system` with `onCommit`: the whole system dies during its k-th commit: nothing of that commit is applied,
  *   its writes never settle, and every later commit of that incarnation is lost too (the process is gone).
- * Writes and commits are counted over every thread's handle and every incarnation of the system.
+ * Writes and commits are counted over every thread's handle and every incarnation of the system; the commits a
+ * start makes (Runtime.start and the `setup` that builds the system, at first and after each crash) are not counted,
+ * and none of them fails: a crash while the system recovers is not simulated.
  */
 export class StoreFaults {
   private writes = 0;
@@ -20,6 +22,8 @@ export class StoreFaults {
   private readonly crashAt: Set<number>;
   /** The system died during a commit and has not restarted yet: its commits vanish. */
   private dying = false;
+  /** The system is starting (Runtime.start and `setup`): its commits are not counted, and none fails. */
+  starting = false;
 
   constructor(plan: FaultPlan, private readonly report: (detail: string) => void, private readonly crash: () => void = () => undefined) {
     this.failAt = new Set(plan.flatMap((f) => (f.kind === 'store-fail' ? [f.onWrite] : [])));
@@ -32,6 +36,7 @@ export class StoreFaults {
     if (this.failCommitAt.size === 0 && this.crashAt.size === 0) return undefined;
     return () => {
       if (this.dying) return 'vanish';
+      if (this.starting) return undefined;
       const n = ++this.commits;
       if (this.crashAt.has(n)) {
         this.dying = true;

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime } from '../runtime/runtime.ts';
+import { Runtime, type RuntimeOptions } from '../runtime/runtime.ts';
 import type { CrashReport } from '../supervisors/supervisor.ts';
 import type { DeadLetter } from '../runtime/stats.ts';
 import { InvalidSimulationOptionError, NondeterminismError, SimulationStoppedError, UnknownFaultTargetError } from './errors.ts';
@@ -110,6 +110,16 @@ export class SimulatedSystem {
       dataDir: this.dataDir, threads: workers, nextPrefix: () => ++this.prefixes,
     }, inc);
     this.threads = threads;
+    this.storeFaults.starting = true;
+    try {
+      await this.startRuntime(options, workers);
+    } finally {
+      this.storeFaults.starting = false;
+    }
+  }
+
+  /** Runtime.start, then `setup` (boot). */
+  private async startRuntime(options: RuntimeOptions, workers: number): Promise<void> {
     const starting = Runtime.start(options);
     // Simulated threads say they are ready through the simulation's channels: run it until they have.
     this.rt = workers === 0 ? await starting : await this.settleOn(starting, false);

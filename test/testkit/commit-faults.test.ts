@@ -4,7 +4,7 @@
 // vanished is not acknowledged, and nothing acknowledged is lost or applied twice, before or after a restart.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Fault, Simulation } from '../../testkit/index.ts';
+import { faultPlanArbitrary, validatePlan, type Fault, type Simulation } from '../../testkit/index.ts';
 import { account } from './fixtures/systems.ts';
 import { start } from './support/sims.ts';
 
@@ -69,10 +69,10 @@ describe('commit faults: real LMDB and the in-memory store agree', { timeout: 60
       fc.record({ kind: fc.constant('crash-system' as const), onCommit: fc.integer({ min: 1, max: 12 }) }),
     ), { minLength: 1, maxLength: 3 });
     const seen = { crashes: 0, failed: 0 };
-    await fc.assert(fc.asyncProperty(plan, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 3 }), fc.nat(1000), async (faults: Fault[], n, perStep, seed) => {
+    await fc.assert(fc.asyncProperty(plan, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 3 }), fc.nat(1000), fc.constantFrom(0, 2), async (faults: Fault[], n, perStep, seed, threads) => {
       const runs = [];
       for (const durable of STORES) {
-        const sim = await start({ seed, durable, maxDeliveryDelayMs: 2, faults, setup });
+        const sim = await start({ seed, durable, threads, maxDeliveryDelayMs: 2, faults, setup });
         const { outcome, applied } = await deposits(sim, n, perStep);
         promiseHolds(outcome, applied);
         runs.push({ outcome: [...outcome].sort(), applied, crashes: sim.systemCrashes, hash: sim.hash() });
@@ -83,6 +83,14 @@ describe('commit faults: real LMDB and the in-memory store agree', { timeout: 60
     }), { numRuns: Math.max(10, Math.round(RUNS / 5)) });
     expect(seen.crashes).toBeGreaterThan(0); // the runs did reach the faults
     expect(seen.failed).toBeGreaterThan(0);
+  });
+
+  it('faultPlanArbitrary draws commit-fail faults, and crash-system on a commit given maxCommit', () => {
+    const faults = fc.sample(faultPlanArbitrary({ actors: ['a'], kinds: ['commit-fail', 'crash-system'], maxCommit: 5, maxFaults: 4 }), { seed: 1, numRuns: 50 }).flat();
+    expect(faults.some((f) => f.kind === 'commit-fail' && f.onCommit >= 1 && f.onCommit <= 5)).toBe(true);
+    expect(faults.some((f) => f.kind === 'crash-system' && 'onCommit' in f)).toBe(true);
+    expect(faults.some((f) => f.kind === 'crash-system' && 'atMs' in f)).toBe(true);
+    for (const f of faults) validatePlan([f]);
   });
 
   it('a malformed commit fault is a named error', async () => {
