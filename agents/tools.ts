@@ -9,6 +9,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import '../router/index.ts';
 import type { ActorRef } from '../actors/define.ts';
 import type { ActorContext } from '../actors/context.ts';
+import { handlerTime } from '../runtime/extensions.ts';
 import { InvalidAgentDefinitionError, InvalidToolSchemaError } from './errors.ts';
 import type { ToolResultBlock, ToolUse } from './run-state.ts';
 import { compileZodSchema, isZodSchema, type ZodLikeSchema } from './zod-schema.ts';
@@ -131,13 +132,26 @@ type Ask = (target: unknown, type: string, payload: unknown, o: { timeoutMs: num
  * once per tool call before. A ref that went stale (the actor moved with a lost thread, or a runtime started again
  * in this process) answers ERR_ACTOR_NOT_FOUND, which means the call was not delivered: looked up again, sent once more.
  */
-const toolRefs = new Map<string, ActorRef>();
+const toolRefsByThread = new WeakMap<object, Map<string, ActorRef>>();
+const outside = {};
+
+/**
+ * The cache of this runtime thread (keyed by its HandlerTime, one object per thread of each runtime): a runtime
+ * started after another in one process (two simulations of one seed back to back) starts with none of its refs.
+ */
+function toolRefsOf(ctx: ActorContext): Map<string, ActorRef> {
+  const thread = handlerTime(ctx) ?? outside;
+  let refs = toolRefsByThread.get(thread);
+  if (refs === undefined) toolRefsByThread.set(thread, (refs = new Map()));
+  return refs;
+}
 
 async function askRoute(ctx: ActorContext, spec: ToolSpec, type: string, payload: unknown, o: { timeoutMs: number }): Promise<unknown> {
   const ask = ctx.ask.bind(ctx) as unknown as Ask;
   if (spec.capability !== undefined) return ask({ capability: spec.capability }, type, payload, o); // the router's route object
   if (typeof spec.actor !== 'string') return ask(spec.actor!, type, payload, o);
   const id = spec.actor;
+  const toolRefs = toolRefsOf(ctx);
   const find = async () => {
     const found = await ctx.lookup(id);
     if (!found) throw new Error(`no running actor with id '${id}'`);

@@ -53,6 +53,14 @@ export interface CommitGate {
   exit(): void;
 }
 
+/**
+ * A test seam (the testkit's store faults), asked as each commit's transaction starts, before it applies anything:
+ * undefined lets the batch commit; an Error fails it whole (nothing of it is applied, every write of it rejects with
+ * that error, as for a commit LMDB refused); 'vanish' is the process dying during the commit (nothing of it is
+ * applied and its writes never settle). Production passes none.
+ */
+export type CommitFault = (batch: number) => Error | 'vanish' | undefined;
+
 /** Where an appended message went: its segment's key seq, the batch it joined, and that batch's durability. */
 export interface SegmentAppend {
   readonly segment: number;
@@ -76,6 +84,8 @@ export class GroupCommit {
     private readonly onCommit?: (ms: number) => void,
     /** Asked before each commit starts, told when it is over (default: every commit may start). */
     private readonly gate?: CommitGate,
+    /** A test seam (the testkit's commit faults): see CommitFault. Production passes none. */
+    private readonly fault?: CommitFault,
   ) {
     root.on('aftercommit', () => void this.#commits++);
   }
@@ -183,9 +193,12 @@ export class GroupCommit {
     const batch = new Batch(++this.#batches);
     if (this.gate !== undefined && !this.gate.enter()) return this.#refused(batch, new StoreClosingError('the store takes no more commits: this thread is being terminated'));
     let committed: Promise<unknown>;
+    let refused: Error | 'vanish' | undefined;
     try {
       committed = this.root.transaction(() => {
         if (this.#open === batch) this.#open = undefined;
+        // Thrown before any write of the batch is applied, so the transaction holds nothing of it.
+        if (this.fault !== undefined && (refused = this.fault(batch.number)) !== undefined) throw refused === 'vanish' ? new Error('vanished') : refused;
         const { dbs, keys, values } = batch;
         for (let i = 0; i < dbs.length; i++) {
           const value = values[i];
@@ -210,12 +223,18 @@ export class GroupCommit {
       const gate = this.gate;
       batch.done.then(() => gate.exit(), () => gate.exit());
     }
+    if (this.fault !== undefined) {
+      // A vanished batch never settles; what waits for the store (settled(), close()) does not wait for it.
+      const settles = batch.done.then(() => undefined, () => undefined);
+      batch.done = batch.done.catch((err: unknown) => (refused === 'vanish' ? new Promise<void>(() => undefined) : Promise.reject(err)));
+      this.#last = settles;
+    }
     if (this.onCommit !== undefined) {
       const started = performance.now();
       const onCommit = this.onCommit;
       batch.done.then(() => onCommit(performance.now() - started), () => undefined);
     }
-    this.#last = batch.done;
+    if (this.fault === undefined) this.#last = batch.done;
     if (this.#riders.length > 0) queueMicrotask(() => this.#releaseRiders());
     return batch;
   }

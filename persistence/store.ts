@@ -24,7 +24,7 @@
 import type { Database, Key, RootDatabase } from 'lmdb';
 import { acquireEnv, releaseEnv, type ThreadEnv } from './thread-envs.ts';
 import { JournalDecodeError, SnapshotDecodeError, UnencodableValueError } from './errors.ts';
-import { GroupCommit, type CommitGate, type SegmentAppend, type Timers } from './group-commit.ts';
+import { GroupCommit, type CommitFault, type CommitGate, type SegmentAppend, type Timers } from './group-commit.ts';
 import { unframeSegment } from './segment.ts';
 import type { DeliveryRecord } from './poison.ts';
 import { deliveryFromStore, deliveryToStore, poisonToStore } from './poison-records.ts';
@@ -88,6 +88,8 @@ export interface ActorStoreOptions {
   readonly observe?: StoreObserver;
   /** Asked before each commit starts and told when it is over (a worker thread's CommitFence, runtime/commit-fence.ts). */
   readonly gate?: CommitGate;
+  /** A test seam: fail commits, or lose one as a process dying during it would (GroupCommit's CommitFault). */
+  readonly commitFault?: CommitFault;
 }
 
 type Bytes = Uint8Array;
@@ -119,7 +121,7 @@ export class ActorStore {
     ({ snapshots: this.#snapshots, history: this.#history, journal: this.#journal, messageIds: this.#messageIds, deliveries: this.#deliveries, poison: this.#poison } = env);
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
     this.#observe = options.observe;
-    this.#writes = new GroupCommit(root, options.timers, options.observe?.commit, options.gate);
+    this.#writes = new GroupCommit(root, options.timers, options.observe?.commit, options.gate, options.commitFault);
   }
 
   static open(dir: string, options: ActorStoreOptions = {}): ActorStore {

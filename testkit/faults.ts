@@ -23,8 +23,12 @@ export type Fault =
   | { kind: 'delay'; to?: string; from?: string; ms: number }
   /** The k-th LMDB write the simulation's store is asked to make (snapshot or journal) fails. */
   | { kind: 'store-fail'; onWrite: number }
+  /** The k-th commit of the store (over every thread's handle and incarnation) fails whole: its writes reject, none applied. */
+  | { kind: 'commit-fail'; onCommit: number }
   /** The whole system dies at this virtual time and restarts from its durable store (Simulation `setup` runs again). */
   | { kind: 'crash-system'; atMs: number }
+  /** The whole system dies during its store's k-th commit (nothing of it applied, none of its writes settle), and restarts. */
+  | { kind: 'crash-system'; onCommit: number }
   /** Simulated thread `thread` (1..threads) dies at this virtual time, as a worker thread does on a native crash. */
   | { kind: 'lose-thread'; thread: number; atMs: number }
   /** The simulated thread running `actor` dies as it takes its k-th message (process.exit, a native crash in the handler). */
@@ -39,7 +43,7 @@ export type Fault =
 
 export type FaultPlan = readonly Fault[];
 
-const KINDS = new Set(['crash', 'crash-on', 'crash-if', 'init-throw', 'stall', 'delay', 'store-fail', 'crash-system', 'lose-thread', 'model-error']);
+const KINDS = new Set(['crash', 'crash-on', 'crash-if', 'init-throw', 'stall', 'delay', 'store-fail', 'commit-fail', 'crash-system', 'lose-thread', 'model-error']);
 
 function positive(fault: Fault, field: string, value: unknown): void {
   if (!(Number.isInteger(value) && (value as number) >= 1)) throw new InvalidSimulationOptionError(`fault ${fault.kind}: ${field} must be an integer >= 1 (got ${String(value)})`);
@@ -62,7 +66,12 @@ export function validatePlan(plan: unknown): FaultPlan {
       case 'stall': positive(f, 'onMessage', f.onMessage); nonNegative(f, 'ms', f.ms); break;
       case 'delay': nonNegative(f, 'ms', f.ms); break;
       case 'store-fail': positive(f, 'onWrite', f.onWrite); break;
-      case 'crash-system': nonNegative(f, 'atMs', f.atMs); break;
+      case 'commit-fail': positive(f, 'onCommit', f.onCommit); break;
+      case 'crash-system':
+        if ('onCommit' in f) positive(f, 'onCommit', f.onCommit);
+        else if ('atMs' in f) nonNegative(f, 'atMs', f.atMs);
+        else throw new InvalidSimulationOptionError('fault crash-system: give either { atMs } or { onCommit }');
+        break;
       case 'lose-thread':
         if ('actor' in f) positive(f, 'onMessage', f.onMessage);
         else if ('thread' in f) { positive(f, 'thread', f.thread); nonNegative(f, 'atMs', f.atMs); }

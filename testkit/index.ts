@@ -10,5 +10,5 @@ export {
   StepBudgetExceededError, TimeBudgetExceededError, UnknownFaultTargetError, InvalidSimulationOptionError,
   NondeterminismError, SimulationStoppedError, InjectedFaultError,
 } from './errors.ts';
-export { simCheck, SimulationPropertyError, faultArbitrary, faultPlanArbitrary, messagesArbitrary, type SimRun, type SimCheckOptions, type FaultArbitraryOptions, type PlannedMessage } from './property.ts';
+export { simCheck, SimulationPropertyError, faultArbitrary, faultPlanArbitrary, messagesArbitrary, randomPlan, type SimRun, type SimCheckOptions, type FaultArbitraryOptions, type PlannedMessage } from './property.ts';
 export { assertInvariants, exactlyOnce, nothingLost, intensityRespected, stateMatches, InvariantViolationError } from './invariants.ts';

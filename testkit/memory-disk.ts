@@ -14,6 +14,12 @@ export class MemoryDisk {
   commits = 0;
   /** The next `n` commits fail whole (nothing of them applied): a failed LMDB commit (a full disk, an I/O error). */
   failCommits = 0;
+  /**
+   * false (default): a batch commits one microtask after it starts. true: it commits when its handle's flush() is
+   * called (the simulation flushes when a step's microtasks are done, so a batch holds what LMDB's would: every
+   * write issued before the transaction runs).
+   */
+  commitOnFlush = false;
 
   row(table: TableName, actorId: string): Map<string | number, Uint8Array> {
     let m = this.tables[table].get(actorId);
@@ -36,6 +42,8 @@ export class Batch {
   readonly segments = new Map<string, Segment>();
   yielded = false;
   done!: Promise<void>;
+  /** Starts the commit (disk.commitOnFlush). */
+  start: (() => void) | undefined;
   constructor(readonly number: number) {}
 }
 

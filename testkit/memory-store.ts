@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import type { ActorStore, ActorStoreOptions, JournalEntry, JournalMessage, JournalSegment, PoisonMessage, RememberedId, Snapshot, SnapshotWriteOptions } from '../persistence/store.ts';
-import type { SegmentAppend, Timers } from '../persistence/group-commit.ts';
+import type { CommitFault, SegmentAppend, Timers } from '../persistence/group-commit.ts';
 import type { DeliveryRecord } from '../persistence/poison.ts';
 import { deliveryFromStore, deliveryToStore, poisonToStore } from '../persistence/poison-records.ts';
 import { MAX_SEGMENT_BYTES } from '../persistence/segment.ts';
@@ -27,6 +27,7 @@ export class MemoryStore implements DurableStore {
   readonly #packr = new Packr();
   readonly #keepSnapshots: number;
   readonly #timers: Timers;
+  readonly #fault: CommitFault | undefined;
   #open: Batch | undefined;
   #batches = 0;
   #commits = 0;
@@ -40,6 +41,7 @@ export class MemoryStore implements DurableStore {
     this.#disk = disk;
     this.#keepSnapshots = positiveInt('keepSnapshots', options.keepSnapshots ?? 1);
     this.#timers = options.timers ?? { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) };
+    this.#fault = options.commitFault;
   }
 
   static open(disk: MemoryDisk, options: ActorStoreOptions = {}): ActorStore {
@@ -54,7 +56,13 @@ export class MemoryStore implements DurableStore {
   }
 
   close(): Promise<void> {
+    this.flush();
     return this.settled().then(() => void (this.#closed = true));
+  }
+
+  /** Commit the batch being gathered now (when its disk commits on flush; else it commits by itself). */
+  flush(): void {
+    this.#open?.start?.();
   }
 
   /** The process dies now: the batch being gathered never commits (its writes never settle); the disk stays. */
@@ -268,22 +276,28 @@ export class MemoryStore implements DurableStore {
       return batch;
     }
     this.#open = batch;
-    batch.done = Promise.resolve().then(() => this.#commit(batch));
+    const started = this.#disk.commitOnFlush ? new Promise<void>((r) => (batch.start = r)) : Promise.resolve();
+    const committed = started.then(() => this.#commit(batch));
+    // A batch lost with its process never settles; what waits for the store (settled(), close()) does not wait for it.
+    batch.done = committed.then((lost) => (lost ? new Promise<void>(() => undefined) : undefined));
     batch.done.catch(() => undefined);
-    this.#last = batch.done;
+    this.#last = committed.then(() => undefined, () => undefined);
     if (this.#riders.length > 0) queueMicrotask(() => this.#releaseRiders());
     return batch;
   }
 
-  /** Apply a batch whole, in call order (or fail it whole); a killed handle's batch never settles. */
-  #commit(batch: Batch): Promise<void> | void {
+  /** Apply a batch whole, in call order (or fail it whole); true: it is lost (a killed handle's, a vanished one). */
+  #commit(batch: Batch): boolean {
     if (this.#open === batch) this.#open = undefined;
-    if (this.#dead) return new Promise<void>(() => undefined);
+    if (this.#dead) return true;
     const disk = this.#disk;
     if (disk.failCommits > 0) {
       disk.failCommits--;
       throw new Error(`injected commit failure of batch ${batch.number}`);
     }
+    const refused = this.#fault?.(batch.number);
+    if (refused === 'vanish') return true;
+    if (refused !== undefined) throw refused;
     for (const op of batch.ops) {
       if ('run' in op) op.run();
       else if ('segment' in op) disk.row('journal', op.segment.actor).set(op.segment.first, this.#packr.pack(op.segment.messages));
@@ -292,6 +306,7 @@ export class MemoryStore implements DurableStore {
     }
     disk.commits++;
     this.#commits++;
+    return false;
   }
 
   #releaseRiders(): void {

@@ -112,7 +112,7 @@ function render(v: unknown): string {
 export interface FaultArbitraryOptions {
   /** Actor ids faults may name. */
   actors: readonly string[];
-  /** Kinds to draw (default crash, init-throw, stall, delay). crash-system and store-fail need a durable system. */
+  /** Kinds to draw (default crash, init-throw, stall, delay). crash-system, store-fail and commit-fail need a durable system. */
   kinds?: ReadonlyArray<Exclude<Fault['kind'], 'crash-if'>>;
   maxFaults?: number;
   /** Largest message number a crash or stall names (default 20). */
@@ -123,6 +123,8 @@ export interface FaultArbitraryOptions {
   maxAtMs?: number;
   /** Largest LMDB write number a store-fail names (default 20). */
   maxWrite?: number;
+  /** Largest commit number a commit-fail names (default 20); given, crash-system also draws { onCommit } faults. */
+  maxCommit?: number;
   /** Simulated threads a lose-thread fault may name (default 1; kind 'lose-thread': on an actor's k-th message, or a thread at a time). */
   threads?: number;
   /** Kind 'model-error': the model API faults to draw (default all four) and the largest request number (default 10). */
@@ -137,6 +139,8 @@ export function faultArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
   const actor = fc.constantFrom(...o.actors);
   const msg = fc.integer({ min: 1, max: o.maxMessage ?? 20 });
   const ms = fc.integer({ min: 1, max: o.maxMs ?? 2000 });
+  const commit = fc.integer({ min: 1, max: o.maxCommit ?? 20 });
+  const crashAt = fc.record({ kind: fc.constant('crash-system' as const), atMs: fc.integer({ min: 0, max: o.maxAtMs ?? 1000 }) });
   const by: Record<string, fc.Arbitrary<Fault>> = {
     crash: fc.record({ kind: fc.constant('crash' as const), actor, onMessage: msg }),
     'crash-on': fc.record({ kind: fc.constant('crash-on' as const), actor, type: fc.string({ minLength: 1, maxLength: 4 }), nth: fc.integer({ min: 1, max: 3 }) }),
@@ -144,7 +148,8 @@ export function faultArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
     stall: fc.record({ kind: fc.constant('stall' as const), actor, onMessage: msg, ms }),
     delay: fc.record({ kind: fc.constant('delay' as const), to: actor, ms }),
     'store-fail': fc.record({ kind: fc.constant('store-fail' as const), onWrite: fc.integer({ min: 1, max: o.maxWrite ?? 20 }) }),
-    'crash-system': fc.record({ kind: fc.constant('crash-system' as const), atMs: fc.integer({ min: 0, max: o.maxAtMs ?? 1000 }) }),
+    'commit-fail': fc.record({ kind: fc.constant('commit-fail' as const), onCommit: commit }),
+    'crash-system': o.maxCommit === undefined ? crashAt : fc.oneof(crashAt, fc.record({ kind: fc.constant('crash-system' as const), onCommit: commit })),
     'lose-thread': fc.oneof(
       fc.record({ kind: fc.constant('lose-thread' as const), actor, onMessage: msg }),
       fc.record({ kind: fc.constant('lose-thread' as const), thread: fc.integer({ min: 1, max: o.threads ?? 1 }), atMs: fc.integer({ min: 0, max: o.maxAtMs ?? 1000 }) }),
@@ -172,6 +177,14 @@ function modelErrorArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault> {
 /** A fault plan: up to `maxFaults` faults (default 3); shrinks toward fewer, earlier, shorter faults. */
 export function faultPlanArbitrary(o: FaultArbitraryOptions): fc.Arbitrary<Fault[]> {
   return fc.array(faultArbitrary(o), { maxLength: o.maxFaults ?? 3 });
+}
+
+/**
+ * Faults at random from a seed, without a property run: the plan `faultPlanArbitrary(o)` draws from `seed` (the same
+ * seed, the same plan). For a loop over seeds: `Simulation.start({ seed, faults: randomPlan(seed, o) })`.
+ */
+export function randomPlan(seed: number, o: FaultArbitraryOptions): Fault[] {
+  return fc.sample(faultPlanArbitrary(o), { seed, numRuns: 1 })[0];
 }
 
 /** One message of a sequence the test sends. */

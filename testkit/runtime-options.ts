@@ -37,7 +37,7 @@ export function simulatedRuntime(p: SimulatedParts, inc: number): { options: Run
   const choose = p.rng.fork(10 + inc);
   const jitter = p.rng.fork(100 + inc);
   const hooks: Required<Pick<RuntimeHarness, 'definition' | 'storeOpened' | 'services' | 'messageIdPrefix' | 'openStore'>> = {
-    openStore: (_dir, options) => p.stores.openMemory(options),
+    openStore: (dir, options) => p.stores.openStore(dir, options),
     definition: (_module, kind, id) => p.instrument.definition(kind, id),
     // Reproducible, and never repeated in the simulation's store: one per thread start, counted over incarnations.
     messageIdPrefix: (node) => `sim${inc}-${node}-${p.nextPrefix()}.`,

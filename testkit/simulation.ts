@@ -25,7 +25,7 @@ export class Simulation extends SimulatedSystem {
     checkThreads(sim.plan, options.threads ?? 0);
     await sim.boot();
     // Taken at the end of the step in which it lands (settle), so the crash happens between two steps.
-    for (const f of sim.plan) if (f.kind === 'crash-system') sim.loop.deliver('sim', 'system', `crash-system at ${f.atMs} ms`, f.atMs, () => void (sim.crashDue = true));
+    for (const f of sim.plan) if (f.kind === 'crash-system' && 'atMs' in f) sim.loop.deliver('sim', 'system', `crash-system at ${f.atMs} ms`, f.atMs, () => void (sim.crashDue = true));
     sim.plan.forEach((f, i) => {
       if (f.kind === 'lose-thread' && 'thread' in f) sim.loop.deliver('sim', `thread ${f.thread} #${i}`, `lose-thread at ${f.atMs} ms`, f.atMs, () => sim.loseThread(f.thread, `fault at ${f.atMs} ms`));
     });

@@ -1,4 +1,4 @@
-import type { ActorStore, ActorStoreOptions } from '../persistence/store.ts';
+import { ActorStore, type ActorStoreOptions } from '../persistence/store.ts';
 import { MemoryStore, type MemoryDisk } from './memory-store.ts';
 import { realSetImmediate } from './determinism.ts';
 import type { StoreFaults } from './store-faults.ts';
@@ -14,11 +14,19 @@ export class SimStores {
   private readonly open = new Set<ActorStore>();
 
   /** `disk`: the simulation's in-memory store (durable: 'memory'); every thread's handle opens on it. */
-  constructor(private readonly faults: StoreFaults, readonly disk?: MemoryDisk) {}
+  constructor(private readonly faults: StoreFaults, readonly disk?: MemoryDisk) {
+    if (disk !== undefined) disk.commitOnFlush = true;
+  }
 
-  /** A thread opens its store: on the in-memory disk, or undefined (real LMDB). */
-  openMemory(options: ActorStoreOptions): ActorStore | undefined {
-    return this.disk === undefined ? undefined : MemoryStore.open(this.disk, options);
+  /**
+   * A thread opens its store: on the in-memory disk; real LMDB in `dir` with the commit faults' seam when the plan has
+   * commit faults; else undefined (the runtime opens LMDB itself).
+   */
+  openStore(dir: string, options: ActorStoreOptions): ActorStore | undefined {
+    const commitFault = this.faults.commitFault;
+    const opts = commitFault === undefined ? options : { ...options, commitFault };
+    if (this.disk !== undefined) return MemoryStore.open(this.disk, opts);
+    return commitFault === undefined ? undefined : ActorStore.open(dir, opts);
   }
 
   opened(store: ActorStore): void {
@@ -54,11 +62,14 @@ export class SimStores {
       return;
     }
     if (this.disk !== undefined) {
-      // In memory, a commit is a microtask: wait for each store's commits, with no turn of the real event loop.
+      // In memory, with no turn of the real event loop: once the step's microtasks are done, commit what each store
+      // gathered (one batch per store, as LMDB's transaction would hold), wait for it, and again for what that set off.
       for (let i = 0; i < 100; i++) {
         for (let j = 0; j < MICROTASK_DEPTH; j++) await undefined;
-        for (const store of [...this.open]) await store.settled();
-        if ([...this.open].every((s) => s.openBatch === undefined)) break;
+        const open = [...this.open].filter((s) => s.openBatch !== undefined);
+        if (open.length === 0) break;
+        for (const store of open) (store as unknown as MemoryStore).flush();
+        for (const store of open) await store.settled();
       }
       return;
     }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime } from '../runtime/runtime.ts';
+import { Runtime, type RuntimeOptions } from '../runtime/runtime.ts';
 import type { CrashReport } from '../supervisors/supervisor.ts';
 import type { DeadLetter } from '../runtime/stats.ts';
 import { InvalidSimulationOptionError, NondeterminismError, SimulationStoppedError, UnknownFaultTargetError } from './errors.ts';
@@ -48,6 +48,7 @@ export class SimulatedSystem {
   protected readonly dataDir: string | undefined;
   protected readonly ownDir: boolean;
   protected readonly stores: SimStores;
+  protected readonly storeFaults: StoreFaults;
   protected readonly deliveries: Deliveries;
   protected threads: SimThreads | undefined;
   protected incarnation = 0;
@@ -67,7 +68,9 @@ export class SimulatedSystem {
     this.rng = new SeededRandom(options.seed);
     this.trace = new Trace(options.traceKeep);
     this.instrument = new Instrumentation(this as unknown as Simulation, this.plan);
-    this.stores = new SimStores(new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail)), options.durable === 'memory' ? new MemoryDisk() : undefined);
+    // A crash-system fault on a commit: the system dies at the end of the step whose writes reached that commit.
+    this.storeFaults = new StoreFaults(this.plan, (detail) => this.record('fault', 'store', detail), () => void (this.crashDue = true));
+    this.stores = new SimStores(this.storeFaults, options.durable === 'memory' ? new MemoryDisk() : undefined);
     const userRandom = this.rng.fork(2);
     this.guard = new DeterminismGuard(() => userRandom.next(), () => this.instrument.current, (err) => this.violations.push(err));
     this.loop = new SimLoop(this.clock, this.rng.fork(3), {
@@ -107,6 +110,16 @@ export class SimulatedSystem {
       dataDir: this.dataDir, threads: workers, nextPrefix: () => ++this.prefixes,
     }, inc);
     this.threads = threads;
+    this.storeFaults.starting = true;
+    try {
+      await this.startRuntime(options, workers);
+    } finally {
+      this.storeFaults.starting = false;
+    }
+  }
+
+  /** Runtime.start, then `setup` (boot). */
+  private async startRuntime(options: RuntimeOptions, workers: number): Promise<void> {
     const starting = Runtime.start(options);
     // Simulated threads say they are ready through the simulation's channels: run it until they have.
     this.rt = workers === 0 ? await starting : await this.settleOn(starting, false);
@@ -130,6 +143,7 @@ export class SimulatedSystem {
     this.threads?.abandon();
     this.deliveries.systemCrashed();
     await this.stores.closeAll();
+    this.storeFaults.restarted();
     this.instrument.systemRestarted();
     this.deadLettersAtStart = this.deadLetters.length;
     this.incarnation--;

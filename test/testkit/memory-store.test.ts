@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ActorStore } from '../../persistence/store.ts';
@@ -9,75 +11,50 @@ import { MemoryDisk, MemoryStore } from '../../testkit/memory-store.ts';
 import { StoreFaults } from '../../testkit/store-faults.ts';
 import type { Fault } from '../../testkit/index.ts';
 import { start } from './support/sims.ts';
+import { ACTORS, contents, issue, kill, steps, type Kill, type Step } from './support/store-steps.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
 const RUNS = Number(process.env.TROUPE_FC_RUNS ?? 100);
-const ACTORS = ['a', 'b'];
+const CHILD = fileURLToPath(new URL('./support/store-kill-child.ts', import.meta.url));
 
-/** One write the sequence makes; references (which id, which seq) are resolved against what the store holds. */
-type Write =
-  | { op: 'append'; actor: number; remember: boolean; payload: unknown }
-  | { op: 'snapshot'; actor: number; state: unknown; removeSegments: boolean; keep: number }
-  | { op: 'forget'; actor: number; pick: number }
-  | { op: 'delivery'; actor: number; attempts: number }
-  | { op: 'poison'; actor: number; pick: number }
-  | { op: 'drop-poison'; actor: number; pick: number }
-  | { op: 'delete'; actor: number }
-  | { op: 'unencodable'; actor: number };
-type Step = { kind: 'group'; writes: Write[] } | { kind: 'restart' };
+/** How one store dies in the middle of a batch and comes back: the contents after, and where it died. */
+type Killer = (store: ActorStore, step: Kill, next: Map<string, number>) => Promise<{ store: ActorStore; died: string }>;
 
-const actor = fc.integer({ min: 0, max: ACTORS.length - 1 });
-const value = fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.array(fc.integer(), { maxLength: 3 }), fc.record({ n: fc.integer(), s: fc.string({ maxLength: 4 }) }));
-const write: fc.Arbitrary<Write> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constant('append' as const), actor, remember: fc.boolean(), payload: value }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('snapshot' as const), actor, state: value, removeSegments: fc.boolean(), keep: fc.integer({ min: 1, max: 3 }) }) },
-  fc.record({ op: fc.constant('forget' as const), actor, pick: fc.nat(9) }),
-  fc.record({ op: fc.constant('delivery' as const), actor, attempts: fc.integer({ min: 1, max: 4 }) }),
-  fc.record({ op: fc.constant('poison' as const), actor, pick: fc.nat(9) }),
-  fc.record({ op: fc.constant('drop-poison' as const), actor, pick: fc.nat(9) }),
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), actor }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('unencodable' as const), actor }) },
-);
-const steps: fc.Arbitrary<Step[]> = fc.array(
-  fc.oneof({ weight: 6, arbitrary: fc.record({ kind: fc.constant('group' as const), writes: fc.array(write, { minLength: 1, maxLength: 6 }) }) }, { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) }),
-  { minLength: 1, maxLength: 16 },
-);
+/** Real LMDB: the kill step runs in a child process, which SIGKILLs itself mid-batch (support/store-kill-child.ts). */
+const lmdbKill = (dir: string): Killer => async (store, step, next) => {
+  await store.close();
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', CHILD, dir, JSON.stringify({ step, next: [...next] })], { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err?.signal === 'SIGKILL') resolve(stdout);
+      else reject(new Error(`the child was not killed: ${err?.message ?? 'it exited'}\n${stderr}`));
+    });
+  });
+  const [seqs, where] = out.trim().split('\n').map((l) => JSON.parse(l));
+  for (const [id, n] of seqs as Array<[string, number]>) next.set(id, n);
+  return { store: ActorStore.open(dir), died: (where as { died: string }).died };
+};
 
-/** Everything a store holds for the actors (what recovery reads). */
-function contents(s: ActorStore) {
-  return ACTORS.map((id) => ({
-    snapshot: s.readSnapshot(id),
-    history: s.snapshotHistory(id),
-    segments: s.journalSegments(id),
-    remembered: s.rememberedIds(id),
-    seen: s.rememberedIds(id).map((r) => s.seenMessage(id, r.id)),
-    delivery: s.deliveryRecord(id),
-    poison: s.poisonMessages(id),
-  }));
-}
-
-const outcome = (p: Promise<unknown>) => p.then((v) => ({ ok: v ?? true }), (e: { code?: string; message?: string }) => ({ failed: e.code ?? e.message }));
-const thrown = (fn: () => unknown) => {
-  try {
-    const r = fn();
-    return r instanceof Promise ? outcome(r) : Promise.resolve({ ok: r ?? true });
-  } catch (e) {
-    return Promise.resolve({ threw: (e as { code?: string }).code });
-  }
+/** The in-memory store: the same writes, then the handle dies (its open batch lost), a new one opens on the disk. */
+const memoryKill = (disk: MemoryDisk): Killer => async (store, step, next) => {
+  void issue(store, step.phase === 'gathering' ? step.writes.slice(0, step.at) : step.writes, next);
+  (store as unknown as MemoryStore).kill();
+  return { store: MemoryStore.open(disk), died: 'killed' };
 };
 
 /**
  * Run the steps on one store (the same calls, in the same order, in the same event-loop turns): each group's writes
  * issued together (one commit), then awaited; every result and the store's whole contents recorded after each step.
  * `reopen` is a restart of the process at that point (LMDB: close and open the directory again; memory: kill the
- * handle, open a new one on the same disk). `faults`: the simulation's store-fail faults, applied to every handle.
+ * handle, open a new one on the same disk); `kill` a death in the middle of a batch. `faults`: the simulation's
+ * store-fail faults, applied to every handle.
  */
-async function play(list: Step[], open: () => ActorStore, reopen: (s: ActorStore) => Promise<ActorStore>, faults: Fault[]) {
+async function play(list: Step[], open: () => ActorStore, reopen: (s: ActorStore) => Promise<ActorStore>, faults: Fault[], kill?: Killer) {
   const patch = new StoreFaults(faults, () => undefined);
   let store = open();
   patch.patch(store);
   const next = new Map<string, number>(ACTORS.map((a) => [a, 1]));
   const log: unknown[] = [];
+  const deaths: string[] = [];
   for (const step of list) {
     if (step.kind === 'restart') {
       store = await reopen(store);
@@ -85,70 +62,58 @@ async function play(list: Step[], open: () => ActorStore, reopen: (s: ActorStore
       log.push('restart', contents(store));
       continue;
     }
-    const results: Array<Promise<unknown>> = [];
-    for (const w of step.writes) {
-      const id = ACTORS[w.actor];
-      const remembered = store.rememberedIds(id);
-      const poison = store.poisonMessages(id);
-      const journal = store.journalEntries(id);
-      switch (w.op) {
-        case 'append': {
-          const seq = next.get(id)!;
-          next.set(id, seq + 1);
-          results.push(thrown(() => store.appendJournal(id, seq, { id: `${id}-m${seq}`, type: 't', payload: w.payload }, w.remember).done));
-          break;
-        }
-        case 'snapshot': {
-          const segs = store.journalSegments(id).map((s) => s.first);
-          const seq = next.get(id)! - 1; // every message handed out so far is applied
-          results.push(thrown(() => store.writeSnapshot(id, { version: 1, seq, state: w.state, at: 1000 + seq }, { removeSegments: w.removeSegments ? segs : [], keep: w.keep })));
-          break;
-        }
-        case 'forget':
-          if (remembered.length > 0) results.push(thrown(() => store.forgetMessage(id, remembered[w.pick % remembered.length].id)));
-          break;
-        case 'delivery':
-          if (journal.length > 0) results.push(thrown(() => store.recordDelivery(id, { seq: journal[0].seq, attempts: w.attempts })));
-          break;
-        case 'poison':
-          if (journal.length > 0) {
-            const m = journal[w.pick % journal.length];
-            results.push(thrown(() => store.putPoison(id, { ...m, attempts: 3, at: 5 })));
-          }
-          break;
-        case 'drop-poison':
-          results.push(thrown(() => store.dropPoison(id, poison.length > 0 ? poison[w.pick % poison.length].seq : 1)));
-          break;
-        case 'delete':
-          results.push(thrown(() => store.deleteActor(id)));
-          break;
-        case 'unencodable':
-          results.push(thrown(() => store.appendJournal(id, next.get(id)!, { id: `${id}-bad`, type: 't', payload: { f: Symbol('x') } }).done));
-          break;
-      }
+    if (step.kind === 'kill') {
+      const before = contents(store);
+      const killed = await kill!(store, step, next);
+      store = killed.store;
+      deaths.push(killed.died);
+      const after = contents(store);
+      expect(after).toEqual(before); // nothing of the batch it died in survives
+      log.push('kill', after);
+      continue;
     }
-    const settled = await Promise.all(results);
+    const settled = await Promise.all(issue(store, step.writes, next));
     await store.settled(); // a write the fault plan failed still went to the store: read once its commit is done
     log.push(settled, contents(store));
   }
   await store.close();
-  return log;
+  return { log, deaths };
 }
 
 describe('the in-memory store against LMDB', { timeout: 600_000 }, () => {
   it('the same operation sequences (group commits, store-fail faults, restarts) give the same results and the same contents (property)', async () => {
     const faults = fc.array(fc.record({ kind: fc.constant('store-fail' as const), onWrite: fc.integer({ min: 1, max: 25 }) }), { maxLength: 2 });
-    await fc.assert(fc.asyncProperty(steps, faults, async (list, plan) => {
+    await fc.assert(fc.asyncProperty(steps(), faults, async (list, plan) => {
       const dir = mkdtempSync(join(tmpdir(), 'troupe-memstore-'));
       try {
         const disk = new MemoryDisk();
         const lmdb = await play(list, () => ActorStore.open(dir), async (s) => (await s.close(), ActorStore.open(dir)), plan);
         const memory = await play(list, () => MemoryStore.open(disk), async (s) => ((s as unknown as MemoryStore).kill(), MemoryStore.open(disk)), plan);
-        expect(memory).toEqual(lmdb);
+        expect(memory.log).toEqual(lmdb.log);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     }), { numRuns: Math.max(10, Math.round(RUNS / 2)) });
+  });
+
+  it('kills at random points within batches (real LMDB: a process SIGKILLed while gathering or inside the transaction): the same recovered contents (property)', async () => {
+    const deaths: string[] = [];
+    // At least one kill per sequence; each costs a child process (~1 s), so fewer runs.
+    const withKill = fc.tuple(steps({ kills: true, maxLength: 10 }), kill).map(([list, k]) => [...list, k, { kind: 'restart' as const }] as Step[]);
+    await fc.assert(fc.asyncProperty(withKill, async (list) => {
+      const dir = mkdtempSync(join(tmpdir(), 'troupe-memstore-kill-'));
+      try {
+        const disk = new MemoryDisk();
+        const lmdb = await play(list, () => ActorStore.open(dir), async (s) => (await s.close(), ActorStore.open(dir)), [], lmdbKill(dir));
+        const memory = await play(list, () => MemoryStore.open(disk), async (s) => ((s as unknown as MemoryStore).kill(), MemoryStore.open(disk)), [], memoryKill(disk));
+        expect(memory.log).toEqual(lmdb.log);
+        deaths.push(...lmdb.deaths);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }), { numRuns: Math.max(4, Math.round(RUNS / 10)) });
+    expect(deaths).toContain('in-transaction'); // LMDB did die with a transaction open, part of a batch in it
+    expect(deaths).toContain('gathering');
   });
 
   it('a failed commit fails every write of its batch and applies none of them; later commits go on', async () => {
