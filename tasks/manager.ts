@@ -1,21 +1,18 @@
 // Task graphs from the outside: `const tasks = await TaskManager.start(runtime)`, `tasks.submit({ tasks })`.
-// A submit is checked here first (the whole batch, capabilities included), then the graph gets an actor of its own
-// (tasks/actor/graph-actor.ts) that holds it and dispatches its tasks. Graphs are listed in a durable registry, so
+// A submit is checked first (the whole batch, capabilities included), then the graph gets an actor of its own
+// (tasks/actor/graph-actor.ts) that holds it and dispatches its tasks (tasks/submit.ts). Graphs are listed in a durable registry, so
 // a manager started on the same data directory after a crash resumes the graphs that had not finished.
 import { nanoid } from 'nanoid';
 import '../router/index.ts';
 import type { ActorRef, Runtime } from '../runtime/index.ts';
-import { AskTimeoutError } from '../runtime/errors.ts';
-import { GraphNotFoundError, InvalidGraphOptionError, TaskPayloadNotStorableError, UnknownCapabilityError } from './errors.ts';
-import { TaskGraph } from './graph/graph.ts';
-import { storableProblem, validateBatch } from './graph/validate.ts';
-import { graphOptions, type SubmitSpec } from './options.ts';
-import { graphActorId, handoffs, releaseGraph, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
-import { packDefs, type GraphInit } from './actor/record.ts';
+import { GraphNotFoundError } from './errors.ts';
+import type { SubmitSpec } from './options.ts';
+import { graphActorId, releaseGraph, snapshotTaskGraph, taskGraph, taskTopic, type SubmitReply } from './actor/graph-actor.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
-import { GraphHandle, unwrap, type GraphHost } from './handle.ts';
-import type { GraphSummary, TaskDef, TaskEvent, TaskSpec } from './types.ts';
+import { GraphHandle, type GraphHost } from './handle.ts';
+import { checkCapabilities, definitionFor, submitGraph, type SubmitHost } from './submit.ts';
+import type { GraphSummary, TaskEvent, TaskSpec } from './types.ts';
 
 export type { Durability, SubmitSpec } from './options.ts';
 export { GraphHandle } from './handle.ts';
@@ -74,91 +71,15 @@ export class TaskManager implements GraphHost {
     return this.options.askTimeoutMs ?? 60_000;
   }
 
-  /**
-   * Check the whole graph, give it an actor, hand it the tasks. Bad input: a named error, nothing submitted. The
-   * registry's entry and the graph's tasks are written at the same time: the graph dispatches once its tasks are
-   * journaled, and submit returns once both are on disk. A crash between
-   * the two leaves either an entry whose graph has no tasks (forgotten by the next start) or tasks nobody lists,
-   * which a submit under the same id replaces (that submit never returned).
-   */
+  /** Check the whole graph, give it an actor, hand it the tasks (tasks/submit.ts). */
   async submit(spec: SubmitSpec): Promise<GraphHandle> {
-    const options = graphOptions(spec, this.durable);
-    const graphId = spec.id ?? nanoid();
-    // The whole batch, before anything exists; the graph's actor is handed the definitions made here. A cycle is
-    // refused here too under 'reject' (the other policies resolve or keep cycles in the actor).
-    // (Storable in LMDB: checked by packing the definitions as the record keeps them, once, below.)
-    const defs = validateBatch(spec.tasks, () => false, false);
-    if (options.deadlock === 'reject') new TaskGraph({ ...options, graphId }).addDefs(defs.map((d) => ({ ...d, dependsOn: [...d.dependsOn] })), 0);
-    let create: CreatePayload = options.durable ? { packed: packedDefs(defs) } : { defs };
-    await this.checkCapabilities(spec.tasks);
-    const durability = spec.durability ?? 'journal';
-    if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
-    const entry: GraphEntry = { durable: options.durable, createdAt: Date.now(), finished: false, durability };
-    if (this.options.pin !== undefined) entry.pin = this.options.pin;
-    const exists = () => new InvalidGraphOptionError(`graph '${graphId}' exists already`, { details: { option: 'id' } });
-    const init: GraphInit = { graphId, options, events: spec.events ?? true };
-    let ref: ActorRef;
-    try {
-      ref = await this.runtime.spawn(definitionFor(entry), { id: graphActorId(graphId), args: init, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ERR_DUPLICATE_ACTOR_ID') throw exists();
-      throw err;
-    }
-    const timeout = { timeoutMs: this.askTimeout };
-    if (ref.node === 0) {
-      // On this thread: the definitions are handed over as they are (an in-memory graph's create then carries none:
-      // the kernel's check of a message walked every definition; a durable one's carries them packed, journaled).
-      handoffs.set(graphId, defs);
-      if (create.defs !== undefined) create = {};
-    }
-    // The entry is sent (acknowledged once journaled, one commit), not asked for (answered once handled and
-    // snapshotted, two): whether the id was free shows in the graph's record, which refuses a second create.
-    const [registered, created] = await Promise.allSettled([
-      this.runtime.send(this.registry, 'register', { graphId, entry }),
-      ref.kind === taskGraph.kind ? this.createJournaled(ref, graphId, create) : (this.runtime.ask(ref, 'create', create, timeout) as Promise<SubmitReply>),
-    ]);
-    let reply = created.status === 'fulfilled' ? created.value : undefined;
-    if (registered.status === 'rejected') {
-      if (reply?.ok) this.runtime.tell(ref, 'cancel');
-      handoffs.delete(graphId);
-      throw registered.reason;
-    }
-    if (reply !== undefined && !reply.ok && (reply.error.details as { created?: unknown } | undefined)?.created === true) {
-      // The id is another graph's, unless the entry is ours: then these are tasks no entry listed, those of a
-      // submit that crashed before it returned, and they are replaced.
-      const listed = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
-      if (listed?.createdAt !== entry.createdAt || listed.durability !== entry.durability) {
-        handoffs.delete(graphId);
-        throw exists();
-      }
-      await this.runtime.ask(ref, 'reset', init, timeout);
-      reply = (await this.runtime.ask(ref, 'create', create, timeout)) as SubmitReply;
-    }
-    handoffs.delete(graphId);
-    if (reply === undefined || !reply.ok) this.runtime.tell(this.registry, 'forget', graphId);
-    if (created.status === 'rejected') throw created.reason;
-    unwrap(reply!);
+    const { graphId, ref } = await submitGraph(this.submitHost(), spec);
     return this.handle(graphId, ref);
   }
 
-  /**
-   * A journal graph's create, sent (acknowledged once journaled: the tasks are on disk) and answered by a tell as
-   * soon as it is handled: an ask would be answered only once the state it made is snapshotted, a commit later.
-   */
-  private createJournaled(ref: ActorRef, graphId: string, create: CreatePayload): Promise<SubmitReply> {
-    return new Promise<SubmitReply>((resolve, reject) => {
-      let reply: SubmitReply | undefined, acked = false;
-      const timer = setTimeout(() => finish(new AskTimeoutError(`graph '${graphId}' did not answer its create within ${this.askTimeout} ms`)), this.askTimeout);
-      const finish = (err?: unknown) => {
-        if (err === undefined && (reply === undefined || !acked)) return;
-        clearTimeout(timer);
-        this.creating.delete(graphId);
-        if (err !== undefined) reject(err);
-        else resolve(reply!);
-      };
-      this.creating.set(graphId, (r) => ((reply = r), finish()));
-      this.runtime.send(ref, 'create', { ...create, replyTo: this.listener }, { timeoutMs: this.askTimeout }).then(() => ((acked = true), finish()), finish);
-    });
+  private submitHost(): SubmitHost {
+    const { runtime, registry, listener, durable, askTimeout, creating } = this;
+    return { runtime, registry, listener, durable, pin: this.options.pin, askTimeout, creating };
   }
 
   /** A handle on a graph submitted earlier (also by a previous process). */
@@ -190,25 +111,6 @@ export class TaskManager implements GraphHost {
     const ref = await this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
     this.runtime.tell(ref, 'resume', undefined);
     return ref;
-  }
-
-  /** Each capability and target once (a graph has many tasks and few of them), in task order for the error. */
-  private async checkCapabilities(specs: readonly TaskSpec[]): Promise<void> {
-    const seen = new Set<string>(), seenTargets = new Set<string>();
-    for (const t of specs) {
-      if (t.capability !== undefined && !seen.has(t.capability)) {
-        if (this.runtime.capabilities(t.capability).length === 0) {
-          throw new UnknownCapabilityError(`task '${t.id}': no live actor offers capability '${t.capability}'`, { details: { taskId: t.id, capability: t.capability } });
-        }
-        seen.add(t.capability);
-      }
-      if (t.target !== undefined && !seenTargets.has(t.target)) {
-        if ((await this.runtime.lookup(t.target)) === undefined) {
-          throw new UnknownCapabilityError(`task '${t.id}': target actor '${t.target}' is not running`, { details: { taskId: t.id, target: t.target } });
-        }
-        seenTargets.add(t.target);
-      }
-    }
   }
 
   /** @internal An ask to a graph's actor; one that was stopped (a finished durable graph) is started again. */
@@ -257,7 +159,7 @@ export class TaskManager implements GraphHost {
 
   /** @internal */
   async beforeAdd(handle: GraphHandle, specs: readonly TaskSpec[]): Promise<void> {
-    await this.checkCapabilities(specs);
+    await checkCapabilities(this.runtime, specs);
     // A finished graph is not resumed after a crash: it is not finished any more once it has new tasks.
     await this.runtime.ask(this.registry, 'finished', { graphId: handle.id, finished: false });
   }
@@ -324,24 +226,6 @@ export class TaskManager implements GraphHost {
 
   private onEvents(events: TaskEvent[]): void {
     for (const e of events) for (const fn of this.followers.get(e.graphId) ?? []) fn(e);
-  }
-}
-
-function definitionFor(entry: GraphEntry): typeof taskGraph {
-  if (!entry.durable) return volatileTaskGraph;
-  return entry.durability === 'snapshot' ? snapshotTaskGraph : taskGraph;
-}
-
-/** A durable graph's definitions packed as its record keeps them; a payload msgpack cannot encode is named. */
-function packedDefs(defs: readonly TaskDef[]): Uint8Array[] {
-  try {
-    return packDefs(defs);
-  } catch (err) {
-    for (const d of defs) {
-      const problem = storableProblem(d.payload, true);
-      if (problem !== undefined) throw new TaskPayloadNotStorableError(`task '${d.id}': payload cannot be stored: ${problem}`, { details: { taskId: d.id } });
-    }
-    throw err;
   }
 }
 
