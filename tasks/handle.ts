@@ -74,9 +74,9 @@ export class GraphHandle {
   }
   /**
    * Let the graph go: its actor is stopped and the graph forgotten (not listed, not resumed; asks then fail with
-   * GraphNotFoundError). What an in-memory graph held is gone; a durable graph's record stays on disk, and its id
-   * cannot be used again. A finished durable graph's actor is stopped anyway (and started again when asked): this
-   * is for graphs kept in memory, and for forgetting any graph.
+   * GraphNotFoundError). What an in-memory graph held is gone; a durable graph's record is deleted from the store (its
+   * snapshot and journal), after which its id can be used again. A finished durable graph's actor is stopped anyway
+   * (and started again when asked): this is for graphs kept in memory, and for forgetting any graph.
    */
   release(): Promise<void> {
     return this.host.release(this);

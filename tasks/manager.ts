@@ -35,8 +35,9 @@ export class TaskManager implements GraphHost {
   private readonly followers = new Map<string, Set<(e: TaskEvent) => void>>();
   /** Journal graphs' creates sent and not answered yet (createJournaled). */
   private readonly creating = new Map<string, (reply: SubmitReply) => void>();
-  /** Graphs whose actor is being stopped (retire). */
+  /** Graphs whose actor is being stopped (retire), and graphs being released (release). */
   private readonly retiring = new Map<string, Promise<void>>();
+  private readonly releasing = new Map<string, Promise<void>>();
   private readonly durable: boolean;
 
   private constructor(readonly runtime: Runtime, private readonly options: TaskManagerOptions, private readonly registry: ActorRef, private listener: ActorRef) {
@@ -59,6 +60,7 @@ export class TaskManager implements GraphHost {
       if (!(await runtime.ask(ref, 'resume', undefined, { timeoutMs: m.askTimeout }))) {
         // Registered, but its tasks never reached its record (a crash during its submit, which did not return).
         await runtime.stop(ref);
+        if (entry.durable) await runtime.deleteStoredActor(ref.id); // (its stop wrote a record of nothing)
         runtime.tell(registry, 'forget', graphId);
         continue;
       }
@@ -117,6 +119,7 @@ export class TaskManager implements GraphHost {
   async askGraph<R>(handle: GraphHandle, type: string, payload?: unknown): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       await this.retiring.get(handle.id);
+      await this.releasing.get(handle.id)?.catch(() => undefined); // (then not listed any more: GraphNotFoundError)
       try {
         const live = handle.ref.node >= 0 ? handle.ref : await this.runtime.lookup(handle.ref.id);
         if (live === undefined) throw new GraphNotFoundError(`graph actor '${handle.ref.id}' is not running`);
@@ -132,11 +135,35 @@ export class TaskManager implements GraphHost {
     }
   }
 
-  /** @internal */
-  async release(handle: GraphHandle): Promise<void> {
-    const ref = await this.runtime.lookup(graphActorId(handle.id));
-    if (ref !== undefined) await this.retire(ref);
-    await this.runtime.ask(this.registry, 'forget', handle.id);
+  /**
+   * @internal The graph's actor stopped, a durable graph's record deleted (snapshot, journal: what the store keeps of
+   * its actor), then the registry's entry forgotten. A crash in between leaves an entry whose graph has no tasks,
+   * which the next start forgets.
+   */
+  release(handle: GraphHandle): Promise<void> {
+    const id = handle.id;
+    const pending = this.releasing.get(id);
+    if (pending !== undefined) return pending;
+    const done = (async () => {
+      const actorId = graphActorId(id);
+      const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[id];
+      // (An ask let through before the release began may start the graph again as it stops: stopped again.)
+      for (let attempt = 1; ; attempt++) {
+        const ref = await this.runtime.lookup(actorId);
+        if (ref !== undefined) await this.retire(ref);
+        if (entry?.durable !== true) break;
+        try {
+          await this.runtime.deleteStoredActor(actorId);
+          break;
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'ERR_ACTOR_RUNNING' || attempt >= 3) throw err;
+        }
+      }
+      await this.runtime.ask(this.registry, 'forget', id);
+    })();
+    const settled = done.finally(() => this.releasing.delete(id));
+    this.releasing.set(id, settled);
+    return settled;
   }
 
   /**
