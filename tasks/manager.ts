@@ -11,7 +11,8 @@ import { graphActorId, releaseGraph, snapshotTaskGraph, taskGraph, taskTopic, ty
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
 import { GraphHandle, type GraphHost } from './handle.ts';
-import { checkCapabilities, definitionFor, submitGraph, type SubmitHost } from './submit.ts';
+import { checkCapabilities, submitGraph, type SubmitHost } from './submit.ts';
+import { GraphStarter } from './starter.ts';
 import type { GraphSummary, TaskEvent, TaskSpec } from './types.ts';
 
 export type { Durability, SubmitSpec } from './options.ts';
@@ -27,7 +28,7 @@ export interface TaskManagerOptions {
 }
 
 /** Errors of an ask to an actor that is not running (any more): a stopped graph is started again. */
-const GONE = new Set(['ERR_ACTOR_NOT_FOUND', 'ERR_ACTOR_STOPPED', 'ERR_GRAPH_NOT_FOUND']);
+const GONE = new Set(['ERR_ACTOR_NOT_FOUND', 'ERR_ACTOR_STOPPED', 'ERR_GRAPH_NOT_FOUND', 'ERR_WORKER_LOST']);
 
 export class TaskManager implements GraphHost {
   private readonly listenerId = `troupe.tasks.listener.${nanoid()}`;
@@ -39,24 +40,27 @@ export class TaskManager implements GraphHost {
   private readonly retiring = new Map<string, Promise<void>>();
   private readonly releasing = new Map<string, Promise<void>>();
   private readonly durable: boolean;
+  /** Graphs' actors started again from their records, and watched on worker threads (tasks/starter.ts). */
+  private readonly starter: GraphStarter;
 
   private constructor(readonly runtime: Runtime, private readonly options: TaskManagerOptions, private readonly registry: ActorRef, private listener: ActorRef) {
     this.durable = options.durable ?? true;
+    this.starter = new GraphStarter(runtime, this.askTimeout, (graphId) => void this.restartLost(graphId));
   }
 
   /** Start (or join) the task service of `runtime`; resumes every graph the registry lists as unfinished. */
   static async start(runtime: Runtime, options: TaskManagerOptions = {}): Promise<TaskManager> {
     const durable = options.durable ?? true;
-    // On the graphs' thread (the main one unless pinned): a submit journals the registry's entry and the graph's tasks
-    // in one commit there, rather than one on each thread (LMDB has one writer: the two commits ran one after the other).
-    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId, pin: options.pin ?? 0 }));
+    // On the main thread, which is never lost (a registry on a lost worker thread took every graph's entry with it).
+    // A graph pinned to a worker thread then journals its tasks in a commit of its own there.
+    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId, pin: 0 }));
     const m = new TaskManager(runtime, options, registry, undefined as never);
     m.listener = await runtime.spawn(taskListener, { id: m.listenerId, pin: 0 });
     sinks.set(m.listenerId, { done: (s) => void m.onDone(s), events: (e) => m.onEvents(e), created: (id, reply) => m.creating.get(id)?.(reply) });
     const graphs = (await runtime.ask(registry, 'list')) as Record<string, GraphEntry>;
     for (const [graphId, entry] of Object.entries(graphs)) {
       if (entry.finished) continue;
-      const ref = await m.graphRef(graphId, entry);
+      const ref = await m.starter.ref(graphId, entry);
       if (!(await runtime.ask(ref, 'resume', undefined, { timeoutMs: m.askTimeout }))) {
         // Registered, but its tasks never reached its record (a crash during its submit, which did not return).
         await runtime.stop(ref);
@@ -76,6 +80,7 @@ export class TaskManager implements GraphHost {
   /** Check the whole graph, give it an actor, hand it the tasks (tasks/submit.ts). */
   async submit(spec: SubmitSpec): Promise<GraphHandle> {
     const { graphId, ref } = await submitGraph(this.submitHost(), spec);
+    this.starter.watch(graphId, ref);
     return this.handle(graphId, ref);
   }
 
@@ -88,7 +93,7 @@ export class TaskManager implements GraphHost {
   async graph(graphId: string): Promise<GraphHandle> {
     const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
     if (entry === undefined) throw new GraphNotFoundError(`no graph '${graphId}'`, { details: { graphId } });
-    return this.handle(graphId, await this.graphRef(graphId, entry));
+    return this.handle(graphId, await this.starter.ref(graphId, entry));
   }
 
   async graphs(): Promise<Record<string, GraphEntry>> {
@@ -97,6 +102,7 @@ export class TaskManager implements GraphHost {
 
   /** Stop listening (graphs keep running in their actors). */
   async stop(): Promise<void> {
+    this.starter.stop();
     sinks.delete(this.listenerId);
     await this.runtime.stop(this.listener);
   }
@@ -105,14 +111,17 @@ export class TaskManager implements GraphHost {
     return new GraphHandle(this, graphId, ref);
   }
 
-  private async graphRef(graphId: string, entry: GraphEntry): Promise<ActorRef> {
-    const id = graphActorId(graphId);
-    const running = await this.runtime.lookup(id);
-    if (running !== undefined) return running;
-    // Same id: a durable graph resumes from its record (and its journal), and dispatches once told 'resume'.
-    const ref = await this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
-    this.runtime.tell(ref, 'resume', undefined);
-    return ref;
+  /** A graph lost with its worker thread: started again from its record there (GraphStarter.watch). */
+  private async restartLost(graphId: string): Promise<void> {
+    try {
+      const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
+      if (entry === undefined || !entry.durable || entry.finished) return;
+      const ref = await this.starter.ref(graphId, entry);
+      const w = this.waiting.get(graphId);
+      if (w !== undefined) w.handle.ref = ref;
+    } catch {
+      // (The runtime is shutting down, or the thread was not replaced: a handle's next ask tries again.)
+    }
   }
 
   /** @internal An ask to a graph's actor; one that was stopped (a finished durable graph) is started again. */
@@ -130,7 +139,7 @@ export class TaskManager implements GraphHost {
         const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[handle.id];
         if (entry === undefined) throw new GraphNotFoundError(`no graph '${handle.id}'`, { details: { graphId: handle.id } });
         if (!entry.durable) throw err;
-        handle.ref = await this.graphRef(handle.id, entry).catch(() => ({ ...handle.ref, node: -1 }));
+        handle.ref = await this.starter.ref(handle.id, entry).catch(() => ({ ...handle.ref, node: -1 }));
       }
     }
   }
