@@ -33,6 +33,8 @@ const GONE = new Set(['ERR_ACTOR_NOT_FOUND', 'ERR_ACTOR_STOPPED', 'ERR_GRAPH_NOT
 export class TaskManager implements GraphHost {
   private readonly listenerId = `troupe.tasks.listener.${nanoid()}`;
   private readonly waiting = new Map<string, { handle: GraphHandle; resolvers: Array<(s: GraphSummary) => void> }>();
+  /** Graphs submitted here that will tell the listener 'graphDone' (their create said so): done() asks nothing. */
+  private readonly awaited = new Set<string>();
   private readonly followers = new Map<string, Set<(e: TaskEvent) => void>>();
   /** Journal graphs' creates sent and not answered yet (createJournaled). */
   private readonly creating = new Map<string, (reply: SubmitReply) => void>();
@@ -79,9 +81,18 @@ export class TaskManager implements GraphHost {
 
   /** Check the whole graph, give it an actor, hand it the tasks (tasks/submit.ts). */
   async submit(spec: SubmitSpec): Promise<GraphHandle> {
-    const { graphId, ref } = await submitGraph(this.submitHost(), spec);
-    this.starter.watch(graphId, ref);
-    return this.handle(graphId, ref);
+    const id = spec.id ?? nanoid();
+    // Before the create: a graph can finish before submit returns. (An id awaited already is a graph's that exists.)
+    const mine = !this.awaited.has(id);
+    if (mine) this.awaited.add(id);
+    try {
+      const { graphId, ref } = await submitGraph(this.submitHost(), { ...spec, id });
+      this.starter.watch(graphId, ref);
+      return this.handle(graphId, ref);
+    } catch (err) {
+      if (mine) this.awaited.delete(id);
+      throw err;
+    }
   }
 
   private submitHost(): SubmitHost {
@@ -153,6 +164,7 @@ export class TaskManager implements GraphHost {
     const id = handle.id;
     const pending = this.releasing.get(id);
     if (pending !== undefined) return pending;
+    this.awaited.delete(id); // (a done() from now on asks, and finds no graph)
     const done = (async () => {
       const actorId = graphActorId(id);
       const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[id];
@@ -206,6 +218,7 @@ export class TaskManager implements GraphHost {
       const w = this.waiting.get(handle.id);
       if (w !== undefined) return w.resolvers.push(resolve);
       this.waiting.set(handle.id, { handle, resolvers: [resolve] });
+      if (this.awaited.has(handle.id)) return;
       this.askGraph(handle, 'await', this.listener).catch((err) => {
         this.waiting.delete(handle.id);
         reject(err);
@@ -248,6 +261,7 @@ export class TaskManager implements GraphHost {
   private async onDone(s: GraphSummary): Promise<void> {
     const w = this.waiting.get(s.graphId);
     this.waiting.delete(s.graphId);
+    this.awaited.delete(s.graphId); // (told once: a later done() asks)
     let ref: ActorRef | undefined;
     if (s.status !== 'stuck') {
       ref = w !== undefined && w.handle.ref.node >= 0 ? w.handle.ref : await this.runtime.lookup(graphActorId(s.graphId));

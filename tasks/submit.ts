@@ -43,6 +43,7 @@ export async function submitGraph(host: SubmitHost, spec: SubmitSpec): Promise<{
   const defs = validateBatch(spec.tasks, () => false, false);
   if (options.deadlock === 'reject') new TaskGraph({ ...options, graphId }).addDefs(defs.map((d) => ({ ...d, dependsOn: [...d.dependsOn] })), 0);
   let create: CreatePayload = options.durable ? { packed: packedDefs(defs) } : { defs };
+  create.waiter = host.listener; // (the manager's done() then needs no 'await')
   await checkCapabilities(host.runtime, spec.tasks);
   const durability = spec.durability ?? 'journal';
   if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
@@ -62,7 +63,7 @@ export async function submitGraph(host: SubmitHost, spec: SubmitSpec): Promise<{
     // On this thread: the definitions are handed over as they are (an in-memory graph's create then carries none:
     // the kernel's check of a message walked every definition; a durable one's carries them packed, journaled).
     handoffs.set(graphId, defs);
-    if (create.defs !== undefined) create = {};
+    if (create.defs !== undefined) create = { waiter: create.waiter };
   }
   // The entry is sent (acknowledged once journaled, one commit), not asked for (answered once handled and
   // snapshotted, two): whether the id was free shows in the graph's record, which refuses a second create.
