@@ -35,6 +35,9 @@ export class TaskManager implements GraphHost {
   private readonly waiting = new Map<string, { handle: GraphHandle; resolvers: Array<(s: GraphSummary) => void> }>();
   /** Graphs submitted here that will tell the listener 'graphDone' (their create said so): done() asks nothing. */
   private readonly awaited = new Set<string>();
+  /** Graphs given tasks (add) since they last told 'graphDone', and adds under way (not stopped meanwhile: onDone). */
+  private readonly added = new Set<string>();
+  private readonly adding = new Map<string, number>();
   private readonly followers = new Map<string, Set<(e: TaskEvent) => void>>();
   /** Journal graphs' creates sent and not answered yet (createJournaled). */
   private readonly creating = new Map<string, (reply: SubmitReply) => void>();
@@ -208,8 +211,22 @@ export class TaskManager implements GraphHost {
   /** @internal */
   async beforeAdd(handle: GraphHandle, specs: readonly TaskSpec[]): Promise<void> {
     await checkCapabilities(this.runtime, specs);
-    // A finished graph is not resumed after a crash: it is not finished any more once it has new tasks.
-    await this.runtime.ask(this.registry, 'finished', { graphId: handle.id, finished: false });
+    this.added.add(handle.id); // (a 'graphDone' told before the tasks land is not the end any more: fresh)
+    this.adding.set(handle.id, (this.adding.get(handle.id) ?? 0) + 1);
+    try {
+      // A finished graph is not resumed after a crash: it is not finished any more once it has new tasks.
+      await this.runtime.ask(this.registry, 'finished', { graphId: handle.id, finished: false });
+    } catch (err) {
+      this.afterAdd(handle);
+      throw err;
+    }
+  }
+
+  /** @internal */
+  afterAdd(handle: GraphHandle): void {
+    const n = (this.adding.get(handle.id) ?? 1) - 1;
+    if (n > 0) this.adding.set(handle.id, n);
+    else this.adding.delete(handle.id);
   }
 
   /** @internal */
@@ -258,12 +275,15 @@ export class TaskManager implements GraphHost {
    * journaled and handled); a snapshot graph's last transitions are only in its next snapshot, so the graph is
    * stopped first (its last snapshot written), and `done()` resolves after that too.
    */
-  private async onDone(s: GraphSummary): Promise<void> {
+  private async onDone(told: GraphSummary): Promise<void> {
+    this.awaited.delete(told.graphId); // (told once: a later done() asks)
+    const s = await this.fresh(told);
+    if (s === undefined) return;
     const w = this.waiting.get(s.graphId);
     this.waiting.delete(s.graphId);
-    this.awaited.delete(s.graphId); // (told once: a later done() asks)
     let ref: ActorRef | undefined;
-    if (s.status !== 'stuck') {
+    // (Tasks being added: not finished, and its actor not stopped under the add; the add's end is told in turn.)
+    if (s.status !== 'stuck' && !this.adding.has(s.graphId)) {
       ref = w !== undefined && w.handle.ref.node >= 0 ? w.handle.ref : await this.runtime.lookup(graphActorId(s.graphId));
       if (ref !== undefined && ref.kind === snapshotTaskGraph.kind) await this.retire(ref);
       this.runtime.tell(this.registry, 'finished', { graphId: s.graphId, finished: true });
@@ -271,7 +291,25 @@ export class TaskManager implements GraphHost {
     for (const r of w?.resolvers ?? []) r(s);
     // A finished journal graph's actor goes too (a long-running service would keep every graph it ever ran), after
     // done(): its outcomes are on disk already. A handle asking it later starts it again from its record.
-    if (ref !== undefined && ref.kind === taskGraph.kind) void this.retire(ref);
+    if (ref !== undefined && ref.kind === taskGraph.kind && !this.adding.has(s.graphId)) void this.retire(ref);
+  }
+
+  /**
+   * The summary told, unless tasks were added since it may have been sent (its 'graphDone' on its way as they were
+   * added): then the graph's own, undefined while it runs again (and whoever waits, waits on: 'await' told again).
+   */
+  private async fresh(s: GraphSummary): Promise<GraphSummary | undefined> {
+    if (!this.added.delete(s.graphId)) return s;
+    const w = this.waiting.get(s.graphId);
+    const handle = w?.handle ?? this.handle(s.graphId, { id: graphActorId(s.graphId), kind: taskGraph.kind, node: -1 });
+    try {
+      const now = await this.askGraph<GraphSummary>(handle, 'summary');
+      if (now.status !== 'running') return now;
+      if (w !== undefined) await this.askGraph(handle, 'await', this.listener);
+    } catch {
+      // (Released meanwhile: nothing to tell.)
+    }
+    return undefined;
   }
 
   private onEvents(events: TaskEvent[]): void {
