@@ -65,15 +65,16 @@ export class TaskManager implements GraphHost {
     const graphs = (await runtime.ask(registry, 'list')) as Record<string, GraphEntry>;
     for (const [graphId, entry] of Object.entries(graphs)) {
       if (entry.finished) continue;
-      const ref = await m.starter.ref(graphId, entry);
-      if (!(await runtime.ask(ref, 'resume', undefined, { timeoutMs: m.askTimeout }))) {
+      const handle = m.handle(graphId, await m.starter.ref(graphId, entry));
+      // (Through the handle: a graph lost with its thread meanwhile is started again, and asked there.)
+      if (!(await m.askGraph<boolean>(handle, 'resume'))) {
         // Registered, but its tasks never reached its record (a crash during its submit, which did not return).
-        await runtime.stop(ref);
-        if (entry.durable) await runtime.deleteStoredActor(ref.id); // (its stop wrote a record of nothing)
+        await runtime.stop(handle.ref);
+        if (entry.durable) await runtime.deleteStoredActor(handle.ref.id); // (its stop wrote a record of nothing)
         runtime.tell(registry, 'forget', graphId);
         continue;
       }
-      m.handle(graphId, ref).done().catch(() => undefined); // marks it finished in the registry when it is
+      handle.done().catch(() => undefined); // marks it finished in the registry when it is
     }
     return m;
   }
