@@ -33,6 +33,8 @@ export class ActorCrashedError extends define('ERR_ACTOR_CRASHED') {}
 export class ActorStoppedError extends define('ERR_ACTOR_STOPPED') {}
 /** spawn() with an id that a running actor already has. */
 export class DuplicateActorIdError extends define('ERR_DUPLICATE_ACTOR_ID') {}
+/** Runtime.deleteStoredActor(id) while an actor with that id is running: stop it first. */
+export class ActorRunningError extends define('ERR_ACTOR_RUNNING') {}
 /** spawn() or Runtime.start() with an option that is not valid. */
 export class InvalidSpawnOptionError extends define('ERR_INVALID_SPAWN_OPTION') {}
 /** The actor's definition has no handler for this message type. */

@@ -8,7 +8,7 @@ import type { Messaging, SpawnOptions } from '../actors/context.ts';
 import { Host } from './host.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { mainTimebase, type Timebase } from './timebase.ts';
-import { ClusterNotInstalledError, DuplicateActorIdError, InvalidDefinitionError, InvalidSpawnOptionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
+import { ActorRunningError, ClusterNotInstalledError, DuplicateActorIdError, InvalidDefinitionError, InvalidSpawnOptionError, RuntimeStoppedError, WorkerLostError, errorToData, reviveError, type ErrorData } from './errors.ts';
 import { assertCloneable } from './cloneable.ts';
 import { choosePlacement } from './placement.ts';
 import { validateMessageId, validateSpawnOptions, validateStartOptions } from './validate.ts';
@@ -705,6 +705,18 @@ export class Runtime implements Messaging {
     const receipt = (await this.host.sendAcknowledged(ref, message.type, message.payload, '', requeuedId(message.id, seq), undefined, parseTraceparent(message.trace) ?? '')) as SendReceipt;
     await this.poisonStore().dropPoison(ref.id, seq);
     return receipt;
+  }
+
+  /**
+   * Delete everything the store keeps of actor `actorId` (its snapshot and their history, its journal, remembered
+   * message ids, poison messages): for an actor stopped for good, whose id a later spawn then starts afresh. Refused
+   * with ActorRunningError while it runs (a stop resolves once its last writes are durable, so stop it first).
+   * Resolves once the removal is on disk.
+   */
+  async deleteStoredActor(actorId: string): Promise<void> {
+    const store = this.poisonStore();
+    if ((await this.lookup(actorId)) !== undefined) throw new ActorRunningError(`actor '${actorId}' is running: stop it before deleting what is stored of it`, { details: { actorId } });
+    await store.deleteActor(actorId);
   }
 
   private poisonStore(): ActorStore {

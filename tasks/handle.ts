@@ -16,6 +16,8 @@ export interface GraphHost {
   release(handle: GraphHandle): Promise<void>;
   /** Before tasks are added: their capabilities, and the registry told the graph is not finished. */
   beforeAdd(handle: GraphHandle, specs: readonly TaskSpec[]): Promise<void>;
+  /** The add that beforeAdd let through was answered (or failed). */
+  afterAdd(handle: GraphHandle): void;
 }
 
 export function unwrap(reply: SubmitReply): AddResult {
@@ -58,7 +60,11 @@ export class GraphHandle {
   /** Add tasks, and edges between tasks already there, to the running graph: all or nothing. */
   async add(tasks: TaskSpec[], edges?: TaskEdge[]): Promise<AddResult> {
     await this.host.beforeAdd(this, tasks);
-    return unwrap(await this.host.askGraph<SubmitReply>(this, 'submit', { tasks, edges }));
+    try {
+      return unwrap(await this.host.askGraph<SubmitReply>(this, 'submit', { tasks, edges }));
+    } finally {
+      this.host.afterAdd(this);
+    }
   }
   detectDeadlocks(): Promise<string[][]> {
     return this.host.askGraph(this, 'detectDeadlocks');
@@ -74,9 +80,9 @@ export class GraphHandle {
   }
   /**
    * Let the graph go: its actor is stopped and the graph forgotten (not listed, not resumed; asks then fail with
-   * GraphNotFoundError). What an in-memory graph held is gone; a durable graph's record stays on disk, and its id
-   * cannot be used again. A finished durable graph's actor is stopped anyway (and started again when asked): this
-   * is for graphs kept in memory, and for forgetting any graph.
+   * GraphNotFoundError). What an in-memory graph held is gone; a durable graph's record is deleted from the store (its
+   * snapshot and journal), after which its id can be used again. A finished durable graph's actor is stopped anyway
+   * (and started again when asked): this is for graphs kept in memory, and for forgetting any graph.
    */
   release(): Promise<void> {
     return this.host.release(this);

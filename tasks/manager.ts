@@ -1,21 +1,19 @@
 // Task graphs from the outside: `const tasks = await TaskManager.start(runtime)`, `tasks.submit({ tasks })`.
-// A submit is checked here first (the whole batch, capabilities included), then the graph gets an actor of its own
-// (tasks/actor/graph-actor.ts) that holds it and dispatches its tasks. Graphs are listed in a durable registry, so
+// A submit is checked first (the whole batch, capabilities included), then the graph gets an actor of its own
+// (tasks/actor/graph-actor.ts) that holds it and dispatches its tasks (tasks/submit.ts). Graphs are listed in a durable registry, so
 // a manager started on the same data directory after a crash resumes the graphs that had not finished.
 import { nanoid } from 'nanoid';
 import '../router/index.ts';
 import type { ActorRef, Runtime } from '../runtime/index.ts';
-import { AskTimeoutError } from '../runtime/errors.ts';
-import { GraphNotFoundError, InvalidGraphOptionError, TaskPayloadNotStorableError, UnknownCapabilityError } from './errors.ts';
-import { TaskGraph } from './graph/graph.ts';
-import { storableProblem, validateBatch } from './graph/validate.ts';
-import { graphOptions, type SubmitSpec } from './options.ts';
-import { graphActorId, handoffs, releaseGraph, snapshotTaskGraph, taskGraph, taskTopic, volatileTaskGraph, type CreatePayload, type SubmitReply } from './actor/graph-actor.ts';
-import { packDefs, type GraphInit } from './actor/record.ts';
+import { GraphNotFoundError } from './errors.ts';
+import type { SubmitSpec } from './options.ts';
+import { graphActorId, releaseGraph, snapshotTaskGraph, taskGraph, taskTopic, type SubmitReply } from './actor/graph-actor.ts';
 import { registryActorId, taskRegistry, volatileTaskRegistry, type GraphEntry } from './actor/registry.ts';
 import { sinks, taskListener } from './actor/listener.ts';
-import { GraphHandle, unwrap, type GraphHost } from './handle.ts';
-import type { GraphSummary, TaskDef, TaskEvent, TaskSpec } from './types.ts';
+import { GraphHandle, type GraphHost } from './handle.ts';
+import { checkCapabilities, submitGraph, type SubmitHost } from './submit.ts';
+import { GraphStarter } from './starter.ts';
+import type { GraphSummary, TaskEvent, TaskSpec } from './types.ts';
 
 export type { Durability, SubmitSpec } from './options.ts';
 export { GraphHandle } from './handle.ts';
@@ -30,42 +28,53 @@ export interface TaskManagerOptions {
 }
 
 /** Errors of an ask to an actor that is not running (any more): a stopped graph is started again. */
-const GONE = new Set(['ERR_ACTOR_NOT_FOUND', 'ERR_ACTOR_STOPPED', 'ERR_GRAPH_NOT_FOUND']);
+const GONE = new Set(['ERR_ACTOR_NOT_FOUND', 'ERR_ACTOR_STOPPED', 'ERR_GRAPH_NOT_FOUND', 'ERR_WORKER_LOST']);
 
 export class TaskManager implements GraphHost {
   private readonly listenerId = `troupe.tasks.listener.${nanoid()}`;
   private readonly waiting = new Map<string, { handle: GraphHandle; resolvers: Array<(s: GraphSummary) => void> }>();
+  /** Graphs submitted here that will tell the listener 'graphDone' (their create said so): done() asks nothing. */
+  private readonly awaited = new Set<string>();
+  /** Graphs given tasks (add) since they last told 'graphDone', and adds under way (not stopped meanwhile: onDone). */
+  private readonly added = new Set<string>();
+  private readonly adding = new Map<string, number>();
   private readonly followers = new Map<string, Set<(e: TaskEvent) => void>>();
   /** Journal graphs' creates sent and not answered yet (createJournaled). */
   private readonly creating = new Map<string, (reply: SubmitReply) => void>();
-  /** Graphs whose actor is being stopped (retire). */
+  /** Graphs whose actor is being stopped (retire), and graphs being released (release). */
   private readonly retiring = new Map<string, Promise<void>>();
+  private readonly releasing = new Map<string, Promise<void>>();
   private readonly durable: boolean;
+  /** Graphs' actors started again from their records, and watched on worker threads (tasks/starter.ts). */
+  private readonly starter: GraphStarter;
 
   private constructor(readonly runtime: Runtime, private readonly options: TaskManagerOptions, private readonly registry: ActorRef, private listener: ActorRef) {
     this.durable = options.durable ?? true;
+    this.starter = new GraphStarter(runtime, this.askTimeout, (graphId) => void this.restartLost(graphId));
   }
 
   /** Start (or join) the task service of `runtime`; resumes every graph the registry lists as unfinished. */
   static async start(runtime: Runtime, options: TaskManagerOptions = {}): Promise<TaskManager> {
     const durable = options.durable ?? true;
-    // On the graphs' thread (the main one unless pinned): a submit journals the registry's entry and the graph's tasks
-    // in one commit there, rather than one on each thread (LMDB has one writer: the two commits ran one after the other).
-    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId, pin: options.pin ?? 0 }));
+    // On the main thread, which is never lost (a registry on a lost worker thread took every graph's entry with it).
+    // A graph pinned to a worker thread then journals its tasks in a commit of its own there.
+    const registry = (await runtime.lookup(registryActorId)) ?? (await runtime.spawn(durable ? taskRegistry : volatileTaskRegistry, { id: registryActorId, pin: 0 }));
     const m = new TaskManager(runtime, options, registry, undefined as never);
     m.listener = await runtime.spawn(taskListener, { id: m.listenerId, pin: 0 });
     sinks.set(m.listenerId, { done: (s) => void m.onDone(s), events: (e) => m.onEvents(e), created: (id, reply) => m.creating.get(id)?.(reply) });
     const graphs = (await runtime.ask(registry, 'list')) as Record<string, GraphEntry>;
     for (const [graphId, entry] of Object.entries(graphs)) {
       if (entry.finished) continue;
-      const ref = await m.graphRef(graphId, entry);
-      if (!(await runtime.ask(ref, 'resume', undefined, { timeoutMs: m.askTimeout }))) {
+      const handle = m.handle(graphId, await m.starter.ref(graphId, entry));
+      // (Through the handle: a graph lost with its thread meanwhile is started again, and asked there.)
+      if (!(await m.askGraph<boolean>(handle, 'resume'))) {
         // Registered, but its tasks never reached its record (a crash during its submit, which did not return).
-        await runtime.stop(ref);
+        await runtime.stop(handle.ref);
+        if (entry.durable) await runtime.deleteStoredActor(handle.ref.id); // (its stop wrote a record of nothing)
         runtime.tell(registry, 'forget', graphId);
         continue;
       }
-      m.handle(graphId, ref).done().catch(() => undefined); // marks it finished in the registry when it is
+      handle.done().catch(() => undefined); // marks it finished in the registry when it is
     }
     return m;
   }
@@ -74,98 +83,32 @@ export class TaskManager implements GraphHost {
     return this.options.askTimeoutMs ?? 60_000;
   }
 
-  /**
-   * Check the whole graph, give it an actor, hand it the tasks. Bad input: a named error, nothing submitted. The
-   * registry's entry and the graph's tasks are written at the same time: the graph dispatches once its tasks are
-   * journaled, and submit returns once both are on disk. A crash between
-   * the two leaves either an entry whose graph has no tasks (forgotten by the next start) or tasks nobody lists,
-   * which a submit under the same id replaces (that submit never returned).
-   */
+  /** Check the whole graph, give it an actor, hand it the tasks (tasks/submit.ts). */
   async submit(spec: SubmitSpec): Promise<GraphHandle> {
-    const options = graphOptions(spec, this.durable);
-    const graphId = spec.id ?? nanoid();
-    // The whole batch, before anything exists; the graph's actor is handed the definitions made here. A cycle is
-    // refused here too under 'reject' (the other policies resolve or keep cycles in the actor).
-    // (Storable in LMDB: checked by packing the definitions as the record keeps them, once, below.)
-    const defs = validateBatch(spec.tasks, () => false, false);
-    if (options.deadlock === 'reject') new TaskGraph({ ...options, graphId }).addDefs(defs.map((d) => ({ ...d, dependsOn: [...d.dependsOn] })), 0);
-    let create: CreatePayload = options.durable ? { packed: packedDefs(defs) } : { defs };
-    await this.checkCapabilities(spec.tasks);
-    const durability = spec.durability ?? 'journal';
-    if (durability !== 'journal' && durability !== 'snapshot') throw new InvalidGraphOptionError("graph option durability must be 'journal' or 'snapshot'", { details: { option: 'durability' } });
-    const entry: GraphEntry = { durable: options.durable, createdAt: Date.now(), finished: false, durability };
-    if (this.options.pin !== undefined) entry.pin = this.options.pin;
-    const exists = () => new InvalidGraphOptionError(`graph '${graphId}' exists already`, { details: { option: 'id' } });
-    const init: GraphInit = { graphId, options, events: spec.events ?? true };
-    let ref: ActorRef;
+    const id = spec.id ?? nanoid();
+    // Before the create: a graph can finish before submit returns. (An id awaited already is a graph's that exists.)
+    const mine = !this.awaited.has(id);
+    if (mine) this.awaited.add(id);
     try {
-      ref = await this.runtime.spawn(definitionFor(entry), { id: graphActorId(graphId), args: init, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
+      const { graphId, ref } = await submitGraph(this.submitHost(), { ...spec, id });
+      this.starter.watch(graphId, ref);
+      return this.handle(graphId, ref);
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'ERR_DUPLICATE_ACTOR_ID') throw exists();
+      if (mine) this.awaited.delete(id);
       throw err;
     }
-    const timeout = { timeoutMs: this.askTimeout };
-    if (ref.node === 0) {
-      // On this thread: the definitions are handed over as they are (an in-memory graph's create then carries none:
-      // the kernel's check of a message walked every definition; a durable one's carries them packed, journaled).
-      handoffs.set(graphId, defs);
-      if (create.defs !== undefined) create = {};
-    }
-    // The entry is sent (acknowledged once journaled, one commit), not asked for (answered once handled and
-    // snapshotted, two): whether the id was free shows in the graph's record, which refuses a second create.
-    const [registered, created] = await Promise.allSettled([
-      this.runtime.send(this.registry, 'register', { graphId, entry }),
-      ref.kind === taskGraph.kind ? this.createJournaled(ref, graphId, create) : (this.runtime.ask(ref, 'create', create, timeout) as Promise<SubmitReply>),
-    ]);
-    let reply = created.status === 'fulfilled' ? created.value : undefined;
-    if (registered.status === 'rejected') {
-      if (reply?.ok) this.runtime.tell(ref, 'cancel');
-      handoffs.delete(graphId);
-      throw registered.reason;
-    }
-    if (reply !== undefined && !reply.ok && (reply.error.details as { created?: unknown } | undefined)?.created === true) {
-      // The id is another graph's, unless the entry is ours: then these are tasks no entry listed, those of a
-      // submit that crashed before it returned, and they are replaced.
-      const listed = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
-      if (listed?.createdAt !== entry.createdAt || listed.durability !== entry.durability) {
-        handoffs.delete(graphId);
-        throw exists();
-      }
-      await this.runtime.ask(ref, 'reset', init, timeout);
-      reply = (await this.runtime.ask(ref, 'create', create, timeout)) as SubmitReply;
-    }
-    handoffs.delete(graphId);
-    if (reply === undefined || !reply.ok) this.runtime.tell(this.registry, 'forget', graphId);
-    if (created.status === 'rejected') throw created.reason;
-    unwrap(reply!);
-    return this.handle(graphId, ref);
   }
 
-  /**
-   * A journal graph's create, sent (acknowledged once journaled: the tasks are on disk) and answered by a tell as
-   * soon as it is handled: an ask would be answered only once the state it made is snapshotted, a commit later.
-   */
-  private createJournaled(ref: ActorRef, graphId: string, create: CreatePayload): Promise<SubmitReply> {
-    return new Promise<SubmitReply>((resolve, reject) => {
-      let reply: SubmitReply | undefined, acked = false;
-      const timer = setTimeout(() => finish(new AskTimeoutError(`graph '${graphId}' did not answer its create within ${this.askTimeout} ms`)), this.askTimeout);
-      const finish = (err?: unknown) => {
-        if (err === undefined && (reply === undefined || !acked)) return;
-        clearTimeout(timer);
-        this.creating.delete(graphId);
-        if (err !== undefined) reject(err);
-        else resolve(reply!);
-      };
-      this.creating.set(graphId, (r) => ((reply = r), finish()));
-      this.runtime.send(ref, 'create', { ...create, replyTo: this.listener }, { timeoutMs: this.askTimeout }).then(() => ((acked = true), finish()), finish);
-    });
+  private submitHost(): SubmitHost {
+    const { runtime, registry, listener, durable, askTimeout, creating } = this;
+    return { runtime, registry, listener, durable, pin: this.options.pin, askTimeout, creating };
   }
 
   /** A handle on a graph submitted earlier (also by a previous process). */
   async graph(graphId: string): Promise<GraphHandle> {
     const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
     if (entry === undefined) throw new GraphNotFoundError(`no graph '${graphId}'`, { details: { graphId } });
-    return this.handle(graphId, await this.graphRef(graphId, entry));
+    return this.handle(graphId, await this.starter.ref(graphId, entry));
   }
 
   async graphs(): Promise<Record<string, GraphEntry>> {
@@ -174,6 +117,7 @@ export class TaskManager implements GraphHost {
 
   /** Stop listening (graphs keep running in their actors). */
   async stop(): Promise<void> {
+    this.starter.stop();
     sinks.delete(this.listenerId);
     await this.runtime.stop(this.listener);
   }
@@ -182,32 +126,16 @@ export class TaskManager implements GraphHost {
     return new GraphHandle(this, graphId, ref);
   }
 
-  private async graphRef(graphId: string, entry: GraphEntry): Promise<ActorRef> {
-    const id = graphActorId(graphId);
-    const running = await this.runtime.lookup(id);
-    if (running !== undefined) return running;
-    // Same id: a durable graph resumes from its record (and its journal), and dispatches once told 'resume'.
-    const ref = await this.runtime.spawn(definitionFor(entry), { id, ...(entry.pin !== undefined ? { pin: entry.pin } : {}) });
-    this.runtime.tell(ref, 'resume', undefined);
-    return ref;
-  }
-
-  /** Each capability and target once (a graph has many tasks and few of them), in task order for the error. */
-  private async checkCapabilities(specs: readonly TaskSpec[]): Promise<void> {
-    const seen = new Set<string>(), seenTargets = new Set<string>();
-    for (const t of specs) {
-      if (t.capability !== undefined && !seen.has(t.capability)) {
-        if (this.runtime.capabilities(t.capability).length === 0) {
-          throw new UnknownCapabilityError(`task '${t.id}': no live actor offers capability '${t.capability}'`, { details: { taskId: t.id, capability: t.capability } });
-        }
-        seen.add(t.capability);
-      }
-      if (t.target !== undefined && !seenTargets.has(t.target)) {
-        if ((await this.runtime.lookup(t.target)) === undefined) {
-          throw new UnknownCapabilityError(`task '${t.id}': target actor '${t.target}' is not running`, { details: { taskId: t.id, target: t.target } });
-        }
-        seenTargets.add(t.target);
-      }
+  /** A graph lost with its worker thread: started again from its record there (GraphStarter.watch). */
+  private async restartLost(graphId: string): Promise<void> {
+    try {
+      const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[graphId];
+      if (entry === undefined || !entry.durable || entry.finished) return;
+      const ref = await this.starter.ref(graphId, entry);
+      const w = this.waiting.get(graphId);
+      if (w !== undefined) w.handle.ref = ref;
+    } catch {
+      // (The runtime is shutting down, or the thread was not replaced: a handle's next ask tries again.)
     }
   }
 
@@ -215,6 +143,7 @@ export class TaskManager implements GraphHost {
   async askGraph<R>(handle: GraphHandle, type: string, payload?: unknown): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       await this.retiring.get(handle.id);
+      await this.releasing.get(handle.id)?.catch(() => undefined); // (then not listed any more: GraphNotFoundError)
       try {
         const live = handle.ref.node >= 0 ? handle.ref : await this.runtime.lookup(handle.ref.id);
         if (live === undefined) throw new GraphNotFoundError(`graph actor '${handle.ref.id}' is not running`);
@@ -225,16 +154,41 @@ export class TaskManager implements GraphHost {
         const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[handle.id];
         if (entry === undefined) throw new GraphNotFoundError(`no graph '${handle.id}'`, { details: { graphId: handle.id } });
         if (!entry.durable) throw err;
-        handle.ref = await this.graphRef(handle.id, entry).catch(() => ({ ...handle.ref, node: -1 }));
+        handle.ref = await this.starter.ref(handle.id, entry).catch(() => ({ ...handle.ref, node: -1 }));
       }
     }
   }
 
-  /** @internal */
-  async release(handle: GraphHandle): Promise<void> {
-    const ref = await this.runtime.lookup(graphActorId(handle.id));
-    if (ref !== undefined) await this.retire(ref);
-    await this.runtime.ask(this.registry, 'forget', handle.id);
+  /**
+   * @internal The graph's actor stopped, a durable graph's record deleted (snapshot, journal: what the store keeps of
+   * its actor), then the registry's entry forgotten. A crash in between leaves an entry whose graph has no tasks,
+   * which the next start forgets.
+   */
+  release(handle: GraphHandle): Promise<void> {
+    const id = handle.id;
+    const pending = this.releasing.get(id);
+    if (pending !== undefined) return pending;
+    this.awaited.delete(id); // (a done() from now on asks, and finds no graph)
+    const done = (async () => {
+      const actorId = graphActorId(id);
+      const entry = ((await this.runtime.ask(this.registry, 'list')) as Record<string, GraphEntry>)[id];
+      // (An ask let through before the release began may start the graph again as it stops: stopped again.)
+      for (let attempt = 1; ; attempt++) {
+        const ref = await this.runtime.lookup(actorId);
+        if (ref !== undefined) await this.retire(ref);
+        if (entry?.durable !== true) break;
+        try {
+          await this.runtime.deleteStoredActor(actorId);
+          break;
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'ERR_ACTOR_RUNNING' || attempt >= 3) throw err;
+        }
+      }
+      await this.runtime.ask(this.registry, 'forget', id);
+    })();
+    const settled = done.finally(() => this.releasing.delete(id));
+    this.releasing.set(id, settled);
+    return settled;
   }
 
   /**
@@ -257,9 +211,23 @@ export class TaskManager implements GraphHost {
 
   /** @internal */
   async beforeAdd(handle: GraphHandle, specs: readonly TaskSpec[]): Promise<void> {
-    await this.checkCapabilities(specs);
-    // A finished graph is not resumed after a crash: it is not finished any more once it has new tasks.
-    await this.runtime.ask(this.registry, 'finished', { graphId: handle.id, finished: false });
+    await checkCapabilities(this.runtime, specs);
+    this.added.add(handle.id); // (a 'graphDone' told before the tasks land is not the end any more: fresh)
+    this.adding.set(handle.id, (this.adding.get(handle.id) ?? 0) + 1);
+    try {
+      // A finished graph is not resumed after a crash: it is not finished any more once it has new tasks.
+      await this.runtime.ask(this.registry, 'finished', { graphId: handle.id, finished: false });
+    } catch (err) {
+      this.afterAdd(handle);
+      throw err;
+    }
+  }
+
+  /** @internal */
+  afterAdd(handle: GraphHandle): void {
+    const n = (this.adding.get(handle.id) ?? 1) - 1;
+    if (n > 0) this.adding.set(handle.id, n);
+    else this.adding.delete(handle.id);
   }
 
   /** @internal */
@@ -268,6 +236,7 @@ export class TaskManager implements GraphHost {
       const w = this.waiting.get(handle.id);
       if (w !== undefined) return w.resolvers.push(resolve);
       this.waiting.set(handle.id, { handle, resolvers: [resolve] });
+      if (this.awaited.has(handle.id)) return;
       this.askGraph(handle, 'await', this.listener).catch((err) => {
         this.waiting.delete(handle.id);
         reject(err);
@@ -307,11 +276,15 @@ export class TaskManager implements GraphHost {
    * journaled and handled); a snapshot graph's last transitions are only in its next snapshot, so the graph is
    * stopped first (its last snapshot written), and `done()` resolves after that too.
    */
-  private async onDone(s: GraphSummary): Promise<void> {
+  private async onDone(told: GraphSummary): Promise<void> {
+    this.awaited.delete(told.graphId); // (told once: a later done() asks)
+    const s = await this.fresh(told);
+    if (s === undefined) return;
     const w = this.waiting.get(s.graphId);
     this.waiting.delete(s.graphId);
     let ref: ActorRef | undefined;
-    if (s.status !== 'stuck') {
+    // (Tasks being added: not finished, and its actor not stopped under the add; the add's end is told in turn.)
+    if (s.status !== 'stuck' && !this.adding.has(s.graphId)) {
       ref = w !== undefined && w.handle.ref.node >= 0 ? w.handle.ref : await this.runtime.lookup(graphActorId(s.graphId));
       if (ref !== undefined && ref.kind === snapshotTaskGraph.kind) await this.retire(ref);
       this.runtime.tell(this.registry, 'finished', { graphId: s.graphId, finished: true });
@@ -319,29 +292,29 @@ export class TaskManager implements GraphHost {
     for (const r of w?.resolvers ?? []) r(s);
     // A finished journal graph's actor goes too (a long-running service would keep every graph it ever ran), after
     // done(): its outcomes are on disk already. A handle asking it later starts it again from its record.
-    if (ref !== undefined && ref.kind === taskGraph.kind) void this.retire(ref);
+    if (ref !== undefined && ref.kind === taskGraph.kind && !this.adding.has(s.graphId)) void this.retire(ref);
+  }
+
+  /**
+   * The summary told, unless tasks were added since it may have been sent (its 'graphDone' on its way as they were
+   * added): then the graph's own, undefined while it runs again (and whoever waits, waits on: 'await' told again).
+   */
+  private async fresh(s: GraphSummary): Promise<GraphSummary | undefined> {
+    if (!this.added.delete(s.graphId)) return s;
+    const w = this.waiting.get(s.graphId);
+    const handle = w?.handle ?? this.handle(s.graphId, { id: graphActorId(s.graphId), kind: taskGraph.kind, node: -1 });
+    try {
+      const now = await this.askGraph<GraphSummary>(handle, 'summary');
+      if (now.status !== 'running') return now;
+      if (w !== undefined) await this.askGraph(handle, 'await', this.listener);
+    } catch {
+      // (Released meanwhile: nothing to tell.)
+    }
+    return undefined;
   }
 
   private onEvents(events: TaskEvent[]): void {
     for (const e of events) for (const fn of this.followers.get(e.graphId) ?? []) fn(e);
-  }
-}
-
-function definitionFor(entry: GraphEntry): typeof taskGraph {
-  if (!entry.durable) return volatileTaskGraph;
-  return entry.durability === 'snapshot' ? snapshotTaskGraph : taskGraph;
-}
-
-/** A durable graph's definitions packed as its record keeps them; a payload msgpack cannot encode is named. */
-function packedDefs(defs: readonly TaskDef[]): Uint8Array[] {
-  try {
-    return packDefs(defs);
-  } catch (err) {
-    for (const d of defs) {
-      const problem = storableProblem(d.payload, true);
-      if (problem !== undefined) throw new TaskPayloadNotStorableError(`task '${d.id}': payload cannot be stored: ${problem}`, { details: { taskId: d.id } });
-    }
-    throw err;
   }
 }
 

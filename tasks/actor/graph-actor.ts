@@ -180,6 +180,11 @@ export interface CreatePayload {
   packed?: Uint8Array[];
   /** Told 'created' with the reply as soon as it is handled (a journal graph's create is sent, not asked). */
   replyTo?: ActorRef;
+  /**
+   * Told 'graphDone' once nothing can move (as 'await' does): the submitting manager's listener, so that done() after a
+   * submit costs no message (for a journal graph 'await' was journaled, and answered once snapshotted).
+   */
+  waiter?: ActorRef;
 }
 
 /** The create handler's work (see 'create'). */
@@ -227,6 +232,7 @@ const handlers = {
    */
   create: onGraph((g, p: CreatePayload, ctx, state, live): SubmitReply => {
     const reply = create(g, p, state, live);
+    if (reply.ok && p.waiter !== undefined) state.waiters.push(p.waiter as Draft<ActorRef>);
     if (p.replyTo !== undefined) ctx.tell(p.replyTo as ActorRef, 'created', { graphId: g.opts.graphId, reply });
     return reply;
   }),

@@ -5,7 +5,7 @@
 // when one of its tasks changes: the kernel encodes an actor's whole state at every snapshot (with a durable
 // mailbox, at nearly every commit), and a snapshot then copies the bytes of the unchanged chunks instead of encoding
 // every task again. A run is packed as a tuple (runTuple): an object's keys, written into every packed value, were
-// most of the bytes and of the time of a write-back. A running attempt is not recorded (`recorded`).
+// most of the bytes and of the time of a write-back; a definition too (defTuple). A running attempt is not recorded.
 import { pack, unpack } from 'msgpackr';
 import type { ActorRef } from '../../runtime/index.ts';
 import { TaskGraph, type CoreOptions } from '../graph/graph.ts';
@@ -54,7 +54,7 @@ export function coreOptions(r: GraphRecord): CoreOptions {
 
 /** The live graph of a committed record (restore copies what it keeps). */
 export function restoreGraph(r: GraphRecord): { graph: TaskGraph; chunks: Chunks } {
-  const defs = r.defs.flatMap((c) => decode<TaskDef>(c));
+  const defs = r.defs.flatMap((c) => decode<DefEntry>(c)).map(fromDefEntry);
   const runs = r.runs.flatMap((c) => decode<RunEntry>(c)).map(fromEntry);
   const graph = TaskGraph.restore(coreOptions(r), defs, runs, { seq: r.seq, resolutions: r.resolutions, cancelled: r.cancelled });
   // Runs chunked otherwise (a record of an older version): every chunk is rewritten at the next write-back.
@@ -103,12 +103,43 @@ export function packed(value: unknown): Uint8Array {
 /** The definitions of a new graph as the record keeps them (the manager packs them so: one encode per submit). */
 export function packDefs(defs: readonly TaskDef[]): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let c = 0; c * CHUNK < defs.length; c++) out.push(packed(defs.slice(c * CHUNK, (c + 1) * CHUNK)));
+  for (let c = 0; c * CHUNK < defs.length; c++) out.push(packed(defs.slice(c * CHUNK, (c + 1) * CHUNK).map(defTuple)));
   return out;
 }
 
 export function unpackDefs(chunks: readonly Uint8Array[]): TaskDef[] {
-  return chunks.flatMap((c) => unpack(c) as TaskDef[]);
+  return chunks.flatMap((c) => (unpack(c) as DefEntry[]).map(fromDefEntry));
+}
+
+/** A stored definition: a tuple (defTuple), or an object (records of older versions). */
+export type DefEntry = unknown[] | TaskDef;
+/** A definition's optional fields, in tuple order (append only: they are stored). */
+const OPTIONAL = ['capability', 'target', 'payload', 'retry', 'timeoutMs'] as const;
+
+/**
+ * What the record keeps of a definition: `[id, type, priority, dependsOn, present, ...values]`, `present` a bit per
+ * optional field given (OPTIONAL), their values after it in that order. An object's keys, written into every packed
+ * definition, were more than half of a submit's create (journaled) and of every snapshot of the record.
+ */
+export function defTuple(d: TaskDef): unknown[] {
+  const t: unknown[] = [d.id, d.type, d.priority, d.dependsOn, 0];
+  let present = 0;
+  for (let k = 0; k < OPTIONAL.length; k++) {
+    const v = d[OPTIONAL[k]];
+    if (v === undefined) continue;
+    present |= 1 << k;
+    t.push(v);
+  }
+  t[4] = present;
+  return t;
+}
+
+function fromDefEntry(e: DefEntry): TaskDef {
+  if (!Array.isArray(e)) return e;
+  const d: TaskDef = { id: e[0] as string, type: e[1] as string, priority: e[2] as number, dependsOn: e[3] as string[] };
+  const present = e[4] as number;
+  for (let k = 0, at = 5; k < OPTIONAL.length; k++) if ((present & (1 << k)) !== 0) (d as unknown as Record<string, unknown>)[OPTIONAL[k]] = e[at++];
+  return d;
 }
 
 // ---- runs --------------------------------------------------------------------------------------------------------
@@ -179,7 +210,7 @@ export function writeBack(draft: GraphRecord, kept: Chunks, g: TaskGraph, dirty:
     }
     if (defChunks.size > 0) {
       const defs = draft.defs;
-      for (const c of defChunks) defs[c] = packed(nodes.slice(c * CHUNK, (c + 1) * CHUNK).map((n) => n.def));
+      for (const c of defChunks) defs[c] = packed(nodes.slice(c * CHUNK, (c + 1) * CHUNK).map((n) => defTuple(n.def)));
     }
   }
   if (draft.seq !== g.nextSeq) draft.seq = g.nextSeq;

@@ -12,6 +12,8 @@ import { validateBatch } from './validate.ts';
 
 export type { CoreExtra, CoreOptions, Dispatch, Node } from './store.ts';
 
+const NONE: readonly number[] = Object.freeze([]);
+
 /** Ended without completing: a task behind one of these can never run. */
 const ENDED_UNCOMPLETED: ReadonlySet<string> = new Set(['failed', 'skipped', 'cancelled']);
 
@@ -50,8 +52,9 @@ export class TaskGraph extends GraphStore {
    */
   addDefs(defs: TaskDef[], now: number, edges: readonly TaskEdge[] = []): AddResult {
     const n0 = this.nodes.length;
-    const batch = new Map(defs.map((d, k) => [d.id, n0 + k]));
-    const at = (id: string) => this.byId.get(id) ?? batch.get(id);
+    // (No map of the batch's ids when nothing refers to them: a graph of independent tasks, 2,000 pairs for nothing.)
+    const batch = edges.length > 0 || defs.some((d) => d.dependsOn.length > 0) ? new Map(defs.map((d, k) => [d.id, n0 + k])) : undefined;
+    const at = (id: string) => this.byId.get(id) ?? batch?.get(id);
     const extra = new Map<number, number[]>();
     for (const e of Array.isArray(edges) ? edges : []) {
       const t = at(e?.task), d = at(e?.dependsOn);
@@ -62,8 +65,8 @@ export class TaskGraph extends GraphStore {
       }
       extra.set(t, [...(extra.get(t) ?? []), d]);
     }
-    const tentative = (v: number): number[] => {
-      const base = v < n0 ? this.nodes[v].deps : defs[v - n0].dependsOn.map((id) => at(id)!);
+    const tentative = (v: number): readonly number[] => {
+      const base = v < n0 ? this.nodes[v].deps : defs[v - n0].dependsOn.length === 0 ? NONE : defs[v - n0].dependsOn.map((id) => at(id)!);
       const more = extra.get(v);
       return more === undefined ? base : [...base, ...more];
     };

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze, isWorkDraft, WorkCopy } from '../../runtime/workcopy.ts';
 import { TaskGraph } from '../../tasks/graph/graph.ts';
-import { CHUNK, newRecord, plainRecord, restoreGraph, RUN_CHUNK, writeBack, type GraphRecord } from '../../tasks/actor/record.ts';
+import { pack } from 'msgpackr';
+import { CHUNK, newRecord, packDefs, packed, plainRecord, restoreGraph, RUN_CHUNK, unpackDefs, writeBack, type GraphRecord } from '../../tasks/actor/record.ts';
+import type { TaskDef } from '../../tasks/types.ts';
 import { graphOptions } from '../../tasks/options.ts';
 import type { TaskSpec } from '../../tasks/types.ts';
 
@@ -74,5 +76,33 @@ describe('the graph record', () => {
     expect(replayed.complete(h, 1, 'r', 0)).toBe(true);
     expect(replayed.outcome(`t${h}`)).toMatchObject({ status: 'completed', attempts: 1, result: 'r' });
     expect(replayed.complete(h + 1, 2, 'r', 0)).toBe(false);
+  });
+});
+
+describe('stored definitions', () => {
+  const defs: TaskDef[] = [
+    { id: 'a', type: 'work', priority: 5, dependsOn: [], capability: 'c', payload: 1 },
+    { id: 'b', type: 'work', priority: 10, dependsOn: ['a'], target: 'w', payload: null, retry: false, timeoutMs: 50 },
+    { id: 'c', type: 'work', priority: 1, dependsOn: ['a', 'b'], capability: 'c', retry: { maxAttempts: 2, baseMs: 1, capMs: 2 } },
+    { id: 'd', type: 'work', priority: 3, dependsOn: [], capability: 'c', payload: undefined, timeoutMs: 7 },
+  ].map((d) => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as unknown as TaskDef);
+
+  it('are tuples that give back the same definitions, a null payload and an absent one apart', () => {
+    const back = unpackDefs(packDefs(defs));
+    expect(back).toEqual(defs);
+    expect('payload' in back[1]).toBe(true);
+    expect('payload' in back[2]).toBe(false);
+    // Smaller than the objects they were (keys were most of the bytes).
+    const many = Array.from({ length: 2000 }, (_, i) => ({ id: `t${i}`, type: 'work', priority: 5, dependsOn: [], capability: 'noop', payload: i }));
+    const asTuples = packDefs(many).reduce((n, c) => n + c.length, 0);
+    expect(asTuples).toBeLessThan(pack(many).length / 2);
+  });
+
+  it('of a record of an older version (objects) are read as they were', () => {
+    const options = graphOptions({ tasks: [], retry: false, events: false }, true);
+    const record: GraphRecord = { ...newRecord({ graphId: 'old', options, events: false }), defs: [packed(defs)], runs: [], created: true };
+    record.runs = [packed(defs.map(() => [1, 0, 0]))];
+    const g = restoreGraph(record).graph;
+    expect(g.nodes.map((n) => n.def)).toEqual(defs);
   });
 });

@@ -1,12 +1,13 @@
 // Graph actors let go once they are no longer needed: a finished journal graph's actor is stopped (and what its
 // thread kept of it, the live index holding the whole graph, is gone), started again from its record when a handle
-// asks; `release()` stops any graph's actor and forgets the graph. The graphs run on the main thread (pin 0), whose
-// live indexes the test counts.
+// asks; `release()` stops any graph's actor, deletes a durable graph's record and forgets the graph. The graphs run
+// on the main thread (pin 0), whose live indexes the test counts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
+import { ActorStore } from '../../persistence/store.ts';
 import { GraphNotFoundError, graphActorId, TaskManager, type TaskSpec } from '../../tasks/index.ts';
 import { liveGraphCount } from '../../tasks/actor/live.ts';
 import { gatedWorker, gates, liveProbe, taskWorker } from '../fixtures/tasks/workers.ts';
@@ -105,6 +106,80 @@ describe('graph actors on a worker thread are released', () => {
       expect(await g.progress()).toMatchObject({ status: 'completed', completed: 2 });
     } finally {
       await rt.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Whatever the store keeps of actor `id`, by kind of record (empty: nothing left). */
+function storedOf(store: ActorStore, id: string): string[] {
+  const kept: string[] = [];
+  if (store.readSnapshot(id) !== undefined) kept.push('snapshot');
+  if (store.snapshotHistory(id).length > 0) kept.push('history');
+  if (store.journalEntries(id).length > 0) kept.push('journal');
+  if (store.rememberedIds(id).length > 0) kept.push('message ids');
+  if (store.poisonMessages(id).length > 0) kept.push('poison');
+  if (store.deliveryRecord(id) !== undefined) kept.push('deliveries');
+  return kept;
+}
+
+describe("release() deletes a durable graph's records", () => {
+  it('reopened, the store keeps nothing of released graphs (journal, snapshot, finished or not); the others resume', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'troupe-tasks-release-'));
+    // (A gated worker answers one message at a time: one per graph.)
+    const slow = (id: string): TaskSpec[] => [{ id: `${id}-a`, type: 'work', target: `gated-${id}` }, { id: `${id}-b`, type: 'work', target: `gated-${id}`, dependsOn: [`${id}-a`] }];
+    const workers = async (rt: Runtime) => {
+      for (const id of ['kept', 'running', 'snap']) await rt.spawn(gatedWorker, { id: `gated-${id}` });
+      await rt.spawn(taskWorker, { id: 'w' });
+    };
+    try {
+      let rt = await Runtime.start({ workers: 0, dataDir: dir, stallMs: 0, spareWorker: false });
+      await workers(rt);
+      let tasks = await TaskManager.start(rt, { pin: 0 });
+      const kept = await tasks.submit({ id: 'kept', tasks: slow('kept') });
+      const running = await tasks.submit({ id: 'running', tasks: slow('running') });
+      const snap = await tasks.submit({ id: 'snap', tasks: slow('snap'), durability: 'snapshot' });
+      const finished = await tasks.submit({ id: 'finished', tasks: specs });
+      expect((await finished.done()).status).toBe('completed');
+      await until(() => gates.has('kept-a') && gates.has('running-a') && gates.has('snap-a'));
+      gates.get('running-a')!(); // an outcome journaled, a second task running
+      await until(() => gates.has('running-b'));
+      const store = (rt as unknown as { host: { store(): ActorStore } }).host.store();
+      for (const id of ['kept', 'running', 'snap', 'finished']) expect(storedOf(store, graphActorId(id))).not.toEqual([]);
+      await expect(rt.deleteStoredActor(graphActorId('kept'))).rejects.toMatchObject({ code: 'ERR_ACTOR_RUNNING' }); // (running)
+      await Promise.all([running.release(), snap.release(), finished.release()]);
+      for (const g of [running, snap, finished]) await expect(g.progress()).rejects.toBeInstanceOf(GraphNotFoundError);
+      await rt.shutdown();
+      gates.clear();
+
+      const reopened = ActorStore.open(dir);
+      try {
+        for (const id of ['running', 'snap', 'finished']) expect(storedOf(reopened, graphActorId(id))).toEqual([]);
+        expect(storedOf(reopened, graphActorId('kept'))).toContain('snapshot');
+      } finally {
+        await reopened.close();
+      }
+
+      rt = await Runtime.start({ workers: 0, dataDir: dir, stallMs: 0, spareWorker: false });
+      try {
+        await workers(rt);
+        tasks = await TaskManager.start(rt, { pin: 0 });
+        expect(Object.keys(await tasks.graphs())).toEqual(['kept']);
+        for (const id of ['running', 'snap', 'finished']) expect(await rt.lookup(graphActorId(id))).toBeUndefined();
+        // The unreleased graph resumed: its running task is sent again, and it completes.
+        await until(() => gates.has('kept-a'));
+        gates.get('kept-a')!();
+        await until(() => gates.has('kept-b'));
+        gates.get('kept-b')!();
+        expect((await (await tasks.graph('kept')).done()).progress).toMatchObject({ completed: 2, total: 2 });
+        // A released graph's id is free again.
+        const again = await tasks.submit({ id: 'finished', tasks: specs });
+        expect((await again.done()).progress).toMatchObject({ completed: 2, total: 2 });
+      } finally {
+        await rt.shutdown();
+        gates.clear();
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
