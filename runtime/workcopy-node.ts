@@ -26,6 +26,11 @@ export class Node {
   mutableAt = 0;
   /** The message (WorkCopy.seq) whose end() last settled what a reordering method moved here (workcopy-settle.ts). */
   settledAt = 0;
+  /**
+   * The records owned by the run that messages put into the copy (flat records, not frozen yet: WorkCopy.own):
+   * seal() freezes them.
+   */
+  owned: object[] | undefined = undefined;
   syms: Map<symbol, unknown> | undefined = undefined;
   /** The draft (none for a plain root: WorkCopy.draft). */
   readonly proxy: object;
@@ -61,12 +66,36 @@ export class Node {
         if (v !== kid.origin) changed = true;
       }
     }
+    if (this.owned !== undefined) freezeOwned(copy, this.owned);
     this.copy = undefined;
     this.kids = undefined;
     this.written = false;
+    this.owned = undefined;
     if (!changed) return this.base;
     return (this.base = Object.freeze(copy));
   }
+}
+
+/**
+ * The records owned by the run that are in `copy` frozen: once per record and run, not once per message. Each one
+ * listed (some may have been replaced since: frozen all the same), or, when fewer, every unfrozen value of `copy` (a
+ * 1,000-key map changed 10,000 times in a run: 1,000 values looked at; its other values are frozen state already).
+ */
+function freezeOwned(copy: Record<PropertyKey, unknown>, owned: object[]): void {
+  if (Array.isArray(copy)) {
+    if (owned.length <= copy.length) for (let i = 0; i < owned.length; i++) Object.freeze(owned[i]);
+    else for (let i = 0; i < copy.length; i++) freezeValue(copy[i]);
+    return;
+  }
+  const keys = owned.length < FEW_OWNED ? undefined : Object.keys(copy);
+  if (keys === undefined || owned.length <= keys.length) for (let i = 0; i < owned.length; i++) Object.freeze(owned[i]);
+  else for (let i = 0; i < keys.length; i++) freezeValue(copy[keys[i]]);
+}
+
+const FEW_OWNED = 1024; // (fewer: freezing each listed costs about what listing the keys of a big container does)
+
+function freezeValue(v: unknown): void {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) Object.freeze(v);
 }
 
 export function copyOf(base: object): Record<PropertyKey, unknown> {
@@ -104,9 +133,23 @@ function closed(): TypeError {
   return new TypeError('this draft belongs to a message already committed: it cannot change the state');
 }
 
-/** Stored by the message in progress at (container, key)? Scans its few stores (only for unfrozen objects read back). */
-function isFresh(wc: WorkCopy, container: object, key: PropertyKey): boolean {
-  for (let i = 0; i < wc.freshTop; i += 2) if (wc.fresh[i] === container && wc.fresh[i + 1] === key) return true;
+/** Stored by the message in progress at (node, key)? Scans its few stores (only for unfrozen objects read back). */
+function isFresh(wc: WorkCopy, node: Node, key: PropertyKey): boolean {
+  for (let i = 0; i < wc.freshTop; i += 2) {
+    if (wc.fresh[i] !== node) continue;
+    const k = wc.fresh[i + 1];
+    if (k === key || (typeof k === 'number' && String(k) === key)) return true; // (fastPush keeps indexes as numbers)
+  }
+  return false;
+}
+
+/**
+ * The message's own (lent to it, or put into an array by one of its reordering methods: splice, unshift, fill)?
+ * Scans its few lent records and moved values.
+ */
+function isOwnNow(wc: WorkCopy, v: unknown): boolean {
+  for (let i = 3; i < wc.lentTop; i += 5) if (wc.lent[i] === v) return true;
+  for (let i = 1; i < wc.movedTop; i += 2) if (wc.moved[i] === v) return true;
   return false;
 }
 
@@ -122,9 +165,11 @@ function read(node: Node, key: PropertyKey): unknown {
   // node with kids, or one this message put objects into, can hold those (a WorkCopy's state is deep-frozen): else
   // no check at all (a map of records read one per message); else one runtime call (isFrozen answers at once for an
   // extensible object).
+  // Unfrozen: a draft (a kid's proxy), the message's own object until end() (stored, moved in, lent), or else state: a record
+  // owned by the run (a message's copy, frozen at commit: lent like a committed record) or a state set from outside.
   if ((node.kids !== undefined || node.mutableAt === node.wc.seq) && !Object.isFrozen(v)) {
-    if (Object.isExtensible(v) || isFresh(node.wc, src, key)) return v; // a draft, or the handler's own object until end()
-    deepFreeze(v); // committed but not frozen (a state set from outside): it is state, so it is frozen now
+    if (isFresh(node.wc, node, key) || isOwnNow(node.wc, v) || nodes.has(v)) return v;
+    if (!Object.isExtensible(v)) deepFreeze(v); // committed but not frozen (a state set from outside): frozen now
   }
   // (An inherited value is never a frozen object: a node's prototype is Object.prototype, Array.prototype or null.)
   const proto = Object.getPrototypeOf(v);
@@ -208,7 +253,7 @@ function fastPush(this: unknown[]): number {
     if (typeof v === 'object' && v !== null) {
       node.mutableAt = wc.seq;
       const j = wc.freshTop;
-      wc.fresh[j] = copy;
+      wc.fresh[j] = node;
       wc.fresh[j + 1] = len + k; // (an index: hasOwnProperty and stores take numbers as keys)
       wc.freshTop = j + 2;
     }
@@ -246,7 +291,7 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     const moved = wc.moved;
     let m = wc.movedTop;
     for (let f = 0; f < j; f += 2) {
-      if (fresh[f] !== copy) continue;
+      if (fresh[f] !== node) continue;
       const v = copy[fresh[f + 1] as number];
       if (typeof v === 'object' && v !== null) {
         moved[m] = copy;
@@ -321,7 +366,7 @@ function write(node: Node, key: PropertyKey, value: unknown, define?: PropertyDe
   if (typeof value === 'object' && value !== null) {
     node.mutableAt = wc.seq;
     const j = wc.freshTop;
-    wc.fresh[j] = copy;
+    wc.fresh[j] = node;
     wc.fresh[j + 1] = key;
     wc.freshTop = j + 2;
   }
