@@ -17,7 +17,7 @@ export class Node {
   copy: Record<PropertyKey, unknown> | undefined = undefined;
   kids: Node[] | undefined = undefined;
   written = false;
-  /** The message (WorkCopy.seq) that last wrote here through the proxy (a lent record is where it was lent else). */
+  /** The message (WorkCopy.seq) that last wrote here through the proxy. */
   touchedAt = 0;
   /**
    * The message (WorkCopy.seq) that last put an object that may not be frozen yet into the copy (a lent record, a
@@ -161,6 +161,10 @@ function read(node: Node, key: PropertyKey): unknown {
   }
   const v = (src as Record<string, unknown>)[key];
   if (typeof v !== 'object' || v === null || !node.wc.open) return typeof v === 'function' ? (v === arrayPush ? fastPush : (arrayMethods.get(v) ?? v)) : v;
+  if (node.mutableAt === node.wc.seq) {
+    const lentCopy = lentAt(node, key, v); // read again in its message: the same copy
+    if (lentCopy !== undefined) return lentCopy;
+  }
   // Committed values are frozen; a draft (a proxy over a node) or an object stored by this message is not. Only a
   // node with kids, or one this message put objects into, can hold those (a WorkCopy's state is deep-frozen): else
   // no check at all (a map of records read one per message); else one runtime call (isFrozen answers at once for an
@@ -193,15 +197,7 @@ let lastRecord: Shape = recordShape({})!;
  */
 function lend(node: Node, key: string, record: Record<string, unknown>, shape: Shape): Record<string, unknown> {
   const wc = node.wc;
-  const container = node.copy ?? node.prepare();
   const copy = shape.copy!(record) as Record<string, unknown>;
-  const log = wc.log;
-  const i = wc.top;
-  log[i] = container;
-  log[i + 1] = key;
-  log[i + 2] = true;
-  log[i + 3] = record;
-  wc.top = i + 4;
   const lent = wc.lent;
   const j = wc.lentTop;
   lent[j] = node;
@@ -211,8 +207,34 @@ function lend(node: Node, key: string, record: Record<string, unknown>, shape: S
   lent[j + 4] = shape;
   wc.lentTop = j + 5;
   node.mutableAt = wc.seq;
-  setRaw(container, key, copy);
   return copy;
+}
+
+/**
+ * The copy of `record` lent to the message in progress at (node, key), if it is still the value there (the copy is
+ * not stored in the container: WorkCopy.end puts the changed record there).
+ */
+export function lentAt(node: Node, key: PropertyKey, record: unknown): Record<string, unknown> | undefined {
+  const wc = node.wc;
+  const lent = wc.lent;
+  for (let i = 0; i < wc.lentTop; i += 5) {
+    if (lent[i + 2] === record && lent[i] === node && lent[i + 1] === key) return lent[i + 3] as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+/**
+ * Before a reordering method moves the elements of `node`'s array: the copies lent from it put in their places, so
+ * they move with the method (WorkCopy.end then settles them wherever they are).
+ */
+function placeLent(node: Node, copy: Record<string, unknown>): void {
+  const wc = node.wc;
+  const lent = wc.lent;
+  for (let i = 0; i < wc.lentTop; i += 5) {
+    if (lent[i] !== node) continue;
+    const k = lent[i + 1] as string;
+    if (copy[k] === lent[i + 2]) copy[k] = lent[i + 3];
+  }
 }
 
 const arrayPush = Array.prototype.push;
@@ -282,6 +304,7 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     wc.log[i + 2] = true;
     wc.log[i + 3] = copy.slice();
     wc.top = i + 4;
+    if (node.mutableAt === wc.seq) placeLent(node, copy as unknown as Record<string, unknown>); // (after the undo entry: it holds the records)
     node.written = true;
     node.touchedAt = wc.seq;
     // What the method may move or put into the array that is not state yet: the message's own stores into it and

@@ -146,14 +146,16 @@ export class WorkCopy {
     for (let i = 0; i < this.lentTop; i += 5) {
       const node = lent[i] as Node;
       const key = lent[i + 1] as string;
+      const record = lent[i + 2] as Record<string, unknown>;
       const copy = lent[i + 3] as Record<string, unknown>;
-      const container = node.copy!;
-      if (node.touchedAt === this.seq && container[key] !== copy) {
-        settleLent(copy); // replaced or deleted in its place by the handler (those writes are logged)
+      // Its place holds the record (the copy is not stored there), or the copy (put there by a reordering method).
+      const container = node.copy;
+      const now = container === undefined ? record : container[key];
+      if (now !== record && now !== copy) {
+        settleLent(copy); // replaced or deleted by the handler (those writes are logged), or moved: frozen where it is
         continue;
       }
       // One pass: unchanged (only read)? the same keys? holding objects the handler stored in it?
-      const record = lent[i + 2] as Record<string, unknown>;
       const shape = lent[i + 4] as Shape;
       const keys = shape.keys;
       let k = 0;
@@ -169,12 +171,14 @@ export class WorkCopy {
       }
       if (k !== keys.length) sameKeys = same = false;
       if (same) {
-        setRaw(container, key, record); // only read: the committed record stays (the copy is left detached)
+        if (now === copy) setRaw(container!, key, record); // only read: the committed record stays (the copy detached)
         continue;
       }
       node.written = true;
-      if (!flat) settle(copy);
-      else this.own(node, container, key, copy, sameKeys ? shape : recordShape(copy));
+      this.dirty = true;
+      const into = container ?? node.prepare();
+      if (!flat) setRaw(into, key, settle(copy));
+      else this.own(node, into, key, copy, sameKeys ? shape : recordShape(copy));
     }
     const fresh = this.fresh;
     for (let i = 0; i < this.freshTop; i += 2) {
@@ -213,7 +217,7 @@ export class WorkCopy {
    */
   private own(node: Node, container: Record<string, unknown>, key: string, v: Record<string, unknown>, shape: Shape | undefined): void {
     if (shape === undefined || shape.copy === undefined) {
-      settle(v);
+      setRaw(container, key, settle(v));
       return;
     }
     const owned = shape.copy(v);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectDeepFrozen, type Rec } from './nested-model.ts';
-import { deepFreeze, WorkCopy } from '../../runtime/workcopy.ts';
+import { currentOf, deepFreeze, WorkCopy } from '../../runtime/workcopy.ts';
 
 // Records a message changes or stores become state as copies owned by the run, frozen when the run is committed
 // (runtime/workcopy.ts own, workcopy-node.ts freezeOwned): what the committed state must still be, on both of
@@ -96,5 +96,52 @@ describe('working copy: records owned by the run', () => {
     const next = work.commit() as typeof state;
     expect(next.tasks).toEqual({ a: { runs: 1 }, b: { runs: 0 } });
     expectDeepFrozen(next);
+  });
+
+  it('records lent from an array, changed, then moved by a reordering method: the changed records move; a throw undoes all', () => {
+    type Items = { n: number; items: { id: number; v: number }[] };
+    const state = frozen({ n: 0, items: [{ id: 0, v: 0 }, { id: 1, v: 0 }, { id: 2, v: 0 }, { id: 3, v: 0 }] });
+    const work = new WorkCopy(state);
+    for (const [label, move] of [
+      ['reverse', (a: Items['items']) => a.reverse()],
+      ['splice', (a: Items['items']) => a.splice(0, 1, { id: 9, v: 9 })],
+      ['sort', (a: Items['items']) => a.sort((x, y) => y.v - x.v)],
+      ['unshift', (a: Items['items']) => a.unshift({ id: 8, v: 8 })],
+    ] as const) {
+      const plain = structuredClone(currentOf((work.draft as Items).items) as Items['items']);
+      for (const throws of [true, false]) {
+        work.begin();
+        const items = (work.draft as Items).items;
+        items[1].v += 5; // lent, changed
+        const kept = items[2]; // lent, only read
+        expect(kept.v).toBeGreaterThanOrEqual(0);
+        move(items);
+        items[0].v += 1; // whatever is first now: lent, or the copy the method moved there
+        if (throws) {
+          work.rollback();
+          continue;
+        }
+        work.end();
+      }
+      plain[1].v += 5;
+      move(plain);
+      plain[0].v += 1;
+      work.begin();
+      expect(currentOf((work.draft as Items).items), label).toEqual(plain);
+      work.end();
+    }
+    const next = work.commit() as Items;
+    expectDeepFrozen(next);
+  });
+
+  it('a container sent while its message is in progress holds the changes to the records lent from it', () => {
+    const state = frozen({ n: 0, tasks: { a: { runs: 0 }, b: { runs: 0 } } as Record<string, { runs: number }> });
+    const work = new WorkCopy(state);
+    work.begin();
+    const tasks = (work.draft as typeof state).tasks;
+    tasks.a.runs = 3;
+    expect(currentOf(tasks)).toEqual({ a: { runs: 3 }, b: { runs: 0 } });
+    work.end();
+    expect(work.commit()).toEqual({ n: 0, tasks: { a: { runs: 3 }, b: { runs: 0 } } });
   });
 });
