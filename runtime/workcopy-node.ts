@@ -17,7 +17,7 @@ export class Node {
   copy: Record<PropertyKey, unknown> | undefined = undefined;
   kids: Node[] | undefined = undefined;
   written = false;
-  /** The message (WorkCopy.seq) that last wrote here through the proxy (a lent record is where it was lent else). */
+  /** The message (WorkCopy.seq) that last wrote here through the proxy. */
   touchedAt = 0;
   /**
    * The message (WorkCopy.seq) that last put an object that may not be frozen yet into the copy (a lent record, a
@@ -26,6 +26,11 @@ export class Node {
   mutableAt = 0;
   /** The message (WorkCopy.seq) whose end() last settled what a reordering method moved here (workcopy-settle.ts). */
   settledAt = 0;
+  /**
+   * The records owned by the run that messages put into the copy (flat records, not frozen yet: WorkCopy.own):
+   * seal() freezes them.
+   */
+  owned: object[] | undefined = undefined;
   syms: Map<symbol, unknown> | undefined = undefined;
   /** The draft (none for a plain root: WorkCopy.draft). */
   readonly proxy: object;
@@ -61,12 +66,36 @@ export class Node {
         if (v !== kid.origin) changed = true;
       }
     }
+    if (this.owned !== undefined) freezeOwned(copy, this.owned);
     this.copy = undefined;
     this.kids = undefined;
     this.written = false;
+    this.owned = undefined;
     if (!changed) return this.base;
     return (this.base = Object.freeze(copy));
   }
+}
+
+/**
+ * The records owned by the run that are in `copy` frozen: once per record and run, not once per message. Each one
+ * listed (some may have been replaced since: frozen all the same), or, when fewer, every unfrozen value of `copy` (a
+ * 1,000-key map changed 10,000 times in a run: 1,000 values looked at; its other values are frozen state already).
+ */
+function freezeOwned(copy: Record<PropertyKey, unknown>, owned: object[]): void {
+  if (Array.isArray(copy)) {
+    if (owned.length <= copy.length) for (let i = 0; i < owned.length; i++) Object.freeze(owned[i]);
+    else for (let i = 0; i < copy.length; i++) freezeValue(copy[i]);
+    return;
+  }
+  const keys = owned.length < FEW_OWNED ? undefined : Object.keys(copy);
+  if (keys === undefined || owned.length <= keys.length) for (let i = 0; i < owned.length; i++) Object.freeze(owned[i]);
+  else for (let i = 0; i < keys.length; i++) freezeValue(copy[keys[i]]);
+}
+
+const FEW_OWNED = 1024; // (fewer: freezing each listed costs about what listing the keys of a big container does)
+
+function freezeValue(v: unknown): void {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) Object.freeze(v);
 }
 
 export function copyOf(base: object): Record<PropertyKey, unknown> {
@@ -104,9 +133,23 @@ function closed(): TypeError {
   return new TypeError('this draft belongs to a message already committed: it cannot change the state');
 }
 
-/** Stored by the message in progress at (container, key)? Scans its few stores (only for unfrozen objects read back). */
-function isFresh(wc: WorkCopy, container: object, key: PropertyKey): boolean {
-  for (let i = 0; i < wc.freshTop; i += 2) if (wc.fresh[i] === container && wc.fresh[i + 1] === key) return true;
+/** Stored by the message in progress at (node, key)? Scans its few stores (only for unfrozen objects read back). */
+function isFresh(wc: WorkCopy, node: Node, key: PropertyKey): boolean {
+  for (let i = 0; i < wc.freshTop; i += 2) {
+    if (wc.fresh[i] !== node) continue;
+    const k = wc.fresh[i + 1];
+    if (k === key || (typeof k === 'number' && String(k) === key)) return true; // (fastPush keeps indexes as numbers)
+  }
+  return false;
+}
+
+/**
+ * The message's own (lent to it, or put into an array by one of its reordering methods: splice, unshift, fill)?
+ * Scans its few lent records and moved values.
+ */
+function isOwnNow(wc: WorkCopy, v: unknown): boolean {
+  for (let i = 3; i < wc.lentTop; i += 5) if (wc.lent[i] === v) return true;
+  for (let i = 1; i < wc.movedTop; i += 2) if (wc.moved[i] === v) return true;
   return false;
 }
 
@@ -118,13 +161,19 @@ function read(node: Node, key: PropertyKey): unknown {
   }
   const v = (src as Record<string, unknown>)[key];
   if (typeof v !== 'object' || v === null || !node.wc.open) return typeof v === 'function' ? (v === arrayPush ? fastPush : (arrayMethods.get(v) ?? v)) : v;
+  if (node.mutableAt === node.wc.seq) {
+    const lentCopy = lentAt(node, key, v); // read again in its message: the same copy
+    if (lentCopy !== undefined) return lentCopy;
+  }
   // Committed values are frozen; a draft (a proxy over a node) or an object stored by this message is not. Only a
   // node with kids, or one this message put objects into, can hold those (a WorkCopy's state is deep-frozen): else
   // no check at all (a map of records read one per message); else one runtime call (isFrozen answers at once for an
   // extensible object).
+  // Unfrozen: a draft (a kid's proxy), the message's own object until end() (stored, moved in, lent), or else state: a record
+  // owned by the run (a message's copy, frozen at commit: lent like a committed record) or a state set from outside.
   if ((node.kids !== undefined || node.mutableAt === node.wc.seq) && !Object.isFrozen(v)) {
-    if (Object.isExtensible(v) || isFresh(node.wc, src, key)) return v; // a draft, or the handler's own object until end()
-    deepFreeze(v); // committed but not frozen (a state set from outside): it is state, so it is frozen now
+    if (isFresh(node.wc, node, key) || isOwnNow(node.wc, v) || nodes.has(v)) return v;
+    if (!Object.isExtensible(v)) deepFreeze(v); // committed but not frozen (a state set from outside): frozen now
   }
   // (An inherited value is never a frozen object: a node's prototype is Object.prototype, Array.prototype or null.)
   const proto = Object.getPrototypeOf(v);
@@ -148,15 +197,7 @@ let lastRecord: Shape = recordShape({})!;
  */
 function lend(node: Node, key: string, record: Record<string, unknown>, shape: Shape): Record<string, unknown> {
   const wc = node.wc;
-  const container = node.copy ?? node.prepare();
   const copy = shape.copy!(record) as Record<string, unknown>;
-  const log = wc.log;
-  const i = wc.top;
-  log[i] = container;
-  log[i + 1] = key;
-  log[i + 2] = true;
-  log[i + 3] = record;
-  wc.top = i + 4;
   const lent = wc.lent;
   const j = wc.lentTop;
   lent[j] = node;
@@ -166,8 +207,34 @@ function lend(node: Node, key: string, record: Record<string, unknown>, shape: S
   lent[j + 4] = shape;
   wc.lentTop = j + 5;
   node.mutableAt = wc.seq;
-  setRaw(container, key, copy);
   return copy;
+}
+
+/**
+ * The copy of `record` lent to the message in progress at (node, key), if it is still the value there (the copy is
+ * not stored in the container: WorkCopy.end puts the changed record there).
+ */
+export function lentAt(node: Node, key: PropertyKey, record: unknown): Record<string, unknown> | undefined {
+  const wc = node.wc;
+  const lent = wc.lent;
+  for (let i = 0; i < wc.lentTop; i += 5) {
+    if (lent[i + 2] === record && lent[i] === node && lent[i + 1] === key) return lent[i + 3] as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+/**
+ * Before a reordering method moves the elements of `node`'s array: the copies lent from it put in their places, so
+ * they move with the method (WorkCopy.end then settles them wherever they are).
+ */
+function placeLent(node: Node, copy: Record<string, unknown>): void {
+  const wc = node.wc;
+  const lent = wc.lent;
+  for (let i = 0; i < wc.lentTop; i += 5) {
+    if (lent[i] !== node) continue;
+    const k = lent[i + 1] as string;
+    if (copy[k] === lent[i + 2]) copy[k] = lent[i + 3];
+  }
 }
 
 const arrayPush = Array.prototype.push;
@@ -208,7 +275,7 @@ function fastPush(this: unknown[]): number {
     if (typeof v === 'object' && v !== null) {
       node.mutableAt = wc.seq;
       const j = wc.freshTop;
-      wc.fresh[j] = copy;
+      wc.fresh[j] = node;
       wc.fresh[j + 1] = len + k; // (an index: hasOwnProperty and stores take numbers as keys)
       wc.freshTop = j + 2;
     }
@@ -237,6 +304,7 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     wc.log[i + 2] = true;
     wc.log[i + 3] = copy.slice();
     wc.top = i + 4;
+    if (node.mutableAt === wc.seq) placeLent(node, copy as unknown as Record<string, unknown>); // (after the undo entry: it holds the records)
     node.written = true;
     node.touchedAt = wc.seq;
     // What the method may move or put into the array that is not state yet: the message's own stores into it and
@@ -246,7 +314,7 @@ function reordering(native: (...args: unknown[]) => unknown): (this: unknown[], 
     const moved = wc.moved;
     let m = wc.movedTop;
     for (let f = 0; f < j; f += 2) {
-      if (fresh[f] !== copy) continue;
+      if (fresh[f] !== node) continue;
       const v = copy[fresh[f + 1] as number];
       if (typeof v === 'object' && v !== null) {
         moved[m] = copy;
@@ -321,7 +389,7 @@ function write(node: Node, key: PropertyKey, value: unknown, define?: PropertyDe
   if (typeof value === 'object' && value !== null) {
     node.mutableAt = wc.seq;
     const j = wc.freshTop;
-    wc.fresh[j] = copy;
+    wc.fresh[j] = node;
     wc.fresh[j + 1] = key;
     wc.freshTop = j + 2;
   }

@@ -1,6 +1,6 @@
 import { freeze as freezeCollection } from 'immer';
 import { isPlainDraftable } from './draft.ts';
-import { copyOf, type Node, nodes, openWorks, setRaw } from './workcopy-node.ts';
+import { copyOf, lentAt, type Node, nodes, openWorks, setRaw } from './workcopy-node.ts';
 
 // What a working copy's drafts become: their values now (a reply, a message sent), frozen state (what a message
 // stored, at its end), and the deep freeze of a committed tree.
@@ -37,11 +37,14 @@ export function currentOf(value: unknown): unknown {
   const node = nodeOf(value);
   if (node === undefined) return typeof value === 'object' && value !== null && isLent(value) ? plainCurrent(value) : value;
   const src = node.copy;
-  if (src === undefined) return node.base;
-  const out = copyOf(src);
+  const lends = node.wc.open && node.mutableAt === node.wc.seq; // (copies lent from it are not in it: lentAt)
+  if (src === undefined && !lends) return node.base;
+  const out = copyOf(src ?? node.base);
   for (const key of Object.keys(out)) {
-    const v = out[key];
-    if (typeof v === 'object' && v !== null) setRaw(out, key, nodeOf(v) !== undefined ? currentOf(v) : Object.isFrozen(v) ? v : plainCurrent(v));
+    const c = out[key];
+    if (typeof c !== 'object' || c === null) continue;
+    const v: object = (lends ? lentAt(node, key, c) : undefined) ?? c;
+    setRaw(out, key, nodeOf(v) !== undefined ? currentOf(v) : Object.isFrozen(v) ? v : plainCurrent(v));
   }
   return out;
 }

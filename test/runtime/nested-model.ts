@@ -38,6 +38,8 @@ export const op = fc.oneof(
   // A reordering method's result is the array itself: written through, it is the draft.
   fc.record({ op: fc.constant('reversePush' as const), path, value: tree }),
   fc.record({ op: fc.constant('replace' as const), path, value: tree }),
+  // A record of an array changed, then moved by a reordering method (in one message).
+  fc.record({ op: fc.constant('editReverse' as const), path, key, value: leaf }),
   fc.record({ op: fc.constant('count' as const) }),
   fc.record({ op: fc.constant('map' as const), k: fc.string({ maxLength: 2 }), v: fc.integer() }),
 );
@@ -81,6 +83,11 @@ export function apply(root: Rec, o: Op): void {
   else if (o.op === 'push' && Array.isArray(at)) at.push(value);
   else if (o.op === 'splice' && Array.isArray(at)) at.splice(o.start!, o.del!, value);
   else if (o.op === 'reversePush' && Array.isArray(at)) at.reverse().push(value);
+  else if (o.op === 'editReverse' && Array.isArray(at)) {
+    const record = (at as unknown[]).find((v) => isObj(v) && !Array.isArray(v)) as Rec | undefined;
+    if (record !== undefined) put(record, o.key!, value);
+    at.reverse();
+  }
   else if (o.op === 'replace') {
     const ks = Object.keys(at).filter((k) => isObj(at[k]));
     if (ks.length > 0 && !Array.isArray(at)) put(at, ks[0], isObj(value) ? value : { value });
