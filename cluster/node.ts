@@ -90,7 +90,7 @@ export class ClusterNode implements ClusterMembership {
         if (s.type === 'disconnect') {
           this.remote.connected = false;
           if (this.config.whenDisconnected === 'fail') this.remote.failWaiting(new ClusterDisconnectedError('the connection to NATS was lost before the reply came'));
-        } else if (s.type === 'reconnect') this.remote.connected = true;
+        } else if (s.type === 'reconnect') this.remote.reconnected();
       }
     })().catch(() => {});
   }
@@ -160,6 +160,11 @@ export class ClusterNode implements ClusterMembership {
   /** The other nodes watching actor `id` of this node (cluster/watch.ts). */
   watchersOf(id: string): string[] {
     return this.watches.watchersOf(id);
+  }
+
+  /** Whether the connection to NATS is up, and how many messages wait for it (`whenDisconnected: 'wait'`). */
+  connection(): { connected: boolean; parked: number } {
+    return { connected: this.remote.connected, parked: this.remote.outbox?.parked ?? 0 };
   }
 
   /** The live nodes as this node sees them. */
