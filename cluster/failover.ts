@@ -6,6 +6,7 @@ import { isActorDefinition } from '../actors/define.ts';
 import type { OwnedCrash, ThreadServices } from '../runtime/extensions.ts';
 import type { DeadLetter } from '../runtime/stats.ts';
 import { DefinitionLoadError, DuplicateActorIdError, InvalidSpawnOptionError } from '../runtime/errors.ts';
+import { capabilitiesProblem } from '../runtime/validate.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { failoverShell, type ShellArgs } from './failover-shell.ts';
 import { Incarnation, type IncarnationHost } from './incarnation.ts';
@@ -17,6 +18,16 @@ import { preferredNode } from './placement.ts';
 import type { ActorRegistry, Ownership } from './registry.ts';
 import type { Remote } from './remote.ts';
 import { SnapshotStore } from './snapshots.ts';
+
+/** What spawnFailover (and a cluster-owned child) takes. */
+export interface FailoverSpawnOptions {
+  id: string;
+  args?: unknown;
+  /** Snapshot every this many journaled messages (default 100; 0: never). */
+  snapshotEvery?: number;
+  /** Capabilities it offers on top of its definition's, wherever it is hosted (kept in its registry record). */
+  capabilities?: readonly string[];
+}
 
 /** Adoptions a node runs at once (each: a compare-and-set, a snapshot claim, a consumer). */
 const TAKEOVERS_AT_ONCE = 16;
@@ -117,12 +128,17 @@ export class Failover implements IncarnationHost {
   }
 
   /** Spawn a failover actor here (its id is claimed cluster-wide); the ref works from any node and survives this one. */
-  async spawn<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
-    const { id, args, snapshotEvery } = options;
+  async spawn<D extends ActorDefinition>(def: D, options: FailoverSpawnOptions): Promise<ActorRef<D>> {
+    const { id, args, snapshotEvery, capabilities } = options;
     if (snapshotEvery !== undefined && !(Number.isInteger(snapshotEvery) && snapshotEvery >= 0)) {
       throw new InvalidSpawnOptionError(`snapshotEvery must be a whole number of messages, 0 or more (0: never), not ${JSON.stringify(snapshotEvery)}`);
     }
-    const failover = snapshotEvery === undefined ? { module: def.module, args } : { module: def.module, args, snapshotEvery };
+    const problem = capabilitiesProblem(capabilities);
+    if (problem) throw new InvalidSpawnOptionError(`capabilities: ${problem}`);
+    // What a survivor needs to host it again: in its registry record (the capabilities on top of the definition's too).
+    const failover: Ownership['failover'] = { module: def.module, args };
+    if (snapshotEvery !== undefined) failover.snapshotEvery = snapshotEvery;
+    if (capabilities !== undefined && capabilities.length > 0) failover.capabilities = [...capabilities];
     this.pending.add(id);
     try {
       const revision = await this.registry.claim(id, def.kind, failover);
@@ -137,7 +153,7 @@ export class Failover implements IncarnationHost {
    * A supervised child declared cluster-owned (ChildSpec.failover): spawned as a failover actor, or, when the
    * cluster hosts it already (its tree started again after the cluster moved it), the ref of the one it hosts.
    */
-  async spawnOwned<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed?: OwnedCrash): Promise<ActorRef<D>> {
+  async spawnOwned<D extends ActorDefinition>(def: D, options: FailoverSpawnOptions, crashed?: OwnedCrash): Promise<ActorRef<D>> {
     const ref = Object.freeze({ id: options.id, kind: def.kind, node: 0 }) as ActorRef<D>;
     if (crashed !== undefined) this.supervised.set(options.id, crashed);
     if (this.hosted.has(options.id)) return ref;
@@ -219,7 +235,8 @@ export class Failover implements IncarnationHost {
       void this.runtime?.stop(ref);
       throw err;
     }
-    if (def.capabilities !== undefined && def.capabilities.length > 0 && this.current(h)) this.directory?.offerFailover(id, def.kind, def.capabilities);
+    const capabilities = [...new Set([...(def.capabilities ?? []), ...(owned.failover?.capabilities ?? [])])];
+    if (capabilities.length > 0 && this.current(h)) this.directory?.offerFailover(id, def.kind, capabilities);
   }
 
   fresh(): boolean {

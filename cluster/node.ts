@@ -8,7 +8,7 @@ import { clusterConfig, names, type ClusterConfig } from './options.ts';
 import { ActorRegistry } from './registry.ts';
 import { NodeRegistry } from './nodes.ts';
 import { Remote } from './remote.ts';
-import { Failover } from './failover.ts';
+import { Failover, type FailoverSpawnOptions } from './failover.ts';
 import { Spawner } from './spawner.ts';
 import { MemberTable } from './members.ts';
 import { RemoteWatch } from './watch.ts';
@@ -116,7 +116,7 @@ export class ClusterNode implements ClusterMembership {
     return this.spawner.spawnElsewhere(module, kind, options);
   }
 
-  spawnOwned(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed: OwnedCrash): Promise<ActorRef> {
+  spawnOwned(def: ActorDefinition, options: FailoverSpawnOptions, crashed: OwnedCrash): Promise<ActorRef> {
     return this.failover.spawnOwned(def, options, crashed);
   }
 

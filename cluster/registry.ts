@@ -9,7 +9,7 @@ export interface Ownership {
   node: string;
   kind: string;
   /** A failover actor (cluster/failover.ts): its mail goes through its journal, and survivors take it over. */
-  failover?: { module: string; args: unknown; snapshotEvery?: number };
+  failover?: { module: string; args: unknown; snapshotEvery?: number; capabilities?: readonly string[] };
   /** The key's revision when this was read: the fencing token of the owner. */
   revision?: number;
 }

@@ -115,7 +115,7 @@ export interface ClusterMembership {
    * Start a supervised child declared cluster-owned (ChildSpec.failover): the ref of the failover actor (wherever it
    * runs now: a tree started again finds its child where the cluster moved it).
    */
-  spawnOwned?(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed: OwnedCrash): Promise<ActorRef>;
+  spawnOwned?(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number; capabilities?: readonly string[] }, crashed: OwnedCrash): Promise<ActorRef>;
   /** Its supervisor restarts the owned child `id` (after a crash the cluster reported): it applies its mail again. */
   resumeOwned?(id: string): void;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */

@@ -547,7 +547,7 @@ export class Runtime implements Messaging {
     const snapshotEvery = spec.failover === true ? undefined : (spec.failover as { snapshotEvery?: number }).snapshotEvery;
     // Its crashes go to its supervisor as a thread's crash reports do; a restart is resumeOwned (port.restart).
     const crashed = (messageType: string, error: ErrorData) => this.owners.get(spec.id)?.childCrashed(spec.id, spec.actor.kind, messageType, error, false);
-    const ref = await this.cluster.spawnOwned(spec.actor, { id: spec.id, args: spec.args, snapshotEvery }, crashed);
+    const ref = await this.cluster.spawnOwned(spec.actor, { id: spec.id, args: spec.args, snapshotEvery, capabilities: spec.capabilities }, crashed);
     this.ownedChildren.add(spec.id);
     return ref;
   }

@@ -1,3 +1,4 @@
+import '../../router/index.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ describe('cluster-owned supervised children without a cluster', () => {
         { id: 'o', actor: account, failover: 'yes' },
         { id: 'o', actor: account, failover: { snapshotEvery: -1 } },
         { id: 'o', actor: account, failover: true, pin: 0 },
-        { id: 'o', actor: account, failover: true, capabilities: ['x'] },
+        { id: 'o', actor: account, failover: true, mailbox: { kind: 'bounded', capacity: 10 } },
       ];
       for (const child of bad) await expect(rt.supervise({ id: 'tree', children: [child as never] })).rejects.toBeInstanceOf(InvalidSupervisorOptionError);
     } finally {
@@ -153,8 +154,11 @@ describe.skipIf(noNats)('cluster-owned supervised children (ChildSpec.failover)'
     const driver = await Runtime.start({ workers: 0, cluster: { ...options, node: 'driver' } });
     runtimes.push(driver);
     const ids = Array.from({ length: 6 }, (_, i) => `kid-${i}`);
-    expect(await n1!.request<string[]>('superviseOwned', { tree: 'bank', ids })).toEqual([...ids, 'bank-plain']);
+    expect(await n1!.request<string[]>('superviseOwned', { tree: 'bank', ids, capabilities: true })).toEqual([...ids, 'bank-plain']);
     expect(await n1!.request<string[]>('hosted')).toEqual([...ids].sort());
+    // Each child offers its spec's capability (on top of its definition's), wherever it runs.
+    const byCapability = (id: string) => driver.ask({ capability: `cap-${id}` }, 'state', undefined, { timeoutMs: 3000 }) as Promise<{ ids: string[]; pid: number }>;
+    await until('every child is routable by capability', async () => (await Promise.all(ids.map(byCapability))).every((s) => s.pid === n1!.pid), 10_000, 100);
     const refs = await Promise.all(ids.map(async (id) => (await until(`lookup ${id}`, () => driver.lookup(id), 5000)) as ActorRef<typeof account>));
     const acked = new Map<string, string[]>(ids.map((id) => [id, []]));
     const round = (r: number) => Promise.all(ids.map(async (id, i) => {
@@ -171,6 +175,9 @@ describe.skipIf(noNats)('cluster-owned supervised children (ChildSpec.failover)'
       const state = await until(`${id} answers`, () => driver.ask(refs[i]!, 'state', undefined, { timeoutMs: 3000 }), 30_000, 100);
       expect(survivors).toContain(state.pid);
       expect(state.ids).toEqual(acked.get(id));
+      // Routable by its capability on the survivor (the capabilities are in its registry record).
+      const routed = await until(`${id} answers by capability`, () => byCapability(id), 30_000, 100);
+      expect(routed).toEqual(state);
     }
     const hosted = [...(await n2!.request<string[]>('hosted')), ...(await n3!.request<string[]>('hosted')), ...clusterOf(driver).failover.hostedIds()];
     expect(hosted.sort()).toEqual([...ids].sort());
