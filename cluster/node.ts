@@ -124,6 +124,10 @@ export class ClusterNode implements ClusterMembership {
     this.failover.resume(id);
   }
 
+  trialOwned(id: string, succeeded: () => void): void {
+    this.failover.trial(id, succeeded);
+  }
+
   async reserve(id: string, kind: string): Promise<void> {
     if (this.failover.incarnations.has(id)) return; // a failover actor's incarnation: its public id is claimed
     await this.actors.claim(id, kind);

@@ -9,7 +9,14 @@ export interface Ownership {
   node: string;
   kind: string;
   /** A failover actor (cluster/failover.ts): its mail goes through its journal, and survivors take it over. */
-  failover?: { module: string; args: unknown; snapshotEvery?: number; capabilities?: readonly string[] };
+  failover?: {
+    module: string;
+    args: unknown;
+    snapshotEvery?: number;
+    capabilities?: readonly string[];
+    /** A bounded mailbox's capacity: at most this many journaled messages handed to its incarnation at once. */
+    window?: number;
+  };
   /** The key's revision when this was read: the fencing token of the owner. */
   revision?: number;
 }
