@@ -215,6 +215,11 @@ export class Failover implements IncarnationHost {
     report(letter.type, { name: 'Error', message: letter.detail ?? 'crashed' }, trial);
   }
 
+  /** This node is taking `id` over (or spawning it) right now. */
+  adopting(id: string): boolean {
+    return this.pending.has(id);
+  }
+
   /** Its supervisor restarted owned child `id`: it applies its mail again, from the state it had. */
   resume(id: string): void {
     this.hosted.get(id)?.resume();

@@ -136,6 +136,21 @@ export class ActorRegistry {
     void this.kv.delete(idToKey(id), { previousSeq: revision }).catch(() => {});
   }
 
+  /**
+   * Delete `id`'s entry if it is still at `revision` (compare-and-set): a failover actor nobody hosts is stopped
+   * for good so (nobody adopts it). False when someone changed it first.
+   */
+  async remove(id: string, revision: number): Promise<boolean> {
+    try {
+      await this.kv.delete(idToKey(id), { previousSeq: revision });
+      this.claims.delete(id);
+      return true;
+    } catch (err) {
+      if (isWrongRevision(err)) return false;
+      throw err;
+    }
+  }
+
   /** Every claim of this node, released (leaving the cluster). */
   async releaseAll(): Promise<void> {
     // A failover actor is not released: the survivors take it over once this node's key is gone.
