@@ -1,35 +1,26 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AskTimeoutError, Runtime } from '../../runtime/index.ts';
 import { ClusterDisconnectedError, clusterOf, spawnFailover } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
 import { ledger, notebook } from './fixtures.ts';
 
 // `whenDisconnected: 'wait'` against 'fail', with the NATS server killed and restarted (same port, same store).
 // Nodes wa and wb wait, node fc fails; all three see the same outage.
 describe.skipIf(noNats)("whenDisconnected: 'wait' (NATS stopped, then restarted)", () => {
-  let nats: NatsServer;
+  const suite = clusterSuite({ defaults: { heartbeatTtlS: 60 }, workers: 1 });
   let wa: Runtime;
   let wb: Runtime;
   let fc: Runtime;
-  const dir = mkdtempSync(join(tmpdir(), 'troupe-cluster-wait-'));
-  const cluster = (node: string, whenDisconnected: 'wait' | 'fail') => ({ servers: nats.url, node, heartbeatTtlS: 60, whenDisconnected });
+  const dir = suite.dir;
 
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    wa = await Runtime.start({ workers: 1, cluster: cluster('wa', 'wait') });
-    wb = await Runtime.start({ workers: 1, dataDir: join(dir, 'wb'), cluster: cluster('wb', 'wait') });
-    fc = await Runtime.start({ workers: 1, cluster: cluster('fc', 'fail') });
-  });
-  afterAll(async () => {
-    await wa?.shutdown();
-    await wb?.shutdown();
-    await fc?.shutdown();
-    await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    wa = await suite.node('wa', { whenDisconnected: 'wait' });
+    wb = await suite.node('wb', { whenDisconnected: 'wait' }, { workers: 1, dataDir: join(suite.dir, 'wb') });
+    fc = await suite.node('fc', { whenDisconnected: 'fail' });
   });
 
   it('calls made while NATS is down wait and complete once it is back, in order; with fail they fail at once', { timeout: 180_000 }, async () => {
@@ -48,7 +39,7 @@ describe.skipIf(noNats)("whenDisconnected: 'wait' (NATS stopped, then restarted)
     const inFlight = wa.ask(gate, 'gated', files, { timeoutMs: 150_000 });
     await until('the gated handler runs on wb', () => existsSync(files.started), 60_000);
 
-    await nats.kill();
+    await suite.nats.kill();
     await until('all three nodes see the connection lost', () => [wa, wb, fc].every((rt) => !clusterOf(rt).connection().connected), 60_000);
 
     // 'fail': at once, with ClusterDisconnectedError (remote actor, durable send, failover journal alike).
@@ -67,7 +58,7 @@ describe.skipIf(noNats)("whenDisconnected: 'wait' (NATS stopped, then restarted)
     writeFileSync(files.release, '');
     await until('the answer waits on wb', () => clusterOf(wb).connection().parked === 1, 60_000);
 
-    await nats.restart();
+    await suite.nats.restart();
     expect(await inFlight).toBe('released');
     expect(await notes).toEqual(['w1', 'w2', 'w3']);
     expect(await deposit).toMatchObject({ duplicate: false });

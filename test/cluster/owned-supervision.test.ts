@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ActorRef } from '../../actors/define.ts';
 import type { CrashReport } from '../../supervisors/supervisor.ts';
 import { InvalidSpawnOptionError, Runtime } from '../../runtime/index.ts';
 import { InvalidSupervisorOptionError } from '../../supervisors/policy/index.ts';
 import { clusterOf, spawnFailover } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
 import { account } from './failover-actors.ts';
 
 /**
@@ -16,21 +17,11 @@ import { account } from './failover-actors.ts';
  * definition's mailbox as it was, and a burst of journaled mail overflowed it (dropped, yet in the journal's fold).
  */
 describe.skipIf(noNats)('cluster-owned children: circuits, mailbox options', () => {
-  let nats: NatsServer;
-  const runtimes: Runtime[] = [];
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  });
-  afterAll(async () => {
-    for (const r of runtimes) await r.shutdown().catch(() => {});
-    await nats?.stop();
-  });
+  const suite = clusterSuite();
 
   it('an open circuit holds its journaled mail; its trial is one message: a crash there reopens it, a success closes it', async () => {
-    const cluster = { servers: nats.url, name: 'circuit', heartbeatTtlS: 2 };
-    const a = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'a' } });
-    const b = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'b' } });
-    runtimes.push(a, b);
+    const a = await suite.node('a', { name: 'circuit' });
+    const b = await suite.node('b', { name: 'circuit' });
     const reports: CrashReport[] = [];
     a.onCrash((r) => reports.push(r));
     const sup = await a.supervise({
@@ -60,11 +51,7 @@ describe.skipIf(noNats)('cluster-owned children: circuits, mailbox options', () 
   }, 60_000);
 
   it('a bounded mailbox is a window: a burst is handed over a few at a time, none dropped, in order; a survivor keeps the window', async () => {
-    const cluster = { servers: nats.url, name: 'window', heartbeatTtlS: 2 };
-    const a = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'a' } });
-    const b = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'b' } });
-    const c = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'c' } });
-    runtimes.push(a, b, c);
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => suite.node(n, { name: 'window' })));
     await a.supervise({ id: 'w', children: [{ id: 'windowed', actor: account, failover: true, mailbox: { kind: 'bounded', capacity: 3, overflow: 'drop' } }] });
     const ref = (await until('c finds windowed', () => c.lookup('windowed'), 5000)) as ActorRef<typeof account>;
     // 40 acknowledged sends from c at once, while the hosting node's incarnation mailbox depth is watched.
@@ -109,8 +96,7 @@ describe.skipIf(noNats)('cluster-owned children: circuits, mailbox options', () 
   }, 120_000);
 
   it('a priority mailbox is refused (the journal order is the order of application): spawnFailover and a tree alike', async () => {
-    const c = await Runtime.start({ workers: 0, cluster: { servers: nats.url, name: 'prio', node: 'c', heartbeatTtlS: 2 } });
-    runtimes.push(c);
+    const c = await suite.node('c', { name: 'prio' });
     const priority = { kind: 'priority' as const, priorities: { deposit: 5 } };
     await expect(spawnFailover(c, account, { id: 'p1', mailbox: priority })).rejects.toBeInstanceOf(InvalidSpawnOptionError);
     await expect(c.supervise({ id: 't', children: [{ id: 'p2', actor: account, failover: true, mailbox: priority }] })).rejects.toBeInstanceOf(InvalidSupervisorOptionError);

@@ -1,16 +1,16 @@
 import '../../router/index.ts';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ActorRef } from '../../actors/define.ts';
 import { InvalidSpawnOptionError, Runtime, type TerminationNotice } from '../../runtime/index.ts';
 import { InvalidSupervisorOptionError } from '../../supervisors/policy/index.ts';
 import type { CrashReport } from '../../supervisors/supervisor.ts';
 import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
-import { NodeProcess } from './support/node-process.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
+import { answersFromSurvivors } from './support/failover-checks.ts';
 import { account } from './failover-actors.ts';
 import { notebook } from './fixtures.ts';
 
@@ -45,26 +45,8 @@ describe('cluster-owned supervised children without a cluster', () => {
 });
 
 describe.skipIf(noNats)('cluster-owned supervised children (ChildSpec.failover)', () => {
-  let nats: NatsServer;
-  const dir = mkdtempSync(join(tmpdir(), 'troupe-owned-'));
-  const procs: NodeProcess[] = [];
-  const runtimes: Runtime[] = [];
-
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  });
-  afterAll(async () => {
-    for (const p of procs) await p.stop();
-    for (const r of runtimes) await r.shutdown();
-    await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function node(name: string, cluster: string): Promise<Runtime> {
-    const rt = await Runtime.start({ workers: 0, cluster: { servers: nats.url, name: cluster, node: name, heartbeatTtlS: TTL_S } });
-    runtimes.push(rt);
-    return rt;
-  }
+  const suite = clusterSuite({ defaults: { heartbeatTtlS: TTL_S } });
+  const node = (name: string, cluster: string) => suite.node(name, { name: cluster });
 
   it('a tree hosts its owned child through the cluster; stopping the tree stops it (watchers told), a new tree resumes its state', async () => {
     const a = await node('a', 'tree');
@@ -149,13 +131,11 @@ describe.skipIf(noNats)('cluster-owned supervised children (ChildSpec.failover)'
   }, 30_000);
 
   it('a node killed with SIGKILL: its owned children come back on the survivors with every acknowledged message once; the tree started again finds them', async () => {
-    const effectsFile = join(dir, 'kill.effects');
+    const effectsFile = join(suite.dir, 'kill.effects');
     writeFileSync(effectsFile, '');
-    const options = { servers: nats.url, name: 'kill', heartbeatTtlS: TTL_S };
-    const [n1, n2, n3] = await Promise.all(['n1', 'n2', 'n3'].map((n) => NodeProcess.start(n, options, { TROUPE_EFFECTS_FILE: effectsFile })));
-    procs.push(n1!, n2!, n3!);
-    const driver = await Runtime.start({ workers: 0, cluster: { ...options, node: 'driver' } });
-    runtimes.push(driver);
+    const options = { servers: suite.nats.url, name: 'kill', heartbeatTtlS: TTL_S };
+    const [n1, n2, n3] = await Promise.all(['n1', 'n2', 'n3'].map((n) => suite.process(n, options, { TROUPE_EFFECTS_FILE: effectsFile })));
+    const driver = await suite.node('driver', options);
     const ids = Array.from({ length: 6 }, (_, i) => `kid-${i}`);
     expect(await n1!.request<string[]>('superviseOwned', { tree: 'bank', ids, capabilities: true })).toEqual([...ids, 'bank-plain']);
     expect(await n1!.request<string[]>('hosted')).toEqual([...ids].sort());
@@ -173,11 +153,9 @@ describe.skipIf(noNats)('cluster-owned supervised children (ChildSpec.failover)'
     const killed = n1!.kill();
     for (let r = 5; r < 10; r++) await round(r);
     await killed;
-    const survivors = [n2!.pid, n3!.pid, process.pid];
+    const states = await answersFromSurvivors(driver, refs, ids, acked, [n2!.pid, n3!.pid, process.pid]);
     for (const [i, id] of ids.entries()) {
-      const state = await until(`${id} answers`, () => driver.ask(refs[i]!, 'state', undefined, { timeoutMs: 3000 }), 30_000, 100);
-      expect(survivors).toContain(state.pid);
-      expect(state.ids).toEqual(acked.get(id));
+      const state = states[i]!;
       // Routable by its capability on the survivor (the capabilities are in its registry record).
       const routed = await until(`${id} answers by capability`, () => byCapability(id), 30_000, 100);
       expect(routed).toEqual(state);
@@ -185,8 +163,7 @@ describe.skipIf(noNats)('cluster-owned supervised children (ChildSpec.failover)'
     const hosted = [...(await n2!.request<string[]>('hosted')), ...(await n3!.request<string[]>('hosted')), ...clusterOf(driver).failover.hostedIds()];
     expect(hosted.sort()).toEqual([...ids].sort());
     // n1 again (its id frees one TTL after the kill): its tree starts, its owned children stay where they run.
-    const again = await until('n1 joins again', () => NodeProcess.start('n1', options, { TROUPE_EFFECTS_FILE: effectsFile }), 20_000, 500);
-    procs.push(again);
+    const again = await until('n1 joins again', () => suite.process('n1', options, { TROUPE_EFFECTS_FILE: effectsFile }), 20_000, 500);
     expect(await again.request<string[]>('superviseOwned', { tree: 'bank', ids })).toEqual([...ids, 'bank-plain']);
     expect(await again.request<string[]>('hosted')).toEqual([]);
     for (const [i, id] of ids.entries()) expect((await driver.ask(refs[i]!, 'state')).ids).toEqual(acked.get(id));
