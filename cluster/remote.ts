@@ -188,10 +188,12 @@ export class Remote {
    * 'wait', an answer to a node's reply subject while the connection is down waits for that node to be reachable.
    */
   private send(subject: string, data: Uint8Array): void {
-    const prefix = this.subject.replies('');
-    const peer = subject.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
-    if (peer !== undefined && peer !== this.self && this.outbox?.holds(peer)) {
-      return this.outbox.park(peer, { send: () => this.send(subject, data), fail: () => {} });
+    if (this.outbox !== undefined) {
+      const prefix = this.subject.replies('');
+      const peer = subject.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
+      if (peer !== undefined && peer !== this.self && this.outbox.holds(peer)) {
+        return this.outbox.park(peer, { send: () => this.send(subject, data), fail: () => {} });
+      }
     }
     try {
       this.nc.publish(subject, data);
