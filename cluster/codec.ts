@@ -6,8 +6,8 @@ import { Packr } from 'msgpackr';
  */
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
-/** A message to an actor of another node. */
-export const Mode = { Tell: 0, Ask: 1, Send: 2 } as const;
+/** A message to an actor of another node (Ping: is this node's inbox subscribed? answered at once, no actor). */
+export const Mode = { Tell: 0, Ask: 1, Send: 2, Ping: 3 } as const;
 export type Frame = [mode: number, to: string, type: string, payload: unknown, from: string, corr: number, messageId: string];
 /** Its answer: code 0 an error (ErrorData), 1 a reply value, 2 a send's receipt `{ messageId, duplicate }`. */
 export type ReplyFrame = [corr: number, code: number, value: unknown];

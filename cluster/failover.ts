@@ -6,6 +6,8 @@ import { isActorDefinition } from '../actors/define.ts';
 import type { OwnedCrash, ThreadServices } from '../runtime/extensions.ts';
 import type { DeadLetter } from '../runtime/stats.ts';
 import { DefinitionLoadError, DuplicateActorIdError, InvalidSpawnOptionError } from '../runtime/errors.ts';
+import { capabilitiesProblem } from '../runtime/validate.ts';
+import { mailboxSpecProblem, type MailboxSpec } from '../mailbox/mailbox.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { failoverShell, type ShellArgs } from './failover-shell.ts';
 import { Incarnation, type IncarnationHost } from './incarnation.ts';
@@ -17,6 +19,30 @@ import { preferredNode } from './placement.ts';
 import type { ActorRegistry, Ownership } from './registry.ts';
 import type { Remote } from './remote.ts';
 import { SnapshotStore } from './snapshots.ts';
+
+/** What spawnFailover (and a cluster-owned child) takes. */
+export interface FailoverSpawnOptions {
+  id: string;
+  args?: unknown;
+  /** Snapshot every this many journaled messages (default 100; 0: never). */
+  snapshotEvery?: number;
+  /** Capabilities it offers on top of its definition's, wherever it is hosted (kept in its registry record). */
+  capabilities?: readonly string[];
+  /**
+   * Overrides the definition's mailbox. Bounded: at most `capacity` journaled messages are handed to it at once, the
+   * rest wait in order on the hosting node (none is dropped: the journal acknowledged them all; `overflow` never
+   * applies). Priority is refused: the journal's order is the order of application (a replay must fold the same).
+   */
+  mailbox?: MailboxSpec;
+}
+
+/** The window of a failover actor's mailbox (0: none); throws InvalidSpawnOptionError for a priority mailbox. */
+export function mailboxWindow(spec: MailboxSpec | undefined, what: string): number {
+  const problem = mailboxSpecProblem(spec);
+  if (problem) throw new InvalidSpawnOptionError(`${what}: mailbox: ${problem}`);
+  if (spec?.kind === 'priority') throw new InvalidSpawnOptionError(`${what}: a failover actor takes no priority mailbox (it handles its journal in journal order)`);
+  return spec?.kind === 'bounded' ? spec.capacity : 0;
+}
 
 /** Adoptions a node runs at once (each: a compare-and-set, a snapshot claim, a consumer). */
 const TAKEOVERS_AT_ONCE = 16;
@@ -117,12 +143,19 @@ export class Failover implements IncarnationHost {
   }
 
   /** Spawn a failover actor here (its id is claimed cluster-wide); the ref works from any node and survives this one. */
-  async spawn<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }): Promise<ActorRef<D>> {
-    const { id, args, snapshotEvery } = options;
+  async spawn<D extends ActorDefinition>(def: D, options: FailoverSpawnOptions): Promise<ActorRef<D>> {
+    const { id, args, snapshotEvery, capabilities } = options;
     if (snapshotEvery !== undefined && !(Number.isInteger(snapshotEvery) && snapshotEvery >= 0)) {
       throw new InvalidSpawnOptionError(`snapshotEvery must be a whole number of messages, 0 or more (0: never), not ${JSON.stringify(snapshotEvery)}`);
     }
-    const failover = snapshotEvery === undefined ? { module: def.module, args } : { module: def.module, args, snapshotEvery };
+    const problem = capabilitiesProblem(capabilities);
+    if (problem) throw new InvalidSpawnOptionError(`capabilities: ${problem}`);
+    const window = mailboxWindow(options.mailbox ?? def.mailbox, `failover actor ${id}`);
+    // What a survivor needs to host it again: in its registry record (the capabilities on top of the definition's too).
+    const failover: Ownership['failover'] = { module: def.module, args };
+    if (snapshotEvery !== undefined) failover.snapshotEvery = snapshotEvery;
+    if (capabilities !== undefined && capabilities.length > 0) failover.capabilities = [...capabilities];
+    if (window > 0) failover.window = window;
     this.pending.add(id);
     try {
       const revision = await this.registry.claim(id, def.kind, failover);
@@ -137,10 +170,14 @@ export class Failover implements IncarnationHost {
    * A supervised child declared cluster-owned (ChildSpec.failover): spawned as a failover actor, or, when the
    * cluster hosts it already (its tree started again after the cluster moved it), the ref of the one it hosts.
    */
-  async spawnOwned<D extends ActorDefinition>(def: D, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed?: OwnedCrash): Promise<ActorRef<D>> {
+  async spawnOwned<D extends ActorDefinition>(def: D, options: FailoverSpawnOptions, crashed?: OwnedCrash): Promise<ActorRef<D>> {
     const ref = Object.freeze({ id: options.id, kind: def.kind, node: 0 }) as ActorRef<D>;
     if (crashed !== undefined) this.supervised.set(options.id, crashed);
-    if (this.hosted.has(options.id)) return ref;
+    const hosted = this.hosted.get(options.id);
+    if (hosted !== undefined) {
+      if (crashed !== undefined) hosted.window = 1; // supervised now: one message at a time (see host())
+      return ref;
+    }
     try {
       return await this.spawn(def, options);
     } catch (err) {
@@ -174,8 +211,13 @@ export class Failover implements IncarnationHost {
     const h = this.hosted.get(id);
     const report = this.supervised.get(id);
     if (h === undefined || h.ref.id !== letter.to || report === undefined) return;
-    h.suspend();
-    report(letter.type, { name: 'Error', message: letter.detail ?? 'crashed' });
+    const trial = h.suspend();
+    report(letter.type, { name: 'Error', message: letter.detail ?? 'crashed' }, trial);
+  }
+
+  /** This node is taking `id` over (or spawning it) right now. */
+  adopting(id: string): boolean {
+    return this.pending.has(id);
   }
 
   /** Its supervisor restarted owned child `id`: it applies its mail again, from the state it had. */
@@ -183,14 +225,19 @@ export class Failover implements IncarnationHost {
     this.hosted.get(id)?.resume();
   }
 
+  /** Its supervisor admits owned child `id`'s one trial: it applies its next message, `succeeded` if it takes it. */
+  trial(id: string, succeeded: () => void): void {
+    this.hosted.get(id)?.resume(succeeded);
+  }
+
   /** The failover actors this node hosts now. */
   hostedIds(): string[] {
     return [...this.hosted.keys()].sort();
   }
 
-  /** Per hosted actor: its token, frames received from its journal, applied, and waiting (diagnostics). */
-  stats(): Record<string, { revision: number; received: number; applied: number; queued: number }> {
-    return Object.fromEntries([...this.hosted.values()].map((h) => [h.id, { revision: h.revision, received: h.received, applied: h.applied, queued: h.queue.length }]));
+  /** Per hosted actor: its token, frames received from its journal, applied, waiting, its mailbox window (diagnostics). */
+  stats(): Record<string, { revision: number; received: number; applied: number; queued: number; window: number }> {
+    return Object.fromEntries([...this.hosted.values()].map((h) => [h.id, { revision: h.revision, received: h.received, applied: h.applied, queued: h.queue.length, window: h.window }]));
   }
 
   /**
@@ -209,7 +256,11 @@ export class Failover implements IncarnationHost {
     } finally {
       this.incarnations.delete(local);
     }
-    const h = new Incarnation(this, id, ref, revision, owned, snapshot.seq, applyFrom, owned.failover?.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY);
+    const every = owned.failover?.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
+    // A supervised child is handed one message at a time: after a crash nothing more is handled until its
+    // supervisor restarts it (a backoff holds all its mail), and a circuit's trial is exactly one message.
+    const window = this.supervised.has(id) ? 1 : owned.failover?.window ?? 0;
+    const h = new Incarnation(this, id, ref, revision, owned, snapshot.seq, applyFrom, every, window);
     this.hosted.set(id, h);
     try {
       await h.feed();
@@ -219,7 +270,8 @@ export class Failover implements IncarnationHost {
       void this.runtime?.stop(ref);
       throw err;
     }
-    if (def.capabilities !== undefined && def.capabilities.length > 0 && this.current(h)) this.directory?.offerFailover(id, def.kind, def.capabilities);
+    const capabilities = [...new Set([...(def.capabilities ?? []), ...(owned.failover?.capabilities ?? [])])];
+    if (capabilities.length > 0 && this.current(h)) this.directory?.offerFailover(id, def.kind, capabilities);
   }
 
   fresh(): boolean {

@@ -50,6 +50,11 @@ export class Incarnation {
   private paused = false;
   /** Crashed, waiting for its supervisor (an owned child's backoff): nothing more is applied until resume(). */
   private suspended = false;
+  /** Frames handed since the last window barrier, and whether that barrier is awaited (a bounded mailbox). */
+  private handed = 0;
+  private windowFull = false;
+  /** A circuit's trial admitted: called once the next message handed is handled without a crash. */
+  private trialOk: (() => void) | undefined;
   /** Journal frames received from the feed, and applied (diagnostics). */
   received = 0;
   applied = 0;
@@ -67,6 +72,8 @@ export class Incarnation {
     /** An adopted incarnation applies nothing before this (clock.now()): the old owner has stopped by then. */
     private readonly applyFrom: number,
     snapshotEvery: number,
+    /** At most this many frames handed to the incarnation before a barrier confirms them handled (0: no limit). */
+    public window = 0,
   ) {
     this.cadence = new SnapshotCadence(snapshotEvery);
   }
@@ -96,7 +103,7 @@ export class Incarnation {
       setTimeout(() => this.host.current(this) && this.drain(), wait + 1).unref();
       return;
     }
-    while (this.queue.length > 0 && !this.paused && !this.suspended) {
+    while (this.queue.length > 0 && !this.paused && !this.suspended && !this.windowFull) {
       if (!this.host.fresh()) return this.host.fence();
       const [seq, frame] = this.queue.shift()!;
       this.applied++;
@@ -104,15 +111,35 @@ export class Incarnation {
       this.apply(frame);
       if (this.replayLeft > 0 && --this.replayLeft === 0) this.replayed();
       if (this.cadence.applied()) this.snapshot();
+      if (this.window > 0 && ++this.handed >= this.window) this.awaitWindow();
     }
   }
 
-  /** Crashed, its supervisor deciding: the journal's frames wait (in order) until resume(). */
-  suspend(): void {
-    this.suspended = true;
+  /** A bounded mailbox: the next frames wait (here, in order) until those handed so far are handled. */
+  private awaitWindow(): void {
+    this.windowFull = true;
+    const open = () => {
+      this.windowFull = false;
+      this.handed = 0;
+      const trialOk = this.suspended ? undefined : this.trialOk;
+      this.trialOk = undefined;
+      trialOk?.();
+      if (this.host.current(this)) this.drain();
+    };
+    this.host.services.ask(this.ref, BARRIER, undefined, '', LONG_MS).then(open, open);
   }
 
-  resume(): void {
+  /** Crashed, its supervisor deciding: the journal's frames wait (in order) until resume(). True: on its trial. */
+  suspend(): boolean {
+    this.suspended = true;
+    const trial = this.trialOk !== undefined && this.handed > 0;
+    if (trial) this.trialOk = undefined;
+    return trial;
+  }
+
+  /** Restarted, or (with `trialOk`) admitted for one trial: told once its next message is handled without a crash. */
+  resume(trialOk?: () => void): void {
+    if (trialOk !== undefined) this.trialOk = trialOk;
     if (!this.suspended) return;
     this.suspended = false;
     if (this.host.current(this)) this.drain();

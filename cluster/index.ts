@@ -9,3 +9,4 @@ export { ClusterNode } from './node.ts';
 export { clusterOf, spawnFailover } from './api.ts';
 export * from './errors.ts';
 export type { ClusterConfig } from './options.ts';
+export type { FailoverSpawnOptions } from './failover.ts';

@@ -8,7 +8,7 @@ import { clusterConfig, names, type ClusterConfig } from './options.ts';
 import { ActorRegistry } from './registry.ts';
 import { NodeRegistry } from './nodes.ts';
 import { Remote } from './remote.ts';
-import { Failover } from './failover.ts';
+import { Failover, type FailoverSpawnOptions } from './failover.ts';
 import { Spawner } from './spawner.ts';
 import { MemberTable } from './members.ts';
 import { RemoteWatch } from './watch.ts';
@@ -90,7 +90,7 @@ export class ClusterNode implements ClusterMembership {
         if (s.type === 'disconnect') {
           this.remote.connected = false;
           if (this.config.whenDisconnected === 'fail') this.remote.failWaiting(new ClusterDisconnectedError('the connection to NATS was lost before the reply came'));
-        } else if (s.type === 'reconnect') this.remote.connected = true;
+        } else if (s.type === 'reconnect') this.remote.reconnected();
       }
     })().catch(() => {});
   }
@@ -116,12 +116,16 @@ export class ClusterNode implements ClusterMembership {
     return this.spawner.spawnElsewhere(module, kind, options);
   }
 
-  spawnOwned(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed: OwnedCrash): Promise<ActorRef> {
+  spawnOwned(def: ActorDefinition, options: FailoverSpawnOptions, crashed: OwnedCrash): Promise<ActorRef> {
     return this.failover.spawnOwned(def, options, crashed);
   }
 
   resumeOwned(id: string): void {
     this.failover.resume(id);
+  }
+
+  trialOwned(id: string, succeeded: () => void): void {
+    this.failover.trial(id, succeeded);
   }
 
   async reserve(id: string, kind: string): Promise<void> {
@@ -160,6 +164,11 @@ export class ClusterNode implements ClusterMembership {
   /** The other nodes watching actor `id` of this node (cluster/watch.ts). */
   watchersOf(id: string): string[] {
     return this.watches.watchersOf(id);
+  }
+
+  /** Whether the connection to NATS is up, and how many messages wait for it (`whenDisconnected: 'wait'`). */
+  connection(): { connected: boolean; parked: number } {
+    return { connected: this.remote.connected, parked: this.remote.outbox?.parked ?? 0 };
   }
 
   /** The live nodes as this node sees them. */

@@ -15,7 +15,7 @@ export interface ClusterConfig {
   heartbeatEveryMs: number;
   /** How long joining may wait for NATS before ClusterUnreachableError (default 2000 ms). */
   connectTimeoutMs: number;
-  /** While the connection is down: 'fail' remote calls at once (default), or 'wait' (buffered; asks time out). */
+  /** While the connection is down: 'fail' remote calls at once (default), or 'wait' (parked until it is back: cluster/outbox.ts; asks keep their timeouts). */
   whenDisconnected: 'fail' | 'wait';
   /** Where a spawn that names no node starts: 'local' (default) or 'least-loaded' (cluster/placement.ts). */
   placement: 'local' | 'least-loaded';

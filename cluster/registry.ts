@@ -9,7 +9,14 @@ export interface Ownership {
   node: string;
   kind: string;
   /** A failover actor (cluster/failover.ts): its mail goes through its journal, and survivors take it over. */
-  failover?: { module: string; args: unknown; snapshotEvery?: number };
+  failover?: {
+    module: string;
+    args: unknown;
+    snapshotEvery?: number;
+    capabilities?: readonly string[];
+    /** A bounded mailbox's capacity: at most this many journaled messages handed to its incarnation at once. */
+    window?: number;
+  };
   /** The key's revision when this was read: the fencing token of the owner. */
   revision?: number;
 }
@@ -127,6 +134,21 @@ export class ActorRegistry {
     this.claims.delete(id);
     if (this.owners.get(id)?.node === this.self) this.owners.delete(id);
     void this.kv.delete(idToKey(id), { previousSeq: revision }).catch(() => {});
+  }
+
+  /**
+   * Delete `id`'s entry if it is still at `revision` (compare-and-set): a failover actor nobody hosts is stopped
+   * for good so (nobody adopts it). False when someone changed it first.
+   */
+  async remove(id: string, revision: number): Promise<boolean> {
+    try {
+      await this.kv.delete(idToKey(id), { previousSeq: revision });
+      this.claims.delete(id);
+      return true;
+    } catch (err) {
+      if (isWrongRevision(err)) return false;
+      throw err;
+    }
   }
 
   /** Every claim of this node, released (leaving the cluster). */

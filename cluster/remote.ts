@@ -5,6 +5,7 @@ import { ActorNotFoundError, errorToData, type ErrorData } from '../runtime/erro
 import { decode, encode, Mode, type Frame, type ReplyFrame } from './codec.ts';
 import { ClusterDisconnectedError, NodeLostError, PayloadTooLargeError } from './errors.ts';
 import type { ActorRegistry } from './registry.ts';
+import { JOURNAL, Outbox } from './outbox.ts';
 
 /** An ask or send waiting for its answer from another node: who asked, on which thread of this node. */
 interface Waiting {
@@ -41,6 +42,8 @@ export class Remote {
   connected = true;
   /** Where mail for a failover actor goes (cluster/failover.ts: its journal stream). */
   journal: ((...m: Held) => void) | undefined;
+  /** With `whenDisconnected: 'wait'`: what waits for the connection (and its destination) to be back. */
+  readonly outbox: Outbox | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -51,7 +54,22 @@ export class Remote {
     private readonly local: Map<string, number>,
     private readonly alive: (node: string) => boolean,
     private readonly failWhenDisconnected: boolean,
-  ) {}
+  ) {
+    if (!failWhenDisconnected) this.outbox = new Outbox(() => this.connected, alive, (peer) => this.probe(peer));
+  }
+
+  /** Whether `peer` has subscribed its inbox (after a reconnect): it answers a ping there. */
+  private async probe(peer: string): Promise<boolean> {
+    const frame: Frame = [Mode.Ping, '', '', null, this.self, 1, ''];
+    await this.nc.request(this.subject.inbox(peer), encode(frame), { timeout: 2000 });
+    return true;
+  }
+
+  /** The connection to NATS is back: what waited goes out, per destination once it is reachable. */
+  reconnected(): void {
+    this.connected = true;
+    this.outbox?.reconnected();
+  }
 
   start(): void {
     this.subs.push(this.nc.subscribe(this.subject.inbox(this.self), { callback: (err, msg) => void (err === null && this.inbound(msg)) }));
@@ -80,7 +98,7 @@ export class Remote {
     }
     const owner = this.registry.known(id);
     if (owner?.failover !== undefined && this.journal !== undefined) {
-      this.journal(id, type, payload, from, ask, replyNode, messageId, ack);
+      this.toJournal([id, type, payload, from, ask, replyNode, messageId, ack]);
       return true;
     }
     if (owner !== undefined && owner.node !== this.self) {
@@ -93,13 +111,20 @@ export class Remote {
       const held = this.held.get(id) ?? [];
       this.held.delete(id);
       for (const m of held) {
-        if (found?.failover !== undefined && this.journal !== undefined) this.journal(...m);
+        if (found?.failover !== undefined && this.journal !== undefined) this.toJournal(m);
         else if (found !== undefined && found.node !== this.self) this.publish(found.node, ...m);
         else this.notFound(m[0], m[1], m[3], m[4], m[5]);
       }
     });
     return true;
   };
+
+  private toJournal(m: Held): void {
+    const journal = this.journal!;
+    if (this.outbox?.holds(JOURNAL)) {
+      this.outbox.park(JOURNAL, { send: () => journal(...m), fail: (err) => this.fail(m[0], m[1], m[3], m[4], m[5], err, 'worker-lost') });
+    } else journal(...m);
+  }
 
   private notFound(id: string, type: string, from: string, ask: number, replyNode: number): void {
     if (ask !== 0) this.services.reply(replyNode, ask, false, errorToData(new ActorNotFoundError(`no actor with id '${id}' in the cluster`)));
@@ -113,6 +138,10 @@ export class Remote {
 
   private publish(peer: string, id: string, type: string, payload: unknown, from: string, ask: number, replyNode: number, messageId: string, ack: boolean): void {
     if (!this.alive(peer)) return this.fail(id, type, from, ask, replyNode, new NodeLostError(`node ${peer} hosting ${id} is not in the cluster`), 'worker-lost');
+    if (this.outbox?.holds(peer)) {
+      const fail = (err: Error) => this.fail(id, type, from, ask, replyNode, err, 'worker-lost');
+      return this.outbox.park(peer, { send: () => this.publish(peer, id, type, payload, from, ask, replyNode, messageId, ack), fail });
+    }
     if (!this.connected && this.failWhenDisconnected) {
       return this.fail(id, type, from, ask, replyNode, new ClusterDisconnectedError(`the connection to NATS is down: cannot reach ${id} on node ${peer}`), 'worker-lost');
     }
@@ -151,17 +180,21 @@ export class Remote {
 
   /** Answer `corr` on node `node`'s reply subject. */
   answer(node: string, corr: number, code: number, value: unknown): void {
-    let data: Uint8Array;
-    try {
-      data = encode([corr, code, value]);
-    } catch (err) {
-      data = encode([corr, 0, errorToData(err)]);
-    }
-    this.send(this.subject.replies(node), data);
+    this.send(this.subject.replies(node), answerData(corr, code, value));
   }
 
-  /** An answer published late (the connection closing as the runtime shuts down) is dropped, never thrown. */
+  /**
+   * An answer published late (the connection closing as the runtime shuts down) is dropped, never thrown. With
+   * 'wait', an answer to a node's reply subject while the connection is down waits for that node to be reachable.
+   */
   private send(subject: string, data: Uint8Array): void {
+    if (this.outbox !== undefined) {
+      const prefix = this.subject.replies('');
+      const peer = subject.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
+      if (peer !== undefined && peer !== this.self && this.outbox.holds(peer)) {
+        return this.outbox.park(peer, { send: () => this.send(subject, data), fail: () => {} });
+      }
+    }
     try {
       this.nc.publish(subject, data);
     } catch {
@@ -208,15 +241,9 @@ export class Remote {
     const [mode, to, type, payload, from, corr, messageId] = frame;
     const thread = this.local.get(to);
     const answer = (code: number, value: unknown) => {
-      if (msg.reply === undefined || corr === 0) return;
-      let data: Uint8Array;
-      try {
-        data = encode([corr, code, value]);
-      } catch (err) {
-        data = encode([corr, 0, errorToData(err)]);
-      }
-      this.send(msg.reply, data);
+      if (msg.reply !== undefined && corr !== 0) this.send(msg.reply, answerData(corr, code, value));
     };
+    if (mode === Mode.Ping) return answer(1, null);
     if (thread === undefined) {
       if (mode === Mode.Tell) this.services.deadLetter(to, type, from, 'not-found');
       else answer(0, errorToData(new ActorNotFoundError(`no actor with id '${to}' on node ${this.self}`)));
@@ -231,8 +258,17 @@ export class Remote {
   }
 
   close(): void {
+    this.outbox?.close(new ClusterDisconnectedError('this node left the cluster before the connection to NATS was back'));
     clearInterval(this.sweeper);
     for (const s of this.subs) s.unsubscribe();
     this.subs = [];
+  }
+}
+
+function answerData(corr: number, code: number, value: unknown): Uint8Array {
+  try {
+    return encode([corr, code, value]);
+  } catch (err) {
+    return encode([corr, 0, errorToData(err)]);
   }
 }

@@ -12,6 +12,8 @@ const Ctl = { Watch: 0, Unwatch: 1, Stop: 2 } as const;
 export interface FailoverActors {
   /** Stop `id` for good if hosted here (true when it was). */
   stop(id: string): boolean;
+  /** This node is taking `id` over right now (not hosted yet). */
+  adopting(id: string): boolean;
 }
 
 /** The owner of a watch of a failover actor: none, its registry key tells (it moves between nodes). */
@@ -139,11 +141,46 @@ export class RemoteWatch implements RemoteActors {
     if (this.closed) return true;
     if (this.failover.stop(id)) return true;
     this.withOwner(id, (owner) => {
+      if (owner?.failover !== undefined && this.unhosted(owner)) return void this.stopUnhosted(id, reason);
       if (owner === undefined || owner.node === this.self) return;
       this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
       this.confirmStop(id, reason);
     });
     return true;
+  }
+
+  /** A failover actor's key names this node (a stale copy: it moved) or a node that is gone (not adopted yet). */
+  private unhosted(owner: Ownership): boolean {
+    return owner.node === this.self || !this.alive(owner.node);
+  }
+
+  /**
+   * Stop a failover actor that no node may be hosting (its key names this node, which does not host it, or a node
+   * that is gone): read its key; hosted elsewhere, the stop goes there; still unhosted, the key is deleted at the
+   * revision read, so nobody adopts it (stopped for good; its watchers see the key go). A takeover in between
+   * (the delete fails, or this node is adopting it) is waited out and the stop tried again. Before, such a stop
+   * went to the dead node, or nowhere when this node's copy named itself: an actor that had moved from here kept
+   * running, and runtime.stop never settled.
+   */
+  private async stopUnhosted(id: string, reason: string): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 100 * attempt)).unref());
+      if (this.failover.stop(id)) return;
+      if (this.failover.adopting(id)) continue;
+      const owner = await this.registry.resolve(id).catch(() => null);
+      if (owner === null) continue; // could not read: again
+      if (owner === undefined) {
+        const entry = this.watching.get(id);
+        if (entry !== undefined) this.terminated(id, entry.kind, 'stopped');
+        return;
+      }
+      if (owner.failover === undefined || !this.unhosted(owner)) {
+        if (owner.node === this.self) return; // a plain actor of this node now: the kernel stops local ones
+        this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
+        return this.confirmStop(id, reason);
+      }
+      if (await this.registry.remove(id, owner.revision ?? 0).catch(() => false)) return;
+    }
   }
 
   /**
@@ -160,6 +197,7 @@ export class RemoteWatch implements RemoteActors {
       void this.registry.resolve(id).then((owner) => {
         if (this.closed || this.watching.get(id) !== entry) return;
         if (owner === undefined) return this.terminated(id, entry.kind, 'stopped');
+        if (owner.failover !== undefined && this.unhosted(owner)) return void this.stopUnhosted(id, reason);
         if (owner.node === this.self) return;
         this.publish(owner.node, [Ctl.Stop, id, this.self, reason]);
         this.confirmStop(id, reason);

@@ -8,6 +8,7 @@ import type { ActorStore, ActorStoreOptions } from '../persistence/store.ts';
 import type { ErrorData } from './errors.ts';
 import type { ThreadLauncher } from './threads.ts';
 import type { Host } from './host.ts';
+import type { MailboxSpec } from '../mailbox/mailbox.ts';
 
 /**
  * How capabilities built on the kernel (the router) reach it on every thread, without the kernel importing them:
@@ -115,9 +116,14 @@ export interface ClusterMembership {
    * Start a supervised child declared cluster-owned (ChildSpec.failover): the ref of the failover actor (wherever it
    * runs now: a tree started again finds its child where the cluster moved it).
    */
-  spawnOwned?(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number }, crashed: OwnedCrash): Promise<ActorRef>;
+  spawnOwned?(def: ActorDefinition, options: { id: string; args?: unknown; snapshotEvery?: number; capabilities?: readonly string[]; mailbox?: MailboxSpec }, crashed: OwnedCrash): Promise<ActorRef>;
   /** Its supervisor restarts the owned child `id` (after a crash the cluster reported): it applies its mail again. */
   resumeOwned?(id: string): void;
+  /**
+   * Its supervisor admits the one trial of owned child `id` (its circuit half-open): it applies its next message;
+   * `succeeded` once that one is handled without a crash (a crash is reported with `trial` true instead).
+   */
+  trialOwned?(id: string, succeeded: () => void): void;
   /** The runtime is up (its workers too): the cluster may spawn what it is to host here. */
   started?(runtime: unknown): void | Promise<void>;
   /** The nodes as this node sees them (the ops view: `troupe cluster`, GET /api/cluster). */
@@ -128,9 +134,10 @@ export interface ClusterMembership {
 
 /**
  * A cluster-owned child crashed handling `messageType` (the message is consumed, the state as it was): its
- * supervisor decides; until it restarts the child (resumeOwned), the child applies no more of its mail.
+ * supervisor decides; until it restarts the child (resumeOwned), the child applies no more of its mail. `trial`: it
+ * crashed on its circuit's one trial message (trialOwned).
  */
-export type OwnedCrash = (messageType: string, error: ErrorData) => void;
+export type OwnedCrash = (messageType: string, error: ErrorData, trial: boolean) => void;
 
 /** One node of the cluster as a node sees it: from its last heartbeat record; a node once seen stays listed. */
 export interface ClusterNodeView {

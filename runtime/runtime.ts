@@ -517,7 +517,9 @@ export class Runtime implements Messaging {
       grant: (ref, credit) => this.command(ref.node, { op: 'grant', id: ref.id, credit }),
       revoke: (ref, seq) => this.command(ref.node, { op: 'revoke', id: ref.id, seq }),
       openCircuit: (ref, retryAt) => this.command(ref.node, { op: 'circuit-open', id: ref.id, retryAt }),
-      halfOpen: (ref) => this.command(ref.node, { op: 'half-open', id: ref.id }),
+      halfOpen: (ref) => this.ownedChildren.has(ref.id)
+        ? this.cluster?.trialOwned?.(ref.id, () => this.owners.get(ref.id)?.childTrialSucceeded(ref.id))
+        : this.command(ref.node, { op: 'half-open', id: ref.id }),
       stop: (ref) => this.stop(ref),
       // A cluster-owned child is no actor of this node's threads: a kill is the cluster's stop.
       kill: (ref, reason) => this.ownedChildren.has(ref.id) ? this.stop(ref) : new Promise<void>((resolve) => {
@@ -548,8 +550,8 @@ export class Runtime implements Messaging {
     }
     const snapshotEvery = spec.failover === true ? undefined : (spec.failover as { snapshotEvery?: number }).snapshotEvery;
     // Its crashes go to its supervisor as a thread's crash reports do; a restart is resumeOwned (port.restart).
-    const crashed = (messageType: string, error: ErrorData) => this.owners.get(spec.id)?.childCrashed(spec.id, spec.actor.kind, messageType, error, false);
-    const ref = await this.cluster.spawnOwned(spec.actor, { id: spec.id, args: spec.args, snapshotEvery }, crashed);
+    const crashed = (messageType: string, error: ErrorData, trial: boolean) => this.owners.get(spec.id)?.childCrashed(spec.id, spec.actor.kind, messageType, error, trial);
+    const ref = await this.cluster.spawnOwned(spec.actor, { id: spec.id, args: spec.args, snapshotEvery, capabilities: spec.capabilities, mailbox: spec.mailbox }, crashed);
     this.ownedChildren.add(spec.id);
     return ref;
   }

@@ -28,8 +28,10 @@ export interface ChildSpec<D extends ActorDefinition = ActorDefinition> {
   /**
    * Cluster-owned (needs `Runtime.start({ cluster })` with the cluster layer): the child is a failover actor, its
    * mail journaled in the cluster before it is handled, and when its node dies a surviving node hosts it with its
-   * state rebuilt (docs/cluster.md). `snapshotEvery`: as spawnFailover's. Not with pin, mailbox, handlerTimeoutMs or
-   * capabilities (its incarnations run on each node's main thread, outside the routing table).
+   * state rebuilt (docs/cluster.md). `snapshotEvery`: as spawnFailover's. Its `capabilities` go with it to the node
+   * that hosts it, and its bounded `mailbox` is a window (as spawnFailover's: none of its journaled mail is dropped).
+   * Not with pin, handlerTimeoutMs or a priority mailbox (its incarnations run on each node's main thread, outside
+   * the kernel's supervision, and apply the journal in its order).
    */
   failover?: boolean | { snapshotEvery?: number };
 }
@@ -117,9 +119,11 @@ function checkFailover(spec: ChildSpec): void {
   if (f !== true && (typeof f !== 'object' || f === null)) fail('failover', `child ${spec.id}: must be true or { snapshotEvery }`);
   const every = f === true ? undefined : f.snapshotEvery;
   if (every !== undefined && !(Number.isInteger(every) && every >= 0)) fail('failover', `child ${spec.id}: snapshotEvery must be a whole number of messages, 0 or more`);
-  for (const option of ['pin', 'mailbox', 'handlerTimeoutMs', 'capabilities'] as const) {
+  for (const option of ['pin', 'handlerTimeoutMs'] as const) {
     if (spec[option] !== undefined) fail('failover', `child ${spec.id}: a cluster-owned child takes no ${option}`);
   }
+  const mailbox = spec.mailbox ?? spec.actor.mailbox;
+  if (mailbox?.kind === 'priority') fail('failover', `child ${spec.id}: a cluster-owned child takes no priority mailbox (it handles its journal in journal order)`);
 }
 
 function checkId(id: unknown, ids: Set<string>): void {

@@ -1,10 +1,11 @@
 import '../../router/index.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Runtime } from '../../runtime/index.ts';
 import { clusterOf, spawnFailover } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
 import { account, capableAccount } from './failover-actors.ts';
 
 /**
@@ -14,21 +15,11 @@ import { account, capableAccount } from './failover-actors.ts';
  * the other nodes did not see it at all.
  */
 describe.skipIf(noNats)('failover actors: routes by capability, and answers to journaled asks', () => {
-  let nats: NatsServer;
-  const runtimes: Runtime[] = [];
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  });
-  afterAll(async () => {
-    for (const r of runtimes) await r.shutdown();
-    await nats?.stop();
-  });
+  const suite = clusterSuite();
 
   it('reach it by capability from every node, each routed message journaled; it leaves the table when stopped', async () => {
-    const cluster = { servers: nats.url, name: 'routes', heartbeatTtlS: 2 };
-    const a = await Runtime.start({ workers: 1, cluster: { ...cluster, node: 'a' } });
-    const b = await Runtime.start({ workers: 1, cluster: { ...cluster, node: 'b' } });
-    runtimes.push(a, b);
+    const a = await suite.node('a', { name: 'routes' }, { workers: 1 });
+    const b = await suite.node('b', { name: 'routes' }, { workers: 1 });
     const ref = await spawnFailover(a, capableAccount, { id: 'ca-1' });
     const members = (rt: Runtime) => rt.capabilities('accounts').map((m) => m.id);
     await until('both nodes list ca-1 as the member', () => members(a).join() === 'ca-1' && members(b).join() === 'ca-1', 5000);
@@ -46,9 +37,8 @@ describe.skipIf(noNats)('failover actors: routes by capability, and answers to j
   }, 30_000);
 
   it('an answer to a journaled ask of a process that is gone is not taken by the next process with its node id', async () => {
-    const cluster = { servers: nats.url, name: 'asker', heartbeatTtlS: 2 };
-    const x = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'x' } });
-    runtimes.push(x);
+    const cluster = { servers: suite.nats.url, name: 'asker', heartbeatTtlS: 2 };
+    const x = await suite.node('x', { name: 'asker' });
     await spawnFailover(x, account, { id: 'fa' });
     const first = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'q' } });
     const ref = (await until('q finds fa', () => first.lookup('fa'), 5000))!;
@@ -57,8 +47,7 @@ describe.skipIf(noNats)('failover actors: routes by capability, and answers to j
     await until('fa took the first ask', () => clusterOf(x).failover.stats().fa?.applied === 1, 5000, 10);
     await first.shutdown();
     expect(await old).toBe('rejected');
-    const next = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'q' } });
-    runtimes.push(next);
+    const next = await suite.node('q', { name: 'asker' });
     expect(await next.ask(ref, 'echoAfter', { ms: 0, value: 'new' }, { timeoutMs: 10_000 })).toBe('new');
   }, 30_000);
 });

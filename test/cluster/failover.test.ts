@@ -1,14 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ActorRef } from '../../actors/define.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Runtime } from '../../runtime/index.ts';
 import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
-import { NodeProcess } from './support/node-process.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
+import { answersFromSurvivors } from './support/failover-checks.ts';
 import type { account } from './failover-actors.ts';
 
 const TTL_S = 2;
@@ -22,30 +22,15 @@ function effects(file: string): Array<[number, number, string]> {
 }
 
 describe.skipIf(noNats)('failover of actors when a node dies or is paused', () => {
-  let nats: NatsServer;
-  const dir = mkdtempSync(join(tmpdir(), 'troupe-failover-'));
-  const nodes: NodeProcess[] = [];
-  const drivers: Runtime[] = [];
-
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  });
-  afterAll(async () => {
-    for (const n of nodes) await n.stop();
-    for (const d of drivers) await d.shutdown();
-    await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = clusterSuite();
 
   /** Three node processes and an in-process driver node, in a cluster of their own (name). */
   async function cluster(name: string) {
-    const effectsFile = join(dir, `${name}.effects`);
+    const effectsFile = join(suite.dir, `${name}.effects`);
     writeFileSync(effectsFile, '');
-    const options = { servers: nats.url, name, heartbeatTtlS: TTL_S };
-    const started = await Promise.all(['n1', 'n2', 'n3'].map((n) => NodeProcess.start(n, options, { TROUPE_EFFECTS_FILE: effectsFile })));
-    nodes.push(...started);
-    const driver = await Runtime.start({ workers: 0, cluster: { ...options, node: 'driver' } });
-    drivers.push(driver);
+    const options = { servers: suite.nats.url, name, heartbeatTtlS: TTL_S };
+    const started = await Promise.all(['n1', 'n2', 'n3'].map((n) => suite.process(n, options, { TROUPE_EFFECTS_FILE: effectsFile })));
+    const driver = await suite.node('driver', options);
     return { n: started, driver, effectsFile };
   }
 
@@ -140,11 +125,9 @@ describe.skipIf(noNats)('failover of actors when a node dies or is paused', () =
     const killed = n1!.kill();
     for (let r = 12; r < 23; r++) await send(r);
     await killed;
-    const survivors = [n2!.pid, n3!.pid, process.pid];
+    const states = await answersFromSurvivors(driver, refs, ids, acked, [n2!.pid, n3!.pid, process.pid]);
     for (const [i, id] of ids.entries()) {
-      const state = await until(`${id} answers`, () => driver.ask(refs[i]!, 'state', undefined, { timeoutMs: 3000 }), 30_000, 100);
-      expect(survivors).toContain(state.pid);
-      expect(state.ids).toEqual(acked.get(id));
+      const state = states[i]!;
       expect(state.total).toBe(23);
       // The survivor applied the tail after a snapshot, not the whole journal.
       const replayed = effects(effectsFile).filter(([pid, , m]) => pid === state.pid && m.startsWith(`${id}/`));

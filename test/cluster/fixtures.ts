@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import { defineActor } from '../../runtime/index.ts';
 
 /** Remembers every note in arrival order, per sender: per-pair FIFO across nodes is read from `notes`. */
@@ -20,6 +21,12 @@ export const notebook = defineActor({
       return ms;
     },
     where: () => process.pid,
+    /** Writes the file `started`, then answers once the file `release` exists (a handler held open by a test). */
+    gated: async (_state, files: { started: string; release: string }) => {
+      writeFileSync(files.started, '');
+      while (!existsSync(files.release)) await new Promise((r) => setTimeout(r, 20));
+      return 'released';
+    },
   },
 });
 

@@ -1,31 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Runtime, DuplicateActorIdError } from '../../runtime/index.ts';
 import { ClusterUnreachableError, InvalidClusterOptionError, NodeIdTakenError, spawnFailover } from '../../cluster/index.ts';
 import { InvalidSpawnOptionError } from '../../runtime/errors.ts';
 import { account } from './failover-actors.ts';
 import { freePort, until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
 import { notebook } from './fixtures.ts';
 
 describe.skipIf(noNats)('joining a cluster', () => {
-  let nats: NatsServer;
-  const runtimes: Runtime[] = [];
-  const start = async (node: string, extra: Record<string, unknown> = {}, workers = 0) => {
-    const rt = await Runtime.start({ workers, cluster: { servers: nats.url, node, heartbeatTtlS: 2, ...extra } });
-    runtimes.push(rt);
-    return rt;
-  };
-
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  });
-  afterAll(async () => {
-    for (const rt of runtimes) await rt.shutdown();
-    await nats?.stop();
-  });
+  const suite = clusterSuite();
+  const start = (node: string, extra: Record<string, unknown> = {}, workers = 0) => suite.node(node, extra, { workers });
 
   it('fails at once with the address when NATS is unreachable', async () => {
     const port = await freePort(); // nobody listens there
@@ -38,14 +23,14 @@ describe.skipIf(noNats)('joining a cluster', () => {
   });
 
   it('rejects bad cluster options with a named error', async () => {
-    for (const cluster of [{ servers: nats.url, node: 'bad node' }, { servers: [], node: 'n' }, { servers: nats.url, node: 'n', heartbeatTtlS: 0 }, { servers: nats.url, node: 'n', nope: 1 }]) {
+    for (const cluster of [{ servers: suite.nats.url, node: 'bad node' }, { servers: [], node: 'n' }, { servers: suite.nats.url, node: 'n', heartbeatTtlS: 0 }, { servers: suite.nats.url, node: 'n', nope: 1 }]) {
       await expect(Runtime.start({ workers: 0, cluster: cluster as never })).rejects.toBeInstanceOf(InvalidClusterOptionError);
     }
   });
 
   it('refuses a node id a live node already has', async () => {
     await start('taken');
-    const err = await Runtime.start({ workers: 0, cluster: { servers: nats.url, node: 'taken' } }).catch((e) => e);
+    const err = await Runtime.start({ workers: 0, cluster: { servers: suite.nats.url, node: 'taken' } }).catch((e) => e);
     expect(err).toBeInstanceOf(NodeIdTakenError);
     expect(err.message).toContain("'taken'");
   });

@@ -5,7 +5,8 @@ import '../../cluster/index.ts';
 import { startOpsServer, type OpsServer } from '../../ops/server.ts';
 import { CliExit, EXIT, registerAdminCommands } from '../../ops/cli.ts';
 import { until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
 import { notebook } from './fixtures.ts';
 
 /** The admin commands in this process, over HTTP to the real server. */
@@ -21,23 +22,18 @@ async function troupe(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 describe.skipIf(noNats)('the cluster in the CLI, the admin API and the web view', () => {
-  let nats: NatsServer;
+  const suite = clusterSuite({ defaults: { heartbeatEveryMs: 200 }, workers: 1 });
   let a: Runtime;
   let b: Runtime;
   let server: OpsServer;
-  const cluster = (node: string) => ({ servers: nats.url, node, heartbeatTtlS: 2, heartbeatEveryMs: 200 });
 
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    a = await Runtime.start({ workers: 1, cluster: cluster('oa') });
-    b = await Runtime.start({ workers: 1, cluster: cluster('ob') });
+    a = await suite.node('oa');
+    b = await suite.node('ob');
     server = await startOpsServer(a, { port: 0 });
   });
   afterAll(async () => {
     await server?.close();
-    await a?.shutdown();
-    await b?.shutdown();
-    await nats?.stop();
   });
 
   it("`troupe cluster` lists every node with whether it is alive, its actors and its capability members", async () => {

@@ -11,6 +11,7 @@ import { flaky } from '../fixtures/flaky.ts';
 import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
 import { NatsServer, noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -70,24 +71,14 @@ describe.skipIf(noNats)('a stop of another node\'s actor whose notice never come
 });
 
 describe.skipIf(noNats)('the reason of a stop across nodes', () => {
-  let nats: NatsServer;
-  const runtimes: Runtime[] = [];
-  beforeAll(async () => {
-    nats = await NatsServer.start();
-  });
-  afterAll(async () => {
-    for (const r of runtimes) await r.shutdown();
-    await nats?.stop();
-  });
+  const suite = clusterSuite();
 
   it('the watchers get the stopper\'s reason, not a plain \'stopped\'', async () => {
     // The main thread's services of the next runtime started (a kernel hook any capability has): a stop with a reason.
     let services: ThreadServices | undefined;
     registerThreadExtension({ module: new URL('./fixtures.ts', import.meta.url).href, attach: (s) => void (services ??= s) });
-    const cluster = { servers: nats.url, name: 'reason', heartbeatTtlS: 2 };
-    const a = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'a' } });
-    const c = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'c' } });
-    runtimes.push(a, c);
+    const a = await suite.node('a', { name: 'reason' });
+    const c = await suite.node('c', { name: 'reason' });
     const stopper = services!;
     const local = await c.spawn(notebook, { id: 'r-1' });
     const remote = (await until('a finds r-1', () => a.lookup('r-1'), 5000))!;
@@ -101,10 +92,8 @@ describe.skipIf(noNats)('the reason of a stop across nodes', () => {
   }, 30_000);
 
   it('a worker thread lost with its watchers: the watches only it asked for end at the owner, the others stay', async () => {
-    const cluster = { servers: nats.url, name: 'lost-thread', heartbeatTtlS: 2 };
-    const a = await Runtime.start({ workers: 1, cluster: { ...cluster, node: 'a' } });
-    const b = await Runtime.start({ workers: 0, cluster: { ...cluster, node: 'b' } });
-    runtimes.push(a, b);
+    const a = await suite.node('a', { name: 'lost-thread' }, { workers: 1 });
+    const b = await suite.node('b', { name: 'lost-thread' });
     const only = await b.spawn(notebook, { id: 'lt-1' });
     const shared = await b.spawn(notebook, { id: 'lt-2' });
     const watcher = await a.spawn(overseer, { id: 'lt-watcher', pin: 1 });

@@ -1,28 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { TerminationNotice } from '../../actors/define.ts';
 import { Runtime } from '../../runtime/index.ts';
 import { clusterOf } from '../../cluster/index.ts';
 import { until } from '../ops-proof/support/ports.ts';
-import { NatsServer, noNats } from './support/nats.ts';
-import { NodeProcess } from './support/node-process.ts';
+import { noNats } from './support/nats.ts';
+import { clusterSuite } from './support/suite.ts';
 import { notebook } from './fixtures.ts';
 import { overseer } from './span-fixtures.ts';
 
 describe.skipIf(noNats)('watch and stop across nodes', () => {
-  let nats: NatsServer;
+  const suite = clusterSuite({ defaults: { heartbeatEveryMs: 300 } });
   let a: Runtime;
   let b: Runtime;
-  const cluster = (node: string) => ({ servers: nats.url, node, heartbeatTtlS: 2, heartbeatEveryMs: 300 });
 
   beforeAll(async () => {
-    nats = await NatsServer.start();
-    a = await Runtime.start({ workers: 2, cluster: cluster('wa') });
-    b = await Runtime.start({ workers: 2, cluster: cluster('wb') });
-  });
-  afterAll(async () => {
-    await a?.shutdown();
-    await b?.shutdown();
-    await nats?.stop();
+    a = await suite.node('wa', {}, { workers: 2 });
+    b = await suite.node('wb', {}, { workers: 2 });
   });
 
   it("runtime.stop of another node's actor stops it there and resolves once it terminated; watchers hear it", async () => {
@@ -68,7 +61,7 @@ describe.skipIf(noNats)('watch and stop across nodes', () => {
   });
 
   it('a ref naming a thread the watching node does not have: watch and stop from a worker still reach the owner', async () => {
-    const c = await Runtime.start({ workers: 1, cluster: cluster('wc') });
+    const c = await suite.node('wc', {}, { workers: 1 });
     try {
       const target = await b.spawn(notebook, { id: 'w-far', pin: 2 }); // thread 2 of b; c has threads 0 and 1 only
       const watcher = await c.spawn(overseer, { id: 'overseer-far', pin: 1 });
@@ -87,7 +80,7 @@ describe.skipIf(noNats)('watch and stop across nodes', () => {
   it("a watch on an id no node has says 'not-found'; a node that dies tells its watchers 'node-lost'", async () => {
     const none = await new Promise<TerminationNotice>((r) => a.watch({ id: 'never-was', kind: 'notebook', node: 0 }, r));
     expect(none.reason).toBe('not-found');
-    const k = await NodeProcess.start('wk', { servers: nats.url, heartbeatTtlS: 2, heartbeatEveryMs: 300 });
+    const k = await suite.process('wk', { servers: suite.nats.url, heartbeatTtlS: 2, heartbeatEveryMs: 300 });
     try {
       await k.request('spawnMember', { id: 'on-k', capabilities: [] });
       const ref = (await a.lookup('on-k'))!;

@@ -14,12 +14,16 @@ const ops: Record<string, (m: Record<string, unknown>) => Promise<unknown> | unk
     for (let i = 0; i < (m.count as number); i++) await spawnFailover(rt, account, { id: `${m.prefix as string}${i}` });
   },
   hosted: () => clusterOf(rt).failover.hostedIds(),
-  /** A supervision tree whose children `ids` are cluster-owned (failover), with one plain child beside them. */
+  /**
+   * A supervision tree whose children `ids` are cluster-owned (failover), with one plain child beside them; with
+   * `capabilities`, child `id` offers `cap-<id>`.
+   */
   superviseOwned: async (m) => {
     const ids = m.ids as string[];
+    const capabilities = (id: string) => (m.capabilities === true ? { capabilities: [`cap-${id}`] } : {});
     const sup = await rt.supervise({
       id: m.tree as string,
-      children: [...ids.map((id) => ({ id, actor: account, failover: true })), { id: `${m.tree as string}-plain`, actor: notebook }],
+      children: [...ids.map((id) => ({ id, actor: account, failover: true, ...capabilities(id) })), { id: `${m.tree as string}-plain`, actor: notebook }],
     });
     return sup.children().map((c) => c.id);
   },
