@@ -145,7 +145,13 @@ describe("release() deletes a durable graph's records", () => {
       gates.get('running-a')!(); // an outcome journaled, a second task running
       await until(() => gates.has('running-b'));
       const store = (rt as unknown as { host: { store(): ActorStore } }).host.store();
-      for (const id of ['kept', 'running', 'snap', 'finished']) expect(storedOf(store, graphActorId(id))).not.toEqual([]);
+      // (Read through this thread's handle: a read may see the store as of the last event-loop turn, so each is
+      // waited for; seen once under load, with the shared handle per thread, id unknown.)
+      for (const id of ['kept', 'running', 'snap', 'finished']) {
+        await until(() => storedOf(store, graphActorId(id)).length > 0).catch(() => {
+          throw new Error(`nothing stored of graph '${id}' before its release`);
+        });
+      }
       await expect(rt.deleteStoredActor(graphActorId('kept'))).rejects.toMatchObject({ code: 'ERR_ACTOR_RUNNING' }); // (running)
       await Promise.all([running.release(), snap.release(), finished.release()]);
       for (const g of [running, snap, finished]) await expect(g.progress()).rejects.toBeInstanceOf(GraphNotFoundError);
