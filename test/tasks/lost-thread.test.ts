@@ -12,6 +12,7 @@ import { graphActorId, TaskManager, type TaskMessage, type TaskSpec } from '../.
 import { taskGraph } from '../../tasks/actor/graph-actor.ts';
 import { defineActor } from '../../runtime/index.ts';
 import { recorder } from '../fixtures/kinds.ts';
+import { until as waitFor } from '../ops-proof/support/ports.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
 
@@ -36,13 +37,10 @@ const chain: TaskSpec[] = [
   { id: 'c', type: 'work', capability: 'gate', dependsOn: ['b'] },
 ];
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** The shared wait (test/ops-proof/support/ports.ts), polled every 5 ms. */
+const until = async (cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
+  await waitFor('a condition of this test', async () => (await cond()) || undefined, ms, 5);
+};
 
 /** Open the gate of `taskId` once it is sent. */
 async function open(taskId: string): Promise<void> {

@@ -11,6 +11,7 @@ import { ActorStore } from '../../persistence/store.ts';
 import { GraphNotFoundError, graphActorId, TaskManager, type TaskSpec } from '../../tasks/index.ts';
 import { liveGraphCount } from '../../tasks/actor/live.ts';
 import { gatedWorker, gates, liveProbe, taskWorker } from '../fixtures/tasks/workers.ts';
+import { until as waitFor } from '../ops-proof/support/ports.ts';
 
 process.env.TROUPE_LOG_LEVEL ??= 'silent';
 
@@ -19,13 +20,10 @@ const specs: TaskSpec[] = [
   { id: 'b', type: 'work', capability: 'work', dependsOn: ['a'] },
 ];
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** The shared wait (test/ops-proof/support/ports.ts), polled every 5 ms. */
+const until = async (cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
+  await waitFor('a condition of this test', async () => (await cond()) || undefined, ms, 5);
+};
 
 describe('graph actors are released', () => {
   let rt: Runtime, tasks: TaskManager, dir: string;
